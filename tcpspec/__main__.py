@@ -1,0 +1,3 @@
+from tcpspec.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,367 @@
+"""The surface syntax of a model, as written: what the parser builds and the checker reads.
+
+No z3 and no lark here. Every node has a `span`. Names are not resolved yet: `client.state`,
+`seg.seq` and `Segment` are all just `Name`s / `FieldAccess`es until the checker looks at them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tcpspec.diagnostics import Span
+
+
+# ---------------------------------------------------------------- type expressions
+
+
+@dataclass(frozen=True)
+class TypeName:
+    """`bool`, `seq32`, `bv8`, or the name of an enum / message / alias."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class RangeType:
+    """`LO..HI` with constant expressions."""
+
+    lo: Expr
+    hi: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChanType:
+    """`chan M`: only in process parameter lists."""
+
+    message: TypeName
+    span: Span
+
+
+TypeExpr = TypeName | RangeType | ChanType
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class IntLit:
+    value: int
+    span: Span
+
+
+@dataclass(frozen=True)
+class BoolLit:
+    value: bool
+    span: Span
+
+
+@dataclass(frozen=True)
+class Name:
+    """A bare identifier; `primed` for `x'` (only meaningful in step properties)."""
+
+    name: str
+    span: Span
+    primed: bool = False
+
+
+@dataclass(frozen=True)
+class FieldAccess:
+    """`base.field`; `primed` for `client.state'`."""
+
+    base: Expr
+    field: str
+    span: Span
+    primed: bool = False
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: str  # "!" or "-"
+    arg: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: str  # + - * == != < <= > >= && || ==>
+    left: Expr
+    right: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class IfExpr:
+    cond: Expr
+    then: Expr
+    else_: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class FieldInit:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class RecordLit:
+    """`Segment { syn: true, seq: iss }`."""
+
+    type_name: str
+    fields: tuple[FieldInit, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Call:
+    """A built-in function call, e.g. `len(c2s)`."""
+
+    func: str
+    args: tuple[Expr, ...]
+    span: Span
+
+
+Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class Assign:
+    target: str
+    target_span: Span
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Send:
+    channel: str
+    channel_span: Span
+    message: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    else_: tuple[Stmt, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Skip:
+    span: Span
+
+
+Stmt = Assign | Send | If | Skip
+
+
+# ---------------------------------------------------------------- declarations
+
+
+@dataclass(frozen=True)
+class Param:
+    """A name with a type: process parameters and `choose` parameters."""
+
+    name: str
+    type: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Receive:
+    """`receive m from ch` (in a transition header or a step property's `on` list)."""
+
+    binding: str
+    channel: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class SendEvent:
+    """`send m to ch` in a step property's `on` list."""
+
+    binding: str
+    channel: str
+    span: Span
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    choose: tuple[Param, ...]
+    receive: Receive | None
+    guard: Expr | None
+    body: tuple[Stmt, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class VarDecl:
+    name: str
+    type: TypeExpr
+    init: Expr | None  # None: any value of the type
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Invariant:
+    name: str
+    expr: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Reachable:
+    name: str
+    expr: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class StepProperty:
+    name: str
+    events: tuple[Receive | SendEvent, ...]
+    when: Expr | None
+    ensure: Expr
+    span: Span
+    doc: str = ""
+
+
+Property = Invariant | Reachable | StepProperty
+
+
+@dataclass(frozen=True)
+class ProcessDecl:
+    name: str
+    params: tuple[Param, ...]
+    vars: tuple[VarDecl, ...]
+    transitions: tuple[Transition, ...]
+    properties: tuple[Property, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class ConstDecl:
+    name: str
+    value: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class EnumDecl:
+    name: str
+    members: tuple[str, ...]
+    member_spans: tuple[Span, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FieldDecl:
+    name: str
+    type: TypeExpr
+    default: Expr | None
+    span: Span
+
+
+@dataclass(frozen=True)
+class MessageDecl:
+    name: str
+    fields: tuple[FieldDecl, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class TypeAlias:
+    name: str
+    type: TypeExpr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Fault:
+    """`loss`, `duplication`, `reordering` or `injection`, switched by a constant bool."""
+
+    kind: str
+    enabled: Expr | None  # None: a bare fault name, meaning true
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChannelDecl:
+    name: str
+    message: TypeName
+    capacity: Expr
+    faults: tuple[Fault, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class InstanceDecl:
+    name: str
+    process: str
+    process_span: Span
+    args: tuple[Arg, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Import:
+    path: str
+    span: Span
+
+
+Decl = (
+    ConstDecl
+    | EnumDecl
+    | MessageDecl
+    | TypeAlias
+    | ChannelDecl
+    | ProcessDecl
+    | InstanceDecl
+    | Invariant
+    | Reachable
+    | StepProperty
+)
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One parsed file: its imports (unresolved) and its declarations in source order."""
+
+    path: str
+    imports: tuple[Import, ...]
+    decls: tuple[Decl, ...]
+
+
+@dataclass
+class Program:
+    """A model file with all its imports, each file once; `sources` keeps the texts for errors."""
+
+    root: str
+    files: list[ModelFile] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,449 @@
+"""The checker: surface AST in, checked and instantiated `ir.Model` out (no z3 here).
+
+Stages, in order, each filling the global `Env`: names (duplicates), enums, constants (with
+`-D` overrides applied where each is defined), types and messages, channels, instances
+(`checker_proc.py`), top-level properties, network faults, the built-in `range_ok`. Every
+problem is collected; `ModelError` carries them all at the end.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tcpspec import ast, ir
+from tcpspec.checker_expr import INT_LIMIT, Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker_proc import ProcessChecker
+from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
+from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
+
+RANGE_OK = "range_ok"
+RANGE_OK_DOC = (
+    "Every value stored into a bounded integer variable or message field lies within its range."
+)
+KIND_NAMES = {
+    ast.ConstDecl: "constant",
+    ast.EnumDecl: "enum type",
+    ast.MessageDecl: "message type",
+    ast.TypeAlias: "type alias",
+    ast.ChannelDecl: "channel",
+    ast.ProcessDecl: "process",
+    ast.InstanceDecl: "instance",
+    ast.Invariant: "property",
+    ast.Reachable: "property",
+    ast.StepProperty: "property",
+}
+BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
+
+
+def check_program(program: ast.Program, defines: dict[str, str]) -> ir.Model:
+    """Check and instantiate a parsed program. Raises ModelError (all problems) or UsageError."""
+    try:
+        return _Checker(program, defines).run()
+    except (ModelError, UsageError):
+        raise
+    except RecursionError:
+        raise ModelError([Diagnostic(None, "the model is nested too deeply to check")]) from None
+    except Exception as exc:  # a checker bug must still surface as a model error, not a crash
+        raise ModelError([Diagnostic(None, f"internal error in the checker: {exc!r}")]) from exc
+
+
+class _Checker:
+    """One run over one program; state lives here, not in globals."""
+
+    def __init__(self, program: ast.Program, defines: dict[str, str]) -> None:
+        self.program = program
+        self.defines = defines
+        self.rep = Reporter()
+        self.env = Env()
+        self.decls: list[ast.Decl] = []  # first definitions only; duplicates are dropped
+        self.pending: dict[str, ast.TypeAlias | ast.MessageDecl] = {}
+        self.resolving: set[str] = set()
+        self.fault_spans: dict[tuple[str, str], Span] = {}
+
+    def run(self) -> ir.Model:
+        self._collect_names()
+        self._enums()
+        self._constants()
+        self._types()
+        self._channels()
+        procs = ProcessChecker(self.rep, self.env, self.resolve_type)
+        per_decl = procs.instantiate_all(self.decls)
+        properties = self._properties(per_decl)
+        transitions: list[ir.AnyTransition] = list(procs.transitions)
+        transitions.extend(self._network())
+        if procs.range_span is not None:
+            properties.append(self._range_ok(procs.range_span))
+        if self.rep.diagnostics:
+            raise ModelError(self.rep.diagnostics)
+        return ir.Model(
+            path=self.program.root,
+            constants={n: v for n, (v, _) in self.env.constants.items()},
+            instances=procs.instances,
+            state_vars=procs.state_vars,
+            init=procs.init,
+            channels=list(self.env.channels.values()),
+            transitions=transitions,
+            properties=properties,
+            sources=dict(self.program.sources),
+        )
+
+    # ------------------------------------------------------------ names
+
+    def _collect_names(self) -> None:
+        """Fill the global namespace; a second definition of a name is an error and is dropped."""
+        for file in self.program.files:
+            for decl in file.decls:
+                kind = KIND_NAMES.get(type(decl))
+                if kind is None:
+                    self.rep.error(getattr(decl, "span", None), "not a declaration")
+                    continue
+                if self._define(decl.name, kind, decl.span):
+                    self.decls.append(decl)
+                    if isinstance(decl, ast.EnumDecl):
+                        self._define_members(decl)
+
+    def _define(self, name: str, kind: str, span: Span) -> bool:
+        first = self.env.spans.get(name)
+        if first is not None:
+            self.rep.error(span, f"'{name}' is already defined", f"first defined at {first}")
+            return False
+        self.env.kinds[name] = kind
+        self.env.spans[name] = span
+        return True
+
+    def _define_members(self, decl: ast.EnumDecl) -> None:
+        spans = list(decl.member_spans) + [decl.span] * len(decl.members)
+        for member, span in zip(decl.members, spans):
+            self._define(member, "enum member", span)
+
+    def _enums(self) -> None:
+        for decl in self.decls:
+            if not isinstance(decl, ast.EnumDecl):
+                continue
+            if not decl.members:
+                self.rep.error(decl.span, f"enum '{decl.name}' has no members")
+                self.env.broken.add(decl.name)
+                continue
+            etype = EnumType(decl.name, tuple(decl.members))
+            self.env.types[decl.name] = etype
+            for member in decl.members:
+                if self.env.kinds.get(member) == "enum member" and member not in self.env.members:
+                    self.env.members[member] = etype
+
+    # ------------------------------------------------------------ constants
+
+    def _constants(self) -> None:
+        """Evaluate constants in order, each `-D` override replacing its default where defined."""
+        consts = [d for d in self.decls if isinstance(d, ast.ConstDecl)]
+        names = [d.name for d in consts]
+        unknown = [n for n in self.defines if n not in names]
+        if unknown:
+            known = ", ".join(names) if names else "none"
+            listed = ", ".join(f"'{n}'" for n in unknown)
+            raise UsageError(f"-D: no constant named {listed} in the model (constants: {known})")
+        problems: list[str] = []
+        for decl in consts:
+            self._constant(decl, problems)
+        if problems:
+            raise UsageError("; ".join(problems))
+
+    def _constant(self, decl: ast.ConstDecl, problems: list[str]) -> None:
+        out = ExprChecker(self.rep, Scope(self.env)).check(decl.value)
+        if out is None:
+            self.env.broken.add(decl.name)
+            return
+        if out.type != BOOL and not isinstance(out.type, IntType):
+            self.rep.error(decl.value.span, f"a constant must be an int or a bool, not {out.type}")
+            self.env.broken.add(decl.name)
+            return
+        typ: Type = BOOL if out.type == BOOL else INT
+        value = const_value(out)
+        if decl.name in self.defines:
+            value, problem = parse_define(decl.name, self.defines[decl.name], typ)
+            if problem:
+                problems.append(problem)
+                self.env.broken.add(decl.name)
+                return
+        if value is None:
+            self.rep.error(decl.value.span, f"the value of constant '{decl.name}' must be a constant expression")
+        elif isinstance(value, int) and not -INT_LIMIT <= value <= INT_LIMIT:
+            self.rep.error(decl.span, f"constant '{decl.name}' = {value} is out of range (must lie within ±2^62)")
+            value = None
+        if value is None:
+            self.env.broken.add(decl.name)
+        else:
+            self.env.constants[decl.name] = (value, typ)
+
+    # ------------------------------------------------------------ types
+
+    def _types(self) -> None:
+        for decl in self.decls:
+            if isinstance(decl, (ast.TypeAlias, ast.MessageDecl)):
+                self.pending[decl.name] = decl
+        for name in list(self.pending):
+            self._named_type(name, self.env.spans[name])
+
+    def resolve_type(self, texpr: ast.TypeExpr) -> Type | None:
+        """A type expression's type, or None after reporting why not (channels: see callers)."""
+        if isinstance(texpr, ast.RangeType):
+            return self._range(texpr)
+        if isinstance(texpr, ast.ChanType):
+            self.rep.error(texpr.span, "a channel type is only allowed for process parameters")
+            return None
+        if isinstance(texpr, ast.TypeName):
+            return self._type_name(texpr.name, texpr.span)
+        self.rep.error(getattr(texpr, "span", None), "not a type")
+        return None
+
+    def _type_name(self, name: str, span: Span) -> Type | None:
+        if name == "bool":
+            return BOOL
+        match = BITVEC_RE.fullmatch(name)
+        if match and name not in self.env.kinds:
+            return self._bitvec(match.group(1), int(match.group(2)), span)
+        return self._named_type(name, span)
+
+    def _bitvec(self, kind: str, width: int, span: Span) -> Type | None:
+        low = 2 if kind == "seq" else 1
+        if not low <= width <= 64:
+            self.rep.error(span, f"{kind}{width}: the width of {kind}N must lie within {low}..64")
+            return None
+        return BitVecType(width, serial=kind == "seq")
+
+    def _named_type(self, name: str, span: Span) -> Type | None:
+        env = self.env
+        if name in env.types:
+            return env.types[name]
+        if name in env.broken:
+            return None
+        if name in self.pending:
+            return self._resolve_pending(name, span)
+        if name in env.kinds:
+            self.rep.error(span, f"'{name}' is a {env.kinds[name]}, not a type")
+        else:
+            hint = " (integers are ranges: LO..HI)" if name == "int" else suggest(name, self._type_names())
+            self.rep.error(span, f"unknown type '{name}'{hint}")
+        return None
+
+    def _type_names(self) -> set[str]:
+        kinds = ("enum type", "message type", "type alias")
+        return {n for n, k in self.env.kinds.items() if k in kinds} | {"bool", "seq32", "bv8"}
+
+    def _resolve_pending(self, name: str, span: Span) -> Type | None:
+        if name in self.resolving:
+            self.rep.error(span, f"type '{name}' is defined in terms of itself")
+            self.env.broken.add(name)
+            return None
+        self.resolving.add(name)
+        decl = self.pending[name]
+        typ = self._message(decl) if isinstance(decl, ast.MessageDecl) else self.resolve_type(decl.type)
+        self.resolving.discard(name)
+        if typ is None:
+            self.env.broken.add(name)
+        elif name not in self.env.broken:
+            self.env.types[name] = typ
+        return self.env.types.get(name)
+
+    def _range(self, texpr: ast.RangeType) -> Type | None:
+        lo = self.const_int(texpr.lo, "a range bound")
+        hi = self.const_int(texpr.hi, "a range bound")
+        if lo is None or hi is None:
+            return None
+        if lo > hi:
+            self.rep.error(texpr.span, f"empty range {lo}..{hi}: the low bound exceeds the high bound")
+            return None
+        return IntType(lo, hi)
+
+    def _message(self, decl: ast.MessageDecl) -> RecordType | None:
+        fields: list[tuple[str, Type]] = []
+        defaults: dict[str, ir.Expr] = {}
+        seen: dict[str, Span] = {}
+        ok = True
+        for fd in decl.fields:
+            if fd.name in seen:
+                self.rep.error(fd.span, f"field '{fd.name}' is already defined", f"first defined at {seen[fd.name]}")
+                ok = False
+                continue
+            seen[fd.name] = fd.span
+            ftype = self.resolve_type(fd.type)
+            if isinstance(ftype, RecordType):
+                self.rep.error(fd.span, f"message field '{fd.name}' cannot be a message ({ftype})")
+                ftype = None
+            if ftype is None:
+                ok = False
+                continue
+            fields.append((fd.name, ftype))
+            if fd.default is not None:
+                default = self._default(fd, ftype)
+                ok = ok and default is not None
+                if default is not None:
+                    defaults[fd.name] = default
+        if not ok:
+            return None
+        self.env.defaults[decl.name] = defaults
+        return RecordType(decl.name, tuple(fields))
+
+    def _default(self, fd: ast.FieldDecl, ftype: Type) -> ir.Expr | None:
+        """A field default: a constant of the field's type, folded to a literal."""
+        assert fd.default is not None
+        out = ExprChecker(self.rep, Scope(self.env)).check_as(fd.default, ftype, f"field '{fd.name}'")
+        if out is None:
+            return None
+        value = const_value(out)
+        if value is None:
+            self.rep.error(fd.default.span, f"the default of field '{fd.name}' must be a constant expression")
+            return None
+        if not in_range(ftype, value):
+            self.rep.error(fd.default.span, f"default {value} is out of range {ftype} of field '{fd.name}'")
+            return None
+        return ir.Lit(value, ftype, fd.default.span)
+
+    # ------------------------------------------------------------ constant expressions
+
+    def const_expr(self, e: ast.Expr, want: Type, what: str) -> Value | None:
+        """A closed expression of kind `want` (BOOL or INT) evaluated now, or None (reported)."""
+        out = ExprChecker(self.rep, Scope(self.env)).check(e)
+        if out is None:
+            return None
+        if (want == BOOL) != (out.type == BOOL) or (want != BOOL and not isinstance(out.type, IntType)):
+            self.rep.error(e.span, f"{what} must be {'a bool' if want == BOOL else 'an int'}, not {out.type}")
+            return None
+        value = const_value(out)
+        if value is None:
+            self.rep.error(e.span, f"{what} must be a constant expression")
+        return value
+
+    def const_int(self, e: ast.Expr, what: str) -> int | None:
+        value = self.const_expr(e, INT, what)
+        if value is None or isinstance(value, bool) or not isinstance(value, int):
+            return None
+        if not -INT_LIMIT <= value <= INT_LIMIT:
+            self.rep.error(e.span, f"{what} = {value} is out of range (must lie within ±2^62)")
+            return None
+        return value
+
+    # ------------------------------------------------------------ channels
+
+    def _channels(self) -> None:
+        for decl in self.decls:
+            if isinstance(decl, ast.ChannelDecl):
+                chan = self._channel(decl)
+                if chan is None:
+                    self.env.broken.add(decl.name)
+                else:
+                    self.env.channels[decl.name] = chan
+
+    def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
+        message = self._type_name(decl.message.name, decl.message.span)
+        if message is not None and not isinstance(message, RecordType):
+            self.rep.error(decl.message.span, f"a channel carries messages, not {message}")
+            message = None
+        capacity = self.const_int(decl.capacity, "a channel capacity")
+        if capacity is not None and capacity < 1:
+            self.rep.error(decl.capacity.span, f"a channel capacity must be at least 1, not {capacity}")
+            capacity = None
+        faults = self._faults(decl)
+        if message is None or capacity is None or faults is None:
+            return None
+        return ir.Channel(decl.name, message, capacity, faults, decl.span)
+
+    def _faults(self, decl: ast.ChannelDecl) -> frozenset[str] | None:
+        enabled: set[str] = set()
+        seen: dict[str, Span] = {}
+        ok = True
+        for fault in decl.faults:
+            if fault.kind not in ir.FAULT_KINDS:
+                kinds = ", ".join(ir.FAULT_KINDS)
+                self.rep.error(fault.span, f"unknown fault '{fault.kind}' (faults: {kinds})")
+                ok = False
+                continue
+            if fault.kind in seen:
+                self.rep.error(fault.span, f"fault '{fault.kind}' is given twice", f"first given at {seen[fault.kind]}")
+                ok = False
+                continue
+            seen[fault.kind] = fault.span
+            on: Value | None = True
+            if fault.enabled is not None:
+                on = self.const_expr(fault.enabled, BOOL, f"fault '{fault.kind}'")
+            if on is None:
+                ok = False
+            elif on is True:
+                enabled.add(fault.kind)
+                self.fault_spans[(decl.name, fault.kind)] = fault.span
+        return frozenset(enabled) if ok else None
+
+    # ------------------------------------------------------------ properties and faults
+
+    def _properties(self, per_decl: dict[int, list[ir.Property]]) -> list[ir.Property]:
+        """Properties in source order: a process's properties where its instance is declared."""
+        out: list[ir.Property] = []
+        scope = Scope(self.env, top_level=True)
+        for index, decl in enumerate(self.decls):
+            if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty)):
+                prop = ProcessChecker.property(self.rep, decl, scope, None)
+                if prop is not None:
+                    out.append(prop)
+            out.extend(per_decl.get(index, []))
+        return out
+
+    def _network(self) -> list[ir.NetworkTransition]:
+        out: list[ir.NetworkTransition] = []
+        for chan in self.env.channels.values():
+            for kind in ir.FAULT_KINDS:
+                if kind not in chan.faults:
+                    continue
+                params = fault_params(chan, kind)
+                if params is not None:
+                    span = self.fault_spans.get((chan.name, kind), chan.span)
+                    out.append(ir.NetworkTransition(f"{chan.name}.{kind}", chan, kind, params, span))
+        return out
+
+    def _range_ok(self, span: Span) -> ir.Property:
+        return ir.Property(
+            name=RANGE_OK,
+            kind=ir.PropertyKind.STEP,
+            expr=ir.Lit(True, BOOL, span),
+            span=span,
+            doc=RANGE_OK_DOC,
+            builtin=True,
+        )
+
+
+def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:
+    """A fault's parameters; None when it cannot happen (reordering needs two slots)."""
+    if kind in ("loss", "duplication"):
+        return (("i", IntType(0, chan.capacity - 1)),)
+    if kind == "reordering":
+        return (("i", IntType(0, chan.capacity - 2)),) if chan.capacity >= 2 else None
+    return chan.message.fields
+
+
+def in_range(typ: Type, value: Value) -> bool:
+    """Whether a folded value fits a bounded int type (other types always fit)."""
+    if isinstance(typ, IntType) and typ.bounded and isinstance(value, int):
+        assert typ.lo is not None and typ.hi is not None
+        return typ.lo <= value <= typ.hi
+    return True
+
+
+def parse_define(name: str, text: str, typ: Type) -> tuple[Value | None, str]:
+    """A `-D NAME=VALUE` value of the constant's kind, or (None, what is wrong)."""
+    if typ == BOOL:
+        if text in ("true", "false"):
+            return text == "true", ""
+        return None, f"-D {name}={text}: constant '{name}' is a bool; give true or false"
+    body = text[1:] if text.startswith("-") else text
+    try:
+        if body.lower().startswith("0x"):
+            value = int(body[2:], 16)
+        elif body.isdigit():
+            value = int(body, 10)
+        else:
+            raise ValueError(text)
+    except ValueError:
+        return None, f"-D {name}={text}: constant '{name}' is an int; give a decimal or 0x hex integer"
+    value = -value if text.startswith("-") else value
+    if not -INT_LIMIT <= value <= INT_LIMIT:
+        return None, f"-D {name}={text}: out of range (must lie within ±2^62)"
+    return value, ""
+

@@ -1,0 +1,491 @@
+"""Instantiating processes: bind arguments, type variables, transitions and properties per instance.
+
+A process is checked once per instance, with its value parameters folded to literals and its
+channel parameters bound to global channels; the `Reporter` drops repeated diagnostics. A process
+without instances is still checked, against placeholder arguments, and the result thrown away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable
+
+from tcpspec import ast, ir
+from tcpspec.checker_expr import Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.diagnostics import Span
+from tcpspec.types import BOOL, IntType, RecordType, Type, default_value, is_finite
+
+RANGE_OK = "range_ok"
+TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
+
+
+@dataclass
+class _Signature:
+    """A process's parameters, resolved once: value params and channel params by name."""
+
+    order: list[str] = field(default_factory=list)
+    spans: dict[str, Span] = field(default_factory=dict)
+    values: dict[str, Type] = field(default_factory=dict)
+    chans: dict[str, RecordType] = field(default_factory=dict)
+    broken: set[str] = field(default_factory=set)
+
+
+def contains_bounded(t: Type) -> bool:
+    """Whether storing a `t` can break a range (a bounded int, or a message with one)."""
+    if isinstance(t, IntType):
+        return t.bounded
+    if isinstance(t, RecordType):
+        return any(contains_bounded(ft) for _, ft in t.fields)
+    return False
+
+
+def value_fits(t: Type, value: object) -> bool:
+    if isinstance(t, IntType) and t.lo is not None and t.hi is not None and isinstance(value, int):
+        return t.lo <= value <= t.hi
+    return True
+
+
+class ProcessChecker:
+    """Instantiates every instance; collects state vars, inits and transitions in order."""
+
+    def __init__(self, rep: Reporter, env: Env, resolve: TypeResolver, placeholder: bool = False) -> None:
+        self.rep = rep
+        self.env = env
+        self.resolve = resolve
+        self.placeholder = placeholder
+        self.instances: list[ir.Instance] = []
+        self.state_vars: list[ir.StateVar] = []
+        self.init: dict[str, ir.Expr] = {}
+        self.transitions: list[ir.Transition] = []
+        self.range_span: Span | None = None
+
+    # ------------------------------------------------------------ instances
+
+    def instantiate_all(self, decls: list[ast.Decl]) -> dict[int, list[ir.Property]]:
+        """Instantiate in declaration order; the properties of each instance by decl index."""
+        procs = {d.name: d for d in decls if isinstance(d, ast.ProcessDecl)}
+        sigs = {name: self._signature(p) for name, p in procs.items()}
+        used: set[str] = set()
+        out: dict[int, list[ir.Property]] = {}
+        for index, decl in enumerate(decls):
+            if not isinstance(decl, ast.InstanceDecl):
+                continue
+            proc = procs.get(decl.process)
+            if proc is None:
+                self._unknown_process(decl, set(procs))
+                continue
+            used.add(proc.name)
+            out[index] = self._instance(decl, proc, sigs[proc.name])
+        for name, proc in procs.items():
+            if name not in used:
+                self._check_alone(proc, sigs[name])
+        return out
+
+    def _unknown_process(self, decl: ast.InstanceDecl, procs: set[str]) -> None:
+        self.env.broken.add(decl.name)
+        kind = self.env.kinds.get(decl.process)
+        if kind is not None:
+            self.rep.error(decl.process_span, f"'{decl.process}' is a {kind}, not a process")
+        else:
+            hint = suggest(decl.process, procs)
+            self.rep.error(decl.process_span, f"unknown process '{decl.process}'{hint}")
+
+    def _signature(self, proc: ast.ProcessDecl) -> _Signature:
+        sig = _Signature()
+        for param in proc.params:
+            if param.name in sig.spans:
+                self.rep.error(param.span, f"parameter '{param.name}' is already defined",
+                               f"first defined at {sig.spans[param.name]}")
+                continue
+            sig.order.append(param.name)
+            sig.spans[param.name] = param.span
+            typ = self._param_type(param)
+            if typ is None:
+                sig.broken.add(param.name)
+            elif isinstance(param.type, ast.ChanType):
+                assert isinstance(typ, RecordType)
+                sig.chans[param.name] = typ
+            else:
+                sig.values[param.name] = typ
+        return sig
+
+    def _param_type(self, param: ast.Param) -> Type | None:
+        if isinstance(param.type, ast.ChanType):
+            msg = self.resolve(param.type.message)
+            if msg is not None and not isinstance(msg, RecordType):
+                self.rep.error(param.type.message.span, f"a channel carries messages, not {msg}")
+                return None
+            return msg
+        typ = self.resolve(param.type)
+        if isinstance(typ, RecordType):
+            self.rep.error(param.span, f"parameter '{param.name}' must be a channel or a constant "
+                           f"(bool, integer range, enum), not message {typ}")
+            return None
+        return typ
+
+    def _instance(self, decl: ast.InstanceDecl, proc: ast.ProcessDecl, sig: _Signature) -> list[ir.Property]:
+        scope = Scope(self.env, instance=decl.name)
+        scope.broken |= sig.broken
+        given: dict[str, Span] = {}
+        for arg in decl.args:
+            if arg.name in given:
+                self.rep.error(arg.span, f"argument '{arg.name}' is given twice", f"first given at {given[arg.name]}")
+                continue
+            given[arg.name] = arg.span
+            self._bind_arg(arg, proc, sig, scope)
+        missing = [p for p in sig.order if p not in given]
+        if missing:
+            names = ", ".join(f"'{m}'" for m in missing)
+            self.rep.error(decl.span, f"instance '{decl.name}' is missing argument{'s' if len(missing) > 1 else ''} "
+                           f"{names} of process {proc.name}")
+            scope.broken |= set(missing)
+        self.instances.append(ir.Instance(decl.name, proc.name))
+        return self._body(decl.name, proc, sig, scope)
+
+    def _bind_arg(self, arg: ast.Arg, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> None:
+        if arg.name in sig.chans:
+            chan = self._chan_arg(arg, sig.chans[arg.name])
+            if chan is not None:
+                scope.chans[arg.name] = chan
+        elif arg.name in sig.values:
+            lit = self._value_arg(arg, sig.values[arg.name])
+            if lit is not None:
+                scope.values[arg.name] = lit
+        elif arg.name not in sig.broken:
+            hint = suggest(arg.name, sig.order)
+            self.rep.error(arg.span, f"process {proc.name} has no parameter '{arg.name}'{hint}")
+            return
+        if arg.name not in scope.chans and arg.name not in scope.values:
+            scope.broken.add(arg.name)
+
+    def _chan_arg(self, arg: ast.Arg, message: RecordType) -> ir.Channel | None:
+        value = arg.value
+        if not isinstance(value, ast.Name) or value.primed:
+            self.rep.error(value.span, f"argument '{arg.name}' must be a channel")
+            return None
+        chan = ExprChecker(self.rep, Scope(self.env)).channel(value.name, value.span)
+        if chan is not None and chan.message != message:
+            self.rep.error(value.span, f"channel '{chan.name}' carries {chan.message}, "
+                           f"but parameter '{arg.name}' needs {message}")
+            return None
+        return chan
+
+    def _value_arg(self, arg: ast.Arg, typ: Type) -> ir.Lit | None:
+        out = ExprChecker(self.rep, Scope(self.env)).check_as(arg.value, typ, f"parameter '{arg.name}'")
+        if out is None:
+            return None
+        value = const_value(out)
+        if value is None:
+            self.rep.error(arg.value.span, f"argument '{arg.name}' must be a constant expression")
+            return None
+        if not value_fits(typ, value):
+            self.rep.error(arg.value.span, f"argument '{arg.name}' = {value} is out of range {typ}")
+            return None
+        return ir.Lit(value, typ, arg.value.span)
+
+    def _check_alone(self, proc: ast.ProcessDecl, sig: _Signature) -> None:
+        """Check a process nobody instantiates, against placeholder arguments; keep only errors."""
+        scope = Scope(self.env, instance=proc.name)
+        scope.broken |= sig.broken
+        for name, typ in sig.values.items():
+            scope.values[name] = ir.Lit(default_value(typ), typ, sig.spans[name])
+        for name, msg in sig.chans.items():
+            scope.chans[name] = ir.Channel(name, msg, 2, frozenset(), sig.spans[name])
+        ProcessChecker(self.rep, self.env, self.resolve, placeholder=True)._body(proc.name, proc, sig, scope)
+
+    # ------------------------------------------------------------ the body of one instance
+
+    def _body(self, inst: str, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> list[ir.Property]:
+        scope.vars = self._vars(inst, proc, sig, scope)
+        if not self.placeholder:
+            self.env.instance_vars[inst] = scope.vars
+            self.env.broken |= {f"{inst}.{n}" for n in scope.broken}
+            self.state_vars.extend(scope.vars.values())
+        seen: dict[str, Span] = {}
+        for t in proc.transitions:
+            if self._fresh(t.name, t.span, seen, "transition"):
+                self.transitions.append(self._transition(inst, t, scope))
+        props: list[ir.Property] = []
+        seen = {}
+        for p in proc.properties:
+            if self._fresh(p.name, p.span, seen, "property"):
+                prop = self.property(self.rep, p, scope, inst)
+                if prop is not None:
+                    props.append(prop)
+        return props
+
+    def _fresh(self, name: str, span: Span, seen: dict[str, Span], what: str) -> bool:
+        if name in seen:
+            self.rep.error(span, f"{what} '{name}' is already defined", f"first defined at {seen[name]}")
+            return False
+        seen[name] = span
+        return True
+
+    def _vars(self, inst: str, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> dict[str, ir.StateVar]:
+        done: dict[str, ir.StateVar] = {}
+        seen = dict(sig.spans)
+        for index, vd in enumerate(proc.vars):
+            if not self._fresh(vd.name, vd.span, seen, "variable"):
+                continue
+            typ = self._var_type(vd)
+            if typ is None:
+                scope.broken.add(vd.name)
+                continue
+            var = ir.StateVar(f"{inst}.{vd.name}", inst, vd.name, typ, vd.span)
+            if vd.init is not None:
+                later = [v.name for v in proc.vars[index + 1:]]
+                self._init(vd, var, replace(scope, vars=dict(done), hidden=hidden_for(vd.name, later)))
+            done[vd.name] = var
+        return done
+
+    def _var_type(self, vd: ast.VarDecl) -> Type | None:
+        if isinstance(vd.type, ast.ChanType):
+            self.rep.error(vd.type.span, f"variable '{vd.name}' cannot be a channel")
+            return None
+        return self.resolve(vd.type)
+
+    def _init(self, vd: ast.VarDecl, var: ir.StateVar, scope: Scope) -> None:
+        assert vd.init is not None
+        out = ExprChecker(self.rep, scope).check_as(vd.init, var.type, f"variable '{vd.name}'")
+        if out is None or self.placeholder:
+            return
+        value = const_value(out)
+        if value is not None and not value_fits(var.type, value):
+            self.rep.error(vd.init.span, f"initial value {value} of '{vd.name}' is out of range {var.type}")
+            return
+        self.init[var.name] = out
+
+    # ------------------------------------------------------------ transitions
+
+    def _transition(self, inst: str, t: ast.Transition, scope: Scope) -> ir.Transition:
+        tscope = replace(scope, params={}, msgs={}, broken=set(scope.broken))
+        for p in t.choose:
+            self._choose(p, scope, tscope)
+        receive = self._receive(t.receive, scope, tscope) if t.receive else None
+        ec = ExprChecker(self.rep, tscope)
+        guard = ec.check_bool(t.guard, "a guard") if t.guard is not None else None
+        body = self._stmts(t.body, ec)
+        self._check_sends(t.name, t.body, tscope, {})
+        return ir.Transition(
+            name=f"{inst}.{t.name}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
+            receive=receive, guard=guard or ir.Lit(True, BOOL, t.span), body=body, span=t.span, doc=t.doc,
+        )
+
+    def _shadows(self, name: str, span: Span, scope: Scope, what: str) -> bool:
+        """A choose parameter or message name may not hide a variable or process parameter."""
+        if name in scope.vars:
+            self.rep.error(span, f"{what} '{name}' shadows variable '{name}'")
+        elif name in scope.values or name in scope.chans or name in scope.broken:
+            self.rep.error(span, f"{what} '{name}' shadows parameter '{name}' of the process")
+        else:
+            return False
+        return True
+
+    def _choose(self, p: ast.Param, scope: Scope, tscope: Scope) -> None:
+        if p.name in tscope.params or p.name in tscope.msgs:
+            self.rep.error(p.span, f"choose parameter '{p.name}' is already defined")
+            return
+        if self._shadows(p.name, p.span, scope, "choose parameter"):
+            return
+        typ = None if isinstance(p.type, ast.ChanType) else self.resolve(p.type)
+        if isinstance(p.type, ast.ChanType):
+            self.rep.error(p.type.span, f"choose parameter '{p.name}' cannot be a channel")
+        elif typ is not None and (isinstance(typ, RecordType) or not is_finite(typ)):
+            self.rep.error(p.span, f"choose parameter '{p.name}' needs a finite type "
+                           f"(bool, an enum, a range LO..HI, bvN, seqN), not {typ}")
+            typ = None
+        if typ is None:
+            tscope.broken.add(p.name)
+        else:
+            tscope.params[p.name] = typ
+
+    def _receive(self, rcv: ast.Receive, scope: Scope, tscope: Scope) -> tuple[str, ir.Channel] | None:
+        chan = ExprChecker(self.rep, tscope).channel(rcv.channel, rcv.span)
+        if rcv.binding in tscope.params:
+            self.rep.error(rcv.span, f"message name '{rcv.binding}' is already a choose parameter")
+            return None
+        if self._shadows(rcv.binding, rcv.span, scope, "message name") or chan is None:
+            tscope.broken.add(rcv.binding)
+            return None
+        tscope.msgs[rcv.binding] = chan.message
+        return rcv.binding, chan
+
+    # ------------------------------------------------------------ statements
+
+    def _stmts(self, stmts: tuple[ast.Stmt, ...], ec: ExprChecker) -> tuple[ir.Stmt, ...]:
+        out: list[ir.Stmt] = []
+        for s in stmts:
+            stmt = self._stmt(s, ec)
+            if stmt is not None:
+                out.append(stmt)
+        return tuple(out)
+
+    def _stmt(self, s: ast.Stmt, ec: ExprChecker) -> ir.Stmt | None:
+        if isinstance(s, ast.Assign):
+            return self._assign(s, ec)
+        if isinstance(s, ast.Send):
+            return self._send(s, ec)
+        if isinstance(s, ast.If):
+            cond = ec.check_bool(s.cond, "an 'if' condition")
+            then, other = self._stmts(s.then, ec), self._stmts(s.else_, ec)
+            return ir.If(cond, then, other, s.span) if cond is not None else None
+        if not isinstance(s, ast.Skip):
+            self.rep.error(getattr(s, "span", None), "not a statement")
+        return None
+
+    def _assign(self, s: ast.Assign, ec: ExprChecker) -> ir.Stmt | None:
+        target = self._target(s, ec.scope)
+        if target is None:
+            ec.check(s.value)
+            return None
+        value = ec.check_as(s.value, target.type, s.target)
+        if value is None:
+            return None
+        if contains_bounded(target.type):
+            self._note_range(s.span)
+        return ir.Assign(target, value, s.span)
+
+    def _target(self, s: ast.Assign, scope: Scope) -> ir.StateVar | None:
+        name, span, env = s.target, s.target_span, scope.env
+        if name in scope.vars:
+            return scope.vars[name]
+        local = {**{n: "choose parameter" for n in scope.params}, **{n: "message" for n in scope.msgs},
+                 **{n: "process parameter" for n in scope.values}, **{n: "channel" for n in scope.chans}}
+        kind = local.get(name) or (None if name in scope.broken else env.kinds.get(name))
+        if name in scope.broken or (kind is None and name in env.broken):
+            return None
+        if kind is None:
+            self.rep.error(span, f"unknown variable '{name}'{suggest(name, set(scope.vars))}")
+        elif kind == "channel":
+            self.rep.error(span, f"cannot assign to channel '{name}'; use send")
+        elif kind == "message":
+            self.rep.error(span, f"cannot assign to message '{name}': a received message is read-only")
+        else:
+            self.rep.error(span, f"cannot assign to {kind} '{name}'")
+        return None
+
+    def _send(self, s: ast.Send, ec: ExprChecker) -> ir.Stmt | None:
+        chan = ec.channel(s.channel, s.channel_span)
+        msg = ec.check(s.message)
+        if chan is None or msg is None:
+            return None
+        if msg.type != chan.message:
+            self.rep.error(s.message.span, f"channel '{s.channel}' carries {chan.message}, not {msg.type}")
+            return None
+        if contains_bounded(chan.message):
+            self._note_range(s.span)
+        return ir.Send(chan, msg, s.span)
+
+    def _note_range(self, span: Span) -> None:
+        if self.range_span is None and not self.placeholder:
+            self.range_span = span
+
+    def _check_sends(self, tname: str, stmts: tuple[ast.Stmt, ...], scope: Scope,
+                     sent: dict[str, tuple[str, Span]]) -> dict[str, tuple[str, Span]]:
+        """At most one send per channel along any path: branches are checked apart, then joined."""
+        sent = dict(sent)
+        for s in stmts:
+            if isinstance(s, ast.If):
+                then = self._check_sends(tname, s.then, scope, sent)
+                other = self._check_sends(tname, s.else_, scope, sent)
+                sent = {**other, **then}
+            elif isinstance(s, ast.Send):
+                chan = scope.channel(s.channel)
+                if chan is None:
+                    continue
+                if chan.name in sent:
+                    first, span = sent[chan.name]
+                    notes = [f"first send at {span}"]
+                    if first != s.channel:
+                        notes.append(f"'{first}' and '{s.channel}' are both channel '{chan.name}'")
+                    self.rep.error(s.span, f"transition '{tname}' sends to '{s.channel}' twice on one path "
+                                   "(at most one message per channel)", *notes)
+                else:
+                    sent[chan.name] = (s.channel, s.span)
+        return sent
+
+    # ------------------------------------------------------------ properties
+
+    @staticmethod
+    def property(rep: Reporter, decl: ast.Property, scope: Scope, inst: str | None) -> ir.Property | None:
+        """A property over one instance (`inst`) or, at top level, over all of them."""
+        if decl.name == RANGE_OK:
+            rep.error(decl.span, f"'{RANGE_OK}' is reserved for the built-in range property")
+            return None
+        name = f"{inst}.{decl.name}" if inst else decl.name
+        if isinstance(decl, ast.StepProperty):
+            return _step_property(rep, decl, scope, name, inst)
+        ec = ExprChecker(rep, scope)
+        if isinstance(decl, ast.Invariant):
+            kind, expr = ir.PropertyKind.INVARIANT, ec.check_bool(decl.expr, f"invariant '{decl.name}'")
+        elif isinstance(decl, ast.Reachable):
+            kind, expr = ir.PropertyKind.REACHABLE, ec.check_bool(decl.expr, f"reachable '{decl.name}'")
+        else:
+            rep.error(getattr(decl, "span", None), "not a property")
+            return None
+        if expr is None:
+            return None
+        return ir.Property(name, kind, expr, decl.span, decl.doc, instance=inst)
+
+
+def hidden_for(own: str, later: list[str]) -> dict[str, str]:
+    """Variables an initial value may not read: its own and those declared after it."""
+    hidden = {n: f"variable '{n}' is declared after '{own}'; an initial value may only read "
+                 "variables declared before it" for n in later}
+    hidden[own] = f"variable '{own}' cannot be used in its own initial value"
+    return hidden
+
+
+def _step_property(rep: Reporter, decl: ast.StepProperty, scope: Scope, name: str,
+                   inst: str | None) -> ir.Property | None:
+    sscope = replace(scope, params={}, msgs={}, broken=set(scope.broken), primes=True)
+    events = _step_events(rep, decl, scope, sscope)
+    ec = ExprChecker(rep, sscope)
+    when = ec.check_bool(decl.when, "the 'when' condition") if decl.when is not None else None
+    ensure = ec.check_bool(decl.ensure, "the 'ensure' condition")
+    if events is None or ensure is None or (decl.when is not None and when is None):
+        return None
+    return ir.Property(name, ir.PropertyKind.STEP, ensure, decl.span, decl.doc,
+                       instance=inst, events=events, when=when)
+
+
+def _step_events(rep: Reporter, decl: ast.StepProperty, scope: Scope,
+                 sscope: Scope) -> tuple[ir.StepEvent, ...] | None:
+    """The `on` list: channels resolved, messages bound; None when any event is wrong."""
+    events: list[ir.StepEvent] = []
+    bound: dict[str, Span] = {}
+    used: dict[tuple[str, str], Span] = {}
+    ok = True
+    for ev in decl.events:
+        kind = "receive" if isinstance(ev, ast.Receive) else "send"
+        problem = _event_problem(ev, kind, scope, bound, used)
+        chan = ExprChecker(rep, sscope).channel(ev.channel, ev.span)
+        if problem is not None:
+            rep.error(ev.span, *problem)
+        if chan is not None and (kind, chan.name) in used and problem is None:
+            rep.error(ev.span, f"two {kind} events on channel '{ev.channel}'", f"first at {used[(kind, chan.name)]}")
+            problem = ("",)
+        bound.setdefault(ev.binding, ev.span)
+        if chan is None or problem is not None:
+            sscope.broken.add(ev.binding)
+            ok = False
+            continue
+        used[(kind, chan.name)] = ev.span
+        sscope.msgs[ev.binding] = chan.message
+        events.append(ir.StepEvent(kind, ev.binding, chan))
+    return tuple(events) if ok else None
+
+
+def _event_problem(ev: ast.Receive | ast.SendEvent, kind: str, scope: Scope, bound: dict[str, Span],
+                   used: dict[tuple[str, str], Span]) -> tuple[str, ...] | None:
+    """Why an event's binding is unusable (message, notes), or None."""
+    if kind == "receive" and any(k == "receive" for k, _ in used):
+        first = next(s for (k, _), s in used.items() if k == "receive")
+        return ("a step property can name at most one receive event", f"first receive at {first}")
+    if ev.binding in bound:
+        return (f"message name '{ev.binding}' is bound twice", f"first bound at {bound[ev.binding]}")
+    if ev.binding in scope.local_names():
+        return (f"message name '{ev.binding}' shadows a name of the process",)
+    if scope.top_level and ev.binding in scope.env.instance_vars:
+        return (f"message name '{ev.binding}' shadows instance '{ev.binding}'",)
+    return None

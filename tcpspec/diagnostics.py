@@ -1,0 +1,74 @@
+"""Source positions and the errors a person can act on.
+
+Library code raises `ModelError` carrying one or more `Diagnostic`s; only the CLI prints them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A region of a source file; lines and columns count from 1."""
+
+    file: str
+    line: int
+    col: int
+    end_line: int = 0
+    end_col: int = 0
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One problem in a model: where, and what is wrong or what was expected."""
+
+    span: Span | None
+    message: str
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class ModelError(Exception):
+    """A model could not be read, checked or instantiated. Carries every problem found."""
+
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "; ".join(
+            f"{d.span}: {d.message}" if d.span else d.message for d in self.diagnostics
+        )
+
+
+class UsageError(Exception):
+    """Bad command-line input (unknown constant, bad value, unknown property...)."""
+
+
+def render_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> str:
+    """`file:line:col: error: message`, then the source line and a caret under the column."""
+    if diag.span is None:
+        head = f"error: {diag.message}"
+        return "\n".join([head, *(f"  note: {n}" for n in diag.notes)])
+    span = diag.span
+    out = [f"{span.file}:{span.line}:{span.col}: error: {diag.message}"]
+    text = sources.get(span.file)
+    if text is not None:
+        lines = text.splitlines()
+        if 1 <= span.line <= len(lines):
+            src = lines[span.line - 1].replace("\t", " ")
+            if len(src) > 200:  # keep very long lines readable: show a window around the column
+                start = max(0, span.col - 100)
+                src_shown = src[start : start + 200]
+                caret_col = span.col - start
+            else:
+                src_shown, caret_col = src, span.col
+            width = 1
+            if span.end_line == span.line and span.end_col > span.col:
+                width = min(span.end_col - span.col, max(1, len(src_shown) - caret_col + 1))
+            out.append(f"  {span.line:>4} | {src_shown}")
+            out.append("       | " + " " * (caret_col - 1) + "^" * width)
+    out.extend(f"  note: {n}" for n in diag.notes)
+    return "\n".join(out)

@@ -1,0 +1,122 @@
+"""Bounded model checking: one solver, one unrolling, deepened step by step.
+
+Each depth adds only step k's constraints. Properties are asked at each depth under
+assumptions (never asserted), so the first `sat` is the shortest counterexample/witness and
+the solver keeps everything it learned. Depth k means runs of exactly k transitions.
+
+Range violations (`range_ok`) are special: every step but the last is asserted in range; the
+last step's range check is an assumption, negated for `range_ok` itself.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import z3
+
+from tcpspec import ir
+from tcpspec.diagnostics import Diagnostic, ModelError
+from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.results import PropertyResult, Verdict
+from tcpspec.transition_system import TransitionSystem
+
+ENGINE = "bmc"
+
+
+@dataclass
+class _Open:
+    """A property still being searched, with its own clock."""
+
+    prop: ir.Property
+    budget: Budget
+    started: float = field(default_factory=time.perf_counter)
+    spent: float = 0.0
+
+
+def _bad(ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
+    """What a counterexample/witness of exactly k steps must end with (None: not at k=0)."""
+    if prop.kind is ir.PropertyKind.STEP:
+        return None if k == 0 else ts.step_violated(prop, k - 1)
+    holds = ts.holds_at(prop, k)
+    return holds if prop.kind is ir.PropertyKind.REACHABLE else z3.Not(holds)
+
+
+def _range_assumption(ts: TransitionSystem, prop: ir.Property, k: int) -> list[z3.BoolRef]:
+    if k == 0:
+        return []
+    ok = ts.step_at(k - 1).range_ok
+    return [] if prop.builtin else [ok]
+
+
+def run_bmc(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None
+) -> list[PropertyResult]:
+    """Check every property to `depth` steps; results in the order of `props`."""
+    ts = TransitionSystem(model)
+    solver = z3.SolverFor("QF_BV")
+    solver.add(ts.init())
+    if solver.check() == z3.unsat:
+        raise ModelError([Diagnostic(None, f"{model.path}: the model has no initial state (the initial values contradict the variables' types)")])
+    results: dict[str, PropertyResult] = {}
+    open_ = [_Open(p, Budget(timeout)) for p in props]
+    for k in range(depth + 1):
+        for item in list(open_):
+            res = _ask(solver, ts, item, k)
+            if res is not None:
+                results[item.prop.name] = res
+                open_.remove(item)
+        if not open_ or k == depth:
+            break
+        if k >= 1:
+            solver.add(ts.step_at(k - 1).range_ok)
+        solver.add(ts.step_at(k).trans, ts.well_formed(k + 1))
+    for item in open_:
+        verdict = Verdict.UNREACHED if item.prop.kind is ir.PropertyKind.REACHABLE else Verdict.HOLDS
+        detail = (
+            f"not reached within {depth} steps" if verdict is Verdict.UNREACHED
+            else f"no violation in runs of up to {depth} steps (bounded)"
+        )
+        results[item.prop.name] = _result(item, verdict, depth, detail=detail)
+    return [results[p.name] for p in props]
+
+
+def _ask(solver: z3.Solver, ts: TransitionSystem, item: _Open, k: int) -> PropertyResult | None:
+    """Ask whether `item` fails (or is reached) in exactly k steps; a result ends the search."""
+    bad = _bad(ts, item.prop, k)
+    if bad is None:
+        return None
+    t0 = time.perf_counter()
+    try:
+        assumptions = _range_assumption(ts, item.prop, k) + [bad]
+        out = check(solver, assumptions, item.budget)
+        if out.result == z3.unknown:
+            return _result(item, Verdict.UNKNOWN, k, detail=f"solver returned unknown at depth {k}: {out.reason}")
+        if out.result == z3.unsat:
+            return None
+        zm = prefer_small_values(solver, ts, k, assumptions, item.budget)
+        trace = extract_trace(zm, ts, k)
+    finally:
+        item.spent += time.perf_counter() - t0
+    problem = replay_or_explain(ts.model, trace, item.prop)
+    if problem is not None:
+        return _result(
+            item, Verdict.UNKNOWN, k,
+            detail=f"internal error: the counterexample did not replay on the concrete semantics ({problem}); please report",
+        )
+    verdict = Verdict.REACHED if item.prop.kind is ir.PropertyKind.REACHABLE else Verdict.VIOLATED
+    return _result(item, verdict, k, trace=trace)
+
+
+def _result(item: _Open, verdict: Verdict, depth: int, trace=None, detail: str = "") -> PropertyResult:  # type: ignore[no-untyped-def]
+    return PropertyResult(
+        property=item.prop.name,
+        kind=item.prop.kind.value,
+        verdict=verdict,
+        engine=ENGINE,
+        depth=depth,
+        seconds=round(item.spent, 3),
+        trace=trace,
+        doc=item.prop.doc,
+        detail=detail,
+    )

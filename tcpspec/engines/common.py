@@ -1,0 +1,181 @@
+"""What every symbolic engine needs: reading runs out of Z3 models, small-value preference,
+replay on the concrete semantics, and solver checks that never mistake `unknown` for an answer."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from tcpspec import encoder as enc
+from tcpspec import ir
+from tcpspec.encoder import ChanSym, Sym
+from tcpspec.trace import Trace, TraceStep, changed_keys
+from tcpspec.transition_system import TransitionSystem
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value, to_signed
+
+
+class Budget:
+    """Per-property wall-clock budget; `None` seconds means no limit."""
+
+    def __init__(self, seconds: float | None):
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def remaining_ms(self) -> int | None:
+        if self.deadline is None:
+            return None
+        return max(1, int((self.deadline - time.monotonic()) * 1000))
+
+    @property
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+@dataclass
+class CheckOutcome:
+    result: z3.CheckSatResult
+    reason: str = ""
+
+
+def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> CheckOutcome:
+    """One solver call within the budget. `unknown` comes back with the solver's reason."""
+    ms = budget.remaining_ms()
+    solver.set("timeout", ms if ms is not None else 4294967295)
+    if budget.expired:
+        return CheckOutcome(z3.unknown, "timeout")
+    r = solver.check(*assumptions)
+    reason = solver.reason_unknown() if r == z3.unknown else ""
+    if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
+        reason = "timeout"
+    return CheckOutcome(r, reason)
+
+
+# ---------------------------------------------------------------- decoding
+
+
+def decode(zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
+    """A stored term's value in a Z3 model, as a model value."""
+    if isinstance(t, RecordType):
+        assert isinstance(sym, dict)
+        return {f: decode(zm, sym[f], ft) for f, ft in t.fields}
+    v = zm.eval(sym, model_completion=True)
+    if isinstance(t, BoolType):
+        return z3.is_true(v)
+    n = v.as_long()  # type: ignore[attr-defined]
+    if isinstance(t, EnumType):
+        return t.members[n] if n < len(t.members) else t.members[0]
+    if isinstance(t, IntType):
+        w, signed = enc.storage(t)
+        return to_signed(n, w) if signed else n
+    assert isinstance(t, BitVecType)
+    return n
+
+
+def decode_state(zm: z3.ModelRef, ts: TransitionSystem, k: int) -> dict[str, Value | list[Value]]:
+    state = ts.state_at(k)
+    out: dict[str, Value | list[Value]] = {}
+    for v in ts.model.state_vars:
+        out[v.name] = decode(zm, state[v.name], v.type)  # type: ignore[arg-type]
+    for c in ts.model.channels:
+        ch = state[c.name]
+        assert isinstance(ch, ChanSym)
+        n = zm.eval(ch.length, model_completion=True).as_long()  # type: ignore[attr-defined]
+        out[c.name] = [decode(zm, ch.slots[i], c.message) for i in range(min(n, c.capacity))]
+    return out
+
+
+def fired(zm: z3.ModelRef, ts: TransitionSystem, k: int) -> int:
+    return zm.eval(ts.step_at(k).act, model_completion=True).as_long()  # type: ignore[attr-defined,no-any-return]
+
+
+def extract_trace(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> Trace:
+    """The run of `length` steps that a Z3 model describes, in model values."""
+    steps = [TraceStep(index=0, state=decode_state(zm, ts, 0))]
+    for k in range(length):
+        i = fired(zm, ts, k)
+        t = ts.transitions[i]
+        step = ts.step_at(k)
+        eff = step.effects[i]
+        params = {p: decode(zm, step.params[i][p], pt) for p, pt in t.params}
+        state = decode_state(zm, ts, k + 1)
+        received: list[tuple[str, Value]] = []
+        if eff.received is not None:
+            ch = ts.model.channel(eff.received[0])
+            received.append((ch.name, decode(zm, eff.received[1], ch.message)))
+        sent: list[tuple[str, Value]] = []
+        for cname, (flag, msg) in eff.sends.items():
+            if z3.is_true(zm.eval(flag, model_completion=True)):
+                sent.append((cname, decode(zm, msg, ts.model.channel(cname).message)))
+        steps.append(
+            TraceStep(
+                index=k + 1,
+                state=state,
+                transition=t.name,
+                params=params,
+                changed=changed_keys(steps[-1].state, state),
+                received=received,
+                sent=sent,
+            )
+        )
+    return Trace(steps)
+
+
+# ---------------------------------------------------------------- small values
+
+
+def _leaves(sym: Sym, t: Type) -> list[tuple[z3.ExprRef, Type]]:
+    if isinstance(t, RecordType):
+        assert isinstance(sym, dict)
+        return [leaf for f, ft in t.fields for leaf in _leaves(sym[f], ft)]
+    return [(sym, t)]  # type: ignore[list-item]
+
+
+def free_inputs(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> list[tuple[z3.ExprRef, Type]]:
+    """The choices a run is made of: initial values left open, and the taken steps' parameters."""
+    s0 = ts.state_at(0)
+    out = [leaf for v in ts.model.state_vars if v.name not in ts.model.init for leaf in _leaves(s0[v.name], v.type)]
+    for k in range(length):
+        i = fired(zm, ts, k)
+        step = ts.step_at(k)
+        for p, pt in ts.transitions[i].params:
+            out.extend(_leaves(step.params[i][p], pt))
+    return out
+
+
+def prefer_small_values(
+    solver: z3.Solver, ts: TransitionSystem, length: int, assumptions: list[z3.BoolRef], budget: Budget,
+    max_checks: int = 64,
+) -> z3.ModelRef:
+    """Among runs of this length, pick one like the seed's: ISNs 0, the smallest lengths.
+
+    Fixes the transition sequence found, then greedily pins each free input to its type's
+    smallest value whenever the property still fails. Solver answers other than sat keep the
+    previous model: the run found is already a correct counterexample.
+    """
+    zm = solver.model()
+    fixed = [ts.step_at(k).act == fired(zm, ts, k) for k in range(length)]
+    pinned = list(assumptions) + fixed
+    for sym, t in free_inputs(zm, ts, length)[:max_checks]:
+        if budget.expired:
+            break
+        small = enc.constant(default_value(t), t)
+        if z3.is_true(zm.eval(sym == small, model_completion=True)):
+            pinned.append(sym == small)  # type: ignore[arg-type]
+            continue
+        trial = pinned + [sym == small]  # type: ignore[list-item]
+        if check(solver, trial, budget).result == z3.sat:
+            pinned = trial
+            zm = solver.model()
+    return zm
+
+
+# ---------------------------------------------------------------- replay
+
+
+def replay_or_explain(model: ir.Model, trace: Trace, prop: ir.Property) -> str | None:
+    """Replay a run on the explicit-state semantics; None when it replays, else why not."""
+    from tcpspec.interp import replay
+
+    outcome = replay(model, trace, prop)
+    return None if outcome.ok else outcome.message

@@ -1,0 +1,633 @@
+"""Concrete semantics of a checked model, written from docs/language.md, not from the encoder.
+
+Every counterexample or witness a symbolic engine produces is replayed here before it is
+reported (`tcpspec.replay`), and the breadth-first search (`tcpspec.explore`) is the reference
+for differential tests. So this module must never import z3.
+
+A state is `dict[str, Value | list[Value]]`, the shape of `TraceStep.state`: every state
+variable by qualified name (model order), then every channel by name (model order) holding its
+messages head first.
+
+Finite domains. Variables without an initial value and `choose` parameters range over every
+value of their type when that type is small: bool, enums, bit-vectors of at most
+`Domain.max_bits` bits, integer ranges of at most `Domain.max_range` values. Larger types are
+*sampled*: the caller gives values in `Domain.values` (keyed by variable name, or by
+`transition.param` for parameters), else a default sample is used ({0, 1, max} for bvN/seqN;
+{lo, hi, and 0 if inside} for ranges). A search is exhaustive only when nothing was sampled
+(`is_exhaustive`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tcpspec import ir
+from tcpspec.types import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    RecordType,
+    Type,
+    Value,
+    serial_lt,
+    to_signed,
+    values_in_range,
+)
+
+if TYPE_CHECKING:
+    from tcpspec.interp_search import ExploreResult, ReplayResult
+    from tcpspec.trace import Trace
+
+State = dict[str, Value | list[Value]]
+Frozen = object  # a hashable image of a value or a state (see `freeze`)
+
+
+class InterpError(Exception):
+    """The interpreter met something the checker should have ruled out (a bug, not a verdict)."""
+
+
+# ---------------------------------------------------------------- values
+
+
+def freeze(v: object) -> Frozen:
+    """A hashable, canonical image: states are deduplicated by it in the search.
+
+    bool and int are tagged apart because `True == 1` in Python but not in the language.
+    """
+    if isinstance(v, bool):
+        return ("b", v)
+    if isinstance(v, dict):
+        return tuple((k, freeze(x)) for k, x in v.items())
+    if isinstance(v, list):
+        return ("l", tuple(freeze(x) for x in v))
+    return v
+
+
+def same(a: object, b: object) -> bool:
+    """Structural equality that does not confuse `True` with `1` (unlike Python's `==`)."""
+    return freeze(a) == freeze(b)
+
+
+def copy_state(state: Mapping[str, Value | list[Value]]) -> State:
+    """A copy whose channel lists can be changed without touching `state` (values are never
+    mutated in place, so they may be shared)."""
+    return {k: (list(v) if isinstance(v, list) else v) for k, v in state.items()}
+
+
+def show(v: object) -> str:
+    """A value the way a person writes it in a model (for replay messages)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k}: {show(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, list):
+        return "[" + ", ".join(show(x) for x in v) + "]"
+    return str(v)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class Env:
+    """What an expression can read: the state before the step (`pre`, also the working state
+    while a body runs), the state after it (`post`, for primed variables of step properties),
+    the `choose` parameters and the bound messages."""
+
+    pre: Mapping[str, Value | list[Value]]
+    post: Mapping[str, Value | list[Value]] | None = None
+    params: Mapping[str, Value] = field(default_factory=dict)
+    msgs: Mapping[str, Value] = field(default_factory=dict)
+
+
+def eval_expr(expr: ir.Expr, env: Env) -> Value:
+    """The value of a typed expression (docs/language.md, "Expressions")."""
+    if isinstance(expr, ir.Lit):
+        return expr.value
+    if isinstance(expr, ir.Var):
+        return _read_var(expr, env)
+    if isinstance(expr, ir.Param):
+        return _lookup(env.params, expr.name, "parameter")
+    if isinstance(expr, ir.Msg):
+        return _lookup(env.msgs, expr.name, "message")
+    if isinstance(expr, ir.Field):
+        return _field(eval_expr(expr.base, env), expr.field)
+    if isinstance(expr, ir.Unary):
+        return _unary(expr, eval_expr(expr.arg, env))
+    if isinstance(expr, ir.Binary):
+        return _binary(expr, env)
+    if isinstance(expr, ir.Convert):
+        return _convert(eval_expr(expr.arg, env), expr.type)
+    if isinstance(expr, ir.Ite):
+        branch = expr.then if _bool(eval_expr(expr.cond, env)) else expr.else_
+        return eval_expr(branch, env)
+    if isinstance(expr, ir.RecordLit):
+        return {name: eval_expr(e, env) for name, e in expr.fields}
+    if isinstance(expr, ir.ChanLen):
+        return len(_channel(env.pre, expr.channel.name))
+    raise InterpError(f"unknown expression {type(expr).__name__}")
+
+
+def _lookup(table: Mapping[str, Value], name: str, what: str) -> Value:
+    if name not in table:
+        raise InterpError(f"{what} '{name}' is not bound")
+    return table[name]
+
+
+def _read_var(expr: ir.Var, env: Env) -> Value:
+    """Plain variables read the pre-state, primed ones the post-state."""
+    source = env.post if expr.primed else env.pre
+    if source is None:
+        raise InterpError(f"{expr.var.name}' read outside a step property")
+    v = source.get(expr.var.name)
+    if v is None or isinstance(v, list):
+        raise InterpError(f"state has no variable '{expr.var.name}'")
+    return v
+
+
+def _channel(state: Mapping[str, Value | list[Value]], name: str) -> list[Value]:
+    v = state.get(name)
+    if not isinstance(v, list):
+        raise InterpError(f"state has no channel '{name}'")
+    return v
+
+
+def _field(base: Value, name: str) -> Value:
+    if not isinstance(base, dict) or name not in base:
+        raise InterpError(f"no field '{name}' in {show(base)}")
+    return base[name]
+
+
+def _bool(v: Value) -> bool:
+    if not isinstance(v, bool):
+        raise InterpError(f"expected a bool, got {show(v)}")
+    return v
+
+
+def _int(v: Value) -> int:
+    if not isinstance(v, int) or isinstance(v, bool):
+        raise InterpError(f"expected a number, got {show(v)}")
+    return v
+
+
+def _unary(expr: ir.Unary, v: Value) -> Value:
+    if expr.op == "not":
+        return not _bool(v)
+    if expr.op == "neg":
+        return _wrap(-_int(v), expr.type)
+    raise InterpError(f"unknown unary operator '{expr.op}'")
+
+
+def _wrap(n: int, t: Type) -> int:
+    """Bit-vector results are taken modulo 2^N; integer results are exact."""
+    return n % t.modulus if isinstance(t, BitVecType) else n
+
+
+_LOGIC = ("and", "or", "implies")
+_ARITH = ("add", "sub", "mul")
+
+
+def _binary(expr: ir.Binary, env: Env) -> Value:
+    """Logic short-circuits (harmless: expressions have no effects); the rest is strict."""
+    if expr.op in _LOGIC:
+        left = _bool(eval_expr(expr.left, env))
+        if expr.op == "and" and not left:
+            return False
+        if expr.op == "or" and left:
+            return True
+        if expr.op == "implies" and not left:
+            return True
+        return _bool(eval_expr(expr.right, env))
+    a, b = eval_expr(expr.left, env), eval_expr(expr.right, env)
+    if expr.op == "eq":
+        return same(a, b)
+    if expr.op == "ne":
+        return not same(a, b)
+    if expr.op in _ARITH:
+        x, y = _int(a), _int(b)
+        n = x + y if expr.op == "add" else x - y if expr.op == "sub" else x * y
+        return _wrap(n, expr.type)
+    if expr.op == "seqdiff":
+        width = _width(expr.left.type)
+        return to_signed(_int(a) - _int(b), width)
+    if expr.op in ("lt", "le"):
+        return _compare(expr.op, _int(a), _int(b), expr.left.type)
+    raise InterpError(f"unknown binary operator '{expr.op}'")
+
+
+def _width(t: Type) -> int:
+    if not isinstance(t, BitVecType):
+        raise InterpError(f"expected a bit-vector type, got {t}")
+    return t.width
+
+
+def _compare(op: str, a: int, b: int, t: Type) -> bool:
+    """Numeric on ints, unsigned on bvN, serial (RFC 1982, signed reading) on seqN."""
+    if op == "le" and a == b:
+        return True
+    if isinstance(t, BitVecType) and t.serial:
+        return serial_lt(a, b, t.width)
+    return a < b
+
+
+def _convert(v: Value, t: Type) -> Value:
+    """int -> bvN/seqN modulo 2^N; bvN/seqN -> int is the unsigned value (already the int)."""
+    if isinstance(t, BitVecType):
+        return _int(v) % t.modulus
+    return v
+
+
+# ---------------------------------------------------------------- finite domains
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Which values unconstrained variables and `choose` parameters take (see module doc)."""
+
+    values: Mapping[str, Sequence[Value]] = field(default_factory=dict)
+    max_bits: int = 4
+    max_range: int = 256
+
+    def choices(self, key: str, t: Type) -> tuple[list[Value], bool]:
+        """The values `key` (of type `t`) takes, and whether they are only a sample."""
+        if key in self.values:
+            given = list(self.values[key])
+            for v in given:
+                if not values_in_range(t, v):
+                    raise InterpError(f"domain value {show(v)} for {key} is not a {t}")
+            return given, self.sampled(key, t)
+        if isinstance(t, RecordType):
+            names = [name for name, _ in t.fields]
+            per_field = [self.choices(f"{key}.{name}", ft)[0] for name, ft in t.fields]
+            return [dict(zip(names, combo)) for combo in itertools.product(*per_field)], self.sampled(key, t)
+        if self._small(t):
+            return all_values(t), False
+        return default_sample(t), True
+
+    def sampled(self, key: str, t: Type) -> bool:
+        """Whether `choices(key, t)` misses values of `t` (cheap: enumerates nothing)."""
+        if key in self.values:
+            return len({freeze(v) for v in self.values[key]}) < cardinality(t)
+        if isinstance(t, RecordType):
+            return any(self.sampled(f"{key}.{name}", ft) for name, ft in t.fields)
+        return not self._small(t)
+
+    def _small(self, t: Type) -> bool:
+        if isinstance(t, BitVecType):
+            return t.width <= self.max_bits
+        if isinstance(t, IntType):
+            return t.bounded and cardinality(t) <= self.max_range
+        return True
+
+
+def as_domain(domain: Domain | Mapping[str, Sequence[Value]] | None) -> Domain:
+    """Callers may pass a plain `{name: values}` mapping; the limits then take their defaults."""
+    if domain is None:
+        return Domain()
+    if isinstance(domain, Domain):
+        return domain
+    return Domain(values=dict(domain))
+
+
+def cardinality(t: Type) -> int:
+    """How many values a type has (unbounded ints: treated as infinite)."""
+    if isinstance(t, BoolType):
+        return 2
+    if isinstance(t, IntType):
+        if t.lo is None or t.hi is None:
+            return 1 << 200
+        return max(0, t.hi - t.lo + 1)
+    if isinstance(t, BitVecType):
+        return t.modulus
+    if isinstance(t, EnumType):
+        return len(t.members)
+    n = 1
+    for _, ft in t.fields:
+        n *= cardinality(ft)
+    return n
+
+
+def all_values(t: Type) -> list[Value]:
+    """Every value of a finite type, smallest first."""
+    if isinstance(t, BoolType):
+        return [False, True]
+    if isinstance(t, IntType):
+        if t.lo is None or t.hi is None:
+            raise InterpError("an unbounded int has no finite list of values")
+        return list(range(t.lo, t.hi + 1))
+    if isinstance(t, BitVecType):
+        return list(range(t.modulus))
+    if isinstance(t, EnumType):
+        return list(t.members)
+    names = [name for name, _ in t.fields]
+    combos = itertools.product(*(all_values(ft) for _, ft in t.fields))
+    return [dict(zip(names, combo)) for combo in combos]
+
+
+def default_sample(t: Type) -> list[Value]:
+    """The values tried for a large type when the caller gave none."""
+    if isinstance(t, BitVecType):
+        return [0, 1, t.modulus - 1]
+    if isinstance(t, IntType) and t.lo is not None and t.hi is not None:
+        picks = [t.lo, t.hi] + ([0] if t.lo < 0 < t.hi else [])
+        return list[Value](sorted(set(picks)))
+    raise InterpError(f"no finite sample of type {t}: give its values in the domain")
+
+
+# ---------------------------------------------------------------- initial states
+
+
+def state_keys(model: ir.Model) -> list[str]:
+    """The keys of every state, in order: state variables, then channels."""
+    return [v.name for v in model.state_vars] + [c.name for c in model.channels]
+
+
+def initial_states(model: ir.Model, domain: Domain | Mapping[str, Sequence[Value]] | None = None) -> list[State]:
+    """Every initial state (up to the domain's sampling), variables in model order.
+
+    Init expressions may read earlier variables, so states are built variable by variable.
+    A candidate whose init value lies outside its variable's type is not an initial state.
+    """
+    dom = as_domain(domain)
+    channels: State = {ch.name: [] for ch in model.channels}
+    partial: list[State] = [{}]
+    for var in model.state_vars:
+        init = model.init.get(var.name)
+        grown: list[State] = []
+        for st in partial:
+            if init is None:
+                options, _ = dom.choices(var.name, var.type)
+            else:
+                options = [eval_expr(init, Env(pre={**st, **channels}))]
+            grown.extend({**st, var.name: v} for v in options if values_in_range(var.type, v))
+        partial = grown
+    return [{**st, **copy_state(channels)} for st in partial]
+
+
+def is_exhaustive(model: ir.Model, domain: Domain | Mapping[str, Sequence[Value]] | None = None) -> bool:
+    """Whether no unconstrained variable and no parameter had to be sampled."""
+    dom = as_domain(domain)
+    for var in model.state_vars:
+        if var.name not in model.init and dom.sampled(var.name, var.type):
+            return False
+    for t in model.transitions:
+        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+            continue  # positions are enumerated exactly
+        if any(dom.sampled(f"{t.name}.{name}", ptype) for name, ptype in t.params):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- steps
+
+
+@dataclass
+class StepOutcome:
+    """What taking one transition with given parameters does.
+
+    `state` is None when the transition is not enabled (`reason` says why). When a store left
+    a bounded range, `range_ok` is False and `reason` names it: the step violates `range_ok`
+    and its post-state (holding the out-of-range value) is not explored further.
+    """
+
+    enabled: bool
+    state: State | None
+    received: list[tuple[str, Value]] = field(default_factory=list)
+    sent: list[tuple[str, Value]] = field(default_factory=list)
+    range_ok: bool = True
+    reason: str = ""
+
+
+@dataclass
+class Step:
+    """An enabled transition instance: which transition, its parameters, its outcome."""
+
+    transition: ir.AnyTransition
+    params: dict[str, Value]
+    outcome: StepOutcome
+
+
+def apply(model: ir.Model, state: Mapping[str, Value | list[Value]], transition_name: str,
+          params: Mapping[str, Value]) -> StepOutcome:
+    """Take the transition named `transition_name` with `params` in `state`."""
+    return take(model.transition(transition_name), state, params)
+
+
+def take(t: ir.AnyTransition, state: Mapping[str, Value | list[Value]],
+         params: Mapping[str, Value]) -> StepOutcome:
+    """Take a transition (process or network) with `params` in `state`."""
+    if isinstance(t, ir.NetworkTransition):
+        return _take_fault(t, state, params)
+    return _take_process(t, state, params)
+
+
+def successors(model: ir.Model, state: Mapping[str, Value | list[Value]],
+               domain: Domain | Mapping[str, Sequence[Value]] | None = None) -> Iterator[Step]:
+    """Every enabled step from `state`, transitions in model order, parameters smallest first.
+
+    Range-violating steps are included (`outcome.range_ok` False): the caller decides.
+    """
+    dom = as_domain(domain)
+    for t in model.transitions:
+        for params in _param_sets(t, state, dom):
+            outcome = take(t, state, params)
+            if outcome.enabled:
+                yield Step(t, params, outcome)
+
+
+def _param_sets(t: ir.AnyTransition, state: Mapping[str, Value | list[Value]],
+                dom: Domain) -> Iterator[dict[str, Value]]:
+    if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+        (pname, ptype), = t.params
+        for i in range(len(_channel(state, t.channel.name))):
+            if values_in_range(ptype, i):
+                yield {pname: i}
+        return
+    names = [name for name, _ in t.params]
+    per_param = [dom.choices(f"{t.name}.{name}", ptype)[0] for name, ptype in t.params]
+    for combo in itertools.product(*per_param):
+        yield dict(zip(names, combo))
+
+
+@dataclass
+class _Run:
+    """The working state of a process transition while its body runs."""
+
+    state: State
+    sent: list[tuple[str, Value]] = field(default_factory=list)
+    blocked: str = ""
+    range_error: str = ""
+
+
+def _take_process(t: ir.Transition, state: Mapping[str, Value | list[Value]],
+                  params: Mapping[str, Value]) -> StepOutcome:
+    """Receive (head of a non-empty channel), guard, then the body in order.
+
+    The guard reads the state before the step with the head message bound; the receive takes
+    effect before the body, so a `len()` or a `send` to the same channel in the body sees it.
+    """
+    msgs: dict[str, Value] = {}
+    received: list[tuple[str, Value]] = []
+    if t.receive is not None:
+        binding, ch = t.receive
+        queue = _channel(state, ch.name)
+        if not queue:
+            return StepOutcome(False, None, reason=f"channel {ch.name} is empty")
+        msgs[binding] = queue[0]
+        received.append((ch.name, queue[0]))
+    if not _bool(eval_expr(t.guard, Env(pre=state, params=params, msgs=msgs))):
+        return StepOutcome(False, None, reason="guard is false")
+    run = _Run(copy_state(state))
+    if t.receive is not None:
+        _channel(run.state, t.receive[1].name).pop(0)
+    _exec(t.body, Env(pre=run.state, params=params, msgs=msgs), run)
+    if run.blocked:
+        return StepOutcome(False, None, reason=run.blocked)
+    return StepOutcome(True, run.state, received, run.sent, not run.range_error, run.range_error)
+
+
+def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
+    """Run statements in order on `run.state` (which `env.pre` is): sequential semantics."""
+    for stmt in body:
+        if run.blocked:
+            return
+        if isinstance(stmt, ir.Assign):
+            value = eval_expr(stmt.value, env)
+            _note_range(run, stmt.target.type, value, f"{stmt.target.name} := {show(value)}")
+            run.state[stmt.target.name] = value
+        elif isinstance(stmt, ir.Send):
+            _send(stmt, env, run)
+        elif isinstance(stmt, ir.If):
+            branch = stmt.then if _bool(eval_expr(stmt.cond, env)) else stmt.else_
+            _exec(branch, env, run)
+        else:
+            raise InterpError(f"unknown statement {type(stmt).__name__}")
+
+
+def _send(stmt: ir.Send, env: Env, run: _Run) -> None:
+    """Append to the channel if it has room now; otherwise the transition is not enabled."""
+    queue = _channel(run.state, stmt.channel.name)
+    if len(queue) >= stmt.channel.capacity:
+        run.blocked = f"channel {stmt.channel.name} is full (capacity {stmt.channel.capacity})"
+        return
+    msg = eval_expr(stmt.message, env)
+    _note_range(run, stmt.channel.message, msg, f"send {stmt.channel.name} {show(msg)}")
+    queue.append(msg)
+    run.sent.append((stmt.channel.name, msg))
+
+
+def _note_range(run: _Run, t: Type, value: Value, what: str) -> None:
+    """Remember the first store outside its type (a `range_ok` violation)."""
+    if not run.range_error and not values_in_range(t, value):
+        run.range_error = f"{what} is outside its type {_type_text(t)}"
+
+
+def _type_text(t: Type) -> str:
+    if isinstance(t, RecordType):
+        return f"{t} {{ " + ", ".join(f"{n}: {ft}" for n, ft in t.fields) + " }"
+    return str(t)
+
+
+def _take_fault(t: ir.NetworkTransition, state: Mapping[str, Value | list[Value]],
+                params: Mapping[str, Value]) -> StepOutcome:
+    """loss / duplication / reordering at position `i`, or injection of a built message."""
+    name, cap = t.channel.name, t.channel.capacity
+    queue = list(_channel(state, name))
+    if t.kind == "injection":
+        if len(queue) >= cap:
+            return StepOutcome(False, None, reason=f"channel {name} is full (capacity {cap})")
+        queue.append({fname: _lookup(params, fname, "parameter") for fname, _ in t.channel.message.fields})
+    else:
+        i = _int(_lookup(params, "i", "parameter"))
+        need = i + 1 if t.kind == "reordering" else i
+        if not 0 <= i or need >= len(queue):
+            return StepOutcome(False, None, reason=f"position {'i+1' if t.kind == 'reordering' else 'i'}"
+                               f"={need} is not below len({name})={len(queue)}")
+        if t.kind == "loss":
+            del queue[i]
+        elif t.kind == "duplication":
+            if len(queue) >= cap:
+                return StepOutcome(False, None, reason=f"channel {name} is full (capacity {cap})")
+            queue.append(queue[i])
+        elif t.kind == "reordering":
+            queue[i], queue[i + 1] = queue[i + 1], queue[i]
+        else:
+            raise InterpError(f"unknown fault '{t.kind}'")
+    after = copy_state(state)
+    after[name] = queue
+    return StepOutcome(True, after)
+
+
+# ---------------------------------------------------------------- properties
+
+
+def holds_in(model: ir.Model, prop: ir.Property, state: Mapping[str, Value | list[Value]]) -> bool:
+    """An invariant holds in `state`; a reachability target is satisfied by `state`."""
+    if prop.kind is ir.PropertyKind.STEP:
+        raise InterpError(f"{prop.name} is a step property: use step_ok")
+    return _bool(eval_expr(prop.expr, Env(pre=state)))
+
+
+def step_applies(prop: ir.Property, transition: ir.AnyTransition, outcome: StepOutcome) -> dict[str, Value] | None:
+    """The messages bound by `prop.events` if the property concerns this step, else None."""
+    if isinstance(transition, ir.NetworkTransition):
+        return {} if prop.instance is None and not prop.events else None
+    if prop.instance is not None and transition.instance != prop.instance:
+        return None
+    bound: dict[str, Value] = {}
+    for ev in prop.events:
+        happened = outcome.received if ev.kind == "receive" else outcome.sent
+        hits = [m for ch, m in happened if ch == ev.channel.name]
+        if not hits:
+            return None
+        bound[ev.binding] = hits[0]
+    return bound
+
+
+def step_ok(model: ir.Model, prop: ir.Property, pre: Mapping[str, Value | list[Value]],
+            outcome: StepOutcome, transition: ir.AnyTransition) -> bool:
+    """Whether the step (pre, transition, outcome) satisfies step property `prop`.
+
+    `range_ok` is violated exactly by range-violating steps. A range-violating step has no
+    legal post-state, so user step properties are not judged on it (they hold vacuously).
+    """
+    if prop.builtin:
+        return outcome.range_ok
+    if not outcome.range_ok or outcome.state is None:
+        return True
+    bound = step_applies(prop, transition, outcome)
+    if bound is None:
+        return True
+    env = Env(pre=pre, post=outcome.state, msgs=bound)
+    if prop.when is not None and not _bool(eval_expr(prop.when, env)):
+        return True
+    return _bool(eval_expr(prop.expr, env))
+
+
+# ---------------------------------------------------------------- search and replay (re-exported)
+
+
+def replay(model: ir.Model, trace: Trace, prop: ir.Property, require_first: bool = False) -> ReplayResult:
+    """See `tcpspec.interp_search.replay` (kept there to keep modules short)."""
+    from tcpspec.interp_search import replay as _replay
+
+    return _replay(model, trace, prop, require_first)
+
+
+def run_is_behaviour(model: ir.Model, trace: Trace) -> ReplayResult:
+    """See `tcpspec.interp_search.run_is_behaviour`."""
+    from tcpspec.interp_search import run_is_behaviour as _run
+
+    return _run(model, trace)
+
+
+def explore(model: ir.Model, max_depth: int, domain: Domain | Mapping[str, Sequence[Value]] | None = None,
+            max_states: int = 1_000_000, properties: Sequence[ir.Property] | None = None) -> ExploreResult:
+    """See `tcpspec.interp_search.explore`."""
+    from tcpspec.interp_search import explore as _explore
+
+    return _explore(model, max_depth, domain, max_states, properties)

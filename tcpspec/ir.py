@@ -1,0 +1,312 @@
+"""The checked model: names resolved, types known, processes instantiated, constants folded.
+
+This is what every back end reads: the Z3 encoder, the explicit-state interpreter, the
+renderers. It has no z3 and no lark. Expressions are typed (`.type`) and carry the span of the
+source text they came from. Qualified names are the user's: `client.state`, `c2s`, `client.active_open`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from tcpspec.diagnostics import Span
+from tcpspec.types import RecordType, Type, Value
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass(frozen=True)
+class StateVar:
+    """One variable of one instance. `name` is qualified: `client.snd_nxt`."""
+
+    name: str
+    instance: str
+    local: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    message: RecordType
+    capacity: int
+    faults: frozenset[str]  # subset of FAULT_KINDS, only the enabled ones
+    span: Span
+
+
+FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A constant value of `type` (constants are folded into these)."""
+
+    value: Value
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Var:
+    """A state variable; `primed` reads its value after the step (step properties only)."""
+
+    var: StateVar
+    primed: bool
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Param:
+    """A `choose` parameter of the transition being taken."""
+
+    name: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Msg:
+    """A message bound by `receive m from ch` / `send m to ch`."""
+
+    name: str
+    type: RecordType
+    span: Span
+
+
+@dataclass(frozen=True)
+class Field:
+    base: Expr
+    field: str
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Unary:
+    """op: 'not' (bool), 'neg' (int or bit-vector)."""
+
+    op: str
+    arg: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binary:
+    """A typed operation; operands are already converted so that both sides agree.
+
+    op is one of:
+    'add' 'sub' 'mul'            int (exact) or bit-vector (modulo 2^N) arithmetic, by `type`
+    'seqdiff'                    seqN - seqN: the signed difference, an int
+    'eq' 'ne'                    on any type (records field by field)
+    'lt' 'le'                    on ints (numeric), bvN (unsigned) or seqN (serial), by operand type
+    'and' 'or' 'implies'         on bools
+    """
+
+    op: str
+    left: Expr
+    right: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Convert:
+    """An int used as a bvN/seqN (modulo 2^N), or a bit-vector used as an int (its unsigned value)."""
+
+    arg: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Ite:
+    cond: Expr
+    then: Expr
+    else_: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class RecordLit:
+    """Every field present (defaults filled in by the checker), in declaration order."""
+
+    fields: tuple[tuple[str, Expr], ...]
+    type: RecordType
+    span: Span
+
+
+@dataclass(frozen=True)
+class ChanLen:
+    channel: Channel
+    type: Type
+    span: Span
+
+
+Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen
+
+
+# ---------------------------------------------------------------- statements
+
+
+@dataclass(frozen=True)
+class Assign:
+    """`target := value`. `value.type` may be wider than `target.type` (an int range);
+    storing outside the target's range is a range violation (`range_ok`)."""
+
+    target: StateVar
+    value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Send:
+    """Fields of `message` that are int ranges are range-checked like assignments."""
+
+    channel: Channel
+    message: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class If:
+    cond: Expr
+    then: tuple[Stmt, ...]
+    else_: tuple[Stmt, ...]
+    span: Span
+
+
+Stmt = Assign | Send | If
+
+
+# ---------------------------------------------------------------- transitions
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A transition of one instance: `client.active_open`.
+
+    Enabled when `guard` holds (it may read params and the received message), the received
+    channel is non-empty, and every send along the taken path finds room.
+    """
+
+    name: str
+    instance: str
+    local: str
+    params: tuple[tuple[str, Type], ...]
+    receive: tuple[str, Channel] | None  # (binding, channel)
+    guard: Expr
+    body: tuple[Stmt, ...]
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class NetworkTransition:
+    """A fault of a channel: `c2s.loss` etc. Params: `i` (a position) or the injected fields."""
+
+    name: str
+    channel: Channel
+    kind: str  # one of FAULT_KINDS
+    params: tuple[tuple[str, Type], ...]
+    span: Span
+
+
+AnyTransition = Transition | NetworkTransition
+
+
+# ---------------------------------------------------------------- properties
+
+
+class PropertyKind(str, Enum):
+    INVARIANT = "invariant"
+    REACHABLE = "reachable"
+    STEP = "step"
+
+
+@dataclass(frozen=True)
+class StepEvent:
+    """`receive r from ch` (kind 'receive') or `send m to ch` (kind 'send')."""
+
+    kind: str
+    binding: str
+    channel: Channel
+
+
+@dataclass(frozen=True)
+class Property:
+    """An invariant / reachability target (`expr` over the state) or a step property.
+
+    For step properties: `instance` limits it to that instance's transitions (None: any
+    process transition, and network steps too when `events` is empty); `when` and `expr`
+    (the `ensure`) read the state before the step, primed variables after it, and the
+    bound messages of `events`.
+    """
+
+    name: str
+    kind: PropertyKind
+    expr: Expr
+    span: Span
+    doc: str = ""
+    instance: str | None = None
+    events: tuple[StepEvent, ...] = ()
+    when: Expr | None = None
+    builtin: bool = False  # `range_ok`: added by the checker, not written by the user
+
+
+# ---------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True)
+class Instance:
+    name: str
+    process: str
+
+
+@dataclass
+class Model:
+    """A checked, instantiated model, ready for any back end."""
+
+    path: str
+    constants: dict[str, Value]
+    instances: list[Instance]
+    state_vars: list[StateVar]
+    # Initial value per state var, or absent for "any value". Init expressions may read
+    # state vars declared earlier (their initial values).
+    init: dict[str, Expr]
+    channels: list[Channel]
+    transitions: list[AnyTransition]
+    properties: list[Property]
+    sources: dict[str, str] = field(default_factory=dict)
+
+    def var(self, name: str) -> StateVar:
+        for v in self.state_vars:
+            if v.name == name:
+                return v
+        raise KeyError(name)
+
+    def channel(self, name: str) -> Channel:
+        for c in self.channels:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+    def transition(self, name: str) -> AnyTransition:
+        for t in self.transitions:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def property(self, name: str) -> Property:
+        for p in self.properties:
+            if p.name == name:
+                return p
+        raise KeyError(name)

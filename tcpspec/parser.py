@@ -1,0 +1,815 @@
+"""Text -> AST: the lark grammar, a Transformer to `tcpspec.ast`, imports, and syntax errors.
+
+Every problem becomes a positioned `Diagnostic` inside a `ModelError`; nothing here prints. Syntax
+error messages come from one curated table (`SYNTAX_MESSAGES`, matched with lark's
+`match_examples`) with a generic fallback that names tokens as they are written (`';'`), never by
+lark's terminal names.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import os
+import re
+from typing import Any
+
+from lark import Lark, Token, Transformer, Tree, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken, VisitError
+from lark.lexer import PatternStr
+from lark.parsers.lalr_analysis import Reduce
+
+from tcpspec import ast
+from tcpspec.diagnostics import Diagnostic, ModelError, Span
+
+INT_LIMIT = 2**62
+MAX_NESTING = 100  # tree levels; later stages recurse over the AST, so keep well under 1000
+MAX_SYNTAX_ERRORS = 10
+FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
+KEYWORDS = frozenset(
+    "import const type enum message channel with process var transition choose receive from when "
+    "send to if then else skip instance invariant reachable step on ensure chan true false".split()
+)
+RESERVED = frozenset("fair final lemma forall exists".split())
+_CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
+
+
+@functools.lru_cache(maxsize=1)
+def _lark() -> Lark:
+    """The one parser object: building the LALR tables is the slow part, so do it once."""
+    return Lark.open_from_package(
+        "tcpspec",
+        "grammar.lark",
+        parser="lalr",
+        lexer="basic",
+        propagate_positions=True,
+        maybe_placeholders=False,
+    )
+
+
+# ---------------------------------------------------------------- public API
+
+
+def parse_text(text: str, path: str) -> ast.ModelFile:
+    """Parse one file's text; `path` is the name used in spans (as the user would see it)."""
+    try:
+        return _parse_text(text, path)
+    except RecursionError:
+        raise ModelError(
+            [Diagnostic(Span(path, 1, 1), "the model is nested too deeply to be read")]
+        ) from None
+
+
+def load_program(path: str) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first."""
+    program = ast.Program(root=path)
+    diags: list[Diagnostic] = []
+    seen: set[str] = {os.path.realpath(path)}
+    root = _read_and_parse(path, None, program, diags)
+    if root is None:
+        raise ModelError(diags)
+    # Depth-first, iteratively: (file, index of its next import to visit).
+    stack: list[tuple[ast.ModelFile, int]] = [(root, 0)]
+    while stack:
+        current, index = stack.pop()
+        if index == len(current.imports):
+            program.files.append(current)
+            continue
+        stack.append((current, index + 1))
+        imp = current.imports[index]
+        shown = _import_path(current.path, imp.path)
+        key = os.path.realpath(shown)
+        if key in seen:
+            continue
+        seen.add(key)
+        child = _read_and_parse(shown, imp, program, diags)
+        if child is not None:
+            stack.append((child, 0))
+    if diags:
+        raise ModelError(diags)
+    return program
+
+
+def _import_path(importer: str, target: str) -> str:
+    """The imported file's path relative to the importing file, kept in the user's terms."""
+    if os.path.isabs(target):
+        return os.path.normpath(target)
+    return os.path.normpath(os.path.join(os.path.dirname(importer), target))
+
+
+def _read_and_parse(
+    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic]
+) -> ast.ModelFile | None:
+    """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
+    try:
+        with open(shown, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if imp is None:
+            diags.append(Diagnostic(None, f"cannot read model file '{shown}': {reason}"))
+        else:
+            diags.append(Diagnostic(imp.span, f"cannot read imported file '{shown}': {reason}"))
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        good = data[: exc.start].decode("utf-8-sig", errors="replace")
+        line = good.count("\n") + 1
+        col = len(good) - (good.rfind("\n") + 1) + 1
+        program.sources[shown] = good
+        bad = data[exc.start : exc.start + 1].hex()
+        msg = f"this file is not UTF-8 text (byte 0x{bad} cannot be decoded)"
+        diags.append(Diagnostic(Span(shown, line, col, line, col + 1), msg))
+        return None
+    program.sources[shown] = text
+    try:
+        return parse_text(text, shown)
+    except ModelError as err:
+        diags.extend(err.diagnostics)
+        return None
+
+
+def _parse_text(text: str, path: str) -> ast.ModelFile:
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise ModelError(_syntax_errors(text, path, exc)) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        span = Span(path, deep.line, deep.column, deep.end_line, deep.end_column)
+        msg = (
+            f"nesting too deep: more than {MAX_NESTING} levels of nested expressions or "
+            "statements; split it up with constants or variables"
+        )
+        raise ModelError([Diagnostic(span, msg)])
+    builder = _ToAst(path)
+    try:
+        items = builder.transform(tree)
+    except VisitError as exc:
+        raise exc.orig_exc from None
+    if builder.errors:
+        raise ModelError(builder.errors)
+    imports = tuple(i for i in items if isinstance(i, ast.Import))
+    decls = tuple(i for i in items if not isinstance(i, ast.Import))
+    return ast.ModelFile(path=path, imports=imports, decls=decls)
+
+
+def _too_deep(tree: Tree[Token]) -> Any:
+    """The meta of the first subtree nested deeper than MAX_NESTING, without recursing."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return node.meta
+        # Leftmost first, so a long left-associative chain is reported where it starts.
+        subtrees = [c for c in node.children if isinstance(c, Tree)]
+        stack.extend((c, depth + 1) for c in reversed(subtrees))
+    return None
+
+
+# ---------------------------------------------------------------- tree -> AST
+
+
+@dataclasses.dataclass(frozen=True)
+class _Tagged:
+    """An intermediate result whose role is known by `kind` (optional parts of a rule)."""
+
+    kind: str
+    value: Any
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Builds `tcpspec.ast` nodes; recoverable problems go to `errors`, the walk goes on."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__()
+        self.path = path
+        self.errors: list[Diagnostic] = []
+
+    def _span(self, meta: Any) -> Span:
+        return Span(self.path, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tok(self, tok: Token) -> Span:
+        return _token_span(self.path, tok)
+
+    def _error(self, span: Span, message: str) -> None:
+        self.errors.append(Diagnostic(span, message))
+
+    # ---- files and declarations
+
+    def start(self, meta: Any, children: list[Any]) -> list[Any]:
+        return children
+
+    def import_decl(self, meta: Any, c: list[Any]) -> ast.Import:
+        return ast.Import(str(c[0])[1:-1], self._span(meta))
+
+    def top_decl(self, meta: Any, c: list[Any]) -> Any:
+        docs = [str(t)[3:].strip() for t in c[:-1]]
+        return dataclasses.replace(c[-1], doc="\n".join(docs)) if docs else c[-1]
+
+    process_item = top_decl
+
+    def const_decl(self, meta: Any, c: list[Any]) -> ast.ConstDecl:
+        return ast.ConstDecl(str(c[0]), c[1], self._span(meta))
+
+    def type_alias(self, meta: Any, c: list[Any]) -> ast.TypeAlias:
+        return ast.TypeAlias(str(c[0]), c[1], self._span(meta))
+
+    def enum_member(self, meta: Any, c: list[Any]) -> tuple[str, Span]:
+        return str(c[0]), self._tok(c[0])
+
+    def enum_decl(self, meta: Any, c: list[Any]) -> ast.EnumDecl:
+        members = c[1:]
+        return ast.EnumDecl(
+            str(c[0]),
+            tuple(m[0] for m in members),
+            tuple(m[1] for m in members),
+            self._span(meta),
+        )
+
+    def message_decl(self, meta: Any, c: list[Any]) -> ast.MessageDecl:
+        return ast.MessageDecl(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    def field_decl(self, meta: Any, c: list[Any]) -> ast.FieldDecl:
+        default = c[2] if len(c) > 2 else None
+        return ast.FieldDecl(str(c[0]), c[1], default, self._span(meta))
+
+    def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
+        return ast.ChannelDecl(str(c[0]), c[1], c[2], tuple(c[3:]), self._span(meta))
+
+    def fault(self, meta: Any, c: list[Any]) -> ast.Fault:
+        kind = str(c[0])
+        if kind not in FAULT_KINDS:
+            self._error(
+                self._tok(c[0]),
+                f"unknown fault '{kind}': expected loss, duplication, reordering or injection",
+            )
+        return ast.Fault(kind, c[1] if len(c) > 1 else None, self._span(meta))
+
+    def instance_decl(self, meta: Any, c: list[Any]) -> ast.InstanceDecl:
+        return ast.InstanceDecl(
+            str(c[0]), str(c[1]), self._tok(c[1]), tuple(c[2:]), self._span(meta)
+        )
+
+    def arg(self, meta: Any, c: list[Any]) -> ast.Arg:
+        return ast.Arg(str(c[0]), c[1], self._span(meta))
+
+    def process_decl(self, meta: Any, c: list[Any]) -> ast.ProcessDecl:
+        rest = c[1:]
+        props = (ast.Invariant, ast.Reachable, ast.StepProperty)
+        return ast.ProcessDecl(
+            str(c[0]),
+            tuple(x for x in rest if isinstance(x, ast.Param)),
+            tuple(x for x in rest if isinstance(x, ast.VarDecl)),
+            tuple(x for x in rest if isinstance(x, ast.Transition)),
+            tuple(x for x in rest if isinstance(x, props)),
+            self._span(meta),
+        )
+
+    def param(self, meta: Any, c: list[Any]) -> ast.Param:
+        return ast.Param(str(c[0]), c[1], self._span(meta))
+
+    def var_decl(self, meta: Any, c: list[Any]) -> ast.VarDecl:
+        return ast.VarDecl(str(c[0]), c[1], c[2] if len(c) > 2 else None, self._span(meta))
+
+    def transition(self, meta: Any, c: list[Any]) -> ast.Transition:
+        parts = {x.kind: x.value for x in c[1:] if isinstance(x, _Tagged)}
+        receive = next((x for x in c if isinstance(x, ast.Receive)), None)
+        return ast.Transition(
+            str(c[0]),
+            parts.get("choose", ()),
+            receive,
+            parts.get("guard"),
+            parts["block"],
+            self._span(meta),
+        )
+
+    def choose(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("choose", tuple(c))
+
+    def receive(self, meta: Any, c: list[Any]) -> ast.Receive:
+        return ast.Receive(str(c[0]), str(c[1]), self._span(meta))
+
+    def guard(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("guard", c[0])
+
+    # ---- properties
+
+    def invariant(self, meta: Any, c: list[Any]) -> ast.Invariant:
+        return ast.Invariant(str(c[0]), c[1], self._span(meta))
+
+    def reachable(self, meta: Any, c: list[Any]) -> ast.Reachable:
+        return ast.Reachable(str(c[0]), c[1], self._span(meta))
+
+    def step_prop(self, meta: Any, c: list[Any]) -> ast.StepProperty:
+        parts = {x.kind: x.value for x in c[1:-1]}
+        return ast.StepProperty(
+            str(c[0]), parts.get("events", ()), parts.get("when"), c[-1], self._span(meta)
+        )
+
+    def events(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("events", tuple(c))
+
+    def send_event(self, meta: Any, c: list[Any]) -> ast.SendEvent:
+        return ast.SendEvent(str(c[0]), str(c[1]), self._span(meta))
+
+    def step_when(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("when", c[0])
+
+    # ---- statements
+
+    def block(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("block", tuple(c))
+
+    def assign(self, meta: Any, c: list[Any]) -> ast.Assign:
+        return ast.Assign(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+
+    def send(self, meta: Any, c: list[Any]) -> ast.Send:
+        return ast.Send(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+
+    def skip(self, meta: Any, c: list[Any]) -> ast.Skip:
+        return ast.Skip(self._span(meta))
+
+    def if_stmt(self, meta: Any, c: list[Any]) -> ast.If:
+        else_: tuple[ast.Stmt, ...] = ()
+        if len(c) > 2:
+            else_ = c[2].value if isinstance(c[2], _Tagged) else (c[2],)
+        return ast.If(c[0], c[1].value, else_, self._span(meta))
+
+    # ---- types
+
+    def type_name(self, meta: Any, c: list[Any]) -> ast.TypeName:
+        return ast.TypeName(str(c[0]), self._span(meta))
+
+    def chan_type(self, meta: Any, c: list[Any]) -> ast.ChanType:
+        return ast.ChanType(c[0], self._span(meta))
+
+    def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
+        return ast.RangeType(c[0], c[1], self._span(meta))
+
+    # ---- expressions
+
+    def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
+        return ast.IfExpr(c[0], c[1], c[2], self._span(meta))
+
+    def binary(self, meta: Any, c: list[Any]) -> ast.Binary:
+        left, op, right = c
+        span = self._span(meta)
+        if (
+            op in _CMP_OPS
+            and isinstance(left, ast.Binary)
+            and left.op in _CMP_OPS
+            and (left.span.line, left.span.col) == (span.line, span.col)
+        ):
+            self._error(
+                self._tok(op),
+                f"comparisons cannot be chained: write 'a {left.op} b && b {op} c' "
+                "or add parentheses",
+            )
+        return ast.Binary(str(op), left, right, span)
+
+    def unary(self, meta: Any, c: list[Any]) -> ast.Unary:
+        return ast.Unary(str(c[0]), c[1], self._span(meta))
+
+    def field(self, meta: Any, c: list[Any]) -> ast.FieldAccess:
+        return ast.FieldAccess(c[0], str(c[1]), self._span(meta))
+
+    def prime(self, meta: Any, c: list[Any]) -> Any:
+        base = c[0]
+        if isinstance(base, (ast.Name, ast.FieldAccess)) and not base.primed:
+            return dataclasses.replace(base, primed=True, span=self._span(meta))
+        what = "twice" if getattr(base, "primed", False) else "after this expression"
+        self._error(
+            self._tok(c[1]),
+            f"a prime (') cannot be written {what}: only a variable can be primed, "
+            "e.g. x' or client.state'",
+        )
+        return base
+
+    def record(self, meta: Any, c: list[Any]) -> ast.RecordLit:
+        return ast.RecordLit(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    def field_init(self, meta: Any, c: list[Any]) -> ast.FieldInit:
+        return ast.FieldInit(str(c[0]), c[1], self._span(meta))
+
+    def call(self, meta: Any, c: list[Any]) -> ast.Call:
+        return ast.Call(str(c[0]), tuple(c[1:]), self._span(meta))
+
+    def name(self, meta: Any, c: list[Any]) -> ast.Name:
+        return ast.Name(str(c[0]), self._span(meta))
+
+    def true(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(True, self._span(meta))
+
+    def false(self, meta: Any, c: list[Any]) -> ast.BoolLit:
+        return ast.BoolLit(False, self._span(meta))
+
+    def int(self, meta: Any, c: list[Any]) -> ast.IntLit:
+        text = str(c[0])
+        value = int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
+        span = self._span(meta)
+        if value > INT_LIMIT:
+            self._error(span, "integer literal too large: literals must lie within ±2^62")
+        return ast.IntLit(value, span)
+
+
+# ---------------------------------------------------------------- syntax errors
+
+# The curated messages: message -> snippets that fail at the point the message describes. An error
+# matches a message when the parser stops in the same state (see `_normalized`); an example whose
+# offending token is the same wins over one that only shares the state. `{found}` is the offending
+# token as written. tests/test_parser.py checks that every example produces its own message.
+SYNTAX_MESSAGES: dict[str, list[str]] = {
+    "expected ';' after the assignment": [
+        "process P() { transition t { x := 1 } }",
+        "process P() { transition t { x := 1 y := 2; } }",
+    ],
+    "expected ':=' to assign (a variable is assigned with ':=', not '=')": [
+        "process P() { transition t { x = 1; } }",
+    ],
+    "unexpected ':': a record literal in a 'when' or 'if' condition must be in parentheses, "
+    "e.g. 'when m == (Segment { syn: true }) {'": [
+        "process P() { transition t when m == Segment { syn: true } { } }",
+    ],
+    "expected ':=' after the variable name": [
+        "process P() { transition t { x 1; } }",
+    ],
+    "unexpected {found}: a transition's 'choose' must come before 'receive' and 'when'": [
+        "process P() { transition t receive m from c choose p: bool { } }",
+        "process P() { transition t when x choose p: bool { } }",
+    ],
+    "unexpected {found}: a transition's 'receive' must come before 'when'": [
+        "process P() { transition t when x receive m from c { } }",
+    ],
+    "expected '{' to start the transition's body": [
+        "process P() { transition t when x; }",
+        "process P() { transition t x := 1; }",
+        "process P() { transition t receive m from c; }",
+    ],
+    "expected ';' after the declaration": [
+        "const A = 1 const B = 2;",
+        "process P() { var x: bool = true var y: bool; }",
+        "instance i = P() instance j = P();",
+    ],
+    "expected ';' after the property": [
+        "invariant i: x invariant j: y;",
+        "reachable r: x }",
+    ],
+    "expected ';' after the statement": [
+        "process P() { transition t { send c m } }",
+        "process P() { transition t { skip } }",
+    ],
+    "expected a type (bool, seqN, bvN, LO..HI or a type name)": [
+        "process P() { var x: ; }",
+        "type T = ;",
+    ],
+    "a variable needs a type: 'var NAME: TYPE = VALUE;'": [
+        "process P() { var x = 1; }",
+    ],
+    "a property needs a name: 'invariant NAME: EXPR;'": [
+        "invariant x == 1;",
+        "reachable x == 1;",
+        "step x == 1;",
+    ],
+    "a step property needs 'ensure EXPR;'": [
+        "step s: when x;",
+        "step s: on receive r from c;",
+    ],
+    "unexpected {found}: a step property's 'on' list must come before 'when'": [
+        "step s: when x on receive r from c ensure y;",
+    ],
+    "expected an event: 'receive NAME from CHANNEL' or 'send NAME to CHANNEL'": [
+        "step s: on x ensure y;",
+    ],
+    "expected '[CAPACITY]' after the channel's message type": [
+        "channel c: M;",
+        "channel c: M with loss;",
+    ],
+    "expected a channel in 'send CHANNEL MESSAGE;'": [
+        "process P() { transition t { send Segment { a: 1 }; } }",
+    ],
+    "expected 'to' in 'send NAME to CHANNEL'": ["step s: on send m c ensure y;"],
+    "expected 'from' in 'receive NAME from CHANNEL'": [
+        "step s: on receive m c ensure y;",
+        "process P() { transition t receive m c { } }",
+    ],
+    "'else' needs a block or another 'if': 'else { ... }' or 'else if COND { ... }'": [
+        "process P() { transition t { if x { } else y := 1; } }",
+    ],
+    "an 'if' statement's branches are blocks: 'if COND { ... }' ('then' is only for "
+    "'if C then A else B' expressions)": [
+        "process P() { transition t { if x then y := 1; } }",
+    ],
+    "an 'if' expression needs an 'else' branch: 'if C then A else B'": [
+        "const A = if x then 1;",
+    ],
+    "expected a field name after '.'": ["const A = x.;", "const A = x.1;"],
+    "an import needs a quoted path: 'import \"file.tcpspec\";'": ["import x;"],
+    "the arguments of an instance are named: 'instance i = P(param: value);'": [
+        "instance i = P(1);",
+        "instance i = P(x);",
+    ],
+    "a doc comment ('///') must be followed by the declaration it documents": [
+        "/// d\n}",
+        "/// d\nimport \"a.tcpspec\";",
+        "/// d",
+        "process P() { /// d\n }",
+    ],
+    "unexpected {found}: variables and transitions belong inside a process": [
+        "var x: bool;",
+        "transition t { }",
+    ],
+    "unexpected {found}: expected a declaration (const, type, enum, message, channel, "
+    "process, instance, invariant, reachable, step or import)": [
+        "x := 1;",
+        "}",
+    ],
+    "unexpected {found}: only variables, transitions and properties can be declared "
+    "inside a process": [
+        "process P() { const A = 1; }",
+        "process P() { instance i = P(); }",
+    ],
+    "unexpected {found}: expected a variable, transition or property inside a process": [
+        "process P() { x := 1; }",
+    ],
+}
+
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "INT": "an integer",
+    "STRING": "a quoted string",
+    "DOC": "a doc comment",
+    "$END": "the end of the file",
+}
+_OPERATORS = frozenset(
+    "IMPLIES OROR ANDAND EQ NE LE GE LT GT PLUS MINUS STAR BANG PRIME DOT LPAR LBRACE".split()
+)
+_EXPR_START = frozenset(("INT", "NAME", "LPAR", "BANG", "MINUS", "TRUE", "FALSE"))
+
+
+@dataclasses.dataclass(frozen=True)
+class _StateKey:
+    """An LALR state number; equal states mean "the same kind of mistake" for match_examples."""
+
+    state: Any
+
+
+def _normalized(exc: UnexpectedToken) -> UnexpectedToken:
+    """Re-express a parse error in the state reached by finishing every phrase it can.
+
+    LALR states such as "just read an integer" are shared by every context; performing the
+    reductions that are the only way forward brings the error to a state that tells where we are
+    ("after an assignment's expression"), so examples match by context, not by the last token.
+    """
+    if exc.interactive_parser is None:
+        return exc
+    parser_state = exc.interactive_parser.parser_state
+    states = parser_state.parse_conf.parse_table.states
+    stack = list(parser_state.state_stack)
+    while True:
+        actions = states[stack[-1]]
+        rules = {arg for t, (act, arg) in actions.items() if t.isupper() and act is Reduce}
+        if len(rules) != 1:
+            break
+        rule = rules.pop()
+        size = len(rule.expansion)
+        if size:
+            del stack[-size:]
+        goto = states[stack[-1]].get(rule.origin.name) if stack else None
+        if goto is None:
+            break
+        stack.append(goto[1])
+    expected = {t for t in states[stack[-1]] if t.isupper()}
+    return UnexpectedToken(exc.token, expected, state=_StateKey(stack[-1]))
+
+
+def _parse_for_matching(text: str) -> None:
+    """The parse function given to match_examples: raises errors normalized like ours."""
+    try:
+        _lark().parse(text)
+    except UnexpectedToken as exc:
+        raise _normalized(exc) from None
+
+
+def _describe(name: str) -> str:
+    if name in _TOKEN_WORDS:
+        return _TOKEN_WORDS[name]
+    try:
+        pattern = _lark().get_terminal(name).pattern
+    except KeyError:
+        return name.lower()
+    return f"'{pattern.value}'" if isinstance(pattern, PatternStr) else name.lower()
+
+
+def _found(token: Token) -> str:
+    if token.type == "$END":
+        return "end of file"
+    if token.type == "DOC":
+        return "doc comment"
+    return f"'{token}'"
+
+
+def _token_message(exc: UnexpectedToken, text: str) -> str:
+    """What went wrong at an unexpected token, in the words of the language."""
+    token = exc.token
+    norm = _normalized(exc)
+    label = norm.match_examples(
+        _parse_for_matching, SYNTAX_MESSAGES, token_type_match_fallback=True
+    )
+    if label is not None:
+        return label.replace("{found}", _found(token))
+    expected: set[str] = set(norm.expected) | set(exc.expected)
+    if token.type == "DOC":
+        return (
+            "a doc comment ('///') must come directly before a declaration; "
+            "use '//' for a plain comment"
+        )
+    if str(token) in KEYWORDS and "NAME" in expected:
+        return f"'{token}' is a keyword and cannot be used as a name"
+    if token.type == "$END" and "RBRACE" in expected:
+        opened = _unclosed_brace(text)
+        if opened is not None:
+            line, col = opened
+            return f"unterminated block: the '{{' at line {line}, column {col} is never closed"
+    if _EXPR_START <= expected:
+        return f"expected an expression, found {_found(token)}"
+    wanted = set(norm.expected) - {"$END"} or expected
+    if wanted - _OPERATORS:
+        wanted -= _OPERATORS
+    words = sorted(_describe(t) for t in wanted)
+    if len(words) > 6:
+        return f"unexpected {_found(token)}"
+    listed = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+    return f"unexpected {_found(token)}: expected {listed}"
+
+
+def _char_message(exc: UnexpectedCharacters, text: str) -> str:
+    """Lexical errors: strings, numbers, reserved words, stray characters."""
+    pos = exc.pos_in_stream
+    char = text[pos]
+    if char == '"':
+        return "unterminated string: missing the closing '\"' on this line"
+    word = re.match(r"[A-Za-z0-9_]+", text[pos:])
+    if word and word.group() in RESERVED:
+        return f"'{word.group()}' is a reserved word and cannot be used as a name"
+    if word and char.isdigit():
+        return f"malformed integer literal '{word.group()}'"
+    if text.startswith("0x", pos) or text.startswith("0X", pos):
+        return "malformed hexadecimal literal"
+    return f"unexpected character {char!r}"
+
+
+def _diagnose(exc: UnexpectedInput, text: str, path: str) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        span = Span(path, exc.line, exc.column, exc.line, exc.column + 1)
+        return Diagnostic(span, _char_message(exc, text))
+    token = getattr(exc, "token", None)
+    if not isinstance(exc, UnexpectedToken) or token is None or token.type == "$END":
+        line, col = _end_position(text)
+        span = Span(path, line, col, line, col)
+        if not isinstance(exc, UnexpectedToken):
+            return Diagnostic(span, "unexpected end of file")
+    else:
+        span = _token_span(path, token)
+    return Diagnostic(span, _token_message(exc, text))
+
+
+def _token_span(path: str, tok: Token) -> Span:
+    return Span(path, tok.line or 1, tok.column or 1, tok.end_line or 0, tok.end_column or 0)
+
+
+def _end_position(text: str) -> tuple[int, int]:
+    """Just after the last non-blank character (the end of the file as a reader sees it)."""
+    lines = text.rstrip().splitlines()
+    if not lines:
+        return 1, 1
+    return len(lines), len(lines[-1]) + 1
+
+
+# ---------------------------------------------------------------- recovery: several errors per file
+
+_SCAN = re.compile(
+    r'///(?!/)[^\n]*|//[^\n]*|"[^"\n]*"?|[A-Za-z_][A-Za-z0-9_]*|[{}]|[^\sA-Za-z_{}"/]+|/'
+)
+_TOP_ONLY = frozenset("import const type enum message channel process instance".split())
+_PROC_ONLY = frozenset(("var", "transition"))
+_EITHER = frozenset(("invariant", "reachable", "step"))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Item:
+    """Where a declaration starts (its doc comments included), its level (0 top, 1 inside a
+    process, by brace depth) and whether its keyword can stand at that level at all."""
+
+    start: int
+    level: int
+    misplaced: bool = False
+
+
+def _items_and_braces(text: str) -> tuple[list[_Item], list[int]]:
+    """Declaration starts and closing-brace offsets, from a rough scan that never fails."""
+    items: list[_Item] = []
+    closes: list[int] = []
+    depth = 0
+    doc_start: int | None = None
+    for m in _SCAN.finditer(text):
+        word = m.group()
+        if word.startswith("///"):
+            doc_start = m.start() if doc_start is None else doc_start
+            continue
+        if word.startswith("//"):
+            continue
+        if word in _TOP_ONLY or word in _PROC_ONLY or word in _EITHER:
+            level = min(depth, 1)
+            misplaced = (word in _TOP_ONLY and level == 1) or (word in _PROC_ONLY and level == 0)
+            items.append(_Item(m.start() if doc_start is None else doc_start, level, misplaced))
+        elif word == "{":
+            depth += 1
+        elif word == "}":
+            depth = max(0, depth - 1)
+            closes.append(m.start())
+        doc_start = None
+    return items, closes
+
+
+def _unclosed_brace(text: str) -> tuple[int, int] | None:
+    """Line and column of the innermost '{' still open at the end of the text."""
+    opened: list[int] = []
+    for m in _SCAN.finditer(text):
+        if m.group() == "{":
+            opened.append(m.start())
+        elif m.group() == "}" and opened:
+            opened.pop()
+    if not opened:
+        return None
+    pos = opened[-1]
+    return text.count("\n", 0, pos) + 1, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def _skip_range(text: str, pos: int) -> tuple[int, int] | None:
+    """The text to blank out so that parsing can resume after the broken declaration at `pos`.
+
+    An error at a declaration's first token means the declaration before it is unfinished (or,
+    if this one cannot stand here, that this one is the mistake). The range stops at the next
+    declaration of the same or an outer level, keeping the '}' that closes a process.
+    """
+    items, closes = _items_and_braces(text)
+    here = next((i for i in items if i.start == pos), None)
+    before = [i for i in items if i.start < pos]
+    if here is not None and not here.misplaced:
+        if not before:
+            return None
+        item, end = before[-1], pos
+        if item.level == 1 and here.level == 0:
+            end = max((c for c in closes if item.start < c < pos), default=pos)
+        return (item.start, end) if end > item.start else None
+    item = here or (before[-1] if before else _Item(0, 0))
+    after = [i for i in items if i.start > pos and i.level <= item.level]
+    end = after[0].start if after else len(text)
+    if item.level == 1 and (not after or after[0].level == 0):  # keep the process's '}'
+        end = max((c for c in closes if item.start < c < end), default=end)
+    return (item.start, end) if end > pos else None
+
+
+def _blank(text: str, start: int, end: int) -> str:
+    """Replace a range by spaces, keeping newlines, so that every position stays the same."""
+    return text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
+
+
+def _error_offset(exc: UnexpectedInput) -> int | None:
+    if isinstance(exc, UnexpectedToken):
+        return None if exc.token.type == "$END" else exc.token.start_pos
+    return exc.pos_in_stream
+
+
+def _syntax_errors(text: str, path: str, first: UnexpectedInput) -> list[Diagnostic]:
+    """The first error, then those found by re-parsing with each broken declaration blanked out.
+
+    Later errors at the end of the file are dropped: after blanking they are usually echoes.
+    """
+    diags = [_diagnose(first, text, path)]
+    seen = {(diags[0].span.line, diags[0].span.col) if diags[0].span else (0, 0)}
+    current, exc = text, first
+    while len(diags) < MAX_SYNTAX_ERRORS:
+        pos = _error_offset(exc)
+        cut = None if pos is None else _skip_range(current, pos)
+        if cut is None:
+            break
+        current = _blank(current, *cut)
+        try:
+            _lark().parse(current)
+            break
+        except UnexpectedInput as again:
+            exc = again
+        new_pos = _error_offset(exc)
+        if new_pos is None or pos is None or new_pos <= pos:
+            break
+        diag = _diagnose(exc, current, path)
+        key = (diag.span.line, diag.span.col) if diag.span else (0, 0)
+        if key in seen:
+            break
+        seen.add(key)
+        diags.append(diag)
+    return diags

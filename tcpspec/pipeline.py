@@ -1,0 +1,59 @@
+"""The pipeline in one place: text -> AST -> checked model -> engine -> results.
+
+Library entry points for the CLI and for tests. Nothing here prints or exits.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from tcpspec import ir
+from tcpspec.diagnostics import UsageError
+from tcpspec.results import PropertyResult
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps)."""
+
+    properties: tuple[str, ...] = ()  # empty: all; a name selects `name` and every `inst.name`
+    depth: int = 20
+    timeout: float | None = None  # seconds per property; None: no limit
+    engine: str = "bmc"
+
+
+def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
+    """Parse `path` (and its imports) and check it. Raises ModelError / UsageError."""
+    from tcpspec.checker import check_program
+    from tcpspec.parser import load_program
+
+    program = load_program(path)
+    return check_program(program, defines or {})
+
+
+def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Property]:
+    """`--prop NAME`: an exact name, or a process property's short name for every instance."""
+    if not names:
+        return list(model.properties)
+    chosen: list[ir.Property] = []
+    for name in names:
+        hits = [p for p in model.properties if p.name == name or p.name.split(".", 1)[-1] == name]
+        if not hits:
+            known = ", ".join(p.name for p in model.properties) or "none"
+            raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
+        chosen.extend(p for p in hits if p not in chosen)
+    return chosen
+
+
+def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
+    """Run the selected engine on the selected properties; results in the model's order."""
+    props = select_properties(model, options.properties)
+    if options.engine != "bmc":
+        raise UsageError(f"unknown engine '{options.engine}' (engines: bmc)")
+    from tcpspec.engines.bmc import run_bmc
+
+    start = time.perf_counter()
+    results = run_bmc(model, props, options.depth, options.timeout)
+    del start
+    return results

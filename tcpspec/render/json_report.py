@@ -1,0 +1,56 @@
+"""`--format json`: one document a CI script can read without parsing our text layout.
+
+Keys promised to users (never remove): model, results[].{property, kind, verdict, engine,
+depth, seconds, trace}. Everything else is extra.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tcpspec import __version__
+from tcpspec.render.itf import result_to_itf
+from tcpspec.results import PropertyResult, Verdict, exit_code
+
+if TYPE_CHECKING:
+    from tcpspec import ir
+
+BOUNDED_VERDICTS = (Verdict.HOLDS, Verdict.UNREACHED)
+
+
+def result_to_json(
+    r: PropertyResult, source: str, model: ir.Model | None = None, trace_file: str | None = None
+) -> dict[str, Any]:
+    return {
+        "property": r.property,
+        "kind": r.kind,
+        "verdict": r.verdict.value,
+        "engine": r.engine,
+        "depth": r.depth,
+        "seconds": round(r.seconds, 3),
+        "trace": result_to_itf(r, source, model),
+        "bounded": r.verdict in BOUNDED_VERDICTS,
+        "doc": r.doc,
+        "detail": r.detail,
+        "trace_file": trace_file,
+    }
+
+
+def report_to_json(
+    source: str,
+    results: list[PropertyResult],
+    model: ir.Model | None = None,
+    trace_files: dict[str, str] | None = None,
+    interrupted: bool = False,
+) -> dict[str, Any]:
+    """The whole report; `trace_files` maps a property to the file its trace was written to."""
+    files = trace_files or {}
+    doc: dict[str, Any] = {
+        "model": source,
+        "tool": {"name": "tcpspec", "version": __version__},
+        "results": [result_to_json(r, source, model, files.get(r.property)) for r in results],
+        "exit_code": 130 if interrupted else exit_code(results),
+    }
+    if interrupted:
+        doc["interrupted"] = True
+    return doc

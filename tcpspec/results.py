@@ -1,0 +1,44 @@
+"""Verdicts and per-property results. `unknown` is its own verdict, never "no violation"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from tcpspec.trace import Trace
+
+
+class Verdict(str, Enum):
+    HOLDS = "holds"  # no violation up to the bound (bounded engines)
+    PROVED = "proved"  # holds in every reachable state, with a re-checked certificate
+    VIOLATED = "violated"
+    REACHED = "reached"
+    UNREACHED = "unreached"  # target not reached within the bound
+    UNKNOWN = "unknown"  # timeout, solver gave up, or the engine could not decide
+
+
+@dataclass
+class PropertyResult:
+    property: str
+    kind: str  # "invariant" | "reachable" | "step"
+    verdict: Verdict
+    engine: str
+    depth: int | None  # bound searched, or the length of the trace when there is one
+    seconds: float
+    trace: Trace | None = None
+    doc: str = ""
+    detail: str = ""  # why unknown, what was proved, ...
+
+    @property
+    def failed(self) -> bool:
+        """Whether a CI gate should fail on this result (exit code 1)."""
+        return self.verdict in (Verdict.VIOLATED, Verdict.UNREACHED)
+
+
+def exit_code(results: list[PropertyResult]) -> int:
+    """The CLI contract: 1 if any failure, else 3 if any unknown, else 0."""
+    if any(r.failed for r in results):
+        return 1
+    if any(r.verdict is Verdict.UNKNOWN for r in results):
+        return 3
+    return 0

@@ -1,0 +1,197 @@
+"""A checked model as a symbolic transition system: per-step state copies, init, T, properties.
+
+Built on `encoder` (which turns expressions and statements into terms). Everything is created
+lazily per step and cached, so an engine that deepens from k to k+1 only pays for step k.
+
+Step k is the transition from state k to state k+1. Its choice of transition is `act@k`, one
+small bit-vector (the transition's index); each transition's parameters have their own copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from tcpspec import encoder as enc
+from tcpspec import ir
+from tcpspec.encoder import ChanSym, Effect, Env, State, Sym
+
+
+@dataclass
+class StepSyms:
+    """The terms of step k: choice, parameters, the effect of each transition, constraints."""
+
+    act: z3.BitVecRef
+    params: list[dict[str, Sym]]  # per transition index: param name -> stored term
+    effects: list[Effect]
+    trans: z3.BoolRef  # act is legal, the chosen transition is enabled, state k+1 is its result
+    range_ok: z3.BoolRef  # the chosen transition stores only in-range values
+
+
+class TransitionSystem:
+    """The Z3 view of one model. `state_at(k)`, `step_at(k)` are cached, terms shared."""
+
+    def __init__(self, model: ir.Model):
+        self.model = model
+        self.transitions = list(model.transitions)
+        self.act_width = max(1, len(self.transitions).bit_length())
+        self._states: dict[int, State] = {}
+        self._wf: dict[int, list[z3.BoolRef]] = {}
+        self._steps: dict[int, StepSyms] = {}
+
+    # ------------------------------------------------------------ state copies
+
+    def state_at(self, k: int) -> State:
+        if k not in self._states:
+            state: State = {}
+            wf: list[z3.BoolRef] = []
+            for v in self.model.state_vars:
+                sym = enc.fresh(f"{v.name}@{k}", v.type)
+                state[v.name] = sym
+                wf += enc.well_formed(sym, v.type)
+            for c in self.model.channels:
+                slots = []
+                for i in range(c.capacity):
+                    slot = enc.fresh(f"{c.name}[{i}]@{k}", c.message)
+                    assert isinstance(slot, dict)
+                    slots.append(slot)
+                    wf += enc.well_formed(slot, c.message)
+                length = z3.BitVec(f"{c.name}.len@{k}", enc._len_width(c.capacity))
+                wf.append(z3.ULE(length, z3.BitVecVal(c.capacity, length.size())))
+                # Slots past the length are empty: one term per state, so equal states are equal.
+                for i, slot in enumerate(slots):
+                    empty = enc.sym_eq(slot, enc.zero(c.message))
+                    wf.append(z3.Implies(z3.ULE(length, z3.BitVecVal(i, length.size())), empty))
+                state[c.name] = ChanSym(slots, length)
+            self._states[k] = state
+            self._wf[k] = wf
+        return self._states[k]
+
+    def well_formed(self, k: int) -> z3.BoolRef:
+        """State k holds legal values (ranges, enum members, channel lengths, empty slots)."""
+        self.state_at(k)
+        return z3.And(self._wf[k])
+
+    def init(self) -> z3.BoolRef:
+        """State 0 is initial: declared initial values, any value elsewhere, channels empty."""
+        s0 = self.state_at(0)
+        cs: list[z3.BoolRef] = [self.well_formed(0)]
+        env = Env(pre=s0)
+        for v in self.model.state_vars:
+            e = self.model.init.get(v.name)
+            if e is None:
+                continue
+            value = enc.eval_expr(e, env)
+            stored, ok = enc.narrow(value, v.type)
+            cs.append(enc.sym_eq(s0[v.name], stored))  # type: ignore[arg-type]
+            if ok is not None:
+                cs.append(ok)
+        for c in self.model.channels:
+            ch = s0[c.name]
+            assert isinstance(ch, ChanSym)
+            cs.append(ch.length == 0)
+        return z3.And(cs)
+
+    # ------------------------------------------------------------ steps
+
+    def step_at(self, k: int) -> StepSyms:
+        if k not in self._steps:
+            self._steps[k] = self._encode_step(k)
+        return self._steps[k]
+
+    def _encode_step(self, k: int) -> StepSyms:
+        pre, post = self.state_at(k), self.state_at(k + 1)
+        act = z3.BitVec(f"act@{k}", self.act_width)
+        params: list[dict[str, Sym]] = []
+        effects: list[Effect] = []
+        cs: list[z3.BoolRef] = [z3.ULT(act, z3.BitVecVal(len(self.transitions), self.act_width))]
+        oks: list[z3.BoolRef] = []
+        if len(self.transitions) == 0:
+            cs = [z3.BoolVal(False)]
+        for i, t in enumerate(self.transitions):
+            ps: dict[str, Sym] = {}
+            for pname, ptype in t.params:
+                ps[pname] = enc.fresh(f"{t.name}.{pname}@{k}", ptype)
+                cs.extend(z3.Implies(act == i, c) for c in enc.well_formed(ps[pname], ptype))
+            params.append(ps)
+            eff = enc.execute(self.model, t, pre, ps)
+            effects.append(eff)
+            cs.append(z3.Implies(act == i, z3.And(eff.enabled)))
+            if eff.range_ok:
+                oks.append(z3.Implies(act == i, z3.And(eff.range_ok)))
+        cs += self._next_state(act, pre, post, effects)
+        return StepSyms(act, params, effects, z3.And(cs), z3.And(oks) if oks else z3.BoolVal(True))
+
+    def _next_state(self, act: z3.BitVecRef, pre: State, post: State, effects: list[Effect]) -> list[z3.BoolRef]:
+        """State k+1 as an if-chain over the transitions that change each variable (frames)."""
+        cs: list[z3.BoolRef] = []
+        for v in self.model.state_vars:
+            value: Sym = pre[v.name]  # type: ignore[assignment]
+            for i, eff in enumerate(effects):
+                nv = eff.post[v.name]
+                if not enc.same(nv, pre[v.name]):  # type: ignore[arg-type]
+                    value = enc.sym_ite(act == i, nv, value)  # type: ignore[arg-type]
+            cs.append(enc.sym_eq(post[v.name], value))  # type: ignore[arg-type]
+        for c in self.model.channels:
+            cur = pre[c.name]
+            assert isinstance(cur, ChanSym)
+            chv = cur
+            for i, eff in enumerate(effects):
+                nch = eff.post[c.name]
+                assert isinstance(nch, ChanSym)
+                if not enc.chan_same(nch, cur):
+                    chv = enc.chan_ite(act == i, nch, chv)
+            nxt = post[c.name]
+            assert isinstance(nxt, ChanSym)
+            cs.append(nxt.length == chv.length)
+            cs.extend(enc.sym_eq(a, b) for a, b in zip(nxt.slots, chv.slots))
+        return cs
+
+    # ------------------------------------------------------------ properties
+
+    def holds_at(self, prop: ir.Property, k: int) -> z3.BoolRef:
+        """The invariant's predicate (or the reachability target) in state k."""
+        value = enc.eval_expr(prop.expr, Env(pre=self.state_at(k)))
+        assert isinstance(value, z3.BoolRef)
+        return value
+
+    def step_violated(self, prop: ir.Property, k: int) -> z3.BoolRef:
+        """Step k (state k -> k+1) is one the property applies to, and it breaks it."""
+        step = self.step_at(k)
+        if prop.builtin:  # range_ok: the chosen transition is enabled but stores out of range
+            return z3.Not(step.range_ok)
+        cases: list[z3.BoolRef] = []
+        for i, t in enumerate(self.transitions):
+            env = self._bind_events(prop, t, step.effects[i], step.params[i], k)
+            if env is None:
+                continue
+            env_, applies = env
+            when = enc.eval_expr(prop.when, env_) if prop.when is not None else z3.BoolVal(True)
+            ensure = enc.eval_expr(prop.expr, env_)
+            cases.append(z3.And(step.act == i, applies, when, z3.Not(ensure)))  # type: ignore[arg-type]
+        return z3.Or(cases) if cases else z3.BoolVal(False)
+
+    def _bind_events(
+        self, prop: ir.Property, t: ir.AnyTransition, eff: Effect, params: dict[str, Sym], k: int
+    ) -> tuple[Env, z3.BoolRef] | None:
+        """The messages the property's events bind when transition t fires, and when it applies."""
+        if isinstance(t, ir.NetworkTransition):
+            if prop.events or prop.instance is not None:
+                return None
+        elif prop.instance is not None and t.instance != prop.instance:
+            return None
+        env = Env(pre=self.state_at(k), post=self.state_at(k + 1), params=params)
+        applies: list[z3.BoolRef] = []
+        for ev in prop.events:
+            if ev.kind == "receive":
+                if eff.received is None or eff.received[0] != ev.channel.name:
+                    return None
+                env.msgs[ev.binding] = eff.received[1]
+            else:
+                sent = eff.sends.get(ev.channel.name)
+                if sent is None:
+                    return None
+                applies.append(sent[0])
+                env.msgs[ev.binding] = sent[1]
+        return env, z3.And(applies) if applies else z3.BoolVal(True)
