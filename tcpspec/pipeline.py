@@ -21,6 +21,7 @@ class CheckOptions:
     depth: int = 20
     timeout: float | None = None  # seconds per property; None: no limit
     engine: str = "bmc"
+    theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -54,6 +55,6 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
     from tcpspec.engines.bmc import run_bmc
 
     start = time.perf_counter()
-    results = run_bmc(model, props, options.depth, options.timeout)
+    results = run_bmc(model, props, options.depth, options.timeout, options.theory)
     del start
     return results

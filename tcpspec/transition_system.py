@@ -15,14 +15,16 @@ import z3
 
 from tcpspec import encoder as enc
 from tcpspec import ir
-from tcpspec.encoder import ChanSym, Effect, Env, State, Sym
+from tcpspec.encoder import ChanSym, Effect, Env, State
+from tcpspec.theories import Sym, Theory, choose_theory
+from tcpspec.types import IntType
 
 
 @dataclass
 class StepSyms:
     """The terms of step k: choice, parameters, the effect of each transition, constraints."""
 
-    act: z3.BitVecRef
+    act: z3.ExprRef
     params: list[dict[str, Sym]]  # per transition index: param name -> stored term
     effects: list[Effect]
     trans: z3.BoolRef  # act is legal, the chosen transition is enabled, state k+1 is its result
@@ -32,10 +34,11 @@ class StepSyms:
 class TransitionSystem:
     """The Z3 view of one model. `state_at(k)`, `step_at(k)` are cached, terms shared."""
 
-    def __init__(self, model: ir.Model):
+    def __init__(self, model: ir.Model, theory: Theory | None = None):
         self.model = model
+        self.th = theory if theory is not None else choose_theory(model)
         self.transitions = list(model.transitions)
-        self.act_width = max(1, len(self.transitions).bit_length())
+        self.act_type = IntType(0, max(0, len(self.transitions) - 1))
         self._states: dict[int, State] = {}
         self._wf: dict[int, list[z3.BoolRef]] = {}
         self._steps: dict[int, StepSyms] = {}
@@ -47,22 +50,24 @@ class TransitionSystem:
             state: State = {}
             wf: list[z3.BoolRef] = []
             for v in self.model.state_vars:
-                sym = enc.fresh(f"{v.name}@{k}", v.type)
+                sym = self.th.fresh(f"{v.name}@{k}", v.type)
                 state[v.name] = sym
-                wf += enc.well_formed(sym, v.type)
+                wf += self.th.well_formed(sym, v.type)
             for c in self.model.channels:
                 slots = []
                 for i in range(c.capacity):
-                    slot = enc.fresh(f"{c.name}[{i}]@{k}", c.message)
+                    slot = self.th.fresh(f"{c.name}[{i}]@{k}", c.message)
                     assert isinstance(slot, dict)
                     slots.append(slot)
-                    wf += enc.well_formed(slot, c.message)
-                length = z3.BitVec(f"{c.name}.len@{k}", enc._len_width(c.capacity))
-                wf.append(z3.ULE(length, z3.BitVecVal(c.capacity, length.size())))
+                    wf += self.th.well_formed(slot, c.message)
+                len_type = IntType(0, c.capacity)
+                stored_len = self.th.fresh(f"{c.name}.len@{k}", len_type)
+                wf += self.th.well_formed(stored_len, len_type)
+                length = self.th.counter(stored_len, len_type)  # type: ignore[arg-type]
                 # Slots past the length are empty: one term per state, so equal states are equal.
                 for i, slot in enumerate(slots):
-                    empty = enc.sym_eq(slot, enc.zero(c.message))
-                    wf.append(z3.Implies(z3.ULE(length, z3.BitVecVal(i, length.size())), empty))
+                    empty = enc.sym_eq(slot, self.th.zero(c.message))
+                    wf.append(z3.Implies(z3.Not(self.th.counter_lt(self.th.counter_lit(i), length)), empty))
                 state[c.name] = ChanSym(slots, length)
             self._states[k] = state
             self._wf[k] = wf
@@ -77,20 +82,20 @@ class TransitionSystem:
         """State 0 is initial: declared initial values, any value elsewhere, channels empty."""
         s0 = self.state_at(0)
         cs: list[z3.BoolRef] = [self.well_formed(0)]
-        env = Env(pre=s0)
+        env = Env(th=self.th, pre=s0)
         for v in self.model.state_vars:
             e = self.model.init.get(v.name)
             if e is None:
                 continue
             value = enc.eval_expr(e, env)
-            stored, ok = enc.narrow(value, v.type)
+            stored, ok = self.th.narrow(value, v.type)
             cs.append(enc.sym_eq(s0[v.name], stored))  # type: ignore[arg-type]
             if ok is not None:
                 cs.append(ok)
         for c in self.model.channels:
             ch = s0[c.name]
             assert isinstance(ch, ChanSym)
-            cs.append(ch.length == 0)
+            cs.append(ch.length == self.th.counter_lit(0))
         return z3.And(cs)
 
     # ------------------------------------------------------------ steps
@@ -102,28 +107,33 @@ class TransitionSystem:
 
     def _encode_step(self, k: int) -> StepSyms:
         pre, post = self.state_at(k), self.state_at(k + 1)
-        act = z3.BitVec(f"act@{k}", self.act_width)
+        act = self.th.fresh(f"act@{k}", self.act_type)
+        assert isinstance(act, z3.ExprRef)
         params: list[dict[str, Sym]] = []
         effects: list[Effect] = []
-        cs: list[z3.BoolRef] = [z3.ULT(act, z3.BitVecVal(len(self.transitions), self.act_width))]
+        cs: list[z3.BoolRef] = list(self.th.well_formed(act, self.act_type))
         oks: list[z3.BoolRef] = []
         if len(self.transitions) == 0:
             cs = [z3.BoolVal(False)]
         for i, t in enumerate(self.transitions):
             ps: dict[str, Sym] = {}
             for pname, ptype in t.params:
-                ps[pname] = enc.fresh(f"{t.name}.{pname}@{k}", ptype)
-                cs.extend(z3.Implies(act == i, c) for c in enc.well_formed(ps[pname], ptype))
+                ps[pname] = self.th.fresh(f"{t.name}.{pname}@{k}", ptype)
+                cs.extend(z3.Implies(self.fires(act, i), c) for c in self.th.well_formed(ps[pname], ptype))
             params.append(ps)
-            eff = enc.execute(self.model, t, pre, ps)
+            eff = enc.execute(self.th, self.model, t, pre, ps)
             effects.append(eff)
-            cs.append(z3.Implies(act == i, z3.And(eff.enabled)))
+            cs.append(z3.Implies(self.fires(act, i), z3.And(eff.enabled)))
             if eff.range_ok:
-                oks.append(z3.Implies(act == i, z3.And(eff.range_ok)))
+                oks.append(z3.Implies(self.fires(act, i), z3.And(eff.range_ok)))
         cs += self._next_state(act, pre, post, effects)
         return StepSyms(act, params, effects, z3.And(cs), z3.And(oks) if oks else z3.BoolVal(True))
 
-    def _next_state(self, act: z3.BitVecRef, pre: State, post: State, effects: list[Effect]) -> list[z3.BoolRef]:
+    def fires(self, act: z3.ExprRef, i: int) -> z3.BoolRef:
+        """Step `act` takes transition number i."""
+        return act == self.th.constant(i, self.act_type)  # type: ignore[return-value]
+
+    def _next_state(self, act: z3.ExprRef, pre: State, post: State, effects: list[Effect]) -> list[z3.BoolRef]:
         """State k+1 as an if-chain over the transitions that change each variable (frames)."""
         cs: list[z3.BoolRef] = []
         for v in self.model.state_vars:
@@ -131,7 +141,7 @@ class TransitionSystem:
             for i, eff in enumerate(effects):
                 nv = eff.post[v.name]
                 if not enc.same(nv, pre[v.name]):  # type: ignore[arg-type]
-                    value = enc.sym_ite(act == i, nv, value)  # type: ignore[arg-type]
+                    value = enc.sym_ite(self.fires(act, i), nv, value)  # type: ignore[arg-type]
             cs.append(enc.sym_eq(post[v.name], value))  # type: ignore[arg-type]
         for c in self.model.channels:
             cur = pre[c.name]
@@ -141,7 +151,7 @@ class TransitionSystem:
                 nch = eff.post[c.name]
                 assert isinstance(nch, ChanSym)
                 if not enc.chan_same(nch, cur):
-                    chv = enc.chan_ite(act == i, nch, chv)
+                    chv = enc.chan_ite(self.fires(act, i), nch, chv)
             nxt = post[c.name]
             assert isinstance(nxt, ChanSym)
             cs.append(nxt.length == chv.length)
@@ -152,7 +162,7 @@ class TransitionSystem:
 
     def holds_at(self, prop: ir.Property, k: int) -> z3.BoolRef:
         """The invariant's predicate (or the reachability target) in state k."""
-        value = enc.eval_expr(prop.expr, Env(pre=self.state_at(k)))
+        value = enc.eval_expr(prop.expr, Env(th=self.th, pre=self.state_at(k)))
         assert isinstance(value, z3.BoolRef)
         return value
 
@@ -169,7 +179,7 @@ class TransitionSystem:
             env_, applies = env
             when = enc.eval_expr(prop.when, env_) if prop.when is not None else z3.BoolVal(True)
             ensure = enc.eval_expr(prop.expr, env_)
-            cases.append(z3.And(step.act == i, applies, when, z3.Not(ensure)))  # type: ignore[arg-type]
+            cases.append(z3.And(self.fires(step.act, i), applies, when, z3.Not(ensure)))  # type: ignore[arg-type]
         return z3.Or(cases) if cases else z3.BoolVal(False)
 
     def _bind_events(
@@ -181,7 +191,7 @@ class TransitionSystem:
                 return None
         elif prop.instance is not None and t.instance != prop.instance:
             return None
-        env = Env(pre=self.state_at(k), post=self.state_at(k + 1), params=params)
+        env = Env(th=self.th, pre=self.state_at(k), post=self.state_at(k + 1), params=params)
         applies: list[z3.BoolRef] = []
         for ev in prop.events:
             if ev.kind == "receive":

@@ -8,12 +8,11 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec import encoder as enc
 from tcpspec import ir
 from tcpspec.encoder import ChanSym, Sym
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value, to_signed
+from tcpspec.types import RecordType, Type, Value, default_value
 
 
 class Budget:
@@ -45,7 +44,7 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
     if budget.expired:
         return CheckOutcome(z3.unknown, "timeout")
     r = solver.check(*assumptions)
-    reason = solver.reason_unknown() if r == z3.unknown else ""
+    reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
     if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
         reason = "timeout"
     return CheckOutcome(r, reason)
@@ -54,39 +53,23 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
 # ---------------------------------------------------------------- decoding
 
 
-def decode(zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
-    """A stored term's value in a Z3 model, as a model value."""
-    if isinstance(t, RecordType):
-        assert isinstance(sym, dict)
-        return {f: decode(zm, sym[f], ft) for f, ft in t.fields}
-    v = zm.eval(sym, model_completion=True)
-    if isinstance(t, BoolType):
-        return z3.is_true(v)
-    n = v.as_long()  # type: ignore[attr-defined]
-    if isinstance(t, EnumType):
-        return t.members[n] if n < len(t.members) else t.members[0]
-    if isinstance(t, IntType):
-        w, signed = enc.storage(t)
-        return to_signed(n, w) if signed else n
-    assert isinstance(t, BitVecType)
-    return n
-
-
 def decode_state(zm: z3.ModelRef, ts: TransitionSystem, k: int) -> dict[str, Value | list[Value]]:
     state = ts.state_at(k)
     out: dict[str, Value | list[Value]] = {}
     for v in ts.model.state_vars:
-        out[v.name] = decode(zm, state[v.name], v.type)  # type: ignore[arg-type]
+        out[v.name] = ts.th.decode(zm, state[v.name], v.type)  # type: ignore[arg-type]
     for c in ts.model.channels:
         ch = state[c.name]
         assert isinstance(ch, ChanSym)
         n = zm.eval(ch.length, model_completion=True).as_long()  # type: ignore[attr-defined]
-        out[c.name] = [decode(zm, ch.slots[i], c.message) for i in range(min(n, c.capacity))]
+        out[c.name] = [ts.th.decode(zm, ch.slots[i], c.message) for i in range(min(n, c.capacity))]
     return out
 
 
 def fired(zm: z3.ModelRef, ts: TransitionSystem, k: int) -> int:
-    return zm.eval(ts.step_at(k).act, model_completion=True).as_long()  # type: ignore[attr-defined,no-any-return]
+    n = ts.th.decode(zm, ts.step_at(k).act, ts.act_type)
+    assert isinstance(n, int)
+    return n
 
 
 def extract_trace(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> Trace:
@@ -97,16 +80,16 @@ def extract_trace(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> Trace:
         t = ts.transitions[i]
         step = ts.step_at(k)
         eff = step.effects[i]
-        params = {p: decode(zm, step.params[i][p], pt) for p, pt in t.params}
+        params = {p: ts.th.decode(zm, step.params[i][p], pt) for p, pt in t.params}
         state = decode_state(zm, ts, k + 1)
         received: list[tuple[str, Value]] = []
         if eff.received is not None:
             ch = ts.model.channel(eff.received[0])
-            received.append((ch.name, decode(zm, eff.received[1], ch.message)))
+            received.append((ch.name, ts.th.decode(zm, eff.received[1], ch.message)))
         sent: list[tuple[str, Value]] = []
         for cname, (flag, msg) in eff.sends.items():
             if z3.is_true(zm.eval(flag, model_completion=True)):
-                sent.append((cname, decode(zm, msg, ts.model.channel(cname).message)))
+                sent.append((cname, ts.th.decode(zm, msg, ts.model.channel(cname).message)))
         steps.append(
             TraceStep(
                 index=k + 1,
@@ -154,12 +137,12 @@ def prefer_small_values(
     previous model: the run found is already a correct counterexample.
     """
     zm = solver.model()
-    fixed = [ts.step_at(k).act == fired(zm, ts, k) for k in range(length)]
+    fixed = [ts.fires(ts.step_at(k).act, fired(zm, ts, k)) for k in range(length)]
     pinned = list(assumptions) + fixed
     for sym, t in free_inputs(zm, ts, length)[:max_checks]:
         if budget.expired:
             break
-        small = enc.constant(default_value(t), t)
+        small = ts.th.constant(default_value(t), t)
         if z3.is_true(zm.eval(sym == small, model_completion=True)):
             pinned.append(sym == small)  # type: ignore[arg-type]
             continue

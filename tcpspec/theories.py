@@ -1,0 +1,346 @@
+"""How numbers become Z3 terms: two interchangeable representations, chosen per model.
+
+No single encoding wins (measured on this repo's models, BMC to depth 20):
+- `IntTheory` (linear integer arithmetic): sequence numbers are Ints in 0..2^N-1 with one
+  conditional correction per `+`/`-`. The solver sees that `iss + 1 + n - (iss + 1)` is `n` for
+  every ISN; bit-blasting 32-bit adders does not. seed_handshake: 4.5 s (bit-vectors: 40 s).
+- `BitTheory` (bit-vectors, bit-blasted): every number a small bit-vector. Control-heavy models
+  with small domains are SAT problems at heart. two_phase_commit: 2 s (integers: > 120 s).
+
+`choose_theory` picks integers when the model computes with wide (> 8 bit) sequence numbers or
+bit-vectors, bit-vectors otherwise; `--theory` overrides. Both implement the same semantics
+(the interpreter replays every counterexample, whichever produced it).
+
+Terms come in two forms. *Stored*: how a variable, parameter or message field holds a value.
+*Expression*: how expressions compute with it. They differ only for integers in `BitTheory`
+(stored in the smallest width that holds the range, computed in 64-bit two's complement).
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import z3
+
+from tcpspec import ir
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value
+
+Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
+
+WIDE_BITS = 8  # bit-vectors wider than this make a model "arithmetic": integers win
+
+
+class Theory:
+    """The number representation; subclasses fill in the numeric cases."""
+
+    name = ""
+
+    # ---------------------------------------------------------- shared (bools, records)
+
+    def fresh(self, name: str, t: Type) -> Sym:
+        if isinstance(t, BoolType):
+            return z3.Bool(name)
+        if isinstance(t, RecordType):
+            return {f: self.fresh(f"{name}.{f}", ft) for f, ft in t.fields}  # type: ignore[misc]
+        return self.fresh_number(name, t)
+
+    def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
+        """Constraints that a stored term holds a legal value of `t`."""
+        if isinstance(t, RecordType):
+            assert isinstance(sym, dict)
+            return [c for f, ft in t.fields for c in self.well_formed(sym[f], ft)]
+        if isinstance(t, BoolType):
+            return []
+        return self.number_well_formed(sym, t)  # type: ignore[arg-type]
+
+    def constant(self, v: Value, t: Type) -> Sym:
+        """A model value as a stored term."""
+        if isinstance(t, BoolType):
+            return z3.BoolVal(bool(v))
+        if isinstance(t, RecordType):
+            assert isinstance(v, dict)
+            return {f: self.constant(v[f], ft) for f, ft in t.fields}  # type: ignore[misc]
+        if isinstance(t, EnumType):
+            assert isinstance(v, str)
+            return self.number_constant(t.index(v), t)
+        assert isinstance(v, int)
+        return self.number_constant(v % t.modulus if isinstance(t, BitVecType) else v, t)
+
+    def zero(self, t: Type) -> Sym:
+        """The canonical content of an empty channel slot."""
+        if isinstance(t, BoolType):
+            return z3.BoolVal(False)
+        if isinstance(t, RecordType):
+            return {f: self.zero(ft) for f, ft in t.fields}  # type: ignore[misc]
+        return self.number_constant(0, t)
+
+    def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
+        """A stored term's value in a Z3 model, as a model value."""
+        if isinstance(t, RecordType):
+            assert isinstance(sym, dict)
+            return {f: self.decode(zm, sym[f], ft) for f, ft in t.fields}
+        v = zm.eval(sym, model_completion=True)
+        if isinstance(t, BoolType):
+            return z3.is_true(v)
+        n = self.number_value(v, t)
+        if isinstance(t, EnumType):
+            return t.members[n] if 0 <= n < len(t.members) else t.members[0]
+        return n
+
+    def solver(self) -> z3.Solver:
+        """An incremental solver suited to the representation (measured, see the module doc)."""
+        return z3.Solver()
+
+    def lt(self, a: z3.ExprRef, b: z3.ExprRef, operand: Type) -> z3.BoolRef:
+        if isinstance(operand, BitVecType) and operand.serial:
+            return self.serial_lt(a, b, operand.width)
+        return self.plain_lt(a, b, operand)
+
+    # ---------------------------------------------------------- numeric, per theory
+
+    def fresh_number(self, name: str, t: Type) -> z3.ExprRef: ...
+    def number_well_formed(self, sym: z3.ExprRef, t: Type) -> list[z3.BoolRef]: ...
+    def number_constant(self, n: int, t: Type) -> z3.ExprRef: ...
+    def number_value(self, v: z3.ExprRef, t: Type) -> int: ...
+    def widen(self, stored: Sym, t: Type) -> Sym: ...
+    def narrow(self, value: Sym, t: Type) -> tuple[Sym, z3.BoolRef | None]: ...
+    def int_lit(self, n: int) -> z3.ExprRef: ...
+    def plain_lt(self, a: z3.ExprRef, b: z3.ExprRef, operand: Type) -> z3.BoolRef: ...
+    def serial_lt(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.BoolRef: ...
+    def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef: ...
+    def neg(self, a: z3.ExprRef, t: Type) -> z3.ExprRef: ...
+    def seqdiff(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.ExprRef: ...
+    def convert(self, a: z3.ExprRef, source: Type, target: Type) -> z3.ExprRef: ...
+
+    # Counters: channel lengths and positions (small non-negative numbers), kept narrow because
+    # every channel operation of every transition of every step computes with them.
+    def counter(self, stored: z3.ExprRef, t: Type) -> z3.ExprRef: ...
+    def counter_lit(self, n: int) -> z3.ExprRef: ...
+    def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef: ...
+    def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef: ...
+
+
+def _range(t: Type) -> tuple[int, int] | None:
+    if isinstance(t, IntType):
+        return (t.lo, t.hi) if t.lo is not None and t.hi is not None else None
+    if isinstance(t, BitVecType):
+        return 0, t.modulus - 1
+    if isinstance(t, EnumType):
+        return 0, len(t.members) - 1
+    return None
+
+
+class IntTheory(Theory):
+    """Every number an Int; bit-vectors kept in 0..2^N-1 (linear arithmetic, QF_LIA)."""
+
+    name = "int"
+
+    def fresh_number(self, name: str, t: Type) -> z3.ExprRef:
+        return z3.Int(name)
+
+    def number_well_formed(self, sym: z3.ExprRef, t: Type) -> list[z3.BoolRef]:
+        r = _range(t)
+        return [] if r is None else [sym >= r[0], sym <= r[1]]  # type: ignore[operator,list-item]
+
+    def number_constant(self, n: int, t: Type) -> z3.ExprRef:
+        return z3.IntVal(n)
+
+    def number_value(self, v: z3.ExprRef, t: Type) -> int:
+        return v.as_long()  # type: ignore[attr-defined,no-any-return]
+
+    def widen(self, stored: Sym, t: Type) -> Sym:
+        return stored
+
+    def narrow(self, value: Sym, t: Type) -> tuple[Sym, z3.BoolRef | None]:
+        if isinstance(t, IntType) and t.bounded:
+            return value, z3.And(value >= t.lo, value <= t.hi)  # type: ignore[operator]
+        return value, None
+
+    def int_lit(self, n: int) -> z3.ExprRef:
+        return z3.IntVal(n)
+
+    def plain_lt(self, a: z3.ExprRef, b: z3.ExprRef, operand: Type) -> z3.BoolRef:
+        return a < b  # type: ignore[operator,no-any-return]
+
+    def serial_lt(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.BoolRef:
+        m = 1 << width
+        return _wrap_sub(a - b, m) >= (m >> 1)  # type: ignore[operator,no-any-return]
+
+    def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef:
+        r = a + b if op == "add" else a - b if op == "sub" else a * b  # type: ignore[operator]
+        if not isinstance(t, BitVecType):
+            return r  # type: ignore[no-any-return]
+        m = t.modulus
+        if op == "add":
+            return z3.If(r >= m, r - m, r)
+        if op == "sub":
+            return _wrap_sub(r, m)
+        return r % m  # type: ignore[no-any-return]
+
+    def neg(self, a: z3.ExprRef, t: Type) -> z3.ExprRef:
+        return _wrap_sub(-a, t.modulus) if isinstance(t, BitVecType) else -a  # type: ignore[operator]
+
+    def seqdiff(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.ExprRef:
+        m = 1 << width
+        d = _wrap_sub(a - b, m)  # type: ignore[operator]
+        return z3.If(d >= (m >> 1), d - m, d)
+
+    def convert(self, a: z3.ExprRef, source: Type, target: Type) -> z3.ExprRef:
+        if not isinstance(target, BitVecType):
+            return a  # a bit-vector's value as an int is its unsigned value
+        m = target.modulus
+        r = _range(source)
+        if r is not None and 0 <= r[0] and r[1] < m:
+            return a
+        if r is not None and -m <= r[0] and r[1] < m:
+            return _wrap_sub(a, m)
+        return a % m  # type: ignore[operator,no-any-return]
+
+
+    def counter(self, stored: z3.ExprRef, t: Type) -> z3.ExprRef:
+        return stored
+
+    def counter_lit(self, n: int) -> z3.ExprRef:
+        return z3.IntVal(n)
+
+    def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+        return a < b  # type: ignore[operator,no-any-return]
+
+    def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef:
+        return c
+
+
+def _wrap_sub(r: z3.ArithRef, m: int) -> z3.ArithRef:
+    return z3.If(r < 0, r + m, r)
+
+
+INT_WIDTH = 64
+COUNTER_WIDTH = 16  # channel capacities are far below 2^15
+
+
+class BitTheory(Theory):
+    """Every number a bit-vector: stored in the smallest width, integers computed in 64 bits."""
+
+    name = "bv"
+
+    def solver(self) -> z3.Solver:
+        return z3.SolverFor("QF_BV")  # two_phase_commit: 1.3 s, against > 200 s with Solver()
+
+    @staticmethod
+    def storage(t: Type) -> tuple[int, bool]:
+        """(width, signed) of the stored form."""
+        if isinstance(t, IntType):
+            if not t.bounded:
+                return INT_WIDTH, True
+            assert t.lo is not None and t.hi is not None
+            if t.lo >= 0:
+                return max(1, t.hi.bit_length()), False
+            return max((-t.lo - 1).bit_length(), max(t.hi, 0).bit_length()) + 1, True
+        if isinstance(t, BitVecType):
+            return t.width, False
+        if isinstance(t, EnumType):
+            return max(1, (len(t.members) - 1).bit_length()), False
+        raise TypeError(t)
+
+    def fresh_number(self, name: str, t: Type) -> z3.ExprRef:
+        return z3.BitVec(name, self.storage(t)[0])
+
+    def number_well_formed(self, sym: z3.ExprRef, t: Type) -> list[z3.BoolRef]:
+        if isinstance(t, IntType) and t.bounded:
+            assert t.lo is not None and t.hi is not None
+            w, signed = self.storage(t)
+            lo, hi = z3.BitVecVal(t.lo % (1 << w), w), z3.BitVecVal(t.hi % (1 << w), w)
+            if signed:  # compare at the stored width, not in 64 bits: smaller circuits
+                return [sym >= lo, sym <= hi]  # type: ignore[operator,list-item]
+            return [z3.UGE(sym, lo), z3.ULE(sym, hi)]  # type: ignore[arg-type]
+        if isinstance(t, EnumType):
+            w = self.storage(t)[0]
+            if len(t.members) < (1 << w):
+                return [z3.ULT(sym, len(t.members))]  # type: ignore[arg-type]
+        return []
+
+    def number_constant(self, n: int, t: Type) -> z3.ExprRef:
+        w = self.storage(t)[0]
+        return z3.BitVecVal(n % (1 << w), w)
+
+    def number_value(self, v: z3.ExprRef, t: Type) -> int:
+        n: int = v.as_long()  # type: ignore[attr-defined]
+        w, signed = self.storage(t)
+        return n - (1 << w) if signed and n >> (w - 1) else n
+
+    def widen(self, stored: Sym, t: Type) -> Sym:
+        if not isinstance(t, IntType):
+            return stored
+        w, signed = self.storage(t)
+        assert isinstance(stored, z3.BitVecRef)
+        if w == INT_WIDTH:
+            return stored
+        return z3.SignExt(INT_WIDTH - w, stored) if signed else z3.ZeroExt(INT_WIDTH - w, stored)
+
+    def narrow(self, value: Sym, t: Type) -> tuple[Sym, z3.BoolRef | None]:
+        if isinstance(t, IntType) and t.bounded:
+            assert isinstance(value, z3.BitVecRef)
+            ok = z3.And(value >= t.lo, value <= t.hi)  # signed comparisons
+            return z3.Extract(self.storage(t)[0] - 1, 0, value), ok
+        return value, None
+
+    def int_lit(self, n: int) -> z3.ExprRef:
+        return z3.BitVecVal(n, INT_WIDTH)
+
+    def plain_lt(self, a: z3.ExprRef, b: z3.ExprRef, operand: Type) -> z3.BoolRef:
+        if isinstance(operand, IntType):
+            return a < b  # type: ignore[operator,no-any-return]  # signed
+        return z3.ULT(a, b)  # type: ignore[arg-type]
+
+    def serial_lt(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.BoolRef:
+        return (a - b) < 0  # type: ignore[operator,no-any-return]
+
+    def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef:
+        return a + b if op == "add" else a - b if op == "sub" else a * b  # type: ignore[operator,no-any-return]
+
+    def neg(self, a: z3.ExprRef, t: Type) -> z3.ExprRef:
+        return -a  # type: ignore[operator,no-any-return]
+
+    def seqdiff(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.ExprRef:
+        d = a - b  # type: ignore[operator]
+        return z3.SignExt(INT_WIDTH - width, d) if width < INT_WIDTH else d  # type: ignore[no-any-return]
+
+    def convert(self, a: z3.ExprRef, source: Type, target: Type) -> z3.ExprRef:
+        assert isinstance(a, z3.BitVecRef)
+        if isinstance(target, BitVecType):
+            return z3.Extract(target.width - 1, 0, a) if target.width < a.size() else a
+        return z3.ZeroExt(INT_WIDTH - a.size(), a) if a.size() < INT_WIDTH else a
+
+
+    def counter(self, stored: z3.ExprRef, t: Type) -> z3.ExprRef:
+        assert isinstance(stored, z3.BitVecRef)
+        return z3.ZeroExt(COUNTER_WIDTH - stored.size(), stored) if stored.size() < COUNTER_WIDTH else stored
+
+    def counter_lit(self, n: int) -> z3.ExprRef:
+        return z3.BitVecVal(n, COUNTER_WIDTH)
+
+    def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef:
+        return z3.ULT(a, b)  # type: ignore[arg-type]
+
+    def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef:
+        return z3.ZeroExt(INT_WIDTH - COUNTER_WIDTH, c)  # type: ignore[arg-type]
+
+
+THEORIES = ("auto", "int", "bv")
+
+
+def _types_of(model: ir.Model) -> list[Type]:
+    ts: list[Type] = [v.type for v in model.state_vars]
+    ts += [ft for c in model.channels for _, ft in c.message.fields]
+    ts += [pt for t in model.transitions for _, pt in t.params]
+    return ts
+
+
+def choose_theory(model: ir.Model, name: str = "auto") -> Theory:
+    """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise."""
+    if name == "int":
+        return IntTheory()
+    if name == "bv":
+        return BitTheory()
+    wide = any(isinstance(t, BitVecType) and t.width > WIDE_BITS for t in _types_of(model))
+    return IntTheory() if wide else BitTheory()
