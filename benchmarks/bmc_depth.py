@@ -1,0 +1,74 @@
+"""Per-depth BMC cost: how long one deepening step takes, model by model.
+
+    python benchmarks/bmc_depth.py [MODEL ...] [--depth N] [--theory auto|int|bv] [--json FILE]
+
+Prints, for each depth k, the seconds to encode step k and to ask "does any property fail in
+exactly k steps?" (the grouped query BMC asks first), plus the parse/check/encode overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import z3
+
+from tcpspec import ir
+from tcpspec.pipeline import load_model
+from tcpspec.theories import choose_theory
+from tcpspec.transition_system import TransitionSystem
+
+DEFAULT_MODELS = ["models/seed_handshake.tcpspec", "models/two_phase_commit.tcpspec", "models/tcp.tcpspec"]
+
+
+def measure(path: str, depth: int, theory: str, budget: float) -> dict[str, object]:
+    t0 = time.perf_counter()
+    model = load_model(path)
+    t_front = time.perf_counter() - t0
+    ts = TransitionSystem(model, choose_theory(model, theory))
+    solver = ts.th.solver()
+    solver.add(ts.init())
+    props = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE and not p.builtin]
+    rows = []
+    total = 0.0
+    for k in range(depth + 1):
+        t1 = time.perf_counter()
+        bads = [
+            ts.step_violated(p, k - 1) if p.kind is ir.PropertyKind.STEP else z3.Not(ts.holds_at(p, k))
+            for p in props
+            if k > 0 or p.kind is not ir.PropertyKind.STEP
+        ]
+        t2 = time.perf_counter()
+        answer = str(solver.check(z3.Or(bads))) if bads else "-"
+        t3 = time.perf_counter()
+        solver.add(ts.step_at(k).trans, ts.well_formed(k + 1), ts.step_at(k).range_ok)
+        t4 = time.perf_counter()
+        rows.append({"depth": k, "answer": answer, "encode_s": round(t2 - t1 + t4 - t3, 3), "solve_s": round(t3 - t2, 3)})
+        total += t4 - t1
+        if total > budget:
+            break
+    return {"model": path, "theory": ts.th.name, "front_end_s": round(t_front, 3), "depths": rows}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="*", default=DEFAULT_MODELS)
+    ap.add_argument("--depth", type=int, default=20)
+    ap.add_argument("--theory", default="auto")
+    ap.add_argument("--budget", type=float, default=60.0, help="seconds per model before stopping")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    results = [measure(m, args.depth, args.theory, args.budget) for m in args.models]
+    for r in results:
+        print(f"{r['model']}  theory={r['theory']}  parse+check={r['front_end_s']}s")
+        print("  depth  answer  encode_s  solve_s")
+        for row in r["depths"]:  # type: ignore[union-attr]
+            print(f"  {row['depth']:>5}  {row['answer']:>6}  {row['encode_s']:>8}  {row['solve_s']:>7}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
