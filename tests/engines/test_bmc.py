@@ -1,0 +1,425 @@
+"""Bounded model checking (engines/bmc.py): exact depths, shortest runs, replay, unknown,
+agreement of the two number theories, and a differential check against the explicit-state BFS."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from tcpspec import ir
+from tcpspec.diagnostics import ModelError
+from tcpspec.engines.bmc import run_bmc
+from tcpspec.interp import explore, replay
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import PropertyResult, Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+THEORIES = ("int", "bv")
+
+
+def _model(tmp_path: Path, text: str) -> ir.Model:
+    path = tmp_path / "m.tcpspec"
+    path.write_text(text)
+    return load_model(str(path))
+
+
+def _bmc(model: ir.Model, depth: int, theory: str, *names: str, timeout: float | None = 30) -> dict[str, PropertyResult]:
+    props = [model.property(n) for n in names] if names else list(model.properties)
+    return {r.property: r for r in run_bmc(model, props, depth, timeout, theory)}
+
+
+def assert_replays(model: ir.Model, res: PropertyResult) -> None:
+    """The run is a run of the model, ends in the violation / target, and not earlier (shortest)."""
+    assert res.trace is not None
+    out = replay(model, res.trace, model.property(res.property), require_first=True)
+    assert out.ok, out.message
+    assert res.depth == res.trace.length
+
+
+# ---------------------------------------------------------------- depth k = k transitions
+
+COUNTER = """
+process P() {
+  var x: 0..7 = 0;
+  transition inc when x < 7 { x := x + 1; }
+}
+instance p = P();
+invariant x_lt_3: p.x < 3;
+"""
+
+# x == 3 has no successor: the only violation is in a deadlocked state, 3 steps away. An
+# unrolling that demands a step out of the last state (k + 1 transitions) would never see it.
+DEADLOCK = """
+process P() {
+  var x: 0..3 = 0;
+  var done: bool = false;
+  transition inc when x < 2 { x := x + 1; }
+  transition finish when x == 2 && !done { x := 3; done := true; }
+}
+instance p = P();
+invariant not_finished: !p.done;
+reachable finished: p.done;
+"""
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_depth_is_the_number_of_transitions(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, COUNTER)
+    assert _bmc(m, 2, theory)["x_lt_3"].verdict is Verdict.HOLDS
+    res = _bmc(m, 3, theory)["x_lt_3"]
+    assert res.verdict is Verdict.VIOLATED
+    assert res.trace is not None and res.trace.length == 3 and res.depth == 3
+    assert [s.state["p.x"] for s in res.trace.steps] == [0, 1, 2, 3]
+    assert [s.transition for s in res.trace.steps] == [None, "p.inc", "p.inc", "p.inc"]
+    assert_replays(m, res)
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_violation_in_a_deadlocked_state(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, DEADLOCK)
+    short = _bmc(m, 2, theory)
+    assert short["not_finished"].verdict is Verdict.HOLDS
+    assert short["finished"].verdict is Verdict.UNREACHED
+    res = _bmc(m, 3, theory)
+    for name, verdict in (("not_finished", Verdict.VIOLATED), ("finished", Verdict.REACHED)):
+        assert res[name].verdict is verdict
+        trace = res[name].trace
+        assert trace is not None and trace.length == 3
+        assert trace.steps[-1].transition == "p.finish" and trace.steps[-1].state["p.x"] == 3
+        assert_replays(m, res[name])
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_holds_at_depth_zero_checks_only_initial_states(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, COUNTER.replace("p.x < 3", "p.x < 1"))
+    assert _bmc(m, 0, theory)["x_lt_3"].verdict is Verdict.HOLDS
+    res = _bmc(m, 1, theory)["x_lt_3"]
+    assert res.verdict is Verdict.VIOLATED and res.trace is not None and res.trace.length == 1
+    bad_init = _model(tmp_path, COUNTER.replace("p.x < 3", "p.x > 0"))
+    res = _bmc(bad_init, 5, theory)["x_lt_3"]
+    assert res.verdict is Verdict.VIOLATED and res.trace is not None and res.trace.length == 0
+
+
+# ---------------------------------------------------------------- shortest runs
+
+SHORTCUT = """
+process P() {
+  var x: 0..9 = 0;
+  transition inc when x < 9 { x := x + 1; }
+  transition jump when x == 2 { x := 8; }
+  transition back when x == 8 { x := 0; }
+}
+instance p = P();
+reachable eight: p.x == 8;
+reachable nine: p.x == 9;
+step never_down: ensure p.x' >= p.x;
+invariant below_nine: p.x < 9;
+"""
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_shortest_witness_for_reachable(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, SHORTCUT)
+    res = _bmc(m, 12, theory, "eight", "nine")
+    eight, nine = res["eight"], res["nine"]
+    assert eight.verdict is Verdict.REACHED and eight.trace is not None
+    assert [s.transition for s in eight.trace.steps[1:]] == ["p.inc", "p.inc", "p.jump"]  # not 8 x inc
+    assert nine.verdict is Verdict.REACHED and nine.trace is not None and nine.trace.length == 4
+    for r in res.values():
+        assert_replays(m, r)
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_step_violation_ends_with_the_violating_step(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, SHORTCUT)
+    res = _bmc(m, 8, theory, "never_down")["never_down"]
+    assert res.verdict is Verdict.VIOLATED and res.trace is not None
+    assert res.trace.length == 4  # inc, inc, jump, back
+    last = res.trace.steps[-1]
+    assert last.transition == "p.back"
+    assert res.trace.steps[-2].state["p.x"] == 8 and last.state["p.x"] == 0
+    assert_replays(m, res)
+
+
+PROCESS_STEP = """
+message M { v: 0..3 }
+channel c: M[2];
+process S(out: chan M) {
+  var n: 0..3 = 0;
+  transition put when n < 3 { n := n + 1; send out M { v: if n == 2 then 3 else n }; }
+  step sends_counter: on send m to out ensure m.v == n';
+}
+process R(inp: chan M) {
+  var got: 0..3 = 0;
+  transition take receive m from inp { got := m.v; }
+  step keeps_order: on receive m from inp ensure got' >= got;
+}
+instance s = S(out: c);
+instance r = R(inp: c);
+"""
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_step_properties_with_events(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, PROCESS_STEP)
+    res = _bmc(m, 6, theory)
+    sends = res["s.sends_counter"]
+    assert sends.verdict is Verdict.VIOLATED and sends.trace is not None and sends.trace.length == 2
+    assert sends.trace.steps[-1].transition == "s.put"
+    assert sends.trace.steps[-1].sent == [("c", {"v": 3})]
+    order = res["r.keeps_order"]  # the values sent are 1, 3, 3: received in order, never down
+    assert order.verdict is Verdict.HOLDS
+    for r in res.values():
+        if r.trace is not None:
+            assert_replays(m, r)
+
+
+RANGE = """
+process P() {
+  var x: 0..3 = 0;
+  var y: 0..7 = 0;
+  transition inc { x := x + 1; y := y + 1; }
+}
+instance p = P();
+invariant y_small: p.y < 6;
+"""
+
+
+
+
+@pytest.mark.parametrize("theory", ["int", "bv"])
+def test_range_violation_trace(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, RANGE)
+    assert [p.name for p in m.properties if p.builtin] == ["range_ok"]
+    assert _bmc(m, 3, theory)["range_ok"].verdict is Verdict.HOLDS
+    res = _bmc(m, 10, theory)
+    rng = res["range_ok"]
+    assert rng.verdict is Verdict.VIOLATED and rng.trace is not None
+    assert rng.trace.length == 4  # the 4th inc stores 4 into 0..3
+    assert rng.trace.steps[-1].transition == "p.inc"
+    assert rng.trace.steps[-2].state["p.x"] == 3
+    assert_replays(m, rng)
+    # runs never continue past an out-of-range store: y reaches at most 4, y < 6 holds
+    assert res["y_small"].verdict is Verdict.HOLDS
+
+
+@pytest.mark.parametrize("theory", ["int", "bv", "auto"])
+def test_range_violation_of_a_message_field(tmp_path: Path, theory: str) -> None:
+    # a seq32 variable makes `auto` choose the int theory
+    text = """
+message M { v: 0..3 }
+channel c: M[1];
+process P(out: chan M) {
+  var x: 0..7 = 0;
+  var s: seq32;
+  transition put when x < 7 { x := x + 1; send out M { v: x }; }
+  transition drop receive m from out { skip; }
+}
+instance p = P(out: c);
+"""
+    m = _model(tmp_path, text)
+    res = _bmc(m, 8, theory, "range_ok")["range_ok"]
+    assert res.verdict is Verdict.VIOLATED and res.trace is not None
+    assert res.trace.length == 7  # put, drop, put, drop, put, drop, put (sends 4)
+    assert res.trace.steps[-1].transition == "p.put"
+    assert_replays(m, res)
+
+
+# ---------------------------------------------------------------- unknown, initial states
+
+
+def test_unknown_on_timeout_never_holds() -> None:
+    m = load_model(str(ROOT / "models" / "tcp.tcpspec"))
+    t0 = time.perf_counter()
+    (res,) = run_bmc(m, [m.property("client.una_le_nxt")], 12, 0.05, "auto")
+    assert time.perf_counter() - t0 < 5
+    assert res.verdict is Verdict.UNKNOWN
+    assert "timeout" in res.detail
+    assert not res.failed and res.trace is None
+
+
+def test_unknown_through_the_pipeline() -> None:
+    m = load_model(str(ROOT / "models" / "tcp.tcpspec"))
+    (res,) = check_model(m, CheckOptions(properties=("client.una_le_nxt",), depth=12, timeout=0.05, engine="bmc"))
+    assert res.verdict is Verdict.UNKNOWN
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+@pytest.mark.parametrize(
+    "decls",
+    [
+        "var a: 0..3;\n  var b: 0..3 = a + 4;",  # b would be 4..7
+        "var a: bool;\n  var b: 0..3 = if a then 5 else 6;",
+    ],
+)
+def test_contradictory_initial_values(tmp_path: Path, theory: str, decls: str) -> None:
+    text = f"""
+process P() {{
+  {decls}
+  transition t {{ skip; }}
+}}
+instance p = P();
+invariant always: true;
+"""
+    m = _model(tmp_path, text)
+    with pytest.raises(ModelError, match="no initial state"):
+        run_bmc(m, list(m.properties), 3, 10, theory)
+
+
+SEED_BROKEN = str(ROOT / "models" / "broken" / "seed_ack_plus_two.tcpspec")
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_counterexample_prefers_small_values(theory: str) -> None:
+    m = load_model(SEED_BROKEN)
+    res = _bmc(m, 3, theory, "server.syn_ack_rule")["server.syn_ack_rule"]
+    assert res.verdict is Verdict.VIOLATED and res.trace is not None and res.trace.length == 2
+    first = res.trace.steps[0].state
+    assert first["client.iss"] == 0 and first["server.iss"] == 0
+    assert res.trace.steps[-1].transition is not None and res.trace.steps[-1].transition.startswith("server.")
+    assert_replays(m, res)
+
+
+# ---------------------------------------------------------------- int and bv agree
+
+LIBRARY = [
+    # (model, depth, properties: None = all, {property: shortest length} expected)
+    ("models/abp.tcpspec", 9, None, {"all_delivered": 8, "all_acknowledged": 9}),
+    ("models/two_phase_commit.tcpspec", 6, None, {"all_aborted": 4}),
+    ("models/tls13_handshake.tcpspec", 8, None, {"connected": 6, "connected_after_hrr": 8, "app_data_delivered": 8}),
+    ("models/broken/seed_ack_plus_two.tcpspec", 4, None, {"server.syn_ack_rule": 2}),
+]
+
+
+@pytest.mark.parametrize("path, depth, props, lengths", LIBRARY, ids=[Path(x[0]).stem for x in LIBRARY])
+def test_theories_agree_on_the_library(path: str, depth: int, props: tuple[str, ...] | None,
+                                       lengths: dict[str, int]) -> None:
+    m = load_model(str(ROOT / path))
+    names = props or tuple(p.name for p in m.properties)
+    outcome = {}
+    for theory in THEORIES:
+        res = _bmc(m, depth, theory, *names, timeout=60)
+        outcome[theory] = {n: (r.verdict, r.trace.length if r.trace else None) for n, r in res.items()}
+        for r in res.values():
+            assert r.verdict is not Verdict.UNKNOWN, (theory, r.property, r.detail)
+            if r.trace is not None:
+                assert_replays(m, r)
+    assert outcome["int"] == outcome["bv"]
+    found = {n: length for n, (_, length) in outcome["int"].items() if length is not None}
+    assert found == lengths
+
+
+# ---------------------------------------------------------------- BMC against the BFS
+
+TINY_LOSSY = """
+message M { s: seq4 }
+channel c: M[2] with loss, duplication;
+process S(out: chan M) {
+  var nxt: seq4;
+  var sent: 0..3 = 0;
+  transition emit when sent < 3 { send out M { s: nxt }; nxt := nxt + 1; sent := sent + 1; }
+}
+process R(inp: chan M) {
+  var synced: bool = false;
+  var exp: seq4 = 0;
+  var got: 0..3 = 0;
+  transition recv receive m from inp {
+    if !synced { synced := true; exp := m.s + 1; got := 1; }
+    else { if m.s == exp { exp := exp + 1; got := got + 1; } }
+  }
+}
+instance s = S(out: c);
+instance r = R(inp: c);
+invariant behind: r.synced ==> r.exp <= s.nxt;
+invariant no_gap: r.got == s.sent;
+reachable all_got: r.got == 3;
+reachable wrapped: r.exp < s.nxt - 2 && r.got == 0;
+step recv_in_order: on receive m from c ensure r.exp' == m.s + 1;
+"""
+
+TINY_REORDER = """
+enum Ph { A, B, C }
+message T { k: 0..3, last: bool = false }
+channel q: T[2] with reordering;
+process P(out: chan T) {
+  var ph: Ph = A;
+  var cnt: 0..3 = 0;
+  transition emit choose k: 0..3 when ph == A { send out T { k: k, last: k == 3 }; if k == 3 { ph := B; } }
+  transition bump when ph == B { cnt := cnt + 2; if cnt == 2 { ph := C; } }
+}
+process Q(inp: chan T) {
+  var last: 0..3 = 0;
+  var prev: 0..3 = 0;
+  transition rcv receive t from inp { prev := last; last := t.k; }
+}
+instance p = P(out: q);
+instance r = Q(inp: q);
+invariant no_two_then_one: !(r.prev == 2 && r.last == 1);
+reachable c_phase: p.ph == C;
+reachable three_seen: r.last == 3 && r.prev == 3;
+step bump_by_two: ensure p.cnt' == p.cnt || p.cnt' == p.cnt + 2;
+"""
+
+TINY_BV = """
+process P() {
+  var x: bv3;
+  var y: bv3 = 0;
+  var halted: bool = false;
+  transition add choose d: 1..2 when !halted { x := x + d; y := y - 1; }
+  transition halt when x == 0 && !halted { halted := true; }
+}
+instance p = P();
+invariant sum_fixed: p.x + p.y != 6;
+invariant ordered: p.x <= p.x + p.y || p.halted;
+reachable halted_late: p.halted && p.y == 4;
+step no_change_when_halted: when p.halted ensure p.x' == p.x;
+"""
+
+TINY_INJECT = """
+message Req { ok: bool, n: 0..2 }
+channel inbox: Req[2] with injection;
+process Srv(inp: chan Req) {
+  var accepted: 0..2 = 0;
+  var bad: bool = false;
+  transition handle receive r from inp {
+    if r.ok { accepted := r.n; } else { bad := true; }
+  }
+}
+process Cli(out: chan Req) {
+  var done: bool = false;
+  transition ask when !done { send out Req { ok: true, n: 1 }; done := true; }
+}
+instance srv = Srv(inp: inbox);
+instance cli = Cli(out: inbox);
+invariant only_one: srv.accepted <= 1;
+invariant never_bad: !srv.bad;
+reachable accepted_one: srv.accepted == 1;
+step accepted_grows: on receive r from inbox ensure srv.accepted' >= srv.accepted;
+"""
+
+DIFFERENTIAL = [("lossy_seq4", TINY_LOSSY, 7), ("reorder_enum", TINY_REORDER, 6),
+                ("bv3_counter", TINY_BV, 7), ("injection", TINY_INJECT, 5)]
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+@pytest.mark.parametrize("name, text, depth", DIFFERENTIAL, ids=[d[0] for d in DIFFERENTIAL])
+def test_bmc_agrees_with_explicit_state_search(tmp_path: Path, theory: str, name: str, text: str, depth: int) -> None:
+    m = _model(tmp_path, text)
+    ref = explore(m, depth)
+    assert ref.exhaustive, name
+    res = _bmc(m, depth, theory)
+    assert set(res) == set(ref.traces)
+    got = {p: (r.trace.length if r.trace is not None else None) for p, r in res.items()}
+    want = {p: ref.depth_of(p) for p in ref.traces}
+    assert got == want
+    for p, r in res.items():
+        kind = m.property(p).kind
+        if r.trace is None:
+            assert r.verdict is (Verdict.UNREACHED if kind is ir.PropertyKind.REACHABLE else Verdict.HOLDS)
+        else:
+            assert r.verdict is (Verdict.REACHED if kind is ir.PropertyKind.REACHABLE else Verdict.VIOLATED)
+            assert_replays(m, r)
+    # the models are not trivial: something is found and something is not
+    assert any(v is not None for v in want.values()) and any(v is None for v in want.values()), want
