@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tcpspec.results import PropertyResult
 
 # The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
-ENGINES = ("bmc",)
+ENGINES = ("bmc", "kind", "auto")
 DEFAULT_ENGINE = "bmc"
 DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
 FORMATS = ("text", "json")
@@ -104,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="text for people, json (one document on stdout) for scripts")
     check.add_argument("--trace-out", metavar="FILE", default=None,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
+    check.add_argument("--certificate", metavar="FILE", default=None,
+                       help="engines kind/auto: write the proof certificate (the inductive "
+                            "invariant of the proved properties) to FILE")
     check.set_defaults(func=cmd_check)
     return parser
 
@@ -156,6 +159,38 @@ def write_json_atomic(path: str, doc: Any) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_text_atomic(path: str, text: str) -> None:
+    """Like write_json_atomic, for text."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_certificate(path: str, results: list[PropertyResult]) -> bool:
+    """The certificate of the proved results (one proof covers them all); False if none."""
+    texts: list[str] = []
+    for r in results:
+        cert = getattr(r, "certificate", "")
+        if cert and cert not in texts:
+            texts.append(cert)
+    if not texts:
+        return False
+    try:
+        write_text_atomic(path, "\n".join(texts))
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    return True
 
 
 def write_traces(base: str, results: list[PropertyResult], source: str, model: ir.Model) -> dict[str, str]:
@@ -234,13 +269,19 @@ def cmd_check(args: argparse.Namespace) -> int:
     check_input_file(args.model)
     if args.trace_out and not os.path.isdir(os.path.dirname(os.path.abspath(args.trace_out))):
         raise UsageError(f"--trace-out: no such directory: {os.path.dirname(args.trace_out)}")
+    cert_out = getattr(args, "certificate", None)
+    if cert_out and not os.path.isdir(os.path.dirname(os.path.abspath(cert_out))):
+        raise UsageError(f"--certificate: no such directory: {os.path.dirname(cert_out)}")
     model = pipeline.load_model(args.model, defines)
     props = pipeline.select_properties(model, tuple(args.prop))
     text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
     results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
+    wrote_cert = write_certificate(cert_out, results) if cert_out else False
     if text is not None:
         text.finish(results, files, interrupted)
+        if wrote_cert:
+            print(f"proof certificate written to {cert_out}")
     else:
         from tcpspec.render.json_report import report_to_json
 

@@ -13,6 +13,9 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.results import PropertyResult
 
 
+ENGINES = ("bmc", "kind", "auto")
+
+
 @dataclass(frozen=True)
 class CheckOptions:
     """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps)."""
@@ -50,11 +53,16 @@ def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Proper
 def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
     """Run the selected engine on the selected properties; results in the model's order."""
     props = select_properties(model, options.properties)
-    if options.engine != "bmc":
-        raise UsageError(f"unknown engine '{options.engine}' (engines: bmc)")
-    from tcpspec.engines.bmc import run_bmc
-
+    if options.engine not in ENGINES:
+        raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
     start = time.perf_counter()
-    results = run_bmc(model, props, options.depth, options.timeout, options.theory)
+    if options.engine in ("kind", "auto"):  # auto: prove what induction proves, BMC the rest
+        from tcpspec.engines.kind import run_kind
+
+        results = run_kind(model, props, options.depth, options.timeout, options.theory)
+    else:
+        from tcpspec.engines.bmc import run_bmc
+
+        results = run_bmc(model, props, options.depth, options.timeout, options.theory)
     del start
     return results

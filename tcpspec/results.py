@@ -28,6 +28,7 @@ class PropertyResult:
     trace: Trace | None = None
     doc: str = ""
     detail: str = ""  # why unknown, what was proved, ...
+    certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
 
     @property
     def failed(self) -> bool:

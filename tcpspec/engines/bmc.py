@@ -72,10 +72,11 @@ def run_bmc(
         t0 = time.perf_counter()
         if k >= 1:
             solver.add(ts.step_at(k - 1).range_ok)
-        # Not well_formed(k + 1): the transition determines state k+1, and for every query but
-        # range_ok's the range assumptions keep it legal; asserting it would make the one step
-        # that stores out of range impossible, and range_ok unfalsifiable.
-        solver.add(ts.step_at(k).trans)
+        # well_formed(k + 1) only when step k stores in range: asserted outright, it would make
+        # the one step that stores out of range impossible, and range_ok unfalsifiable. (It is
+        # implied anyway; stating it speeds the integer theory up 2x on the seed model.)
+        step = ts.step_at(k)
+        solver.add(step.trans, z3.Implies(step.range_ok, ts.well_formed(k + 1)))
         for item in open_:  # the shared unrolling counts for every property still open
             item.spent += time.perf_counter() - t0
     for item in open_:
