@@ -1,0 +1,229 @@
+"""Unbounded proofs by induction: Houdini over the model's properties and generated lemmas.
+
+Candidates: the model's invariant and step properties (the selected ones and every other one
+as a helper) and the lemmas of `lemmas.generate`. First every invariant candidate that fails
+in some initial state is dropped; then, in one solver holding one step from an arbitrary
+state 0 (state 0 satisfying every surviving invariant, via indicator assumptions), every
+candidate that can fail in state 1 (invariants) or on the step (step properties) is dropped,
+all that one counterexample falsifies at once, until nothing fails. The survivors hold in
+every reachable state: the surviving invariants' conjunction is a 1-inductive invariant,
+re-checked from scratch (`certificate.recheck`) before anything is reported as proved.
+
+`run_kind` proves what it can and hands the rest to BMC, so violations and reachability
+witnesses are BMC's shortest traces.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import z3
+
+from tcpspec import ir
+from tcpspec.engines import lemmas as lm
+from tcpspec.engines.certificate import Builder, CertInvariant, Certificate, recheck, render
+from tcpspec.engines.common import Budget, check
+from tcpspec.results import PropertyResult, Verdict
+from tcpspec.theories import choose_theory
+from tcpspec.transition_system import TransitionSystem
+
+ENGINE = "kind"
+
+
+@dataclass
+class ProofOutcome:
+    proved: bool
+    detail: str
+    certificate: Certificate | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class _Inv:
+    name: str
+    text: str
+    build: Builder
+    origin: str
+    t0: z3.BoolRef | None = None
+    t1: z3.BoolRef | None = None
+    flag: z3.BoolRef | None = None
+
+
+def _prop_builder(p: ir.Property):  # type: ignore[no-untyped-def]
+    return lambda ts, k: ts.holds_at(p, k)
+
+
+def _lemma_builder(c: lm.Candidate):  # type: ignore[no-untyped-def]
+    return lambda ts, k: lm.holds(ts, c.expr, k)
+
+
+def _is_true(zm: z3.ModelRef, t: z3.BoolRef) -> bool:
+    return z3.is_true(zm.eval(t, model_completion=True))
+
+
+@dataclass
+class HoudiniStats:
+    candidates: int = 0
+    after_base: int = 0
+    rounds: int = 0
+    invariants: int = 0
+    lemmas: int = 0
+
+
+def houdini(
+    model: ir.Model, budget: Budget, theory: str = "auto", use_lemmas: bool = True, cap: int = lm.DEFAULT_CAP,
+    intervals: bool = False,
+) -> tuple[list[_Inv], list[ir.Property], HoudiniStats, str]:
+    """The surviving invariants and step properties; reason is non-empty if the search gave up."""
+    ts = TransitionSystem(model, choose_theory(model, theory))
+    stats = HoudiniStats()
+    invs: list[_Inv] = []
+    for p in model.properties:
+        if p.kind is ir.PropertyKind.INVARIANT:
+            invs.append(_Inv(p.name, lm.show(p.expr), _prop_builder(p), "property"))
+    if use_lemmas:
+        states = lm.sample_states(model)
+        generated = lm.generate(model, cap)
+        if intervals:  # off by default: measured no gain on the repo's models, 5x slower rounds
+            generated += lm.interval_candidates(model, states, len(generated))
+        for c in lm.sample_filter(model, generated, states):
+            invs.append(_Inv(c.name, c.text, _lemma_builder(c), "lemma"))
+    steps = [p for p in model.properties if p.kind is ir.PropertyKind.STEP]
+    stats.candidates = len(invs) + len(steps)
+    for c in invs:
+        c.t0, c.t1 = c.build(ts, 0), c.build(ts, 1)
+
+    # Initiation: drop every invariant some initial state falsifies.
+    base = ts.th.solver()
+    base.add(ts.init())
+    while invs:
+        out = check(base, [z3.Or([z3.Not(c.t0) for c in invs])], budget)  # type: ignore[arg-type]
+        if out.result == z3.unknown:
+            return [], [], stats, out.reason or "unknown"
+        if out.result == z3.unsat:
+            break
+        zm = base.model()
+        invs = [c for c in invs if _is_true(zm, c.t0)]  # type: ignore[arg-type]
+    stats.after_base = len(invs) + len(steps)
+
+    # Consecution, to a fixpoint.
+    s = ts.th.solver()
+    ok0 = z3.Bool("__kind_range_ok0")
+    step0 = ts.step_at(0)
+    # State 1 is well formed only when the step stores in range (as in BMC): asserted outright,
+    # the out-of-range step would be impossible under the int theory and range_ok unfalsifiable.
+    s.add(ts.well_formed(0), step0.trans, z3.Implies(step0.range_ok, ts.well_formed(1)), z3.Implies(ok0, step0.range_ok))
+    for i, c in enumerate(invs):
+        c.flag = z3.Bool(f"__kind_h{i}")
+        s.add(z3.Implies(c.flag, c.t0))
+    normal = [p for p in steps if not p.builtin]
+    ranged = [p for p in steps if p.builtin]
+    viol = {p.name: ts.step_violated(p, 0) for p in steps}
+    while True:
+        stats.rounds += 1
+        goals = [z3.Not(c.t1) for c in invs] + [viol[p.name] for p in normal]  # type: ignore[arg-type]
+        hyps = [c.flag for c in invs]
+        if goals:
+            r = z3.Bool(f"__kind_round{stats.rounds}")
+            s.add(z3.Implies(r, z3.Or(goals)))
+            out = check(s, [ok0, r] + hyps, budget)  # type: ignore[list-item]
+            if out.result == z3.unknown:
+                return [], [], stats, out.reason or "unknown"
+            if out.result == z3.sat:
+                zm = s.model()
+                invs = [c for c in invs if _is_true(zm, c.t1)]  # type: ignore[arg-type]
+                normal = [p for p in normal if not _is_true(zm, viol[p.name])]
+                continue
+        # Nothing else fails: range_ok, asked without the in-range assumption.
+        bad = [p for p in ranged]
+        for p in bad:
+            out = check(s, hyps + [viol[p.name]], budget)  # type: ignore[list-item]
+            if out.result == z3.unknown:
+                return [], [], stats, out.reason or "unknown"
+            if out.result == z3.sat:
+                ranged.remove(p)
+        break
+    stats.invariants = len(invs)
+    stats.lemmas = sum(1 for c in invs if c.origin == "lemma")
+    return invs, normal + ranged, stats, ""
+
+
+def _vacuous(c: _Inv, texts: set[str]) -> bool:
+    if c.origin != "lemma" or " ==> " not in c.text:
+        return False
+    cond = c.text.split(" ==> ", 1)[0]
+    return " == " in cond and cond.replace(" == ", " != ", 1) in texts
+
+
+def prove(
+    model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto",
+    use_lemmas: bool = True,
+) -> dict[str, ProofOutcome]:
+    """Try to prove each of `props` (reachables are never proved); name -> outcome."""
+    t0 = time.perf_counter()
+    budget = Budget(timeout)
+    wanted = [p for p in props if p.kind is not ir.PropertyKind.REACHABLE]
+    out: dict[str, ProofOutcome] = {}
+    for p in props:
+        if p.kind is ir.PropertyKind.REACHABLE:
+            out[p.name] = ProofOutcome(False, "reachability targets are not proved by induction")
+    if not wanted:
+        return out
+    invs, steps, stats, reason = houdini(model, budget, theory, use_lemmas)
+    if reason:
+        secs = time.perf_counter() - t0
+        for p in wanted:
+            out[p.name] = ProofOutcome(False, f"induction gave up: {reason}", seconds=secs)
+        return out
+    names = {c.name for c in invs} | {p.name for p in steps}
+    proved = [p for p in wanted if p.name in names]
+    # The conjunction of the survivors is inductive. Lemmas `e == V ==> ...` are implied by a
+    # surviving `e != V`: dropping them leaves an equivalent (so still inductive) invariant.
+    texts = {c.text for c in invs}
+    kept = [c for c in invs if not _vacuous(c, texts)]
+    cert = Certificate(
+        [CertInvariant(c.name, c.text, c.build, c.origin) for c in kept], k=1, model_path=model.path,
+        proved=[p.name for p in proved],
+    )
+    problem = recheck(model, cert, proved, theory, None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic()))
+    secs = time.perf_counter() - t0
+    for p in wanted:
+        if p.name not in names:
+            out[p.name] = ProofOutcome(False, "not 1-inductive with the generated lemmas", seconds=secs)
+        elif problem is not None:
+            out[p.name] = ProofOutcome(False, f"certificate re-check failed: {problem}", seconds=secs)
+        else:
+            detail = (
+                f"1-inductive with {cert.lemma_count} lemmas ({len(cert.invariants)} invariants; "
+                f"{stats.candidates} candidates, {stats.rounds} rounds); certificate re-checked"
+            )
+            out[p.name] = ProofOutcome(True, detail, cert, secs)
+    return out
+
+
+def run_kind(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto"
+) -> list[PropertyResult]:
+    """PROVED for what induction proves, BMC to `depth` for the rest; in the order of `props`."""
+    from tcpspec.engines.bmc import run_bmc
+
+    outcomes = prove(model, props, timeout, theory)
+    results: dict[str, PropertyResult] = {}
+    rest: list[ir.Property] = []
+    for p in props:
+        o = outcomes[p.name]
+        if o.proved and o.certificate is not None:
+            results[p.name] = PropertyResult(
+                property=p.name, kind=p.kind.value, verdict=Verdict.PROVED, engine=ENGINE, depth=None,
+                seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail, certificate=render(o.certificate),
+            )
+        else:
+            rest.append(p)
+    if rest:
+        for r in run_bmc(model, rest, depth, timeout, theory):
+            o = outcomes[r.property]
+            if r.verdict is Verdict.HOLDS and o.detail:
+                r.detail = f"{r.detail}; not proved: {o.detail}" if r.detail else f"not proved: {o.detail}"
+            results[r.property] = r
+    return [results[p.name] for p in props]

@@ -1,0 +1,352 @@
+"""Candidate lemmas for the inductive prover (engines/kind.py): cheap, typed, bounded in number.
+
+Every candidate is an ir expression over the state of one step (no primes), so the encoder
+gives it the very semantics of the model, and `show` prints it in model syntax for the
+certificate. Channel slots are named by `ir.Msg` bindings (`c2s[0]`), bound per state by
+`slot_env`; a slot candidate is always guarded by `len(ch) > i`.
+
+Families (nothing protocol-specific; every name comes from the model):
+- `bool`     a bool variable is constant: `b`, `!b`
+- `enum`     an enum variable never takes a value: `e != V`
+- `rel`      two variables of the same sequence/bit-vector type: `x == y`, `x <= y`, `y <= x`
+             (for seqN written `!(y < x)`: see `_relations`), `x == y + 1` (a SYN or FIN
+             consumes one number)
+- `cond`     under `e == V ==> ...` for each enum variable e and member V: the same
+             instance's `bool`/`rel` atoms, `len(ch) == 0`, other enum variables' values, and
+             `len(ch) > i ==> !ch[i].b` for the bool fields of messages in flight
+- `diff`     (opt-in, `interval_candidates`) bounded signed distances `lo <= y - x <= hi`,
+             bounds from sampled reachable states
+- `slot`     a message in flight vs the state: `len(ch) > i ==> ch[i].f REL x` for every
+             sequence field f and variable x of its type, `!ch[i].b` for bool fields, and
+             `ch[i].f REL ch[i].g` between its own fields
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import z3
+
+from tcpspec import ir
+from tcpspec.diagnostics import Span
+from tcpspec.encoder import ChanSym, Env, eval_expr
+from tcpspec.transition_system import TransitionSystem
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType
+
+DEFAULT_CAP = 8000
+_SPAN = Span("<lemma>", 0, 0)
+_BOOL = BoolType()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A state predicate the prover may keep if it turns out inductive."""
+
+    name: str
+    expr: ir.Expr
+    family: str = ""
+
+    @property
+    def text(self) -> str:
+        return show(self.expr)
+
+    def at(self, ts: TransitionSystem, k: int) -> z3.BoolRef:
+        return holds(ts, self.expr, k)
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def slot_name(channel: str, i: int) -> str:
+    return f"{channel}[{i}]"
+
+
+def slot_env(ts: TransitionSystem, k: int) -> Env:
+    """State k, with every channel slot bound as a message `ch[i]`."""
+    state = ts.state_at(k)
+    env = Env(th=ts.th, pre=state)
+    for c in ts.model.channels:
+        ch = state[c.name]
+        assert isinstance(ch, ChanSym)
+        for i, slot in enumerate(ch.slots):
+            env.msgs[slot_name(c.name, i)] = slot
+    return env
+
+
+def holds(ts: TransitionSystem, e: ir.Expr, k: int) -> z3.BoolRef:
+    value = eval_expr(e, slot_env(ts, k))
+    assert isinstance(value, z3.BoolRef)
+    return value
+
+
+# ---------------------------------------------------------------- ir builders
+
+
+def lit(value: object, t: object) -> ir.Lit:
+    return ir.Lit(value, t, _SPAN)  # type: ignore[arg-type]
+
+
+def var(v: ir.StateVar) -> ir.Var:
+    return ir.Var(v, False, v.type, _SPAN)
+
+
+def binary(op: str, a: ir.Expr, b: ir.Expr) -> ir.Binary:
+    t = a.type if op in ("add", "sub", "mul") else _BOOL
+    return ir.Binary(op, a, b, t, _SPAN)  # type: ignore[arg-type]
+
+
+def neg(a: ir.Expr) -> ir.Unary:
+    return ir.Unary("not", a, _BOOL, _SPAN)
+
+
+def implies(a: ir.Expr, b: ir.Expr) -> ir.Binary:
+    return binary("implies", a, b)
+
+
+def plus_one(a: ir.Expr) -> ir.Binary:
+    one = ir.Convert(lit(1, IntType(1, 1)), a.type, _SPAN)
+    return binary("add", a, one)
+
+
+# ---------------------------------------------------------------- printing
+
+_OPS = {
+    "add": "+", "sub": "-", "mul": "*", "seqdiff": "-", "eq": "==", "ne": "!=", "lt": "<",
+    "le": "<=", "and": "&&", "or": "||", "implies": "==>",
+}
+_PREC = {"implies": 1, "or": 2, "and": 3, "eq": 4, "ne": 4, "lt": 4, "le": 4, "add": 5, "sub": 5, "seqdiff": 5, "mul": 6}
+
+
+def show(e: ir.Expr, outer: int = 0) -> str:
+    """An ir expression in model syntax (fully typed, so no conversions are shown)."""
+    if isinstance(e, ir.Lit):
+        if isinstance(e.value, bool):
+            return "true" if e.value else "false"
+        return str(e.value)
+    if isinstance(e, ir.Var):
+        return e.var.name + ("'" if e.primed else "")
+    if isinstance(e, (ir.Param, ir.Msg)):
+        return e.name
+    if isinstance(e, ir.Field):
+        return f"{show(e.base, 9)}.{e.field}"
+    if isinstance(e, ir.Unary):
+        return ("!" if e.op == "not" else "-") + show(e.arg, 9)
+    if isinstance(e, ir.Convert):
+        return show(e.arg, outer)
+    if isinstance(e, ir.ChanLen):
+        return f"len({e.channel.name})"
+    if isinstance(e, ir.Ite):
+        s = f"if {show(e.cond)} then {show(e.then)} else {show(e.else_)}"
+        return f"({s})" if outer else s
+    if isinstance(e, ir.RecordLit):
+        return f"{e.type.name} {{ " + ", ".join(f"{f}: {show(x)}" for f, x in e.fields) + " }"
+    if isinstance(e, ir.Binary):
+        p = _PREC.get(e.op, 4)
+        s = f"{show(e.left, p + (e.op == 'implies'))} {_OPS.get(e.op, e.op)} {show(e.right, p + (e.op != 'implies'))}"
+        return f"({s})" if p < outer else s
+    return repr(e)
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _relations(a: ir.Expr, b: ir.Expr) -> list[ir.Expr]:
+    """`a == b`, and `a <= b` / `b <= a` written `!(b < a)` / `!(a < b)`: for serial numbers
+    that is `<=` without the ambiguous distance 2^(N-1), where a < b and b < a both hold
+    (RFC 1982); serial `<=` alone is not transitive enough for induction."""
+    if isinstance(a.type, BitVecType) and a.type.serial:
+        return [binary("eq", a, b), neg(binary("lt", b, a)), neg(binary("lt", a, b))]
+    return [binary("eq", a, b), binary("le", a, b), binary("le", b, a)]
+
+
+def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
+    """The candidates for `model`, most general first, at most `cap` of them."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+
+    def add(e: ir.Expr, family: str) -> None:
+        text = show(e)
+        if text not in seen and len(out) < cap:
+            seen.add(text)
+            out.append(Candidate(f"lemma_{len(out)}", e, family))
+
+    bools = [v for v in model.state_vars if isinstance(v.type, BoolType)]
+    enums = [v for v in model.state_vars if isinstance(v.type, EnumType)]
+    numbers = [v for v in model.state_vars if isinstance(v.type, BitVecType)]
+
+    plain: list[ir.Expr] = []  # unconditional atoms
+    local: dict[str, list[ir.Expr]] = {}  # per instance: the atoms used under its enum conditions
+    for b in bools:
+        plain += [var(b), neg(var(b))]
+        local.setdefault(b.instance, []).extend([var(b), neg(var(b))])
+    for i, x in enumerate(numbers):
+        for y in numbers[i + 1:]:
+            if x.type != y.type:
+                continue
+            rels = _relations(var(x), var(y))
+            rels += [binary("eq", var(x), plus_one(var(y))), binary("eq", var(y), plus_one(var(x)))]
+            plain += rels
+            if x.instance == y.instance:
+                local.setdefault(x.instance, []).extend(rels)
+    lens = [binary("eq", ir.ChanLen(c, IntType(0, c.capacity), _SPAN), lit(0, IntType(0, 0))) for c in model.channels]
+
+    for e in enums:
+        assert isinstance(e.type, EnumType)
+        for m in e.type.members:
+            add(binary("ne", var(e), lit(m, e.type)), "enum")
+    for atom in plain:
+        add(atom, "bool" if isinstance(atom.type, BoolType) and isinstance(atom, ir.Var) or (
+            isinstance(atom, ir.Unary) and isinstance(atom.arg, ir.Var)) else "rel")
+
+    # Slots: messages in flight vs the state, and vs their own fields.
+    for c in model.channels:
+        msg_t = c.message
+        assert isinstance(msg_t, RecordType)
+        for i in range(c.capacity):
+            slot = ir.Msg(slot_name(c.name, i), msg_t, _SPAN)
+            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
+            fields = [(f, ft) for f, ft in msg_t.fields]
+            for f, ft in fields:
+                fe = ir.Field(slot, f, ft, _SPAN)
+                if isinstance(ft, BoolType):
+                    add(implies(guard, neg(fe)), "slot")
+                elif isinstance(ft, BitVecType):
+                    for x in numbers:
+                        if x.type == ft:
+                            for r in _relations(fe, var(x)):
+                                add(implies(guard, r), "slot")
+            for j, (f, ft) in enumerate(fields):
+                for g, gt in fields[j + 1:]:
+                    if isinstance(ft, BitVecType) and ft == gt:
+                        for r in _relations(ir.Field(slot, f, ft, _SPAN), ir.Field(slot, g, gt, _SPAN)):
+                            add(implies(guard, r), "slot")
+
+    # Conditioned on an enum variable's value (also: the bool fields of messages in flight).
+    slot_bools: list[ir.Expr] = []
+    for c in model.channels:
+        for i in range(c.capacity):
+            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
+            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
+            for f, ft in c.message.fields:
+                if isinstance(ft, BoolType):
+                    slot_bools.append(implies(guard, neg(ir.Field(slot, f, ft, _SPAN))))
+    for e in enums:
+        assert isinstance(e.type, EnumType)
+        for m in e.type.members:
+            cond = binary("eq", var(e), lit(m, e.type))
+            for other in enums:
+                if other is e:
+                    continue
+                assert isinstance(other.type, EnumType)
+                for m2 in other.type.members:
+                    add(implies(cond, binary("ne", var(other), lit(m2, other.type))), "cond")
+            for atom in lens + local.get(e.instance, []) + slot_bools:
+                add(implies(cond, atom), "cond")
+    return out
+
+
+# ---------------------------------------------------------------- filtering by simulation
+
+
+def sample_states(model: ir.Model, seconds: float = 3.0, seed: int = 0) -> list[dict]:  # type: ignore[type-arg]
+    """Reachable states met by random runs of the interpreter (in-range steps only); [] on trouble."""
+    import random
+    import time
+
+    from tcpspec import interp
+
+    rng = random.Random(seed)
+    deadline = time.monotonic() + seconds
+    out: list[dict] = []  # type: ignore[type-arg]
+    try:
+        inits = interp.initial_states(model)
+        if not inits:
+            return []
+        out += inits[:50]
+        while time.monotonic() < deadline and len(out) < 800:
+            state = rng.choice(inits)
+            for _ in range(rng.randint(5, 40)):
+                steps = [s for s in interp.successors(model, state) if s.outcome.range_ok and s.outcome.state is not None]
+                if not steps or time.monotonic() >= deadline:
+                    break
+                state = rng.choice(steps).outcome.state  # type: ignore[assignment]
+                out.append(state)
+    except (interp.InterpError, KeyError, TypeError, ValueError):
+        return []
+    return out
+
+
+def _msgs(model: ir.Model, state: dict) -> dict:  # type: ignore[type-arg]
+    from tcpspec.types import default_value
+
+    msgs = {}
+    for c in model.channels:
+        items = state[c.name]
+        for i in range(c.capacity):
+            msgs[slot_name(c.name, i)] = items[i] if i < len(items) else default_value(c.message)
+    return msgs
+
+
+def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -> list[Candidate]:  # type: ignore[type-arg]
+    """Drop candidates that fail in one of `states` (reachable states: never drops an invariant).
+
+    Saves the prover most of its rounds. Any trouble evaluating: no filtering.
+    """
+    from tcpspec import interp
+
+    alive = list(cands)
+    try:
+        for state in states:
+            env = interp.Env(pre=state, msgs=_msgs(model, state))
+            alive = [c for c in alive if interp.eval_expr(c.expr, env) is True]
+    except (interp.InterpError, KeyError, TypeError, ValueError):
+        return cands
+    return alive
+
+
+def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> list[Candidate]:  # type: ignore[type-arg]
+    """Family `diff`: `lo <= y - x && y - x <= hi` (signed sequence-number distance) for pairs of
+    an instance's variables and for message fields in flight vs every variable, the bounds taken
+    from the sampled states (and a looser variant). Serial `<=` alone is not transitive; a
+    bounded distance is what wrap-around proofs need."""
+    from tcpspec import interp
+    from tcpspec.types import to_signed
+
+    if not states:
+        return []
+    numbers = [v for v in model.state_vars if isinstance(v.type, BitVecType)]
+    pairs: list[tuple[ir.Expr, ir.Expr, ir.Expr | None]] = []  # (x, y, guard)
+    for i, x in enumerate(numbers):
+        for y in numbers[i + 1:]:
+            if x.type == y.type and x.instance == y.instance:
+                pairs.append((var(x), var(y), None))
+    for c in model.channels:
+        for i in range(c.capacity):
+            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
+            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
+            for f, ft in c.message.fields:
+                if isinstance(ft, BitVecType):
+                    for x in numbers:
+                        if x.type == ft:
+                            pairs.append((var(x), ir.Field(slot, f, ft, _SPAN), guard))
+    out: list[Candidate] = []
+    for x, y, guard in pairs:
+        t = x.type
+        assert isinstance(t, BitVecType)
+        lo = hi = None
+        for state in states:
+            env = interp.Env(pre=state, msgs=_msgs(model, state))
+            if guard is not None and interp.eval_expr(guard, env) is not True:
+                continue
+            d = to_signed((interp.eval_expr(y, env) - interp.eval_expr(x, env)) % t.modulus, t.width)  # type: ignore[operator]
+            lo = d if lo is None else min(lo, d)
+            hi = d if hi is None else max(hi, d)
+        if lo is None or hi is None or max(abs(lo), abs(hi)) > (1 << (t.width - 4)):
+            continue
+        diff = ir.Binary("seqdiff", y, x, IntType(), _SPAN)
+        for a, b in ((lo, hi), (min(lo, 0), max(4 * hi, 0)), (4 * min(lo, 0), max(4 * hi, 0))):
+            body = binary("and", binary("le", lit(a, IntType(a, a)), diff), binary("le", diff, lit(b, IntType(b, b))))
+            e = body if guard is None else implies(guard, body)
+            if not any(show(c.expr) == show(e) for c in out):
+                out.append(Candidate(f"lemma_{first + len(out)}", e, "diff"))
+    return out

@@ -1,0 +1,144 @@
+"""The inductive prover (engines/kind.py): proofs, lemmas, certificates, the BMC fallback."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, render
+from tcpspec.engines.kind import prove, run_kind
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# x <= 3 is not inductive alone (x = 3, y = 0 steps to x = 4); with the lemma x == y it is.
+COUNTERS = """
+process P() {
+  var x: bv4 = 0;
+  var y: bv4 = 0;
+  transition tick when y < 3 {
+    x := x + 1;
+    y := y + 1;
+  }
+  step tick_moves_both: ensure x' - x == y' - y;
+}
+instance p = P();
+invariant x_small: p.x <= 3;
+reachable three: p.x == 3;
+"""
+
+# The same counters, but x runs away: x <= 3 is violated after 4 steps.
+RUNAWAY = COUNTERS.replace("transition tick when y < 3", "transition tick when y < 5")
+
+
+def _model(tmp_path: Path, text: str, name: str = "m.tcpspec"):  # type: ignore[no-untyped-def]
+    path = tmp_path / name
+    path.write_text(text)
+    return load_model(str(path))
+
+
+def test_needs_a_lemma_and_proves_with_it(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    x_small = m.property("x_small")
+    without = prove(m, [x_small], 30, use_lemmas=False)
+    assert not without["x_small"].proved
+    out = prove(m, [x_small, m.property("p.tick_moves_both")], 30)
+    assert all(o.proved for o in out.values()), {k: o.detail for k, o in out.items()}
+    cert = out["x_small"].certificate
+    assert cert is not None and any(c.text == "p.x == p.y" for c in cert.invariants)
+    assert "invariant" in render(cert) and "p.x == p.y" in render(cert)
+
+
+def test_run_kind_proves_and_bmc_finds_the_rest(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    res = {r.property: r for r in run_kind(m, list(m.properties), 6, 30)}
+    assert res["x_small"].verdict is Verdict.PROVED and res["x_small"].engine == "kind"
+    assert "certificate re-checked" in res["x_small"].detail and res["x_small"].certificate
+    assert res["three"].verdict is Verdict.REACHED and res["three"].depth == 3  # BMC's witness
+
+
+def test_reachable_violation_is_not_proved(tmp_path: Path) -> None:
+    m = _model(tmp_path, RUNAWAY)
+    res = check_model(m, CheckOptions(properties=("x_small",), depth=6, engine="kind"))
+    assert res[0].verdict is Verdict.VIOLATED and res[0].engine == "bmc" and res[0].depth == 4
+    assert res[0].trace is not None
+
+
+def test_recheck_rejects_tampered_certificates(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    x_small = m.property("x_small")
+    cert = prove(m, [x_small], 30)["x_small"].certificate
+    assert cert is not None
+    assert recheck(m, cert, [x_small]) is None
+    # Without the lemmas (x == y, x <= y, ...) the property alone is not inductive.
+    dropped = Certificate([c for c in cert.invariants if c.origin != "lemma"], proved=["x_small"])
+    problem = recheck(m, dropped, [x_small])
+    assert problem is not None and "consecution" in problem
+    # A false lemma fails initiation.
+    bad = CertInvariant("lemma_bad", "p.x == 1", lambda ts, k: ts.state_at(k)["p.x"] == 1)  # type: ignore[arg-type,return-value]
+    problem = recheck(m, Certificate(cert.invariants + [bad]), [x_small])
+    assert problem is not None and "initiation" in problem and "lemma_bad" in problem
+    # A lemma that holds initially but is not preserved fails consecution.
+    frozen = CertInvariant("lemma_frozen", "p.y == 0", lambda ts, k: ts.state_at(k)["p.y"] == 0)  # type: ignore[arg-type,return-value]
+    problem = recheck(m, Certificate(cert.invariants + [frozen]), [x_small])
+    assert problem is not None and "consecution" in problem and "lemma_frozen" in problem
+
+
+def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
+    from tcpspec.diagnostics import UsageError
+
+    m = _model(tmp_path, COUNTERS)
+    with pytest.raises(UsageError):
+        check_model(m, CheckOptions(engine="pdr"))
+
+
+def test_seed_handshake_step_properties() -> None:
+    m = load_model(str(ROOT / "models" / "seed_handshake.tcpspec"))
+    props = [p for p in m.properties if p.name in ("client.fin_consumes_one", "server.fin_consumes_one", "range_ok")]
+    out = prove(m, props, 120, use_lemmas=False)  # these need no lemmas: quick
+    assert all(o.proved for o in out.values()), {k: o.detail for k, o in out.items()}
+
+
+def test_seed_handshake_step_property_needing_lemmas() -> None:
+    """client.syn_ack_rule holds only because no SYN is in flight once the client is ESTABLISHED."""
+    m = load_model(str(ROOT / "models" / "seed_handshake.tcpspec"))
+    out = prove(m, [m.property("client.syn_ack_rule")], 120)
+    assert out["client.syn_ack_rule"].proved, out["client.syn_ack_rule"].detail
+
+
+def test_cli_writes_certificate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    path = tmp_path / "counters.tcpspec"
+    path.write_text(COUNTERS)
+    cert = tmp_path / "proof.txt"
+    code = main(["check", str(path), "--engine", "kind", "--depth", "5", "--certificate", str(cert)])
+    assert code == 0, capsys.readouterr().out
+    text = cert.read_text()
+    assert text.startswith("// tcpspec proof certificate") and "invariant x_small: p.x <= 3;" in text
+    assert "p.x == p.y" in text
+
+
+OVERFLOW = """
+process P() {
+  var n: 0..2 = 0;
+  var done: bool = false;
+  transition inc when !done { n := n + 1; }
+  transition stop { done := true; }
+}
+instance p = P();
+invariant small: p.n <= 2;
+"""
+
+
+@pytest.mark.parametrize("theory", ["int", "bv"])
+def test_range_violation_is_not_proved(tmp_path: Path, theory: str) -> None:
+    """range_ok fails on the third inc: never proved (state 1 may be out of range), BMC finds it."""
+    m = _model(tmp_path, OVERFLOW)
+    out = prove(m, list(m.properties), 30, theory=theory)
+    assert not out["range_ok"].proved
+    res = {r.property: r for r in run_kind(m, list(m.properties), 5, 30, theory)}
+    assert res["range_ok"].verdict is Verdict.VIOLATED and res["range_ok"].depth == 3
+    assert res["small"].verdict is Verdict.PROVED  # in-range steps keep n <= 2
