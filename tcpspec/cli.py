@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 # The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
 ENGINES = ("bmc", "kind", "auto")
+# Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
+THEORIES = ("auto", "int", "bv")
 DEFAULT_ENGINE = "bmc"
 DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
 FORMATS = ("text", "json")
@@ -100,6 +102,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="override a constant (repeatable)")
     check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                        help=f"the checking engine (default {DEFAULT_ENGINE})")
+    check.add_argument("--theory", choices=THEORIES, default="auto",
+                       help="how numbers are encoded for Z3: integers (fast on sequence-number "
+                       "arithmetic) or bit-vectors (fast on small control-heavy models); "
+                       "auto picks by the model (default auto)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts")
     check.add_argument("--trace-out", metavar="FILE", default=None,
@@ -249,7 +255,8 @@ def run_checks(
     from tcpspec import pipeline
 
     options = pipeline.CheckOptions(
-        properties=tuple(args.prop), depth=args.depth, timeout=args.timeout, engine=args.engine
+        properties=tuple(args.prop), depth=args.depth, timeout=args.timeout, engine=args.engine,
+        theory=args.theory
     )
     results: list[PropertyResult] = []
     try:

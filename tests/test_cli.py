@@ -325,3 +325,10 @@ def test_console_script_missing_file(tmp_path: Path) -> None:
     assert proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [f"tcpspec: error: no such file: {tmp_path / 'x.tcpspec'}"]
 
+
+
+def test_theory_choices_match_the_library() -> None:
+    """--help must not import z3, so the CLI repeats the list: keep the two equal."""
+    from tcpspec import cli, theories
+
+    assert tuple(cli.THEORIES) == tuple(theories.THEORIES)
