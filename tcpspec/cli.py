@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--prop", metavar="NAME", action="append", default=[],
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
+    check.add_argument("--kind", dest="kinds", action="append", default=[],
+                       choices=("invariant", "step", "reachable"),
+                       help="check only properties of this kind (repeatable), e.g. a CI gate on "
+                            "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=DEFAULT_DEPTH,
                        help=f"bound: number of transitions to explore (default {DEFAULT_DEPTH})")
     check.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
@@ -255,7 +259,8 @@ def run_checks(
     from tcpspec import pipeline
 
     options = pipeline.CheckOptions(
-        properties=tuple(args.prop), depth=args.depth, timeout=args.timeout, engine=args.engine,
+        properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
+        timeout=args.timeout, engine=args.engine,
         theory=args.theory
     )
     results: list[PropertyResult] = []

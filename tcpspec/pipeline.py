@@ -21,6 +21,7 @@ class CheckOptions:
     """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps)."""
 
     properties: tuple[str, ...] = ()  # empty: all; a name selects `name` and every `inst.name`
+    kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
     depth: int = 20
     timeout: float | None = None  # seconds per property; None: no limit
     engine: str = "bmc"
@@ -53,6 +54,8 @@ def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Proper
 def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
     """Run the selected engine on the selected properties; results in the model's order."""
     props = select_properties(model, options.properties)
+    if options.kinds:
+        props = [p for p in props if p.kind.value in options.kinds]
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
     start = time.perf_counter()

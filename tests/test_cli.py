@@ -332,3 +332,22 @@ def test_theory_choices_match_the_library() -> None:
     from tcpspec import cli, theories
 
     assert tuple(cli.THEORIES) == tuple(theories.THEORIES)
+
+
+def test_kind_filter_selects_only_that_kind(tmp_path: Path) -> None:
+    """--kind reachable on a model with invariants checks only the reachability targets."""
+    import json
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.tcpspec"
+    model.write_text(
+        "process P() { var x: 0..3 = 0; transition inc when x < 3 { x := x + 1; } }\n"
+        "instance p = P();\ninvariant small: p.x < 3;\nreachable two: p.x == 2;\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "tcpspec", "check", str(model), "--kind", "reachable", "--format", "json"],
+        capture_output=True, text=True,
+    )
+    assert out.returncode == 0
+    assert [r["property"] for r in json.loads(out.stdout)["results"]] == ["two"]
