@@ -5,7 +5,6 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 from tcpspec import ir
@@ -58,7 +57,6 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
         props = [p for p in props if p.kind.value in options.kinds]
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
-    start = time.perf_counter()
     if options.engine in ("kind", "auto"):  # auto: prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
@@ -67,5 +65,4 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
         from tcpspec.engines.bmc import run_bmc
 
         results = run_bmc(model, props, options.depth, options.timeout, options.theory)
-    del start
     return results
