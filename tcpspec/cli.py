@@ -155,24 +155,12 @@ def trace_file_names(base: str, props: list[str]) -> dict[str, str]:
 
 
 def write_json_atomic(path: str, doc: Any) -> None:
-    """Readers never see half a file: write a temp file next to it, then rename over."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    """Readers never see half a file (see write_text_atomic)."""
+    write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
 
 
 def write_text_atomic(path: str, text: str) -> None:
-    """Like write_json_atomic, for text."""
+    """Readers never see half a file: write a temp file next to it, then rename over."""
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:

@@ -23,6 +23,7 @@ Families (nothing protocol-specific; every name comes from the model):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import z3
@@ -31,7 +32,7 @@ from tcpspec import ir
 from tcpspec.diagnostics import Span
 from tcpspec.encoder import ChanSym, Env, eval_expr
 from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType
 
 DEFAULT_CAP = 8000
 _SPAN = Span("<lemma>", 0, 0)
@@ -59,6 +60,15 @@ class Candidate:
 
 def slot_name(channel: str, i: int) -> str:
     return f"{channel}[{i}]"
+
+
+def in_flight(model: ir.Model) -> Iterator[tuple[ir.Channel, ir.Msg, ir.Expr]]:
+    """Every channel slot as a message expression, with its guard `len(ch) > i`."""
+    for c in model.channels:
+        for i in range(c.capacity):
+            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
+            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
+            yield c, slot, guard
 
 
 def slot_env(ts: TransitionSystem, k: int) -> Env:
@@ -199,37 +209,30 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
             isinstance(atom, ir.Unary) and isinstance(atom.arg, ir.Var)) else "rel")
 
     # Slots: messages in flight vs the state, and vs their own fields.
-    for c in model.channels:
-        msg_t = c.message
-        assert isinstance(msg_t, RecordType)
-        for i in range(c.capacity):
-            slot = ir.Msg(slot_name(c.name, i), msg_t, _SPAN)
-            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
-            fields = [(f, ft) for f, ft in msg_t.fields]
-            for f, ft in fields:
-                fe = ir.Field(slot, f, ft, _SPAN)
-                if isinstance(ft, BoolType):
-                    add(implies(guard, neg(fe)), "slot")
-                elif isinstance(ft, BitVecType):
-                    for x in numbers:
-                        if x.type == ft:
-                            for r in _relations(fe, var(x)):
-                                add(implies(guard, r), "slot")
-            for j, (f, ft) in enumerate(fields):
-                for g, gt in fields[j + 1:]:
-                    if isinstance(ft, BitVecType) and ft == gt:
-                        for r in _relations(ir.Field(slot, f, ft, _SPAN), ir.Field(slot, g, gt, _SPAN)):
+    for c, slot, guard in in_flight(model):
+        fields = list(c.message.fields)
+        for f, ft in c.message.fields:
+            fe = ir.Field(slot, f, ft, _SPAN)
+            if isinstance(ft, BoolType):
+                add(implies(guard, neg(fe)), "slot")
+            elif isinstance(ft, BitVecType):
+                for x in numbers:
+                    if x.type == ft:
+                        for r in _relations(fe, var(x)):
                             add(implies(guard, r), "slot")
+        for j, (f, ft) in enumerate(fields):
+            for g, gt in fields[j + 1:]:
+                if isinstance(ft, BitVecType) and ft == gt:
+                    for r in _relations(ir.Field(slot, f, ft, _SPAN), ir.Field(slot, g, gt, _SPAN)):
+                        add(implies(guard, r), "slot")
 
     # Conditioned on an enum variable's value (also: the bool fields of messages in flight).
-    slot_bools: list[ir.Expr] = []
-    for c in model.channels:
-        for i in range(c.capacity):
-            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
-            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
-            for f, ft in c.message.fields:
-                if isinstance(ft, BoolType):
-                    slot_bools.append(implies(guard, neg(ir.Field(slot, f, ft, _SPAN))))
+    slot_bools: list[ir.Expr] = [
+        implies(guard, neg(ir.Field(slot, f, ft, _SPAN)))
+        for c, slot, guard in in_flight(model)
+        for f, ft in c.message.fields
+        if isinstance(ft, BoolType)
+    ]
     for e in enums:
         assert isinstance(e.type, EnumType)
         for m in e.type.members:
@@ -320,15 +323,12 @@ def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> 
         for y in numbers[i + 1:]:
             if x.type == y.type and x.instance == y.instance:
                 pairs.append((var(x), var(y), None))
-    for c in model.channels:
-        for i in range(c.capacity):
-            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
-            guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
-            for f, ft in c.message.fields:
-                if isinstance(ft, BitVecType):
-                    for x in numbers:
-                        if x.type == ft:
-                            pairs.append((var(x), ir.Field(slot, f, ft, _SPAN), guard))
+    for c, slot, guard in in_flight(model):
+        for f, ft in c.message.fields:
+            if isinstance(ft, BitVecType):
+                for x in numbers:
+                    if x.type == ft:
+                        pairs.append((var(x), ir.Field(slot, f, ft, _SPAN), guard))
     out: list[Candidate] = []
     for x, y, guard in pairs:
         t = x.type
