@@ -13,7 +13,8 @@ Families (nothing protocol-specific; every name comes from the model):
              consumes one number)
 - `cond`     under `e == V ==> ...` for each enum variable e and member V: the same
              instance's `bool`/`rel` atoms, `len(ch) == 0`, other enum variables' values, and
-             `len(ch) > i ==> !ch[i].b` for the bool fields of messages in flight
+             `len(ch) > i ==> !ch[i].b` for the bool fields of messages in flight; under
+             `b ==> ...` / `!b ==> ...` for each bool b: the same instance's atoms and enum values
 - `diff`     (opt-in, `interval_candidates`) bounded signed distances `lo <= y - x <= hi`,
              bounds from sampled reachable states
 - `slot`     a message in flight vs the state: `len(ch) > i ==> ch[i].f REL x` for every
@@ -245,6 +246,19 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
                     add(implies(cond, binary("ne", var(other), lit(m2, other.type))), "cond")
             for atom in lens + local.get(e.instance, []) + slot_bools:
                 add(implies(cond, atom), "cond")
+    # Conditioned on a bool variable (a ghost flag such as `opened`): the same instance's atoms
+    # and enum values. `!opened ==> snd_una == iss` is what lets induction see through CLOSED,
+    # which is both "not opened yet" and "done".
+    for b in bools:
+        own = [e for e in enums if e.instance == b.instance]
+        for cond in (var(b), neg(var(b))):
+            for e in own:
+                assert isinstance(e.type, EnumType)
+                for m in e.type.members:
+                    add(implies(cond, binary("ne", var(e), lit(m, e.type))), "cond")
+            for atom in local.get(b.instance, []):
+                if atom is not cond and show(atom) not in (show(var(b)), show(neg(var(b)))):
+                    add(implies(cond, atom), "cond")
     return out
 
 
