@@ -57,7 +57,11 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
         props = [p for p in props if p.kind.value in options.kinds]
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
-    if options.engine in ("kind", "auto"):  # auto: prove what induction proves, BMC the rest
+    if options.engine == "auto":
+        from tcpspec.engines.portfolio import run_auto
+
+        results = run_auto(model, props, options.depth, options.timeout, options.theory)
+    elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
         results = run_kind(model, props, options.depth, options.timeout, options.theory)
