@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 ENGINES = ("bmc", "kind", "auto")
 # Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
 THEORIES = ("auto", "int", "bv")
-DEFAULT_ENGINE = "bmc"
+DEFAULT_ENGINE = "auto"
 DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
 FORMATS = ("text", "json")
 

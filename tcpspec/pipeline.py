@@ -23,7 +23,7 @@ class CheckOptions:
     kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
     depth: int = 20
     timeout: float | None = None  # seconds per property; None: no limit
-    engine: str = "bmc"
+    engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
 
 

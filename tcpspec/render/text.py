@@ -21,6 +21,7 @@ TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")
 TCP_NUMBERS = (("seq", "seq"), ("ackno", "ack"), ("len", "len"))  # (field, shown as)
 VERDICT_WIDTH = max(len(v.value) for v in Verdict)
 KIND_WIDTH = len("reachable")
+ENGINE_WIDTH = 4  # bmc, kind, pdr, auto
 NAME_WIDTH_MAX = 40
 STEP_INDENT = "    "  # traces sit under their property line
 
@@ -188,7 +189,7 @@ def render_result(r: PropertyResult, width: int, model: ir.Model | None = None) 
     depth = "-" if r.depth is None else str(r.depth)
     line = (
         f"{r.verdict.value:<{VERDICT_WIDTH}}  {r.property:<{width}}  {r.kind:<{KIND_WIDTH}}  "
-        f"{r.engine}  depth {depth:<3}  {r.seconds:6.2f}s  {verdict_note(r)}"
+        f"{r.engine:<{ENGINE_WIDTH}}  depth {depth:<3}  {r.seconds:6.2f}s  {verdict_note(r)}"
     )
     lines = [line.rstrip()]
     if r.failed and r.doc:
