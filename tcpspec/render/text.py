@@ -77,7 +77,7 @@ def wrap_items(items: list[str], indent: str, width: int = WIDTH) -> list[str]:
 # ---------------------------------------------------------------- traces
 
 
-class _Names:
+class Names:
     """Message type names per channel, from the model when we have one (for `Segment{...}`)."""
 
     def __init__(self, model: ir.Model | None) -> None:
@@ -109,7 +109,7 @@ def _explained(prev: TraceStep, step: TraceStep, ch: str) -> bool:
     return expect == step.state[ch]
 
 
-def step_details(prev: TraceStep | None, step: TraceStep, names: _Names) -> list[str]:
+def step_details(prev: TraceStep | None, step: TraceStep, names: Names) -> list[str]:
     """The items under a step: messages taken and sent, then the changes."""
     events = [f"recv {ch} -> {names.msg(ch, m)}" for ch, m in step.received]
     events += [f"send {ch} <- {names.msg(ch, m)}" for ch, m in step.sent]
@@ -126,7 +126,7 @@ def step_details(prev: TraceStep | None, step: TraceStep, names: _Names) -> list
     return events + changes
 
 
-def _fmt_state(key: str, v: StateValue, names: _Names) -> str:
+def _fmt_state(key: str, v: StateValue, names: Names) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(names.msg(key, m) for m in v) + "]"
     return format_value(v)
@@ -134,7 +134,7 @@ def _fmt_state(key: str, v: StateValue, names: _Names) -> str:
 
 def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = None) -> list[str]:
     """The step table: `step N  title`, then indented events and `var: old -> new` changes."""
-    names = _Names(model)
+    names = Names(model)
     what = "witness" if result.kind == "reachable" else "counterexample"
     n = trace.length
     lines = [f"{STEP_INDENT}{what} ({n} step{'s' if n != 1 else ''}):"]
