@@ -141,3 +141,11 @@ def test_cluster_gives_the_same_results_as_a_local_run() -> None:
     digest = lambda r: [(s.path, x.property, x.verdict, x.depth) for s, x in r.results]  # noqa: E731
     assert digest(remote) == digest(local)
     assert [x.verdict.value for _, x in remote.results] == ["holds", "violated"]
+
+
+def test_the_ci_example_config_loads_and_names_real_models() -> None:
+    from tcpspec.config import load_config
+
+    config = load_config(str(ROOT / "examples/ci/pyproject.toml"))
+    assert [Path(m.path).name for m in config.models] == ["seed_handshake.tcpspec", "tcp.tcpspec", "abp.tcpspec"]
+    assert all(Path(m.path).is_file() for m in config.models)
