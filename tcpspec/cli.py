@@ -246,6 +246,51 @@ def write_traces(base: str, results: list[PropertyResult], source: str, model: i
     return names
 
 
+# ---------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A live status line on a terminal's stderr (rich: spinner, status, elapsed time); nothing at
+    all when stderr is not a terminal, with --quiet, or for JSON output, so logs stay plain."""
+
+    def __init__(self, enabled: bool, label: str, total: int | None = None) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+        if total is not None:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        columns.append(TimeElapsedColumn())
+        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task(label, total=total)
+        self.label = label
+
+    def __enter__(self) -> "_Progress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def status(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.label}: {text}")
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+
+def _live(args: argparse.Namespace) -> bool:
+    return args.format == "text" and not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
 # ---------------------------------------------------------------- check
 
 
@@ -295,7 +340,9 @@ def run_checks(
     )
     results: list[PropertyResult] = []
     try:
-        for r in pipeline.check_model(model, options):
+        with _Progress(_live(args), f"checking {args.model}") as progress:
+            found = pipeline.check_model(model, options, on_progress=progress.status)
+        for r in found:
             results.append(r)
             on_result(r)
     except KeyboardInterrupt:
@@ -407,7 +454,12 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
             print(line)
         sys.stdout.flush()
 
-    run = gate.run(specs, workers=workers, cluster=args.cluster, on_model=on_model)
+    with _Progress(_live(args), f"checking {len(specs)} model{'s' if len(specs) != 1 else ''}", total=None) as progress:
+        def on_model_live(report: gate.ModelReport) -> None:
+            progress.status(f"{report.spec.path} done")
+            on_model(report)
+
+        run = gate.run(specs, workers=workers, cluster=args.cluster, on_model=on_model_live)
     if junit or sarif:
         from tcpspec.render.ci_reports import junit_xml, sarif_doc
 

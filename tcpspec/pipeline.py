@@ -5,6 +5,7 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tcpspec import ir
@@ -50,8 +51,13 @@ def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Proper
     return chosen
 
 
-def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
-    """Run the selected engine on the selected properties; results in the model's order."""
+def check_model(
+    model: ir.Model, options: CheckOptions, on_progress: Callable[[str], None] | None = None
+) -> list[PropertyResult]:
+    """Run the selected engine on the selected properties; results in the model's order.
+
+    `on_progress` receives one-line status texts ("BMC depth 7, 3 open") for a live display.
+    """
     props = select_properties(model, options.properties)
     if options.kinds:
         props = [p for p in props if p.kind.value in options.kinds]
@@ -60,7 +66,7 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
     if options.engine == "auto":
         from tcpspec.engines.portfolio import run_auto
 
-        results = run_auto(model, props, options.depth, options.timeout, options.theory)
+        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress)
     elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
@@ -68,5 +74,6 @@ def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
     else:
         from tcpspec.engines.bmc import run_bmc
 
-        results = run_bmc(model, props, options.depth, options.timeout, options.theory)
+        tell = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
+        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell)
     return results

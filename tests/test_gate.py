@@ -149,3 +149,14 @@ def test_the_ci_example_config_loads_and_names_real_models() -> None:
     config = load_config(str(ROOT / "examples/ci/pyproject.toml"))
     assert [Path(m.path).name for m in config.models] == ["seed_handshake.tcpspec", "tcp.tcpspec", "abp.tcpspec"]
     assert all(Path(m.path).is_file() for m in config.models)
+
+
+def test_progress_reports_depths_and_stays_off_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.pipeline import CheckOptions, check_model
+
+    seen: list[str] = []
+    check_model(load_model(GOOD), CheckOptions(engine="bmc", depth=3, properties=("client.syn_ack_rule",)),
+                on_progress=seen.append)
+    assert seen == [f"BMC depth {k}, 1 open" for k in range(4)]
+    assert main(["check", GOOD, "--engine", "bmc", "--depth", "2", "--prop", "client.syn_ack_rule"]) == 0
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here: no live display, no noise

@@ -32,7 +32,8 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
 
     try:
         props = [model.property(n) for n in names]
-        out.put(("bmc", run_bmc(model, props, depth, timeout, theory), ""))
+        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)))
+        out.put(("bmc", results, ""))
     except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
         out.put(("bmc", None, f"{type(err).__name__}: {err}"))
 
@@ -89,6 +90,7 @@ def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     start_method: str = "spawn",
     on_result: Callable[[PropertyResult], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> list[PropertyResult]:
     """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
 
@@ -121,6 +123,11 @@ def run_auto(
         while len(final) < len(props):
             try:
                 who, results, problem = out.get(timeout=0.2)
+                if who == "depth":
+                    if on_progress is not None:
+                        proving = "" if prover_done else ", proving in parallel"
+                        on_progress(f"BMC depth {results}, {problem} open{proving}")
+                    continue
             except queue.Empty:
                 if not bmc.is_alive() and (prover is None or not prover.is_alive()) and out.empty():
                     break  # a worker died without a word (killed, out of memory)
