@@ -45,6 +45,12 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
         return CheckOutcome(z3.unknown, "timeout")
     r = solver.check(*assumptions)
     reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
+    if r == z3.unknown and "canceled" in reason:
+        left = budget.remaining_ms()
+        if left is None or left > 50:
+            # Z3 catches SIGINT itself and returns unknown ("canceled"): that is Ctrl-C, not a
+            # verdict, so it becomes the interrupt it was (exit 130, never "unknown", exit 3).
+            raise KeyboardInterrupt
     if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
         reason = "timeout"
     return CheckOutcome(r, reason)

@@ -34,6 +34,8 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)))
         out.put(("bmc", results, ""))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
     except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
         out.put(("bmc", None, f"{type(err).__name__}: {err}"))
 
@@ -61,6 +63,8 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
                     seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail,
                 ))
         out.put(("prover", results, ""))
+    except KeyboardInterrupt:
+        pass
     except Exception as err:  # noqa: BLE001
         out.put(("prover", None, f"{type(err).__name__}: {err}"))
 
