@@ -122,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
                        "auto picks by the model (default auto)")
+    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_positive_int, default=None,
+                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts")
     check.add_argument("--trace-out", metavar="FILE", default=None,
@@ -336,7 +338,7 @@ def run_checks(
     options = pipeline.CheckOptions(
         properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
         timeout=args.timeout, engine=args.engine,
-        theory=args.theory
+        theory=args.theory, memory_mb=args.memory_mb,
     )
     results: list[PropertyResult] = []
     try:

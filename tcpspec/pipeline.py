@@ -26,6 +26,7 @@ class CheckOptions:
     timeout: float | None = None  # seconds per property; None: no limit
     engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
+    memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -63,10 +64,29 @@ def check_model(
         props = [p for p in props if p.kind.value in options.kinds]
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
+    if options.memory_mb is not None:
+        import z3
+
+        z3.set_param("memory_max_size", options.memory_mb)
+    try:
+        return _run_engine(model, props, options, on_progress)
+    except Exception as err:
+        if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
+            raise
+        from tcpspec.results import Verdict
+
+        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
+                               detail="memory limit reached (--memory-limit)") for p in props]
+
+
+def _run_engine(
+    model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
+) -> list[PropertyResult]:
     if options.engine == "auto":
         from tcpspec.engines.portfolio import run_auto
 
-        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress)
+        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress,
+                           memory_mb=options.memory_mb)
     elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 

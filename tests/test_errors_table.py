@@ -51,7 +51,7 @@ def _row_ids() -> list[str]:
 
 
 def test_every_row_of_the_doc_is_tested() -> None:
-    tested = set(ROWS) | {"config_key", "timeout", "internal", "interrupt"}
+    tested = set(ROWS) | {"config_key", "timeout", "memory", "internal", "interrupt"}
     assert set(_row_ids()) == tested
 
 
@@ -88,6 +88,12 @@ def test_timeout_gives_unknown_and_exit_3_within_seconds(capsys: pytest.CaptureF
     assert code == 3
     assert "unknown" in capsys.readouterr().out
     assert took < 15, f"a 1-second timeout took {took:.1f} s"
+
+
+def test_memory_limit_gives_unknown_and_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", TCP, "--prop", "no_half_open", "--engine", "bmc", "--depth", "30", "--memory-limit", "25"])
+    assert code == 3
+    assert "memory limit reached" in capsys.readouterr().out
 
 
 def test_internal_error_is_one_line_and_exit_4(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

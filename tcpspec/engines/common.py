@@ -53,6 +53,8 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
             raise KeyboardInterrupt
     if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
         reason = "timeout"
+    elif r == z3.unknown and "memory" in reason:
+        reason = "memory limit reached (--memory-limit)"
     return CheckOutcome(r, reason)
 
 

@@ -27,9 +27,18 @@ ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
 
 
-def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str) -> None:
+def _limit_memory(memory_mb: int | None) -> None:
+    if memory_mb is not None:
+        import z3
+
+        z3.set_param("memory_max_size", memory_mb)
+
+
+def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
+                memory_mb: int | None = None) -> None:
     from tcpspec.engines.bmc import run_bmc
 
+    _limit_memory(memory_mb)
     try:
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)))
@@ -40,10 +49,12 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         out.put(("bmc", None, f"{type(err).__name__}: {err}"))
 
 
-def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str) -> None:
+def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
+                   memory_mb: int | None = None) -> None:
     from tcpspec.engines.certificate import render
     from tcpspec.engines.kind import ENGINE as KIND
 
+    _limit_memory(memory_mb)
     try:
         from tcpspec.engines.kind import prove
 
@@ -95,6 +106,7 @@ def run_auto(
     start_method: str = "spawn",
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
+    memory_mb: int | None = None,
 ) -> list[PropertyResult]:
     """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
 
@@ -108,7 +120,7 @@ def run_auto(
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
     def start_bmc(which: list[str]) -> Any:
-        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory), daemon=True)
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb), daemon=True)
         w.start()
         return w
 
@@ -117,7 +129,7 @@ def run_auto(
     bmc = start_bmc(bmc_names)
     prover = None
     if provable:
-        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory), daemon=True)
+        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb), daemon=True)
         prover.start()
     got: dict[str, dict[str, PropertyResult]] = {"bmc": {}, "prover": {}}
     failures: dict[str, str] = {}
@@ -136,6 +148,10 @@ def run_auto(
                 if not bmc.is_alive() and (prover is None or not prover.is_alive()) and out.empty():
                     break  # a worker died without a word (killed, out of memory)
                 continue
+            if results is None and "memory" in problem:
+                results = [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc" if who == "bmc" else "kind",
+                                          None, 0.0, doc=p.doc, detail="memory limit reached (--memory-limit)")
+                           for p in props if who == "bmc" or p.name in provable]
             if results is None:
                 failures[who] = problem
             else:
