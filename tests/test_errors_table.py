@@ -119,7 +119,10 @@ def test_interrupt_exits_130_and_leaves_no_partial_report(tmp_path: Path) -> Non
          "--trace-out", str(out)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
-    time.sleep(4)  # well into the search
+    assert proc.stdout is not None
+    first = proc.stdout.readline()  # the header is printed once the model is loaded
+    assert first.startswith("model:"), first
+    time.sleep(2)  # into the search
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr
