@@ -32,7 +32,7 @@ ENGINES = ("bmc", "kind", "auto")
 THEORIES = ("auto", "int", "bv")
 DEFAULT_ENGINE = "auto"
 DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 
@@ -125,7 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_positive_int, default=None,
                        help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
     check.add_argument("--format", choices=FORMATS, default="text",
-                       help="text for people, json (one document on stdout) for scripts")
+                       help="text for people, json (one document on stdout) for scripts, "
+                            "mermaid (a sequence diagram per trace)")
+    check.add_argument("--svg", metavar="FILE", default=None,
+                       help="write each counterexample/witness as a sequence diagram (a "
+                            "self-contained SVG; several traces: named like --trace-out)")
     check.add_argument("--trace-out", metavar="FILE", default=None,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
     check.add_argument("--certificate", metavar="FILE", default=None,
@@ -144,7 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ci.add_argument("--config", metavar="FILE", default=None,
                     help="the configuration file (default: ./tcpspec.toml, else ./pyproject.toml)")
-    ci.add_argument("--format", choices=FORMATS, default="text",
+    ci.add_argument("--format", choices=("text", "json"), default="text",
                     help="text for people, json (one document on stdout) for scripts")
     _add_gate_options(ci)
     ci.set_defaults(func=cmd_ci)
@@ -293,6 +297,21 @@ def _live(args: argparse.Namespace) -> bool:
     return args.format == "text" and not getattr(args, "quiet", False) and sys.stderr.isatty()
 
 
+def write_svgs(base: str, results: list[PropertyResult], model: ir.Model) -> dict[str, str]:
+    from tcpspec.render.msc import build_chart, to_svg
+
+    with_trace = [r for r in results if r.trace is not None]
+    names = trace_file_names(base, [r.property for r in with_trace])
+    for r in with_trace:
+        assert r.trace is not None
+        title = f"{model.path}: {r.property} {r.verdict.value}"
+        try:
+            write_text_atomic(names[r.property], to_svg(build_chart(r.trace, r, model), title))
+        except OSError as e:
+            raise UsageError(f"cannot write {names[r.property]}: {e.strerror or e}") from None
+    return names
+
+
 # ---------------------------------------------------------------- check
 
 
@@ -371,6 +390,8 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     check_input_file(args.model)
     if args.trace_out and not os.path.isdir(os.path.dirname(os.path.abspath(args.trace_out))):
         raise UsageError(f"--trace-out: no such directory: {os.path.dirname(args.trace_out)}")
+    if args.svg and not os.path.isdir(os.path.dirname(os.path.abspath(args.svg))):
+        raise UsageError(f"--svg: no such directory: {os.path.dirname(args.svg)}")
     cert_out = getattr(args, "certificate", None)
     if cert_out and not os.path.isdir(os.path.dirname(os.path.abspath(cert_out))):
         raise UsageError(f"--certificate: no such directory: {os.path.dirname(cert_out)}")
@@ -379,9 +400,19 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
     results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
+    svgs = write_svgs(args.svg, results, model) if args.svg else {}
     wrote_cert = write_certificate(cert_out, results) if cert_out else False
-    if text is not None:
+    if args.format == "mermaid":
+        from tcpspec.render.msc import build_chart, to_mermaid
+
+        for r in results:
+            print(f"%% {r.property}: {r.verdict.value}")
+            if r.trace is not None:
+                print(to_mermaid(build_chart(r.trace, r, model)))
+    elif text is not None:
         text.finish(results, files, interrupted)
+        for p, f in svgs.items():
+            print(f"sequence diagram of {p} written to {f}")
         if wrote_cert:
             print(f"proof certificate written to {cert_out}")
     else:
@@ -406,8 +437,9 @@ def _writable(path: str | None, option: str) -> None:
 def cmd_check_many(args: argparse.Namespace) -> int:
     from tcpspec.gate import ModelSpec
 
-    if args.trace_out or args.certificate:
-        raise UsageError("--trace-out and --certificate take one model (the JSON report has every trace)")
+    if args.trace_out or args.certificate or args.svg or args.format == "mermaid":
+        raise UsageError("--trace-out, --svg, --certificate and --format mermaid take one model "
+                         "(the JSON report has every trace)")
     defines = tuple(parse_defines(args.define).items())
     for path in args.model:
         check_input_file(path)
