@@ -152,6 +152,24 @@ def build_parser() -> argparse.ArgumentParser:
                     help="text for people, json (one document on stdout) for scripts")
     _add_gate_options(ci)
     ci.set_defaults(func=cmd_ci)
+
+    graph = sub.add_parser(
+        "graph",
+        help="draw the state machine of a process (Graphviz DOT or SVG)",
+        description="Draw the state machine of a process: its enum state variable's values as "
+                    "nodes, an edge S -> S' for every transition that can fire in S and lead to S'.",
+    )
+    graph.add_argument("model", metavar="MODEL", help="the .tcpspec file")
+    graph.add_argument("--process", metavar="NAME", default=None,
+                       help="the process (or instance) to draw (default: the first instance's)")
+    graph.add_argument("--format", choices=("dot", "svg"), default="dot",
+                       help="dot (text, default) or svg (rendered by Graphviz's dot)")
+    graph.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    graph.add_argument("--self-loops", action="store_true",
+                       help="also draw the transitions that keep the state (dashed)")
+    graph.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
+                       help="override a constant (repeatable)")
+    graph.set_defaults(func=cmd_graph)
     return parser
 
 
@@ -531,6 +549,37 @@ def _error_lines(err: ModelError | UsageError) -> list[str]:
         sources = error_sources(err)
         return [render_diagnostic(d, sources) for d in err.diagnostics] or ["error: the model is invalid"]
     return [f"error: {_one_line(str(err))}"]
+
+
+# ---------------------------------------------------------------- graph
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    import shutil
+    import subprocess
+
+    from tcpspec import pipeline
+    from tcpspec.statemachine import extract, to_dot
+
+    check_input_file(args.model)
+    _writable(args.output, "-o")
+    model = pipeline.load_model(args.model, parse_defines(args.define))
+    dot = to_dot(extract(model, args.process), self_loops=args.self_loops)
+    out = dot
+    if args.format == "svg":
+        exe = shutil.which("dot")
+        if exe is None:
+            raise UsageError("--format svg needs Graphviz's `dot` (apt-get install graphviz); --format dot prints the source")
+        proc = subprocess.run([exe, "-Tsvg"], input=dot, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise UsageError(f"Graphviz failed: {_one_line(proc.stderr)}")
+        out = proc.stdout
+    if args.output:
+        write_text_atomic(args.output, out)
+        print(f"{args.format.upper()} of the state machine written to {args.output}")
+    else:
+        sys.stdout.write(out)
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- errors and main
