@@ -170,6 +170,29 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
                        help="override a constant (repeatable)")
     graph.set_defaults(func=cmd_graph)
+
+    replay = sub.add_parser(
+        "replay",
+        help="is a trace seen on the wire a behaviour of the model?",
+        description="Decide whether TRACE is a behaviour of MODEL. TRACE is a text trace (one segment "
+                    "a line: `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]`), a packet capture "
+                    "(.pcap/.pcapng) or an ITF JSON trace written by --trace-out.",
+        epilog="exit codes: 0 accepted, 1 rejected (the first segment no run explains, and why), "
+               "2 bad input, 3 undecided (timeout)",
+    )
+    replay.add_argument("model", metavar="MODEL", help="the .tcpspec file")
+    replay.add_argument("trace", metavar="TRACE", help="the trace: .txt/.trace, .pcap/.pcapng, or .json (ITF)")
+    replay.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
+                        help="override a constant (repeatable), e.g. -D MSS=1460 for real traffic")
+    replay.add_argument("--conn", metavar="A:P-B:Q", default=None,
+                        help="captures: the TCP connection to replay (default: the first SYN's)")
+    replay.add_argument("--strict-acks", action="store_true",
+                        help="every ACK the model sends must be on the wire (default: a pure ACK may be "
+                             "delayed and folded into the next segment, as real stacks do)")
+    replay.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=300.0,
+                        help="give up after this long (exit 3; default 300)")
+    replay.add_argument("--format", choices=("text", "json"), default="text")
+    replay.set_defaults(func=cmd_replay)
     return parser
 
 
@@ -580,6 +603,85 @@ def cmd_graph(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(out)
     return EXIT_OK
+
+
+# ---------------------------------------------------------------- replay
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from tcpspec import pipeline
+
+    check_input_file(args.model)
+    check_input_file(args.trace)
+    model = pipeline.load_model(args.model, parse_defines(args.define))
+    lower = args.trace.lower()
+    if lower.endswith(".json"):
+        return _replay_itf(model, args)
+    from tcpspec.conformance import check_conformance
+    from tcpspec.wire import read_pcap, read_text_trace
+
+    if lower.endswith((".pcap", ".pcapng", ".cap")):
+        segments = read_pcap(args.trace, args.conn)
+    else:
+        try:
+            with open(args.trace, encoding="utf-8") as f:
+                text = f.read()
+        except UnicodeDecodeError:
+            raise UsageError(f"{args.trace}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
+        segments = read_text_trace(args.trace, text)
+    result = check_conformance(model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks)
+    code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
+    if args.format == "json":
+        doc = {
+            "model": args.model, "trace": args.trace, "verdict": result.verdict, "segments": len(segments),
+            "explained": [{"segment": m.segment.label, "where": m.segment.where, "transition": m.transition}
+                          for m in result.explained],
+            "first_unexplained": result.first_unexplained, "reason": result.reason,
+            "ignored_flags": result.ignored_flags, "seconds": result.seconds, "exit_code": code,
+        }
+        print(json.dumps(doc, indent=2))
+        return code
+    print(f"model: {args.model}")
+    print(f"trace: {args.trace} ({len(segments)} segments)")
+    if result.ignored_flags:
+        print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
+    print()
+    width = max(len(s.label) for s in segments)
+    for i, seg in enumerate(segments, 1):
+        if i <= len(result.explained):
+            print(f"  step {i:<3} {seg.label:<{width}}  ok: {result.explained[i - 1].transition}")
+        elif i == result.first_unexplained and result.verdict == "rejected":
+            print(f"  step {i:<3} {seg.label:<{width}}  NOT EXPLAINED ({seg.where})")
+            print(f"  {'':<8} {result.reason}")
+        else:
+            print(f"  step {i:<3} {seg.label:<{width}}  -")
+    print()
+    if result.verdict == "accepted":
+        print(f"accepted: every segment is explained by a run of the model ({result.seconds:.1f}s)")
+    elif result.verdict == "rejected":
+        print(f"rejected at step {result.first_unexplained}: {len(result.explained)} of {len(segments)} segments explained")
+    else:
+        print(f"unknown: {result.reason}")
+    return code
+
+
+def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
+    """Our own traces: every state and step as written, checked on the interpreter."""
+    from tcpspec.interp import run_is_behaviour
+    from tcpspec.render.itf import itf_to_trace
+
+    try:
+        with open(args.trace, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{args.trace}: not an ITF JSON trace ({e})") from None
+    trace = itf_to_trace(doc, model)
+    res = run_is_behaviour(model, trace)
+    if res.ok:
+        print(f"accepted: the {trace.length} steps of {args.trace} are a run of the model")
+        return EXIT_OK
+    print(f"rejected at step {res.step}: {res.message}")
+    return EXIT_FAILED
 
 
 # ---------------------------------------------------------------- errors and main

@@ -1,0 +1,173 @@
+"""Traces seen on the wire: the plain text format and packet captures, as observed segments.
+
+Text, one segment a line (`#` starts a comment):
+
+    <from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]
+
+FLAGS is a comma-separated subset of SYN, ACK, FIN, RST, PSH; `len` defaults to 0. Numbers
+are absolute, as written (decimal or 0x hex). Errors are positioned like model errors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
+
+FLAGS = ("SYN", "ACK", "FIN", "RST", "PSH")
+_LINE = re.compile(r"^\s*(?P<src>[A-Za-z_][\w.]*)\s*->\s*(?P<dst>[A-Za-z_][\w.]*)\s+(?P<flags>[A-Za-z,]+)(?P<rest>.*)$")
+_FIELD = re.compile(r"\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<val>0[xX][0-9a-fA-F]+|\d+)\s*")
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One observed segment: who sent it to whom, its flags and numbers, where it was read."""
+
+    src: str
+    dst: str
+    flags: frozenset[str]
+    seq: int
+    ack: int | None = None
+    length: int = 0
+    where: str = ""  # `file:line` or `packet N`
+    fields: dict[str, int] = field(default_factory=dict, compare=False)
+
+    @property
+    def label(self) -> str:
+        flags = ",".join(f for f in FLAGS if f in self.flags) or "-"
+        ack = f" ack={self.ack}" if self.ack is not None else ""
+        return f"{self.src} -> {self.dst} {flags} seq={self.seq}{ack} len={self.length}"
+
+
+def read_text_trace(path: str, text: str) -> list[Segment]:
+    segments: list[Segment] = []
+    errors: list[Diagnostic] = []
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip():
+            continue
+        m = _LINE.match(line)
+        if m is None:
+            col = len(line) - len(line.lstrip()) + 1
+            errors.append(Diagnostic(Span(path, n, col, n, len(line) + 1),
+                                     "expected `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]`"))
+            continue
+        flags = [f.strip().upper() for f in m.group("flags").split(",") if f.strip()]
+        bad = [f for f in flags if f not in FLAGS]
+        if bad:
+            col = m.start("flags") + 1
+            errors.append(Diagnostic(Span(path, n, col, n, m.end("flags") + 1),
+                                     f"unknown flag '{bad[0]}' (flags: {', '.join(FLAGS)})"))
+            continue
+        values: dict[str, int] = {}
+        rest, pos = m.group("rest"), m.start("rest")
+        i = 0
+        ok = True
+        while i < len(rest):
+            fm = _FIELD.match(rest, i)
+            if fm is None or fm.end() == i:
+                if rest[i:].strip():
+                    errors.append(Diagnostic(Span(path, n, pos + i + 1 + (len(rest[i:]) - len(rest[i:].lstrip())), n, len(line) + 1),
+                                             "expected `seq=<n>`, `ack=<n>` or `len=<n>`"))
+                    ok = False
+                break
+            key = fm.group("key").lower()
+            if key not in ("seq", "ack", "len") or key in values:
+                what = "repeated" if key in values else "unknown"
+                errors.append(Diagnostic(Span(path, n, pos + fm.start("key") + 1, n, pos + fm.end("key") + 1),
+                                         f"{what} field '{fm.group('key')}' (fields: seq, ack, len)"))
+                ok = False
+                break
+            val = fm.group("val")
+            values[key] = int(val, 16) if val[:2] in ("0x", "0X") else int(val)
+            i = fm.end()
+        if not ok:
+            continue
+        if "seq" not in values:
+            errors.append(Diagnostic(Span(path, n, len(line) + 1), "missing `seq=<n>`"))
+            continue
+        segments.append(Segment(m.group("src"), m.group("dst"), frozenset(flags), values["seq"] % (1 << 32),
+                                None if "ack" not in values else values["ack"] % (1 << 32), values.get("len", 0),
+                                f"{path}:{n}"))
+    if errors:
+        err = ModelError(errors)
+        err.sources = {path: text}  # type: ignore[attr-defined]
+        raise err
+    if not segments:
+        raise UsageError(f"{path}: no segments in the trace")
+    return segments
+
+
+def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("client", "server")) -> list[Segment]:
+    """One TCP connection of a capture (the first SYN's, or `conn` = `A:P-B:Q`); the side that
+    sends the first SYN is `names[0]`."""
+    try:
+        import dpkt
+    except ImportError:
+        raise UsageError("reading captures needs dpkt: pip install dpkt") from None
+    import socket
+
+    def addr(ip: bytes) -> str:
+        return socket.inet_ntop(socket.AF_INET6 if len(ip) == 16 else socket.AF_INET, ip)
+
+    try:
+        f = open(path, "rb")
+    except OSError as e:
+        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    with f:
+        try:
+            reader = dpkt.pcapng.Reader(f) if path.endswith(".pcapng") else dpkt.pcap.Reader(f)
+        except (ValueError, dpkt.dpkt.Error) as e:
+            raise UsageError(f"{path}: not a packet capture ({e})") from None
+        linktype = reader.datalink()
+        segments: list[Segment] = []
+        ends: tuple[tuple[str, int], tuple[str, int]] | None = None
+        if conn:
+            try:
+                a, b = conn.split("-")
+                ha, pa = a.rsplit(":", 1)
+                hb, pb = b.rsplit(":", 1)
+                ends = ((ha.strip("[]"), int(pa)), (hb.strip("[]"), int(pb)))
+            except ValueError:
+                raise UsageError(f"--conn {conn}: expected ADDR:PORT-ADDR:PORT") from None
+        for n, (_ts, buf) in enumerate(reader, 1):
+            ip = _ip_of(dpkt, linktype, buf)
+            if ip is None or not isinstance(ip.data, dpkt.tcp.TCP):
+                continue
+            tcp = ip.data
+            src, dst = (addr(ip.src), tcp.sport), (addr(ip.dst), tcp.dport)
+            syn = bool(tcp.flags & dpkt.tcp.TH_SYN)
+            ack = bool(tcp.flags & dpkt.tcp.TH_ACK)
+            if ends is None:
+                if not (syn and not ack):
+                    continue
+                ends = (src, dst)
+            if {src, dst} != set(ends):
+                continue
+            flags = {name for bit, name in ((dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_ACK, "ACK"), (dpkt.tcp.TH_FIN, "FIN"),
+                                            (dpkt.tcp.TH_RST, "RST"), (dpkt.tcp.TH_PUSH, "PSH")) if tcp.flags & bit}
+            who = (names[0], names[1]) if src == ends[0] else (names[1], names[0])
+            segments.append(Segment(who[0], who[1], frozenset(flags), tcp.seq, tcp.ack if ack else None,
+                                    len(tcp.data), f"{path}: packet {n}"))
+    if not segments:
+        raise UsageError(f"{path}: no TCP connection found" + (f" for {conn}" if conn else ""))
+    return segments
+
+
+def _ip_of(dpkt, linktype: int, buf: bytes):  # type: ignore[no-untyped-def]
+    try:
+        if linktype == 1:  # Ethernet
+            frame = dpkt.ethernet.Ethernet(buf)
+            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
+        if linktype == 113:  # Linux cooked capture (tcpdump -i any)
+            frame = dpkt.sll.SLL(buf)
+            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
+        if linktype == 0:  # BSD loopback
+            frame = dpkt.loopback.Loopback(buf)
+            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
+        if linktype in (101, 12, 228):  # raw IP
+            return dpkt.ip.IP(buf) if buf and buf[0] >> 4 == 4 else dpkt.ip6.IP6(buf)
+    except (dpkt.dpkt.Error, IndexError, ValueError):
+        return None
+    return None

@@ -1,0 +1,98 @@
+"""`tcpspec replay`: traces seen on the wire (text, pcap, ITF) judged against the model."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tcpspec.cli import main
+from tcpspec.wire import read_pcap, read_text_trace
+
+ROOT = Path(__file__).resolve().parents[1]
+TCP = str(ROOT / "models/tcp.tcpspec")
+TRACES = ROOT / "traces"
+SEED = ["-D", "MSS=536", "-D", "WND=65535"]
+REAL = ["-D", "MSS=1460", "-D", "WND=65535"]
+
+
+def _replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(["replay", TCP, str(TRACES / trace), *extra, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_the_seed_example_as_written_is_rejected_at_its_wrong_ack(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _replay(capsys, "seed_example.txt", *SEED)
+    assert code == 1 and doc["verdict"] == "rejected"
+    assert doc["first_unexplained"] == 8 and len(doc["explained"]) == 7  # steps 1-7 are judged fine
+    assert doc["explained"][1]["transition"] == "server.listen_recv_syn"
+    assert "server.established_recv_fin sends ACK seq=112 ack=161" in doc["reason"]
+    assert "the trace has ack=1" in doc["reason"]
+
+
+def test_linux_three_segment_close_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _replay(capsys, "linux_three_segment_close.txt", *REAL)
+    assert code == 0 and doc["verdict"] == "accepted" and len(doc["explained"]) == 8
+
+
+def test_a_wrong_ack_is_rejected_naming_the_step(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["replay", TCP, str(TRACES / "wrong_ack.txt")]) == 1
+    out = capsys.readouterr().out
+    assert "rejected at step 2" in out
+    assert "server.listen_recv_syn sends SYN,ACK seq=7000 ack=101" in out and "the trace has ack=102" in out
+
+
+def test_a_real_loopback_capture_is_accepted(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _replay(capsys, "loopback_full.pcap", *REAL)
+    assert code == 0, doc
+    labels = [e["segment"] for e in doc["explained"]]
+    assert labels[0].startswith("client -> server SYN seq=") and any("FIN" in x for x in labels)
+
+
+@pytest.mark.skipif(shutil.which("tcpdump") is None or os.geteuid() != 0, reason="needs tcpdump and root")
+def test_a_fresh_capture_reads_as_one_connection(tmp_path: Path) -> None:
+    out = tmp_path / "lo.pcap"
+    subprocess.run([sys.executable, str(TRACES / "capture_loopback.py"), str(out)], check=True, timeout=60)
+    segs = read_pcap(str(out))
+    assert segs[0].src == "client" and segs[0].flags == {"SYN"}
+    assert segs[1].flags == {"SYN", "ACK"} and segs[1].ack == (segs[0].seq + 1) % 2**32
+    assert sum("FIN" in s.flags for s in segs) == 2 and sum(s.length for s in segs) == 10
+
+
+def test_text_trace_errors_are_positioned(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.txt"
+    bad.write_text("client -> server SYN seq=0\nclient => server ACK seq=1\nclient -> server SYN,URG seq=1\n"
+                   "client -> server ACK sq=1\n")
+    assert main(["replay", TCP, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:2:1: error: expected `<from> -> <to>" in err
+    assert f"{bad}:3:18: error: unknown flag 'URG'" in err
+    assert f"{bad}:4:22: error: unknown field 'sq'" in err
+    segs = read_text_trace("t", "a -> b SYN,ACK seq=0x10 ack=5 len=3  # comment\n")
+    assert segs[0].seq == 16 and segs[0].ack == 5 and segs[0].length == 3 and segs[0].flags == {"SYN", "ACK"}
+
+
+def test_unknown_endpoints_are_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = tmp_path / "t.txt"
+    t.write_text("alice -> bob SYN seq=0\n")
+    assert main(["replay", TCP, str(t)]) == 2
+    assert "no channel from alice to bob" in capsys.readouterr().err
+
+
+def test_our_own_itf_trace_replays_and_a_tampered_one_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = str(ROOT / "models/broken/seed_ack_plus_two.tcpspec")
+    cex = tmp_path / "cex.itf.json"
+    assert main(["check", broken, "--engine", "bmc", "--depth", "3", "--prop", "server.syn_ack_rule",
+                 "--trace-out", str(cex)]) == 1
+    capsys.readouterr()
+    assert main(["replay", broken, str(cex)]) == 0
+    doc = json.loads(cex.read_text())
+    doc["states"][-1]["server.rcv_nxt"] = {"#bigint": "7"}
+    cex.write_text(json.dumps(doc))
+    assert main(["replay", broken, str(cex)]) == 1
+    assert "rejected at step" in capsys.readouterr().out
