@@ -137,6 +137,9 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     ex.add_argument("--isn-values", metavar="V,V,...", default=None,
                     help="promela: the values a wide variable without initial value takes (default 0)")
     ex.add_argument("--isn-range", metavar="A..B", default=None, help="promela: as --isn-values, every value in A..B")
+    ex.add_argument("--isn-vars", metavar="NAME,...", default=None,
+                    help="promela: only these variables (local names) take every ISN value; other "
+                         "wide variables take the first (for variables written before read)")
     ex.add_argument("--payload-range", metavar="A..B", default=None,
                     help="promela: the values of wide `choose` parameters")
     ex.add_argument("--max-steps", metavar="N", type=_nonneg_int, default=None,
@@ -182,7 +185,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             isn = tuple(range(lo, hi + 1))
         payload = _range_arg("--payload-range", args.payload_range) if args.payload_range else None
         opts = ExportOptions(isn_values=isn, payload_range=payload, properties=tuple(p.name for p in props),
-                             max_steps=args.max_steps)
+                             max_steps=args.max_steps,
+                             isn_vars=tuple(args.isn_vars.split(",")) if args.isn_vars else ())
         text = export_promela(model, opts)
     if args.output:
         with open(args.output, "w", encoding="utf-8") as f:

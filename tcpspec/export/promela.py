@@ -84,7 +84,9 @@ class _Gen:
     def _header(self) -> list[str]:
         return [
             f"/* {self.m.path} as Promela, written by `tcpspec export --to promela`.",
-            f"   Free wide values range over {list(self.o.isn_values)}; wide `choose` parameters over "
+            f"   Free wide values range over {list(self.o.isn_values)}"
+            + (f" (only {', '.join(self.o.isn_vars)}; others take the first)" if self.o.isn_vars else "")
+            + "; wide `choose` parameters over "
             f"{self.o.payload_range}; runs are cut after {self.o.max_steps} steps.",
             "   Build: spin -a FILE && gcc " + " ".join(PAN_CFLAGS) + " -o pan pan.c && ./pan "
             + " ".join(PAN_RUNFLAGS) + " -c0",
@@ -385,8 +387,11 @@ class _Gen:
         for v in self.m.state_vars:
             e = self.m.init.get(v.name)
             if e is None:
+                wide = list(self.o.isn_values)
+                if self.o.isn_vars and v.local not in self.o.isn_vars:
+                    wide = wide[:1]
                 for suf, lt in leaves(v.type, ""):
-                    out += ["    " + x for x in self._pick(f"{ident(v.name)}{suf}", values_of(lt, list(self.o.isn_values)))]
+                    out += ["    " + x for x in self._pick(f"{ident(v.name)}{suf}", values_of(lt, wide))]
             else:
                 for (suf, lt), val in zip(leaves(v.type, ""), flat(e, sc)):
                     if isinstance(lt, IntType) and e.type != v.type:

@@ -20,6 +20,10 @@ class ExportOptions:
     payload_range: tuple[int, int] | None = None
     properties: tuple[str, ...] = ()  # empty: every property
     max_steps: int | None = None  # a step counter bounds runs to this many steps (like BMC)
+    # Wide variables (local names, e.g. "iss") that take every `isn_values` value; the other wide
+    # variables without initial value take only the first (a sample: sound for variables that
+    # are written before they are read, like irs). Empty: all of them take every value.
+    isn_vars: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- names and types
