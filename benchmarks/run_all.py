@@ -95,6 +95,10 @@ def group_scaling(quick: bool, cap: float) -> list[dict[str, Any]]:
     for name, value, model, depth in specs:
         r = worker({"model": model, "depth": depth, "kinds": SAFETY, "defines": {name: value}}, cap)
         rows.append({"name": f"scaling {Path(model).stem} -D {name}={value}, bmc depth {depth}", **r})
+    if not quick:  # 2 vs 3 endpoints: a second client on the same channels
+        for model in (TCP, "benchmarks/models/tcp_three.tcpspec"):
+            r = worker({"model": model, "depth": 6, "kinds": SAFETY}, cap)
+            rows.append({"name": f"scaling endpoints: {Path(model).stem}, bmc depth 6", **r})
     return rows
 
 
