@@ -58,7 +58,7 @@ def spin(maxlen: int, n_isn: int, cap: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="tcpspec-spin-") as tmp:
         r = run_spin(export_promela(model, opts), Path(tmp), all_errors=False, timeout=cap, memory_mb=1536)
     if r.timed_out:
-        verdict = "> cap"
+        verdict = "> cap (gcc)" if r.output == "timed out building pan" else "> cap"
     elif not r.complete:
         verdict = "out of memory" if not (r.violated or r.reached) else "violated"
     else:
@@ -95,7 +95,7 @@ def main() -> None:
         show = lambda d: f"{d['seconds']:.2f}s" if d["seconds"] is not None else d["verdict"]  # noqa: E731
         print(f"{name:<34} {maxlen:>6} {str(n if n is not None else '2^32'):>6} {show(o):>9} {show(s)[:9]:>9} "
               f"{str(s.get('search_seconds', '-')):>11} {str(s.get('states', '-')):>11}  {winner}"
-              + ("" if o["verdict"] == "holds" and s["verdict"] in ("holds", "> cap", "out of memory",
+              + ("" if o["verdict"] == "holds" and s["verdict"] in ("holds", "> cap", "> cap (gcc)", "out of memory",
                                                                     "cannot enumerate 2^32") else
                  f"  VERDICTS: ours {o['verdict']}, SPIN {s['verdict']}"), flush=True)
     with open(args.json, "w") as f:

@@ -46,9 +46,12 @@ def run_spin(promela: str, workdir: Path, all_errors: bool = True, timeout: floa
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "model.pml").write_text(promela)
     t0 = time.perf_counter()
-    _call(["spin", "-a", "model.pml"], workdir, timeout)
     cflags = [f for f in PAN_CFLAGS if optimize or f != "-O2"]  # -O0 compiles twice as fast
-    _call(["gcc", *cflags, f"-DMEMLIM={memory_mb}", "-o", "pan", "pan.c"], workdir, timeout)
+    try:  # a huge value list makes a huge pan.c: compiling it can take longer than the search
+        _call(["spin", "-a", "model.pml"], workdir, timeout)
+        _call(["gcc", *cflags, f"-DMEMLIM={memory_mb}", "-o", "pan", "pan.c"], workdir, timeout)
+    except subprocess.TimeoutExpired:
+        return SpinResult(timed_out=True, seconds=time.perf_counter() - t0, output="timed out building pan")
     t1 = time.perf_counter()
     left = None if timeout is None else max(1.0, timeout - (t1 - t0))
     flags = [*PAN_RUNFLAGS, "-c0" if all_errors else "-c1"]
