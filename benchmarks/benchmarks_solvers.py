@@ -63,11 +63,9 @@ def _one(solver: str, path: Path, cap: float) -> dict[str, Any]:
 
 
 def bitwuzla_installed() -> bool:
-    try:
-        import bitwuzla  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("bitwuzla") is not None
 
 
 def compare(quick: bool, cap: float) -> list[dict[str, Any]]:

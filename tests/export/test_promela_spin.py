@@ -2,7 +2,8 @@
 
 Seed models: SPIN's exhaustive search (ISNs 0 and 2^32-1) against models/expected.json.
 TCP models (infinite-state: data keeps moving the sequence numbers): runs cut at 6 steps, one
-segment in flight, payload 1, against our BMC at depth 6 on the same model.
+segment in flight, payload 1, against our BMC at depth 6 on the same model; and the faulty
+network (loss, duplication, reordering; two segments in flight) at 4 steps.
 """
 
 from __future__ import annotations
@@ -50,12 +51,16 @@ def test_spin_agrees_with_expected_on_seed_models(path: str, tmp_path: Path) -> 
 
 
 @needs_spin
-@pytest.mark.parametrize("path", ["models/tcp.tcpspec", "models/broken/tcp_no_wraparound.tcpspec",
-                                  "models/broken/tcp_handshake_ack_off_by_one.tcpspec"])
-def test_spin_agrees_with_bmc_on_tcp_models(path: str, tmp_path: Path) -> None:
-    model = load_model(str(ROOT / path), {"CAP": "1", "MSS": "1"})
-    got = spin_verdicts(model, tmp_path, max_steps=6)
-    ours = {r.property: r.verdict for r in run_bmc(model, list(model.properties), 6, None)}
+@pytest.mark.parametrize("path,defines,depth", [
+    ("models/tcp.tcpspec", {}, 6),
+    ("models/broken/tcp_no_wraparound.tcpspec", {}, 6),
+    ("models/broken/tcp_handshake_ack_off_by_one.tcpspec", {}, 6),
+    ("models/tcp.tcpspec", {"CAP": "2", "LOSS": "true", "DUP": "true", "REORDER": "true"}, 4),
+])
+def test_spin_agrees_with_bmc_on_tcp_models(path: str, defines: dict[str, str], depth: int, tmp_path: Path) -> None:
+    model = load_model(str(ROOT / path), {"CAP": "1", "MSS": "1", **defines})
+    got = spin_verdicts(model, tmp_path, max_steps=depth)
+    ours = {r.property: r.verdict for r in run_bmc(model, list(model.properties), depth, None)}
     assert Verdict.UNKNOWN not in ours.values()
     assert got == {name: v.value for name, v in ours.items()}
     if "broken" in path:
