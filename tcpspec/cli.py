@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 ENGINES = ("bmc", "kind", "auto")
 # Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
 THEORIES = ("auto", "int", "bv")
-DEFAULT_ENGINE = "bmc"
+DEFAULT_ENGINE = "auto"
 DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
 FORMATS = ("text", "json")
 
@@ -67,6 +67,16 @@ def _nonneg_int(text: str) -> int:
     return n
 
 
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
+    return n
+
+
 def _positive_float(text: str) -> float:
     try:
         x = float(text)
@@ -90,7 +100,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("model", metavar="MODEL", help="the .tcpspec file to check")
+    check.add_argument("model", metavar="MODEL", nargs="+",
+                       help="the .tcpspec file(s) to check; several files make one run with "
+                            "one exit code (see --junit, --sarif, -j)")
     check.add_argument("--prop", metavar="NAME", action="append", default=[],
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
@@ -110,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
                        "auto picks by the model (default auto)")
+    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_positive_int, default=None,
+                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts")
     check.add_argument("--trace-out", metavar="FILE", default=None,
@@ -117,9 +131,39 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--certificate", metavar="FILE", default=None,
                        help="engines kind/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
+    _add_gate_options(check)
     check.set_defaults(func=cmd_check)
+
+    ci = sub.add_parser(
+        "ci",
+        help="run the checks of the project configuration (tcpspec.toml or [tool.tcpspec])",
+        description="Check every model listed in tcpspec.toml, or in pyproject.toml under "
+                    "[tool.tcpspec], found in the current directory (or --config FILE).",
+        epilog="exit codes: 2 if any model or usage error, else 1 if any property is violated or "
+               "unreached, else 3 if any verdict is unknown, else 0; 130 when interrupted.",
+    )
+    ci.add_argument("--config", metavar="FILE", default=None,
+                    help="the configuration file (default: ./tcpspec.toml, else ./pyproject.toml)")
+    ci.add_argument("--format", choices=FORMATS, default="text",
+                    help="text for people, json (one document on stdout) for scripts")
+    _add_gate_options(ci)
+    ci.set_defaults(func=cmd_ci)
     add_export_parser(sub)
     return parser
+
+
+def _add_gate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--junit", metavar="FILE", default=None,
+                   help="write a JUnit XML report (one test case per model and property)")
+    p.add_argument("--sarif", metavar="FILE", default=None,
+                   help="write a SARIF 2.1.0 report (one result per failing property, at its line)")
+    p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
+                   help="independent checks in N worker processes (default: the number of "
+                        "cores when several models or reports are asked for, else in-process)")
+    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+                   help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print only the summary line (reports are still written)")
 
 
 # ---------------------------------------------------------------- export (Promela, SMT-LIB)
@@ -279,6 +323,51 @@ def write_traces(base: str, results: list[PropertyResult], source: str, model: i
     return names
 
 
+# ---------------------------------------------------------------- progress
+
+
+class _Progress:
+    """A live status line on a terminal's stderr (rich: spinner, status, elapsed time); nothing at
+    all when stderr is not a terminal, with --quiet, or for JSON output, so logs stay plain."""
+
+    def __init__(self, enabled: bool, label: str, total: int | None = None) -> None:
+        self.bar: Any = None
+        self.task: Any = None
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        columns: list[Any] = [SpinnerColumn(), TextColumn("{task.description}")]
+        if total is not None:
+            columns += [BarColumn(), MofNCompleteColumn()]
+        columns.append(TimeElapsedColumn())
+        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        self.task = self.bar.add_task(label, total=total)
+        self.label = label
+
+    def __enter__(self) -> "_Progress":
+        if self.bar is not None:
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def status(self, text: str) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, description=f"{self.label}: {text}")
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.advance(self.task)
+
+
+def _live(args: argparse.Namespace) -> bool:
+    return args.format == "text" and not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
 # ---------------------------------------------------------------- check
 
 
@@ -324,11 +413,13 @@ def run_checks(
     options = pipeline.CheckOptions(
         properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
         timeout=args.timeout, engine=args.engine,
-        theory=args.theory
+        theory=args.theory, memory_mb=args.memory_mb,
     )
     results: list[PropertyResult] = []
     try:
-        for r in pipeline.check_model(model, options):
+        with _Progress(_live(args), f"checking {args.model}") as progress:
+            found = pipeline.check_model(model, options, on_progress=progress.status)
+        for r in found:
             results.append(r)
             on_result(r)
     except KeyboardInterrupt:
@@ -336,7 +427,18 @@ def run_checks(
     return results, False
 
 
+def _gate_mode(args: argparse.Namespace) -> bool:
+    return len(args.model) > 1 or bool(args.junit or args.sarif or args.jobs or args.cluster or args.quiet)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if _gate_mode(args):
+        return cmd_check_many(args)
+    args.model = args.model[0]
+    return cmd_check_one(args)
+
+
+def cmd_check_one(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
     from tcpspec.results import exit_code
 
@@ -366,6 +468,112 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
     return exit_code(results)
+
+
+# ---------------------------------------------------------------- several models: the CI gate
+
+
+def _writable(path: str | None, option: str) -> None:
+    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+        raise UsageError(f"{option}: no such directory: {os.path.dirname(path)}")
+
+
+def cmd_check_many(args: argparse.Namespace) -> int:
+    from tcpspec.gate import ModelSpec
+
+    if args.trace_out or args.certificate:
+        raise UsageError("--trace-out and --certificate take one model (the JSON report has every trace)")
+    defines = tuple(parse_defines(args.define).items())
+    for path in args.model:
+        check_input_file(path)
+    specs = [
+        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory)
+        for path in args.model
+    ]
+    return run_gate(specs, args, args.junit, args.sarif, args.jobs)
+
+
+def cmd_ci(args: argparse.Namespace) -> int:
+    from tcpspec.config import find_config, load_config
+
+    file = args.config or find_config(".")
+    if file is None:
+        raise UsageError("no tcpspec.toml, and no [tool.tcpspec] in pyproject.toml, in this directory (see --config)")
+    config = load_config(file)
+    for spec in config.models:
+        check_input_file(spec.path)
+    return run_gate(config.models, args, args.junit or config.junit, args.sarif or config.sarif,
+                    args.jobs or config.jobs)
+
+
+def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sarif: str | None, jobs: int | None) -> int:
+    """Check `specs` (in worker processes), stream each model's text report, write the reports."""
+    from tcpspec import gate
+    from tcpspec.render import text
+
+    _writable(junit, "--junit")
+    _writable(sarif, "--sarif")
+    workers = jobs or os.cpu_count() or 1
+    show = args.format == "text" and not args.quiet
+
+    def on_model(report: gate.ModelReport) -> None:
+        if not show:
+            return
+        lines = [text.render_header(report.spec.path), ""]
+        if report.error is not None:
+            lines += _error_lines(report.error) + [""]
+        else:
+            width = text.name_width([r.property for r in report.results])
+            for r in report.results:
+                lines += text.render_result(r, width, report.model)  # type: ignore[arg-type]
+            lines.append("")
+        for line in lines:
+            print(line)
+        sys.stdout.flush()
+
+    with _Progress(_live(args), f"checking {len(specs)} model{'s' if len(specs) != 1 else ''}", total=None) as progress:
+        def on_model_live(report: gate.ModelReport) -> None:
+            progress.status(f"{report.spec.path} done")
+            on_model(report)
+
+        run = gate.run(specs, workers=workers, cluster=args.cluster, on_model=on_model_live)
+    if junit or sarif:
+        from tcpspec.render.ci_reports import junit_xml, sarif_doc
+
+        try:
+            if junit:
+                write_text_atomic(junit, junit_xml(run))
+            if sarif:
+                write_json_atomic(sarif, sarif_doc(run))
+        except OSError as e:
+            raise UsageError(f"cannot write report: {e.strerror or e}") from None
+    code = EXIT_INTERRUPTED if run.interrupted else run.exit_code()
+    if args.format == "json":
+        from tcpspec.render.json_report import gate_to_json
+
+        print(json.dumps(gate_to_json(run, code), indent=2))
+    else:
+        errors = sum(1 for r in run.reports if r.error is not None)
+        summary = text.render_summary([x for _, x in run.results])
+        head = f"{len(specs)} model{'s' if len(specs) != 1 else ''}"
+        if errors:
+            head += f" ({errors} with errors)"
+        if run.interrupted:
+            print("interrupted: only the results above are complete")
+        print(f"{head}; {summary}")
+        for option, path in (("JUnit", junit), ("SARIF", sarif)):
+            if path:
+                print(f"{option} report written to {path}")
+    if run.interrupted:
+        print("tcpspec: interrupted", file=sys.stderr)
+    return code
+
+
+def _error_lines(err: ModelError | UsageError) -> list[str]:
+    if isinstance(err, ModelError):
+        sources = error_sources(err)
+        return [render_diagnostic(d, sources) for d in err.diagnostics] or ["error: the model is invalid"]
+    return [f"error: {_one_line(str(err))}"]
 
 
 # ---------------------------------------------------------------- errors and main

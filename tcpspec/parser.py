@@ -408,8 +408,11 @@ class _ToAst(Transformer[Token, Any]):
 
     def int(self, meta: Any, c: list[Any]) -> ast.IntLit:
         text = str(c[0])
-        value = int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
         span = self._span(meta)
+        if len(text) > 40:  # far past 2^62; also keeps int() off Python's 4300-digit limit
+            self._error(span, "integer literal too large: literals must lie within ±2^62")
+            return ast.IntLit(0, span)
+        value = int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
         if value > INT_LIMIT:
             self._error(span, "integer literal too large: literals must lie within ±2^62")
         return ast.IntLit(value, span)

@@ -5,6 +5,7 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from tcpspec import ir
@@ -23,8 +24,9 @@ class CheckOptions:
     kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
     depth: int = 20
     timeout: float | None = None  # seconds per property; None: no limit
-    engine: str = "bmc"
+    engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
+    memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -50,19 +52,48 @@ def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Proper
     return chosen
 
 
-def check_model(model: ir.Model, options: CheckOptions) -> list[PropertyResult]:
-    """Run the selected engine on the selected properties; results in the model's order."""
+def check_model(
+    model: ir.Model, options: CheckOptions, on_progress: Callable[[str], None] | None = None
+) -> list[PropertyResult]:
+    """Run the selected engine on the selected properties; results in the model's order.
+
+    `on_progress` receives one-line status texts ("BMC depth 7, 3 open") for a live display.
+    """
     props = select_properties(model, options.properties)
     if options.kinds:
         props = [p for p in props if p.kind.value in options.kinds]
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
-    if options.engine in ("kind", "auto"):  # auto: prove what induction proves, BMC the rest
+    if options.memory_mb is not None:
+        import z3
+
+        z3.set_param("memory_max_size", options.memory_mb)
+    try:
+        return _run_engine(model, props, options, on_progress)
+    except Exception as err:
+        if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
+            raise
+        from tcpspec.results import Verdict
+
+        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
+                               detail="memory limit reached (--memory-limit)") for p in props]
+
+
+def _run_engine(
+    model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
+) -> list[PropertyResult]:
+    if options.engine == "auto":
+        from tcpspec.engines.portfolio import run_auto
+
+        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress,
+                           memory_mb=options.memory_mb)
+    elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
         results = run_kind(model, props, options.depth, options.timeout, options.theory)
     else:
         from tcpspec.engines.bmc import run_bmc
 
-        results = run_bmc(model, props, options.depth, options.timeout, options.theory)
+        tell = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
+        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell)
     return results

@@ -164,7 +164,8 @@ class IntTheory(Theory):
 
     def serial_lt(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.BoolRef:
         m = 1 << width
-        return _wrap_sub(a - b, m) >= (m >> 1)  # type: ignore[operator,no-any-return]
+        ahead = _wrap_sub(b - a, m)  # type: ignore[operator]
+        return z3.And(ahead > 0, ahead < (m >> 1))  # RFC 1982: see types.serial_lt
 
     def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef:
         r = a + b if op == "add" else a - b if op == "sub" else a * b  # type: ignore[operator]
@@ -293,7 +294,7 @@ class BitTheory(Theory):
         return z3.ULT(a, b)  # type: ignore[arg-type]
 
     def serial_lt(self, a: z3.ExprRef, b: z3.ExprRef, width: int) -> z3.BoolRef:
-        return (a - b) < 0  # type: ignore[operator,no-any-return]
+        return (b - a) > 0  # type: ignore[operator,no-any-return]  # signed: 2^(N-1) ahead is not
 
     def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef:
         return a + b if op == "add" else a - b if op == "sub" else a * b  # type: ignore[operator,no-any-return]

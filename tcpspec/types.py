@@ -130,5 +130,10 @@ def to_signed(v: int, width: int) -> int:
 
 
 def serial_lt(a: int, b: int, width: int) -> bool:
-    """RFC 1982 / RFC 9293 order: a < b when the signed difference a - b is negative."""
-    return to_signed(a - b, width) < 0
+    """RFC 1982 §3.2 / RFC 9293 §3.4 order: a < b when b is 1 .. 2^(N-1) - 1 ahead of a.
+
+    Exactly 2^(N-1) apart, neither is less (RFC 1982's formula): `<` stays asymmetric, so
+    `a < c <= b` can never hold with `a == b`, as TCP's ACK acceptability test assumes.
+    """
+    ahead = (b - a) % (1 << width)
+    return 0 < ahead < (1 << (width - 1))

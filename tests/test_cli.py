@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ class Fake:
             raise self.raise_on_load
         return fake_model(path, list(self.verdicts))
 
-    def check_model(self, model: ir.Model, options: pipeline.CheckOptions) -> list[PropertyResult]:
+    def check_model(self, model: ir.Model, options: pipeline.CheckOptions, on_progress: Any = None) -> list[PropertyResult]:
         self.options.append(options)
         out = []
         for p in pipeline.select_properties(model, options.properties):

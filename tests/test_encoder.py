@@ -156,8 +156,10 @@ HALF32 = 1 << 31
         ("a_lt_b", {"p.a": 5, "p.b": 5}, False),
         ("a_le_b", {"p.a": 5, "p.b": 5}, True),
         ("a_le_b", {"p.a": 0, "p.b": MAX32}, False),
-        ("a_lt_b", {"p.a": 0, "p.b": HALF32}, True),  # exactly 2^31 apart: both directions
-        ("b_lt_a", {"p.a": 0, "p.b": HALF32}, True),
+        ("a_lt_b", {"p.a": 0, "p.b": HALF32}, False),  # exactly 2^31 apart: neither (RFC 1982)
+        ("b_lt_a", {"p.a": 0, "p.b": HALF32}, False),
+        ("a_le_b", {"p.a": 0, "p.b": HALF32}, False),
+        ("a_lt_b", {"p.a": HALF32 + 5, "p.b": 5}, False),
         ("a_lt_b", {"p.a": 1, "p.b": HALF32}, True),  # 2^31 - 1 apart: one direction only
         ("b_lt_a", {"p.a": 1, "p.b": HALF32}, False),
         ("a_lt_b", {"p.a": 0, "p.b": HALF32 + 1}, False),

@@ -105,8 +105,9 @@ def counter_model(hi: int = 3, steps: tuple[int, ...] = (1,)) -> tuple[ir.Model,
 @pytest.mark.parametrize(("a", "b", "lt", "le"), [
     (0xFFFFFFFF, 0, True, True),          # wraps: 0xFFFFFFFF is just before 0
     (0, 0xFFFFFFFF, False, False),
-    (0, 2**31, True, True),               # exactly 2^31 apart: both directions hold
-    (2**31, 0, True, True),
+    (0, 2**31, False, False),             # exactly 2^31 apart: neither direction (RFC 1982)
+    (2**31, 0, False, False),
+    (1, 2**31, True, True),               # 2^31 - 1 ahead: still ahead
     (1, 2**31 + 2, False, False),         # more than half the space ahead: behind
     (5, 5, False, True),
     (100, 7, False, False),

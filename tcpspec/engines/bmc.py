@@ -11,6 +11,7 @@ last step's range check is an assumption, negated for `range_ok` itself.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
@@ -51,9 +52,13 @@ def _range_assumption(ts: TransitionSystem, prop: ir.Property, k: int) -> list[z
 
 
 def run_bmc(
-    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto"
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
+    on_depth: Callable[[int, int], None] | None = None,
 ) -> list[PropertyResult]:
-    """Check every property to `depth` steps; results in the order of `props`."""
+    """Check every property to `depth` steps; results in the order of `props`.
+
+    `on_depth(k, n)` is told when depth k starts with n properties still open (progress).
+    """
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
     solver.add(ts.init())
@@ -62,6 +67,8 @@ def run_bmc(
     results: dict[str, PropertyResult] = {}
     open_ = [_Open(p, Budget(timeout)) for p in props]
     for k in range(depth + 1):
+        if on_depth is not None:
+            on_depth(k, len(open_))
         for item in _candidates(solver, ts, open_, k):
             res = _ask(solver, ts, item, k)
             if res is not None:

@@ -45,12 +45,46 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
         return CheckOutcome(z3.unknown, "timeout")
     r = solver.check(*assumptions)
     reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
+    if r == z3.unknown and "canceled" in reason:
+        left = budget.remaining_ms()
+        if left is None or left > 50:
+            # Z3 catches SIGINT itself and returns unknown ("canceled"): that is Ctrl-C, not a
+            # verdict, so it becomes the interrupt it was (exit 130, never "unknown", exit 3).
+            raise KeyboardInterrupt
     if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
         reason = "timeout"
+    elif r == z3.unknown and "memory" in reason:
+        reason = "memory limit reached (--memory-limit)"
     return CheckOutcome(r, reason)
 
 
 # ---------------------------------------------------------------- decoding
+
+
+def fast_or(terms: list[z3.BoolRef]) -> z3.BoolRef:
+    """`Or(terms)` through the C API: z3py's `Or` coerces and sort-checks every argument, which
+    was a third of the prover's time with a thousand lemma candidates per round."""
+    if not terms:
+        return z3.BoolVal(False)
+    ctx = terms[0].ctx
+    arr = (z3.Ast * len(terms))(*[t.as_ast() for t in terms])
+    return z3.BoolRef(z3.Z3_mk_or(ctx.ref(), len(terms), arr), ctx)
+
+
+def fast_not(t: z3.BoolRef) -> z3.BoolRef:
+    return z3.BoolRef(z3.Z3_mk_not(t.ctx.ref(), t.as_ast()), t.ctx)
+
+
+def true_in(zm: z3.ModelRef, terms: list[z3.BoolRef]) -> list[bool]:
+    """Which of `terms` are true in `zm` (model completion on), through the C API: the z3py
+    wrapper of `eval` costs ~20 us a call, and the prover asks thousands per round."""
+    ctx = zm.ctx.ref()
+    out: list[bool] = []
+    r = (z3.Ast * 1)()
+    for t in terms:
+        ok = z3.Z3_model_eval(ctx, zm.model, t.as_ast(), True, r)
+        out.append(bool(ok) and z3.Z3_get_bool_value(ctx, r[0]) == z3.Z3_L_TRUE)
+    return out
 
 
 def decode_state(zm: z3.ModelRef, ts: TransitionSystem, k: int) -> dict[str, Value | list[Value]]:

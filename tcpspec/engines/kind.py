@@ -23,7 +23,7 @@ import z3
 from tcpspec import ir
 from tcpspec.engines import lemmas as lm
 from tcpspec.engines.certificate import Builder, CertInvariant, Certificate, recheck, render
-from tcpspec.engines.common import Budget, check
+from tcpspec.engines.common import Budget, check, fast_not, fast_or, true_in
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
@@ -98,13 +98,13 @@ def houdini(
     base = ts.th.solver()
     base.add(ts.init())
     while invs:
-        out = check(base, [z3.Or([z3.Not(c.t0) for c in invs])], budget)  # type: ignore[arg-type]
+        out = check(base, [fast_or([fast_not(c.t0) for c in invs])], budget)  # type: ignore[arg-type]
         if out.result == z3.unknown:
             return [], [], stats, out.reason or "unknown"
         if out.result == z3.unsat:
             break
-        zm = base.model()
-        invs = [c for c in invs if _is_true(zm, c.t0)]  # type: ignore[arg-type]
+        alive = true_in(base.model(), [c.t0 for c in invs])  # type: ignore[misc]
+        invs = [c for c, ok in zip(invs, alive) if ok]
     stats.after_base = len(invs) + len(steps)
 
     # Consecution, to a fixpoint.
@@ -120,20 +120,23 @@ def houdini(
     normal = [p for p in steps if not p.builtin]
     ranged = [p for p in steps if p.builtin]
     viol = {p.name: ts.step_violated(p, 0) for p in steps}
+    fails1 = {id(c): fast_not(c.t1) for c in invs}  # type: ignore[arg-type]
     while True:
         stats.rounds += 1
-        goals = [z3.Not(c.t1) for c in invs] + [viol[p.name] for p in normal]  # type: ignore[arg-type]
+        goals = [fails1[id(c)] for c in invs] + [viol[p.name] for p in normal]
         hyps = [c.flag for c in invs]
         if goals:
             r = z3.Bool(f"__kind_round{stats.rounds}")
-            s.add(z3.Implies(r, z3.Or(goals)))
+            s.add(z3.Implies(r, fast_or(goals)))
             out = check(s, [ok0, r] + hyps, budget)  # type: ignore[list-item]
             if out.result == z3.unknown:
                 return [], [], stats, out.reason or "unknown"
             if out.result == z3.sat:
                 zm = s.model()
-                invs = [c for c in invs if _is_true(zm, c.t1)]  # type: ignore[arg-type]
-                normal = [p for p in normal if not _is_true(zm, viol[p.name])]
+                alive = true_in(zm, [c.t1 for c in invs])  # type: ignore[misc]
+                invs = [c for c, ok in zip(invs, alive) if ok]
+                broken = true_in(zm, [viol[p.name] for p in normal])
+                normal = [p for p, bad in zip(normal, broken) if not bad]
                 continue
         # Nothing else fails: range_ok, asked without the in-range assumption.
         bad = [p for p in ranged]

@@ -13,9 +13,12 @@ Families (nothing protocol-specific; every name comes from the model):
              consumes one number)
 - `cond`     under `e == V ==> ...` for each enum variable e and member V: the same
              instance's `bool`/`rel` atoms, `len(ch) == 0`, other enum variables' values, and
-             `len(ch) > i ==> !ch[i].b` for the bool fields of messages in flight
+             `len(ch) > i ==> !ch[i].b` for the bool fields of messages in flight; under
+             `b ==> ...` / `!b ==> ...` for each bool b: the same instance's atoms and enum values
 - `diff`     (opt-in, `interval_candidates`) bounded signed distances `lo <= y - x <= hi`,
              bounds from sampled reachable states
+- `shape`    a message in flight's own fields: `ch[i].a ==> ch[i].b`, `ch[i].a ==> !ch[i].b`,
+             `ch[i].a ==> ch[i].n == lo` (and under `!ch[i].a`) for bool fields a, b, int field n
 - `slot`     a message in flight vs the state: `len(ch) > i ==> ch[i].f REL x` for every
              sequence field f and variable x of its type, `!ch[i].b` for bool fields, and
              `ch[i].f REL ch[i].g` between its own fields
@@ -226,6 +229,26 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
                     for r in _relations(ir.Field(slot, f, ft, _SPAN), ir.Field(slot, g, gt, _SPAN)):
                         add(implies(guard, r), "slot")
 
+    # Message shapes: what the senders never put in one message (`rst ==> len == 0`,
+    # `syn ==> !fin`): without them induction starts from segments no transition can send.
+    for c, slot, guard in in_flight(model):
+        flags = [(f, ft) for f, ft in c.message.fields if isinstance(ft, BoolType)]
+        ints = [(f, ft) for f, ft in c.message.fields if isinstance(ft, IntType)]
+        for f, ft in flags:
+            fe = ir.Field(slot, f, ft, _SPAN)
+            for cond in (fe, neg(fe)):
+                for g, gt in flags:
+                    if g != f:
+                        ge = ir.Field(slot, g, gt, _SPAN)
+                        add(implies(guard, implies(cond, ge)), "shape")
+                        add(implies(guard, implies(cond, neg(ge))), "shape")
+                for g, gt in ints:
+                    assert isinstance(gt, IntType)
+                    if gt.lo is None:
+                        continue
+                    low = lit(gt.lo, IntType(gt.lo, gt.lo))
+                    add(implies(guard, implies(cond, binary("eq", ir.Field(slot, g, gt, _SPAN), low))), "shape")
+
     # Conditioned on an enum variable's value (also: the bool fields of messages in flight).
     slot_bools: list[ir.Expr] = [
         implies(guard, neg(ir.Field(slot, f, ft, _SPAN)))
@@ -245,6 +268,19 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
                     add(implies(cond, binary("ne", var(other), lit(m2, other.type))), "cond")
             for atom in lens + local.get(e.instance, []) + slot_bools:
                 add(implies(cond, atom), "cond")
+    # Conditioned on a bool variable (a ghost flag such as `opened`): the same instance's atoms
+    # and enum values. `!opened ==> snd_una == iss` is what lets induction see through CLOSED,
+    # which is both "not opened yet" and "done".
+    for b in bools:
+        own = [e for e in enums if e.instance == b.instance]
+        for cond in (var(b), neg(var(b))):
+            for e in own:
+                assert isinstance(e.type, EnumType)
+                for m in e.type.members:
+                    add(implies(cond, binary("ne", var(e), lit(m, e.type))), "cond")
+            for atom in local.get(b.instance, []):
+                if atom is not cond and show(atom) not in (show(var(b)), show(neg(var(b)))):
+                    add(implies(cond, atom), "cond")
     return out
 
 
@@ -298,8 +334,11 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
     from tcpspec import interp
 
     alive = list(cands)
+    distinct: dict[str, dict] = {}  # type: ignore[type-arg]
+    for state in states:  # random runs revisit states; each costs one evaluation per candidate
+        distinct.setdefault(repr(sorted(state.items())), state)
     try:
-        for state in states:
+        for state in distinct.values():
             env = interp.Env(pre=state, msgs=_msgs(model, state))
             alive = [c for c in alive if interp.eval_expr(c.expr, env) is True]
     except (interp.InterpError, KeyError, TypeError, ValueError):

@@ -218,10 +218,13 @@ def _binary(e: ir.Binary, sc: Scope) -> str:
 def _compare(op: str, a: str, b: str, t: Type) -> str:
     sym = "<" if op == "lt" else "<="
     if isinstance(t, BitVecType) and t.serial:
+        # RFC 1982: a < b when b is 1 .. 2^(N-1)-1 ahead, i.e. the signed b - a is positive
+        # (exactly 2^(N-1) apart, neither is less); a <= b: b - a is 0 or positive.
+        rel = ">" if op == "lt" else ">="
         if t.width == 32:
-            return f"(({a} - {b}) {sym} 0)"
+            return f"(({b} - {a}) {rel} 0)"
         half, m = 1 << (t.width - 1), t.modulus
-        return f"((((({a} - {b}) + {half}) & {m - 1}) - {half}) {sym} 0)"
+        return f"((((({b} - {a}) + {half}) & {m - 1}) - {half}) {rel} 0)"
     if isinstance(t, BitVecType) and t.width == 32:  # unsigned order on two's-complement ints
         return f"(({a} ^ (-2147483647 - 1)) {sym} ({b} ^ (-2147483647 - 1)))"
     return f"({a} {sym} {b})"

@@ -54,3 +54,31 @@ def report_to_json(
     if interrupted:
         doc["interrupted"] = True
     return doc
+
+
+def gate_to_json(run: Any, code: int) -> dict[str, Any]:
+    """Several models in one document: every result carries its `"model"`; models that failed
+    to load are listed under `"errors"` with their messages."""
+    results: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
+    for report in run.reports:
+        if report.error is not None:
+            diags = getattr(report.error, "diagnostics", None) or []
+            errors.append({
+                "model": report.spec.path,
+                "messages": [d.message for d in diags] or [str(report.error)],
+            })
+            continue
+        for r in report.results:
+            doc = result_to_json(r, report.spec.path, report.model)
+            results.append({"model": report.spec.path, **doc})
+    doc: dict[str, Any] = {
+        "models": [r.spec.path for r in run.reports],
+        "tool": {"name": "tcpspec", "version": __version__},
+        "results": results,
+        "errors": errors,
+        "exit_code": code,
+    }
+    if run.interrupted:
+        doc["interrupted"] = True
+    return doc

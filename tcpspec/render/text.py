@@ -21,6 +21,7 @@ TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")
 TCP_NUMBERS = (("seq", "seq"), ("ackno", "ack"), ("len", "len"))  # (field, shown as)
 VERDICT_WIDTH = max(len(v.value) for v in Verdict)
 KIND_WIDTH = len("reachable")
+ENGINE_WIDTH = 4  # bmc, kind, pdr, auto
 NAME_WIDTH_MAX = 40
 STEP_INDENT = "    "  # traces sit under their property line
 
@@ -76,7 +77,7 @@ def wrap_items(items: list[str], indent: str, width: int = WIDTH) -> list[str]:
 # ---------------------------------------------------------------- traces
 
 
-class _Names:
+class Names:
     """Message type names per channel, from the model when we have one (for `Segment{...}`)."""
 
     def __init__(self, model: ir.Model | None) -> None:
@@ -108,7 +109,7 @@ def _explained(prev: TraceStep, step: TraceStep, ch: str) -> bool:
     return expect == step.state[ch]
 
 
-def step_details(prev: TraceStep | None, step: TraceStep, names: _Names) -> list[str]:
+def step_details(prev: TraceStep | None, step: TraceStep, names: Names) -> list[str]:
     """The items under a step: messages taken and sent, then the changes."""
     events = [f"recv {ch} -> {names.msg(ch, m)}" for ch, m in step.received]
     events += [f"send {ch} <- {names.msg(ch, m)}" for ch, m in step.sent]
@@ -125,7 +126,7 @@ def step_details(prev: TraceStep | None, step: TraceStep, names: _Names) -> list
     return events + changes
 
 
-def _fmt_state(key: str, v: StateValue, names: _Names) -> str:
+def _fmt_state(key: str, v: StateValue, names: Names) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(names.msg(key, m) for m in v) + "]"
     return format_value(v)
@@ -133,7 +134,7 @@ def _fmt_state(key: str, v: StateValue, names: _Names) -> str:
 
 def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = None) -> list[str]:
     """The step table: `step N  title`, then indented events and `var: old -> new` changes."""
-    names = _Names(model)
+    names = Names(model)
     what = "witness" if result.kind == "reachable" else "counterexample"
     n = trace.length
     lines = [f"{STEP_INDENT}{what} ({n} step{'s' if n != 1 else ''}):"]
@@ -188,7 +189,7 @@ def render_result(r: PropertyResult, width: int, model: ir.Model | None = None) 
     depth = "-" if r.depth is None else str(r.depth)
     line = (
         f"{r.verdict.value:<{VERDICT_WIDTH}}  {r.property:<{width}}  {r.kind:<{KIND_WIDTH}}  "
-        f"{r.engine}  depth {depth:<3}  {r.seconds:6.2f}s  {verdict_note(r)}"
+        f"{r.engine:<{ENGINE_WIDTH}}  depth {depth:<3}  {r.seconds:6.2f}s  {verdict_note(r)}"
     )
     lines = [line.rstrip()]
     if r.failed and r.doc:

@@ -1,0 +1,197 @@
+"""`--engine auto`: BMC and the prover side by side, in two processes, first definitive verdict.
+
+BMC is definitive for violations and reachability witnesses (shortest, replayed traces); the
+prover is definitive for `proved` (a re-checked certificate). A bounded `holds` from BMC is
+only kept when the prover could not prove the property. So the run ends as soon as every
+property has a definitive answer: a broken model does not wait for the prover, and a proved
+model does not wait for BMC to finish its bound.
+
+Both processes get the model (it pickles: plain dataclasses) and build their own Z3 context.
+A proof and a counterexample for the same property would mean a soundness bug in one of the
+engines: that property is then reported `unknown` with an internal-error detail, never a verdict.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from tcpspec import ir
+from tcpspec.results import PropertyResult, Verdict
+
+ENGINE = "auto"
+_FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
+
+
+def _limit_memory(memory_mb: int | None) -> None:
+    if memory_mb is not None:
+        import z3
+
+        z3.set_param("memory_max_size", memory_mb)
+
+
+def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
+                memory_mb: int | None = None) -> None:
+    from tcpspec.engines.bmc import run_bmc
+
+    _limit_memory(memory_mb)
+    try:
+        props = [model.property(n) for n in names]
+        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)))
+        out.put(("bmc", results, ""))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
+    except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
+        out.put(("bmc", None, f"{type(err).__name__}: {err}"))
+
+
+def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
+                   memory_mb: int | None = None) -> None:
+    from tcpspec.engines.certificate import render
+    from tcpspec.engines.kind import ENGINE as KIND
+
+    _limit_memory(memory_mb)
+    try:
+        from tcpspec.engines.kind import prove
+
+        props = [model.property(n) for n in names]
+        outcomes = prove(model, props, timeout, theory)
+        results = []
+        for p in props:
+            o = outcomes[p.name]
+            if o.proved and o.certificate is not None:
+                results.append(PropertyResult(
+                    property=p.name, kind=p.kind.value, verdict=Verdict.PROVED, engine=KIND, depth=None,
+                    seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail, certificate=render(o.certificate),
+                ))
+            else:
+                results.append(PropertyResult(
+                    property=p.name, kind=p.kind.value, verdict=Verdict.UNKNOWN, engine=KIND, depth=None,
+                    seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail,
+                ))
+        out.put(("prover", results, ""))
+    except KeyboardInterrupt:
+        pass
+    except Exception as err:  # noqa: BLE001
+        out.put(("prover", None, f"{type(err).__name__}: {err}"))
+
+
+def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
+    """The definitive result for `p` from what has arrived so far, or None to keep waiting."""
+    proved = proof is not None and proof.verdict is Verdict.PROVED
+    if bmc is not None and bmc.verdict in _FINAL_FROM_BMC:
+        if proved:
+            return replace(
+                bmc, verdict=Verdict.UNKNOWN, trace=None, engine=ENGINE,
+                detail="internal error: the prover proved what BMC refuted; please report",
+            )
+        return bmc
+    if proved:
+        return proof
+    if p.kind is ir.PropertyKind.REACHABLE:
+        return bmc  # the prover never decides reachability
+    if bmc is not None and proof is not None:
+        if proof.detail and bmc.verdict is Verdict.HOLDS:
+            return replace(bmc, detail=f"{bmc.detail}; not proved: {proof.detail}" if bmc.detail else f"not proved: {proof.detail}")
+        return bmc
+    return None
+
+
+def run_auto(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
+    start_method: str = "spawn",
+    on_result: Callable[[PropertyResult], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    memory_mb: int | None = None,
+) -> list[PropertyResult]:
+    """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
+
+    When the prover reports, BMC is restarted on what is still open if that is fewer properties
+    than it started with: one grouped query per depth over the proved invariants is most of
+    BMC's cost, and the reachability witnesses it still has to find come fast without them.
+    """
+    ctx = mp.get_context(start_method)
+    out = ctx.Queue()
+    names = [p.name for p in props]
+    provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
+
+    def start_bmc(which: list[str]) -> Any:
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb), daemon=True)
+        w.start()
+        return w
+
+    t0 = time.perf_counter()
+    bmc_names = list(names)
+    bmc = start_bmc(bmc_names)
+    prover = None
+    if provable:
+        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb), daemon=True)
+        prover.start()
+    got: dict[str, dict[str, PropertyResult]] = {"bmc": {}, "prover": {}}
+    failures: dict[str, str] = {}
+    final: dict[str, PropertyResult] = {}
+    prover_done = prover is None
+    try:
+        while len(final) < len(props):
+            try:
+                who, results, problem = out.get(timeout=0.2)
+                if who == "depth":
+                    if on_progress is not None:
+                        proving = "" if prover_done else ", proving in parallel"
+                        on_progress(f"BMC depth {results}, {problem} open{proving}")
+                    continue
+            except queue.Empty:
+                if not bmc.is_alive() and (prover is None or not prover.is_alive()) and out.empty():
+                    break  # a worker died without a word (killed, out of memory)
+                continue
+            if results is None and "memory" in problem:
+                results = [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc" if who == "bmc" else "kind",
+                                          None, 0.0, doc=p.doc, detail="memory limit reached (--memory-limit)")
+                           for p in props if who == "bmc" or p.name in provable]
+            if results is None:
+                failures[who] = problem
+            else:
+                got[who].update({r.property: r for r in results})
+            if who == "prover":
+                prover_done = True
+            for p in props:
+                if p.name in final:
+                    continue
+                b, proof = got["bmc"].get(p.name), got["prover"].get(p.name)
+                if proof is None and prover_done and "prover" in failures:
+                    proof = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "kind", None, 0.0,
+                                           detail=f"prover failed: {failures['prover']}")
+                if p.name not in provable and proof is None:
+                    proof = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "kind", None, 0.0)
+                if b is None and "bmc" in failures:
+                    b = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc", None, 0.0,
+                                       detail=f"internal error in BMC: {failures['bmc']}")
+                r = _merge(p, b, proof)
+                if r is not None:
+                    final[p.name] = r
+                    if on_result is not None:
+                        on_result(r)
+            still = [n for n in names if n not in final and n not in got["bmc"]]
+            if who == "prover" and bmc.is_alive() and 0 < len(still) < len(bmc_names):
+                bmc.terminate()
+                bmc.join(timeout=5)
+                bmc_names = still
+                bmc = start_bmc(bmc_names)
+    finally:
+        for w in (bmc, prover):
+            if w is not None and w.is_alive():
+                w.terminate()
+        for w in (bmc, prover):
+            if w is not None:
+                w.join(timeout=5)
+    secs = round(time.perf_counter() - t0, 3)
+    for p in props:
+        if p.name not in final:
+            why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
+            final[p.name] = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, secs,
+                                           doc=p.doc, detail=f"internal error: {why}")
+    return [final[n] for n in names]

@@ -1,0 +1,216 @@
+"""Several models, many properties: independent checks as jobs, run serially or in worker processes.
+
+A job is one model file with its `-D` constants and a set of properties. With BMC every property
+is its own job (they share nothing); with `kind`/`auto` a model's properties stay in one job,
+because one induction run proves them all at once and splitting it would repeat the proof per
+property. Results come back in plan order whatever order the workers finish in, and a job
+computes the same thing in a worker as in-process, so `-j 1` and `-j N` report the same
+verdicts, depths and traces.
+
+Nothing here prints; `cli.py` renders `GateRun`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+
+from tcpspec.diagnostics import ModelError, UsageError
+from tcpspec.results import PropertyResult, exit_code
+
+EXIT_MODEL_ERROR = 2
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What to check in one model file (a config entry or a `check` argument)."""
+
+    path: str
+    defines: tuple[tuple[str, str], ...] = ()
+    properties: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    depth: int = 20
+    timeout: float | None = None
+    engine: str = "auto"
+    theory: str = "auto"
+
+
+@dataclass(frozen=True)
+class Job:
+    index: int
+    model_index: int  # position of `spec` in the run (two specs may be equal)
+    spec: ModelSpec
+    properties: tuple[str, ...]  # exact names; empty: every selected property of the model
+
+
+@dataclass
+class JobOutcome:
+    job: Job
+    results: list[PropertyResult] = field(default_factory=list)
+    error: ModelError | UsageError | None = None
+
+
+@dataclass
+class ModelReport:
+    """One model's part of the run: its results in the model's order, or the error that stopped it."""
+
+    spec: ModelSpec
+    results: list[PropertyResult] = field(default_factory=list)
+    error: ModelError | UsageError | None = None
+    model: object | None = None  # the checked ir.Model, for renderers (None on error)
+
+
+@dataclass
+class GateRun:
+    reports: list[ModelReport]
+    interrupted: bool = False
+
+    @property
+    def results(self) -> list[tuple[ModelSpec, PropertyResult]]:
+        return [(r.spec, x) for r in self.reports for x in r.results]
+
+    def exit_code(self) -> int:
+        """2 if any model or usage error, else 1 if any failure, else 3 if any unknown, else 0."""
+        if any(r.error is not None for r in self.reports):
+            return EXIT_MODEL_ERROR
+        return exit_code([x for _, x in self.results])
+
+
+def _options(spec: ModelSpec, props: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    from tcpspec.pipeline import CheckOptions
+
+    return CheckOptions(properties=props or spec.properties, kinds=spec.kinds, depth=spec.depth,
+                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory)
+
+
+def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:
+    """The jobs for `specs`, in order; models that fail to load are reported, not planned."""
+    from tcpspec import pipeline
+
+    jobs: list[Job] = []
+    errors: dict[int, ModelReport] = {}
+    for i, spec in enumerate(specs):
+        try:
+            model = pipeline.load_model(spec.path, dict(spec.defines))
+            props = pipeline.select_properties(model, spec.properties)
+        except (ModelError, UsageError) as err:
+            errors[i] = ModelReport(spec, error=err)
+            continue
+        if spec.kinds:
+            props = [p for p in props if p.kind.value in spec.kinds]
+        if spec.engine == "bmc":
+            jobs += [Job(len(jobs) + k, i, spec, (p.name,)) for k, p in enumerate(props)]
+        elif props:
+            jobs.append(Job(len(jobs), i, spec, tuple(p.name for p in props)))
+    return jobs, errors
+
+
+def run_job(job: Job) -> JobOutcome:
+    """Load and check; runs in a worker process (everything here pickles) or in-process."""
+    from tcpspec import pipeline
+
+    try:
+        model = pipeline.load_model(job.spec.path, dict(job.spec.defines))
+        return JobOutcome(job, pipeline.check_model(model, _options(job.spec, job.properties)))
+    except (ModelError, UsageError) as err:
+        return JobOutcome(job, error=err)
+
+
+def _serial(jobs: list[Job]) -> Iterator[JobOutcome]:
+    for job in jobs:
+        yield run_job(job)
+
+
+def _pool(jobs: list[Job], workers: int) -> Iterator[JobOutcome]:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # spawn: a fork would copy whatever Z3 state the parent holds into every worker.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        futures = [pool.submit(run_job, job) for job in jobs]
+        try:
+            for fut in as_completed(futures):
+                yield fut.result()
+        except BaseException:
+            for fut in futures:
+                fut.cancel()
+            raise
+
+
+def _cluster(jobs: list[Job], address: str) -> Iterator[JobOutcome]:
+    try:
+        from dask.distributed import Client, as_completed
+    except ImportError:
+        raise UsageError("--cluster needs Dask: pip install 'tcpspec[cluster]'") from None
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as err:
+        raise UsageError(f"--cluster: cannot reach {address}: {err}") from None
+    with client:
+        futures = client.map(run_job, jobs, pure=False)
+        for fut in as_completed(futures):
+            yield fut.result()
+
+
+def run(
+    specs: list[ModelSpec], workers: int = 1, cluster: str | None = None,
+    on_model: Callable[[ModelReport], None] | None = None,
+) -> GateRun:
+    """Check every spec. `on_model` gets each model's report as soon as all its jobs are done,
+    in plan order (a later model that finishes first waits for the earlier ones)."""
+    jobs, errors = plan(specs)
+    outcomes: dict[int, JobOutcome] = {}
+    by_model: dict[int, list[Job]] = {}
+    for job in jobs:
+        by_model.setdefault(job.model_index, []).append(job)
+    reports: list[ModelReport] = []
+    next_model = 0
+    interrupted = False
+
+    def flush() -> None:
+        nonlocal next_model
+        while next_model < len(specs):
+            i = next_model
+            mine = by_model.get(i, [])
+            if i not in errors and any(j.index not in outcomes for j in mine):
+                return
+            report = errors.get(i) or _collect(specs[i], [outcomes[j.index] for j in mine])
+            reports.append(report)
+            if on_model is not None:
+                on_model(report)
+            next_model += 1
+
+    source = _cluster(jobs, cluster) if cluster else _pool(jobs, workers) if workers > 1 and len(jobs) > 1 else _serial(jobs)
+    try:
+        flush()
+        for outcome in source:
+            outcomes[outcome.job.index] = outcome
+            flush()
+    except KeyboardInterrupt:
+        interrupted = True
+        for i in range(next_model, len(specs)):
+            done = [outcomes[j.index] for j in by_model.get(i, []) if j.index in outcomes]
+            if i in errors:
+                reports.append(errors[i])
+            elif done:
+                reports.append(_collect(specs[i], done))
+    return GateRun(reports, interrupted)
+
+
+def _collect(spec: ModelSpec, outcomes: list[JobOutcome]) -> ModelReport:
+    """A model's results in the model's property order; the first job error stops the model."""
+    from tcpspec import pipeline
+
+    for o in outcomes:
+        if o.error is not None:
+            return ModelReport(spec, error=o.error)
+    results = [r for o in outcomes for r in o.results]
+    model = None
+    try:
+        model = pipeline.load_model(spec.path, dict(spec.defines))
+        order = {p.name: i for i, p in enumerate(model.properties)}
+        results.sort(key=lambda r: order.get(r.property, len(order)))
+    except (ModelError, UsageError):
+        pass
+    return ModelReport(spec, [replace(r) for r in results], model=model)
+

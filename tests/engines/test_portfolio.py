@@ -1,0 +1,73 @@
+"""`--engine auto` (engines/portfolio.py): BMC and the prover in two processes, merged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tcpspec import ir
+from tcpspec.engines.portfolio import _merge, run_auto
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import PropertyResult, Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COUNTERS = """
+process P() {
+  var x: bv4 = 0;
+  var y: bv4 = 0;
+  transition tick when y < 3 {
+    x := x + 1;
+    y := y + 1;
+  }
+}
+instance p = P();
+invariant x_small: p.x <= 3;
+invariant x_tiny: p.x <= 1;
+reachable three: p.x == 3;
+reachable nine: p.x == 9;
+"""
+
+
+def _model(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.tcpspec"
+    path.write_text(text)
+    return load_model(str(path))
+
+
+def test_auto_takes_proofs_from_the_prover_and_traces_from_bmc(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    res = {r.property: r for r in run_auto(m, list(m.properties), 6, 60)}
+    assert res["x_small"].verdict is Verdict.PROVED and res["x_small"].engine == "kind"
+    assert res["x_small"].certificate
+    assert res["x_tiny"].verdict is Verdict.VIOLATED and res["x_tiny"].depth == 2
+    assert res["x_tiny"].engine == "bmc" and res["x_tiny"].trace is not None
+    assert res["three"].verdict is Verdict.REACHED and res["three"].depth == 3
+    assert res["nine"].verdict is Verdict.UNREACHED  # bounded: the prover never decides reachability
+    assert list(res) == [p.name for p in m.properties]  # the model's order
+
+
+def test_auto_through_the_pipeline_agrees_with_bmc_on_a_broken_model() -> None:
+    m = load_model(str(ROOT / "models/broken/seed_ack_plus_two.tcpspec"))
+    auto = {r.property: r for r in check_model(m, CheckOptions(engine="auto", depth=6, properties=("server.syn_ack_rule",)))}
+    bmc = {r.property: r for r in check_model(m, CheckOptions(engine="bmc", depth=6, properties=("server.syn_ack_rule",)))}
+    assert auto["server.syn_ack_rule"].verdict is Verdict.VIOLATED
+    assert auto["server.syn_ack_rule"].depth == bmc["server.syn_ack_rule"].depth == 2
+
+
+def _r(verdict: Verdict, engine: str = "bmc") -> PropertyResult:
+    return PropertyResult("p", "invariant", verdict, engine, 3, 0.1)
+
+
+def test_merge_rules(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    inv, reach = m.property("x_small"), m.property("three")
+    assert inv.kind is ir.PropertyKind.INVARIANT
+    # a violation is final at once; a bounded `holds` waits for the prover
+    assert _merge(inv, _r(Verdict.VIOLATED), None).verdict is Verdict.VIOLATED  # type: ignore[union-attr]
+    assert _merge(inv, _r(Verdict.HOLDS), None) is None
+    assert _merge(inv, None, _r(Verdict.PROVED, "kind")).verdict is Verdict.PROVED  # type: ignore[union-attr]
+    assert _merge(inv, _r(Verdict.HOLDS), _r(Verdict.UNKNOWN, "kind")).verdict is Verdict.HOLDS  # type: ignore[union-attr]
+    # a proof and a counterexample of the same property: a bug, never a verdict
+    both = _merge(inv, _r(Verdict.VIOLATED), _r(Verdict.PROVED, "kind"))
+    assert both is not None and both.verdict is Verdict.UNKNOWN and "internal error" in both.detail
+    assert _merge(reach, _r(Verdict.REACHED), None).verdict is Verdict.REACHED  # type: ignore[union-attr]

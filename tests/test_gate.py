@@ -1,0 +1,162 @@
+"""The CI gate: several models, JUnit and SARIF reports, worker processes, `tcpspec ci`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+from junitparser import Error, Failure, JUnitXml
+
+from tcpspec.cli import main
+from tcpspec.gate import ModelSpec, run
+from tcpspec.pipeline import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+GOOD = str(ROOT / "models/seed_handshake.tcpspec")
+BROKEN = str(ROOT / "models/broken/seed_ack_plus_two.tcpspec")
+SCHEMA = ROOT / "tests/data/sarif-schema-2.1.0.json"
+FAST = ["--engine", "bmc", "--depth", "4"]
+
+
+def test_check_good_and_broken_writes_junit_and_sarif(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    junit, sarif = tmp_path / "j.xml", tmp_path / "s.sarif"
+    rc = main(["check", GOOD, BROKEN, *FAST, "--junit", str(junit), "--sarif", str(sarif), "-j", "2"])
+    assert rc == 1
+    out = capsys.readouterr().out
+    assert out.index(f"model: {GOOD}") < out.index(f"model: {BROKEN}")  # stable order
+    # JUnit: a parser reads it back; one case per model/property, the violation is a failure
+    xml = JUnitXml.fromfile(str(junit))
+    suites = {s.name: s for s in xml}
+    assert set(suites) == {GOOD, BROKEN}
+    cases = {c.name: c for c in suites[BROKEN]}
+    failure = [r for r in cases["server.syn_ack_rule"].result if isinstance(r, Failure)]
+    assert failure and "counterexample (2 steps)" in (failure[0].text or "")
+    assert not any(isinstance(r, (Failure, Error)) for r in cases["client.syn_ack_rule"].result)
+    # SARIF: valid against the published 2.1.0 schema, at the property's line, with a code flow
+    doc = json.loads(sarif.read_text())
+    jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(doc)
+    res = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "step/server.syn_ack_rule"]
+    assert len(res) == 1
+    line = load_model(BROKEN).property("server.syn_ack_rule").span.line  # the server process's rule
+    assert "step syn_ack_rule" in Path(BROKEN).read_text().splitlines()[line - 1]
+    region = res[0]["locations"][0]["physicalLocation"]["region"]
+    assert region["startLine"] == line
+    flow = res[0]["codeFlows"][0]["threadFlows"][0]["locations"]
+    assert len(flow) == 3 and flow[-1]["location"]["message"]["text"].startswith("step 2:")  # init + 2 steps
+
+
+def _digest(specs: list[ModelSpec], workers: int) -> list[tuple[str, str, str, int | None, list[str] | None]]:
+    out = []
+    for spec, r in run(specs, workers=workers).results:
+        steps = None if r.trace is None else [s.transition or "init" for s in r.trace.steps]
+        out.append((spec.path, r.property, r.verdict.value, r.depth, steps))
+    return out
+
+
+def test_parallel_run_equals_serial_run() -> None:
+    specs = [ModelSpec(GOOD, depth=4, engine="bmc"), ModelSpec(BROKEN, depth=4, engine="bmc")]
+    assert _digest(specs, 1) == _digest(specs, 2)
+
+
+def test_several_models_json_has_model_in_every_result(capsys: pytest.CaptureFixture[str]) -> None:
+    rc = main(["check", GOOD, BROKEN, *FAST, "--format", "json", "-j", "1"])
+    doc = json.loads(capsys.readouterr().out)
+    assert rc == 1 and doc["exit_code"] == 1
+    assert {r["model"] for r in doc["results"]} == {GOOD, BROKEN}
+    assert all({"property", "kind", "verdict", "engine", "depth", "seconds", "trace"} <= set(r) for r in doc["results"])
+
+
+def test_a_model_error_makes_the_run_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.tcpspec"
+    bad.write_text("process P( {\n")
+    junit = tmp_path / "j.xml"
+    rc = main(["check", BROKEN, str(bad), *FAST, "--junit", str(junit), "-j", "1"])
+    assert rc == 2  # the error wins over the violation
+    out = capsys.readouterr().out
+    assert f"{bad}:1:" in out
+    suites = {s.name: s for s in JUnitXml.fromfile(str(junit))}
+    assert any(isinstance(r, Error) for c in suites[str(bad)] for r in c.result)
+
+
+def _project(tmp_path: Path, models: list[str], extra: str = "") -> Path:
+    (tmp_path / "models").mkdir(exist_ok=True)
+    lines = ['[tool.tcpspec]', 'engine = "bmc"', 'depth = 4', 'jobs = 1', extra]
+    for m in models:
+        shutil.copy(m, tmp_path / "models" / Path(m).name)
+        lines += ["[[tool.tcpspec.models]]", f'path = "models/{Path(m).name}"', 'kinds = ["invariant", "step"]']
+    (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
+    return tmp_path
+
+
+def test_ci_with_config_passes_then_fails_when_a_broken_model_is_added(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(_project(tmp_path, [GOOD], 'junit = "reports/j.xml"'))
+    (tmp_path / "reports").mkdir()
+    assert main(["ci"]) == 0
+    assert (tmp_path / "reports/j.xml").exists()
+    _project(tmp_path, [GOOD, BROKEN], 'junit = "reports/j.xml"')
+    assert main(["ci", "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-2].startswith("2 models; ")  # --quiet: the summary only
+    assert "model: " not in out.split("2 models; ")[-1]
+
+
+@pytest.mark.parametrize(("toml", "message"), [
+    ('[tool.tcpspec]\ndepht = 3\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\n', "unknown key 'depht'"),
+    ('[tool.tcpspec]\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\nengine = "magic"\n', "'magic' is not one of"),
+    ('[tool.tcpspec]\n[[tool.tcpspec.models]]\ndepth = 3\n', "missing `path`"),
+    ('[tool.tcpspec]\ndepth = "deep"\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\n', "expected int"),
+    ('[tool.tcpspec]\n', "no models"),
+    ('[tool.tcpspec\n', "not valid TOML"),
+])
+def test_config_errors_name_the_file_and_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], toml: str, message: str
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(toml)
+    monkeypatch.chdir(tmp_path)
+    assert main(["ci"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "pyproject.toml" in err and "Traceback" not in err
+
+
+def test_ci_without_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["ci"]) == 2
+    assert "no tcpspec.toml" in capsys.readouterr().err
+
+
+def test_cluster_gives_the_same_results_as_a_local_run() -> None:
+    distributed = pytest.importorskip("distributed")
+    specs = [ModelSpec(GOOD, depth=3, engine="bmc", properties=("client.syn_ack_rule",)),
+             ModelSpec(BROKEN, depth=3, engine="bmc", properties=("server.syn_ack_rule",))]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        remote = run(specs, cluster=cluster.scheduler_address)
+    local = run(specs, workers=1)
+    digest = lambda r: [(s.path, x.property, x.verdict, x.depth) for s, x in r.results]  # noqa: E731
+    assert digest(remote) == digest(local)
+    assert [x.verdict.value for _, x in remote.results] == ["holds", "violated"]
+
+
+def test_the_ci_example_config_loads_and_names_real_models() -> None:
+    from tcpspec.config import load_config
+
+    config = load_config(str(ROOT / "examples/ci/pyproject.toml"))
+    assert [Path(m.path).name for m in config.models] == ["seed_handshake.tcpspec", "tcp.tcpspec", "abp.tcpspec"]
+    assert all(Path(m.path).is_file() for m in config.models)
+
+
+def test_progress_reports_depths_and_stays_off_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.pipeline import CheckOptions, check_model
+
+    seen: list[str] = []
+    check_model(load_model(GOOD), CheckOptions(engine="bmc", depth=3, properties=("client.syn_ack_rule",)),
+                on_progress=seen.append)
+    assert seen == [f"BMC depth {k}, 1 open" for k in range(4)]
+    assert main(["check", GOOD, "--engine", "bmc", "--depth", "2", "--prop", "client.syn_ack_rule"]) == 0
+    assert capsys.readouterr().err == ""  # stderr is not a terminal here: no live display, no noise

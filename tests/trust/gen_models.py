@@ -1,0 +1,122 @@
+"""Random small models *as text in our language*, for differential tests of the engines.
+
+Every generated model is well typed by construction (expressions are built per type), small
+enough for an exhaustive breadth-first search (ints 0..3, bool, a 3-value enum, seq4 with
+wrap-around, choose parameters 0..2, one channel of capacity 1-2 with random faults), and has
+invariants, reachability targets and step properties, some of which fail on purpose. Stores out
+of range happen too: they are `range_ok` violations, which the engines must find as well.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+INT_VARS = ("x", "y")
+ENUM = ("A", "B", "C")
+
+
+@st.composite
+def int_expr(draw: st.DrawFn, params: tuple[str, ...] = (), msg: str | None = None, depth: int = 0) -> str:
+    atoms = [str(draw(st.integers(0, 3))), *INT_VARS, *params] + ([f"{msg}.v"] if msg else [])
+    if depth >= 1 or draw(st.booleans()):
+        return draw(st.sampled_from(atoms))
+    op = draw(st.sampled_from(["+", "-"]))
+    return f"{draw(int_expr(params, msg, depth + 1))} {op} {draw(st.sampled_from(['1', '2', *INT_VARS]))}"
+
+
+@st.composite
+def seq_expr(draw: st.DrawFn) -> str:
+    return draw(st.sampled_from(["s", "s + 1", "s + 3", "s - 1", "s + x", "s + 8", "t", "t + 1", "t + 7"]))
+
+
+@st.composite
+def bool_expr(draw: st.DrawFn, params: tuple[str, ...] = (), msg: str | None = None, depth: int = 0) -> str:
+    kind = draw(st.integers(0, 6 if depth < 2 else 4))
+    if kind == 0:
+        return draw(st.sampled_from(["b", "!b", "true", "false"] + ([f"{msg}.f"] if msg else [])))
+    if kind == 1:
+        op = draw(st.sampled_from(["==", "!=", "<", "<=", ">", ">="]))
+        return f"{draw(int_expr(params, msg))} {op} {draw(int_expr(params, msg))}"
+    if kind == 2:
+        return f"m {draw(st.sampled_from(['==', '!=']))} {draw(st.sampled_from(ENUM))}"
+    if kind == 3:
+        op = draw(st.sampled_from(["==", "!=", "<", "<="]))
+        return f"{draw(seq_expr())} {op} {draw(seq_expr())}"
+    if kind == 4:
+        return f"len(ch) {draw(st.sampled_from(['==', '<', '>']))} {draw(st.integers(0, 2))}"
+    op = draw(st.sampled_from(["&&", "||", "==>"]))
+    return f"({draw(bool_expr(params, msg, depth + 1))} {op} {draw(bool_expr(params, msg, depth + 1))})"
+
+
+@st.composite
+def assignment(draw: st.DrawFn, params: tuple[str, ...], msg: str | None) -> str:
+    target = draw(st.sampled_from(["x", "y", "b", "m", "s", "t"]))
+    if target in INT_VARS:
+        return f"{target} := {draw(int_expr(params, msg))};"
+    if target == "b":
+        return f"b := {draw(bool_expr(params, msg))};"
+    if target == "m":
+        return f"m := {draw(st.sampled_from(ENUM))};"
+    return f"{target} := {draw(seq_expr())};"
+
+
+@st.composite
+def transition(draw: st.DrawFn, i: int) -> str:
+    kind = draw(st.sampled_from(["plain", "choose", "receive", "send"]))
+    params: tuple[str, ...] = ("n",) if kind == "choose" else ()
+    msg = "r" if kind == "receive" else None
+    head = f"transition t{i}"
+    if kind == "choose":
+        head += " choose n: 0..2"
+    if kind == "receive":
+        head += " receive r from ch"
+    if draw(st.booleans()):
+        head += f" when {draw(bool_expr(params, msg))}"
+    body = [draw(assignment(params, msg)) for _ in range(draw(st.integers(0 if kind == "send" else 1, 2)))]
+    if kind == "send":
+        body.append(f"send ch M {{ v: {draw(int_expr(params, msg))}, f: {draw(bool_expr(params, msg, 2))} }};")
+    if draw(st.integers(0, 4)) == 0:
+        body = [f"if {draw(bool_expr(params, msg, 1))} {{ {' '.join(body)} }} else {{ skip; }}"]
+    return head + " {\n    " + "\n    ".join(body) + "\n  }"
+
+
+def _qualify(expr: str) -> str:
+    """Process-local names as the top level writes them (`x` -> `p.x`)."""
+    out = []
+    for tok in expr.replace("(", " ( ").replace(")", " ) ").replace("!", " ! ").split():
+        if tok in ("x", "y", "b", "m", "s", "t"):
+            tok = f"p.{tok}"
+        out.append(tok)
+    return " ".join(out).replace(" ! ", " !").replace("( ", "(").replace(" )", ")")
+
+
+@st.composite
+def model_text(draw: st.DrawFn) -> str:
+    cap = draw(st.integers(1, 2))
+    faults = [f for f in ("loss", "duplication", "reordering") if draw(st.integers(0, 3)) == 0]
+    with_ = (" with " + ", ".join(f"{f} = true" for f in faults)) if faults else ""
+    inits = {
+        "x": draw(st.sampled_from(["0", "1", ""])),
+        "y": draw(st.sampled_from(["0", "3"])),
+        "b": draw(st.sampled_from(["false", "true", ""])),
+        "m": draw(st.sampled_from(["A", "C"])),
+        "s": draw(st.sampled_from(["0", "15", ""])),
+        "t": draw(st.sampled_from(["0", "14", "8"])),
+    }
+    types = {"x": "0..3", "y": "0..3", "b": "bool", "m": "Mode", "s": "seq4", "t": "seq4"}
+    decls = [f"  var {v}: {types[v]}" + (f" = {inits[v]};" if inits[v] else ";") for v in types]
+    trans = [draw(transition(i)) for i in range(draw(st.integers(1, 4)))]
+    props = []
+    for i in range(draw(st.integers(1, 2))):
+        props.append(f"invariant inv{i}: {_qualify(draw(bool_expr()))};")
+    for i in range(draw(st.integers(0, 2))):
+        props.append(f"reachable goal{i}: {_qualify(draw(bool_expr()))};")
+    if draw(st.booleans()):
+        props.append(f"step grows: ensure p.x' >= p.x || p.m' == {draw(st.sampled_from(ENUM))};")
+    return (
+        "enum Mode { A, B, C }\n"
+        "message M { v: 0..3 = 0, f: bool = false }\n"
+        f"channel ch: M[{cap}]{with_};\n"
+        "process P() {\n" + "\n".join(decls) + "\n  " + "\n  ".join(trans) + "\n}\n"
+        "instance p = P();\n" + "\n".join(props) + "\n"
+    )
