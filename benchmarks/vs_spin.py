@@ -35,7 +35,7 @@ def isn_values(n: int) -> tuple[int, ...]:
 
 def ours(maxlen: int, cap: float) -> dict[str, Any]:
     cmd = [sys.executable, "-m", "tcpspec", "check", SEED, "-D", f"MAXLEN={maxlen}", "--depth", str(DEPTH),
-           "--kind", "invariant", "--kind", "step", "--format", "json"]
+           "--engine", "bmc", "--kind", "invariant", "--kind", "step", "--format", "json"]
     t0 = time.perf_counter()
     try:
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=cap)
