@@ -193,6 +193,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="give up after this long (exit 3; default 300)")
     replay.add_argument("--format", choices=("text", "json"), default="text")
     replay.set_defaults(func=cmd_replay)
+
+    add_export_parser(sub)
     return parser
 
 
@@ -208,6 +210,80 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only the summary line (reports are still written)")
+
+
+# ---------------------------------------------------------------- export (Promela, SMT-LIB)
+
+
+def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """`tcpspec export MODEL --to promela|smtlib`: the model for SPIN or for other solvers."""
+    ex = sub.add_parser("export", help="translate a model to Promela (SPIN) or SMT-LIB 2",
+                        description="Write MODEL as Promela for SPIN or as an SMT-LIB 2 transition system.")
+    ex.add_argument("model", metavar="MODEL")
+    ex.add_argument("--to", required=True, choices=("promela", "smtlib"))
+    ex.add_argument("-o", "--output", metavar="FILE", default=None, help="write here (default: stdout)")
+    ex.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[])
+    ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
+    ex.add_argument("--isn-values", metavar="V,V,...", default=None,
+                    help="promela: the values a wide variable without initial value takes (default 0)")
+    ex.add_argument("--isn-range", metavar="A..B", default=None, help="promela: as --isn-values, every value in A..B")
+    ex.add_argument("--isn-vars", metavar="NAME,...", default=None,
+                    help="promela: only these variables (local names) take every ISN value; other "
+                         "wide variables take the first (for variables written before read)")
+    ex.add_argument("--payload-range", metavar="A..B", default=None,
+                    help="promela: the values of wide `choose` parameters")
+    ex.add_argument("--max-steps", metavar="N", type=_nonneg_int, default=None,
+                    help="promela: cut runs after N steps (like BMC's depth)")
+    ex.add_argument("--theory", choices=THEORIES, default="auto", help="smtlib: integers or bit-vectors")
+    ex.set_defaults(func=cmd_export)
+
+
+def _range_arg(flag: str, text: str) -> tuple[int, int]:
+    lo, sep, hi = text.partition("..")
+    try:
+        a, b = int(lo, 0), int(hi, 0)
+    except ValueError:
+        a, b = 1, 0
+    if not sep or a > b:
+        raise UsageError(f"{flag}: expected A..B with A <= B, got '{text}'")
+    return a, b
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from tcpspec import pipeline
+
+    check_input_file(args.model)
+    model = pipeline.load_model(args.model, parse_defines(args.define))
+    props = pipeline.select_properties(model, tuple(args.prop))
+    if args.to == "smtlib":
+        from tcpspec.export.smtlib import export_smtlib
+
+        text = export_smtlib(model, args.theory, props).text
+    else:
+        from tcpspec.export.promela import ExportOptions, export_promela
+
+        isn: tuple[int, ...] = (0,)
+        if args.isn_values:
+            try:
+                isn = tuple(int(v, 0) for v in args.isn_values.split(","))
+            except ValueError:
+                raise UsageError(f"--isn-values: expected numbers separated by commas, got '{args.isn_values}'")
+        if args.isn_range:
+            lo, hi = _range_arg("--isn-range", args.isn_range)
+            if hi - lo > 1_000_000:
+                raise UsageError("--isn-range: more than a million values; SPIN must enumerate them")
+            isn = tuple(range(lo, hi + 1))
+        payload = _range_arg("--payload-range", args.payload_range) if args.payload_range else None
+        opts = ExportOptions(isn_values=isn, payload_range=payload, properties=tuple(p.name for p in props),
+                             max_steps=args.max_steps,
+                             isn_vars=tuple(args.isn_vars.split(",")) if args.isn_vars else ())
+        text = export_promela(model, opts)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def parse_defines(items: list[str]) -> dict[str, str]:

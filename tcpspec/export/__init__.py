@@ -1,0 +1,1 @@
+"""Translations of a checked model for other tools: Promela (SPIN) and SMT-LIB 2."""

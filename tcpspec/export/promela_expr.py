@@ -1,0 +1,230 @@
+"""Promela for the expressions and types of a checked model (see `tcpspec.export.promela`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from tcpspec import ir
+from tcpspec.diagnostics import UsageError
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, to_signed
+
+SMALL = 256  # types with at most this many values are enumerated in full
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """The finite ranges SPIN enumerates in place of wide types (see the module doc)."""
+
+    isn_values: tuple[int, ...] = (0,)
+    payload_range: tuple[int, int] | None = None
+    properties: tuple[str, ...] = ()  # empty: every property
+    max_steps: int | None = None  # a step counter bounds runs to this many steps (like BMC)
+    # Wide variables (local names, e.g. "iss") that take every `isn_values` value; the other wide
+    # variables without initial value take only the first (a sample: sound for variables that
+    # are written before they are read, like irs). Empty: all of them take every value.
+    isn_vars: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- names and types
+
+
+def ident(name: str) -> str:
+    """A Promela identifier for a qualified model name (prefixed: no clash with keywords)."""
+    return "v_" + name.replace(".", "_")
+
+
+def leaves(t: Type, prefix: str) -> list[tuple[str, Type]]:
+    """A value's scalar parts: (name suffix, type); a record gives one per (nested) field."""
+    if isinstance(t, RecordType):
+        out: list[tuple[str, Type]] = []
+        for fname, ft in t.fields:
+            out += leaves(ft, f"{prefix}_{fname}")
+        return out
+    return [(prefix, t)]
+
+
+def ptype(t: Type) -> str:
+    """The Promela type that holds every value of `t`."""
+    if isinstance(t, BoolType):
+        return "bool"
+    if isinstance(t, EnumType):
+        return "byte"
+    if isinstance(t, IntType) and t.bounded:
+        assert t.lo is not None and t.hi is not None
+        if 0 <= t.lo and t.hi <= 255:
+            return "byte"
+        return "short" if -32768 <= t.lo and t.hi <= 32767 else "int"
+    if isinstance(t, BitVecType) and t.width <= 8:
+        return "byte"
+    return "int"
+
+
+def hidden_type(t: Type) -> str:
+    """Scratch variables are `hidden` (not in the state vector); SPIN forbids hidden bools."""
+    p = ptype(t)
+    return "byte" if p == "bool" else p
+
+
+def lit(v: Value, t: Type) -> str:
+    if isinstance(t, BoolType):
+        return "true" if v else "false"
+    if isinstance(t, EnumType):
+        return str(t.index(str(v)))
+    if isinstance(t, BitVecType):
+        assert isinstance(v, int)
+        return str(to_signed(v, 32)) if t.width == 32 else str(v)
+    assert isinstance(v, int) and not isinstance(v, bool)
+    return str(v)
+
+
+def values_of(t: Type, wide: list[int]) -> tuple[str, ...] | tuple[int, int]:
+    """What a free value of `t` ranges over: a (lo, hi) range or a list of literals."""
+    if isinstance(t, BoolType):
+        return ("false", "true")
+    if isinstance(t, EnumType):
+        return (0, len(t.members) - 1)
+    if isinstance(t, IntType):
+        assert t.lo is not None and t.hi is not None, "free ints are bounded (checker)"
+        return (t.lo, t.hi)
+    assert isinstance(t, BitVecType)
+    if t.width <= 8:
+        return (0, t.modulus - 1)
+    return tuple(lit(v % t.modulus, t) for v in wide)
+
+
+# ---------------------------------------------------------------- expressions
+
+
+@dataclass
+class Scope:
+    """How names read in one place: the guard (head of the channel), the body, a step property."""
+
+    msgs: dict[str, list[str]]  # binding -> one Promela expression per leaf of the message
+    params: dict[str, str]  # param -> variable
+    pre: dict[str, str] = field(default_factory=dict)  # state/channel name -> snapshot prefix
+    step: bool = False  # unprimed reads go to the snapshot (the state before the step)
+
+
+def chan_len(c: ir.Channel) -> str:
+    return f"{ident(c.name)}_n"
+
+
+def flat(e: ir.Expr, sc: Scope) -> list[str]:
+    """A record-valued expression as one Promela expression per leaf (in `leaves` order)."""
+    t = e.type
+    if isinstance(e, ir.Msg):
+        return list(sc.msgs[e.name])
+    if isinstance(e, ir.Var):
+        base = ident(e.var.name)
+        if sc.step and not e.primed and e.var.name in sc.pre:
+            base = sc.pre[e.var.name]
+        return [base + suffix for suffix, _ in leaves(t, "")]
+    if isinstance(e, ir.RecordLit):
+        return [x for _, fe in e.fields for x in flat(fe, sc)]
+    if isinstance(e, ir.Field):
+        assert isinstance(e.base.type, RecordType)
+        names = [s for s, _ in leaves(e.base.type, "")]
+        parts = flat(e.base, sc)
+        return [p for s, p in zip(names, parts) if s == f"_{e.field}" or s.startswith(f"_{e.field}_")]
+    if isinstance(e, ir.Ite):
+        c = expr(e.cond, sc)
+        return [f"({c} -> {a} : {b})" for a, b in zip(flat(e.then, sc), flat(e.else_, sc))]
+    if isinstance(e, ir.Lit):
+        return [lit(v, lt) for v, lt in _lit_leaves(e.value, t)]
+    if isinstance(t, RecordType):
+        raise UsageError(f"cannot export a record expression of kind {type(e).__name__} to Promela")
+    return [expr(e, sc)]
+
+
+def _lit_leaves(v: Value, t: Type) -> Iterator[tuple[Value, Type]]:
+    if isinstance(t, RecordType):
+        assert isinstance(v, dict)
+        for fname, ft in t.fields:
+            yield from _lit_leaves(v[fname], ft)
+    else:
+        yield v, t
+
+
+def wrap(text: str, t: Type) -> str:
+    """Arithmetic results of bvN are modulo 2^N: masked below 32 bits, C wrap-around at 32."""
+    if isinstance(t, BitVecType) and t.width < 32:
+        return f"(({text}) & {t.modulus - 1})"
+    return f"({text})"
+
+
+def expr(e: ir.Expr, sc: Scope) -> str:
+    """A scalar expression (bool, number, enum index) as Promela."""
+    if isinstance(e, (ir.Lit, ir.Var, ir.Msg, ir.Field)) or isinstance(e.type, RecordType):
+        parts = flat(e, sc)
+        assert len(parts) == 1, f"scalar expected: {e}"
+        return parts[0]
+    if isinstance(e, ir.Param):
+        return sc.params[e.name]
+    if isinstance(e, ir.ChanLen):
+        name = e.channel.name
+        return f"{sc.pre[name]}_n" if sc.step and name in sc.pre else chan_len(e.channel)
+    if isinstance(e, ir.Unary):
+        a = expr(e.arg, sc)
+        return f"(!{a})" if e.op == "not" else wrap(f"-{a}", e.type)
+    if isinstance(e, ir.Convert):
+        return _convert(e, expr(e.arg, sc))
+    if isinstance(e, ir.Ite):
+        return f"({expr(e.cond, sc)} -> {expr(e.then, sc)} : {expr(e.else_, sc)})"
+    if isinstance(e, ir.Binary):
+        return _binary(e, sc)
+    raise UsageError(f"cannot export expression {type(e).__name__} to Promela")
+
+
+def _convert(e: ir.Convert, a: str) -> str:
+    src = e.arg.type
+    if isinstance(e.type, BitVecType):
+        if isinstance(src, BitVecType) and src.width <= e.type.width:
+            return a
+        return wrap(a, e.type)
+    if isinstance(src, BitVecType) and src.width == 32:
+        raise UsageError("a 32-bit value used as an int has no Promela equivalent (int is 32-bit signed)")
+    return a
+
+
+_C = {"add": "+", "sub": "-", "mul": "*", "and": "&&", "or": "||"}
+
+
+def _binary(e: ir.Binary, sc: Scope) -> str:
+    if e.op in ("eq", "ne"):
+        pairs = list(zip(flat(e.left, sc), flat(e.right, sc)))
+        if e.op == "eq":
+            return "(" + " && ".join(f"{a} == {b}" for a, b in pairs) + ")"
+        return "(" + " || ".join(f"{a} != {b}" for a, b in pairs) + ")"
+    a, b = expr(e.left, sc), expr(e.right, sc)
+    if e.op == "implies":
+        return f"(!{a} || {b})"
+    if e.op in ("and", "or"):
+        return f"({a} {_C[e.op]} {b})"
+    if e.op in ("add", "sub", "mul"):
+        return wrap(f"{a} {_C[e.op]} {b}", e.type)
+    if e.op == "seqdiff":
+        t = e.left.type
+        assert isinstance(t, BitVecType)
+        if t.width == 32:
+            return f"({a} - {b})"
+        half, m = 1 << (t.width - 1), t.modulus
+        return f"(((({a} - {b}) + {half}) & {m - 1}) - {half})"
+    if e.op in ("lt", "le"):
+        return _compare(e.op, a, b, e.left.type)
+    raise UsageError(f"cannot export operator '{e.op}' to Promela")
+
+
+def _compare(op: str, a: str, b: str, t: Type) -> str:
+    sym = "<" if op == "lt" else "<="
+    if isinstance(t, BitVecType) and t.serial:
+        # RFC 1982: a < b when b is 1 .. 2^(N-1)-1 ahead, i.e. the signed b - a is positive
+        # (exactly 2^(N-1) apart, neither is less); a <= b: b - a is 0 or positive.
+        rel = ">" if op == "lt" else ">="
+        if t.width == 32:
+            return f"(({b} - {a}) {rel} 0)"
+        half, m = 1 << (t.width - 1), t.modulus
+        return f"((((({b} - {a}) + {half}) & {m - 1}) - {half}) {rel} 0)"
+    if isinstance(t, BitVecType) and t.width == 32:  # unsigned order on two's-complement ints
+        return f"(({a} ^ (-2147483647 - 1)) {sym} ({b} ^ (-2147483647 - 1)))"
+    return f"({a} {sym} {b})"
