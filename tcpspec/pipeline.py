@@ -67,7 +67,7 @@ def check_model(
     if options.memory_mb is not None:
         import z3
 
-        z3.set_param("memory_max_size", options.memory_mb)
+        z3.set_param("memory_max_size", options.memory_mb)  # process-wide: undone below
     try:
         return _run_engine(model, props, options, on_progress)
     except Exception as err:
@@ -77,6 +77,11 @@ def check_model(
 
         return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
                                detail="memory limit reached (--memory-limit)") for p in props]
+    finally:
+        if options.memory_mb is not None:
+            import z3
+
+            z3.set_param("memory_max_size", 0)  # 0: no limit, Z3's default
 
 
 def _run_engine(
