@@ -14,6 +14,7 @@ engines: that property is then reported `unknown` with an internal-error detail,
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import time
 from collections.abc import Callable
@@ -27,6 +28,20 @@ ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
 
 
+def _die_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
+    on alone for hours: it polls, and exits once it has been re-parented."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _limit_memory(memory_mb: int | None) -> None:
     if memory_mb is not None:
         import z3
@@ -35,9 +50,10 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
-                memory_mb: int | None = None) -> None:
+                memory_mb: int | None = None, parent: int = 0) -> None:
     from tcpspec.engines.bmc import run_bmc
 
+    _die_with_parent(parent)
     _limit_memory(memory_mb)
     try:
         props = [model.property(n) for n in names]
@@ -50,10 +66,11 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
 
 
 def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
-                   memory_mb: int | None = None) -> None:
+                   memory_mb: int | None = None, parent: int = 0) -> None:
     from tcpspec.engines.certificate import render
     from tcpspec.engines.kind import ENGINE as KIND
 
+    _die_with_parent(parent)
     _limit_memory(memory_mb)
     try:
         from tcpspec.engines.kind import prove
@@ -120,7 +137,7 @@ def run_auto(
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
     def start_bmc(which: list[str]) -> Any:
-        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb), daemon=True)
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid()), daemon=True)
         w.start()
         return w
 
@@ -129,7 +146,7 @@ def run_auto(
     bmc = start_bmc(bmc_names)
     prover = None
     if provable:
-        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb), daemon=True)
+        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb, os.getpid()), daemon=True)
         prover.start()
     got: dict[str, dict[str, PropertyResult]] = {"bmc": {}, "prover": {}}
     failures: dict[str, str] = {}

@@ -71,3 +71,26 @@ def test_merge_rules(tmp_path: Path) -> None:
     both = _merge(inv, _r(Verdict.VIOLATED), _r(Verdict.PROVED, "kind"))
     assert both is not None and both.verdict is Verdict.UNKNOWN and "internal error" in both.detail
     assert _merge(reach, _r(Verdict.REACHED), None).verdict is Verdict.REACHED  # type: ignore[union-attr]
+
+
+def test_engine_processes_die_with_a_killed_parent(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "tcpspec", "check", str(ROOT / "models/tcp.tcpspec"), "--depth", "30"],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().startswith("model:")
+    time.sleep(3)  # both engine processes are running
+    kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    assert kids, "no engine processes"
+    proc.send_signal(signal.SIGKILL)  # no cleanup possible in the parent
+    proc.wait()
+    deadline = time.monotonic() + 10
+    alive = list(kids)
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.5)
+        alive = [k for k in alive if os.path.exists(f"/proc/{k}") and "zombie" not in open(f"/proc/{k}/status").read().lower()]
+    assert not alive, f"orphaned engine processes: {alive}"

