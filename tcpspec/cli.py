@@ -561,7 +561,8 @@ def cmd_check_many(args: argparse.Namespace) -> int:
     for path in args.model:
         check_input_file(path)
     specs = [
-        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory)
+        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory,
+                  args.memory_mb)
         for path in args.model
     ]
     return run_gate(specs, args, args.junit, args.sarif, args.jobs)

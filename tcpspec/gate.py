@@ -33,6 +33,7 @@ class ModelSpec:
     timeout: float | None = None
     engine: str = "auto"
     theory: str = "auto"
+    memory_mb: int | None = None  # Z3's memory ceiling in each worker
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ def _options(spec: ModelSpec, props: tuple[str, ...]):  # type: ignore[no-untype
     from tcpspec.pipeline import CheckOptions
 
     return CheckOptions(properties=props or spec.properties, kinds=spec.kinds, depth=spec.depth,
-                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory)
+                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory, memory_mb=spec.memory_mb)
 
 
 def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:
