@@ -145,7 +145,7 @@ def test_range_violation_is_not_proved(tmp_path: Path, theory: str) -> None:
 
 
 def test_tcp_invariants_proved_for_every_isn() -> None:
-    """RFC 9293 model: 26 of 29 invariants and step properties proved outright (one Houdini run,
+    """RFC 9293 model: 23 of 26 invariants and step properties proved outright (one Houdini run,
     certificate re-checked); the three cross-endpoint ones stay open (see README)."""
     m = load_model(str(ROOT / "models" / "tcp.tcpspec"))
     props = [p for p in m.properties if p.kind.value != "reachable"]
