@@ -194,6 +194,21 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--format", choices=("text", "json"), default="text")
     replay.set_defaults(func=cmd_replay)
 
+    sim = sub.add_parser(
+        "simulate",
+        help="print a random run of a model (to explore it while writing it)",
+        description="A random run on the explicit interpreter: each step picks uniformly among the "
+                    "enabled transitions and parameters; the same --seed gives the same run.",
+    )
+    sim.add_argument("model", metavar="MODEL", help="the .tcpspec file")
+    sim.add_argument("--steps", metavar="N", type=_nonneg_int, default=20, help="at most N steps (default 20)")
+    sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
+                     help="override a constant (repeatable)")
+    sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
+    sim.add_argument("--svg", metavar="FILE", default=None, help="also write the run as a sequence diagram")
+    sim.set_defaults(func=cmd_simulate)
+
     add_export_parser(sub)
     return parser
 
@@ -759,6 +774,42 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"rejected at step {res.step}: {res.message}")
     return EXIT_FAILED
+
+
+# ---------------------------------------------------------------- simulate
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from tcpspec import pipeline
+    from tcpspec.render.msc import build_chart, to_mermaid, to_svg
+    from tcpspec.results import PropertyResult, Verdict
+    from tcpspec.simulate import simulate
+
+    check_input_file(args.model)
+    _writable(args.svg, "--svg")
+    model = pipeline.load_model(args.model, parse_defines(args.define))
+    trace, stopped = simulate(model, args.steps, args.seed)
+    run = PropertyResult("simulation", "simulation", Verdict.HOLDS, "simulate", trace.length, 0.0, trace=trace)
+    if args.svg:
+        write_text_atomic(args.svg, to_svg(build_chart(trace, None, model), f"{args.model}: random run, seed {args.seed}"))
+    if args.format == "json":
+        from tcpspec.render.itf import result_to_itf
+
+        print(json.dumps(result_to_itf(run, args.model, model), indent=2))
+    elif args.format == "mermaid":
+        print(to_mermaid(build_chart(trace, None, model)), end="")
+    else:
+        from tcpspec.render import text
+
+        print(text.render_header(args.model))
+        print()
+        for line in text.render_trace(trace, run, model, what=f"random run, seed {args.seed}"):
+            print(line)
+        print()
+        print(stopped or f"{trace.length} steps")
+        if args.svg:
+            print(f"sequence diagram written to {args.svg}")
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- errors and main

@@ -132,10 +132,10 @@ def _fmt_state(key: str, v: StateValue, names: Names) -> str:
     return format_value(v)
 
 
-def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = None) -> list[str]:
+def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = None, what: str = "") -> list[str]:
     """The step table: `step N  title`, then indented events and `var: old -> new` changes."""
     names = Names(model)
-    what = "witness" if result.kind == "reachable" else "counterexample"
+    what = what or ("witness" if result.kind == "reachable" else "counterexample")
     n = trace.length
     lines = [f"{STEP_INDENT}{what} ({n} step{'s' if n != 1 else ''}):"]
     label_w = len(f"step {trace.steps[-1].index}") if trace.steps else 6
