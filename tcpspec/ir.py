@@ -230,6 +230,13 @@ class PropertyKind(str, Enum):
     INVARIANT = "invariant"
     REACHABLE = "reachable"
     STEP = "step"
+    EVENTUALLY = "eventually"  # `expr` is the goal; every fair run reaches it
+    LEADS_TO = "leads_to"  # `when` is P, `expr` is Q: every P-state is followed by a Q-state
+    DEADLOCK = "deadlock"  # built-in `deadlock_free` (--deadlock): no reachable stuck state
+
+
+# Properties about infinite runs, checked by lasso-shaped BMC (engines/liveness.py).
+LIVENESS_KINDS = (PropertyKind.EVENTUALLY, PropertyKind.LEADS_TO)
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,20 @@ class Property:
     builtin: bool = False  # `range_ok`: added by the checker, not written by the user
 
 
+@dataclass(frozen=True)
+class Final:
+    """`final NAME: E;` states where E holds may end a run (not deadlocks).
+
+    Top-level finals (`instance` None) each accept a state on their own; an instance's finals say
+    when that instance is done, and accept a state when every such instance is done.
+    """
+
+    name: str
+    expr: Expr
+    span: Span
+    instance: str | None = None
+
+
 # ---------------------------------------------------------------- the model
 
 
@@ -286,6 +307,10 @@ class Model:
     transitions: list[AnyTransition]
     properties: list[Property]
     sources: dict[str, str] = field(default_factory=dict)
+    finals: list[Final] = field(default_factory=list)
+    # Fair transitions by name: "weak" (taken if continuously enabled) or "strong" (taken if
+    # enabled infinitely often). Only liveness properties read this.
+    fairness: dict[str, str] = field(default_factory=dict)
 
     def var(self, name: str) -> StateVar:
         for v in self.state_vars:

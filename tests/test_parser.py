@@ -313,7 +313,8 @@ def test_deep_nesting_is_a_positioned_error(text: str) -> None:
             "2:15: error: unterminated block: the '{' at line 1, column 13 is never closed",
         ),
         ("const when = 1;", "1:7: error: 'when' is a keyword and cannot be used as a name"),
-        ("const final = 1;", "1:7: error: 'final' is a reserved word and cannot be used as a name"),
+        ("const final = 1;", "1:7: error: 'final' is a keyword and cannot be used as a name"),
+        ("const forall = 1;", "1:7: error: 'forall' is a reserved word and cannot be used as a name"),
         ("const A = 12ab;", "1:11: error: malformed integer literal '12ab'"),
         ("const A = @;", "1:11: error: unexpected character '@'"),
         (
