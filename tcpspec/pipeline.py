@@ -111,7 +111,7 @@ def _run_engine(
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 
-        results = add_counterexamples(model, results, options.max_cex, options.timeout, options.theory)
+        results = add_counterexamples(model, results, options.max_cex, options.depth, options.timeout, options.theory)
     order = {p.name: i for i, p in enumerate(props)}
     return sorted(results, key=lambda r: order[r.property])
 

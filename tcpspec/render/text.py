@@ -194,7 +194,11 @@ def render_result(r: PropertyResult, width: int, model: ir.Model | None = None) 
     lines = [line.rstrip()]
     if r.failed and r.doc:
         lines += [STEP_INDENT + d.strip() for d in r.doc.strip().splitlines()]
-    if r.trace is not None:
+    if len(r.traces) > 1:  # --max-cex: each run in turn
+        what = "witness" if r.kind == "reachable" else "counterexample"
+        for i, t in enumerate(r.traces, 1):
+            lines += render_trace(t, r, model, what=f"{what} {i} of {len(r.traces)}") + [""]
+    elif r.trace is not None:
         lines += render_trace(r.trace, r, model) + [""]
     return lines
 
