@@ -82,21 +82,30 @@ def lasso_problem(model: ir.Model, trace: Trace, prop: ir.Property) -> str | Non
     loop's states are steps[loop .. n-1] and its transitions those of steps[loop+1 .. n].
     """
     n, loop = trace.length, trace.loop
-    if loop is None or not 0 <= loop < n:
-        return f"not a lasso (loop index {loop!r}, {n} steps)"
     states = [s.state for s in trace.steps]
+    if loop is None:  # a stopped run: nothing can fire in its last state
+        for t in model.transitions:
+            e = enabled(t, states[n])
+            if e is not False:
+                return f"{t.name} {'is' if e else 'may be'} enabled in the last state: the run does not stop"
+        return _goal_problem(prop, states, n + 1, n)
+    if not 0 <= loop < n:
+        return f"not a lasso (loop index {loop}, {n} steps)"
     if not same_state(model, states[n], states[loop]):
         return f"the last state is not state {loop} again: the loop does not close"
-    goal = [holds(prop.expr, s) for s in states[:n]]
+    return _goal_problem(prop, states, n, loop) or fairness_problem(model, trace)
+
+
+def _goal_problem(prop: ir.Property, states: list[State], count: int, loop: int) -> str | None:
+    """The goal is missed after a trigger, over states[:count] (a trigger in the loop, from `loop`)."""
+    goal = [holds(prop.expr, s) for s in states[:count]]
     if prop.kind is ir.PropertyKind.EVENTUALLY:
-        if any(goal):
-            return f"the goal of {prop.name} holds at step {goal.index(True)}"
-    else:
-        assert prop.when is not None
-        trig = [holds(prop.when, s) for s in states[:n]]
-        if not any(t and not any(goal[min(i, loop):]) for i, t in enumerate(trig)):
-            return f"no state where the left side of {prop.name} holds is followed only by states missing its goal"
-    return fairness_problem(model, trace)
+        return None if not any(goal) else f"the goal of {prop.name} holds at step {goal.index(True)}"
+    assert prop.when is not None
+    trig = [holds(prop.when, s) for s in states[:count]]
+    if any(t and not any(goal[min(i, loop):]) for i, t in enumerate(trig)):
+        return None
+    return f"no state where the left side of {prop.name} holds is followed only by states missing its goal"
 
 
 def fairness_problem(model: ir.Model, trace: Trace) -> str | None:

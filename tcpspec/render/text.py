@@ -153,7 +153,7 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
         lines += wrap_items(events_and_changes[n_events:], detail_indent)
         prev = step
     if trace.loop is not None:
-        lines.append(f"{detail_indent}(then loops back to step {trace.loop})")
+        lines.append(f"{detail_indent}(back at step {trace.loop}: steps {trace.loop + 1}..{n} repeat forever)")
     return lines
 
 
@@ -172,6 +172,8 @@ def verdict_note(r: PropertyResult) -> str:
     if v is Verdict.UNKNOWN:
         return f"({r.detail})" if r.detail else "(undecided)"
     n = r.trace.length if r.trace is not None else r.depth
+    if r.trace is not None and r.trace.loop is not None:
+        return f"(lasso of {n} steps, looping back to step {r.trace.loop})"
     what = "witness" if v is Verdict.REACHED else "counterexample"
     return f"({what} of {n} steps)"
 
