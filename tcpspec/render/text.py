@@ -152,8 +152,10 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
         lines += [detail_indent + e for e in events_and_changes[:n_events]]
         lines += wrap_items(events_and_changes[n_events:], detail_indent)
         prev = step
-    if trace.loop is not None:
+    if trace.loop is not None and trace.steps[-1].state == trace.steps[trace.loop].state and trace.loop < n:
         lines.append(f"{detail_indent}(back at step {trace.loop}: steps {trace.loop + 1}..{n} repeat forever)")
+    elif trace.loop is not None:
+        lines.append(f"{detail_indent}(then loops back to step {trace.loop})")
     return lines
 
 
