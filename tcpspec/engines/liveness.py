@@ -76,6 +76,9 @@ def run_liveness(
         for item in open_:
             item.spent += time.perf_counter() - t0
     for item in open_:
+        if item.traces:  # --max-cex: fewer runs than asked for within the bound
+            results[item.prop.name] = _violated(item, max_cex)
+            continue
         results[item.prop.name] = _result(
             item, Verdict.HOLDS, depth,
             detail=f"no fair lasso or stopped run missing the goal within {depth} steps (bounded; not a proof)",
@@ -87,11 +90,17 @@ def run_liveness(
 
 
 def _ask(solver: z3.Solver, ts: TransitionSystem, item: _Open, n: int, max_cex: int) -> PropertyResult | None:
-    """Counterexamples of exactly n steps (stops first: they are shorter to read), or None."""
+    """Counterexamples of exactly n steps (stops first: they are shorter to read); a result once
+    `max_cex` are found, else None (go deeper).
+
+    Further lassos (--max-cex) must be simple loops entered once (see `_lasso`): else going around
+    a known loop twice, or entering it at another of its states, would count as a new one.
+    """
+    simple = bool(item.traces)
     shapes: list[tuple[z3.BoolRef, list[int]]] = [(_stopped(ts, item.prop, n), [])]
     if n >= 1:
         loops = list(range(n))
-        shapes.append((z3.Or([_lasso(ts, item.prop, n, lo) for lo in loops]), loops))
+        shapes.append((z3.Or([_lasso(ts, item.prop, n, lo, simple) for lo in loops]), loops))
     for query, loops in shapes:
         while len(item.traces) < max_cex:
             blocks = [_differs(ts, t, n) for t in item.traces if t.length == n]
@@ -105,18 +114,22 @@ def _ask(solver: z3.Solver, ts: TransitionSystem, item: _Open, n: int, max_cex: 
             zm = prefer_small_values(solver, ts, n, [query] + blocks, item.budget)
             trace = extract_trace(zm, ts, n)
             if loops:
-                trace.loop = next(lo for lo in loops if z3.is_true(zm.eval(_lasso(ts, item.prop, n, lo), model_completion=True)))
+                trace.loop = next(lo for lo in loops
+                                  if z3.is_true(zm.eval(_lasso(ts, item.prop, n, lo, simple), model_completion=True)))
             problem = replay_or_explain(ts.model, trace, item.prop)
             if problem is not None:
                 return _result(item, Verdict.UNKNOWN, n, detail=(
                     f"internal error: the counterexample did not replay on the concrete semantics ({problem}); please report"))
             item.traces.append(trace)
-    if item.traces:
-        detail = "a fair run that loops forever missing the goal" if item.traces[0].loop is not None else \
-            "a run that stops (nothing can fire) before the goal"
-        return _result(item, Verdict.VIOLATED, item.traces[0].length, trace=item.traces[0], detail=detail,
-                       traces=list(item.traces) if max_cex > 1 else [])
-    return None
+    return _violated(item, max_cex) if len(item.traces) >= max_cex else None
+
+
+def _violated(item: _Open, max_cex: int) -> PropertyResult:
+    first = item.traces[0]
+    detail = "a fair run that loops forever missing the goal" if first.loop is not None else \
+        "a run that stops (nothing can fire) before the goal"
+    return _result(item, Verdict.VIOLATED, first.length, trace=first, detail=detail,
+                   traces=list(item.traces) if max_cex > 1 else [])
 
 
 def _goal(ts: TransitionSystem, expr: ir.Expr, k: int) -> z3.BoolRef:
@@ -149,9 +162,14 @@ def _stopped(ts: TransitionSystem, prop: ir.Property, n: int) -> z3.BoolRef:
     return z3.And(stuck + [_triggered_and_missed(ts, prop, n, None)])
 
 
-def _lasso(ts: TransitionSystem, prop: ir.Property, n: int, loop: int) -> z3.BoolRef:
-    """State n is state `loop` again, the loop is fair, and the goal is missed."""
-    return z3.And(_same_state(ts, n, loop), _fair_loop(ts, n, loop), _triggered_and_missed(ts, prop, n - 1, loop))
+def _lasso(ts: TransitionSystem, prop: ir.Property, n: int, loop: int, simple: bool = False) -> z3.BoolRef:
+    """State n is state `loop` again, the loop is fair, and the goal is missed (`simple`: and
+    no state inside the loop is the loop state, and the run before the loop visits none of its states)."""
+    cs = [_same_state(ts, n, loop), _fair_loop(ts, n, loop), _triggered_and_missed(ts, prop, n - 1, loop)]
+    if simple:  # and the run enters the loop at the loop state (not a rotation of a known loop)
+        cs += [z3.Not(_same_state(ts, j, loop)) for j in range(loop + 1, n)]
+        cs += [z3.Not(_same_state(ts, j, m)) for j in range(loop) for m in range(loop, n)]
+    return z3.And(cs)
 
 
 def _same_state(ts: TransitionSystem, a: int, b: int) -> z3.BoolRef:

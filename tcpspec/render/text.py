@@ -176,6 +176,8 @@ def verdict_note(r: PropertyResult) -> str:
     n = r.trace.length if r.trace is not None else r.depth
     if r.trace is not None and r.trace.loop is not None:
         return f"(lasso of {n} steps, looping back to step {r.trace.loop})"
+    if r.trace is not None and r.kind in ("eventually", "leads_to"):
+        return f"(the run stops after {n} steps, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
     return f"({what} of {n} steps)"
 
