@@ -58,7 +58,7 @@ def show(e: ast.Expr) -> str:
 
 
 def test_reference_has_the_expected_blocks() -> None:
-    assert len(BLOCKS) == 9
+    assert len(BLOCKS) == 12
     assert BLOCKS[0].startswith("// A whole model")
 
 
@@ -85,7 +85,7 @@ def _as_model(block: str) -> str:
     return f"process P() {{\n{text}\n}}" if text.startswith("transition") else text
 
 
-@pytest.mark.parametrize("index", [1, 2, 3, 4, 5, 7, 8])
+@pytest.mark.parametrize("index", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11])
 def test_reference_fragments_parse(index: int) -> None:
     model = parse(_as_model(BLOCKS[index]))
     assert model.decls or model.imports
@@ -468,3 +468,19 @@ def test_syntax_errors_in_several_files_are_all_reported(tmp_path: Path) -> None
         load_program(str(tmp_path / "root.tcpspec"))
     found = [(Path(d.span.file).name, d.span.line) for d in info.value.diagnostics if d.span]
     assert found == [("a.tcpspec", 2), ("b.tcpspec", 1)]
+
+
+def test_reference_liveness_blocks() -> None:
+    ev, lt = parse(BLOCKS[9]).decls
+    assert isinstance(ev, ast.Eventually) and ev.doc == "Every message is eventually delivered."
+    assert isinstance(lt, ast.LeadsTo) and show(lt.pre) == "(sender.next == 1)"
+    proc, *fairs = parse(BLOCKS[10]).decls
+    assert isinstance(proc, ast.ProcessDecl) and [t.fair for t in proc.transitions] == ["weak", "strong"]
+    assert [(f.strength, [n for n, _ in f.targets]) for f in fairs if isinstance(f, ast.FairDecl)] == [
+        ("weak", ["client.time_wait_2msl", "server.time_wait_2msl"]), ("weak", ["c2s", "s2c"]),
+        ("strong", ["data", "acks"]), ("weak", ["client"]), ("weak", ["data.loss"]),
+    ]
+    top, worker = parse(BLOCKS[11]).decls
+    assert isinstance(top, ast.Final) and isinstance(worker, ast.ProcessDecl)
+    assert [f.name for f in worker.finals] == ["done"]
+
