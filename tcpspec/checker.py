@@ -89,10 +89,11 @@ class _Checker:
             init=procs.init,
             channels=list(self.env.channels.values()),
             transitions=transitions,
-            properties=properties,
+            properties=[p for p in properties if p.kind not in ir.LIVENESS_KINDS],
             sources=dict(self.program.sources),
             finals=finals,
             fairness=fairness,
+            liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
         )
 
     # ------------------------------------------------------------ names

@@ -281,6 +281,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_input_file(args.model)
     model = pipeline.load_model(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
+    live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
+    if live and args.prop:
+        raise UsageError(f"export: liveness properties are not exported yet: {', '.join(live)}")
+    props = [p for p in props if p.name not in live]
     if args.to == "smtlib":
         from tcpspec.export.smtlib import export_smtlib
 

@@ -308,6 +308,9 @@ class Model:
     properties: list[Property]
     sources: dict[str, str] = field(default_factory=dict)
     finals: list[Final] = field(default_factory=list)
+    # `eventually` / `leads_to` properties, kept apart from `properties` (which are about states
+    # and steps: every safety engine, exporter and search takes those as they are).
+    liveness: list[Property] = field(default_factory=list)
     # Fair transitions by name: "weak" (taken if continuously enabled) or "strong" (taken if
     # enabled infinitely often). Only liveness properties read this.
     fairness: dict[str, str] = field(default_factory=dict)
@@ -331,7 +334,7 @@ class Model:
         raise KeyError(name)
 
     def property(self, name: str) -> Property:
-        for p in self.properties:
+        for p in self.properties + self.liveness:
             if p.name == name:
                 return p
         raise KeyError(name)

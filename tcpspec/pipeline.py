@@ -42,13 +42,14 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
 
 def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Property]:
     """`--prop NAME`: an exact name, or a process property's short name for every instance."""
+    every = model.properties + model.liveness
     if not names:
-        return list(model.properties)
+        return every
     chosen: list[ir.Property] = []
     for name in names:
-        hits = [p for p in model.properties if p.name == name or p.name.split(".", 1)[-1] == name]
+        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
         if not hits:
-            known = ", ".join(p.name for p in model.properties) or "none"
+            known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
         chosen.extend(p for p in hits if p not in chosen)
     return chosen

@@ -130,7 +130,8 @@ def test_auto_routes_liveness_to_bmc_never_proved(tmp_path: Path) -> None:
     by = {r.property: r for r in results}
     assert by["red"].verdict is Verdict.HOLDS and by["red"].engine == "bmc"
     assert by["press_gives_red"].verdict is Verdict.HOLDS
-    assert [r.property for r in results] == [p.name for p in m.properties]
+    assert [r.property for r in results] == [p.name for p in m.properties + m.liveness]
+    assert [p.name for p in m.liveness] == ["red", "press_gives_red"]  # apart from the safety properties
 
 
 def test_max_cex_gives_distinct_lassos(tmp_path: Path) -> None:
