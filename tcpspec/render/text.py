@@ -153,7 +153,8 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
         lines += wrap_items(events_and_changes[n_events:], detail_indent)
         prev = step
     if trace.loop is not None and trace.steps[-1].state == trace.steps[trace.loop].state and trace.loop < n:
-        lines.append(f"{detail_indent}(back at step {trace.loop}: steps {trace.loop + 1}..{n} repeat forever)")
+        again = f"step {n} repeats" if trace.loop + 1 == n else f"steps {trace.loop + 1}..{n} repeat"
+        lines.append(f"{detail_indent}(back at step {trace.loop}: {again} forever)")
     elif trace.loop is not None:
         lines.append(f"{detail_indent}(then loops back to step {trace.loop})")
     return lines
@@ -175,7 +176,7 @@ def verdict_note(r: PropertyResult) -> str:
         return f"({r.detail})" if r.detail else "(undecided)"
     n = r.trace.length if r.trace is not None else r.depth
     if r.trace is not None and r.trace.loop is not None:
-        return f"(lasso of {n} steps, looping back to step {r.trace.loop})"
+        return f"(lasso of {n} step{'s' if n != 1 else ''}, looping back to step {r.trace.loop})"
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {n} steps, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
