@@ -29,7 +29,9 @@ def add_counterexamples(
     out: list[PropertyResult] = []
     for r in results:
         prop = model.property(r.property)
-        if r.verdict is Verdict.VIOLATED and r.trace is not None and r.trace.loop is None and not r.traces:
+        if prop.kind in ir.LIVENESS_KINDS:
+            pass  # the liveness engine collects its own (engines/liveness.py)
+        elif r.verdict is Verdict.VIOLATED and r.trace is not None and not r.traces:
             more = more_traces(model, prop, r.trace, n - 1, max(depth, r.trace.length), Budget(timeout), theory)
             r = replace(r, traces=[r.trace] + more)
         out.append(r)
