@@ -10,7 +10,7 @@ or disabled in the loop (liveness).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from tcpspec import ir
 from tcpspec.interp import Env, _bool, all_values, cardinality, default_sample, eval_expr, same, state_keys, take
@@ -96,7 +96,7 @@ def lasso_problem(model: ir.Model, trace: Trace, prop: ir.Property) -> str | Non
     return _goal_problem(prop, states, n, loop) or fairness_problem(model, trace)
 
 
-def _goal_problem(prop: ir.Property, states: list[State], count: int, loop: int) -> str | None:
+def _goal_problem(prop: ir.Property, states: Sequence[State], count: int, loop: int) -> str | None:
     """The goal is missed after a trigger, over states[:count] (a trigger in the loop, from `loop`)."""
     goal = [holds(prop.expr, s) for s in states[:count]]
     if prop.kind is ir.PropertyKind.EVENTUALLY:

@@ -37,7 +37,7 @@ ENUMERATE_PARAMS = 64  # parameter combinations enumerated by `disabled_at`; mor
 def _leaf_terms(sym: Sym) -> list[z3.ExprRef]:
     if isinstance(sym, dict):
         return [x for v in sym.values() for x in _leaf_terms(v)]
-    return [sym]  # type: ignore[list-item]
+    return [sym]
 
 
 class TransitionSystem:

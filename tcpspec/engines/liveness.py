@@ -176,7 +176,7 @@ def _same_state(ts: TransitionSystem, a: int, b: int) -> z3.BoolRef:
     sa, sb = ts.state_at(a), ts.state_at(b)
     cs: list[z3.BoolRef] = []
     for v in ts.model.state_vars:
-        cs.append(enc.sym_eq(sa[v.name], sb[v.name]))  # type: ignore[arg-type]
+        cs.append(enc.sym_eq(sa[v.name], sb[v.name]))
     for c in ts.model.channels:
         ca, cb = sa[c.name], sb[c.name]
         assert isinstance(ca, ChanSym) and isinstance(cb, ChanSym)

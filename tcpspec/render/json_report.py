@@ -22,7 +22,7 @@ BOUNDED_VERDICTS = (Verdict.HOLDS, Verdict.UNREACHED)
 def result_to_json(
     r: PropertyResult, source: str, model: ir.Model | None = None, trace_file: str | None = None
 ) -> dict[str, Any]:
-    doc = {
+    doc: dict[str, Any] = {
         "property": r.property,
         "kind": r.kind,
         "verdict": r.verdict.value,
