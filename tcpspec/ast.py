@@ -124,7 +124,28 @@ class Call:
     span: Span
 
 
-Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call
+@dataclass(frozen=True)
+class Index:
+    """`c2s[i]`: the i-th message from a channel's head (properties and lemmas only)."""
+
+    base: Expr
+    index: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Quantifier:
+    """`forall i in LO..HI: body` / `exists ...`: LO and HI constant, expanded by the checker."""
+
+    kind: str  # "forall" or "exists"
+    var: str
+    lo: Expr
+    hi: Expr
+    body: Expr
+    span: Span
+
+
+Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call | Index | Quantifier
 
 
 # ---------------------------------------------------------------- statements
@@ -215,10 +236,13 @@ class VarDecl:
 
 @dataclass(frozen=True)
 class Invariant:
+    """`invariant`, or `lemma` (a helper invariant: checked like one, reported as a lemma)."""
+
     name: str
     expr: Expr
     span: Span
     doc: str = ""
+    lemma: bool = False
 
 
 @dataclass(frozen=True)

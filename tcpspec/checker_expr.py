@@ -9,7 +9,7 @@ one diagnostic.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tcpspec import ast, ir
 from tcpspec.diagnostics import Diagnostic, Span
@@ -167,6 +167,10 @@ class ExprChecker:
             return self._record(e)
         if isinstance(e, ast.Call):
             return self._call(e)
+        if isinstance(e, ast.Index):
+            return self._index(e)
+        if isinstance(e, ast.Quantifier):
+            return self._quantifier(e)
         self.rep.error(getattr(e, "span", None), "not an expression")
         return None
 
@@ -507,6 +511,58 @@ class ExprChecker:
         if chan is None:
             return None
         return ir.ChanLen(chan, IntType(0, chan.capacity), e.span)
+
+    def _const_int(self, e: ast.Expr, what: str) -> int | None:
+        out = self.check(e)
+        if out is None:
+            return None
+        value = const_value(out)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.rep.error(e.span, f"{what} must be a constant integer (constants, literals and "
+                           "quantified names only)")
+            return None
+        return value
+
+    def _index(self, e: ast.Index) -> ir.Expr | None:
+        if not isinstance(e.base, ast.Name) or e.base.primed:
+            self.rep.error(e.span, "only a channel can be indexed: ch[i] is the i-th message from its head")
+            return None
+        chan = self.channel(e.base.name, e.base.span)
+        index = self._const_int(e.index, "a channel index")
+        if chan is None or index is None:
+            return None
+        if not 0 <= index < chan.capacity:
+            self.rep.error(e.index.span, f"index {index} is outside channel '{chan.name}' "
+                           f"(capacity {chan.capacity}: 0..{chan.capacity - 1})")
+            return None
+        return ir.ChanSlot(chan, index, chan.message, e.span)
+
+    MAX_QUANTIFIED = 1024
+
+    def _quantifier(self, e: ast.Quantifier) -> ir.Expr | None:
+        """Expanded here: one copy of the body per value, joined by && (forall) or || (exists)."""
+        s = self.scope
+        if e.var in s.local_names() or e.var in s.env.kinds or e.var in s.env.members:
+            self.rep.error(e.span, f"'{e.var}' already names something here; choose another name "
+                           f"for the {e.kind} variable")
+            return None
+        lo = self._const_int(e.lo, f"the lower bound of '{e.kind}'")
+        hi = self._const_int(e.hi, f"the upper bound of '{e.kind}'")
+        if lo is None or hi is None:
+            return None
+        if hi - lo + 1 > self.MAX_QUANTIFIED:
+            self.rep.error(e.span, f"'{e.kind}' over {hi - lo + 1} values: at most "
+                           f"{self.MAX_QUANTIFIED} (it is expanded into one copy per value)")
+            return None
+        op = "and" if e.kind == "forall" else "or"
+        out: ir.Expr = ir.Lit(e.kind == "forall", BOOL, e.span)
+        for v in range(lo, hi + 1):
+            inner = ExprChecker(self.rep, replace(s, values={**s.values, e.var: ir.Lit(v, IntType(v, v), e.span)}))
+            body = inner.check_bool(e.body, f"the body of '{e.kind}'")
+            if body is None:
+                return None
+            out = body if v == lo else ir.Binary(op, out, body, BOOL, e.span)
+        return out
 
     def channel(self, name: str, span: Span) -> ir.Channel | None:
         """A channel parameter or a global channel, or a reported error."""

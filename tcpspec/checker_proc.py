@@ -426,7 +426,9 @@ class ProcessChecker:
             return _step_property(rep, decl, scope, name, inst)
         ec = ExprChecker(rep, scope)
         if isinstance(decl, ast.Invariant):
-            kind, expr = ir.PropertyKind.INVARIANT, ec.check_bool(decl.expr, f"invariant '{decl.name}'")
+            word = "lemma" if decl.lemma else "invariant"
+            kind = ir.PropertyKind.LEMMA if decl.lemma else ir.PropertyKind.INVARIANT
+            expr = ec.check_bool(decl.expr, f"{word} '{decl.name}'")
         elif isinstance(decl, ast.Reachable):
             kind, expr = ir.PropertyKind.REACHABLE, ec.check_bool(decl.expr, f"reachable '{decl.name}'")
         elif isinstance(decl, ast.Eventually):

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
     check.add_argument("--kind", dest="kinds", action="append", default=[],
-                       choices=("invariant", "step", "reachable", "eventually", "leads_to"),
+                       choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=DEFAULT_DEPTH,

@@ -132,6 +132,10 @@ def eval_expr(e: ir.Expr, env: Env) -> Sym:
         ch = env.pre[e.channel.name]
         assert isinstance(ch, ChanSym)
         return env.th.counter_to_int(ch.length)
+    if isinstance(e, ir.ChanSlot):  # empty slots are held at zero (TransitionSystem.state_at)
+        ch = env.pre[e.channel.name]
+        assert isinstance(ch, ChanSym)
+        return ch.slots[e.index]
     raise TypeError(f"unknown expression {e!r}")
 
 

@@ -36,6 +36,7 @@ from tcpspec.types import (
     serial_lt,
     to_signed,
     values_in_range,
+    zero_value,
 )
 
 if TYPE_CHECKING:
@@ -129,6 +130,9 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
         return {name: eval_expr(e, env) for name, e in expr.fields}
     if isinstance(expr, ir.ChanLen):
         return len(_channel(env.pre, expr.channel.name))
+    if isinstance(expr, ir.ChanSlot):
+        queue = _channel(env.pre, expr.channel.name)
+        return queue[expr.index] if expr.index < len(queue) else zero_value(expr.type)
     raise InterpError(f"unknown expression {type(expr).__name__}")
 
 

@@ -151,7 +151,18 @@ class ChanLen:
     span: Span
 
 
-Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen
+@dataclass(frozen=True)
+class ChanSlot:
+    """The message `index` places from the channel's head (0: the head). Past the channel's
+    length it is the empty message (every field zero / false), as empty slots are stored."""
+
+    channel: Channel
+    index: int
+    type: RecordType
+    span: Span
+
+
+Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot
 
 
 # ---------------------------------------------------------------- statements
@@ -228,6 +239,7 @@ AnyTransition = Transition | NetworkTransition
 
 class PropertyKind(str, Enum):
     INVARIANT = "invariant"
+    LEMMA = "lemma"  # a helper invariant the user wrote for the prover: checked like an invariant
     REACHABLE = "reachable"
     STEP = "step"
     EVENTUALLY = "eventually"  # `expr` is the goal; every fair run reaches it
@@ -267,6 +279,11 @@ class Property:
     events: tuple[StepEvent, ...] = ()
     when: Expr | None = None
     builtin: bool = False  # `range_ok`: added by the checker, not written by the user
+
+    @property
+    def over_states(self) -> bool:
+        """An invariant or a lemma: a predicate every reachable state must satisfy."""
+        return self.kind in (PropertyKind.INVARIANT, PropertyKind.LEMMA)
 
 
 @dataclass(frozen=True)

@@ -28,10 +28,10 @@ MAX_SYNTAX_ERRORS = 10
 FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
-    "send to if then else skip instance invariant reachable step on ensure chan true false "
-    "eventually leads_to final fair strong".split()
+    "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
+    "forall exists eventually leads_to final fair strong".split()
 )
-RESERVED = frozenset("lemma forall exists".split())
+RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
 
 
@@ -304,6 +304,9 @@ class _ToAst(Transformer[Token, Any]):
     def invariant(self, meta: Any, c: list[Any]) -> ast.Invariant:
         return ast.Invariant(str(c[0]), c[1], self._span(meta))
 
+    def lemma(self, meta: Any, c: list[Any]) -> ast.Invariant:
+        return ast.Invariant(str(c[0]), c[1], self._span(meta), lemma=True)
+
     def reachable(self, meta: Any, c: list[Any]) -> ast.Reachable:
         return ast.Reachable(str(c[0]), c[1], self._span(meta))
 
@@ -397,6 +400,15 @@ class _ToAst(Transformer[Token, Any]):
 
     def field(self, meta: Any, c: list[Any]) -> ast.FieldAccess:
         return ast.FieldAccess(c[0], str(c[1]), self._span(meta))
+
+    def index(self, meta: Any, c: list[Any]) -> ast.Index:
+        return ast.Index(c[0], c[1], self._span(meta))
+
+    def quantifier(self, meta: Any, c: list[Any]) -> ast.Quantifier:
+        if str(c[2]) != "in":
+            self._error(self._tok(c[2]), f"unexpected '{c[2]}': expected 'in', as in "
+                        f"'{c[0]} {c[1]} in 0..N: ...'")
+        return ast.Quantifier(str(c[0]), str(c[1]), c[3], c[4], c[5], self._span(meta))
 
     def prime(self, meta: Any, c: list[Any]) -> Any:
         base = c[0]
@@ -720,7 +732,7 @@ _SCAN = re.compile(
 )
 _TOP_ONLY = frozenset("import const type enum message channel process instance".split())
 _PROC_ONLY = frozenset(("var", "transition"))
-_EITHER = frozenset(("invariant", "reachable", "step"))
+_EITHER = frozenset(("invariant", "lemma", "reachable", "step"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -20,7 +20,7 @@ class Verdict(str, Enum):
 @dataclass
 class PropertyResult:
     property: str
-    kind: str  # "invariant" | "reachable" | "step"
+    kind: str  # "invariant" | "lemma" | "reachable" | "step"
     verdict: Verdict
     engine: str
     depth: int | None  # bound searched, or the length of the trace when there is one

@@ -82,7 +82,7 @@ def recheck(
             return f"consecution: Inv /\\ T => {c.name}' ({c.text}): {why}"
 
     for p in props:
-        if p.kind is ir.PropertyKind.INVARIANT:
+        if p.over_states:
             inv = z3.And([t for _, t in inv0])
             s = ts.th.solver()
             s.add(ts.well_formed(0), inv)

@@ -80,7 +80,7 @@ def houdini(
     stats = HoudiniStats()
     invs: list[_Inv] = []
     for p in model.properties:
-        if p.kind is ir.PropertyKind.INVARIANT:
+        if p.over_states:
             invs.append(_Inv(p.name, lm.show(p.expr), _prop_builder(p), "property"))
     if use_lemmas:
         states = lm.sample_states(model)

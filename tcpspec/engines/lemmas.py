@@ -2,8 +2,8 @@
 
 Every candidate is an ir expression over the state of one step (no primes), so the encoder
 gives it the very semantics of the model, and `show` prints it in model syntax for the
-certificate. Channel slots are named by `ir.Msg` bindings (`c2s[0]`), bound per state by
-`slot_env`; a slot candidate is always guarded by `len(ch) > i`.
+certificate. Channel slots are `ir.ChanSlot` (`c2s[0]`, as a user writes them); a slot
+candidate is always guarded by `len(ch) > i`.
 
 Families (nothing protocol-specific; every name comes from the model):
 - `bool`     a bool variable is constant: `b`, `!b`
@@ -33,7 +33,7 @@ import z3
 
 from tcpspec import ir
 from tcpspec.diagnostics import Span
-from tcpspec.encoder import ChanSym, Env, eval_expr
+from tcpspec.encoder import Env, eval_expr
 from tcpspec.transition_system import TransitionSystem
 from tcpspec.types import BitVecType, BoolType, EnumType, IntType
 
@@ -61,33 +61,17 @@ class Candidate:
 # ---------------------------------------------------------------- evaluation
 
 
-def slot_name(channel: str, i: int) -> str:
-    return f"{channel}[{i}]"
-
-
 def in_flight(model: ir.Model) -> Iterator[tuple[ir.Channel, ir.Msg, ir.Expr]]:
     """Every channel slot as a message expression, with its guard `len(ch) > i`."""
     for c in model.channels:
         for i in range(c.capacity):
-            slot = ir.Msg(slot_name(c.name, i), c.message, _SPAN)
+            slot = ir.ChanSlot(c, i, c.message, _SPAN)
             guard = binary("lt", lit(i, IntType(i, i)), ir.ChanLen(c, IntType(0, c.capacity), _SPAN))
             yield c, slot, guard
 
 
-def slot_env(ts: TransitionSystem, k: int) -> Env:
-    """State k, with every channel slot bound as a message `ch[i]`."""
-    state = ts.state_at(k)
-    env = Env(th=ts.th, pre=state)
-    for c in ts.model.channels:
-        ch = state[c.name]
-        assert isinstance(ch, ChanSym)
-        for i, slot in enumerate(ch.slots):
-            env.msgs[slot_name(c.name, i)] = slot
-    return env
-
-
 def holds(ts: TransitionSystem, e: ir.Expr, k: int) -> z3.BoolRef:
-    value = eval_expr(e, slot_env(ts, k))
+    value = eval_expr(e, Env(th=ts.th, pre=ts.state_at(k)))
     assert isinstance(value, z3.BoolRef)
     return value
 
@@ -148,6 +132,8 @@ def show(e: ir.Expr, outer: int = 0) -> str:
         return show(e.arg, outer)
     if isinstance(e, ir.ChanLen):
         return f"len({e.channel.name})"
+    if isinstance(e, ir.ChanSlot):
+        return f"{e.channel.name}[{e.index}]"
     if isinstance(e, ir.Ite):
         s = f"if {show(e.cond)} then {show(e.then)} else {show(e.else_)}"
         return f"({s})" if outer else s
@@ -315,17 +301,6 @@ def sample_states(model: ir.Model, seconds: float = 3.0, seed: int = 0) -> list[
     return out
 
 
-def _msgs(model: ir.Model, state: dict) -> dict:  # type: ignore[type-arg]
-    from tcpspec.types import default_value
-
-    msgs = {}
-    for c in model.channels:
-        items = state[c.name]
-        for i in range(c.capacity):
-            msgs[slot_name(c.name, i)] = items[i] if i < len(items) else default_value(c.message)
-    return msgs
-
-
 def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -> list[Candidate]:  # type: ignore[type-arg]
     """Drop candidates that fail in one of `states` (reachable states: never drops an invariant).
 
@@ -339,7 +314,7 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
         distinct.setdefault(repr(sorted(state.items())), state)
     try:
         for state in distinct.values():
-            env = interp.Env(pre=state, msgs=_msgs(model, state))
+            env = interp.Env(pre=state)
             alive = [c for c in alive if interp.eval_expr(c.expr, env) is True]
     except (interp.InterpError, KeyError, TypeError, ValueError):
         return cands
@@ -374,7 +349,7 @@ def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> 
         assert isinstance(t, BitVecType)
         lo = hi = None
         for state in states:
-            env = interp.Env(pre=state, msgs=_msgs(model, state))
+            env = interp.Env(pre=state)
             if guard is not None and interp.eval_expr(guard, env) is not True:
                 continue
             d = to_signed((interp.eval_expr(y, env) - interp.eval_expr(x, env)) % t.modulus, t.width)  # type: ignore[operator]

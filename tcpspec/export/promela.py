@@ -373,7 +373,7 @@ class _Gen:
         sc = Scope(msgs={}, params={})
         for p in self.state_props:
             e = expr(p.expr, sc)
-            if p.kind is ir.PropertyKind.INVARIANT:
+            if p.over_states:
                 out.append(f'  :: atomic {{ !{e} -> printf("VIOLATED {p.name}\\n"); assert(false) }}')
             else:
                 out.append(f'  :: atomic {{ {e} -> printf("REACHED {p.name}\\n"); assert(false) }}')

@@ -117,7 +117,7 @@ def bmc_query(system: SmtSystem, depth: int, exact: bool = False) -> str:
     for j in range(0 if not exact else depth, depth + 1):
         state = " ".join(names("s", j, system.state))
         for p in system.properties:
-            if p.kind is ir.PropertyKind.INVARIANT:
+            if p.over_states:
                 bad.append(f"(not (|inv {p.name}| {state}))")
             elif p.kind is ir.PropertyKind.REACHABLE:
                 bad.append(f"(|inv {p.name}| {state})")

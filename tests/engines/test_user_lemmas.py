@@ -1,0 +1,116 @@
+"""`lemma` declarations, channel slots `ch[i]` and `forall`/`exists`: checked, encoded, proved.
+
+The queue model numbers its messages 0, 1, 2, ...; `head_age` (the head of a full queue is
+CAP messages old) is not inductive on its own, and the prover's generated candidates do not
+relate two slots of a channel, so only the user's lemmas close the proof.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcpspec import interp
+from tcpspec.diagnostics import ModelError
+from tcpspec.engines.kind import prove
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import Verdict
+
+QUEUE = """
+const CAP = 3;
+message M { a: 0..7 = 0, b: bool = false }
+channel ch: M[CAP];
+process P(out: chan M) {
+  var x: 0..7 = 0;
+  transition put when x < 7 { send out M { a: x, b: true }; x := x + 1; }
+  transition take receive m from out when true { skip; }
+}
+instance p = P(out: ch);
+/// the head of a full queue was sent CAP messages ago
+invariant head_age: len(ch) == CAP ==> ch[0].a + CAP == p.x;
+invariant flags: forall i in 0..CAP - 1: ch[i].b == (i < len(ch));
+reachable full: len(ch) == CAP && ch[2].a == 4;
+"""
+
+LEMMAS = """
+/// messages in flight are numbered in order
+lemma in_order: forall i in 0..CAP - 2: i + 1 < len(ch) ==> ch[i].a + 1 == ch[i + 1].a;
+/// the last one is the latest sent
+lemma last_is_x: forall i in 0..CAP - 1: i + 1 == len(ch) ==> ch[i].a + 1 == p.x;
+"""
+
+
+def _load(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "q.tcpspec"
+    path.write_text(text)
+    return load_model(str(path))
+
+
+def _verdicts(tmp_path: Path, text: str, engine: str) -> dict[str, tuple[str, Verdict]]:
+    path = tmp_path / "q.tcpspec"
+    path.write_text(text)
+    results = check_model(load_model(str(path)), CheckOptions(engine=engine, depth=8, timeout=60))
+    return {r.property: (r.kind, r.verdict) for r in results}
+
+
+def test_lemmas_close_a_proof_that_fails_without_them(tmp_path: Path) -> None:
+    model = _load(tmp_path, QUEUE)
+    head = [p for p in model.properties if p.name == "head_age"]
+    assert not prove(model, head, 60)["head_age"].proved
+    with_lemmas = _load(tmp_path, QUEUE + LEMMAS)
+    outcome = prove(with_lemmas, [p for p in with_lemmas.properties if p.name == "head_age"], 60)["head_age"]
+    assert outcome.proved and outcome.certificate is not None
+    assert {"in_order", "last_is_x"} <= {c.name for c in outcome.certificate.invariants}
+
+
+def test_lemmas_are_reported_with_their_own_kind(tmp_path: Path) -> None:
+    got = _verdicts(tmp_path, QUEUE + LEMMAS, "kind")
+    assert got["in_order"] == ("lemma", Verdict.PROVED)
+    assert got["last_is_x"] == ("lemma", Verdict.PROVED)
+    assert got["head_age"] == ("invariant", Verdict.PROVED)
+    assert got["full"] == ("reachable", Verdict.REACHED)
+
+
+def test_a_false_lemma_is_violated_and_not_used(tmp_path: Path) -> None:
+    wrong = QUEUE + "lemma short: len(ch) < 2;\n"
+    got = _verdicts(tmp_path, wrong, "kind")
+    assert got["short"] == ("lemma", Verdict.VIOLATED)
+    assert got["head_age"][1] is Verdict.HOLDS  # still not proved: the false lemma did not help
+    bmc = check_model(_load(tmp_path, wrong), CheckOptions(engine="bmc", depth=8, properties=("short",)))
+    assert bmc[0].verdict is Verdict.VIOLATED and bmc[0].depth == 2
+
+
+def test_slots_and_quantifiers_agree_with_the_interpreter(tmp_path: Path) -> None:
+    """Every state of the explicit search satisfies the expanded properties exactly when Z3
+    says the invariant holds: both read `ch[i]` past the length as the empty message."""
+    model = _load(tmp_path, QUEUE + LEMMAS + "invariant past_end: len(ch) < 3 ==> ch[2].a == 0 && !ch[2].b;\n")
+    got = check_model(model, CheckOptions(engine="bmc", depth=10))
+    assert all(r.verdict in (Verdict.HOLDS, Verdict.REACHED) for r in got)
+    state = {"p.x": 2, "ch": [{"a": 0, "b": True}]}
+    prop = next(p for p in model.properties if p.name == "past_end")
+    assert interp.eval_expr(prop.expr, interp.Env(pre=state)) is True
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("invariant a: forall i of 0..2: true;", "expected 'in'"),
+        ("invariant a: forall i in 0..p.x: true;", "must be a constant integer"),
+        ("invariant a: forall CAP in 0..1: true;", "'CAP' already names something"),
+        ("invariant a: ch[3].b;", "index 3 is outside channel 'ch'"),
+        ("invariant a: p.x[0] == 1;", "only a channel can be indexed"),
+        ("invariant a: forall i in 0..5000: true;", "at most 1024"),
+        ("lemma a: p.x;", "lemma 'a' must be a bool"),
+    ],
+)
+def test_errors_are_positioned(tmp_path: Path, text: str, message: str) -> None:
+    with pytest.raises(ModelError) as err:
+        _load(tmp_path, QUEUE + text + "\n")
+    assert message in str(err.value)
+    assert "q.tcpspec:" in str(err.value)
+
+
+def test_in_is_still_a_name(tmp_path: Path) -> None:
+    model = _load(tmp_path, QUEUE.replace("out", "in") + "invariant x: forall in in 0..1: in >= 0;\n")
+    assert any(p.name == "x" for p in model.properties)
