@@ -171,3 +171,9 @@ def test_checker_errors(tmp_path: Path, text: str, message: str) -> None:
     with pytest.raises(ModelError) as e:
         _model(tmp_path, LIGHTS.replace("FAIRNESS", text))
     assert message in str(e.value)
+
+
+def test_timeout_is_unknown_never_holds() -> None:
+    m = load_model(str(ROOT / "models/abp.tcpspec"))
+    (r,) = run_liveness(m, [m.property("every_message_delivered")], 12, 1e-6)
+    assert r.verdict is Verdict.UNKNOWN and "timeout" in r.detail
