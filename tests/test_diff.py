@@ -1,0 +1,137 @@
+"""`tcpspec diff`: the shortest message sequence one model sends and the other cannot.
+
+Small bounds and small models keep each test to a few seconds; the long comparisons (the
+seed's teardown, RFC 9293 against itself deeper) run with TCPSPEC_LONG=1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tcpspec.cli import main
+from tcpspec.diagnostics import UsageError
+from tcpspec.diff import comparable, diff_models, load_pair
+from tcpspec.interp_search import run_is_behaviour
+from tcpspec.pipeline import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = str(ROOT / "models/seed_handshake.tcpspec")
+TCP = str(ROOT / "models/tcp.tcpspec")
+BROKEN = ROOT / "models/broken"
+LONG = pytest.mark.skipif(os.environ.get("TCPSPEC_LONG") != "1", reason="long run: TCPSPEC_LONG=1")
+MOD32 = 1 << 32
+
+RETRANSMIT = """
+  // EXTRA: the client may send its SYN again while it waits in SYN_SENT.
+  transition retransmit_syn when state == SYN_SENT {
+    send outbox Segment { syn: true, seq: iss };
+  }
+"""
+
+
+def _with_extra_transition(tmp_path: Path) -> str:
+    """The seed model with one more client transition (a SYN retransmission)."""
+    text = Path(SEED).read_text(encoding="utf-8")
+    anchor = "  // 第三次握手"
+    assert anchor in text
+    path = tmp_path / "seed_retransmit.tcpspec"
+    path.write_text(text.replace(anchor, RETRANSMIT + "\n" + anchor, 1), encoding="utf-8")
+    return str(path)
+
+
+def test_a_model_against_itself_has_no_difference(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", SEED, SEED, "--depth", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "same: no difference in message sequences sent by runs of <= 2 steps" in out
+    assert "compared up to 2 messages" in out
+
+
+def test_tcp_against_the_off_by_one_handshake_ack() -> None:
+    a, b = load_model(TCP), load_model(str(BROKEN / "tcp_handshake_ack_off_by_one.tcpspec"))
+    r = diff_models(a, b, depth=3, directions=("a",))
+    assert r.verdict == "different" and r.producer == "a" and r.first_unmatched == 2
+    (c1, syn), (c2, synack) = r.messages
+    # either endpoint may open (one process, two instances): a SYN one way, the SYN,ACK back,
+    # acknowledging the SYN with its seq + 1 where the broken model would say seq + 2
+    assert {c1, c2} == {"c2s", "s2c"} and (syn["syn"], syn["ack"]) == (True, False)
+    assert (synack["syn"], synack["ack"]) == (True, True)
+    assert synack["ackno"] == (syn["seq"] + 1) % MOD32
+    assert r.witness is not None and run_is_behaviour(a, r.witness).ok
+    assert r.other_prefix is not None and [c for s in r.other_prefix.steps for c, _ in s.sent] == [c1]
+
+
+def test_the_broken_model_is_seen_from_both_sides(capsys: pytest.CaptureFixture[str]) -> None:
+    broken = str(BROKEN / "seed_ack_plus_two.tcpspec")
+    assert main(["diff", broken, SEED, "--depth", "2", "--direction", "a-not-b"]) == 1
+    out = capsys.readouterr().out
+    assert "A sends these 2 message(s); B can send the first 1 but not message 2:" in out
+    lines = [ln for ln in out.splitlines() if "<-- B cannot send this here" in ln]
+    assert len(lines) == 1 and "s2c" in lines[0] and "SYN,ACK" in lines[0] and "ack=2" in lines[0]
+    assert "A's run (2 steps):" in out and "B's run sending the first 1 (1 step):" in out
+
+
+def test_an_extra_transition_is_a_difference_in_one_direction_only(tmp_path: Path) -> None:
+    extra = _with_extra_transition(tmp_path)
+    a, b = load_pair(extra, SEED, {})
+    r = diff_models(a, b, depth=2)
+    assert r.verdict == "different" and r.producer == "a" and r.first_unmatched == 2
+    assert [(c, m["syn"], m["seq"]) for c, m in r.messages] == [("c2s", True, r.messages[0][1]["seq"])] * 2
+    assert r.witness is not None and r.witness.steps[-1].transition == "client.retransmit_syn"
+    back = diff_models(a, b, depth=2, directions=("b",))
+    assert back.verdict == "same" and back.longest == 2
+
+
+def test_the_seed_and_rfc_9293_models_are_not_comparable_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", SEED, TCP]) == 2
+    err = capsys.readouterr().err
+    assert "not comparable" in err and "field 'rst' is only in model B's Segment" in err
+    assert "field 'len' is 0..4 in model A but 0..2 in model B" in err
+    assert comparable(load_model(SEED), load_model(SEED)) == []
+
+
+def test_other_protocols_have_other_channels(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", SEED, str(ROOT / "models/abp.tcpspec")]) == 2
+    assert "channel 'c2s' is only in model A" in capsys.readouterr().err
+
+
+def test_defines_apply_to_each_model_that_declares_them(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(UsageError, match="no constant named 'NOPE' in either model"):
+        load_pair(SEED, SEED, {"NOPE": "1"})
+    a, b = load_pair(SEED, TCP, {"MAXLEN": "2"})
+    assert "len" not in " ".join(comparable(a, b))  # MAXLEN only in A, it aligns the lengths
+    assert main(["diff", SEED, SEED, "-D", "NOPE=1"]) == 2
+    assert "NOPE" in capsys.readouterr().err
+
+
+def test_json_and_mermaid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    broken = str(BROKEN / "seed_ack_plus_two.tcpspec")
+    assert main(["diff", SEED, broken, "--depth", "2", "--direction", "a-not-b", "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "different" and doc["first_unmatched"] == 2 and doc["exit_code"] == 1
+    assert [m["other_can"] for m in doc["messages"]] == [True, False]
+    assert doc["messages"][1]["label"].startswith("SYN,ACK") and doc["witness"]["#meta"]["source"] == SEED
+    svg = tmp_path / "d.svg"
+    assert main(["diff", SEED, broken, "--depth", "2", "--direction", "a-not-b", "--format", "mermaid",
+                 "--svg", str(svg)]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("sequenceDiagram") and "cannot send message 2" in out
+    assert "<svg" in svg.read_text()
+
+
+def test_a_timeout_is_unknown_not_same(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["diff", TCP, TCP, "--depth", "8", "--timeout", "0.5"]) == 3
+    assert "unknown:" in capsys.readouterr().out
+
+
+@LONG
+def test_the_seed_teardown_without_fin_numbers() -> None:
+    broken = str(BROKEN / "seed_fin_no_consume.tcpspec")
+    a, b = load_model(SEED), load_model(broken)
+    r = diff_models(a, b, depth=10)
+    assert r.verdict == "different"
+    last = r.messages[-1][1]
+    assert last["ack"] and not last["syn"]
