@@ -837,6 +837,9 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="give up after this long (exit 3)")
     d.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
                    help="override a constant in every model that declares it (repeatable)")
+    d.add_argument("--absent-as-default", action="store_true",
+                   help="compare messages whose types differ in fields: a model without a field sends it "
+                        "always as 0/false (e.g. the seed's Segment has no rst: it never resets)")
     d.add_argument("--theory", choices=THEORIES, default="auto", help="number representation (default auto)")
     d.add_argument("--format", choices=FORMATS, default="text")
     d.add_argument("--svg", metavar="FILE", default=None, help="also write the difference as a sequence diagram")
@@ -851,7 +854,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
     _writable(args.svg, "--svg")
     a, b = load_pair(args.model_a, args.model_b, parse_defines(args.define))
     directions = {"both": ("a", "b"), "a-not-b": ("a",), "b-not-a": ("b",)}[args.direction]
-    result = diff_models(a, b, args.depth, args.other_depth, args.timeout, args.theory, directions)
+    result = diff_models(a, b, args.depth, args.other_depth, args.timeout, args.theory, directions,
+                         args.absent_as_default)
     code = {"same": EXIT_OK, "different": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     paths = {"a": args.model_a, "b": args.model_b}
     models = {"a": a, "b": b}
@@ -935,8 +939,11 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
     p = result.producer
     q = "b" if p == "a" else "a"
     k = result.first_unmatched
-    lines.append(f"{p.upper()} sends these {len(result.messages)} message(s); "
-                 f"{q.upper()} can send the first {k - 1} but not message {k}:")
+    if k == 1:
+        lines.append(f"{p.upper()} sends a first message that {q.upper()} cannot send first:")
+    else:
+        lines.append(f"{p.upper()} sends these {len(result.messages)} messages; "
+                     f"{q.upper()} can send the first {k - 1} but not message {k}:")
     for i, (c, m) in enumerate(result.messages, 1):
         mark = f"<-- {q.upper()} cannot send this here" if i == k else f"{q.upper()} too"
         lines.append(f"  {i:>3}  {c:<6} {message_label(m):<40}  {mark}")

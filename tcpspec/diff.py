@@ -29,7 +29,7 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.engines.common import Budget, check, extract_trace, fired, prefer_small_values
 from tcpspec.theories import Sym, Theory, choose_theory
 from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.transition_system import StepSyms, TransitionSystem
 from tcpspec.types import Value
 
 Message = tuple[str, Value]  # (channel name, message value)
@@ -63,8 +63,9 @@ class DiffResult:
 # ---------------------------------------------------------------- comparability
 
 
-def comparable(a: ir.Model, b: ir.Model) -> list[str]:
-    """Why the two models' observations cannot be compared (empty: they can)."""
+def comparable(a: ir.Model, b: ir.Model, absent_default: bool = False) -> list[str]:
+    """Why the two models' observations cannot be compared (empty: they can). With
+    `absent_default`, a field only one model declares is no obstacle (see `observed_channels`)."""
     problems: list[str] = []
     ca = {c.name: c for c in a.channels}
     cb = {c.name: c for c in b.channels}
@@ -74,14 +75,31 @@ def comparable(a: ir.Model, b: ir.Model) -> list[str]:
         problems.append(f"channel '{name}' is only in model B")
     for name in sorted(set(ca) & set(cb)):
         fa, fb = dict(ca[name].message.fields), dict(cb[name].message.fields)
-        for f in sorted(set(fa) - set(fb)):
+        for f in sorted(set(fa) - set(fb)) if not absent_default else ():
             problems.append(f"channel '{name}': field '{f}' is only in model A's {ca[name].message.name}")
-        for f in sorted(set(fb) - set(fa)):
+        for f in sorted(set(fb) - set(fa)) if not absent_default else ():
             problems.append(f"channel '{name}': field '{f}' is only in model B's {cb[name].message.name}")
         for f in [f for f, _ in ca[name].message.fields if f in fb]:
             if fa[f] != fb[f]:
                 problems.append(f"channel '{name}': field '{f}' is {fa[f]} in model A but {fb[f]} in model B")
     return problems
+
+
+def observed_channels(a: ir.Model, b: ir.Model) -> list[ir.Channel]:
+    """The channels as observed: A's, each message type with B's extra fields appended. A model
+    without a field is taken to send it always at its type's zero (false, 0, first member):
+    the seed's Segment has no `rst`, so it never sends a RST."""
+    from dataclasses import replace
+
+    from tcpspec.types import RecordType
+
+    cb = {c.name: c for c in b.channels}
+    out: list[ir.Channel] = []
+    for c in sorted(a.channels, key=lambda c: c.name):
+        names = {f for f, _ in c.message.fields}
+        extra = tuple((f, t) for f, t in cb[c.name].message.fields if f not in names)
+        out.append(replace(c, message=RecordType(c.message.name, c.message.fields + extra)))
+    return out
 
 
 # ---------------------------------------------------------------- encoding
@@ -122,10 +140,19 @@ class _Word:
         return [c.name for c in self.channels].index(cname)
 
     def at(self, p: int, cname: str, msg: dict[str, z3.ExprRef]) -> z3.BoolRef:
-        """Position p is `msg` on channel `cname`."""
+        """Position p is `msg` on channel `cname` (fields `msg` lacks are at their zero)."""
         mine = self.msgs[p][cname]
         assert isinstance(mine, dict)
-        return z3.And([self.chan[p] == self.index(cname)] + [mine[f] == msg[f] for f in msg])
+        rec = self.channels[self.index(cname)].message
+        return z3.And([self.chan[p] == self.index(cname)]
+                      + [mine[f] == (msg[f] if f in msg else self.th.zero(t)) for f, t in rec.fields])
+
+    def is_value(self, p: int, cname: str, value: Value) -> z3.BoolRef:
+        """Position p is the concrete message `value` on channel `cname`."""
+        rec = self.channels[self.index(cname)].message
+        const = self.th.constant(value, rec)
+        assert isinstance(const, dict)
+        return self.at(p, cname, const)
 
     def decode(self, zm: z3.ModelRef) -> list[Message]:
         out: list[Message] = []
@@ -159,7 +186,7 @@ class _Run:
         cs.append(count == word.n)
         self.formula = z3.And(cs)
 
-    def _sends(self, s: int, step, count: z3.ArithRef, cs: list[z3.BoolRef]) -> z3.ArithRef:  # type: ignore[no-untyped-def]
+    def _sends(self, s: int, step: StepSyms, count: z3.ArithRef, cs: list[z3.BoolRef]) -> z3.ArithRef:
         """Every send of step s lands at the next position of the word and equals it there."""
         n = self.word.n
         for i, eff in enumerate(step.effects):
@@ -201,7 +228,7 @@ class _Search:
 
     def __init__(self, models: dict[str, ir.Model], th: Theory, depth: int, other_depth: int, budget: Budget) -> None:
         self.models, self.th, self.depth, self.other_depth, self.budget = models, th, depth, other_depth, budget
-        self.channels = sorted(models["a"].channels, key=lambda c: c.name)
+        self.channels = observed_channels(models["a"], models["b"])
         self.reason = ""
 
     def _ask(self, solver: z3.Solver) -> z3.CheckSatResult:
@@ -294,8 +321,7 @@ class _Matcher:
         self.solver.push()
         try:
             for p, (cname, msg) in enumerate(messages):
-                c = self.model.channel(cname)
-                self.solver.add(self.word.at(p, cname, self.th.constant(msg, c.message)))  # type: ignore[arg-type]
+                self.solver.add(self.word.is_value(p, cname, msg))
             r = search._ask(self.solver)
             self.model_of_run = self.solver.model() if r == z3.sat else None
             return r
@@ -303,7 +329,9 @@ class _Matcher:
             self.solver.pop()
 
 
-def _path_match(model: ir.Model, th_kind: Theory, prefix: str, path: list[int], word: _Word) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
+def _path_match(
+    model: ir.Model, th_kind: Theory, prefix: str, path: list[int], word: _Word,
+) -> tuple[z3.BoolRef, list[z3.ExprRef]]:
     """`model` taking exactly the transitions `path` from an initial state sends the word; and
     the constants that formula is over (initial values, parameters): no per-step state copies,
     each state is a term of the initial one, so a forall over them stays small."""
@@ -344,16 +372,19 @@ def _trim(trace: Trace, n: int) -> Trace:
 
 def diff_models(
     a: ir.Model, b: ir.Model, depth: int = 6, other_depth: int | None = None, timeout: float | None = None,
-    theory: str = "auto", directions: tuple[str, ...] = ("a", "b"),
+    theory: str = "auto", directions: tuple[str, ...] = ("a", "b"), absent_default: bool = False,
 ) -> DiffResult:
     """The shortest message sequence one model sends and the other cannot (see the module doc).
 
     `directions`: "a" looks for sequences of A that B cannot send, "b" the converse.
     `other_depth` (default `depth`) bounds the runs of the model that has to match.
+    `absent_default`: compare models whose messages have different fields (see `observed_channels`).
     """
-    problems = comparable(a, b)
+    problems = comparable(a, b, absent_default)
     if problems:
-        raise UsageError("the models are not comparable: " + "; ".join(problems))
+        missing = any("field" in x and "only in model" in x for x in problems)
+        hint = " (--absent-as-default: a missing field counts as always 0/false)" if missing else ""
+        raise UsageError("the models are not comparable: " + "; ".join(problems) + hint)
     t0 = time.perf_counter()
     other = depth if other_depth is None else other_depth
     search = _Search({"a": a, "b": b}, _theory(a, b, theory), depth, other, Budget(timeout))

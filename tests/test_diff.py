@@ -68,7 +68,7 @@ def test_the_broken_model_is_seen_from_both_sides(capsys: pytest.CaptureFixture[
     broken = str(BROKEN / "seed_ack_plus_two.tcpspec")
     assert main(["diff", broken, SEED, "--depth", "2", "--direction", "a-not-b"]) == 1
     out = capsys.readouterr().out
-    assert "A sends these 2 message(s); B can send the first 1 but not message 2:" in out
+    assert "A sends these 2 messages; B can send the first 1 but not message 2:" in out
     lines = [ln for ln in out.splitlines() if "<-- B cannot send this here" in ln]
     assert len(lines) == 1 and "s2c" in lines[0] and "SYN,ACK" in lines[0] and "ack=2" in lines[0]
     assert "A's run (2 steps):" in out and "B's run sending the first 1 (1 step):" in out
@@ -91,6 +91,15 @@ def test_the_seed_and_rfc_9293_models_are_not_comparable_as_they_are(capsys: pyt
     assert "not comparable" in err and "field 'rst' is only in model B's Segment" in err
     assert "field 'len' is 0..4 in model A but 0..2 in model B" in err
     assert comparable(load_model(SEED), load_model(SEED)) == []
+
+
+def test_absent_fields_as_default_make_the_seed_comparable_with_rfc_9293(capsys: pytest.CaptureFixture[str]) -> None:
+    """RFC 9293's model lets either side open; the seed's server only listens."""
+    assert main(["diff", SEED, TCP, "-D", "MAXLEN=2", "--absent-as-default", "--direction", "b-not-a",
+                 "--depth", "3"]) == 1
+    out = capsys.readouterr().out
+    assert "B sends a first message that A cannot send first:" in out
+    assert [ln.split()[:3] for ln in out.splitlines() if "<-- A cannot" in ln] == [["1", "s2c", "SYN"]]
 
 
 def test_other_protocols_have_other_channels(capsys: pytest.CaptureFixture[str]) -> None:
