@@ -830,7 +830,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
     d.add_argument("--depth", metavar="N", type=_positive_int, default=6,
                    help="runs of the sending model have at most N steps (default 6)")
     d.add_argument("--other-depth", metavar="M", type=_positive_int, default=None,
-                   help="the other model may take at most M steps to send the same messages (default: N)")
+                   help="the other model may take at most M steps to send the same messages (default: 2N)")
     d.add_argument("--direction", choices=("both", "a-not-b", "b-not-a"), default="both",
                    help="a-not-b: only sequences A sends and B cannot (default: both directions)")
     d.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
@@ -912,6 +912,7 @@ def _diff_json(result: Any, paths: dict[str, str], models: dict[str, Any], code:
         q = "b" if p == "a" else "a"
         doc["producer"], doc["other"] = paths[p], paths[q]
         doc["first_unmatched"] = result.first_unmatched
+        doc["note"] = result.note
         doc["messages"] = [{"channel": c, "message": m, "label": message_label(m),
                             "other_can": i < result.first_unmatched - 1} for i, (c, m) in enumerate(result.messages)]
         doc["witness"] = trace_to_itf(result.witness, source=paths[p], prop="diff", verdict="different",
@@ -930,8 +931,10 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
     lines = [f"model A: {paths['a']}", f"model B: {paths['b']}",
              f"bounds:  the sending model's runs have <= {result.depth} steps, the other's <= {result.other_depth}", ""]
     if result.verdict == "same":
-        lines.append(f"same: no difference in message sequences sent by runs of <= {result.depth} steps "
-                     f"(compared up to {result.longest} messages, {result.seconds:.1f}s)")
+        which = {("a", "b"): "either model", ("a",): "A", ("b",): "B"}.get(tuple(result.directions), "either model")
+        lines.append(f"same: every message sequence a run of {which} of <= {result.depth} steps sends, a run of "
+                     f"the other of <= {result.other_depth} steps sends too")
+        lines.append(f"      (compared up to {result.longest} messages, {result.seconds:.1f}s)")
         return lines
     if result.verdict == "unknown":
         lines.append(f"unknown: {result.reason} ({result.seconds:.1f}s)")
@@ -953,6 +956,8 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
     if result.other_prefix is not None:
         lines.append("")
         lines += text.render_trace(result.other_prefix, run, models[q], what=f"{q.upper()}'s run sending the first {k - 1}")
+    if result.note:
+        lines += ["", f"note: {result.note}"]
     lines += ["", f"different: message {k} of {p.upper()}'s sequence is one {q.upper()} cannot send ({result.seconds:.1f}s)"]
     return lines
 

@@ -55,6 +55,7 @@ class DiffResult:
     witness: Trace | None = None
     other_prefix: Trace | None = None
     longest: int = 0  # "same": the longest message sequence compared (runs had no more sends)
+    note: str = ""  # "different": the other model sends the sequence after all, in a longer run
     reason: str = ""
     seconds: float = 0.0
     directions: tuple[str, ...] = ("a", "b")
@@ -377,7 +378,8 @@ def diff_models(
     """The shortest message sequence one model sends and the other cannot (see the module doc).
 
     `directions`: "a" looks for sequences of A that B cannot send, "b" the converse.
-    `other_depth` (default `depth`) bounds the runs of the model that has to match.
+    `other_depth` (default 2 * depth) bounds the runs of the model that has to match: it may
+    need internal steps the sender does not (a passive OPEN, a receive the sender folds in).
     `absent_default`: compare models whose messages have different fields (see `observed_channels`).
     """
     problems = comparable(a, b, absent_default)
@@ -386,7 +388,7 @@ def diff_models(
         hint = " (--absent-as-default: a missing field counts as always 0/false)" if missing else ""
         raise UsageError("the models are not comparable: " + "; ".join(problems) + hint)
     t0 = time.perf_counter()
-    other = depth if other_depth is None else other_depth
+    other = 2 * depth if other_depth is None else other_depth
     search = _Search({"a": a, "b": b}, _theory(a, b, theory), depth, other, Budget(timeout))
     secs = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731
     live = list(directions)
@@ -420,7 +422,20 @@ def _report(search: _Search, found: _Found, n: int, seconds: float) -> DiffResul
     other = "b" if found.producer == "a" else "a"
     prefix = search.other_prefix(other, found.messages[: n - 1]) if n > 1 else None
     return DiffResult("different", search.depth, search.other_depth, found.producer, found.messages, n,
-                      found.witness, prefix, seconds=seconds)
+                      found.witness, prefix, seconds=seconds, note=_longer_match(search, other, found.messages))
+
+
+def _longer_match(search: _Search, other: str, messages: list[Message]) -> str:
+    """Does the other model send the sequence with more steps than allowed? Then the difference
+    is one of the bounds only, and the report says so (one query, at depth + other_depth)."""
+    k = search.depth + search.other_depth
+    matcher = _Matcher(search.models[other], search.th, other, search.channels, len(messages), k)
+    if search.budget.expired or matcher.match(messages, search) != z3.sat:
+        return ""
+    assert matcher.model_of_run is not None
+    steps = _trim(matcher.run.trace(matcher.model_of_run), len(messages)).length
+    return (f"model {other.upper()} sends this sequence in a run of {steps} steps: this is a difference "
+            f"within --other-depth {search.other_depth} only")
 
 
 def load_pair(path_a: str, path_b: str, defines: dict[str, str]) -> tuple[ir.Model, ir.Model]:

@@ -46,13 +46,13 @@ def _with_extra_transition(tmp_path: Path) -> str:
 def test_a_model_against_itself_has_no_difference(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", SEED, SEED, "--depth", "2"]) == 0
     out = capsys.readouterr().out
-    assert "same: no difference in message sequences sent by runs of <= 2 steps" in out
+    assert "same: every message sequence a run of either model of <= 2 steps sends, a run of the other of <= 4" in out
     assert "compared up to 2 messages" in out
 
 
 def test_tcp_against_the_off_by_one_handshake_ack() -> None:
     a, b = load_model(TCP), load_model(str(BROKEN / "tcp_handshake_ack_off_by_one.tcpspec"))
-    r = diff_models(a, b, depth=3, directions=("a",))
+    r = diff_models(a, b, depth=3, other_depth=3, directions=("a",))
     assert r.verdict == "different" and r.producer == "a" and r.first_unmatched == 2
     (c1, syn), (c2, synack) = r.messages
     # either endpoint may open (one process, two instances): a SYN one way, the SYN,ACK back,
@@ -129,6 +129,32 @@ def test_json_and_mermaid(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     out = capsys.readouterr().out
     assert out.startswith("sequenceDiagram") and "cannot send message 2" in out
     assert "<svg" in svg.read_text()
+
+
+SLOW = """message M { v: 0..3 }
+channel c: M[2];
+process P(out: chan M) {
+  var phase: 0..3 = 0;
+  transition go when phase == 0 { phase := 1; }
+  transition send_one when phase == SENDS_AT { send out M { v: 1 }; phase := 2; }
+}
+instance p = P(out: c);
+"""
+
+
+def test_a_model_that_needs_more_steps_is_no_difference_with_the_default_bound(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    fast, slow = tmp_path / "fast.tcpspec", tmp_path / "slow.tcpspec"
+    fast.write_text("const SENDS_AT = 0;\n" + SLOW)
+    slow.write_text("const SENDS_AT = 1;\n" + SLOW)
+    assert main(["diff", str(fast), str(slow), "--depth", "1", "--direction", "a-not-b"]) == 0
+    capsys.readouterr()
+    assert main(["diff", str(fast), str(slow), "--depth", "1", "--other-depth", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "note: model B sends this sequence in a run of 2 steps: this is a difference within --other-depth 1 only" in out
+    # -D SENDS_AT=... applies to both models: then they are the same
+    assert main(["diff", str(fast), str(slow), "--depth", "3", "-D", "SENDS_AT=1"]) == 0
 
 
 def test_a_timeout_is_unknown_not_same(capsys: pytest.CaptureFixture[str]) -> None:
