@@ -901,7 +901,7 @@ def _diff_json(result: Any, paths: dict[str, str], models: dict[str, Any], code:
     doc: dict[str, Any] = {
         "model_a": paths["a"], "model_b": paths["b"], "verdict": result.verdict, "depth": result.depth,
         "other_depth": result.other_depth, "directions": list(result.directions), "seconds": result.seconds,
-        "exit_code": code,
+        "paths": result.paths, "exit_code": code,
     }
     if result.verdict == "same":
         doc["longest_compared"] = result.longest
@@ -934,7 +934,8 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
         which = {("a", "b"): "either model", ("a",): "A", ("b",): "B"}.get(tuple(result.directions), "either model")
         lines.append(f"same: every message sequence a run of {which} of <= {result.depth} steps sends, a run of "
                      f"the other of <= {result.other_depth} steps sends too")
-        lines.append(f"      (compared up to {result.longest} messages, {result.seconds:.1f}s)")
+        lines.append(f"      (compared up to {result.longest} messages; {result.paths} paths of the matching "
+                     f"model generalized; {result.seconds:.1f}s)")
         return lines
     if result.verdict == "unknown":
         lines.append(f"unknown: {result.reason} ({result.seconds:.1f}s)")

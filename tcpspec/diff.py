@@ -56,6 +56,7 @@ class DiffResult:
     other_prefix: Trace | None = None
     longest: int = 0  # "same": the longest message sequence compared (runs had no more sends)
     note: str = ""  # "different": the other model sends the sequence after all, in a longer run
+    paths: int = 0  # how many paths of the matching model the search generalized (a cost figure)
     reason: str = ""
     seconds: float = 0.0
     directions: tuple[str, ...] = ("a", "b")
@@ -231,6 +232,8 @@ class _Search:
         self.models, self.th, self.depth, self.other_depth, self.budget = models, th, depth, other_depth, budget
         self.channels = observed_channels(models["a"], models["b"])
         self.reason = ""
+        self.paths = 0  # paths of the other model generalized, over the whole search
+        self.directions: tuple[str, ...] = ("a", "b")
 
     def _ask(self, solver: z3.Solver) -> z3.CheckSatResult:
         out = check(solver, [], self.budget)
@@ -260,7 +263,6 @@ class _Search:
         run = _Run(self.models[who], self.th, f"{who}|", word, self.depth)
         solver = z3.Solver()
         solver.add(run.formula)
-        self.paths = 0
         matcher = _Matcher(self.models[other], self.th, other, self.channels, n, self.other_depth)
         while True:
             r = self._ask(solver)
@@ -298,7 +300,7 @@ class _Search:
     def other_prefix(self, who: str, messages: list[Message]) -> Trace | None:
         """A run of `who` of <= other_depth steps sending exactly `messages` (None if none)."""
         matcher = _Matcher(self.models[who], self.th, who, self.channels, len(messages), self.other_depth)
-        if matcher.match(messages, self) != z3.sat:
+        if matcher.match(messages, self, small=True) != z3.sat:
             return None
         assert matcher.model_of_run is not None
         return _trim(matcher.run.trace(matcher.model_of_run), len(messages))
@@ -306,7 +308,7 @@ class _Search:
 
 class _Matcher:
     """Runs of one model (<= k steps) sending a given concrete sequence of n messages: the
-    unrolling is built once, each sequence is asked under assumptions."""
+    unrolling is built once, each sequence is asked in its own solver frame."""
 
     def __init__(self, model: ir.Model, th: Theory, who: str, channels: list[ir.Channel], n: int, k: int) -> None:
         self.model = model
@@ -317,14 +319,20 @@ class _Matcher:
         self.solver.add(self.run.formula)
         self.model_of_run: z3.ModelRef | None = None
 
-    def match(self, messages: list[Message], search: "_Search") -> z3.CheckSatResult:
-        """Is there such a run? If so, `self.model_of_run` is it (the solver's frame is gone)."""
+    def match(self, messages: list[Message], search: "_Search", small: bool = False) -> z3.CheckSatResult:
+        """Is there such a run? If so, `self.model_of_run` is it (with `small`: with small
+        initial values and parameters, for showing)."""
         self.solver.push()
         try:
             for p, (cname, msg) in enumerate(messages):
                 self.solver.add(self.word.is_value(p, cname, msg))
             r = search._ask(self.solver)
-            self.model_of_run = self.solver.model() if r == z3.sat else None
+            self.model_of_run = None
+            if r == z3.sat:
+                zm = self.solver.model()
+                if small:
+                    zm = prefer_small_values(self.solver, self.run.ts, self.run.length(zm), [], search.budget, 24)
+                self.model_of_run = zm
             return r
         finally:
             self.solver.pop()
@@ -390,6 +398,7 @@ def diff_models(
     t0 = time.perf_counter()
     other = 2 * depth if other_depth is None else other_depth
     search = _Search({"a": a, "b": b}, _theory(a, b, theory), depth, other, Budget(timeout))
+    search.directions = tuple(directions)
     secs = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731
     live = list(directions)
     n, longest = 0, 0
@@ -408,8 +417,9 @@ def diff_models(
                 r = found
             if r == z3.unknown:
                 return DiffResult("unknown", depth, other, reason=f"{search.reason} at {n} messages",
-                                  longest=n - 1, seconds=secs(), directions=tuple(directions))
-    return DiffResult("same", depth, other, longest=longest, seconds=secs(), directions=tuple(directions))
+                                  longest=n - 1, seconds=secs(), directions=tuple(directions), paths=search.paths)
+    return DiffResult("same", depth, other, longest=longest, seconds=secs(), directions=tuple(directions),
+                      paths=search.paths)
 
 
 def _report(search: _Search, found: _Found, n: int, seconds: float) -> DiffResult:
@@ -422,7 +432,8 @@ def _report(search: _Search, found: _Found, n: int, seconds: float) -> DiffResul
     other = "b" if found.producer == "a" else "a"
     prefix = search.other_prefix(other, found.messages[: n - 1]) if n > 1 else None
     return DiffResult("different", search.depth, search.other_depth, found.producer, found.messages, n,
-                      found.witness, prefix, seconds=seconds, note=_longer_match(search, other, found.messages))
+                      found.witness, prefix, seconds=seconds, note=_longer_match(search, other, found.messages),
+                      paths=search.paths, directions=search.directions)
 
 
 def _longer_match(search: _Search, other: str, messages: list[Message]) -> str:
