@@ -241,16 +241,9 @@ class _Search:
             self.reason = out.reason or "the solver gave up"
         return out.result
 
-    def can_send(self, who: str, n: int) -> z3.CheckSatResult:
-        """Has `who` a run of at most `depth` steps with n sends?"""
-        word = _Word(self.th, self.channels, n)
-        run = _Run(self.models[who], self.th, f"{who}|", word, self.depth)
-        solver = z3.Solver()
-        solver.add(run.formula)
-        return self._ask(solver)
-
-    def unmatched(self, who: str, n: int) -> z3.CheckSatResult | _Found:
-        """A run of `who` whose n sends no run of the other model of <= other_depth steps sends.
+    def unmatched(self, who: str, n: int) -> str | _Found:
+        """A run of `who` whose n sends no run of the other model of <= other_depth steps sends;
+        else "none" (`who` has no run with n sends), "matched" (each is matched) or "unknown".
 
         Counterexample-guided: a candidate run of `who` is checked against the other model; if
         the other matches it, the *path* it took (its transitions, in order) is generalized over
@@ -264,10 +257,12 @@ class _Search:
         solver = z3.Solver()
         solver.add(run.formula)
         matcher = _Matcher(self.models[other], self.th, other, self.channels, n, self.other_depth)
+        searched = False
         while True:
             r = self._ask(solver)
             if r != z3.sat:
-                return r
+                return "unknown" if r == z3.unknown else "matched" if searched else "none"
+            searched = True
             zm = solver.model()
             messages = word.decode(zm)
             path = self.matching_path(matcher, messages)
@@ -275,7 +270,7 @@ class _Search:
                 if path == z3.unsat:
                     zm = self._smaller(solver, run, zm, matcher)
                     return _Found(who, word.decode(zm), _trim(run.trace(zm), n))
-                return path
+                return "unknown"
             self.paths += 1
             match, bound = _path_match(self.models[other], self.th, f"{other}|p{self.paths}|", path, word)
             solver.add(z3.ForAll(bound, z3.Not(match)) if bound else z3.Not(match))
@@ -405,19 +400,16 @@ def diff_models(
     while live:
         n += 1
         for who in list(live):
-            r = search.can_send(who, n)
-            if r == z3.unsat:
+            found = search.unmatched(who, n)
+            if isinstance(found, _Found):
+                return _report(search, found, n, secs())
+            if found == "none":
                 live.remove(who)
-                continue
-            if r == z3.sat:
-                longest = n
-                found = search.unmatched(who, n)
-                if isinstance(found, _Found):
-                    return _report(search, found, n, secs())
-                r = found
-            if r == z3.unknown:
+            elif found == "unknown":
                 return DiffResult("unknown", depth, other, reason=f"{search.reason} at {n} messages",
                                   longest=n - 1, seconds=secs(), directions=tuple(directions), paths=search.paths)
+            else:
+                longest = n
     return DiffResult("same", depth, other, longest=longest, seconds=secs(), directions=tuple(directions),
                       paths=search.paths)
 
