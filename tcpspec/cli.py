@@ -866,11 +866,12 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(_diff_json(result, paths, models, code), indent=2))
     elif args.format == "mermaid":
-        if result.witness is None:
-            raise UsageError(f"no difference to draw ({result.verdict})")
         from tcpspec.render.msc import to_mermaid
 
-        print(to_mermaid(_diff_chart(result, models)), end="")
+        if result.witness is None:  # nothing to draw; the exit code says why
+            print(f"%% tcpspec diff: {result.verdict} {_one_line(result.reason)}".rstrip())
+        else:
+            print(to_mermaid(_diff_chart(result, models)), end="")
     else:
         for line in _diff_text(result, paths, models):
             print(line)

@@ -150,6 +150,11 @@ def test_a_model_that_needs_more_steps_is_no_difference_with_the_default_bound(
     slow.write_text("const SENDS_AT = 1;\n" + SLOW)
     assert main(["diff", str(fast), str(slow), "--depth", "1", "--direction", "a-not-b"]) == 0
     capsys.readouterr()
+    assert main(["diff", str(fast), str(slow), "--depth", "1", "--direction", "a-not-b", "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["verdict"], doc["other_depth"], doc["longest_compared"], doc["exit_code"]) == ("same", 2, 1, 0)
+    assert main(["diff", str(fast), str(slow), "--depth", "1", "--direction", "a-not-b", "--format", "mermaid"]) == 0
+    assert capsys.readouterr().out == "%% tcpspec diff: same\n"
     assert main(["diff", str(fast), str(slow), "--depth", "1", "--other-depth", "1"]) == 1
     out = capsys.readouterr().out
     assert "note: model B sends this sequence in a run of 2 steps: this is a difference within --other-depth 1 only" in out
