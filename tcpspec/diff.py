@@ -354,7 +354,7 @@ def _path_match(
             params[pname] = th.fresh(f"{t.name}.{pname}@{s}", ptype)
             cs.extend(th.well_formed(params[pname], ptype))
         eff = enc.execute(th, model, t, state, params)
-        cs += eff.enabled + eff.range_ok
+        cs += eff.enabled + eff.range_ok + _legal(th, model, eff.post)
         for cname, (cond, msg) in eff.sends.items():
             cs.append(z3.Implies(cond, z3.Or([z3.And(count == p, word.at(p, cname, msg)) for p in range(word.n)]
                                              or [z3.BoolVal(False)])))
@@ -439,6 +439,22 @@ def _longer_match(search: _Search, other: str, messages: list[Message]) -> str:
     steps = _trim(matcher.run.trace(matcher.model_of_run), len(messages)).length
     return (f"model {other.upper()} sends this sequence in a run of {steps} steps: this is a difference "
             f"within --other-depth {search.other_depth} only")
+
+
+def _legal(th: Theory, model: ir.Model, state: dict[str, object]) -> list[z3.BoolRef]:
+    """State terms hold legal values, as `TransitionSystem.well_formed` asks of every state copy
+    of a run (implied by `range_ok`; said again so a path is never looser than a run)."""
+    from tcpspec.encoder import ChanSym
+
+    cs: list[z3.BoolRef] = []
+    for v in model.state_vars:
+        cs += th.well_formed(state[v.name], v.type)  # type: ignore[arg-type]
+    for c in model.channels:
+        ch = state[c.name]
+        assert isinstance(ch, ChanSym)
+        for slot in ch.slots:
+            cs += th.well_formed(slot, c.message)
+    return cs
 
 
 def load_pair(path_a: str, path_b: str, defines: dict[str, str]) -> tuple[ir.Model, ir.Model]:
