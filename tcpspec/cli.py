@@ -880,6 +880,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
     return code
 
 
+def _diff_label(model: Any, channel: str, msg: Any) -> str:
+    """`SYN,ACK seq=0 ack=1 len=0` for segments, `Frame{bit=false,msg=0}` for other messages."""
+    from tcpspec.render.msc import message_label
+    from tcpspec.render.text import format_message, is_tcp_like
+
+    if isinstance(msg, dict) and not is_tcp_like(msg):
+        return format_message(msg, model.channel(channel).message.name)
+    return message_label(msg)
+
+
 def _diff_headline(result: Any, paths: dict[str, str]) -> str:
     p = result.producer
     q = "b" if p == "a" else "a"
@@ -897,7 +907,6 @@ def _diff_chart(result: Any, models: dict[str, Any]) -> Any:
 
 def _diff_json(result: Any, paths: dict[str, str], models: dict[str, Any], code: int) -> dict[str, Any]:
     from tcpspec.render.itf import trace_to_itf
-    from tcpspec.render.msc import message_label
 
     doc: dict[str, Any] = {
         "model_a": paths["a"], "model_b": paths["b"], "verdict": result.verdict, "depth": result.depth,
@@ -914,7 +923,7 @@ def _diff_json(result: Any, paths: dict[str, str], models: dict[str, Any], code:
         doc["producer"], doc["other"] = paths[p], paths[q]
         doc["first_unmatched"] = result.first_unmatched
         doc["note"] = result.note
-        doc["messages"] = [{"channel": c, "message": m, "label": message_label(m),
+        doc["messages"] = [{"channel": c, "message": m, "label": _diff_label(models[p], c, m),
                             "other_can": i < result.first_unmatched - 1} for i, (c, m) in enumerate(result.messages)]
         doc["witness"] = trace_to_itf(result.witness, source=paths[p], prop="diff", verdict="different",
                                       model=models[p], description=_diff_headline(result, paths))
@@ -926,7 +935,6 @@ def _diff_json(result: Any, paths: dict[str, str], models: dict[str, Any], code:
 
 def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> list[str]:
     from tcpspec.render import text
-    from tcpspec.render.msc import message_label
     from tcpspec.results import PropertyResult, Verdict
 
     lines = [f"model A: {paths['a']}", f"model B: {paths['b']}",
@@ -951,7 +959,7 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
                      f"{q.upper()} can send the first {k - 1} but not message {k}:")
     for i, (c, m) in enumerate(result.messages, 1):
         mark = f"<-- {q.upper()} cannot send this here" if i == k else f"{q.upper()} too"
-        lines.append(f"  {i:>3}  {c:<6} {message_label(m):<40}  {mark}")
+        lines.append(f"  {i:>3}  {c:<6} {_diff_label(models[p], c, m):<40}  {mark}")
     lines.append("")
     run = PropertyResult("diff", "diff", Verdict.HOLDS, "diff", result.witness.length, result.seconds, trace=result.witness)
     lines += text.render_trace(result.witness, run, models[p], what=f"{p.upper()}'s run")

@@ -162,6 +162,24 @@ def test_a_model_that_needs_more_steps_is_no_difference_with_the_default_bound(
     assert main(["diff", str(fast), str(slow), "--depth", "3", "-D", "SENDS_AT=1"]) == 0
 
 
+def test_network_faults_are_not_observed_but_their_effects_are(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The alternating-bit protocol with duplicating channels against without: a duplicated
+    frame is no send, but the receiver acknowledging it twice is."""
+    abp = ROOT / "models/abp.tcpspec"
+    dup = tmp_path / "abp_dup.tcpspec"
+    text = abp.read_text(encoding="utf-8")
+    assert "const DUP = false;" in text
+    dup.write_text(text.replace("const DUP = false;", "const DUP = true;"), encoding="utf-8")
+    assert main(["diff", str(dup), str(abp), "-D", "CAP=2", "--depth", "4"]) == 1
+    out = capsys.readouterr().out
+    assert "A sends these 3 messages; B can send the first 2 but not message 3:" in out
+    marked = [ln.split() for ln in out.splitlines() if ln.strip()[:1].isdigit() and "cannot send" in ln]
+    assert marked == [["3", "acks", "Ack{bit=false}", "<--", "B", "cannot", "send", "this", "here"]]
+    assert "duplication" in out  # the witness shows the network step that duplicated the frame
+    # with room for one frame only, nothing can be duplicated: the same sends within 4 steps
+    assert main(["diff", str(dup), str(abp), "--depth", "4"]) == 0
+
+
 def test_a_timeout_is_unknown_not_same(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["diff", TCP, TCP, "--depth", "8", "--timeout", "0.5"]) == 3
     assert "unknown:" in capsys.readouterr().out
