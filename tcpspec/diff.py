@@ -167,16 +167,14 @@ class _Word:
 class _Run:
     """A run of at most `k` steps of one model whose sends are exactly the word's n messages.
 
-    `live[s]`: step s is taken; a run stops once and stays stopped. `formula` says all of it;
-    `consts` are every constant it introduced (the variables to quantify for the other model).
+    `live[s]`: step s is taken; a run stops once and stays stopped. `formula` says all of it.
+    The transition system `ts` (its per-step encodings, the costly part) is shared by every
+    run of the same model and role, whatever the word.
     """
 
-    def __init__(self, model: ir.Model, th_kind: Theory, prefix: str, word: _Word, k: int) -> None:
-        self.consts: list[z3.ExprRef] = []
-        self.ts = TransitionSystem(model, _prefixed(th_kind, prefix, self.consts))
-        self.k, self.word = k, word
+    def __init__(self, ts: TransitionSystem, prefix: str, word: _Word, k: int) -> None:
+        self.ts, self.k, self.word = ts, k, word
         self.live = [z3.Bool(f"{prefix}live@{s}") for s in range(k)]
-        self.consts += self.live
         cs: list[z3.BoolRef] = [self.ts.init()]
         count: z3.ArithRef = z3.IntVal(0)
         for s in range(k):
@@ -189,15 +187,23 @@ class _Run:
         self.formula = z3.And(cs)
 
     def _sends(self, s: int, step: StepSyms, count: z3.ArithRef, cs: list[z3.BoolRef]) -> z3.ArithRef:
-        """Every send of step s lands at the next position of the word and equals it there."""
+        """Every send of step s lands at the next position of the word and equals it there.
+
+        One match per channel, not per transition: the message is an if-chain over the step's
+        choice (one transition fires). Sends of one step go in channel-name order, here and in
+        `_path_match` alike."""
+        from tcpspec.encoder import sym_ite
+
         n = self.word.n
-        for i, eff in enumerate(step.effects):
-            for cname, (cond, msg) in eff.sends.items():
-                sent = z3.And(self.live[s], self.ts.fires(step.act, i), cond)
-                match = z3.Or([z3.And(count == p, self.word.at(p, cname, msg)) for p in range(n)]
-                              or [z3.BoolVal(False)])
-                cs.append(z3.Implies(sent, match))
-                count = count + z3.If(sent, 1, 0)  # type: ignore[assignment]
+        for cname in sorted({c for eff in step.effects for c in eff.sends}):
+            senders = [(i, eff.sends[cname]) for i, eff in enumerate(step.effects) if cname in eff.sends]
+            sent = z3.And(self.live[s], z3.Or([z3.And(self.ts.fires(step.act, i), cond) for i, (cond, _) in senders]))
+            msg = senders[-1][1][1]
+            for i, (_, m) in reversed(senders[:-1]):
+                msg = sym_ite(self.ts.fires(step.act, i), m, msg)  # type: ignore[assignment]
+            match = z3.Or([z3.And(count == p, self.word.at(p, cname, msg)) for p in range(n)] or [z3.BoolVal(False)])
+            cs.append(z3.Implies(sent, match))
+            count = count + z3.If(sent, 1, 0)  # type: ignore[assignment]
         return z3.simplify(count)  # type: ignore[return-value]
 
     def length(self, zm: z3.ModelRef) -> int:
@@ -233,7 +239,16 @@ class _Search:
         self.channels = observed_channels(models["a"], models["b"])
         self.reason = ""
         self.paths = 0  # paths of the other model generalized, over the whole search
+        self._systems: dict[str, TransitionSystem] = {}
         self.directions: tuple[str, ...] = ("a", "b")
+
+    def system(self, who: str, role: str) -> TransitionSystem:
+        """The unrolling of model `who` for one role ("run": the sender, "m": the matcher),
+        built once: its constants are named `who|role|...`, apart from the other role's."""
+        key = f"{who}|{role}|"
+        if key not in self._systems:
+            self._systems[key] = TransitionSystem(self.models[who], _prefixed(self.th, key, []))
+        return self._systems[key]
 
     def _ask(self, solver: z3.Solver) -> z3.CheckSatResult:
         out = check(solver, [], self.budget)
@@ -253,10 +268,10 @@ class _Search:
         """
         other = "b" if who == "a" else "a"
         word = _Word(self.th, self.channels, n)
-        run = _Run(self.models[who], self.th, f"{who}|", word, self.depth)
+        run = _Run(self.system(who, "run"), f"{who}|run|", word, self.depth)
         solver = z3.Solver()
         solver.add(run.formula)
-        matcher = _Matcher(self.models[other], self.th, other, self.channels, n, self.other_depth)
+        matcher = _Matcher(self, other, n, self.other_depth)
         searched = False
         while True:
             r = self._ask(solver)
@@ -294,7 +309,7 @@ class _Search:
 
     def other_prefix(self, who: str, messages: list[Message]) -> Trace | None:
         """A run of `who` of <= other_depth steps sending exactly `messages` (None if none)."""
-        matcher = _Matcher(self.models[who], self.th, who, self.channels, len(messages), self.other_depth)
+        matcher = _Matcher(self, who, len(messages), self.other_depth)
         if matcher.match(messages, self, small=True) != z3.sat:
             return None
         assert matcher.model_of_run is not None
@@ -305,11 +320,9 @@ class _Matcher:
     """Runs of one model (<= k steps) sending a given concrete sequence of n messages: the
     unrolling is built once, each sequence is asked in its own solver frame."""
 
-    def __init__(self, model: ir.Model, th: Theory, who: str, channels: list[ir.Channel], n: int, k: int) -> None:
-        self.model = model
-        self.th = th
-        self.word = _Word(th, channels, n, f"m{who}")
-        self.run = _Run(model, th, f"{who}|m|", self.word, k)
+    def __init__(self, search: "_Search", who: str, n: int, k: int) -> None:
+        self.word = _Word(search.th, search.channels, n, f"m{who}")
+        self.run = _Run(search.system(who, "m"), f"{who}|m|", self.word, k)
         self.solver = z3.Solver()
         self.solver.add(self.run.formula)
         self.model_of_run: z3.ModelRef | None = None
@@ -355,7 +368,7 @@ def _path_match(
             cs.extend(th.well_formed(params[pname], ptype))
         eff = enc.execute(th, model, t, state, params)
         cs += eff.enabled + eff.range_ok + _legal(th, model, eff.post)
-        for cname, (cond, msg) in eff.sends.items():
+        for cname, (cond, msg) in sorted(eff.sends.items()):
             cs.append(z3.Implies(cond, z3.Or([z3.And(count == p, word.at(p, cname, msg)) for p in range(word.n)]
                                              or [z3.BoolVal(False)])))
             count = count + z3.If(cond, 1, 0)  # type: ignore[assignment]
@@ -432,7 +445,7 @@ def _longer_match(search: _Search, other: str, messages: list[Message]) -> str:
     """Does the other model send the sequence with more steps than allowed? Then the difference
     is one of the bounds only, and the report says so (one query, at depth + other_depth)."""
     k = search.depth + search.other_depth
-    matcher = _Matcher(search.models[other], search.th, other, search.channels, len(messages), k)
+    matcher = _Matcher(search, other, len(messages), k)
     if search.budget.expired or matcher.match(messages, search) != z3.sat:
         return ""
     assert matcher.model_of_run is not None
