@@ -10,11 +10,9 @@ A difference "A not in B" is a run of A of at most `depth` steps whose first j s
 B of at most `other_depth` steps sends (B's run sends those j messages, in order, and nothing
 in between). The search goes by j = 1, 2, ...: the first j found is the shortest such sequence
 for these bounds, so the first j-1 messages are ones B can send too and message j is the one it
-cannot. Each question is one Z3 query, exists (A's run) forall (B's runs): the unrollings of
-both models with a send counter, numbers symbolic (every ISN, every length), no concrete value
-enumerated. Data values are 32-bit, so the quantifier is left to Z3 (model-based quantifier
-instantiation), which answers these small queries in seconds; when it cannot, the verdict is
-`unknown`, never "no difference".
+cannot. Numbers stay symbolic (every ISN, every length); the exists-forall question is answered
+by counterexample-guided refinement over B's paths (`_Search.unmatched`), each forall small
+enough for Z3. A solver that gives up makes the verdict `unknown`, never "no difference".
 """
 
 from __future__ import annotations
