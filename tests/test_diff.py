@@ -197,7 +197,17 @@ def test_the_seed_teardown_without_fin_numbers() -> None:
 
 @LONG
 def test_the_seed_acknowledging_at_once_is_a_behaviour_of_rfc_9293() -> None:
-    """Handshake, request, ACK, reply: 6 messages RFC 9293's model sends too (about a minute)."""
+    """The whole scenario, four-way close included: 11 messages RFC 9293's model sends too."""
     a, b = load_pair(str(ROOT / "examples/diff/seed_immediate_ack.tcpspec"), TCP, {"MAXLEN": "2"})
-    r = diff_models(a, b, depth=8, directions=("a",), absent_default=True)
-    assert r.verdict == "same" and r.longest == 6
+    r = diff_models(a, b, depth=16, other_depth=20, directions=("a",), absent_default=True)
+    assert r.verdict == "same" and r.longest == 11
+
+
+@LONG
+def test_the_data_ack_off_by_one_in_rfc_9293() -> None:
+    a, b = load_model(TCP), load_model(str(BROKEN / "tcp_data_ack_plus_one.tcpspec"))
+    r = diff_models(a, b, depth=7, directions=("a",))
+    assert r.verdict == "different" and r.first_unmatched == 5
+    data, ack = r.messages[3][1], r.messages[4][1]
+    assert data["len"] > 0 and ack["ack"] and ack["len"] == 0
+    assert ack["ackno"] == (data["seq"] + data["len"]) % MOD32
