@@ -222,6 +222,7 @@ class Transition:
     body: tuple[Stmt, ...]
     span: Span
     doc: str = ""
+    fair: str = ""  # "" (no fairness), "weak" (`fair transition`) or "strong" (`strong fair transition`)
 
 
 @dataclass(frozen=True)
@@ -262,7 +263,52 @@ class StepProperty:
     doc: str = ""
 
 
-Property = Invariant | Reachable | StepProperty
+@dataclass(frozen=True)
+class Eventually:
+    """`eventually NAME: E;` every fair run from an initial state reaches a state where E holds."""
+
+    name: str
+    expr: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class LeadsTo:
+    """`leads_to NAME: P ~> Q;` on every fair run, every state where P holds is followed by
+    (or is) a state where Q holds."""
+
+    name: str
+    pre: Expr
+    post: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Final:
+    """`final NAME: E;` a state where E holds may have no successor (not a deadlock)."""
+
+    name: str
+    expr: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class FairDecl:
+    """`[strong] fair a, b.c;` the named transitions, channels' receivers or instances are fair.
+
+    Each target is (name as written, its span): `client.timeout`, `c2s` or `c2s.loss`, `client`.
+    """
+
+    strength: str  # "weak" | "strong"
+    targets: tuple[tuple[str, Span], ...]
+    span: Span
+    doc: str = ""
+
+
+Property = Invariant | Reachable | StepProperty | Eventually | LeadsTo
 
 
 @dataclass(frozen=True)
@@ -274,6 +320,7 @@ class ProcessDecl:
     properties: tuple[Property, ...]
     span: Span
     doc: str = ""
+    finals: tuple[Final, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -370,6 +417,10 @@ Decl = (
     | Invariant
     | Reachable
     | StepProperty
+    | Eventually
+    | LeadsTo
+    | Final
+    | FairDecl
 )
 
 

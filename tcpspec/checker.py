@@ -31,6 +31,9 @@ KIND_NAMES = {
     ast.Invariant: "property",
     ast.Reachable: "property",
     ast.StepProperty: "property",
+    ast.Eventually: "property",
+    ast.LeadsTo: "property",
+    ast.Final: "final state predicate",
 }
 BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 
@@ -59,6 +62,7 @@ class _Checker:
         self.pending: dict[str, ast.TypeAlias | ast.MessageDecl] = {}
         self.resolving: set[str] = set()
         self.fault_spans: dict[tuple[str, str], Span] = {}
+        self.fair_decls: list[ast.FairDecl] = []
 
     def run(self) -> ir.Model:
         self._collect_names()
@@ -73,6 +77,8 @@ class _Checker:
         transitions.extend(self._network())
         if procs.range_span is not None:
             properties.append(self._range_ok(procs.range_span))
+        finals = self._finals() + procs.finals
+        fairness = resolve_fairness(self.rep, self.fair_decls, transitions, procs.fairness, self.env)
         if self.rep.diagnostics:
             raise ModelError(self.rep.diagnostics)
         return ir.Model(
@@ -83,8 +89,11 @@ class _Checker:
             init=procs.init,
             channels=list(self.env.channels.values()),
             transitions=transitions,
-            properties=properties,
+            properties=[p for p in properties if p.kind not in ir.LIVENESS_KINDS],
             sources=dict(self.program.sources),
+            finals=finals,
+            fairness=fairness,
+            liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
         )
 
     # ------------------------------------------------------------ names
@@ -93,6 +102,9 @@ class _Checker:
         """Fill the global namespace; a second definition of a name is an error and is dropped."""
         for file in self.program.files:
             for decl in file.decls:
+                if isinstance(decl, ast.FairDecl):  # names nothing: resolved once transitions exist
+                    self.fair_decls.append(decl)
+                    continue
                 kind = KIND_NAMES.get(type(decl))
                 if kind is None:
                     self.rep.error(getattr(decl, "span", None), "not a declaration")
@@ -379,12 +391,17 @@ class _Checker:
         out: list[ir.Property] = []
         scope = Scope(self.env, top_level=True)
         for index, decl in enumerate(self.decls):
-            if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty)):
+            if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo)):
                 prop = ProcessChecker.property(self.rep, decl, scope, None)
                 if prop is not None:
                     out.append(prop)
             out.extend(per_decl.get(index, []))
         return out
+
+    def _finals(self) -> list[ir.Final]:
+        scope = Scope(self.env, top_level=True)
+        out = [ProcessChecker.final(self.rep, d, scope, None) for d in self.decls if isinstance(d, ast.Final)]
+        return [f for f in out if f is not None]
 
     def _network(self) -> list[ir.NetworkTransition]:
         out: list[ir.NetworkTransition] = []
@@ -407,6 +424,39 @@ class _Checker:
             doc=RANGE_OK_DOC,
             builtin=True,
         )
+
+
+def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list[ir.AnyTransition],
+                     declared: dict[str, str], env: Env) -> dict[str, str]:
+    """`fair` declarations -> {transition name: weak | strong}; strong wins over weak.
+
+    A target is a transition (`client.timeout`, `c2s.loss`), a channel (every process
+    transition that receives from it: the channel delivers), or an instance (all its
+    transitions). A fault switched off by its constant (`-D LOSS=false`) is accepted and ignored.
+    """
+    out = dict(declared)
+    by_name = {t.name: t for t in transitions}
+    for decl in decls:
+        for target, span in decl.targets:
+            if target in by_name:
+                hits: list[ir.AnyTransition] = [by_name[target]]
+            elif target in env.channels:
+                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
+                        and t.receive[1].name == target]
+            elif any(t.instance == target for t in transitions if isinstance(t, ir.Transition)):
+                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
+            else:
+                chan, _, fault = target.partition(".")
+                if chan in env.channels and fault in ir.FAULT_KINDS:
+                    continue
+                rep.error(span, f"'{target}' is not a transition, channel or instance",
+                          "fair takes transitions (client.timeout, c2s.loss), channels (their "
+                          "receiving transitions) or instances (all their transitions)")
+                continue
+            for t in hits:
+                if out.get(t.name) != "strong":
+                    out[t.name] = decl.strength
+    return out
 
 
 def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:

@@ -58,6 +58,8 @@ class ProcessChecker:
         self.init: dict[str, ir.Expr] = {}
         self.transitions: list[ir.Transition] = []
         self.range_span: Span | None = None
+        self.finals: list[ir.Final] = []
+        self.fairness: dict[str, str] = {}  # `fair transition`: qualified name -> weak | strong
 
     # ------------------------------------------------------------ instances
 
@@ -205,6 +207,8 @@ class ProcessChecker:
         for t in proc.transitions:
             if self._fresh(t.name, t.span, seen, "transition"):
                 self.transitions.append(self._transition(inst, t, scope))
+                if t.fair:
+                    self.fairness[f"{inst}.{t.name}"] = t.fair
         props: list[ir.Property] = []
         seen = {}
         for p in proc.properties:
@@ -212,6 +216,11 @@ class ProcessChecker:
                 prop = self.property(self.rep, p, scope, inst)
                 if prop is not None:
                     props.append(prop)
+        for f in proc.finals:
+            if self._fresh(f.name, f.span, seen, "final state predicate"):
+                final = self.final(self.rep, f, scope, inst)
+                if final is not None:
+                    self.finals.append(final)
         return props
 
     def _fresh(self, name: str, span: Span, seen: dict[str, Span], what: str) -> bool:
@@ -422,12 +431,29 @@ class ProcessChecker:
             expr = ec.check_bool(decl.expr, f"{word} '{decl.name}'")
         elif isinstance(decl, ast.Reachable):
             kind, expr = ir.PropertyKind.REACHABLE, ec.check_bool(decl.expr, f"reachable '{decl.name}'")
+        elif isinstance(decl, ast.Eventually):
+            kind, expr = ir.PropertyKind.EVENTUALLY, ec.check_bool(decl.expr, f"eventually '{decl.name}'")
+        elif isinstance(decl, ast.LeadsTo):
+            pre = ec.check_bool(decl.pre, f"the left side of leads_to '{decl.name}'")
+            post = ec.check_bool(decl.post, f"the right side of leads_to '{decl.name}'")
+            if pre is None or post is None:
+                return None
+            return ir.Property(name, ir.PropertyKind.LEADS_TO, post, decl.span, decl.doc, instance=inst, when=pre)
         else:
             rep.error(getattr(decl, "span", None), "not a property")
             return None
         if expr is None:
             return None
         return ir.Property(name, kind, expr, decl.span, decl.doc, instance=inst)
+
+
+    @staticmethod
+    def final(rep: Reporter, decl: ast.Final, scope: Scope, inst: str | None) -> ir.Final | None:
+        """A final-state predicate over one instance (`inst`) or, at top level, over all."""
+        expr = ExprChecker(rep, scope).check_bool(decl.expr, f"final '{decl.name}'")
+        if expr is None:
+            return None
+        return ir.Final(f"{inst}.{decl.name}" if inst else decl.name, expr, decl.span, inst)
 
 
 def hidden_for(own: str, later: list[str]) -> dict[str, str]:

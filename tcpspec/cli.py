@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
     check.add_argument("--kind", dest="kinds", action="append", default=[],
-                       choices=("invariant", "lemma", "step", "reachable"),
+                       choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=DEFAULT_DEPTH,
@@ -135,6 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--certificate", metavar="FILE", default=None,
                        help="engines kind/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
+    _add_liveness_options(check)
     _add_gate_options(check)
     check.set_defaults(func=cmd_check)
 
@@ -213,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_liveness_options(p: argparse.ArgumentParser) -> None:
+    """`--deadlock`, `--max-cex` (engines/deadlock.py, engines/more_cex.py)."""
+    p.add_argument("--deadlock", action="store_true",
+                   help="also check the built-in property deadlock_free: no reachable state without "
+                        "successor, unless a `final` predicate accepts it (BMC, bounded)")
+    p.add_argument("--max-cex", dest="max_cex", metavar="N", type=_positive_int, default=1,
+                   help="up to N counterexamples per violated property, each a different sequence "
+                        "of transitions (default 1)")
+
+
 def _add_gate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--junit", metavar="FILE", default=None,
                    help="write a JUnit XML report (one test case per model and property)")
@@ -270,6 +281,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     check_input_file(args.model)
     model = pipeline.load_model(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
+    live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
+    if live and args.prop:
+        raise UsageError(f"export: liveness properties are not exported yet: {', '.join(live)}")
+    props = [p for p in props if p.name not in live]
     if args.to == "smtlib":
         from tcpspec.export.smtlib import export_smtlib
 
@@ -490,6 +505,7 @@ def run_checks(
         properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
         timeout=args.timeout, engine=args.engine,
         theory=args.theory, memory_mb=args.memory_mb,
+        deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
     )
     results: list[PropertyResult] = []
     try:
@@ -508,6 +524,9 @@ def _gate_mode(args: argparse.Namespace) -> bool:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    if _gate_mode(args) and (args.deadlock or args.max_cex > 1):
+        raise UsageError("--deadlock and --max-cex check one model at a time (not with several models, "
+                         "--junit, --sarif, -j, --cluster or --quiet)")
     if _gate_mode(args):
         return cmd_check_many(args)
     args.model = args.model[0]
@@ -528,6 +547,10 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     if cert_out and not os.path.isdir(os.path.dirname(os.path.abspath(cert_out))):
         raise UsageError(f"--certificate: no such directory: {os.path.dirname(cert_out)}")
     model = pipeline.load_model(args.model, defines)
+    if args.deadlock:  # before selecting: `--prop deadlock_free` names it
+        from tcpspec.engines.deadlock import with_deadlock
+
+        with_deadlock(model)
     props = pipeline.select_properties(model, tuple(args.prop))
     text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
     results, interrupted = run_checks(model, args, text.result if text else lambda r: None)

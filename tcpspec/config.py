@@ -29,7 +29,7 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.gate import ModelSpec
 
 ENGINES = ("bmc", "kind", "auto")
-KINDS = ("invariant", "lemma", "step", "reachable")
+KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
 _TOP = {"engine", "depth", "timeout", "theory", "jobs", "junit", "sarif", "models"}
 _MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "defines"}
 

@@ -166,6 +166,19 @@ def _check_ending(model: ir.Model, trace: Trace, prop: ir.Property, outcomes: li
                   require_first: bool) -> None:
     """The run ends as the property says; with `require_first`, not before."""
     last = len(trace.steps) - 1
+    if prop.kind is ir.PropertyKind.DEADLOCK or prop.kind in ir.LIVENESS_KINDS:
+        from tcpspec.interp_live import deadlock_problem, lasso_problem
+
+        if prop.kind is ir.PropertyKind.DEADLOCK:
+            problem = deadlock_problem(model, trace.steps[-1].state)
+            if problem is None and require_first:
+                early = next((i for i, s in enumerate(trace.steps[:-1]) if deadlock_problem(model, s.state) is None), None)
+                problem = None if early is None else f"state {early} is already a deadlock"
+        else:
+            problem = lasso_problem(model, trace, prop)
+        if problem is not None:
+            raise _Reject(last, problem)
+        return
     if prop.kind is ir.PropertyKind.STEP:
         fails = [_step_fails(model, prop, trace, outcomes, i) for i in range(1, last + 1)]
         if last == 0 or not fails[-1]:

@@ -242,6 +242,13 @@ class PropertyKind(str, Enum):
     LEMMA = "lemma"  # a helper invariant the user wrote for the prover: checked like an invariant
     REACHABLE = "reachable"
     STEP = "step"
+    EVENTUALLY = "eventually"  # `expr` is the goal; every fair run reaches it
+    LEADS_TO = "leads_to"  # `when` is P, `expr` is Q: every P-state is followed by a Q-state
+    DEADLOCK = "deadlock"  # built-in `deadlock_free` (--deadlock): no reachable stuck state
+
+
+# Properties about infinite runs, checked by lasso-shaped BMC (engines/liveness.py).
+LIVENESS_KINDS = (PropertyKind.EVENTUALLY, PropertyKind.LEADS_TO)
 
 
 @dataclass(frozen=True)
@@ -279,6 +286,20 @@ class Property:
         return self.kind in (PropertyKind.INVARIANT, PropertyKind.LEMMA)
 
 
+@dataclass(frozen=True)
+class Final:
+    """`final NAME: E;` states where E holds may end a run (not deadlocks).
+
+    Top-level finals (`instance` None) each accept a state on their own; an instance's finals say
+    when that instance is done, and accept a state when every such instance is done.
+    """
+
+    name: str
+    expr: Expr
+    span: Span
+    instance: str | None = None
+
+
 # ---------------------------------------------------------------- the model
 
 
@@ -303,6 +324,13 @@ class Model:
     transitions: list[AnyTransition]
     properties: list[Property]
     sources: dict[str, str] = field(default_factory=dict)
+    finals: list[Final] = field(default_factory=list)
+    # `eventually` / `leads_to` properties, kept apart from `properties` (which are about states
+    # and steps: every safety engine, exporter and search takes those as they are).
+    liveness: list[Property] = field(default_factory=list)
+    # Fair transitions by name: "weak" (taken if continuously enabled) or "strong" (taken if
+    # enabled infinitely often). Only liveness properties read this.
+    fairness: dict[str, str] = field(default_factory=dict)
 
     def var(self, name: str) -> StateVar:
         for v in self.state_vars:
@@ -323,7 +351,7 @@ class Model:
         raise KeyError(name)
 
     def property(self, name: str) -> Property:
-        for p in self.properties:
+        for p in self.properties + self.liveness:
             if p.name == name:
                 return p
         raise KeyError(name)

@@ -28,9 +28,10 @@ MAX_SYNTAX_ERRORS = 10
 FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
-    "send to if then else skip instance invariant reachable step on ensure chan true false".split()
+    "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
+    "forall exists eventually leads_to final fair strong".split()
 )
-RESERVED = frozenset("fair final lemma forall exists".split())
+RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
 
 
@@ -258,7 +259,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def process_decl(self, meta: Any, c: list[Any]) -> ast.ProcessDecl:
         rest = c[1:]
-        props = (ast.Invariant, ast.Reachable, ast.StepProperty)
+        props = (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo)
         return ast.ProcessDecl(
             str(c[0]),
             tuple(x for x in rest if isinstance(x, ast.Param)),
@@ -266,6 +267,7 @@ class _ToAst(Transformer[Token, Any]):
             tuple(x for x in rest if isinstance(x, ast.Transition)),
             tuple(x for x in rest if isinstance(x, props)),
             self._span(meta),
+            finals=tuple(x for x in rest if isinstance(x, ast.Final)),
         )
 
     def param(self, meta: Any, c: list[Any]) -> ast.Param:
@@ -275,6 +277,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.VarDecl(str(c[0]), c[1], c[2] if len(c) > 2 else None, self._span(meta))
 
     def transition(self, meta: Any, c: list[Any]) -> ast.Transition:
+        fair = c.pop(0).value if isinstance(c[0], _Tagged) and c[0].kind == "fair" else ""
         parts = {x.kind: x.value for x in c[1:] if isinstance(x, _Tagged)}
         receive = next((x for x in c if isinstance(x, ast.Receive)), None)
         return ast.Transition(
@@ -284,6 +287,7 @@ class _ToAst(Transformer[Token, Any]):
             parts.get("guard"),
             parts["block"],
             self._span(meta),
+            fair=fair,
         )
 
     def choose(self, meta: Any, c: list[Any]) -> _Tagged:
@@ -305,6 +309,24 @@ class _ToAst(Transformer[Token, Any]):
 
     def reachable(self, meta: Any, c: list[Any]) -> ast.Reachable:
         return ast.Reachable(str(c[0]), c[1], self._span(meta))
+
+    def eventually(self, meta: Any, c: list[Any]) -> ast.Eventually:
+        return ast.Eventually(str(c[0]), c[1], self._span(meta))
+
+    def leads_to(self, meta: Any, c: list[Any]) -> ast.LeadsTo:
+        return ast.LeadsTo(str(c[0]), c[1], c[3], self._span(meta))
+
+    def final_decl(self, meta: Any, c: list[Any]) -> ast.Final:
+        return ast.Final(str(c[0]), c[1], self._span(meta))
+
+    def fairness(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("fair", "strong" if c else "weak")
+
+    def fair_decl(self, meta: Any, c: list[Any]) -> ast.FairDecl:
+        return ast.FairDecl(c[0].value, tuple(c[1:]), self._span(meta))
+
+    def fair_target(self, meta: Any, c: list[Any]) -> tuple[str, Span]:
+        return ".".join(str(t) for t in c), self._span(meta)
 
     def step_prop(self, meta: Any, c: list[Any]) -> ast.StepProperty:
         parts = {x.kind: x.value for x in c[1:-1]}

@@ -27,6 +27,8 @@ class CheckOptions:
     engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
     memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
+    deadlock: bool = False  # also check the built-in `deadlock_free` (engines/deadlock.py)
+    max_cex: int = 1  # violated properties: up to this many traces, each a different run (engines/more_cex.py)
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -40,13 +42,14 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
 
 def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Property]:
     """`--prop NAME`: an exact name, or a process property's short name for every instance."""
+    every = model.properties + model.liveness
     if not names:
-        return list(model.properties)
+        return every
     chosen: list[ir.Property] = []
     for name in names:
-        hits = [p for p in model.properties if p.name == name or p.name.split(".", 1)[-1] == name]
+        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
         if not hits:
-            known = ", ".join(p.name for p in model.properties) or "none"
+            known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
         chosen.extend(p for p in hits if p not in chosen)
     return chosen
@@ -62,6 +65,11 @@ def check_model(
     props = select_properties(model, options.properties)
     if options.kinds:
         props = [p for p in props if p.kind.value in options.kinds]
+    if options.deadlock:
+        from tcpspec.engines.deadlock import with_deadlock
+
+        dl = with_deadlock(model)
+        props += [dl] if dl not in props else []
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
     if options.memory_mb is not None:
@@ -85,6 +93,31 @@ def check_model(
 
 
 def _run_engine(
+    model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
+) -> list[PropertyResult]:
+    """Deadlock and liveness properties have their own engines (BMC only: bounded verdicts, never
+    `proved`); the rest goes to the selected engine. Results in the order of `props`."""
+    live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
+    rest = [p for p in props if p not in live and p not in dead]
+    results = _run_selected(model, rest, options, on_progress) if rest else []
+    if dead:
+        from tcpspec.engines.bmc import run_bmc
+
+        results += run_bmc(model, dead, options.depth, options.timeout, options.theory)
+    if live:
+        from tcpspec.engines.liveness import run_liveness
+
+        results += run_liveness(model, live, options.depth, options.timeout, options.theory, options.max_cex)
+    if options.max_cex > 1:
+        from tcpspec.engines.more_cex import add_counterexamples
+
+        results = add_counterexamples(model, results, options.max_cex, options.depth, options.timeout, options.theory)
+    order = {p.name: i for i, p in enumerate(props)}
+    return sorted(results, key=lambda r: order[r.property])
+
+
+def _run_selected(
     model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
 ) -> list[PropertyResult]:
     if options.engine == "auto":

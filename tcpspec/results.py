@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 
 from tcpspec.trace import Trace
@@ -29,6 +29,7 @@ class PropertyResult:
     doc: str = ""
     detail: str = ""  # why unknown, what was proved, ...
     certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
+    traces: list[Trace] = field(default_factory=list)  # --max-cex: every trace, `trace` first
 
     @property
     def failed(self) -> bool:

@@ -32,6 +32,15 @@ class StepSyms:
     range_ok: z3.BoolRef  # the chosen transition stores only in-range values
 
 
+ENUMERATE_PARAMS = 64  # parameter combinations enumerated by `disabled_at`; more: a quantifier
+
+
+def _leaf_terms(sym: Sym) -> list[z3.ExprRef]:
+    if isinstance(sym, dict):
+        return [x for v in sym.values() for x in _leaf_terms(v)]
+    return [sym]
+
+
 class TransitionSystem:
     """The Z3 view of one model. `state_at(k)`, `step_at(k)` are cached, terms shared."""
 
@@ -51,6 +60,7 @@ class TransitionSystem:
         # term in state 0 / on step 0, the originals every other depth is renamed from.
         self._holds0: dict[int, tuple[ir.Property, z3.BoolRef]] = {}
         self._viol0: dict[int, tuple[ir.Property, z3.BoolRef]] = {}
+        self._disabled: dict[tuple[int, int], z3.BoolRef] = {}
 
     # ------------------------------------------------------------ state copies
 
@@ -202,6 +212,42 @@ class TransitionSystem:
             cs.append(nxt.length == chv.length)
             cs.extend(enc.sym_eq(a, b) for a, b in zip(nxt.slots, chv.slots))
         return cs
+
+    # ------------------------------------------------------------ enabledness (deadlock, fairness)
+
+    def disabled_at(self, i: int, k: int) -> z3.BoolRef:
+        """Transition number i cannot fire in state k, whatever its parameters.
+
+        A universal statement: parameters with few values are enumerated (quantifier-free);
+        others are bound by a `ForAll`, which Z3 handles by model-based instantiation.
+        """
+        key = (i, k)
+        if key not in self._disabled:
+            self._disabled[key] = self._encode_disabled(self.transitions[i], k)
+        return self._disabled[key]
+
+    def _encode_disabled(self, t: ir.AnyTransition, k: int) -> z3.BoolRef:
+        from tcpspec.interp import all_values, cardinality
+
+        pre = self.state_at(k)
+        combos = 1
+        for _, ptype in t.params:
+            combos *= cardinality(ptype)
+        if combos <= ENUMERATE_PARAMS:
+            import itertools
+
+            names = [p for p, _ in t.params]
+            values = itertools.product(*(all_values(pt) for _, pt in t.params))
+            cases = []
+            for combo in values:
+                ps = {n: self.th.constant(v, pt) for n, v, (_, pt) in zip(names, combo, t.params)}
+                cases.append(z3.Not(z3.And(enc.execute(self.th, self.model, t, pre, ps).enabled)))
+            return z3.And(cases)
+        ps = {p: self.th.fresh(f"disabled.{t.name}.{p}@{k}", pt) for p, pt in t.params}
+        eff = enc.execute(self.th, self.model, t, pre, ps)
+        wf = [c for p, pt in t.params for c in self.th.well_formed(ps[p], pt)]
+        leaves = [x for p, _ in t.params for x in _leaf_terms(ps[p])]
+        return z3.ForAll(leaves, z3.Implies(z3.And(wf), z3.Not(z3.And(eff.enabled))))
 
     # ------------------------------------------------------------ properties
 

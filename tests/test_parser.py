@@ -58,7 +58,7 @@ def show(e: ast.Expr) -> str:
 
 
 def test_reference_has_the_expected_blocks() -> None:
-    assert len(BLOCKS) == 9
+    assert len(BLOCKS) == 13
     assert BLOCKS[0].startswith("// A whole model")
 
 
@@ -85,7 +85,7 @@ def _as_model(block: str) -> str:
     return f"process P() {{\n{text}\n}}" if text.startswith("transition") else text
 
 
-@pytest.mark.parametrize("index", [1, 2, 3, 4, 5, 7, 8])
+@pytest.mark.parametrize("index", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12])
 def test_reference_fragments_parse(index: int) -> None:
     model = parse(_as_model(BLOCKS[index]))
     assert model.decls or model.imports
@@ -102,7 +102,7 @@ def test_reference_statements_block() -> None:
 
 
 def test_reference_properties_block() -> None:
-    inv, reach, step = parse(BLOCKS[8]).decls
+    inv, reach, step = parse(BLOCKS[9]).decls
     assert inv.doc == "RFC 9293 §3.3.1: SND.UNA =< SND.NXT, in sequence-number order."
     assert isinstance(reach, ast.Reachable) and reach.name == "both_established"
     assert isinstance(step, ast.StepProperty)
@@ -313,7 +313,8 @@ def test_deep_nesting_is_a_positioned_error(text: str) -> None:
             "2:15: error: unterminated block: the '{' at line 1, column 13 is never closed",
         ),
         ("const when = 1;", "1:7: error: 'when' is a keyword and cannot be used as a name"),
-        ("const final = 1;", "1:7: error: 'final' is a reserved word and cannot be used as a name"),
+        ("const final = 1;", "1:7: error: 'final' is a keyword and cannot be used as a name"),
+        ("const forall = 1;", "1:7: error: 'forall' is a keyword and cannot be used as a name"),
         ("const A = 12ab;", "1:11: error: malformed integer literal '12ab'"),
         ("const A = @;", "1:11: error: unexpected character '@'"),
         (
@@ -467,3 +468,19 @@ def test_syntax_errors_in_several_files_are_all_reported(tmp_path: Path) -> None
         load_program(str(tmp_path / "root.tcpspec"))
     found = [(Path(d.span.file).name, d.span.line) for d in info.value.diagnostics if d.span]
     assert found == [("a.tcpspec", 2), ("b.tcpspec", 1)]
+
+
+def test_reference_liveness_blocks() -> None:
+    ev, lt = parse(BLOCKS[10]).decls
+    assert isinstance(ev, ast.Eventually) and ev.doc == "Every message is eventually delivered."
+    assert isinstance(lt, ast.LeadsTo) and show(lt.pre) == "(sender.next == 1)"
+    proc, *fairs = parse(BLOCKS[11]).decls
+    assert isinstance(proc, ast.ProcessDecl) and [t.fair for t in proc.transitions] == ["weak", "strong"]
+    assert [(f.strength, [n for n, _ in f.targets]) for f in fairs if isinstance(f, ast.FairDecl)] == [
+        ("weak", ["client.time_wait_2msl", "server.time_wait_2msl"]), ("weak", ["c2s", "s2c"]),
+        ("strong", ["data", "acks"]), ("weak", ["client"]), ("weak", ["data.loss"]),
+    ]
+    top, worker = parse(BLOCKS[12]).decls
+    assert isinstance(top, ast.Final) and isinstance(worker, ast.ProcessDecl)
+    assert [f.name for f in worker.finals] == ["done"]
+

@@ -51,6 +51,10 @@ def tune(solver: z3.Solver, theory_name: str) -> None:
 
 def _bad(ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
     """What a counterexample/witness of exactly k steps must end with (None: not at k=0)."""
+    if prop.kind is ir.PropertyKind.DEADLOCK:  # --deadlock (engines/deadlock.py)
+        from tcpspec.engines.deadlock import deadlocked_at
+
+        return deadlocked_at(ts, k)
     if prop.kind is ir.PropertyKind.STEP:
         return None if k == 0 else ts.step_violated(prop, k - 1)
     holds = ts.holds_at(prop, k)

@@ -6,6 +6,7 @@ depth, seconds, trace}. Everything else is extra.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from tcpspec import __version__
@@ -21,7 +22,7 @@ BOUNDED_VERDICTS = (Verdict.HOLDS, Verdict.UNREACHED)
 def result_to_json(
     r: PropertyResult, source: str, model: ir.Model | None = None, trace_file: str | None = None
 ) -> dict[str, Any]:
-    return {
+    doc: dict[str, Any] = {
         "property": r.property,
         "kind": r.kind,
         "verdict": r.verdict.value,
@@ -34,6 +35,9 @@ def result_to_json(
         "detail": r.detail,
         "trace_file": trace_file,
     }
+    if r.traces:  # --max-cex: every trace, the first being "trace"
+        doc["traces"] = [result_to_itf(replace(r, trace=t), source, model) for t in r.traces]
+    return doc
 
 
 def report_to_json(

@@ -152,7 +152,10 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
         lines += [detail_indent + e for e in events_and_changes[:n_events]]
         lines += wrap_items(events_and_changes[n_events:], detail_indent)
         prev = step
-    if trace.loop is not None:
+    if trace.loop is not None and trace.steps[-1].state == trace.steps[trace.loop].state and trace.loop < n:
+        again = f"step {n} repeats" if trace.loop + 1 == n else f"steps {trace.loop + 1}..{n} repeat"
+        lines.append(f"{detail_indent}(back at step {trace.loop}: {again} forever)")
+    elif trace.loop is not None:
         lines.append(f"{detail_indent}(then loops back to step {trace.loop})")
     return lines
 
@@ -172,6 +175,10 @@ def verdict_note(r: PropertyResult) -> str:
     if v is Verdict.UNKNOWN:
         return f"({r.detail})" if r.detail else "(undecided)"
     n = r.trace.length if r.trace is not None else r.depth
+    if r.trace is not None and r.trace.loop is not None:
+        return f"(lasso of {n} step{'s' if n != 1 else ''}, looping back to step {r.trace.loop})"
+    if r.trace is not None and r.kind in ("eventually", "leads_to"):
+        return f"(the run stops after {n} steps, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
     return f"({what} of {n} steps)"
 
@@ -194,7 +201,11 @@ def render_result(r: PropertyResult, width: int, model: ir.Model | None = None) 
     lines = [line.rstrip()]
     if r.failed and r.doc:
         lines += [STEP_INDENT + d.strip() for d in r.doc.strip().splitlines()]
-    if r.trace is not None:
+    if len(r.traces) > 1:  # --max-cex: each run in turn
+        what = "witness" if r.kind == "reachable" else "counterexample"
+        for i, t in enumerate(r.traces, 1):
+            lines += render_trace(t, r, model, what=f"{what} {i} of {len(r.traces)}") + [""]
+    elif r.trace is not None:
         lines += render_trace(r.trace, r, model) + [""]
     return lines
 
