@@ -36,6 +36,19 @@ class _Open:
     spent: float = 0.0
 
 
+# Z3 settings for BMC's integer queries, chosen by measurement (docs/performance.md): the
+# classic arithmetic solver without bound propagation answers tcp.tcpspec's deep unrollings
+# 2-3x faster than the default (depth 8: 25 s against 70 s). Tuning only: answers are the same.
+INT_PARAMS: dict[str, int] = {"smt.arith.solver": 2, "smt.arith.propagation_mode": 0}
+
+
+def tune(solver: z3.Solver, theory_name: str) -> None:
+    """Apply the measured solver settings for this theory (none for bit-vectors)."""
+    if theory_name == "int":
+        for key, value in INT_PARAMS.items():
+            solver.set(key, value)
+
+
 def _bad(ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
     """What a counterexample/witness of exactly k steps must end with (None: not at k=0)."""
     if prop.kind is ir.PropertyKind.DEADLOCK:  # --deadlock (engines/deadlock.py)
@@ -65,6 +78,7 @@ def run_bmc(
     """
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
+    tune(solver, ts.th.name)
     solver.add(ts.init())
     if solver.check() == z3.unsat:
         raise ModelError([Diagnostic(None, f"{model.path}: the model has no initial state (the initial values contradict the variables' types)")])
