@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from tcpspec.results import PropertyResult
 
 # The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
-ENGINES = ("bmc", "kind", "auto")
+ENGINES = ("bmc", "kind", "pdr", "auto")
 # Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
 THEORIES = ("auto", "int", "bv")
 DEFAULT_ENGINE = "auto"
@@ -133,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--trace-out", metavar="FILE", default=None,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
     check.add_argument("--certificate", metavar="FILE", default=None,
-                       help="engines kind/auto: write the proof certificate (the inductive "
+                       help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
     _add_liveness_options(check)
     _add_gate_options(check)

@@ -13,7 +13,7 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.results import PropertyResult
 
 
-ENGINES = ("bmc", "kind", "auto")
+ENGINES = ("bmc", "kind", "pdr", "auto")
 
 
 @dataclass(frozen=True)
@@ -129,6 +129,10 @@ def _run_selected(
         from tcpspec.engines.kind import run_kind
 
         results = run_kind(model, props, options.depth, options.timeout, options.theory)
+    elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
+        from tcpspec.engines.pdr import run_pdr
+
+        results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth)
     else:
         from tcpspec.engines.bmc import run_bmc
 

@@ -36,6 +36,7 @@ class Certificate:
     k: int = 1
     model_path: str = ""
     proved: list[str] = field(default_factory=list)  # property names it proves
+    note: str = ""  # how to read the invariants (e.g. PDR's integer reading of sequence numbers)
 
     @property
     def lemma_count(self) -> int:
@@ -109,6 +110,7 @@ def render(certificate: Certificate) -> str:
     for name in certificate.proved:
         lines.append(f"//   {name}")
     lines.append(f"// {len(certificate.invariants)} invariants, {certificate.lemma_count} of them generated lemmas.")
+    lines += [f"// {n}" for n in certificate.note.splitlines()]
     for c in certificate.invariants:
         lines.append(f"invariant {c.name}: {c.text};")
     return "\n".join(lines) + "\n"
