@@ -91,7 +91,7 @@ def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
 
     m = _model(tmp_path, COUNTERS)
     with pytest.raises(UsageError):
-        check_model(m, CheckOptions(engine="pdr"))
+        check_model(m, CheckOptions(engine="nonsense"))
 
 
 def test_seed_handshake_step_properties() -> None:

@@ -1,0 +1,165 @@
+"""IC3/PDR through Spacer (engines/pdr.py): proofs with re-checked certificates, refutations at
+BMC's shortest depth, tampered certificates rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import z3
+
+from tcpspec.engines.certificate import Certificate, recheck
+from tcpspec.engines.pdr import _Horn, certificate_of, run_pdr
+from tcpspec.engines.common import Budget
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import Verdict
+
+ROOT = Path(__file__).resolve().parents[2]
+
+COUNTERS = """
+process P() {
+  var x: bv4 = 0;
+  var y: bv4 = 0;
+  transition tick when y < 3 {
+    x := x + 1;
+    y := y + 1;
+  }
+  step tick_moves_both: ensure x' - x == y' - y;
+}
+instance p = P();
+invariant x_small: p.x <= 3;
+reachable three: p.x == 3;
+"""
+RUNAWAY = COUNTERS.replace("transition tick when y < 3", "transition tick when y < 5")
+
+
+def _model(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "m.tcpspec"
+    path.write_text(text)
+    return load_model(str(path))
+
+
+def _by_name(results):  # type: ignore[no-untyped-def]
+    return {r.property: r for r in results}
+
+
+@pytest.mark.parametrize("theory", ["int", "bv"])
+def test_proves_what_needs_a_strengthening(tmp_path: Path, theory: str) -> None:
+    """x <= 3 is not 1-inductive alone; Spacer finds the strengthening (x == y or like)."""
+    m = _model(tmp_path, COUNTERS)
+    res = _by_name(run_pdr(m, list(m.properties), 30, theory))
+    for name in ("p.x_small", "x_small", "p.tick_moves_both", "range_ok"):
+        if name in res:
+            assert res[name].verdict is Verdict.PROVED, (name, res[name].detail)
+            assert res[name].engine == "pdr" and "certificate re-checked" in res[name].detail
+            assert res[name].certificate.startswith("// tcpspec proof certificate")
+    assert res["three"].verdict is Verdict.REACHED and res["three"].depth == 3  # BMC's witness
+
+
+@pytest.mark.parametrize("theory", ["int", "bv"])
+def test_refutation_depth_is_bmcs(tmp_path: Path, theory: str) -> None:
+    m = _model(tmp_path, RUNAWAY)
+    r = run_pdr(m, [m.property("x_small")], 30, theory)[0]
+    assert r.verdict is Verdict.VIOLATED and r.engine == "pdr" and r.depth == 4
+    assert r.trace is not None and r.trace.length == 4
+
+
+def test_tampered_certificate_is_rejected(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    prop = m.property("x_small")
+    horn = _Horn(m, "int")
+    out = horn.solve(prop, Budget(30))
+    assert out.verdict == "proved" and out.invariant is not None
+    cert = certificate_of(m, horn, out.invariant, [prop.name])
+    assert recheck(m, cert, [prop], "int") is None
+    # Weakened: without its strengthening, x <= 3 alone is not preserved (or not implied).
+    weakened = Certificate([], proved=cert.proved)
+    assert recheck(m, weakened, [prop], "int") is not None
+    # Altered: one conjunct replaced by something false initially.
+    first = cert.invariants[0]
+    bad = type(first)(first.name, "p.x == 1", lambda ts, k: ts.state_at(k)["p.x"] == 1, "pdr")  # type: ignore[arg-type,return-value]
+    problem = recheck(m, Certificate([bad] + cert.invariants[1:], proved=cert.proved), [prop], "int")
+    assert problem is not None and "initiation" in problem
+    # Altered: an extra conjunct that holds initially but is not preserved.
+    frozen = type(first)("frozen", "p.y == 0", lambda ts, k: ts.state_at(k)["p.y"] == 0, "pdr")  # type: ignore[arg-type,return-value]
+    problem = recheck(m, Certificate(cert.invariants + [frozen], proved=cert.proved), [prop], "int")
+    assert problem is not None and "consecution" in problem and "frozen" in problem
+
+
+def test_cli_engine_pdr_writes_certificate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    path = tmp_path / "counters.tcpspec"
+    path.write_text(COUNTERS)
+    cert = tmp_path / "proof.txt"
+    code = main(["check", str(path), "--engine", "pdr", "--depth", "5", "--timeout", "30", "--certificate", str(cert)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "proved" in out and "pdr" in out
+    text = cert.read_text()
+    assert text.startswith("// tcpspec proof certificate") and "invariant pdr_x_small_inv0:" in text
+    assert "p.x" in text and "Spacer" in text
+
+
+def test_cli_engine_pdr_violation_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    path = tmp_path / "runaway.tcpspec"
+    path.write_text(RUNAWAY)
+    code = main(["check", str(path), "--engine", "pdr", "--prop", "x_small", "--timeout", "30"])
+    out = capsys.readouterr().out
+    assert code == 1 and "violated" in out and "counterexample of 4 steps" in out
+
+
+def test_timeout_is_unknown_never_proved(tmp_path: Path) -> None:
+    m = _model(tmp_path, COUNTERS)
+    r = run_pdr(m, [m.property("x_small")], 0.0001, "int")[0]
+    assert r.verdict in (Verdict.UNKNOWN, Verdict.PROVED)
+    if r.verdict is Verdict.UNKNOWN:
+        assert "timeout" in r.detail
+
+
+SEED_PROPS = ["client.una_le_nxt", "client.fin_ack_rule", "server.syn_ack_rule", "range_ok"]
+
+
+def test_seed_handshake_proofs() -> None:
+    m = load_model(str(ROOT / "models" / "seed_handshake.tcpspec"))
+    res = check_model(m, CheckOptions(properties=tuple(SEED_PROPS), engine="pdr", timeout=60, theory="int"))
+    bad = {r.property: r.detail for r in res if r.verdict is not Verdict.PROVED}
+    assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    "model,prop",
+    [("abp.tcpspec", None), ("two_phase_commit.tcpspec", None)],
+)
+def test_library_models_proofs(model: str, prop: str | None) -> None:
+    m = load_model(str(ROOT / "models" / model))
+    props = [p for p in m.properties if p.kind.value != "reachable"]
+    res = run_pdr(m, props, 60, "auto")
+    bad = {r.property: r.detail for r in res if r.verdict is not Verdict.PROVED}
+    assert not bad, bad
+
+
+@pytest.mark.parametrize(
+    "broken,prop,depth",
+    [
+        ("seed_ack_plus_two", "server.syn_ack_rule", 2),
+        ("tcp_handshake_ack_off_by_one", "server.syn_ack_rule", 3),
+        ("tcp_no_wraparound", "client.una_le_nxt", 1),
+    ],
+)
+def test_broken_variants_refuted_at_bmcs_depth(broken: str, prop: str, depth: int) -> None:
+    m = load_model(str(ROOT / "models" / "broken" / f"{broken}.tcpspec"))
+    opts = CheckOptions(properties=(prop,), depth=depth + 2, timeout=60)
+    bmc = check_model(m, opts.__class__(**{**opts.__dict__, "engine": "bmc"}))[0]
+    pdr = check_model(m, opts.__class__(**{**opts.__dict__, "engine": "pdr"}))[0]
+    assert bmc.verdict is Verdict.VIOLATED and bmc.depth == depth
+    assert pdr.verdict is Verdict.VIOLATED and pdr.engine == "pdr" and pdr.depth == depth
+    assert pdr.trace is not None and pdr.trace.length == depth
+
+
+def test_z3_fixedpoint_is_available() -> None:
+    """The engine relies on Spacer inside z3-solver (no extra dependency)."""
+    fp = z3.Fixedpoint()
+    fp.set(engine="spacer")
