@@ -124,7 +124,7 @@ class _Horn:
 
     def bad(self, prop: ir.Property) -> z3.BoolRef:
         ts = self.ts
-        if prop.kind is ir.PropertyKind.INVARIANT:
+        if prop.over_states:
             return z3.And(ts.well_formed(0), z3.Not(ts.holds_at(prop, 0)))
         step = ts.step_at(0)
         ok = [] if prop.builtin else [step.range_ok]
@@ -151,7 +151,12 @@ class _Horn:
         except z3.Z3Exception as e:  # Spacer raises "canceled" on timeout and on Ctrl-C
             return self._gave_up(str(e), budget)
         if r == z3.unsat:
-            return PdrOutcome("proved", invariant=fp.get_cover_delta(-1, self.inv))
+            found = answer_invariant(fp.get_answer(), self.inv, [leaf.term for leaf in self.s0])
+            found = None if found is None else quantifier_free(found, budget)
+            if found is None:
+                return PdrOutcome("unknown", "internal error: Spacer's invariant could not be read; please report")
+            # Back over Var(i) = the i-th state leaf, so it can be put in any state copy.
+            return PdrOutcome("proved", invariant=_abstract(found, self.s0))
         if r == z3.sat:
             steps = _derivation_depth(fp)
             last = 1 if prop.kind is ir.PropertyKind.STEP else 0  # Err's own rule takes the bad step
@@ -166,6 +171,75 @@ class _Horn:
         if "canceled" in reason or "timeout" in reason or budget.expired:
             return PdrOutcome("unknown", "timeout")
         return PdrOutcome("unknown", f"Spacer returned unknown: {' '.join(reason.split()[:12])}")
+
+
+def answer_invariant(answer: z3.ExprRef, inv: z3.FuncDeclRef, args: list[z3.ExprRef]) -> z3.BoolRef | None:
+    """Spacer's interpretation of `inv` (from `get_answer()` after unsat) applied to `args`.
+
+    The answer holds `ForAll(xs, Inv(xs) == body)` (or `Inv(..) == body` without arguments).
+    Not `get_cover_delta(-1)`: those are only the lemmas pushed to infinity, which were
+    measured not to be inductive alone (abp.tcpspec, sender_and_receiver_in_step).
+    """
+    parts = answer.children() if z3.is_and(answer) else [answer]
+    for part in parts:
+        body = part.body() if z3.is_quantifier(part) else part
+        if not z3.is_eq(body) and not (z3.is_app(body) and body.decl().kind() == z3.Z3_OP_IFF):
+            if z3.is_app(body) and body.decl() == inv:  # Inv is true everywhere
+                return z3.BoolVal(True)
+            continue
+        lhs, rhs = body.children()
+        if not (z3.is_app(lhs) and lhs.decl() == inv):
+            continue
+        if not z3.is_quantifier(part):
+            return rhs if not lhs.children() else None
+        n = part.num_vars()
+        to: list[z3.ExprRef | None] = [None] * n
+        for a, term in zip(lhs.children(), args):
+            if not z3.is_var(a):
+                return None
+            to[z3.get_var_index(a)] = term
+        if any(t is None for t in to):
+            return None
+        return z3.substitute_vars(rhs, *to)  # type: ignore[arg-type]
+    return None
+
+
+def _has_quantifier(e: z3.ExprRef) -> bool:
+    todo, seen = [e], set()
+    while todo:
+        x = todo.pop()
+        if x.get_id() in seen:
+            continue
+        seen.add(x.get_id())
+        if z3.is_quantifier(x):
+            return True
+        if z3.is_app(x):
+            todo.extend(x.children())
+    return False
+
+
+def quantifier_free(f: z3.BoolRef, budget: Budget) -> z3.BoolRef | None:
+    """Spacer's invariant without quantifiers, or None. When Spacer inlines the step, its `Inv`
+    reads `Init(s) or exists pre. L(pre) /\\ T(pre, s)`: fine as a Horn model, but quantified
+    invariants leave the re-check's solvers at `unknown` (incomplete quantifiers). Linear
+    integer arithmetic has quantifier elimination: `qe-light` first (cheap), then `qe`."""
+    if not _has_quantifier(f):
+        return f
+    ms = budget.remaining_ms()
+    tactic = z3.Then(z3.Tactic("qe-light"), z3.Tactic("qe"), z3.Tactic("simplify"))
+    goal = z3.Goal()
+    goal.add(f)
+    try:
+        out = (z3.TryFor(tactic, ms) if ms is not None else tactic)(goal).as_expr()
+    except z3.Z3Exception:
+        return None
+    return None if _has_quantifier(out) else out
+
+
+def _abstract(f: z3.ExprRef, leaves: list[Leaf]) -> z3.BoolRef:
+    """`f` over the leaves' constants -> over Var(i), i the leaf's position."""
+    pairs = [(leaf.term, z3.Var(i, leaf.term.sort())) for i, leaf in enumerate(leaves)]
+    return z3.substitute(f, *pairs)
 
 
 def _derivation_depth(fp: z3.Fixedpoint) -> int | None:
@@ -218,18 +292,25 @@ def _builder(formula: z3.ExprRef):  # type: ignore[no-untyped-def]
 # ---------------------------------------------------------------- the engine
 
 
+def pdr_theory(theory: str) -> str:
+    """`auto` means integers for PDR, whatever the model: Spacer is at home in linear integer
+    arithmetic, and under bit-vectors (abp.tcpspec, z3 4.x/5.x) it returned invariants that are
+    not inductive (both the Fixedpoint answer and the HORN solver's model; the re-check caught it)."""
+    return "int" if theory == "auto" else theory
+
+
 def run_pdr(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto", depth: int = 20,
 ) -> list[PropertyResult]:
     """Spacer per property; `depth` bounds BMC on reachability targets. In the order of `props`."""
     from tcpspec.engines.bmc import run_bmc
 
-    horn = _Horn(model, theory)
+    horn = _Horn(model, pdr_theory(theory))
     results: dict[str, PropertyResult] = {}
-    targets = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
+    targets = [p for p in props if not (p.over_states or p.kind is ir.PropertyKind.STEP)]
     for p in props:
-        if p.kind is not ir.PropertyKind.REACHABLE:
-            results[p.name] = _check_one(model, horn, p, timeout, theory)
+        if p not in targets:
+            results[p.name] = _check_one(model, horn, p, timeout, theory)  # BMC keeps `theory`
     if targets:
         for r in run_bmc(model, targets, depth, timeout, theory):
             results[r.property] = r
@@ -243,7 +324,10 @@ def _check_one(model: ir.Model, horn: _Horn, p: ir.Property, timeout: float | No
     if out.verdict == "proved" and out.invariant is not None:
         cert = certificate_of(model, horn, out.invariant, [p.name])
         left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
-        problem = recheck(model, cert, [p], theory, left)
+        try:
+            problem = recheck(model, cert, [p], pdr_theory(theory), left)
+        except z3.Z3Exception as e:  # e.g. a quantified invariant the QF_BV solver refuses
+            problem = f"the solver could not read it: {' '.join(str(e).split()[:8])}"
         secs = round(time.perf_counter() - t0, 3)
         if problem is not None:
             return _result(p, Verdict.UNKNOWN, None, secs,
