@@ -29,6 +29,7 @@ class PropertyResult:
     doc: str = ""
     detail: str = ""  # why unknown, what was proved, ...
     certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
+    cti: Trace | None = None  # not proved: a counterexample to induction (one step, not necessarily reachable)
     traces: list[Trace] = field(default_factory=list)  # --max-cex: every trace, `trace` first
 
     @property

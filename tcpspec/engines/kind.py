@@ -16,16 +16,17 @@ witnesses are BMC's shortest traces.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import z3
 
 from tcpspec import ir
 from tcpspec.engines import lemmas as lm
 from tcpspec.engines.certificate import Builder, CertInvariant, Certificate, recheck, render
-from tcpspec.engines.common import Budget, check, fast_not, fast_or, true_in
+from tcpspec.engines.common import Budget, check, extract_trace, fast_not, fast_or, true_in
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
+from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
 
 ENGINE = "kind"
@@ -37,6 +38,7 @@ class ProofOutcome:
     detail: str
     certificate: Certificate | None = None
     seconds: float = 0.0
+    cti: Trace | None = None  # not proved: the counterexample to induction (not necessarily reachable)
 
 
 @dataclass
@@ -69,6 +71,9 @@ class HoudiniStats:
     rounds: int = 0
     invariants: int = 0
     lemmas: int = 0
+    # Property name -> the counterexample to induction that dropped it: state 0 satisfies every
+    # candidate still alive then (so every final survivor), state 1 breaks the property.
+    ctis: dict[str, Trace] = field(default_factory=dict)
 
 
 def houdini(
@@ -134,8 +139,10 @@ def houdini(
             if out.result == z3.sat:
                 zm = s.model()
                 alive = true_in(zm, [c.t1 for c in invs])  # type: ignore[misc]
-                invs = [c for c, ok in zip(invs, alive) if ok]
                 broken = true_in(zm, [viol[p.name] for p in normal])
+                dropped = [c.name for c, ok in zip(invs, alive) if not ok and c.origin == "property"]
+                _keep_cti(stats, zm, ts, dropped + [p.name for p, bad in zip(normal, broken) if bad])
+                invs = [c for c, ok in zip(invs, alive) if ok]
                 normal = [p for p, bad in zip(normal, broken) if not bad]
                 continue
         # Nothing else fails: range_ok, asked without the in-range assumption.
@@ -145,11 +152,20 @@ def houdini(
             if out.result == z3.unknown:
                 return [], [], stats, out.reason or "unknown"
             if out.result == z3.sat:
+                _keep_cti(stats, s.model(), ts, [p.name])
                 ranged.remove(p)
         break
     stats.invariants = len(invs)
     stats.lemmas = sum(1 for c in invs if c.origin == "lemma")
     return invs, normal + ranged, stats, ""
+
+
+def _keep_cti(stats: HoudiniStats, zm: z3.ModelRef, ts: TransitionSystem, names: list[str]) -> None:
+    """The one-step run of `zm` as the counterexample to induction of `names` (decoded once)."""
+    if names:
+        trace = extract_trace(zm, ts, 1)
+        for n in names:
+            stats.ctis.setdefault(n, trace)
 
 
 def _vacuous(c: _Inv, texts: set[str]) -> bool:
@@ -193,7 +209,8 @@ def prove(
     secs = time.perf_counter() - t0
     for p in wanted:
         if p.name not in names:
-            out[p.name] = ProofOutcome(False, "not 1-inductive with the generated lemmas", seconds=secs)
+            out[p.name] = ProofOutcome(False, "not 1-inductive with the generated lemmas", seconds=secs,
+                                       cti=stats.ctis.get(p.name))
         elif problem is not None:
             out[p.name] = ProofOutcome(False, f"certificate re-check failed: {problem}", seconds=secs)
         else:
@@ -228,5 +245,7 @@ def run_kind(
             o = outcomes[r.property]
             if r.verdict is Verdict.HOLDS and o.detail:
                 r.detail = f"{r.detail}; not proved: {o.detail}" if r.detail else f"not proved: {o.detail}"
+            if r.verdict in (Verdict.HOLDS, Verdict.UNKNOWN):
+                r.cti = o.cti
             results[r.property] = r
     return [results[p.name] for p in props]

@@ -34,10 +34,21 @@ def result_to_json(
         "doc": r.doc,
         "detail": r.detail,
         "trace_file": trace_file,
+        "cti": _cti_to_itf(r, source, model),
     }
     if r.traces:  # --max-cex: every trace, the first being "trace"
         doc["traces"] = [result_to_itf(replace(r, trace=t), source, model) for t in r.traces]
     return doc
+
+
+def _cti_to_itf(r: PropertyResult, source: str, model: ir.Model | None) -> Any:
+    """Not proved: the counterexample to induction, an ITF trace of one step (not a real run)."""
+    if r.cti is None:
+        return None
+    from tcpspec.render.itf import trace_to_itf
+
+    desc = f"counterexample to induction for {r.kind} {r.property}: not necessarily reachable"
+    return trace_to_itf(r.cti, source=source, prop=r.property, verdict="cti", model=model, description=desc)
 
 
 def report_to_json(

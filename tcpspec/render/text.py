@@ -207,7 +207,24 @@ def render_result(r: PropertyResult, width: int, model: ir.Model | None = None) 
             lines += render_trace(t, r, model, what=f"{what} {i} of {len(r.traces)}") + [""]
     elif r.trace is not None:
         lines += render_trace(r.trace, r, model) + [""]
+    elif r.cti is not None:
+        lines += render_cti(r.cti, r, model) + [""]
     return lines
+
+
+CTI_TITLE = "counterexample to induction: not necessarily reachable"
+
+
+def render_cti(cti: Trace, r: PropertyResult, model: ir.Model | None = None) -> list[str]:
+    """Why induction failed: a state where the property (and every proved lemma) holds, and a step
+    out of it that breaks the property. The missing lemma is one this state violates."""
+    lines = render_trace(cti, r, model, what=CTI_TITLE)
+    lines = [ln.replace("step 0  init", "step 0  (a state the proof could not rule out)", 1) for ln in lines]
+    for i in range(len(lines) - 1, 0, -1):  # mark the step's own title line
+        if lines[i].lstrip().startswith(f"step {cti.steps[-1].index}"):
+            lines[i] += f"   <-- breaks {r.property}"
+            break
+    return lines + [f"{STEP_INDENT}(a `lemma` that step 0 violates and every reachable state satisfies would help)"]
 
 
 def render_summary(results: list[PropertyResult]) -> str:
