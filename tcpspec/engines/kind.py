@@ -23,6 +23,7 @@ import z3
 from tcpspec import ir
 from tcpspec.engines import lemmas as lm
 from tcpspec.engines.certificate import Builder, CertInvariant, Certificate, recheck, render
+from tcpspec.engines.kinduction import DEFAULT_K_MAX, KOutcome, k_induction
 from tcpspec.engines.common import Budget, check, extract_trace, fast_not, fast_or, true_in
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
@@ -177,7 +178,7 @@ def _vacuous(c: _Inv, texts: set[str]) -> bool:
 
 def prove(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto",
-    use_lemmas: bool = True,
+    use_lemmas: bool = True, k_max: int = DEFAULT_K_MAX,
 ) -> dict[str, ProofOutcome]:
     """Try to prove each of `props` (reachables are never proved); name -> outcome."""
     t0 = time.perf_counter()
@@ -207,9 +208,16 @@ def prove(
     )
     problem = recheck(model, cert, proved, theory, None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic()))
     secs = time.perf_counter() - t0
+    open_ = [p for p in wanted if p.name not in names]
+    deeper = _k_induction(model, open_, k_max, budget, theory, cert.invariants if problem is None else [])
+    secs = time.perf_counter() - t0
     for p in wanted:
-        if p.name not in names:
-            out[p.name] = ProofOutcome(False, "not 1-inductive with the generated lemmas", seconds=secs,
+        if p.name in deeper and deeper[p.name].proved:
+            k = deeper[p.name]
+            out[p.name] = ProofOutcome(True, k.detail, k.certificate, secs)
+        elif p.name not in names:
+            more = f"; {deeper[p.name].detail}" if p.name in deeper else ""
+            out[p.name] = ProofOutcome(False, f"not 1-inductive with the generated lemmas{more}", seconds=secs,
                                        cti=stats.ctis.get(p.name))
         elif problem is not None:
             out[p.name] = ProofOutcome(False, f"certificate re-check failed: {problem}", seconds=secs)
@@ -220,6 +228,16 @@ def prove(
             )
             out[p.name] = ProofOutcome(True, detail, cert, secs)
     return out
+
+
+def _k_induction(
+    model: ir.Model, props: list[ir.Property], k_max: int, budget: Budget, theory: str, lemmas: list[CertInvariant],
+) -> dict[str, KOutcome]:
+    """What 1-induction left open, by k-induction (2..k_max) over the proved lemmas."""
+    if not props or k_max < 2 or budget.expired:
+        return {}
+    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    return k_induction(model, props, k_max, left, theory, lemmas)
 
 
 def run_kind(

@@ -10,15 +10,16 @@ from tcpspec.engines.kind import prove
 from tcpspec.pipeline import CheckOptions, check_model, load_model
 from tcpspec.results import Verdict
 
-# x only takes even values, so it is never 7; but x = 5 (odd, unreachable) steps to 7, and no
-# generated lemma speaks of parity: induction fails with exactly that CTI.
+# x only takes even values, so it is never 11; but x = 9 (odd, unreachable) steps to 11, and no
+# generated lemma speaks of parity: induction fails with exactly that CTI (and k-induction
+# needs k = 6, past the default k_max = 4).
 ODD = """
 process P() {
-  var x: 0..10 = 0;
-  transition step2 when x < 6 { x := x + 2; }
+  var x: 0..20 = 0;
+  transition step2 when x < 10 { x := x + 2; }
 }
 instance p = P();
-invariant never_seven: p.x != 7;
+invariant never_seven: p.x != 11;
 """
 
 
@@ -33,7 +34,7 @@ def test_prover_keeps_the_cti(tmp_path: Path) -> None:
     out = prove(m, [m.property("never_seven")], 30)["never_seven"]
     assert not out.proved and out.cti is not None
     pre, post = out.cti.steps
-    assert pre.state["p.x"] == 5 and post.state["p.x"] == 7 and post.transition == "p.step2"
+    assert pre.state["p.x"] == 9 and post.state["p.x"] == 11 and post.transition == "p.step2"
 
 
 def test_kind_result_carries_cti_and_proved_ones_do_not(tmp_path: Path) -> None:
@@ -53,17 +54,17 @@ def test_cti_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert main(["check", str(path), "--engine", "kind", "--depth", "6"]) == 0
     out = capsys.readouterr().out
     assert "counterexample to induction: not necessarily reachable" in out
-    assert "p.x: 5 -> 7" in out and "<-- breaks never_seven" in out
+    assert "p.x: 9 -> 11" in out and "<-- breaks never_seven" in out
     assert main(["check", str(path), "--engine", "kind", "--depth", "6", "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     by = {r["property"]: r for r in doc["results"]}
     cti = by["never_seven"]["cti"]
     assert by["never_seven"]["trace"] is None and by["range_ok"]["cti"] is None
-    assert [s["p.x"] for s in cti["states"]] == [{"#bigint": "5"}, {"#bigint": "7"}]
+    assert [s["p.x"] for s in cti["states"]] == [{"#bigint": "9"}, {"#bigint": "11"}]
     assert "not necessarily reachable" in cti["#meta"]["description"]
 
 
 def test_real_violation_has_a_trace_not_a_cti(tmp_path: Path) -> None:
-    m = _model(tmp_path, ODD.replace("p.x != 7", "p.x != 4"))
+    m = _model(tmp_path, ODD.replace("p.x != 11", "p.x != 4"))
     r = check_model(m, CheckOptions(engine="kind", depth=6, properties=("never_seven",)))[0]
     assert r.verdict is Verdict.VIOLATED and r.trace is not None and r.cti is None
