@@ -135,6 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--certificate", metavar="FILE", default=None,
                        help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
+    check.add_argument("--k-max", dest="k_max", metavar="K", type=_positive_int, default=4,
+                       help="engine kind: k-induction (simple path) up to K for what 1-induction "
+                            "leaves open (default 4; 1 turns it off)")
     _add_liveness_options(check)
     _add_gate_options(check)
     check.set_defaults(func=cmd_check)
@@ -507,6 +510,7 @@ def run_checks(
         timeout=args.timeout, engine=args.engine,
         theory=args.theory, memory_mb=args.memory_mb,
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
+        k_max=getattr(args, "k_max", 4),
     )
     results: list[PropertyResult] = []
     try:

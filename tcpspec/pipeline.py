@@ -28,6 +28,7 @@ class CheckOptions:
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
     memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
     deadlock: bool = False  # also check the built-in `deadlock_free` (engines/deadlock.py)
+    k_max: int = 4  # engine kind: k-induction up to this k for what 1-induction leaves (1: off)
     max_cex: int = 1  # violated properties: up to this many traces, each a different run (engines/more_cex.py)
 
 
@@ -128,7 +129,7 @@ def _run_selected(
     elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
-        results = run_kind(model, props, options.depth, options.timeout, options.theory)
+        results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max)
     elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
         from tcpspec.engines.pdr import run_pdr
 

@@ -105,7 +105,8 @@ def render(certificate: Certificate) -> str:
     lines = [
         f"// tcpspec proof certificate for {certificate.model_path or 'the model'}",
         "// The conjunction of these invariants holds initially and is preserved by every",
-        f"// transition ({certificate.k}-inductive); it implies the proved properties:",
+        "// transition (1-inductive); it implies the proved properties:" if certificate.k == 1 else
+        f"// transition (1-inductive); with them, {certificate.k}-induction proves the properties:",
     ]
     for name in certificate.proved:
         lines.append(f"//   {name}")

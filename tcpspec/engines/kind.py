@@ -241,12 +241,13 @@ def _k_induction(
 
 
 def run_kind(
-    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto"
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
+    k_max: int = DEFAULT_K_MAX,
 ) -> list[PropertyResult]:
     """PROVED for what induction proves, BMC to `depth` for the rest; in the order of `props`."""
     from tcpspec.engines.bmc import run_bmc
 
-    outcomes = prove(model, props, timeout, theory)
+    outcomes = prove(model, props, timeout, theory, k_max=k_max)
     results: dict[str, PropertyResult] = {}
     rest: list[ir.Property] = []
     for p in props:

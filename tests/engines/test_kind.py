@@ -42,7 +42,7 @@ def _model(tmp_path: Path, text: str, name: str = "m.tcpspec"):  # type: ignore[
 def test_needs_a_lemma_and_proves_with_it(tmp_path: Path) -> None:
     m = _model(tmp_path, COUNTERS)
     x_small = m.property("x_small")
-    without = prove(m, [x_small], 30, use_lemmas=False)
+    without = prove(m, [x_small], 30, use_lemmas=False, k_max=1)
     assert not without["x_small"].proved
     out = prove(m, [x_small, m.property("p.tick_moves_both")], 30)
     assert all(o.proved for o in out.values()), {k: o.detail for k, o in out.items()}

@@ -91,4 +91,4 @@ def test_kind_uses_k_induction_for_what_1_induction_leaves(tmp_path: Path) -> No
     assert o.proved and o.certificate is not None and o.certificate.k == 2 and o.cti is None
     r = check_model(m, CheckOptions(engine="kind", properties=("never_three",), depth=4))[0]
     assert r.verdict is Verdict.PROVED and "2-inductive" in r.detail
-    assert "(2-inductive)" in r.certificate and "simple-path k-induction" in r.certificate
+    assert "2-induction proves" in r.certificate and "simple-path k-induction" in r.certificate
