@@ -12,10 +12,15 @@ The steps are in range, as in BMC (an out-of-range store is `range_ok`'s own vio
 (integer theory, 30 s per property): Fixedpoint proved all 11 properties in 4 s in all, the HORN
 solver 10 of 11 (server.una_le_nxt timed out), so Fixedpoint it is.
 
-Proved: Spacer's invariant (the cover of `Inv` at the fixpoint level) is put back over the state
-terms and re-checked with fresh solvers by `certificate.recheck` before anything is reported
-`proved`. Refuted: the ground derivation gives the depth; the trace comes from BMC at that depth
-(shortest, decoded and replayed as every other trace). Reachability targets go to BMC.
+Proved: Spacer's interpretation of `Inv` (from `get_answer()`, quantifiers eliminated) is put
+back over the state terms and re-checked with fresh solvers by `certificate.recheck` before
+anything is reported `proved`; the re-check has caught real errors (see `pdr_theory`). Refuted:
+the transition rules along Spacer's trace give the depth; the trace comes from BMC at that depth
+(the shortest, decoded and replayed as every other trace). Reachability targets go to BMC.
+
+Measured on models/tcp.tcpspec (integers, --timeout 40 per property): 17 of the 26 invariant and
+step properties proved, most in under 1 s, fin_acked_* in 12-22 s; send_window, una_le_nxt and
+the three cross-endpoint properties time out (also at 120 s, under either theory).
 """
 
 from __future__ import annotations
