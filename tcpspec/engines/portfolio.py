@@ -88,7 +88,7 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
             else:
                 results.append(PropertyResult(
                     property=p.name, kind=p.kind.value, verdict=Verdict.UNKNOWN, engine=KIND, depth=None,
-                    seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail,
+                    seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail, cti=o.cti,
                 ))
         out.put(("prover", results, ""))
     except KeyboardInterrupt:
@@ -112,8 +112,11 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
     if p.kind is ir.PropertyKind.REACHABLE:
         return bmc  # the prover never decides reachability
     if bmc is not None and proof is not None:
-        if proof.detail and bmc.verdict is Verdict.HOLDS:
-            return replace(bmc, detail=f"{bmc.detail}; not proved: {proof.detail}" if bmc.detail else f"not proved: {proof.detail}")
+        if bmc.verdict is Verdict.HOLDS:
+            detail = bmc.detail
+            if proof.detail:
+                detail = f"{bmc.detail}; not proved: {proof.detail}" if bmc.detail else f"not proved: {proof.detail}"
+            return replace(bmc, detail=detail, cti=proof.cti)
         return bmc
     return None
 

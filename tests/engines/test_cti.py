@@ -68,3 +68,12 @@ def test_real_violation_has_a_trace_not_a_cti(tmp_path: Path) -> None:
     m = _model(tmp_path, ODD.replace("p.x != 11", "p.x != 4"))
     r = check_model(m, CheckOptions(engine="kind", depth=6, properties=("never_seven",)))[0]
     assert r.verdict is Verdict.VIOLATED and r.trace is not None and r.cti is None
+
+
+def test_default_engine_carries_the_cti_too(tmp_path: Path) -> None:
+    """`auto` (BMC and the prover in two processes) keeps the prover's CTI on BMC's `holds`."""
+    m = _model(tmp_path, ODD)
+    res = {r.property: r for r in check_model(m, CheckOptions(engine="auto", depth=6))}
+    r = res["never_seven"]
+    assert r.verdict is Verdict.HOLDS and r.cti is not None
+    assert [s.state["p.x"] for s in r.cti.steps] == [9, 11]
