@@ -114,3 +114,21 @@ def test_errors_are_positioned(tmp_path: Path, text: str, message: str) -> None:
 def test_in_is_still_a_name(tmp_path: Path) -> None:
     model = _load(tmp_path, QUEUE.replace("out", "in") + "invariant x: forall in in 0..1: in >= 0;\n")
     assert any(p.name == "x" for p in model.properties)
+
+
+def test_seed_model_is_proved_with_its_lemmas_and_not_without() -> None:
+    """The seed's `una_le_nxt` (SND.UNA =< SND.NXT in serial order) needs the model's own
+    lemmas bounding SND.NXT - SND.UNA; without them the prover cannot rule out states where the
+    two are 2^31 apart."""
+    import dataclasses
+
+    from tcpspec import ir
+
+    root = Path(__file__).resolve().parents[2]
+    model = load_model(str(root / "models" / "seed_handshake.tcpspec"))
+    wanted = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE]
+    with_lemmas = prove(model, wanted, 120)
+    assert all(o.proved for o in with_lemmas.values()), {n: o.detail for n, o in with_lemmas.items() if not o.proved}
+    bare = dataclasses.replace(model, properties=[p for p in model.properties if p.kind is not ir.PropertyKind.LEMMA])
+    una = [p for p in bare.properties if p.name.endswith("una_le_nxt")]
+    assert not any(o.proved for o in prove(bare, una, 120).values())
