@@ -1,0 +1,115 @@
+"""Re-checking a written proof certificate (`tcpspec recheck MODEL CERTIFICATE`).
+
+A certificate file (`--certificate FILE`, engines/certificate.py `render`) is model text: a
+header naming the proved properties, then `invariant NAME: EXPR;` lines. It is read back by the
+same parser and checker as the model (each line becomes a top-level lemma of a second file, so
+errors point into the certificate), and its obligations are checked with fresh solvers:
+init => Inv, Inv /\\ T => Inv', Inv => P. Nothing the prover computed is trusted: an edited
+certificate either fails to read or fails an obligation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tcpspec import ir
+from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
+
+_INVARIANT = re.compile(r"^invariant\s+(\S+?)\s*:")
+_PROVED_HEADER = re.compile(r"^// .*(it implies the proved properties|-induction proves the properties):\s*$")
+_K = re.compile(r"with them, (\d+)-induction proves")
+
+
+@dataclass(frozen=True)
+class CertificateFile:
+    path: str
+    proved: list[str]  # the property names the header says it proves
+    names: list[str]  # invariant names, in order
+    texts: list[str]  # their expressions, as written
+    k: int
+    text: str  # the file rewritten as top-level lemmas `__cert_i` (same lines)
+
+
+def read_certificate(path: str) -> CertificateFile:
+    """The header and the invariants of a certificate file; UsageError if it is not one."""
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as err:
+        raise UsageError(f"cannot read certificate {path}: {err.strerror or err}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"cannot read certificate {path}: not UTF-8 text") from None
+    proved: list[str] = []
+    names: list[str] = []
+    texts: list[str] = []
+    k = 1
+    in_list = False
+    out: list[str] = []
+    for line in lines:
+        m = _K.search(line)
+        if m:
+            k = int(m.group(1))
+        if _PROVED_HEADER.match(line):
+            in_list = True
+        elif in_list and line.startswith("//   "):
+            proved.append(line[5:].strip())
+        else:
+            in_list = False
+        inv = _INVARIANT.match(line)
+        if inv:
+            head = f"lemma __cert_{len(names)}"
+            names.append(inv.group(1))
+            texts.append(line[inv.end():].strip().rstrip(";").strip())
+            # Keep the expression's columns where the new head is not longer than the old one.
+            line = head.ljust(inv.end() - 1) + line[inv.end() - 1:]
+        out.append(line)
+    if not names:
+        raise UsageError(f"{path}: no 'invariant NAME: EXPR;' lines: not a tcpspec proof certificate")
+    if not proved:
+        raise UsageError(f"{path}: the header does not list the proved properties: not a tcpspec proof certificate")
+    return CertificateFile(path, proved, names, texts, k, "\n".join(out) + "\n")
+
+
+@dataclass(frozen=True)
+class RecheckOutcome:
+    ok: bool
+    unknown: bool  # the solver gave up (timeout): neither valid nor refuted
+    detail: str
+    invariants: int
+    properties: int
+
+
+def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theory: str = "auto",
+                 timeout: float | None = None) -> RecheckOutcome:
+    """Read the model and the certificate, and check every obligation with fresh solvers."""
+    from tcpspec.checker import check_program
+    from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
+    from tcpspec.parser import load_program, parse_text
+
+    cert = read_certificate(cert_path)
+    if cert.k != 1:
+        raise UsageError(f"{cert_path}: a {cert.k}-inductive certificate; only 1-inductive certificates "
+                         "can be re-checked from a file")
+    program = load_program(model_path)
+    program.files.append(parse_text(cert.text, cert_path))
+    program.sources[cert_path] = cert.text
+    model = check_program(program, defines)
+    by_name = {p.name: p for p in model.properties}
+    missing = [n for n in cert.proved if n not in by_name]
+    if missing:
+        raise ModelError([Diagnostic(Span(cert_path, 1, 1), f"the certificate proves '{n}', which {model_path} "
+                                     "does not declare") for n in missing])
+    invs = []
+    for i, name in enumerate(cert.names):
+        prop = by_name[f"__cert_{i}"]
+        invs.append(CertInvariant(name, cert.texts[i], _builder(prop)))
+    certificate = Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
+    problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
+    if problem is None:
+        return RecheckOutcome(True, False, "every obligation holds", len(invs), len(cert.proved))
+    return RecheckOutcome(False, "solver unknown" in problem, problem, len(invs), len(cert.proved))
+
+
+def _builder(prop: ir.Property):  # type: ignore[no-untyped-def]
+    return lambda ts, k: ts.holds_at(prop, k)
