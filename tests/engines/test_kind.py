@@ -14,20 +14,7 @@ from tcpspec.results import Verdict
 ROOT = Path(__file__).resolve().parents[2]
 
 # x <= 3 is not inductive alone (x = 3, y = 0 steps to x = 4); with the lemma x == y it is.
-COUNTERS = """
-process P() {
-  var x: bv4 = 0;
-  var y: bv4 = 0;
-  transition tick when y < 3 {
-    x := x + 1;
-    y := y + 1;
-  }
-  step tick_moves_both: ensure x' - x == y' - y;
-}
-instance p = P();
-invariant x_small: p.x <= 3;
-reachable three: p.x == 3;
-"""
+COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()
 
 # The same counters, but x runs away: x <= 3 is violated after 4 steps.
 RUNAWAY = COUNTERS.replace("transition tick when y < 3", "transition tick when y < 5")

@@ -16,20 +16,7 @@ from tcpspec.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
-COUNTERS = """
-process P() {
-  var x: bv4 = 0;
-  var y: bv4 = 0;
-  transition tick when y < 3 {
-    x := x + 1;
-    y := y + 1;
-  }
-  step tick_moves_both: ensure x' - x == y' - y;
-}
-instance p = P();
-invariant x_small: p.x <= 3;
-reachable three: p.x == 3;
-"""
+COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()
 RUNAWAY = COUNTERS.replace("transition tick when y < 3", "transition tick when y < 5")
 
 
