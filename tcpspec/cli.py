@@ -87,6 +87,11 @@ def _positive_float(text: str) -> float:
     return x
 
 
+
+def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (repeatable)") -> None:
+    """`-D NAME=VALUE`, the same in every command that reads a model."""
+    p.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[], help=help)
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tcpspec", description="A protocol model checker with an RFC 9293 TCP model at its heart."
@@ -114,8 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"bound: number of transitions to explore (default {DEFAULT_DEPTH})")
     check.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
                        help="give up on a property after this long (verdict unknown, exit 3)")
-    check.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                       help="override a constant (repeatable)")
+    add_defines(check)
     check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                        help=f"the checking engine (default {DEFAULT_ENGINE})")
     check.add_argument("--theory", choices=THEORIES, default="auto",
@@ -171,8 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
     graph.add_argument("--self-loops", action="store_true",
                        help="also draw the transitions that keep the state (dashed)")
-    graph.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                       help="override a constant (repeatable)")
+    add_defines(graph)
     graph.set_defaults(func=cmd_graph)
 
     replay = sub.add_parser(
@@ -186,8 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("model", metavar="MODEL", help="the .tcpspec file")
     replay.add_argument("trace", metavar="TRACE", help="the trace: .txt/.trace, .pcap/.pcapng, or .json (ITF)")
-    replay.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                        help="override a constant (repeatable), e.g. -D MSS=1460 for real traffic")
+    add_defines(replay, "override a constant (repeatable), e.g. -D MSS=1460 for real traffic")
     replay.add_argument("--conn", metavar="A:P-B:Q", default=None,
                         help="captures: the TCP connection to replay (default: the first SYN's)")
     replay.add_argument("--strict-acks", action="store_true",
@@ -207,8 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("model", metavar="MODEL", help="the .tcpspec file")
     sim.add_argument("--steps", metavar="N", type=_nonneg_int, default=20, help="at most N steps (default 20)")
     sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
-    sim.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                     help="override a constant (repeatable)")
+    add_defines(sim)
     sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
     sim.add_argument("--svg", metavar="FILE", default=None, help="also write the run as a sequence diagram")
     sim.set_defaults(func=cmd_simulate)
@@ -253,7 +254,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     ex.add_argument("model", metavar="MODEL")
     ex.add_argument("--to", required=True, choices=("promela", "smtlib"))
     ex.add_argument("-o", "--output", metavar="FILE", default=None, help="write here (default: stdout)")
-    ex.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[])
+    add_defines(ex)
     ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
     ex.add_argument("--isn-values", metavar="V,V,...", default=None,
                     help="promela: the values a wide variable without initial value takes (default 0)")
@@ -741,8 +742,7 @@ def add_recheck_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
     )
     rc.add_argument("model", metavar="MODEL", help="the .tcpspec file the certificate is for")
     rc.add_argument("certificate", metavar="CERTIFICATE", help="the certificate file")
-    rc.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                    help="override a constant (repeatable): the same -D the proof was made with")
+    add_defines(rc, "override a constant (repeatable): the same -D the proof was made with")
     rc.add_argument("--theory", choices=("auto", "int", "bv"), default="auto")
     rc.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
                     help="give up on an obligation after this long (exit 3)")
@@ -903,8 +903,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="a-not-b: only sequences A sends and B cannot (default: both directions)")
     d.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
                    help="give up after this long (exit 3)")
-    d.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[],
-                   help="override a constant in every model that declares it (repeatable)")
+    add_defines(d, "override a constant in every model that declares it (repeatable)")
     d.add_argument("--absent-as-default", action="store_true",
                    help="compare messages whose types differ in fields: a model without a field sends it "
                         "always as 0/false (e.g. the seed's Segment has no rst: it never resets)")
