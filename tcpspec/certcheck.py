@@ -29,6 +29,7 @@ class CertificateFile:
     texts: list[str]  # their expressions, as written
     k: int
     text: str  # the file rewritten as top-level lemmas `__cert_i` (same lines)
+    solver_reading: bool = False  # PDR's: numbers read unwrapped, so model text may not re-check
 
 
 def read_certificate(path: str) -> CertificateFile:
@@ -68,7 +69,8 @@ def read_certificate(path: str) -> CertificateFile:
         raise UsageError(f"{path}: no 'invariant NAME: EXPR;' lines: not a tcpspec proof certificate")
     if not proved:
         raise UsageError(f"{path}: the header does not list the proved properties: not a tcpspec proof certificate")
-    return CertificateFile(path, proved, names, texts, k, "\n".join(out) + "\n")
+    reading = any("in the solver's reading of the state" in ln for ln in lines)
+    return CertificateFile(path, proved, names, texts, k, "\n".join(out) + "\n", reading)
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,9 @@ def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theor
     problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
     if problem is None:
         return RecheckOutcome(True, False, "every obligation holds", len(invs), len(cert.proved))
+    if cert.solver_reading:
+        problem += ("; note: this certificate is in the PDR solver's reading of numbers (no wrap-around), "
+                    "which the model's own semantics need not share")
     return RecheckOutcome(False, "solver unknown" in problem, problem, len(invs), len(cert.proved))
 
 
