@@ -28,6 +28,7 @@ from tcpspec import ir
 from tcpspec.types import (
     BitVecType,
     BoolType,
+    default_value,
     EnumType,
     IntType,
     RecordType,
@@ -36,7 +37,6 @@ from tcpspec.types import (
     serial_lt,
     to_signed,
     values_in_range,
-    zero_value,
 )
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
         return len(_channel(env.pre, expr.channel.name))
     if isinstance(expr, ir.ChanSlot):
         queue = _channel(env.pre, expr.channel.name)
-        return queue[expr.index] if expr.index < len(queue) else zero_value(expr.type)
+        return queue[expr.index] if expr.index < len(queue) else default_value(expr.type)
     raise InterpError(f"unknown expression {type(expr).__name__}")
 
 

@@ -154,7 +154,7 @@ class ChanLen:
 @dataclass(frozen=True)
 class ChanSlot:
     """The message `index` places from the channel's head (0: the head). Past the channel's
-    length it is the empty message (every field zero / false), as empty slots are stored."""
+    length it is the empty message (every field `types.default_value`), as empty slots are stored."""
 
     channel: Channel
     index: int

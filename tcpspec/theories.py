@@ -23,7 +23,7 @@ from typing import Union
 import z3
 
 from tcpspec import ir
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value
 
 Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
@@ -72,7 +72,9 @@ class Theory:
             return z3.BoolVal(False)
         if isinstance(t, RecordType):
             return {f: self.zero(ft) for f, ft in t.fields}  # type: ignore[misc]
-        return self.number_constant(0, t)
+        # An int range that excludes 0 (`len: 1..MSS`) holds its lower bound: still a legal value,
+        # so empty slots stay well formed (zero there would leave the model with no state at all).
+        return self.number_constant(default_value(t) if isinstance(t, IntType) else 0, t)
 
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""

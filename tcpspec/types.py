@@ -123,17 +123,6 @@ def default_value(t: Type) -> Value:
     return {f: default_value(ft) for f, ft in t.fields}
 
 
-def zero_value(t: Type) -> Value:
-    """All bits zero: what an empty channel slot holds (`ch[i]` past the length reads it)."""
-    if isinstance(t, BoolType):
-        return False
-    if isinstance(t, EnumType):
-        return t.members[0]
-    if isinstance(t, RecordType):
-        return {f: zero_value(ft) for f, ft in t.fields}
-    return 0
-
-
 def to_signed(v: int, width: int) -> int:
     """Read a `width`-bit pattern as a two's-complement number."""
     v &= (1 << width) - 1

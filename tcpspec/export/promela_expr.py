@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, to_signed, zero_value
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value, to_signed
 
 SMALL = 256  # types with at most this many values are enumerated in full
 
@@ -125,7 +125,7 @@ def flat(e: ir.Expr, sc: Scope) -> list[str]:
     if isinstance(e, ir.ChanSlot):  # past the length: zero, as in the Z3 encoding
         c = e.channel
         base = sc.pre[c.name] if sc.step and c.name in sc.pre else ident(c.name)
-        return [f"({e.index} < {base}_n -> {base}{s}[{e.index}] : {lit(zero_value(lt), lt)})"
+        return [f"({e.index} < {base}_n -> {base}{s}[{e.index}] : {lit(default_value(lt), lt)})"
                 for s, lt in leaves(c.message, "")]
     if isinstance(e, ir.Field):
         assert isinstance(e.base.type, RecordType)

@@ -132,3 +132,13 @@ def test_seed_model_is_proved_with_its_lemmas_and_not_without() -> None:
     bare = dataclasses.replace(model, properties=[p for p in model.properties if p.kind is not ir.PropertyKind.LEMMA])
     una = [p for p in bare.properties if p.name.endswith("una_le_nxt")]
     assert not any(o.proved for o in prove(bare, una, 120).values())
+
+
+def test_message_fields_whose_range_excludes_zero(tmp_path: Path) -> None:
+    """Empty slots hold each field's smallest value: with `a: 1..7` the model still has an
+    initial state (it had none when empty slots were held at 0, outside the range)."""
+    text = QUEUE.replace("a: 0..7 = 0", "a: 1..7 = 1").replace("var x: 0..7 = 0", "var x: 1..7 = 1")
+    text = text.replace("ch[0].a + CAP == p.x", "ch[0].a + CAP == p.x || p.x == 7")
+    got = _verdicts(tmp_path, text + "invariant empty: len(ch) < 3 ==> ch[2].a == 1;\n", "bmc")
+    assert got["empty"] == ("invariant", Verdict.HOLDS)
+    assert got["flags"] == ("invariant", Verdict.HOLDS)
