@@ -9,7 +9,29 @@ of range happen too: they are `range_ok` violations, which the engines must find
 
 from __future__ import annotations
 
+import os
+import tempfile
+
+from hypothesis import HealthCheck
 from hypothesis import strategies as st
+
+from tcpspec import ir
+from tcpspec.pipeline import load_model
+
+# The settings every differential test shares: a fixed sample in CI, thousands with TCPSPEC_LONG=1.
+LONG = os.environ.get("TCPSPEC_LONG") == "1"
+COMMON = dict(deadline=None, derandomize=not LONG, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def load_text(text: str) -> ir.Model:
+    """A generated model, loaded through the real front end (from a temporary file)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".tcpspec", delete=False, encoding="utf-8") as f:
+        f.write(text)
+    try:
+        return load_model(f.name)
+    finally:
+        os.unlink(f.name)
 
 INT_VARS = ("x", "y")
 ENUM = ("A", "B", "C")

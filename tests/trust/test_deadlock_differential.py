@@ -5,32 +5,17 @@ CI runs a fixed, derandomized sample; `TCPSPEC_LONG=1` runs many more."""
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import gen_models
-from hypothesis import HealthCheck, assume, given, settings
+from gen_models import COMMON, LONG, load_text
+from hypothesis import assume, given, settings
 
 from tcpspec import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.deadlock import with_deadlock
 from tcpspec.interp import freeze, initial_states, is_exhaustive, successors
-from tcpspec.pipeline import load_model
 from tcpspec.results import Verdict
 
-LONG = os.environ.get("TCPSPEC_LONG") == "1"
 DEPTH = 4
-COMMON = dict(deadline=None, derandomize=not LONG, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _load(text: str) -> ir.Model:
-    with tempfile.NamedTemporaryFile("w", suffix=".tcpspec", delete=False, encoding="utf-8") as f:
-        f.write(text)
-    try:
-        return load_model(f.name)
-    finally:
-        os.unlink(f.name)
 
 
 def _first_stuck_depth(model: ir.Model, depth: int) -> int | None:
@@ -56,7 +41,7 @@ def _first_stuck_depth(model: ir.Model, depth: int) -> int | None:
 @settings(max_examples=600 if LONG else 60, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text())
 def test_deadlock_depth_agrees_with_explicit_search(text: str) -> None:
-    model = _load(text)
+    model = load_text(text)
     assume(is_exhaustive(model))
     want = _first_stuck_depth(model, DEPTH)
     prop = with_deadlock(model)

@@ -7,32 +7,17 @@ come from `gen_models.py`. CI runs a fixed, derandomized sample; `TCPSPEC_LONG=1
 
 from __future__ import annotations
 
-import os
-import tempfile
-
 import gen_models
-from hypothesis import HealthCheck, assume, given, settings
+from gen_models import COMMON, LONG, load_text
+from hypothesis import assume, given, settings
 
 from tcpspec import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.kind import prove
 from tcpspec.interp_search import explore
-from tcpspec.pipeline import load_model
 from tcpspec.results import Verdict
 
-LONG = os.environ.get("TCPSPEC_LONG") == "1"
 DEPTH = 5
-COMMON = dict(deadline=None, derandomize=not LONG, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _load(text: str) -> ir.Model:
-    with tempfile.NamedTemporaryFile("w", suffix=".tcpspec", delete=False, encoding="utf-8") as f:
-        f.write(text)
-    try:
-        return load_model(f.name)
-    finally:
-        os.unlink(f.name)
 
 
 def _reference(model: ir.Model, depth: int) -> dict[str, int | None]:
@@ -44,7 +29,7 @@ def _reference(model: ir.Model, depth: int) -> dict[str, int | None]:
 @settings(max_examples=3000 if LONG else 300, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text())
 def test_bmc_agrees_with_explicit_search(text: str) -> None:
-    model = _load(text)
+    model = load_text(text)
     want = _reference(model, DEPTH)
     for theory in ("int", "bv"):
         got: dict[str, int | None] = {}
@@ -59,7 +44,7 @@ def test_bmc_agrees_with_explicit_search(text: str) -> None:
 @settings(max_examples=400 if LONG else 40, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text())
 def test_a_proof_is_never_contradicted_by_the_search(text: str) -> None:
-    model = _load(text)
+    model = load_text(text)
     res = explore(model, 12, max_states=200_000)
     assume(res.exhaustive)
     props = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE]

@@ -7,34 +7,20 @@ CI runs a fixed, derandomized sample; `TCPSPEC_LONG=1` runs many more."""
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import deque
 
 import gen_models
-from hypothesis import HealthCheck, assume, given, settings
+from gen_models import COMMON, LONG, load_text
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from tcpspec import ir
 from tcpspec.engines.liveness import run_liveness
 from tcpspec.interp import Env, _bool, eval_expr, freeze, initial_states, is_exhaustive, successors
-from tcpspec.pipeline import load_model
 from tcpspec.results import Verdict
 
-LONG = os.environ.get("TCPSPEC_LONG") == "1"
 DEPTH = 4
 MAX_STATES = 3000
-COMMON = dict(deadline=None, derandomize=not LONG, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-
-
-def _load(text: str) -> ir.Model:
-    with tempfile.NamedTemporaryFile("w", suffix=".tcpspec", delete=False, encoding="utf-8") as f:
-        f.write(text)
-    try:
-        return load_model(f.name)
-    finally:
-        os.unlink(f.name)
 
 
 def _graph(model: ir.Model) -> tuple[dict, dict, list]:  # type: ignore[type-arg]
@@ -144,7 +130,7 @@ def live_model(draw: st.DrawFn) -> str:
 @settings(max_examples=400 if LONG else 40, **COMMON)  # type: ignore[arg-type]
 @given(live_model())
 def test_shortest_lasso_agrees_with_explicit_graph(text: str) -> None:
-    model = _load(text)
+    model = load_text(text)
     assume(is_exhaustive(model))
     prop = model.property("live")
     want = _shortest_counterexample(model, prop.expr, "p.t0" if model.fairness else None, DEPTH)
