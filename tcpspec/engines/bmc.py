@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 import z3
 
 from tcpspec import ir
-from tcpspec.diagnostics import Diagnostic, ModelError
-from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.engines.common import (
+    Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
+)
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
@@ -79,9 +80,7 @@ def run_bmc(
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
     tune(solver, ts.th.name)
-    solver.add(ts.init())
-    if solver.check() == z3.unsat:
-        raise ModelError([Diagnostic(None, f"{model.path}: the model has no initial state (the initial values contradict the variables' types)")])
+    require_initial_state(solver, ts)
     results: dict[str, PropertyResult] = {}
     open_ = [_Open(p, Budget(timeout)) for p in props]
     for k in range(depth + 1):

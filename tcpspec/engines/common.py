@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import z3
 
 from tcpspec import ir
+from tcpspec.diagnostics import Diagnostic, ModelError
 from tcpspec.encoder import ChanSym, Sym
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.transition_system import TransitionSystem
@@ -35,6 +36,14 @@ class Budget:
 class CheckOutcome:
     result: z3.CheckSatResult
     reason: str = ""
+
+
+def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
+    """Assert state 0 initial in `solver`; a model with no initial state is the user's error."""
+    solver.add(ts.init())
+    if solver.check() == z3.unsat:
+        raise ModelError([Diagnostic(None, f"{ts.model.path}: the model has no initial state (the initial "
+                                     "values contradict the variables' types)")])
 
 
 def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> CheckOutcome:

@@ -27,9 +27,10 @@ import z3
 
 from tcpspec import encoder as enc
 from tcpspec import ir
-from tcpspec.diagnostics import Diagnostic, ModelError
 from tcpspec.encoder import ChanSym
-from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.engines.common import (
+    Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
+)
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
@@ -53,9 +54,7 @@ def run_liveness(
     """Search lassos and stopped runs of up to `depth` steps; results in the order of `props`."""
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
-    solver.add(ts.init())
-    if solver.check() == z3.unsat:
-        raise ModelError([Diagnostic(None, f"{model.path}: the model has no initial state")])
+    require_initial_state(solver, ts)
     results: dict[str, PropertyResult] = {}
     open_ = [_Open(p, Budget(timeout)) for p in props]
     for n in range(depth + 1):
