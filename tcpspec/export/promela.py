@@ -59,6 +59,25 @@ def slot(c: ir.Channel, suffix: str, i: int | str) -> str:
     return f"{ident(c.name)}{suffix}[{i}]"
 
 
+def _writes(body: tuple[ir.Stmt, ...]) -> tuple[list[str], list[str]]:
+    """The variables a body may assign and the channels it may send to, in first-seen order."""
+    vs: list[str] = []
+    cs: list[str] = []
+
+    def walk(stmts: tuple[ir.Stmt, ...]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.Assign) and s.target.name not in vs:
+                vs.append(s.target.name)
+            elif isinstance(s, ir.Send) and s.channel.name not in cs:
+                cs.append(s.channel.name)
+            elif isinstance(s, ir.If):
+                walk(s.then)
+                walk(s.else_)
+
+    walk(body)
+    return vs, cs
+
+
 class _Gen:
     """Emits the Promela text; holds the model, the options and the selected properties."""
 
@@ -186,21 +205,9 @@ class _Gen:
         """The state variables and channels a transition may change (snapshot, restore)."""
         if isinstance(t, ir.NetworkTransition):
             return [], [t.channel.name]
-        vs: list[str] = []
+        vs, sent = _writes(t.body)
         cs: list[str] = [t.receive[1].name] if t.receive else []
-
-        def walk(body: tuple[ir.Stmt, ...]) -> None:
-            for s in body:
-                if isinstance(s, ir.Assign) and s.target.name not in vs:
-                    vs.append(s.target.name)
-                elif isinstance(s, ir.Send) and s.channel.name not in cs:
-                    cs.append(s.channel.name)
-                elif isinstance(s, ir.If):
-                    walk(s.then)
-                    walk(s.else_)
-
-        walk(t.body)
-        return vs, cs
+        return vs, cs + [c for c in sent if c not in cs]
 
     def _snapshot(self, vs: list[str], cs: list[str], save: bool) -> list[str]:
         """Copy the touched state into the scratch copies (save) or back (restore)."""
@@ -236,18 +243,7 @@ class _Gen:
     @staticmethod
     def _sends(t: ir.Transition) -> list[str]:
         """The channels the body may send to."""
-        out: list[str] = []
-
-        def walk(body: tuple[ir.Stmt, ...]) -> None:
-            for s in body:
-                if isinstance(s, ir.Send) and s.channel.name not in out:
-                    out.append(s.channel.name)
-                elif isinstance(s, ir.If):
-                    walk(s.then)
-                    walk(s.else_)
-
-        walk(t.body)
-        return out
+        return _writes(t.body)[1]
 
     def _sent_flags(self, t: ir.Transition) -> None:
         for c in self._sends(t):
