@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tcpspec import ir
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
 
 _INVARIANT = re.compile(r"^invariant\s+(\S+?)\s*:")
@@ -86,7 +85,7 @@ def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theor
                  timeout: float | None = None) -> RecheckOutcome:
     """Read the model and the certificate, and check every obligation with fresh solvers."""
     from tcpspec.checker import check_program
-    from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
+    from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, recheck
     from tcpspec.parser import load_program, parse_text
 
     cert = read_certificate(cert_path)
@@ -105,7 +104,7 @@ def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theor
     invs = []
     for i, name in enumerate(cert.names):
         prop = by_name[f"__cert_{i}"]
-        invs.append(CertInvariant(name, cert.texts[i], _builder(prop)))
+        invs.append(CertInvariant(name, cert.texts[i], property_builder(prop)))
     certificate = Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
     problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
     if problem is None:
@@ -114,7 +113,3 @@ def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theor
         problem += ("; note: this certificate is in the PDR solver's reading of numbers (no wrap-around), "
                     "which the model's own semantics need not share")
     return RecheckOutcome(False, "solver unknown" in problem, problem, len(invs), len(cert.proved))
-
-
-def _builder(prop: ir.Property):  # type: ignore[no-untyped-def]
-    return lambda ts, k: ts.holds_at(prop, k)

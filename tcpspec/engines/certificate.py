@@ -22,6 +22,11 @@ from tcpspec.transition_system import TransitionSystem
 Builder = Callable[[TransitionSystem, int], z3.BoolRef]
 
 
+def property_builder(p: ir.Property) -> Builder:
+    """A model invariant (or lemma) as a certificate predicate: its expression in state k."""
+    return lambda ts, k: ts.holds_at(p, k)
+
+
 @dataclass(frozen=True)
 class CertInvariant:
     name: str

@@ -22,7 +22,9 @@ import z3
 
 from tcpspec import ir
 from tcpspec.engines import lemmas as lm
-from tcpspec.engines.certificate import Builder, CertInvariant, Certificate, recheck, render
+from tcpspec.engines.certificate import (
+    Builder, CertInvariant, Certificate, property_builder, recheck, render,
+)
 from tcpspec.engines.kinduction import DEFAULT_K_MAX, KOutcome, k_induction
 from tcpspec.engines.common import Budget, check, extract_trace, fast_not, fast_or, true_in
 from tcpspec.results import PropertyResult, Verdict
@@ -51,10 +53,6 @@ class _Inv:
     t0: z3.BoolRef | None = None
     t1: z3.BoolRef | None = None
     flag: z3.BoolRef | None = None
-
-
-def _prop_builder(p: ir.Property):  # type: ignore[no-untyped-def]
-    return lambda ts, k: ts.holds_at(p, k)
 
 
 def _lemma_builder(c: lm.Candidate):  # type: ignore[no-untyped-def]
@@ -87,7 +85,7 @@ def houdini(
     invs: list[_Inv] = []
     for p in model.properties:
         if p.over_states:
-            invs.append(_Inv(p.name, lm.show(p.expr), _prop_builder(p), "property"))
+            invs.append(_Inv(p.name, lm.show(p.expr), property_builder(p), "property"))
     if use_lemmas:
         states = lm.sample_states(model)
         generated = lm.generate(model, cap)
