@@ -16,6 +16,7 @@ from typing import Callable
 import z3
 
 from tcpspec import ir
+from tcpspec.engines.common import Budget, check_or_fresh
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -57,6 +58,14 @@ def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) 
     return False, "counterexample" if r == z3.sat else f"solver unknown ({s.reason_unknown()})"
 
 
+def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSystem, timeout: float | None) -> tuple[bool, str]:
+    """`_unsat` for a one-step obligation, in a fresh solver when it is hard."""
+    out = check_or_fresh(s, assumptions, ts.th.solver, Budget(timeout))
+    if out.result == z3.unsat:
+        return True, ""
+    return False, "counterexample" if out.result == z3.sat else f"solver unknown ({out.reason})"
+
+
 def recheck(
     model: ir.Model, certificate: Certificate, props: list[ir.Property], theory: str = "auto",
     timeout: float | None = None,
@@ -83,7 +92,7 @@ def recheck(
     step.add([t for _, t in inv0])
     in_range = ts.step_at(0).range_ok
     for c, t in inv1:
-        ok, why = _unsat(step, [in_range, z3.Not(t)], ms)
+        ok, why = _unsat_step(step, [in_range, z3.Not(t)], ts, timeout)
         if not ok:
             return f"consecution: Inv /\\ T => {c.name}' ({c.text}): {why}"
 
@@ -97,7 +106,7 @@ def recheck(
                 return f"Inv => {p.name}: {why}"
         elif p.kind is ir.PropertyKind.STEP:
             assume = [] if p.builtin else [in_range]
-            ok, why = _unsat(step, assume + [ts.step_violated(p, 0)], ms)
+            ok, why = _unsat_step(step, assume + [ts.step_violated(p, 0)], ts, timeout)
             if not ok:
                 return f"Inv /\\ T => step property {p.name}: {why}"
         else:
