@@ -50,12 +50,18 @@ class Certificate:
 
 
 def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) -> tuple[bool, str]:
-    if timeout_ms is not None:
-        s.set("timeout", timeout_ms)
+    s.set("timeout", timeout_ms if timeout_ms is not None else 4294967295)  # none: no limit
     r = s.check(*assumptions)
     if r == z3.unsat:
         return True, ""
     return False, "counterexample" if r == z3.sat else f"solver unknown ({s.reason_unknown()})"
+
+
+JOINT_SECONDS = 30.0  # for the all-invariants-at-once query; unsettled by then: one by one
+
+
+def _cap_ms(ms: int | None) -> int:
+    return int(JOINT_SECONDS * 1000) if ms is None else min(ms, int(JOINT_SECONDS * 1000))
 
 
 def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSystem, timeout: float | None) -> tuple[bool, str]:
@@ -80,10 +86,14 @@ def recheck(
 
     base = ts.th.solver()
     base.add(ts.init())
-    for c, t in inv0:
-        ok, why = _unsat(base, [z3.Not(t)], ms)
-        if not ok:
-            return f"initiation: init => {c.name} ({c.text}): {why}"
+    # Each obligation is first asked for all invariants at once (the usual inductiveness
+    # check); one by one only to name the one that fails, or when Z3 cannot settle the joint
+    # query quickly. Measured on tcp.tcpspec (590 invariants): ~90 s one by one.
+    if not _unsat(base, [z3.Not(z3.And([t for _, t in inv0]))], _cap_ms(ms))[0]:
+        for c, t in inv0:
+            ok, why = _unsat(base, [z3.Not(t)], ms)
+            if not ok:
+                return f"initiation: init => {c.name} ({c.text}): {why}"
 
     step = ts.th.solver()
     step0 = ts.step_at(0)
@@ -91,10 +101,12 @@ def recheck(
     step.add(ts.well_formed(0), step0.trans, z3.Implies(step0.range_ok, ts.well_formed(1)))
     step.add([t for _, t in inv0])
     in_range = ts.step_at(0).range_ok
-    for c, t in inv1:
-        ok, why = _unsat_step(step, [in_range, z3.Not(t)], ts, timeout)
-        if not ok:
-            return f"consecution: Inv /\\ T => {c.name}' ({c.text}): {why}"
+    joint = _cap_ms(ms)
+    if not _unsat_step(step, [in_range, z3.Not(z3.And([t for _, t in inv1]))], ts, joint / 1000)[0]:
+        for c, t in inv1:
+            ok, why = _unsat_step(step, [in_range, z3.Not(t)], ts, timeout)
+            if not ok:
+                return f"consecution: Inv /\\ T => {c.name}' ({c.text}): {why}"
 
     for p in props:
         if p.over_states:
