@@ -1,0 +1,42 @@
+"""models/broken/tcp_*.tcpspec are written by models/broken/generate.py from models/tcp.tcpspec:
+each is the current RFC model with one fault, so a change to the model reaches every copy."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("generate_broken", ROOT / "models" / "broken" / "generate.py")
+assert spec is not None and spec.loader is not None
+generate = importlib.util.module_from_spec(spec)
+sys.modules[spec.name] = generate  # dataclasses look their module up there
+spec.loader.exec_module(generate)
+TCP_TEXT = (ROOT / "models" / "tcp.tcpspec").read_text(encoding="utf-8")
+
+
+def test_every_tcp_variant_is_generated() -> None:
+    on_disk = {p.name for p in (ROOT / "models" / "broken").glob("tcp_*.tcpspec")}
+    assert on_disk == {f.file for f in generate.FAULTS}
+
+
+@pytest.mark.parametrize("fault", generate.FAULTS, ids=lambda f: f.file)
+def test_variant_is_up_to_date(fault) -> None:  # type: ignore[no-untyped-def]
+    text = (ROOT / "models" / "broken" / fault.file).read_text(encoding="utf-8")
+    assert text == generate.apply(fault, TCP_TEXT), "run: python models/broken/generate.py"
+
+
+@pytest.mark.parametrize("fault", generate.FAULTS, ids=lambda f: f.file)
+def test_variant_differs_from_the_model_by_its_fault_only(fault) -> None:  # type: ignore[no-untyped-def]
+    broken = generate.apply(fault, TCP_TEXT)
+    assert broken.count("// FAULT") == 1
+    assert broken.replace(fault.new, fault.old, 1).split("\n\n", 1)[1] == generate._body(TCP_TEXT)
+
+
+def test_a_fault_that_no_longer_fits_is_an_error() -> None:
+    stale = generate.Fault("x.tcpspec", "// expect: violated p", "close", "no such text\n", "x\n")
+    with pytest.raises(ValueError, match="exactly once"):
+        generate.apply(stale, TCP_TEXT)
