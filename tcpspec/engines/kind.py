@@ -239,6 +239,8 @@ def _fixpoint_fresh(
         changed = False
         stats.rounds += 1
         for item in [*invs, *normal, *ranged]:
+            if id(item) not in {id(x) for x in (*invs, *normal, *ranged)}:
+                continue  # dropped earlier in this pass by another candidate's counterexample
             is_inv = isinstance(item, _Inv)
             goal = fast_not(item.t1) if is_inv else viol[item.name]  # type: ignore[union-attr, arg-type]
             out, s = ask(goal, not (not is_inv and item.builtin))  # type: ignore[union-attr]
@@ -261,8 +263,7 @@ def _fixpoint_fresh(
             invs = [c for c in invs if c not in dropped_invs]
             normal = [p for p in normal if p not in dropped_steps]
             ranged = [p for p in ranged if p not in dropped_steps]
-            changed = True
-            break
+            changed = True  # the others of this pass are still asked; another pass re-asks all
     return invs, normal + ranged, ""
 
 
@@ -347,7 +348,7 @@ def _k_induction(
 
 def run_kind(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    k_max: int = DEFAULT_K_MAX,
+    k_max: int = DEFAULT_K_MAX, keep_going: bool = True,
 ) -> list[PropertyResult]:
     """PROVED for what induction proves, BMC to `depth` for the rest; in the order of `props`."""
     from tcpspec.engines.bmc import run_bmc
@@ -365,7 +366,7 @@ def run_kind(
         else:
             rest.append(p)
     if rest:
-        for r in run_bmc(model, rest, depth, timeout, theory):
+        for r in run_bmc(model, rest, depth, timeout, theory, keep_going=keep_going):
             o = outcomes[r.property]
             if r.verdict is Verdict.HOLDS and o.detail:
                 r.detail = f"{r.detail}; not proved: {o.detail}" if r.detail else f"not proved: {o.detail}"
