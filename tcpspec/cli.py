@@ -231,6 +231,10 @@ def _add_liveness_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_gate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--keep-going", dest="keep_going", action="store_true",
+                   help="check every property to the end after a violation (default: a model's "
+                        "check stops at its first violation, like SPIN and TLC; what it has not "
+                        "decided by then is unknown)")
     p.add_argument("--junit", metavar="FILE", default=None,
                    help="write a JUnit XML report (one test case per model and property)")
     p.add_argument("--sarif", metavar="FILE", default=None,
@@ -512,7 +516,7 @@ def run_checks(
         timeout=args.timeout, engine=args.engine,
         theory=args.theory, memory_mb=args.memory_mb,
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
-        k_max=getattr(args, "k_max", 4),
+        k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
     )
     results: list[PropertyResult] = []
     try:
@@ -607,7 +611,7 @@ def cmd_check_many(args: argparse.Namespace) -> int:
         check_input_file(path)
     specs = [
         ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory,
-                  args.memory_mb)
+                  args.memory_mb, args.keep_going)
         for path in args.model
     ]
     return run_gate(specs, args, args.junit, args.sarif, args.jobs)
@@ -622,6 +626,10 @@ def cmd_ci(args: argparse.Namespace) -> int:
     config = load_config(file)
     for spec in config.models:
         check_input_file(spec.path)
+    if args.keep_going:
+        from dataclasses import replace
+
+        config.models = [replace(spec, keep_going=True) for spec in config.models]
     return run_gate(config.models, args, args.junit or config.junit, args.sarif or config.sarif,
                     args.jobs or config.jobs)
 

@@ -30,8 +30,8 @@ from tcpspec.gate import ModelSpec
 
 ENGINES = ("bmc", "kind", "auto")
 KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
-_TOP = {"engine", "depth", "timeout", "theory", "jobs", "junit", "sarif", "models"}
-_MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "defines"}
+_TOP = {"engine", "depth", "timeout", "theory", "keep_going", "jobs", "junit", "sarif", "models"}
+_MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "keep_going", "defines"}
 
 
 @dataclass
@@ -105,6 +105,7 @@ def load_config(file: str) -> ProjectConfig:
         "depth": _typed(file, section, table, "depth", int, 20),
         "timeout": _typed(file, section, table, "timeout", (int, float), None),
         "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), ("auto", "int", "bv")),
+        "keep_going": _typed(file, section, table, "keep_going", bool, False),
     }
     entries = _typed(file, section, table, "models", list, None)
     if not entries:
@@ -136,6 +137,7 @@ def load_config(file: str) -> ProjectConfig:
             timeout=_typed(file, where, entry, "timeout", (int, float), defaults["timeout"]),
             engine=engine,
             theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]), ("auto", "int", "bv")),
+            keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
         ))
     jobs = _typed(file, section, table, "jobs", int, None)
     if jobs is not None and jobs < 1:

@@ -34,6 +34,7 @@ class ModelSpec:
     engine: str = "auto"
     theory: str = "auto"
     memory_mb: int | None = None  # Z3's memory ceiling in each worker
+    keep_going: bool = False  # False: a job ends at its first violation (pipeline.CheckOptions)
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,8 @@ def _options(spec: ModelSpec, props: tuple[str, ...]):  # type: ignore[no-untype
     from tcpspec.pipeline import CheckOptions
 
     return CheckOptions(properties=props or spec.properties, kinds=spec.kinds, depth=spec.depth,
-                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory, memory_mb=spec.memory_mb)
+                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory, memory_mb=spec.memory_mb,
+                        keep_going=spec.keep_going)
 
 
 def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.results import PropertyResult
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 
 ENGINES = ("bmc", "kind", "pdr", "auto")
@@ -30,6 +30,9 @@ class CheckOptions:
     deadlock: bool = False  # also check the built-in `deadlock_free` (engines/deadlock.py)
     k_max: int = 4  # engine kind: k-induction up to this k for what 1-induction leaves (1: off)
     max_cex: int = 1  # violated properties: up to this many traces, each a different run (engines/more_cex.py)
+    # False: a run ends at its first violation, like SPIN and TLC (what is open then is `unknown`,
+    # results.STOPPED); True: every property is checked to the end.
+    keep_going: bool = False
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -82,8 +85,6 @@ def check_model(
     except Exception as err:
         if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
             raise
-        from tcpspec.results import Verdict
-
         return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
                                detail="memory limit reached (--memory-limit)") for p in props]
     finally:
@@ -102,20 +103,33 @@ def _run_engine(
     dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
     rest = [p for p in props if p not in live and p not in dead]
     results = _run_selected(model, rest, options, on_progress) if rest else []
-    if dead:
-        from tcpspec.engines.bmc import run_bmc
-
-        results += run_bmc(model, dead, options.depth, options.timeout, options.theory)
-    if live:
-        from tcpspec.engines.liveness import run_liveness
-
-        results += run_liveness(model, live, options.depth, options.timeout, options.theory, options.max_cex)
+    for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
+        if not group:
+            continue
+        if not options.keep_going and any(stops_run(r) for r in results):  # not started
+            results += [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
+                                       detail=STOPPED) for p in group]
+        else:
+            results += search(model, group, options)
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 
         results = add_counterexamples(model, results, options.max_cex, options.depth, options.timeout, options.theory)
     order = {p.name: i for i, p in enumerate(props)}
     return sorted(results, key=lambda r: order[r.property])
+
+
+def _deadlock_search(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> list[PropertyResult]:
+    from tcpspec.engines.bmc import run_bmc
+
+    return run_bmc(model, props, options.depth, options.timeout, options.theory, keep_going=options.keep_going)
+
+
+def _liveness_search(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> list[PropertyResult]:
+    from tcpspec.engines.liveness import run_liveness
+
+    return run_liveness(model, props, options.depth, options.timeout, options.theory, options.max_cex,
+                        keep_going=options.keep_going)
 
 
 def _run_selected(
@@ -125,18 +139,21 @@ def _run_selected(
         from tcpspec.engines.portfolio import run_auto
 
         results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress,
-                           memory_mb=options.memory_mb)
+                           memory_mb=options.memory_mb, keep_going=options.keep_going)
     elif options.engine == "kind":  # prove what induction proves, BMC the rest
         from tcpspec.engines.kind import run_kind
 
-        results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max)
+        results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max,
+                           keep_going=options.keep_going)
     elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
         from tcpspec.engines.pdr import run_pdr
 
-        results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth)
+        results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth,
+                          keep_going=options.keep_going)
     else:
         from tcpspec.engines.bmc import run_bmc
 
         tell = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
-        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell)
+        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell,
+                          keep_going=options.keep_going)
     return results

@@ -38,6 +38,17 @@ class PropertyResult:
         return self.verdict in (Verdict.VIOLATED, Verdict.UNREACHED)
 
 
+# The detail of a property a run did not decide because it stopped at its first violation
+# (SPIN and TLC stop there too; `--keep-going` checks every property to the end).
+STOPPED = "not decided: the run stopped at its first violation (--keep-going checks every property)"
+
+
+def stops_run(r: PropertyResult) -> bool:
+    """A violation that ends a run unless --keep-going: any but a lemma's (a lemma is a helper
+    for the prover; a false one is reported, and the properties it was meant to help go on)."""
+    return r.verdict is Verdict.VIOLATED and r.kind != "lemma"
+
+
 def exit_code(results: list[PropertyResult]) -> int:
     """The CLI contract: 1 if any failure, else 3 if any unknown, else 0."""
     if any(r.failed for r in results):

@@ -49,7 +49,7 @@ def _results(model_path: str, defines: tuple[tuple[str, str], ...], depth: int) 
         r["property"] for r in ROWS if _group(r) == (model_path, defines, depth)
     )
     model = load_model(str(ROOT / model_path), dict(defines))
-    results = check_model(model, CheckOptions(properties=props, depth=depth, engine="bmc"))
+    results = check_model(model, CheckOptions(properties=props, depth=depth, engine="bmc", keep_going=True))
     out = {r.property: r for r in results}
     del model, results
     gc.collect()  # drop the solver and its terms before the next model is encoded

@@ -20,7 +20,7 @@ from tcpspec import ir
 from tcpspec.engines.common import (
     Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
 )
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -71,11 +71,13 @@ def _range_assumption(ts: TransitionSystem, prop: ir.Property, k: int) -> list[z
 
 def run_bmc(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    on_depth: Callable[[int, int], None] | None = None,
+    on_depth: Callable[[int, int], None] | None = None, keep_going: bool = True,
 ) -> list[PropertyResult]:
     """Check every property to `depth` steps; results in the order of `props`.
 
     `on_depth(k, n)` is told when depth k starts with n properties still open (progress).
+    Without `keep_going` the search ends with the depth of its first violation (every property
+    that fails in that many steps is found); what is still open then is `unknown` (STOPPED).
     """
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
@@ -86,11 +88,17 @@ def run_bmc(
     for k in range(depth + 1):
         if on_depth is not None:
             on_depth(k, len(open_))
+        stop = False
         for item in _candidates(solver, ts, open_, k):
             res = _ask(solver, ts, item, k)
             if res is not None:
                 results[item.prop.name] = res
                 open_.remove(item)
+                stop = stop or (not keep_going and stops_run(res))
+        if stop:
+            for item in open_:
+                results[item.prop.name] = _result(item, Verdict.UNKNOWN, k, detail=STOPPED)
+            return [results[p.name] for p in props]
         if not open_ or k == depth:
             break
         t0 = time.perf_counter()

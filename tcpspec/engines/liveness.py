@@ -31,7 +31,7 @@ from tcpspec.encoder import ChanSym
 from tcpspec.engines.common import (
     Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
 )
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
@@ -49,9 +49,10 @@ class _Open:
 
 def run_liveness(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    max_cex: int = 1,
+    max_cex: int = 1, keep_going: bool = True,
 ) -> list[PropertyResult]:
-    """Search lassos and stopped runs of up to `depth` steps; results in the order of `props`."""
+    """Search lassos and stopped runs of up to `depth` steps; results in the order of `props`.
+    Without `keep_going`, the search ends with the length of its first counterexample."""
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
     require_initial_state(solver, ts)
@@ -67,6 +68,10 @@ def run_liveness(
             if res is not None:
                 results[item.prop.name] = res
                 open_.remove(item)
+        if not keep_going and open_ and any(stops_run(r) for r in results.values()):
+            for item in open_:
+                results[item.prop.name] = _result(item, Verdict.UNKNOWN, n, detail=STOPPED)
+            return [results[p.name] for p in props]
         if not open_ or n == depth:
             break
         t0 = time.perf_counter()

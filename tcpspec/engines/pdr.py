@@ -35,7 +35,7 @@ from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, ren
 from tcpspec.engines.common import Budget
 from tcpspec.engines.formula_text import Leaf, show_formula
 from tcpspec.encoder import ChanSym
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -306,19 +306,29 @@ def pdr_theory(theory: str) -> str:
 
 def run_pdr(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto", depth: int = 20,
+    keep_going: bool = True,
 ) -> list[PropertyResult]:
-    """Spacer per property; `depth` bounds BMC on reachability targets. In the order of `props`."""
+    """Spacer per property; `depth` bounds BMC on reachability targets. In the order of `props`.
+    Without `keep_going` the first violation ends the run (the rest: `unknown`, STOPPED)."""
     from tcpspec.engines.bmc import run_bmc
 
     horn = _Horn(model, pdr_theory(theory))
     results: dict[str, PropertyResult] = {}
     targets = [p for p in props if not (p.over_states or p.kind is ir.PropertyKind.STEP)]
+    stopped = False
     for p in props:
         if p not in targets:
+            if stopped:
+                results[p.name] = _result(p, Verdict.UNKNOWN, None, 0.0, STOPPED)
+                continue
             results[p.name] = _check_one(model, horn, p, timeout, theory)  # BMC keeps `theory`
+            stopped = not keep_going and stops_run(results[p.name])
     if targets:
-        for r in run_bmc(model, targets, depth, timeout, theory):
-            results[r.property] = r
+        if stopped:
+            results.update({p.name: _result(p, Verdict.UNKNOWN, None, 0.0, STOPPED) for p in targets})
+        else:
+            for r in run_bmc(model, targets, depth, timeout, theory):
+                results[r.property] = r
     return [results[p.name] for p in props]
 
 

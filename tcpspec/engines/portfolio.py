@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.results import PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
@@ -50,14 +50,15 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
-                memory_mb: int | None = None, parent: int = 0) -> None:
+                memory_mb: int | None = None, parent: int = 0, keep_going: bool = True) -> None:
     from tcpspec.engines.bmc import run_bmc
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
     try:
         props = [model.property(n) for n in names]
-        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)))
+        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)),
+                          keep_going=keep_going)
         out.put(("bmc", results, ""))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
@@ -126,9 +127,12 @@ def run_auto(
     start_method: str = "spawn",
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
-    memory_mb: int | None = None,
+    memory_mb: int | None = None, keep_going: bool = True,
 ) -> list[PropertyResult]:
     """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
+
+    Without `keep_going`, BMC ends with the depth of its first violation, and so does the run:
+    the prover is stopped, and what it has not proved by then is BMC's `unknown` (STOPPED).
 
     When the prover reports, BMC is restarted on what is still open if that is fewer properties
     than it started with: one grouped query per depth over the proved invariants is most of
@@ -140,7 +144,8 @@ def run_auto(
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
     def start_bmc(which: list[str]) -> Any:
-        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid()), daemon=True)
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
+                                                  keep_going), daemon=True)
         w.start()
         return w
 
@@ -178,10 +183,16 @@ def run_auto(
                 got[who].update({r.property: r for r in results})
             if who == "prover":
                 prover_done = True
+            stopped = who == "bmc" and not keep_going and any(stops_run(r) for r in got["bmc"].values())
             for p in props:
                 if p.name in final:
                     continue
                 b, proof = got["bmc"].get(p.name), got["prover"].get(p.name)
+                if stopped and b is not None and not (proof is not None and proof.verdict is Verdict.PROVED):
+                    final[p.name] = b  # the run ends here: BMC's violation, witness or STOPPED
+                    if on_result is not None:
+                        on_result(b)
+                    continue
                 if proof is None and prover_done and "prover" in failures:
                     proof = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "kind", None, 0.0,
                                            detail=f"prover failed: {failures['prover']}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.results import STOPPED, PropertyResult, Verdict
 from tcpspec.trace import Trace, TraceStep
 from tcpspec.types import Value
 
@@ -233,7 +233,9 @@ def render_summary(results: list[PropertyResult]) -> str:
     n = len(results)
     parts = [f"{counts[v]} {v.value}" for v in Verdict if counts[v]]
     head = f"{n} propert{'y' if n == 1 else 'ies'}"
-    return f"{head}: {', '.join(parts)}" if parts else head
+    stopped = sum(1 for r in results if r.detail == STOPPED)
+    tail = f" ({stopped} not decided: the run stopped at its first violation; --keep-going checks them)" if stopped else ""
+    return f"{head}: {', '.join(parts)}{tail}" if parts else head
 
 
 def render_report(source: str, results: list[PropertyResult], model: ir.Model | None = None) -> str:

@@ -1,0 +1,95 @@
+"""A check ends at its first violation (like SPIN and TLC) unless --keep-going.
+
+Every property that fails in the shortest number of steps is still found: the search finishes
+the depth of its first violation. What is open then is `unknown` with results.STOPPED, never
+`holds`. A false lemma does not stop the run (a lemma is a helper for the prover).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.results import STOPPED, Verdict
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED_FIN = str(ROOT / "models" / "broken" / "seed_fin_no_consume.tcpspec")
+
+TWO_FAULTS = """
+process P() {
+  var x: 0..15 = 0;
+  transition tick when x < 15 { x := x + 1; }
+}
+instance p = P();
+lemma wrong_helper: p.x <= 1;
+invariant early: p.x <= 2;
+invariant late: p.x <= 5;
+invariant fine: p.x <= 15;
+"""
+
+
+@pytest.fixture
+def two_faults(tmp_path: Path) -> str:
+    path = tmp_path / "two_faults.tcpspec"
+    path.write_text(TWO_FAULTS)
+    return str(path)
+
+
+@pytest.mark.parametrize("engine", ["bmc", "kind", "auto", "pdr"])
+def test_the_first_violation_ends_the_run(two_faults: str, engine: str) -> None:
+    model = load_model(two_faults)
+    out = {r.property: r for r in check_model(model, CheckOptions(depth=10, engine=engine))}
+    assert out["early"].verdict is Verdict.VIOLATED and out["early"].depth == 3
+    assert out["wrong_helper"].verdict is Verdict.VIOLATED  # found first (2 steps), did not stop the run
+    assert out["late"].verdict is Verdict.UNKNOWN and out["late"].detail == STOPPED
+    if engine == "bmc":
+        assert out["fine"].verdict is Verdict.UNKNOWN and out["fine"].detail == STOPPED
+    else:  # the prover may have proved it before the run stopped; never `holds`
+        assert out["fine"].verdict in (Verdict.PROVED, Verdict.UNKNOWN)
+
+
+def test_keep_going_checks_every_property(two_faults: str) -> None:
+    model = load_model(two_faults)
+    out = {r.property: r for r in check_model(model, CheckOptions(depth=10, engine="bmc", keep_going=True))}
+    assert (out["early"].depth, out["late"].depth) == (3, 6)
+    assert out["late"].verdict is Verdict.VIOLATED and out["fine"].verdict is Verdict.HOLDS
+
+
+def test_every_violation_of_the_shortest_length_is_found() -> None:
+    """seed_fin_no_consume: the client's fin_consumes_one fails in 8 steps; the others only later."""
+    model = load_model(SEED_FIN)
+    out = {r.property: r for r in check_model(model, CheckOptions(engine="bmc"))}
+    assert out["client.fin_consumes_one"].verdict is Verdict.VIOLATED and out["client.fin_consumes_one"].depth == 8
+    for name in ("server.fin_consumes_one", "client.fin_ack_rule", "server.fin_ack_rule"):
+        assert out[name].verdict is Verdict.UNKNOWN and out[name].detail == STOPPED
+    kept = {r.property: r for r in check_model(model, CheckOptions(engine="bmc", keep_going=True))}
+    assert [kept[n].depth for n in ("client.fin_consumes_one", "server.fin_consumes_one",
+                                    "client.fin_ack_rule", "server.fin_ack_rule")] == [8, 11, 13, 10]
+
+
+def test_a_broken_tcp_model_fails_fast_from_the_cli() -> None:
+    """The default run (engine auto, depth 20) on a broken TCP copy ends at its violation."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tcpspec", "check", str(ROOT / "models/broken/tcp_fin_no_consume.tcpspec"),
+         "--format", "json"], capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    by = {r["property"]: r for r in doc["results"]}
+    assert by["client.fin_consumes_one"]["verdict"] == "violated" and by["client.fin_consumes_one"]["depth"] == 4
+    assert len(by["client.fin_consumes_one"]["trace"]["states"]) == 5
+    assert not any(r["verdict"] == "holds" for r in doc["results"])
+
+
+def test_keep_going_in_the_project_configuration(tmp_path: Path, two_faults: str) -> None:
+    from tcpspec.config import load_config
+
+    (tmp_path / "tcpspec.toml").write_text(
+        f'keep_going = true\n[[models]]\npath = "{two_faults}"\n[[models]]\npath = "{two_faults}"\nkeep_going = false\n')
+    config = load_config(str(tmp_path / "tcpspec.toml"))
+    assert [m.keep_going for m in config.models] == [True, False]
