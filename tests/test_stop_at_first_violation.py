@@ -45,7 +45,10 @@ def test_the_first_violation_ends_the_run(two_faults: str, engine: str) -> None:
     model = load_model(two_faults)
     out = {r.property: r for r in check_model(model, CheckOptions(depth=10, engine=engine))}
     assert out["early"].verdict is Verdict.VIOLATED and out["early"].depth == 3
-    assert out["wrong_helper"].verdict is Verdict.VIOLATED  # found first (2 steps), did not stop the run
+    if engine == "auto":  # lemmas go to BMC once the prover is done with them: the run may stop first
+        assert out["wrong_helper"].verdict is Verdict.VIOLATED or out["wrong_helper"].detail == STOPPED
+    else:
+        assert out["wrong_helper"].verdict is Verdict.VIOLATED  # found first (2 steps), did not stop the run
     assert out["late"].verdict is Verdict.UNKNOWN and out["late"].detail == STOPPED
     if engine == "bmc":
         assert out["fine"].verdict is Verdict.UNKNOWN and out["fine"].detail == STOPPED

@@ -31,6 +31,9 @@ class Fault:
     transition: str | None  # the transition whose text is changed; None: the whole model
     old: str
     new: str
+    # Constants this copy sets otherwise (a fault that shows only with an attacker, say), so that
+    # `tcpspec check` on the file shows it without -D.
+    constants: tuple[tuple[str, str], ...] = ()
 
 
 FAULTS = [
@@ -132,11 +135,12 @@ FAULTS = [
 // defines: ATTACK=true
 // Fault: SYN-SENT accepts a SYN,ACK whatever its SEG.ACK (RFC 9293 §3.10.7.3: acceptable only
 // if SND.UNA < SEG.ACK =< SND.NXT) and sets SND.UNA to it. On a reliable network every SYN,ACK
-// acknowledges exactly our SYN, so the fault shows with an attacker (-D ATTACK=true): a forged
-// SYN,ACK moves SND.UNA past SND.NXT.""",
+// acknowledges exactly our SYN, so the fault shows with an attacker (-D ATTACK=true, this
+// copy's default): a forged SYN,ACK moves SND.UNA past SND.NXT.""",
         "syn_sent_recv_syn_ack",
         "    when state == SYN_SENT && seg.syn && seg.ack && !seg.rst && seg.ackno == snd_nxt\n",
         "    when state == SYN_SENT && seg.syn && seg.ack && !seg.rst   // FAULT: SEG.ACK not checked\n",
+        constants=(("ATTACK", "true"),),
     ),
     Fault(
         "tcp_una_wrong.tcpspec",
@@ -177,6 +181,11 @@ def apply(fault: Fault, tcp_text: str) -> str:
         raise ValueError(f"{fault.file}: the text to replace is not there exactly once: {fault.old!r}")
     at = body.index(fault.old, start, end)
     broken = body[:at] + fault.new + body[at + len(fault.old):]
+    for name, value in fault.constants:
+        line = re.compile(rf"^const {name} = [^;]*;.*$", re.MULTILINE)
+        if len(line.findall(broken)) != 1:
+            raise ValueError(f"{fault.file}: no single `const {name}` in {TCP.name}")
+        broken = line.sub(f"const {name} = {value};   // this copy's default (the fault needs it; see above)", broken)
     return f"{FIRST_LINE}\n{fault.header}\n\n{broken}"
 
 
