@@ -35,11 +35,17 @@ def read_certificate(path: str) -> CertificateFile:
     """The header and the invariants of a certificate file; UsageError if it is not one."""
     try:
         with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+            text = fh.read()
     except OSError as err:
         raise UsageError(f"cannot read certificate {path}: {err.strerror or err}") from None
     except UnicodeDecodeError:
         raise UsageError(f"cannot read certificate {path}: not UTF-8 text") from None
+    return parse_certificate(text, path)
+
+
+def parse_certificate(text: str, path: str) -> CertificateFile:
+    """A certificate's text (`path` names it in messages); UsageError if it is not one."""
+    lines = text.splitlines()
     proved: list[str] = []
     names: list[str] = []
     texts: list[str] = []
@@ -72,6 +78,31 @@ def read_certificate(path: str) -> CertificateFile:
     return CertificateFile(path, proved, names, texts, k, "\n".join(out) + "\n", reading)
 
 
+def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, str]):  # type: ignore[no-untyped-def]
+    """The model read afresh with the certificate's invariants as extra lemmas (`__cert_i`), and
+    the certificate over them: (ir.Model, engines.certificate.Certificate). ModelError when the
+    text does not check against the model or names a property the model does not declare."""
+    from tcpspec.checker import check_program
+    from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder
+    from tcpspec.parser import load_program, parse_text
+
+    if cert.k != 1:
+        raise UsageError(f"{cert.path}: a {cert.k}-inductive certificate; only 1-inductive certificates "
+                         "can be re-checked from a file")
+    program = load_program(model_path)
+    program.files.append(parse_text(cert.text, cert.path))
+    program.sources[cert.path] = cert.text
+    model = check_program(program, defines)
+    by_name = {p.name: p for p in model.properties}
+    missing = [n for n in cert.proved if n not in by_name]
+    if missing:
+        raise ModelError([Diagnostic(Span(cert.path, 1, 1), f"the certificate proves '{n}', which {model_path} "
+                                     "does not declare") for n in missing])
+    invs = [CertInvariant(name, cert.texts[i], property_builder(by_name[f"__cert_{i}"]))
+            for i, name in enumerate(cert.names)]
+    return model, Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
+
+
 @dataclass(frozen=True)
 class RecheckOutcome:
     ok: bool
@@ -84,32 +115,15 @@ class RecheckOutcome:
 def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theory: str = "auto",
                  timeout: float | None = None) -> RecheckOutcome:
     """Read the model and the certificate, and check every obligation with fresh solvers."""
-    from tcpspec.checker import check_program
-    from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, recheck
-    from tcpspec.parser import load_program, parse_text
+    from tcpspec.engines.certificate import recheck
 
     cert = read_certificate(cert_path)
-    if cert.k != 1:
-        raise UsageError(f"{cert_path}: a {cert.k}-inductive certificate; only 1-inductive certificates "
-                         "can be re-checked from a file")
-    program = load_program(model_path)
-    program.files.append(parse_text(cert.text, cert_path))
-    program.sources[cert_path] = cert.text
-    model = check_program(program, defines)
+    model, certificate = certificate_for(model_path, cert, defines)
     by_name = {p.name: p for p in model.properties}
-    missing = [n for n in cert.proved if n not in by_name]
-    if missing:
-        raise ModelError([Diagnostic(Span(cert_path, 1, 1), f"the certificate proves '{n}', which {model_path} "
-                                     "does not declare") for n in missing])
-    invs = []
-    for i, name in enumerate(cert.names):
-        prop = by_name[f"__cert_{i}"]
-        invs.append(CertInvariant(name, cert.texts[i], property_builder(prop)))
-    certificate = Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
     problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
     if problem is None:
-        return RecheckOutcome(True, False, "every obligation holds", len(invs), len(cert.proved))
+        return RecheckOutcome(True, False, "every obligation holds", len(cert.names), len(cert.proved))
     if cert.solver_reading:
         problem += ("; note: this certificate is in the PDR solver's reading of numbers (no wrap-around), "
                     "which the model's own semantics need not share")
-    return RecheckOutcome(False, "solver unknown" in problem, problem, len(invs), len(cert.proved))
+    return RecheckOutcome(False, "solver unknown" in problem, problem, len(cert.names), len(cert.proved))

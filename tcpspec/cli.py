@@ -35,6 +35,7 @@ DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must 
 FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
+EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
 
 DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S.*?)\s*$")
 
@@ -231,6 +232,9 @@ def _add_liveness_options(p: argparse.ArgumentParser) -> None:
 
 
 def _add_gate_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-cache", dest="no_cache", action="store_true",
+                   help="do not use or fill the proof cache (certificates of earlier proofs of the "
+                        "same model, always re-checked before use; see tcpspec/proof_cache.py)")
     p.add_argument("--keep-going", dest="keep_going", action="store_true",
                    help="check every property to the end after a violation (default: a model's "
                         "check stops at its first violation, like SPIN and TLC; what it has not "
@@ -1077,6 +1081,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         print("tcpspec: error: a command is required (try 'tcpspec check --help')", file=sys.stderr)
         return EXIT_USAGE
+    if getattr(args, "no_cache", False):
+        from tcpspec.proof_cache import ENV_OFF
+
+        os.environ[ENV_OFF] = "1"  # worker processes inherit it
     try:
         code: int = args.func(args)
         return code
@@ -1093,6 +1101,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `tcpspec check ... | head`: the reader left; say nothing more
+        try:
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - so the interpreter's final flush is quiet
+        except OSError:
+            pass
+        return EXIT_BROKEN_PIPE
     except Exception as e:
         if os.environ.get("TCPSPEC_DEBUG") == "1":
             raise

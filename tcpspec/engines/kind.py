@@ -296,6 +296,14 @@ def prove(
             out[p.name] = ProofOutcome(False, "reachability targets are not proved by induction")
     if not wanted:
         return out
+    cached = _cached_proof(model, wanted, theory, budget) if use_lemmas else None
+    if cached is not None:
+        secs = time.perf_counter() - t0
+        detail = (f"1-inductive with {len(cached.invariants)} invariants (an earlier run's certificate, from the "
+                  "proof cache); certificate re-checked")
+        for p in wanted:
+            out[p.name] = ProofOutcome(True, detail, cached, secs)
+        return out
     invs, steps, stats, reason = houdini(model, budget, theory, use_lemmas)
     if reason:
         secs = time.perf_counter() - t0
@@ -313,6 +321,10 @@ def prove(
         proved=[p.name for p in proved],
     )
     problem = recheck(model, cert, proved, theory, None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic()))
+    if problem is None and proved:
+        from tcpspec import proof_cache
+
+        proof_cache.store(model, theory, render(cert))
     secs = time.perf_counter() - t0
     open_ = [p for p in wanted if p.name not in names]
     deeper = _k_induction(model, open_, k_max, budget, theory, cert.invariants if problem is None else [])
@@ -334,6 +346,33 @@ def prove(
             )
             out[p.name] = ProofOutcome(True, detail, cert, secs)
     return out
+
+
+def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budget: Budget) -> Certificate | None:
+    """The proof cache's certificate for this very model, if it proves every wanted property and
+    passes the re-check with fresh solvers now; else None (then the proof is searched)."""
+    from tcpspec import proof_cache
+    from tcpspec.certcheck import certificate_for, parse_certificate
+    from tcpspec.diagnostics import ModelError, UsageError
+
+    text = proof_cache.load(model, theory)
+    if text is None:
+        return None
+    try:
+        cert = parse_certificate(text, "<proof cache>")
+        if not {p.name for p in wanted} <= set(cert.proved):
+            return None
+        defines = {n: proof_cache.constant_text(v) for n, v in model.constants.items()}
+        again, certificate = certificate_for(model.path, cert, defines)
+    except (ModelError, UsageError, OSError):
+        return None
+    if {k: v for k, v in again.sources.items() if k != cert.path} != model.sources:
+        return None  # the files changed since the model was read
+    by_name = {p.name: p for p in again.properties}
+    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    if recheck(again, certificate, [by_name[n] for n in cert.proved], theory, left) is not None:
+        return None
+    return certificate
 
 
 def _k_induction(

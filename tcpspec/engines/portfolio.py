@@ -122,6 +122,20 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
     return None
 
 
+def _cached_claims(model: ir.Model, theory: str) -> set[str]:
+    from tcpspec import proof_cache
+    from tcpspec.certcheck import parse_certificate
+    from tcpspec.diagnostics import UsageError
+
+    text = proof_cache.load(model, theory)
+    if text is None:
+        return set()
+    try:
+        return set(parse_certificate(text, "<proof cache>").proved)
+    except UsageError:
+        return set()
+
+
 def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     start_method: str = "spawn",
@@ -132,7 +146,8 @@ def run_auto(
     """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
 
     Without `keep_going`, BMC ends with the depth of its first violation, and so does the run:
-    the prover is stopped, and what it has not proved by then is BMC's `unknown` (STOPPED).
+    the prover is stopped, and every property BMC has not found violated or reached by then is
+    `unknown` (STOPPED), proofs that came in included, so that the report is the same in every run.
 
     When the prover reports, BMC is restarted on what is still open if that is fewer properties
     than it started with: one grouped query per depth over the proved invariants is most of
@@ -153,8 +168,14 @@ def run_auto(
 
     t0 = time.perf_counter()
     lemmas = {p.name for p in props if p.kind is ir.PropertyKind.LEMMA}
-    bmc_names = [n for n in names if n not in lemmas or not provable]
+    # What the proof cache's certificate claims (proof_cache.py) is likely to be proved by the
+    # re-check alone: BMC leaves it to the prover (and takes it back if the re-check fails).
+    claimed = _cached_claims(model, theory)
+    bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
     bmc = start_bmc(bmc_names) if bmc_names else None
+    if not provable and not bmc_names:  # nothing for either engine (cannot happen: claims are provable)
+        bmc_names = list(names)
+        bmc = start_bmc(bmc_names)
     prover = None
     if provable:
         prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb, os.getpid()), daemon=True)
@@ -191,11 +212,16 @@ def run_auto(
                 if p.name in final:
                     continue
                 b, proof = got["bmc"].get(p.name), got["prover"].get(p.name)
-                if stopped and not (proof is not None and proof.verdict is Verdict.PROVED):
-                    # The run ends here: BMC's violation, witness or STOPPED (a lemma BMC had not
-                    # been given yet: STOPPED too).
-                    final[p.name] = b or PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None,
-                                                        round(time.perf_counter() - t0, 3), doc=p.doc, detail=STOPPED)
+                if stopped:
+                    # The run ends here: BMC's violation or witness, else STOPPED -- also where the
+                    # prover happened to be done, so that the report does not depend on which
+                    # process was faster (BMC's part is the same in every run).
+                    # Lemmas reach BMC only once the prover is done, so BMC's word on them would
+                    # depend on timing too: they are STOPPED as well.
+                    decided = b is not None and b.verdict in _FINAL_FROM_BMC and p.name not in lemmas
+                    final[p.name] = b if decided else PropertyResult(  # type: ignore[assignment]
+                        p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, round(time.perf_counter() - t0, 3),
+                        doc=p.doc, detail=STOPPED)
                     if on_result is not None:
                         on_result(final[p.name])
                     continue

@@ -1,0 +1,97 @@
+"""The proof cache (tcpspec/proof_cache.py): a second check of an unchanged model re-checks the
+earlier certificate instead of searching again; nothing in the cache is trusted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tcpspec import proof_cache
+from tcpspec.engines.kind import prove
+from tcpspec.pipeline import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()
+FROM_CACHE = "from the proof cache"
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv(proof_cache.ENV_OFF, raising=False)
+    monkeypatch.setenv(proof_cache.ENV_DIR, str(tmp_path / "cache"))
+    return tmp_path / "cache" / "proofs"
+
+
+@pytest.fixture
+def counters(tmp_path: Path) -> str:
+    path = tmp_path / "counters.tcpspec"
+    path.write_text(COUNTERS)
+    return str(path)
+
+
+def _prove(path: str, defines: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    m = load_model(path, defines or {})
+    return m, prove(m, [m.property("x_small"), m.property("p.tick_moves_both")], 60)
+
+
+def test_a_second_run_rechecks_the_cached_certificate(cache: Path, counters: str) -> None:
+    _, first = _prove(counters)
+    assert all(o.proved for o in first.values()) and FROM_CACHE not in first["x_small"].detail
+    (entry,) = cache.glob("*.cert")
+    assert "invariant" in entry.read_text() and "x_small" in entry.read_text()
+    _, second = _prove(counters)
+    assert all(o.proved for o in second.values())
+    assert FROM_CACHE in second["x_small"].detail, second["x_small"].detail
+
+
+def test_the_key_follows_the_model_text_and_constants(cache: Path, counters: str, tmp_path: Path) -> None:
+    m, _ = _prove(counters)
+    other = tmp_path / "other.tcpspec"
+    other.write_text(COUNTERS.replace("// Two counters", "// Two other counters"))
+    assert proof_cache.key(load_model(str(other)), "auto") != proof_cache.key(m, "auto")
+    assert proof_cache.key(m, "int") != proof_cache.key(m, "auto")
+    _, again = _prove(str(other))  # a changed file is proved afresh, not from the cache
+    assert FROM_CACHE not in again["x_small"].detail
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda t: t.replace("p.x == p.y", "p.x == p.y + 1"),  # false initially
+    lambda t: "\n".join(ln for ln in t.splitlines() if "p.y" not in ln),  # the lemmas dropped: not inductive
+    lambda t: t.replace("invariant", "invariant broken: ;\ninvariant", 1),  # not model text
+])
+def test_a_tampered_entry_is_not_trusted(cache: Path, counters: str, tamper) -> None:  # type: ignore[no-untyped-def]
+    _prove(counters)
+    (entry,) = cache.glob("*.cert")
+    entry.write_text(tamper(entry.read_text()))
+    _, out = _prove(counters)
+    assert all(o.proved for o in out.values())  # found again by the search
+    assert FROM_CACHE not in out["x_small"].detail
+
+
+def test_a_false_claim_in_the_cache_cannot_prove_a_violated_property(cache: Path, tmp_path: Path) -> None:
+    """An entry planted under the key of a model whose x_small is false (x runs to 5)."""
+    path = tmp_path / "runaway.tcpspec"
+    path.write_text(COUNTERS.replace("transition tick when y < 3", "transition tick when y < 5"))
+    m = load_model(str(path))
+    cache.mkdir(parents=True)
+    (cache / f"{proof_cache.key(m, 'auto')}.cert").write_text(
+        "// tcpspec proof certificate for the model\n"
+        "// transition (1-inductive); it implies the proved properties:\n"
+        "//   x_small\n"
+        "invariant x_small: p.x <= 3;\n"
+        "invariant lemma_0: p.x == p.y;\n")
+    out = prove(m, [m.property("x_small")], 60)
+    assert not out["x_small"].proved
+
+
+def test_no_cache_flag_writes_nothing(cache: Path, counters: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "tcpspec", "check", counters, "--engine", "kind", "--no-cache"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert not cache.exists() or not list(cache.glob("*.cert"))
+    proc = subprocess.run([sys.executable, "-m", "tcpspec", "check", counters, "--engine", "kind"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and list(cache.glob("*.cert"))
