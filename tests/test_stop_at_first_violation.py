@@ -96,3 +96,31 @@ def test_keep_going_in_the_project_configuration(tmp_path: Path, two_faults: str
         f'keep_going = true\n[[models]]\npath = "{two_faults}"\n[[models]]\npath = "{two_faults}"\nkeep_going = false\n')
     config = load_config(str(tmp_path / "tcpspec.toml"))
     assert [m.keep_going for m in config.models] == [True, False]
+
+
+
+def test_auto_holds_back_a_proof_that_comes_before_the_violation(
+        two_faults: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The prover done first (BMC made to start late): its proof of `fine` is not reported
+    before BMC, and is STOPPED with the rest, as when BMC is first. With --keep-going it stands."""
+    import time
+
+    from tcpspec.engines import portfolio
+
+    late = portfolio._bmc_worker
+
+    def slow_bmc(*args, **kwargs):  # type: ignore[no-untyped-def]
+        time.sleep(3.0)
+        late(*args, **kwargs)
+
+    monkeypatch.setattr(portfolio, "_bmc_worker", slow_bmc)  # fork: the worker sees the patch
+    model = load_model(two_faults)
+    props = [p for p in model.properties if p.name in ("early", "late", "fine")]
+    seen: list[str] = []
+    out = {r.property: r for r in portfolio.run_auto(model, props, 10, None, start_method="fork", keep_going=False,
+                                                     on_result=lambda r: seen.append(r.property))}
+    assert out["early"].verdict is Verdict.VIOLATED and out["early"].depth == 3
+    assert out["fine"].verdict is Verdict.UNKNOWN and out["fine"].detail == STOPPED
+    assert sorted(seen) == ["early", "fine", "late"]  # each reported once
+    kept = {r.property: r for r in portfolio.run_auto(model, props, 10, None, start_method="fork", keep_going=True)}
+    assert kept["fine"].verdict is Verdict.PROVED and kept["late"].depth == 6

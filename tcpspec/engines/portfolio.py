@@ -50,20 +50,22 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
-                memory_mb: int | None = None, parent: int = 0, keep_going: bool = True) -> None:
+                memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0) -> None:
+    """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
+    those its terminated predecessor may have queued just before."""
     from tcpspec.engines.bmc import run_bmc
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
     try:
         props = [model.property(n) for n in names]
-        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n)),
+        results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
                           keep_going=keep_going)
-        out.put(("bmc", results, ""))
+        out.put(("bmc", results, "", run))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
     except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
-        out.put(("bmc", None, f"{type(err).__name__}: {err}"))
+        out.put(("bmc", None, f"{type(err).__name__}: {err}", run))
 
 
 def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
@@ -91,11 +93,11 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
                     property=p.name, kind=p.kind.value, verdict=Verdict.UNKNOWN, engine=KIND, depth=None,
                     seconds=round(o.seconds, 3), doc=p.doc, detail=o.detail, cti=o.cti,
                 ))
-        out.put(("prover", results, ""))
+        out.put(("prover", results, "", 0))
     except KeyboardInterrupt:
         pass
     except Exception as err:  # noqa: BLE001
-        out.put(("prover", None, f"{type(err).__name__}: {err}"))
+        out.put(("prover", None, f"{type(err).__name__}: {err}", 0))
 
 
 def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
@@ -147,7 +149,9 @@ def run_auto(
 
     Without `keep_going`, BMC ends with the depth of its first violation, and so does the run:
     the prover is stopped, and every property BMC has not found violated or reached by then is
-    `unknown` (STOPPED), proofs that came in included, so that the report is the same in every run.
+    `unknown` (STOPPED), proofs included, so that the report is the same in every run: a proof
+    that comes in while BMC is still searching is held back until BMC has reported (this costs
+    no time, the run waits for BMC's reachability witnesses anyway) and is STOPPED if BMC stops.
 
     When the prover reports, BMC is restarted on what is still open if that is fewer properties
     than it started with: one grouped query per depth over the proved invariants is most of
@@ -160,9 +164,21 @@ def run_auto(
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
+    bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
+    bmc_reported = True  # has the current one answered?
+
+    def bmc_may_stop() -> bool:
+        """Could the running BMC still find a violation that stops the run? Not on what is
+        proved, nor on reachability targets or lemmas (they do not stop it)."""
+        return any(n not in got["bmc"] and model.property(n).kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)
+                   and not (n in got["prover"] and got["prover"][n].verdict is Verdict.PROVED) for n in bmc_names)
+
     def start_bmc(which: list[str]) -> Any:
+        nonlocal bmc_run, bmc_reported
+        bmc_run += 1
+        bmc_reported = False
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
-                                                  keep_going), daemon=True)
+                                                  keep_going, bmc_run), daemon=True)
         w.start()
         return w
 
@@ -187,7 +203,9 @@ def run_auto(
     try:
         while len(final) < len(props):
             try:
-                who, results, problem = out.get(timeout=0.2)
+                who, results, problem, run = out.get(timeout=0.2)
+                if who == "bmc" and run == bmc_run:
+                    bmc_reported = True
                 if who == "depth":
                     if on_progress is not None:
                         proving = "" if prover_done else ", proving in parallel"
@@ -234,11 +252,14 @@ def run_auto(
                     b = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc", None, 0.0,
                                        detail=f"internal error in BMC: {failures['bmc']}")
                 r = _merge(p, b, proof)
+                if r is not None and r is proof and not keep_going and not bmc_reported and bmc_may_stop():
+                    continue  # held back: BMC may still stop the run (see above)
                 if r is not None:
                     final[p.name] = r
                     if on_result is not None:
                         on_result(r)
-            still = [n for n in names if n not in final and n not in got["bmc"]]
+            held = {n for n, r in got["prover"].items() if r.verdict is Verdict.PROVED}
+            still = [n for n in names if n not in final and n not in got["bmc"] and n not in held]
             running = bmc is not None and bmc.is_alive()
             if who == "prover" and still and (set(still) - set(bmc_names) or (running and len(still) < len(bmc_names))):
                 if bmc is not None:
@@ -255,6 +276,9 @@ def run_auto(
                 w.join(timeout=5)
     secs = round(time.perf_counter() - t0, 3)
     for p in props:
+        held_proof = got["prover"].get(p.name)
+        if p.name not in final and held_proof is not None and held_proof.verdict is Verdict.PROVED:
+            final[p.name] = held_proof  # BMC ended without a word, after the prover's proof
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
             final[p.name] = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, secs,
