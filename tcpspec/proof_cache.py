@@ -18,8 +18,12 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tcpspec import __version__, ir
+
+if TYPE_CHECKING:
+    from tcpspec.certcheck import CertificateFile
 
 ENV_DIR = "TCPSPEC_CACHE_DIR"
 ENV_OFF = "TCPSPEC_NO_CACHE"
@@ -60,6 +64,21 @@ def load(model: ir.Model, theory: str) -> str | None:
     try:
         return (where / "proofs" / f"{key(model, theory)}.cert").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
+        return None
+
+
+def load_certificate(model: ir.Model, theory: str) -> CertificateFile | None:
+    """The cached certificate for this model, parsed (not yet re-checked); None if there is
+    none or it does not parse."""
+    from tcpspec.certcheck import parse_certificate
+    from tcpspec.diagnostics import UsageError
+
+    text = load(model, theory)
+    if text is None:
+        return None
+    try:
+        return parse_certificate(text, "<proof cache>")
+    except UsageError:
         return None
 
 

@@ -352,16 +352,13 @@ def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budge
     """The proof cache's certificate for this very model, if it proves every wanted property and
     passes the re-check with fresh solvers now; else None (then the proof is searched)."""
     from tcpspec import proof_cache
-    from tcpspec.certcheck import certificate_for, parse_certificate
+    from tcpspec.certcheck import certificate_for
     from tcpspec.diagnostics import ModelError, UsageError
 
-    text = proof_cache.load(model, theory)
-    if text is None:
+    cert = proof_cache.load_certificate(model, theory)
+    if cert is None or not {p.name for p in wanted} <= set(cert.proved):
         return None
     try:
-        cert = parse_certificate(text, "<proof cache>")
-        if not {p.name for p in wanted} <= set(cert.proved):
-            return None
         defines = {n: proof_cache.constant_text(v) for n, v in model.constants.items()}
         again, certificate = certificate_for(model.path, cert, defines)
     except (ModelError, UsageError, OSError):

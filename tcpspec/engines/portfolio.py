@@ -124,20 +124,6 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
     return None
 
 
-def _cached_claims(model: ir.Model, theory: str) -> set[str]:
-    from tcpspec import proof_cache
-    from tcpspec.certcheck import parse_certificate
-    from tcpspec.diagnostics import UsageError
-
-    text = proof_cache.load(model, theory)
-    if text is None:
-        return set()
-    try:
-        return set(parse_certificate(text, "<proof cache>").proved)
-    except UsageError:
-        return set()
-
-
 def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     start_method: str = "spawn",
@@ -167,11 +153,16 @@ def run_auto(
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
 
+    # What a violation of can stop the run (reachability targets and lemmas do not).
+    stoppable = {p.name for p in props if p.kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)}
+
+    def proved(name: str) -> bool:
+        r = got["prover"].get(name)
+        return r is not None and r.verdict is Verdict.PROVED
+
     def bmc_may_stop() -> bool:
-        """Could the running BMC still find a violation that stops the run? Not on what is
-        proved, nor on reachability targets or lemmas (they do not stop it)."""
-        return any(n not in got["bmc"] and model.property(n).kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)
-                   and not (n in got["prover"] and got["prover"][n].verdict is Verdict.PROVED) for n in bmc_names)
+        """Could the running BMC still find a violation that stops the run? Not on what is proved."""
+        return any(n in stoppable and n not in got["bmc"] and not proved(n) for n in bmc_names)
 
     def start_bmc(which: list[str]) -> Any:
         nonlocal bmc_run, bmc_reported
@@ -186,12 +177,12 @@ def run_auto(
     lemmas = {p.name for p in props if p.kind is ir.PropertyKind.LEMMA}
     # What the proof cache's certificate claims (proof_cache.py) is likely to be proved by the
     # re-check alone: BMC leaves it to the prover (and takes it back if the re-check fails).
-    claimed = _cached_claims(model, theory)
+    from tcpspec import proof_cache
+
+    cached = proof_cache.load_certificate(model, theory)
+    claimed = set(cached.proved) if cached is not None else set()
     bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
     bmc = start_bmc(bmc_names) if bmc_names else None
-    if not provable and not bmc_names:  # nothing for either engine (cannot happen: claims are provable)
-        bmc_names = list(names)
-        bmc = start_bmc(bmc_names)
     prover = None
     if provable:
         prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb, os.getpid()), daemon=True)
@@ -258,8 +249,7 @@ def run_auto(
                     final[p.name] = r
                     if on_result is not None:
                         on_result(r)
-            held = {n for n, r in got["prover"].items() if r.verdict is Verdict.PROVED}
-            still = [n for n in names if n not in final and n not in got["bmc"] and n not in held]
+            still = [n for n in names if n not in final and n not in got["bmc"] and not proved(n)]
             running = bmc is not None and bmc.is_alive()
             if who == "prover" and still and (set(still) - set(bmc_names) or (running and len(still) < len(bmc_names))):
                 if bmc is not None:
@@ -276,9 +266,8 @@ def run_auto(
                 w.join(timeout=5)
     secs = round(time.perf_counter() - t0, 3)
     for p in props:
-        held_proof = got["prover"].get(p.name)
-        if p.name not in final and held_proof is not None and held_proof.verdict is Verdict.PROVED:
-            final[p.name] = held_proof  # BMC ended without a word, after the prover's proof
+        if p.name not in final and proved(p.name):
+            final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
             final[p.name] = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, secs,
