@@ -37,6 +37,9 @@ ENGINE = "kind"
 # Phase 2 asks one query per candidate; one the solver cannot decide in this time is dropped
 # (sound: Houdini may drop any candidate) rather than stalling the whole proof.
 PHASE2_QUERY_SECONDS = 120.0
+# Phase 2 first asks for all candidates at once; a joint query unsettled after this long is
+# split into one query per candidate.
+PHASE2_JOINT_SECONDS = 60.0
 
 
 @dataclass
@@ -207,12 +210,14 @@ def _fixpoint_fresh(
     ts: TransitionSystem, fixed: list[_Inv], invs: list[_Inv], steps: list[ir.Property], budget: Budget,
     stats: HoudiniStats,
 ) -> tuple[list[_Inv], list[ir.Property], str]:
-    """Houdini for phase 2: one query per candidate, each in a fresh solver in which `fixed` and
-    every candidate still alive are asserted outright.
+    """Houdini for phase 2, in fresh solvers in which `fixed` and every candidate still alive
+    are asserted outright: first one joint query for all candidates ("can any of them fail?"),
+    and only if Z3 cannot settle that within PHASE2_JOINT_SECONDS, one query per candidate.
 
-    Measured on tcp.tcpspec's 85 pair lemmas: with the candidates behind indicator assumptions
-    in one incremental solver (as in phase 1), Z3 returned `unknown` after 120 s on queries a
-    fresh solver answers in 1-6 s; all 85 + 16 step queries take ~40 s fresh. A candidate the
+    Measured on tcp.tcpspec's 81 pair lemmas and 2 step properties: with the candidates behind
+    indicator assumptions in one incremental solver (as in phase 1), Z3 returned `unknown` after
+    120 s on queries a fresh solver answers in 1-6 s; one query per candidate took 19-26 s in
+    all; the joint query 12.8 s (nothing fails, so one query settles phase 2). A candidate the
     solver cannot decide within PHASE2_QUERY_SECONDS is dropped (sound: Houdini may drop any).
     """
     for c in invs:
@@ -226,40 +231,59 @@ def _fixpoint_fresh(
     ranged = [p for p in steps if p.builtin]
     viol = {p.name: ts.step_violated(p, 0) for p in steps}
 
-    def ask(goal: z3.BoolRef, in_range: bool) -> tuple[CheckOutcome, z3.Solver]:
+    def ask(goal: z3.BoolRef, in_range: bool, seconds: float) -> tuple[CheckOutcome, z3.Solver]:
         # Everything asserted, nothing assumed: assumptions hide formulas from Z3's preprocessing.
         s = ts.th.solver()
         s.add(frame + [c.t0 for c in invs] + ([step0.range_ok] if in_range else []) + [goal])  # type: ignore[operator]
         left = budget.remaining_ms()
-        cap = PHASE2_QUERY_SECONDS if left is None else min(PHASE2_QUERY_SECONDS, left / 1000)
-        return check(s, [], Budget(cap)), s
+        return check(s, [], Budget(seconds if left is None else min(seconds, left / 1000))), s
+
+    def falsified(zm: z3.ModelRef) -> tuple[list[_Inv], list[ir.Property]]:
+        """What a counterexample to induction breaks; it becomes their CTI."""
+        dropped_invs = [c for c, ok in zip(invs, true_in(zm, [c.t1 for c in invs])) if not ok]  # type: ignore[misc]
+        dropped_steps = [p for p, bad in zip(normal, true_in(zm, [viol[p.name] for p in normal])) if bad]
+        _keep_cti(stats, zm, ts, [c.name for c in dropped_invs if c.origin == "property"] + [p.name for p in dropped_steps])
+        return dropped_invs, dropped_steps
+
+    settled = False  # every invariant candidate and normal step property left is inductive
+    while not settled and (invs or normal):
+        stats.rounds += 1
+        goal = fast_or([fast_not(c.t1) for c in invs] + [viol[p.name] for p in normal])  # type: ignore[arg-type]
+        out, s = ask(goal, True, PHASE2_JOINT_SECONDS)
+        if out.result == z3.unknown:
+            if budget.expired:
+                return [], [], out.reason or "unknown"
+            break  # too hard at once: one query per candidate below
+        if out.result == z3.unsat:
+            settled = True
+            break
+        dropped_invs, dropped_steps = falsified(s.model())
+        invs = [c for c in invs if c not in dropped_invs]
+        normal = [p for p in normal if p not in dropped_steps]
 
     changed = True
     while changed:
         changed = False
         stats.rounds += 1
-        for item in [*invs, *normal, *ranged]:
+        for item in ranged if settled else [*invs, *normal, *ranged]:
             if id(item) not in {id(x) for x in (*invs, *normal, *ranged)}:
                 continue  # dropped earlier in this pass by another candidate's counterexample
             is_inv = isinstance(item, _Inv)
             goal = fast_not(item.t1) if is_inv else viol[item.name]  # type: ignore[union-attr, arg-type]
-            out, s = ask(goal, not (not is_inv and item.builtin))  # type: ignore[union-attr]
+            out, s = ask(goal, not (not is_inv and item.builtin), PHASE2_QUERY_SECONDS)  # type: ignore[union-attr]
             if out.result == z3.unsat:
                 continue
             if out.result == z3.unknown:
                 if budget.expired:
                     return [], [], out.reason or "unknown"
                 stats.undecided.append(item.name)
-                dropped_invs = [item] if is_inv else []
-                dropped_steps = [] if is_inv else [item]
+                dropped_invs = [item] if is_inv else []  # type: ignore[list-item]
+                dropped_steps = [] if is_inv else [item]  # type: ignore[list-item]
             else:
-                zm = s.model()
-                dropped_invs = [c for c, ok in zip(invs, true_in(zm, [c.t1 for c in invs])) if not ok]  # type: ignore[misc]
-                dropped_steps = [p for p, bad in zip(normal, true_in(zm, [viol[p.name] for p in normal])) if bad]
+                dropped_invs, dropped_steps = falsified(s.model())
                 if not is_inv and item.builtin:
                     dropped_steps.append(item)  # type: ignore[arg-type]
-                _keep_cti(stats, zm, ts, [c.name for c in dropped_invs if c.origin == "property"]
-                          + [p.name for p in dropped_steps])
+                    _keep_cti(stats, s.model(), ts, [item.name])
             invs = [c for c in invs if c not in dropped_invs]
             normal = [p for p in normal if p not in dropped_steps]
             ranged = [p for p in ranged if p not in dropped_steps]

@@ -272,8 +272,11 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
 
 # ---------------------------------------------------------------- filtering by simulation
 
+SAMPLE_STATES = 5000
+SAMPLE_SECONDS = 3.0
 
-def sample_states(model: ir.Model, seconds: float = 3.0, seed: int = 0) -> list[dict]:  # type: ignore[type-arg]
+
+def sample_states(model: ir.Model, seconds: float | None = None, seed: int = 0, limit: int | None = None) -> list[dict]:  # type: ignore[type-arg]
     """Reachable states met by random runs of the interpreter (in-range steps only); [] on trouble."""
     import random
     import time
@@ -281,14 +284,14 @@ def sample_states(model: ir.Model, seconds: float = 3.0, seed: int = 0) -> list[
     from tcpspec import interp
 
     rng = random.Random(seed)
-    deadline = time.monotonic() + seconds
+    deadline = time.monotonic() + (SAMPLE_SECONDS if seconds is None else seconds)
     out: list[dict] = []  # type: ignore[type-arg]
     try:
         inits = interp.initial_states(model)
         if not inits:
             return []
         out += inits[:50]
-        while time.monotonic() < deadline and len(out) < 800:
+        while time.monotonic() < deadline and len(out) < (SAMPLE_STATES if limit is None else limit):
             state = rng.choice(inits)
             for _ in range(rng.randint(5, 40)):
                 steps = [s for s in interp.successors(model, state) if s.outcome.range_ok and s.outcome.state is not None]
@@ -304,21 +307,56 @@ def sample_states(model: ir.Model, seconds: float = 3.0, seed: int = 0) -> list[
 def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -> list[Candidate]:  # type: ignore[type-arg]
     """Drop candidates that fail in one of `states` (reachable states: never drops an invariant).
 
-    Saves the prover most of its rounds. Any trouble evaluating: no filtering.
+    Saves the prover most of its rounds. Each candidate is evaluated once per distinct value of
+    the variables and channels it reads (random runs revisit those far more often than whole
+    states: on tcp.tcpspec 5000 sampled states filter in about a second instead of 7 s).
+    Any trouble evaluating: no filtering.
     """
     from tcpspec import interp
 
-    alive = list(cands)
-    distinct: dict[str, dict] = {}  # type: ignore[type-arg]
-    for state in states:  # random runs revisit states; each costs one evaluation per candidate
-        distinct.setdefault(repr(sorted(state.items())), state)
     try:
-        for state in distinct.values():
-            env = interp.Env(pre=state)
-            alive = [c for c in alive if interp.eval_expr(c.expr, env) is True]
+        frozen = [{k: interp.freeze(v) for k, v in state.items()} for state in states]
+        by_reads: dict[tuple[str, ...] | None, list[tuple[Candidate, object]]] = {}
+        for c in cands:
+            by_reads.setdefault(_reads(c.expr), []).append((c, interp.compile_expr(c.expr)))
+        failed: set[int] = set()
+        for names, tests in by_reads.items():
+            seen: dict[object, dict] = {}  # type: ignore[type-arg]
+            for state, image in zip(states, frozen):
+                key = tuple(sorted(image.items())) if names is None else tuple(image.get(n) for n in names)
+                seen.setdefault(key, state)
+            for state in seen.values():
+                env = interp.Env(pre=state)
+                tests = [(c, f) for c, f in tests if f(env) is True]  # type: ignore[operator]
+            failed |= {id(c) for c, _ in by_reads[names]} - {id(c) for c, _ in tests}
     except (interp.InterpError, KeyError, TypeError, ValueError):
         return cands
-    return alive
+    return [c for c in cands if id(c) not in failed]
+
+
+def _reads(e: ir.Expr) -> tuple[str, ...] | None:
+    """The state variables and channels `e` reads, sorted; None if it reads anything else."""
+    names: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, ir.Var) and not x.primed:
+            names.add(x.var.name)
+        elif isinstance(x, (ir.ChanLen, ir.ChanSlot)):
+            names.add(x.channel.name)
+        elif isinstance(x, ir.Field):
+            todo.append(x.base)
+        elif isinstance(x, (ir.Unary, ir.Convert)):
+            todo.append(x.arg)
+        elif isinstance(x, ir.Binary):
+            todo += [x.left, x.right]
+        elif isinstance(x, ir.Ite):
+            todo += [x.cond, x.then, x.else_]
+        elif isinstance(x, ir.RecordLit):
+            todo += [f for _, f in x.fields]
+        elif not isinstance(x, ir.Lit):
+            return None  # a primed variable, a parameter or a message: the whole state
+    return tuple(sorted(names))
 
 
 def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> list[Candidate]:  # type: ignore[type-arg]
