@@ -17,6 +17,7 @@ witnesses are BMC's shortest traces.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import z3
@@ -309,8 +310,13 @@ def _vacuous(c: _Inv, texts: set[str]) -> bool:
 def prove(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto",
     use_lemmas: bool = True, k_max: int = DEFAULT_K_MAX,
+    on_unproved: Callable[[list[str]], None] | None = None,
 ) -> dict[str, ProofOutcome]:
-    """Try to prove each of `props` (reachables are never proved); name -> outcome."""
+    """Try to prove each of `props` (reachables are never proved); name -> outcome.
+
+    `on_unproved(names)` is told early, when Houdini is done, what it could not prove (before
+    the re-check and k-induction, which may take minutes): the portfolio then lets BMC look
+    for the violation first."""
     t0 = time.perf_counter()
     budget = Budget(timeout)
     wanted = [p for p in props if p.kind is not ir.PropertyKind.REACHABLE]
@@ -336,6 +342,8 @@ def prove(
         return out
     names = {c.name for c in invs} | {p.name for p in steps}
     proved = [p for p in wanted if p.name in names]
+    if on_unproved is not None and len(proved) < len(wanted):
+        on_unproved([p.name for p in wanted if p.name not in names])
     # The conjunction of the survivors is inductive. Lemmas `e == V ==> ...` are implied by a
     # surviving `e != V`: dropping them leaves an equivalent (so still inductive) invariant.
     texts = {c.text for c in invs}

@@ -50,17 +50,34 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
-                memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0) -> None:
+                memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0,
+                control: Any = None) -> None:
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
-    those its terminated predecessor may have queued just before."""
-    from tcpspec.engines.bmc import run_bmc
+    those its terminated predecessor may have queued just before. `control` brings ("drop",
+    names) for what the prover proved and ("safety_first", None) when it could not prove some
+    safety property (see bmc.Steering)."""
+    from tcpspec.engines.bmc import Steering, run_bmc
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
+    steering = Steering()
+
+    def steer() -> Steering:
+        while control is not None:
+            try:
+                what, which = control.get_nowait()
+            except queue.Empty:
+                break
+            if what == "drop":
+                steering.dropped.update(which)
+            else:
+                steering.safety_first = True
+        return steering
+
     try:
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
-                          keep_going=keep_going)
+                          keep_going=keep_going, steer=steer)
         out.put(("bmc", results, "", run))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
@@ -79,7 +96,7 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         from tcpspec.engines.kind import prove
 
         props = [model.property(n) for n in names]
-        outcomes = prove(model, props, timeout, theory)
+        outcomes = prove(model, props, timeout, theory, on_unproved=lambda names: out.put(("hint", names, "", 0)))
         results = []
         for p in props:
             o = outcomes[p.name]
@@ -139,11 +156,13 @@ def run_auto(
     that comes in while BMC is still searching is held back until BMC has reported (this costs
     no time, the run waits for BMC's reachability witnesses anyway) and is STOPPED if BMC stops.
 
-    When the prover reports, BMC is restarted on what is still open if that is fewer properties
-    than it started with: one grouped query per depth over the proved invariants is most of
-    BMC's cost, and the reachability witnesses it still has to find come fast without them.
-    Lemmas go to BMC only then (the ones not proved): they are the prover's helpers, and on
-    tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other properties.
+    When the prover reports, BMC drops what is proved: one grouped query per depth over the
+    proved invariants is most of BMC's cost. If only reachability targets are left, the running
+    BMC goes on (they have their own unrolling, engines/bmc.py); else BMC is restarted on what
+    is left. Lemmas go to BMC only then (the ones not proved): they are the prover's helpers,
+    and on tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other
+    properties. When Houdini could not prove a safety property, BMC is told early to look for
+    its violation first (engines/bmc.py: Steering).
     """
     ctx = mp.get_context(start_method)
     out = ctx.Queue()
@@ -164,12 +183,18 @@ def run_auto(
         """Could the running BMC still find a violation that stops the run? Not on what is proved."""
         return any(n in stoppable and n not in got["bmc"] and not proved(n) for n in bmc_names)
 
+    control = None  # to the current BMC: what is proved, and the prover's hint (bmc.Steering)
+    safety_first = False  # the prover could not prove some safety property
+
     def start_bmc(which: list[str]) -> Any:
-        nonlocal bmc_run, bmc_reported
+        nonlocal bmc_run, bmc_reported, control
         bmc_run += 1
         bmc_reported = False
+        control = ctx.Queue()
+        if safety_first:
+            control.put(("safety_first", None))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
-                                                  keep_going, bmc_run), daemon=True)
+                                                  keep_going, bmc_run, control), daemon=True)
         w.start()
         return w
 
@@ -197,6 +222,12 @@ def run_auto(
                 who, results, problem, run = out.get(timeout=0.2)
                 if who == "bmc" and run == bmc_run:
                     bmc_reported = True
+                if who == "hint":  # the prover could not prove these: BMC looks for a violation first
+                    if any(n in stoppable for n in results):
+                        safety_first = True
+                        if bmc is not None and bmc.is_alive():
+                            control.put(("safety_first", None))  # type: ignore[union-attr]
+                    continue
                 if who == "depth":
                     if on_progress is not None:
                         proving = "" if prover_done else ", proving in parallel"
@@ -251,12 +282,20 @@ def run_auto(
                         on_result(r)
             still = [n for n in names if n not in final and n not in got["bmc"] and not proved(n)]
             running = bmc is not None and bmc.is_alive()
-            if who == "prover" and still and (set(still) - set(bmc_names) or (running and len(still) < len(bmc_names))):
+            # A fresh BMC on what is left, when that includes safety properties: measured faster
+            # than dropping the proved ones from the running BMC, whose solver keeps what it
+            # learned about them (broken/tcp_no_time_wait: 207 s against 253 s). When only
+            # targets are left, their own unrolling goes on.
+            safety_left = any(n in stoppable for n in still)
+            if who == "prover" and still and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names))):
                 if bmc is not None:
                     bmc.terminate()
                     bmc.join(timeout=5)
                 bmc_names = still
                 bmc = start_bmc(bmc_names)
+            elif who == "prover" and running and len(still) < len(bmc_names):
+                control.put(("drop", [n for n in bmc_names if proved(n)]))  # type: ignore[union-attr]
+                bmc_names = still
     finally:
         for w in (bmc, prover):
             if w is not None and w.is_alive():

@@ -423,3 +423,74 @@ def test_bmc_agrees_with_explicit_state_search(tmp_path: Path, theory: str, name
             assert_replays(m, r)
     # the models are not trivial: something is found and something is not
     assert any(v is not None for v in want.values()) and any(v is None for v in want.values()), want
+
+
+COUNT = """
+process P() {
+  var x: bv4 = 0;
+  transition tick when x < 9 { x := x + 1; }
+}
+instance p = P();
+invariant below_three: p.x < 3;
+reachable two: p.x == 2;
+reachable five: p.x == 5;
+"""
+
+
+@pytest.fixture
+def safety_track_slow(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Charge the safety track 100 s per depth: the targets' track then runs ahead to its end."""
+    from tcpspec.engines import bmc
+
+    deepen = bmc._deepen
+
+    def slow(track, *args):  # type: ignore[no-untyped-def]
+        stop = deepen(track, *args)
+        if any(it.prop.kind is not ir.PropertyKind.REACHABLE for it in track.open_) or stop:
+            track.spent += 100.0
+        return stop
+
+    monkeypatch.setattr(bmc, "_deepen", slow)
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_a_stop_reports_the_same_whichever_track_is_ahead(tmp_path: Path, theory: str, safety_track_slow: None) -> None:
+    """The targets' track found `five` at depth 5 before the safety track reached depth 3; the
+    run stops at the violation's depth, so `five` is STOPPED there, as when BMC was one unrolling."""
+    m = _model(tmp_path, COUNT)
+    res = {r.property: r for r in run_bmc(m, list(m.properties), 20, 30, theory, keep_going=False)}
+    assert (res["below_three"].verdict, res["below_three"].depth) == (Verdict.VIOLATED, 3)
+    assert (res["two"].verdict, res["two"].depth) == (Verdict.REACHED, 2)
+    assert_replays(m, res["two"])
+    assert (res["five"].verdict, res["five"].depth, res["five"].trace) == (Verdict.UNKNOWN, 3, None)
+    going = {r.property: r for r in run_bmc(m, list(m.properties), 20, 30, theory, keep_going=True)}
+    assert (going["five"].verdict, going["five"].depth) == (Verdict.REACHED, 5)
+    assert_replays(m, going["five"])
+
+
+def test_properties_the_prover_proved_are_dropped_and_the_targets_go_on(tmp_path: Path) -> None:
+    from tcpspec.engines.bmc import Steering
+
+    m = _model(tmp_path, COUNT.replace("p.x < 3", "p.x < 10"))
+    asked: list[int] = []
+
+    def steer() -> Steering:
+        asked.append(1)
+        return Steering(dropped={"below_three"} if len(asked) > 2 else set())
+
+    res = {r.property: r for r in run_bmc(m, list(m.properties), 20, 30, "int", steer=steer)}
+    assert res["below_three"].verdict is Verdict.UNKNOWN and "no longer searched" in res["below_three"].detail
+    assert (res["five"].verdict, res["five"].depth) == (Verdict.REACHED, 5)
+
+
+@pytest.mark.parametrize("keep_going", (False, True))
+def test_safety_first_leaves_the_targets_until_the_stop_depth(tmp_path: Path, keep_going: bool) -> None:
+    """With the safety track first, the targets are searched only to the violation's depth
+    (stop) or after the safety track is done (keep going): the report is the same as without."""
+    from tcpspec.engines.bmc import Steering
+
+    m = _model(tmp_path, COUNT)
+    plain = run_bmc(m, list(m.properties), 20, 30, "int", keep_going=keep_going)
+    steered = run_bmc(m, list(m.properties), 20, 30, "int", keep_going=keep_going, steer=lambda: Steering(safety_first=True))
+    assert [(r.property, r.verdict, r.depth) for r in steered] == [(r.property, r.verdict, r.depth) for r in plain]
+    assert (steered[0].verdict, steered[0].depth) == (Verdict.VIOLATED, 3)
