@@ -189,23 +189,18 @@ def _compile_binary(expr: ir.Binary) -> Callable[[Env], Value]:
         return lambda env: _bool(left(env)) or _bool(right(env))
     if op == "implies":
         return lambda env: not _bool(left(env)) or _bool(right(env))
-    if not isinstance(expr.left.type, RecordType):
-        # same() on scalars, without freezing: equal and of one Python type (True != 1).
-        if op == "eq":
-            return lambda env: _same_scalar(left(env), right(env))
-        if op == "ne":
-            return lambda env: not _same_scalar(left(env), right(env))
     if op == "eq":
-        return lambda env: same(left(env), right(env))
+        return lambda env: _same_quick(left(env), right(env))
     if op == "ne":
-        return lambda env: not same(left(env), right(env))
+        return lambda env: not _same_quick(left(env), right(env))
     if op in ("lt", "le"):
         t = expr.left.type
         return lambda env: _compare(op, _int(left(env)), _int(right(env)), t)
     return lambda env: _binary(expr, env)
 
 
-def _same_scalar(a: Value, b: Value) -> bool:
+def _same_quick(a: Value, b: Value) -> bool:
+    """same(), without freezing scalars: equal and of one Python type (True != 1)."""
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return same(a, b)
     return type(a) is type(b) and a == b

@@ -109,9 +109,10 @@ def run_bmc(
     `on_depth(k, n)` is told when a track first searches depth k, with n properties still open
     (progress). `steer()`, asked between depths, may name properties to stop searching
     (the prover proved them: they are reported `unknown`) or send the safety track first.
-    Without `keep_going` the search ends with the depth d of its first violation: every property that fails in d steps is
-    found, every target reached in at most d steps is reported, and everything else is
-    `unknown` (STOPPED) -- the same report whichever track was ahead.
+    Without `keep_going` the search ends with the depth d of its first violation: every
+    property that fails in d steps is found, every target reached in at most d steps is
+    reported, and everything else is `unknown` (STOPPED) -- the same report whichever track
+    was ahead.
     """
     ts = TransitionSystem(model, choose_theory(model, theory))
     results: dict[str, PropertyResult] = {}

@@ -239,15 +239,15 @@ def _fixpoint_fresh(
         left = budget.remaining_ms()
         return check(s, [], Budget(seconds if left is None else min(seconds, left / 1000))), s
 
-    def falsified(zm: z3.ModelRef) -> tuple[list[_Inv], list[ir.Property]]:
-        """What a counterexample to induction breaks; it becomes their CTI."""
+    def falsified(zm: z3.ModelRef, also: list[ir.Property]) -> tuple[list[_Inv], list[ir.Property]]:
+        """What a counterexample to induction breaks (and `also`); it becomes their CTI."""
         dropped_invs = [c for c, ok in zip(invs, true_in(zm, [c.t1 for c in invs])) if not ok]  # type: ignore[misc]
-        dropped_steps = [p for p, bad in zip(normal, true_in(zm, [viol[p.name] for p in normal])) if bad]
+        dropped_steps = [p for p, bad in zip(normal, true_in(zm, [viol[p.name] for p in normal])) if bad] + also
         _keep_cti(stats, zm, ts, [c.name for c in dropped_invs if c.origin == "property"] + [p.name for p in dropped_steps])
         return dropped_invs, dropped_steps
 
     settled = False  # every invariant candidate and normal step property left is inductive
-    while not settled and (invs or normal):
+    while invs or normal:
         stats.rounds += 1
         goal = fast_or([fast_not(c.t1) for c in invs] + [viol[p.name] for p in normal])  # type: ignore[arg-type]
         out, s = ask(goal, True, PHASE2_JOINT_SECONDS)
@@ -258,7 +258,7 @@ def _fixpoint_fresh(
         if out.result == z3.unsat:
             settled = True
             break
-        dropped_invs, dropped_steps = falsified(s.model())
+        dropped_invs, dropped_steps = falsified(s.model(), [])
         invs = [c for c in invs if c not in dropped_invs]
         normal = [p for p in normal if p not in dropped_steps]
 
@@ -278,13 +278,11 @@ def _fixpoint_fresh(
                 if budget.expired:
                     return [], [], out.reason or "unknown"
                 stats.undecided.append(item.name)
-                dropped_invs = [item] if is_inv else []  # type: ignore[list-item]
-                dropped_steps = [] if is_inv else [item]  # type: ignore[list-item]
+                dropped_invs = [item] if is_inv else []
+                dropped_steps = [] if is_inv else [item]
             else:
-                dropped_invs, dropped_steps = falsified(s.model())
-                if not is_inv and item.builtin:
-                    dropped_steps.append(item)  # type: ignore[arg-type]
-                    _keep_cti(stats, s.model(), ts, [item.name])
+                ranged_item = [item] if not is_inv and item.builtin else []  # type: ignore[union-attr]
+                dropped_invs, dropped_steps = falsified(s.model(), ranged_item)  # type: ignore[arg-type]
             invs = [c for c in invs if c not in dropped_invs]
             normal = [p for p in normal if p not in dropped_steps]
             ranged = [p for p in ranged if p not in dropped_steps]

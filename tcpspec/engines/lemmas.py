@@ -320,15 +320,16 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
         for c in cands:
             by_reads.setdefault(_reads(c.expr), []).append((c, interp.compile_expr(c.expr)))
         failed: set[int] = set()
-        for names, tests in by_reads.items():
+        for names, group in by_reads.items():
             seen: dict[object, dict] = {}  # type: ignore[type-arg]
             for state, image in zip(states, frozen):
                 key = tuple(sorted(image.items())) if names is None else tuple(image.get(n) for n in names)
                 seen.setdefault(key, state)
+            tests = group
             for state in seen.values():
                 env = interp.Env(pre=state)
                 tests = [(c, f) for c, f in tests if f(env) is True]  # type: ignore[operator]
-            failed |= {id(c) for c, _ in by_reads[names]} - {id(c) for c, _ in tests}
+            failed |= {id(c) for c, _ in group} - {id(c) for c, _ in tests}
     except (interp.InterpError, KeyError, TypeError, ValueError):
         return cands
     return [c for c in cands if id(c) not in failed]
