@@ -15,7 +15,6 @@ import time
 import z3
 
 from tcpspec import ir
-from tcpspec.engines.bmc import tune
 from tcpspec.pipeline import load_model
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
@@ -29,7 +28,6 @@ def measure(path: str, depth: int, theory: str, budget: float) -> dict[str, obje
     t_front = time.perf_counter() - t0
     ts = TransitionSystem(model, choose_theory(model, theory))
     solver = ts.th.solver()
-    tune(solver, ts.th.name)  # the settings run_bmc uses
     solver.add(ts.init())
     props = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE and not p.builtin]
     rows = []

@@ -20,7 +20,6 @@ import z3
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.engines.bmc import tune
 from tcpspec.trace import Trace
 from tcpspec.types import BoolType
 from tcpspec.wire import Segment
@@ -191,7 +190,6 @@ class _Unrolling:
     def __init__(self, ts, model: ir.Model, obs: list[_Observation], coalesce: bool, deadline: float | None) -> None:  # type: ignore[no-untyped-def]
         self.ts, self.model, self.obs, self.coalesce, self.deadline = ts, model, obs, coalesce, deadline
         self.solver = ts.th.solver()
-        tune(self.solver, ts.th.name)  # BMC's measured settings: the seed example 47 s -> 22 s
         self.solver.add(ts.init())
         self.counts: list[z3.ArithRef] = [z3.IntVal(0)]
         self.skips: list[tuple[int, str, z3.BoolRef]] = []

@@ -37,19 +37,6 @@ class _Open:
     spent: float = 0.0
 
 
-# Z3 settings for BMC's integer queries, chosen by measurement (docs/performance.md): the
-# classic arithmetic solver without bound propagation answers tcp.tcpspec's deep unrollings
-# 2-3x faster than the default (depth 8: 25 s against 70 s). Tuning only: answers are the same.
-INT_PARAMS: dict[str, int] = {"smt.arith.solver": 2, "smt.arith.propagation_mode": 0}
-
-
-def tune(solver: z3.Solver, theory_name: str) -> None:
-    """Apply the measured solver settings for this theory (none for bit-vectors)."""
-    if theory_name == "int":
-        for key, value in INT_PARAMS.items():
-            solver.set(key, value)
-
-
 def _bad(ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
     """What a counterexample/witness of exactly k steps must end with (None: not at k=0)."""
     if prop.kind is ir.PropertyKind.DEADLOCK:  # --deadlock (engines/deadlock.py)
@@ -120,8 +107,7 @@ def run_bmc(
     for safety in (True, False):
         group = [p for p in props if (p.kind is not ir.PropertyKind.REACHABLE) == safety]
         if group:
-            solver = ts.th.solver()
-            tune(solver, ts.th.name)
+            solver = ts.th.solver()  # tuned for the theory (theories.INT_PARAMS)
             require_initial_state(solver, ts)
             tracks.append(_Track(solver, [_Open(p, Budget(timeout)) for p in group], safety))
     stop_at: int | None = None  # depth of the first violation that stops the run
