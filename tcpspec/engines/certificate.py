@@ -16,7 +16,7 @@ from typing import Callable
 import z3
 
 from tcpspec import ir
-from tcpspec.engines.common import Budget, check_or_fresh
+from tcpspec.engines.common import Budget, check_fresh, check_or_fresh
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -103,10 +103,8 @@ def recheck(
     in_range = ts.step_at(0).range_ok
     # The joint query goes straight to a solver that sees it all in preprocessing: under
     # assumptions in `step` Z3 never settled it on tcp.tcpspec (check_or_fresh lost 3 s).
-    fresh = ts.th.solver()
-    fresh.add(step.assertions())
-    fresh.add(in_range, z3.Not(z3.And([t for _, t in inv1])))
-    if not _unsat(fresh, [], _cap_ms(ms))[0]:
+    joint = check_fresh(step, [in_range, z3.Not(z3.And([t for _, t in inv1]))], ts.th.solver, Budget(_cap_ms(ms) / 1000))
+    if joint.result != z3.unsat:
         for c, t in inv1:
             ok, why = _unsat_step(step, [in_range, z3.Not(t)], ts, timeout)
             if not ok:

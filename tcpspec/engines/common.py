@@ -58,6 +58,13 @@ def check_or_fresh(
     out = check(solver, assumptions, Budget(first))
     if out.result != z3.unknown or budget.expired:
         return out
+    return check_fresh(solver, assumptions, fresh, budget)
+
+
+def check_fresh(
+    solver: z3.Solver, assumptions: list[z3.BoolRef], fresh: Callable[[], z3.Solver], budget: Budget,
+) -> CheckOutcome:
+    """The query of `solver` under `assumptions`, asked in `fresh()` with everything asserted."""
     s = fresh()
     s.add(solver.assertions())
     s.add(assumptions)
