@@ -10,15 +10,17 @@ last step's range check is an assumption, negated for `range_ok` itself.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 import z3
 
 from tcpspec import ir
 from tcpspec.engines.common import (
-    Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
+    Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 from tcpspec.theories import choose_theory
@@ -65,6 +67,63 @@ class Steering:
     # track goes first, the targets wait (they resume if the run stops at a deeper depth than
     # they have reached, to report every target reached by then).
     safety_first: bool = False
+    # Houdini proved every safety property and only its certificate's re-check is left: the
+    # targets go first, since the safety queries will most likely be dropped unanswered.
+    targets_first: bool = False
+
+
+class LiveSteering:
+    """Steering that another thread updates while BMC runs (the portfolio's control queue).
+
+    `drop` and `targets_first` only take effect between depths, and on tcp.tcpspec one safety
+    query at depth 9-10 takes tens of seconds: the witnesses then waited for a query whose
+    answer no longer mattered. So an update that makes the safety query under way pointless
+    interrupts it (`Solver.interrupt` touches only that solver, and only while it runs), and
+    the track asks that depth again if it is still searched.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._steering = Steering()
+        self._asking: _Track | None = None
+        self._others_live = False
+        self._cut = False  # the query under way was interrupted by us, not by Ctrl-C
+
+    def __call__(self) -> Steering:
+        with self._lock:
+            s = self._steering
+            return Steering(set(s.dropped), s.safety_first, s.targets_first)
+
+    def update(self, dropped: set[str] | list[str] = (), safety_first: bool = False,  # type: ignore[assignment]
+               targets_first: bool = False) -> None:
+        with self._lock:
+            s = self._steering
+            s.dropped.update(dropped)
+            s.safety_first = s.safety_first or safety_first
+            s.targets_first = (s.targets_first or targets_first) and not s.safety_first
+            t = self._asking
+            if t is None or not t.safety or s.safety_first:
+                return
+            pointless = all(it.prop.name in s.dropped for it in list(t.open_))
+            if pointless or (s.targets_first and self._others_live):
+                self._cut = True
+                t.solver.interrupt()
+
+    def was_cut(self) -> bool:
+        """Did we interrupt the last query? Z3 then says "interrupted" or "canceled", and
+        common.check raises QueryCut or (as for Ctrl-C) KeyboardInterrupt."""
+        with self._lock:
+            return self._cut
+
+    @contextmanager
+    def asking(self, track: _Track, others_live: bool) -> Iterator[None]:
+        with self._lock:
+            self._asking, self._others_live, self._cut = track, others_live, False
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._asking = None
 
 
 @dataclass
@@ -95,7 +154,8 @@ def run_bmc(
 
     `on_depth(k, n)` is told when a track first searches depth k, with n properties still open
     (progress). `steer()`, asked between depths, may name properties to stop searching
-    (the prover proved them: they are reported `unknown`) or send the safety track first.
+    (the prover proved them: they are reported `unknown`) or send one track first; a
+    `LiveSteering` may also cut short the safety query under way.
     Without `keep_going` the search ends with the depth d of its first violation: every
     property that fails in d steps is found, every target reached in at most d steps is
     reported, and everything else is `unknown` (STOPPED) -- the same report whichever track
@@ -118,13 +178,23 @@ def run_bmc(
         live = [t for t in tracks if not t.done and (stop_at is None or t.k <= stop_at)]
         if not live:
             break
-        first = [t for t in live if t.safety and steering.safety_first]
+        first = [t for t in live if (t.safety and steering.safety_first) or (not t.safety and steering.targets_first)]
         track = first[0] if first else min(live, key=lambda t: t.spent)
         if on_depth is not None and track.k > told:
             told = track.k
             on_depth(told, sum(len(t.open_) for t in tracks))
         t0 = time.perf_counter()
-        stop = _deepen(track, ts, depth, keep_going, results)
+        k = track.k
+        if isinstance(steer, LiveSteering):
+            try:
+                with steer.asking(track, others_live=len(live) > 1):
+                    stop = _deepen(track, ts, depth, keep_going, results)
+            except (QueryCut, KeyboardInterrupt):
+                if not steer.was_cut():
+                    raise
+                track.k, track.done, stop = k, False, False  # what it found is kept; depth k is asked again
+        else:
+            stop = _deepen(track, ts, depth, keep_going, results)
         track.spent += time.perf_counter() - t0
         if stop and stop_at is None:
             stop_at = track.k - 1

@@ -33,6 +33,12 @@ class Budget:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
 
+class QueryCut(Exception):
+    """A query cut short by `Solver.interrupt` (engines/bmc.py: LiveSteering) because its
+    answer no longer matters: never a verdict. Z3 says "interrupted" then, or sometimes
+    "canceled" as for Ctrl-C: LiveSteering tells the two apart."""
+
+
 @dataclass
 class CheckOutcome:
     result: z3.CheckSatResult
@@ -87,6 +93,8 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
         return CheckOutcome(z3.unknown, "timeout")
     r = solver.check(*assumptions)
     reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
+    if reason == "interrupted":
+        raise QueryCut
     if r == z3.unknown and "canceled" in reason:
         left = budget.remaining_ms()
         if left is None or left > 50:

@@ -312,9 +312,9 @@ def prove(
 ) -> dict[str, ProofOutcome]:
     """Try to prove each of `props` (reachables are never proved); name -> outcome.
 
-    `on_unproved(names)` is told early, when Houdini is done, what it could not prove (before
-    the re-check and k-induction, which may take minutes): the portfolio then lets BMC look
-    for the violation first."""
+    `on_unproved(names)` is told early, when Houdini is done, what it could not prove (maybe
+    nothing), before the re-check and k-induction, which may take minutes: the portfolio then
+    lets BMC look for the violation first, or for the reachability witnesses."""
     t0 = time.perf_counter()
     budget = Budget(timeout)
     wanted = [p for p in props if p.kind is not ir.PropertyKind.REACHABLE]
@@ -340,7 +340,7 @@ def prove(
         return out
     names = {c.name for c in invs} | {p.name for p in steps}
     proved = [p for p in wanted if p.name in names]
-    if on_unproved is not None and len(proved) < len(wanted):
+    if on_unproved is not None:
         on_unproved([p.name for p in wanted if p.name not in names])
     # The conjunction of the survivors is inductive. Lemmas `e == V ==> ...` are implied by a
     # surviving `e != V`: dropping them leaves an equivalent (so still inductive) invariant.

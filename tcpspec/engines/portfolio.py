@@ -54,25 +54,24 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
                 control: Any = None) -> None:
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
-    names) for what the prover proved and ("safety_first", None) when it could not prove some
-    safety property (see bmc.Steering)."""
-    from tcpspec.engines.bmc import Steering, run_bmc
+    names) for what the prover proved, ("safety_first", None) when it could not prove some
+    safety property and ("targets_first", None) when Houdini proved them all (bmc.Steering)."""
+    from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
-    steering = Steering()
+    steer = LiveSteering()
 
-    def steer() -> Steering:
-        while control is not None:
-            try:
-                what, which = control.get_nowait()
-            except queue.Empty:
-                break
-            if what == "drop":
-                steering.dropped.update(which)
-            else:
-                steering.safety_first = True
-        return steering
+    def listen() -> None:  # a thread, so that an update can cut short the query under way
+        while True:
+            what, which = control.get()
+            steer.update(dropped=which if what == "drop" else (), safety_first=what == "safety_first",
+                         targets_first=what == "targets_first")
+
+    if control is not None:
+        import threading
+
+        threading.Thread(target=listen, daemon=True).start()
 
     try:
         props = [model.property(n) for n in names]
@@ -162,7 +161,9 @@ def run_auto(
     is left. Lemmas go to BMC only then (the ones not proved): they are the prover's helpers,
     and on tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other
     properties. When Houdini could not prove a safety property, BMC is told early to look for
-    its violation first (engines/bmc.py: Steering).
+    its violation first (engines/bmc.py: Steering); when it proved them all, BMC looks for the
+    witnesses first while the certificate is re-checked, and the proofs then interrupt the
+    safety query under way (bmc.LiveSteering).
     """
     ctx = mp.get_context(start_method)
     out = ctx.Queue()
@@ -185,6 +186,7 @@ def run_auto(
 
     control = None  # to the current BMC: what is proved, and the prover's hint (bmc.Steering)
     safety_first = False  # the prover could not prove some safety property
+    targets_first = False  # Houdini proved every safety property; its re-check is under way
 
     def start_bmc(which: list[str]) -> Any:
         nonlocal bmc_run, bmc_reported, control
@@ -193,6 +195,8 @@ def run_auto(
         control = ctx.Queue()
         if safety_first:
             control.put(("safety_first", None))
+        elif targets_first:
+            control.put(("targets_first", None))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
                                                   keep_going, bmc_run, control), daemon=True)
         w.start()
@@ -222,11 +226,15 @@ def run_auto(
                 who, results, problem, run = out.get(timeout=0.2)
                 if who == "bmc" and run == bmc_run:
                     bmc_reported = True
-                if who == "hint":  # the prover could not prove these: BMC looks for a violation first
+                if who == "hint":  # what Houdini could not prove: BMC looks for a violation first
                     if any(n in stoppable for n in results):
                         safety_first = True
-                        if bmc is not None and bmc.is_alive():
-                            control.put(("safety_first", None))  # type: ignore[union-attr]
+                        hint = "safety_first"
+                    else:  # only the re-check is left: BMC finds the witnesses first
+                        targets_first = True
+                        hint = "targets_first"
+                    if bmc is not None and bmc.is_alive():
+                        control.put((hint, None))  # type: ignore[union-attr]
                     continue
                 if who == "depth":
                     if on_progress is not None:
@@ -247,6 +255,7 @@ def run_auto(
                 got[who].update({r.property: r for r in results})
             if who == "prover":
                 prover_done = True
+                targets_first = False  # the proofs are in: BMC is restarted or told what to drop
             stopped = who == "bmc" and not keep_going and any(stops_run(r) for r in got["bmc"].values())
             for p in props:
                 if p.name in final:

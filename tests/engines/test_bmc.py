@@ -7,10 +7,12 @@ import time
 from pathlib import Path
 
 import pytest
+import z3
 
 from tcpspec import ir
 from tcpspec.diagnostics import ModelError
 from tcpspec.engines.bmc import run_bmc
+from tcpspec.engines.common import QueryCut
 from tcpspec.interp import explore, replay
 from tcpspec.pipeline import CheckOptions, check_model, load_model
 from tcpspec.results import PropertyResult, Verdict
@@ -494,3 +496,103 @@ def test_safety_first_leaves_the_targets_until_the_stop_depth(tmp_path: Path, ke
     steered = run_bmc(m, list(m.properties), 20, 30, "int", keep_going=keep_going, steer=lambda: Steering(safety_first=True))
     assert [(r.property, r.verdict, r.depth) for r in steered] == [(r.property, r.verdict, r.depth) for r in plain]
     assert (steered[0].verdict, steered[0].depth) == (Verdict.VIOLATED, 3)
+
+
+def _pigeons(n: int) -> z3.Solver:
+    """n + 1 pigeons in n holes: unsat, and far beyond a few seconds for Z3 at n = 11."""
+    s = z3.Solver()
+    at = [[z3.Bool(f"p{i}h{j}") for j in range(n)] for i in range(n + 1)]
+    for row in at:
+        s.add(z3.Or(row))
+    for j in range(n):
+        for a in range(n + 1):
+            for b in range(a + 1, n + 1):
+                s.add(z3.Not(z3.And(at[a][j], at[b][j])))
+    return s
+
+
+def _track(solver: z3.Solver, safety: bool, name: str = "inv"):  # type: ignore[no-untyped-def]
+    from tcpspec.engines.bmc import _Open, _Track
+    from tcpspec.engines.common import Budget
+
+    prop = ir.Property(name, ir.PropertyKind.INVARIANT if safety else ir.PropertyKind.REACHABLE, None, None)  # type: ignore[arg-type]
+    return _Track(solver, [_Open(prop, Budget(None))], safety)
+
+
+def _ask_while(steer, track, update, budget_s: float | None = None):  # type: ignore[no-untyped-def]
+    """Run a hard query on `track` and call `update(steer)` from another thread 0.3 s into it."""
+    import threading
+
+    from tcpspec.engines.common import Budget, check
+
+    timer = threading.Timer(0.3, update, (steer,))
+    timer.start()
+    try:
+        with steer.asking(track, others_live=True):
+            return check(track.solver, [], Budget(budget_s))
+    finally:
+        timer.join()
+
+
+def test_dropping_the_safety_query_under_way_interrupts_it() -> None:
+    from tcpspec.engines.bmc import LiveSteering
+
+    steer = LiveSteering()
+    track = _track(_pigeons(11), safety=True)
+    with pytest.raises((QueryCut, KeyboardInterrupt)):  # Z3 says "interrupted" or "canceled"
+        _ask_while(steer, track, lambda s: s.update(dropped={"inv"}))
+    assert steer.was_cut() and steer().dropped == {"inv"}
+
+
+def test_targets_first_interrupts_the_safety_query_but_never_a_target_query() -> None:
+    from tcpspec.engines.bmc import LiveSteering
+
+    steer = LiveSteering()
+    with pytest.raises((QueryCut, KeyboardInterrupt)):
+        _ask_while(steer, _track(_pigeons(11), safety=True), lambda s: s.update(targets_first=True))
+    assert steer.was_cut()
+    # The targets' own query runs on to its budget: dropping or reordering never cuts it.
+    out = _ask_while(steer, _track(_pigeons(11), safety=False, name="t"), lambda s: s.update(dropped={"t"}), budget_s=1.5)
+    assert (out.result, out.reason, steer.was_cut()) == (z3.unknown, "timeout", False)
+
+
+def test_a_safety_query_cut_short_is_asked_again_at_its_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cut at the very depth of the violation must not lose it: the depth is asked again once
+    the targets have gone first, and the counterexample is still the shortest (3 steps, not 4)."""
+    from tcpspec.engines import bmc
+    from tcpspec.engines.bmc import LiveSteering
+
+    m = _model(tmp_path, COUNT)
+    steer = LiveSteering()
+    plain_check = bmc.check
+    cuts: list[int] = []
+
+    def check(solver, assumptions, budget):  # type: ignore[no-untyped-def]
+        track = steer._asking
+        if track is not None and track.safety and track.k == 4 and not cuts:  # asking depth 3
+            cuts.append(track.k)
+            steer.update(targets_first=True)  # the solver is idle here: cut as a running one would be
+            raise KeyboardInterrupt  # what Z3's "canceled" becomes
+        return plain_check(solver, assumptions, budget)
+
+    monkeypatch.setattr(bmc, "check", check)
+    res = {r.property: r for r in run_bmc(m, list(m.properties), 20, 30, "int", steer=steer)}
+    assert cuts == [4]
+    assert (res["below_three"].verdict, res["below_three"].depth) == (Verdict.VIOLATED, 3)
+    assert (res["two"].verdict, res["two"].depth) == (Verdict.REACHED, 2)
+    assert (res["five"].verdict, res["five"].depth) == (Verdict.REACHED, 5)
+    assert_replays(m, res["below_three"])
+
+
+def test_ctrl_c_is_never_taken_for_a_cut(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcpspec.engines import bmc
+    from tcpspec.engines.bmc import LiveSteering
+
+    m = _model(tmp_path, COUNT)
+
+    def check(*args):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # Ctrl-C: Z3 returns "canceled"
+
+    monkeypatch.setattr(bmc, "check", check)
+    with pytest.raises(KeyboardInterrupt):
+        run_bmc(m, list(m.properties), 20, 30, "int", steer=LiveSteering())
