@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 
 import z3
@@ -94,8 +94,7 @@ class LiveSteering:
             s = self._steering
             return Steering(set(s.dropped), s.safety_first, s.targets_first)
 
-    def update(self, dropped: set[str] | list[str] = (), safety_first: bool = False,  # type: ignore[assignment]
-               targets_first: bool = False) -> None:
+    def update(self, dropped: Iterable[str] = (), safety_first: bool = False, targets_first: bool = False) -> None:
         with self._lock:
             s = self._steering
             s.dropped.update(dropped)
@@ -185,16 +184,15 @@ def run_bmc(
             on_depth(told, sum(len(t.open_) for t in tracks))
         t0 = time.perf_counter()
         k = track.k
-        if isinstance(steer, LiveSteering):
-            try:
-                with steer.asking(track, others_live=len(live) > 1):
-                    stop = _deepen(track, ts, depth, keep_going, results)
-            except (QueryCut, KeyboardInterrupt):
-                if not steer.was_cut():
-                    raise
-                track.k, track.done, stop = k, False, False  # what it found is kept; depth k is asked again
-        else:
-            stop = _deepen(track, ts, depth, keep_going, results)
+        live_steer = steer if isinstance(steer, LiveSteering) else None
+        guard: AbstractContextManager[None] = nullcontext() if live_steer is None else live_steer.asking(track, len(live) > 1)
+        try:
+            with guard:
+                stop = _deepen(track, ts, depth, keep_going, results)
+        except (QueryCut, KeyboardInterrupt):
+            if live_steer is None or not live_steer.was_cut():
+                raise
+            track.k, stop = k, False  # what it found is kept; depth k is asked again
         track.spent += time.perf_counter() - t0
         if stop and stop_at is None:
             stop_at = track.k - 1
