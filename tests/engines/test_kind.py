@@ -71,6 +71,24 @@ def test_recheck_rejects_tampered_certificates(tmp_path: Path) -> None:
     frozen = CertInvariant("lemma_frozen", "p.y == 0", lambda ts, k: ts.state_at(k)["p.y"] == 0)  # type: ignore[arg-type,return-value]
     problem = recheck(m, Certificate(cert.invariants + [frozen]), [x_small])
     assert problem is not None and "consecution" in problem and "lemma_frozen" in problem
+    # The prover's trial certificates: a failing joint query is the answer, no one-by-one search.
+    problem = recheck(m, Certificate(cert.invariants + [frozen]), [x_small], quick=True)
+    assert problem == "consecution: the joint query came back sat"
+    problem = recheck(m, Certificate(cert.invariants + [bad]), [x_small], quick=True)
+    assert problem is not None and problem.startswith("initiation") and "lemma_bad" not in problem
+
+
+def test_recheck_asks_step_properties_with_the_joint_query_and_names_a_failing_one(tmp_path: Path) -> None:
+    """The step properties are asked in the consecution query; when one fails there, it is
+    still named, by the one-by-one checks that follow."""
+    m = _model(tmp_path, COUNTERS.replace("ensure x' - x == y' - y", "ensure x' - x == y' - y + 1"))
+    x_small, step = m.property("x_small"), m.property("p.tick_moves_both")
+    cert = prove(m, [x_small], 30)["x_small"].certificate
+    assert cert is not None and recheck(m, cert, [x_small]) is None
+    problem = recheck(m, cert, [x_small, step])
+    assert problem is not None and "step property p.tick_moves_both" in problem
+    ok = _model(tmp_path, COUNTERS, "ok.tcpspec")
+    assert recheck(ok, cert, [ok.property("x_small"), ok.property("p.tick_moves_both")]) is None
 
 
 def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:

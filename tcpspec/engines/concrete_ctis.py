@@ -1,0 +1,109 @@
+"""Counterexamples to induction found by the interpreter, to spare Houdini solver rounds.
+
+Houdini may drop a candidate c whenever some state s satisfies every candidate still alive and
+a step s -> s' breaks c: no inductive subset of the candidates contains c (s satisfies the
+subset and s' leaves it). Each Z3 counterexample gives one such s, and on tcp.tcpspec one model
+falsifies only 1-3 of ~1000 candidates, so phase 1 took ~310 solver rounds. From that s the
+interpreter takes every step (`interp.successors`) and drops what each successor s' breaks;
+s' then satisfies every candidate left, so it is such a state in turn and the search goes on
+from it, breadth first, within a small budget.
+
+Sound whatever the interpreter does: a drop only weakens the candidate set, and the survivors
+are proved inductive by the solver (Houdini's last round, then the certificate's re-check).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+
+from tcpspec import interp, ir
+from tcpspec.engines.lemmas import _reads
+from tcpspec.trace import Trace, TraceStep, changed_keys
+from tcpspec.types import Value
+
+State = dict[str, Value | list[Value]]
+
+
+@dataclass
+class ConcreteCti:
+    """One step that breaks candidates: `pre` satisfied every candidate alive at the time."""
+
+    broken: set[Hashable]
+    pre: State
+    step: interp.Step
+
+    def trace(self) -> Trace:
+        post = self.step.outcome.state
+        assert post is not None
+        return Trace([
+            TraceStep(index=0, state=self.pre),
+            TraceStep(index=1, state=post, transition=self.step.transition.name, params=dict(self.step.params),
+                      changed=changed_keys(self.pre, post), received=self.step.outcome.received,
+                      sent=self.step.outcome.sent),
+        ])
+
+
+class CandidateEvaluator:
+    """Every candidate's concrete truth in a state, each group of candidates that read the same
+    variables evaluated once per distinct value of those variables (successors differ from their
+    state in a few variables, so most groups are answered from the memo)."""
+
+    def __init__(self, candidates: Mapping[Hashable, ir.Expr]):
+        groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], Value]]]] = {}
+        for key, expr in candidates.items():
+            groups.setdefault(_reads(expr), []).append((key, interp.compile_expr(expr)))
+        self._groups = list(groups.items())
+        self._memo: list[dict[object, frozenset[Hashable]]] = [{} for _ in self._groups]
+
+    def broken(self, state: Mapping[str, Value | list[Value]], alive: set[Hashable]) -> set[Hashable]:
+        """The candidates of `alive` false in `state`. Raises interp.InterpError on trouble."""
+        frozen = {k: interp.freeze(v) for k, v in state.items()}
+        out: set[Hashable] = set()
+        env = interp.Env(pre=state)
+        for (names, group), memo in zip(self._groups, self._memo):
+            image = tuple(sorted(frozen.items())) if names is None else tuple(frozen.get(n) for n in names)
+            false = memo.get(image)
+            if false is None:
+                false = frozenset(key for key, f in group if f(env) is not True)
+                memo[image] = false
+            out |= false & alive
+        return out
+
+
+def explore(
+    model: ir.Model, start: State, evaluator: CandidateEvaluator, alive: set[Hashable],
+    seconds: float, max_states: int,
+) -> list[ConcreteCti]:
+    """Breadth first from `start` (a state satisfying every candidate in `alive`), the steps that
+    break candidates; `alive` loses them as they are found. Stops after `max_states` expanded
+    states or `seconds`; [] (and `alive` untouched by the failing step) on interpreter trouble."""
+    deadline = time.monotonic() + seconds
+    found: list[ConcreteCti] = []
+    frontier = [start]
+    seen = {_image(start)}
+    expanded = 0
+    try:
+        while frontier and expanded < max_states and time.monotonic() < deadline and alive:
+            state = frontier.pop(0)
+            expanded += 1
+            for step in interp.successors(model, state):
+                post = step.outcome.state
+                if not step.outcome.range_ok or post is None:
+                    continue
+                broken = evaluator.broken(post, alive)
+                if broken:
+                    alive -= broken
+                    found.append(ConcreteCti(broken, state, step))
+                image = _image(post)
+                if image not in seen:
+                    seen.add(image)
+                    frontier.append(post)
+    except (interp.InterpError, KeyError, TypeError, ValueError):
+        pass  # what was found before the trouble stands: each drop had its own witness step
+    return found
+
+
+def _image(state: Mapping[str, Value | list[Value]]) -> object:
+    return tuple((k, interp.freeze(v)) for k, v in state.items())
