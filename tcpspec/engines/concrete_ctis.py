@@ -15,11 +15,11 @@ are proved inductive by the solver (Houdini's last round, then the certificate's
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Hashable
 from dataclasses import dataclass
 
 from tcpspec import interp, ir
-from tcpspec.engines.lemmas import _reads
+from tcpspec.engines.lemmas import CandidateEvaluator
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.types import Value
 
@@ -45,33 +45,6 @@ class ConcreteCti:
         ])
 
 
-class CandidateEvaluator:
-    """Every candidate's concrete truth in a state, each group of candidates that read the same
-    variables evaluated once per distinct value of those variables (successors differ from their
-    state in a few variables, so most groups are answered from the memo)."""
-
-    def __init__(self, candidates: Mapping[Hashable, ir.Expr]):
-        groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], Value]]]] = {}
-        for key, expr in candidates.items():
-            groups.setdefault(_reads(expr), []).append((key, interp.compile_expr(expr)))
-        self._groups = list(groups.items())
-        self._memo: list[dict[object, frozenset[Hashable]]] = [{} for _ in self._groups]
-
-    def broken(self, state: Mapping[str, Value | list[Value]], alive: set[Hashable]) -> set[Hashable]:
-        """The candidates of `alive` false in `state`. Raises interp.InterpError on trouble."""
-        frozen = {k: interp.freeze(v) for k, v in state.items()}
-        out: set[Hashable] = set()
-        env = interp.Env(pre=state)
-        for (names, group), memo in zip(self._groups, self._memo):
-            image = tuple(sorted(frozen.items())) if names is None else tuple(frozen.get(n) for n in names)
-            false = memo.get(image)
-            if false is None:
-                false = frozenset(key for key, f in group if f(env) is not True)
-                memo[image] = false
-            out |= false & alive
-        return out
-
-
 def explore(
     model: ir.Model, start: State, evaluator: CandidateEvaluator, alive: set[Hashable],
     seconds: float, max_states: int,
@@ -82,7 +55,7 @@ def explore(
     deadline = time.monotonic() + seconds
     found: list[ConcreteCti] = []
     frontier = [start]
-    seen = {_image(start)}
+    seen = {interp.freeze(start)}
     expanded = 0
     try:
         while frontier and expanded < max_states and time.monotonic() < deadline and alive:
@@ -96,7 +69,7 @@ def explore(
                 if broken:
                     alive -= broken
                     found.append(ConcreteCti(broken, state, step))
-                image = _image(post)
+                image = interp.freeze(post)
                 if image not in seen:
                     seen.add(image)
                     frontier.append(post)
@@ -104,6 +77,3 @@ def explore(
         pass  # what was found before the trouble stands: each drop had its own witness step
     return found
 
-
-def _image(state: Mapping[str, Value | list[Value]]) -> object:
-    return tuple((k, interp.freeze(v)) for k, v in state.items())

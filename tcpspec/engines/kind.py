@@ -32,7 +32,7 @@ from tcpspec.engines.kinduction import DEFAULT_K_MAX, KOutcome, k_induction
 from tcpspec.engines.common import (
     Budget, CheckOutcome, check, decode_state, extract_trace, fast_not, fast_or, true_in,
 )
-from tcpspec.engines.concrete_ctis import CandidateEvaluator, explore
+from tcpspec.engines.concrete_ctis import explore
 from tcpspec.interp import InterpError
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.theories import choose_theory
@@ -238,19 +238,19 @@ CTI_SECONDS = 0.1  # the interpreter's search from one solver counterexample
 CTI_STATES = 10  # states expanded; 40 measured no fewer rounds, each round slower
 
 
-def _evaluator(invs: list[_Inv]) -> CandidateEvaluator | None:
+def _evaluator(invs: list[_Inv]) -> lm.CandidateEvaluator | None:
     """The interpreter's view of every candidate; None (no interpreter search) if one has none:
     a state it cannot judge might break that candidate, and would not be a counterexample's start."""
     if any(c.expr is None for c in invs):
         return None
     try:
-        return CandidateEvaluator({c.name: c.expr for c in invs if c.expr is not None})
+        return lm.CandidateEvaluator({c.name: c.expr for c in invs if c.expr is not None})
     except (InterpError, KeyError, TypeError, ValueError):
         return None
 
 
 def _concrete_drops(
-    ts: TransitionSystem, zm: z3.ModelRef, evaluator: CandidateEvaluator, invs: list[_Inv], stats: HoudiniStats,
+    ts: TransitionSystem, zm: z3.ModelRef, evaluator: lm.CandidateEvaluator, invs: list[_Inv], stats: HoudiniStats,
 ) -> list[_Inv]:
     """`invs` less what the interpreter breaks from the model's state 0, which satisfies them all
     (see engines/concrete_ctis.py). On tcp.tcpspec phase 1 took 310 solver rounds and 16 s

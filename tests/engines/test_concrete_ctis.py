@@ -10,7 +10,8 @@ import pytest
 from tcpspec import interp, ir
 from tcpspec.engines import kind
 from tcpspec.engines.common import Budget
-from tcpspec.engines.concrete_ctis import CandidateEvaluator, explore
+from tcpspec.engines.concrete_ctis import explore
+from tcpspec.engines.lemmas import CandidateEvaluator
 from tcpspec.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
