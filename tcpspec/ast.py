@@ -308,6 +308,17 @@ class FairDecl:
     doc: str = ""
 
 
+@dataclass(frozen=True)
+class DepthDecl:
+    """`depth N [for KIND, ...];` the default bound of `tcpspec check` on this model, for every
+    property or only for the kinds named (`--depth` overrides it)."""
+
+    value: Expr
+    kinds: tuple[str, ...]  # empty: every kind
+    span: Span
+    doc: str = ""
+
+
 Property = Invariant | Reachable | StepProperty | Eventually | LeadsTo
 
 
@@ -421,6 +432,7 @@ Decl = (
     | LeadsTo
     | Final
     | FairDecl
+    | DepthDecl
 )
 
 

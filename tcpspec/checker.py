@@ -63,11 +63,13 @@ class _Checker:
         self.resolving: set[str] = set()
         self.fault_spans: dict[tuple[str, str], Span] = {}
         self.fair_decls: list[ast.FairDecl] = []
+        self.depth_decls: list[tuple[str, ast.DepthDecl]] = []  # (file, declaration)
 
     def run(self) -> ir.Model:
         self._collect_names()
         self._enums()
         self._constants()
+        depths = self._depths()
         self._types()
         self._channels()
         procs = ProcessChecker(self.rep, self.env, self.resolve_type)
@@ -94,6 +96,7 @@ class _Checker:
             finals=finals,
             fairness=fairness,
             liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
+            depths=depths,
         )
 
     # ------------------------------------------------------------ names
@@ -104,6 +107,9 @@ class _Checker:
             for decl in file.decls:
                 if isinstance(decl, ast.FairDecl):  # names nothing: resolved once transitions exist
                     self.fair_decls.append(decl)
+                    continue
+                if isinstance(decl, ast.DepthDecl):  # names nothing either
+                    self.depth_decls.append((file.path, decl))
                     continue
                 kind = KIND_NAMES.get(type(decl))
                 if kind is None:
@@ -141,6 +147,33 @@ class _Checker:
             for member in decl.members:
                 if self.env.kinds.get(member) == "enum member" and member not in self.env.members:
                     self.env.members[member] = etype
+
+    # ------------------------------------------------------------ default bounds
+
+    def _depths(self) -> dict[str, int]:
+        """`depth` declarations -> {kind or "" (every kind): bound}. The checked file's own
+        declarations win over those of the files it imports (the bound is a setting of the model
+        being checked), an earlier import's over a later one's; two for one kind in one file is
+        an error."""
+        root = self.program.root
+        ordered = sorted(self.depth_decls, key=lambda fd: fd[0] != root)  # stable: file order kept
+        out: dict[str, int] = {}
+        seen: dict[tuple[str, str], Span] = {}
+        for path, decl in ordered:
+            value = self.const_int(decl.value, "a depth")
+            if value is not None and value < 0:
+                self.rep.error(decl.value.span, f"a depth must be >= 0, not {value}")
+                value = None
+            for kind in decl.kinds or ("",):
+                first = seen.get((path, kind))
+                if first is not None:
+                    what = f"for {kind}" if kind else "for every property"
+                    self.rep.error(decl.span, f"a second default depth {what} in this file", f"first declared at {first}")
+                    continue
+                seen[(path, kind)] = decl.span
+                if value is not None and kind not in out:
+                    out[kind] = value
+        return out
 
     # ------------------------------------------------------------ constants
 

@@ -31,7 +31,7 @@ ENGINES = ("bmc", "kind", "pdr", "auto")
 # Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
 THEORIES = ("auto", "int", "bv")
 DEFAULT_ENGINE = "auto"
-DEFAULT_DEPTH = 20  # the same as CheckOptions.depth (not imported: --help must stay fast)
+DEFAULT_DEPTH = 20  # the same as pipeline.DEFAULT_DEPTH (not imported: --help must stay fast)
 FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -116,8 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
                        choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
-    check.add_argument("--depth", metavar="N", type=_nonneg_int, default=DEFAULT_DEPTH,
-                       help=f"bound: number of transitions to explore (default {DEFAULT_DEPTH})")
+    check.add_argument("--depth", metavar="N", type=_nonneg_int, default=None,
+                       help="bound: number of transitions to explore (default: the model's `depth` "
+                            f"declarations, else {DEFAULT_DEPTH})")
     check.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
                        help="give up on a property after this long (verdict unknown, exit 3)")
     add_defines(check)

@@ -2,7 +2,7 @@
 
     [tool.tcpspec]                 # in tcpspec.toml: the same keys at the top level
     engine = "auto"                # defaults for every model: engine, depth, timeout, theory
-    depth = 12
+    depth = 12                     # default: each model's `depth` declarations, else 20
     jobs = 2                       # worker processes (default: the number of cores)
     junit = "reports/tcpspec.xml"  # optional report files
     sarif = "reports/tcpspec.sarif"
@@ -102,7 +102,7 @@ def load_config(file: str) -> ProjectConfig:
     base = os.path.dirname(os.path.abspath(file))
     defaults = {
         "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, "auto"), ENGINES),
-        "depth": _typed(file, section, table, "depth", int, 20),
+        "depth": _typed(file, section, table, "depth", int, None),  # None: the model's own (`depth`)
         "timeout": _typed(file, section, table, "timeout", (int, float), None),
         "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), ("auto", "int", "bv")),
         "keep_going": _typed(file, section, table, "keep_going", bool, False),
@@ -125,7 +125,7 @@ def load_config(file: str) -> ProjectConfig:
             _choice(file, f"{where}.kinds", str(k), KINDS)
         defines = _typed(file, where, entry, "defines", dict, {})
         depth = _typed(file, where, entry, "depth", int, defaults["depth"])
-        if depth < 0:
+        if depth is not None and depth < 0:
             raise _fail(file, f"{where}.depth", "must be >= 0")
         engine = _choice(file, f"{where}.engine", _typed(file, where, entry, "engine", str, defaults["engine"]), ENGINES)
         specs.append(ModelSpec(

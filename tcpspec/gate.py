@@ -29,7 +29,7 @@ class ModelSpec:
     defines: tuple[tuple[str, str], ...] = ()
     properties: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
-    depth: int = 20
+    depth: int | None = None  # None: the model's `depth` declarations, else pipeline.DEFAULT_DEPTH
     timeout: float | None = None
     engine: str = "auto"
     theory: str = "auto"

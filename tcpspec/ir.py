@@ -331,6 +331,13 @@ class Model:
     # Fair transitions by name: "weak" (taken if continuously enabled) or "strong" (taken if
     # enabled infinitely often). Only liveness properties read this.
     fairness: dict[str, str] = field(default_factory=dict)
+    # `depth` declarations: the default bound of `tcpspec check` per property kind ("": every
+    # kind). The command line's --depth overrides them.
+    depths: dict[str, int] = field(default_factory=dict)
+
+    def default_depth(self, kind: PropertyKind) -> int | None:
+        """The bound this model declares for properties of `kind`, if any."""
+        return self.depths.get(kind.value, self.depths.get(""))
 
     def var(self, name: str) -> StateVar:
         for v in self.state_vars:

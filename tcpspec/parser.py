@@ -29,7 +29,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists eventually leads_to final fair strong".split()
+    "forall exists eventually leads_to final fair strong depth for".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -324,6 +324,12 @@ class _ToAst(Transformer[Token, Any]):
 
     def fair_decl(self, meta: Any, c: list[Any]) -> ast.FairDecl:
         return ast.FairDecl(c[0].value, tuple(c[1:]), self._span(meta))
+
+    def depth_decl(self, meta: Any, c: list[Any]) -> ast.DepthDecl:
+        return ast.DepthDecl(c[0], tuple(c[1:]), self._span(meta))
+
+    def depth_kind(self, meta: Any, c: list[Any]) -> str:
+        return str(c[0])
 
     def fair_target(self, meta: Any, c: list[Any]) -> tuple[str, Span]:
         return ".".join(str(t) for t in c), self._span(meta)
@@ -730,7 +736,7 @@ def _end_position(text: str) -> tuple[int, int]:
 _SCAN = re.compile(
     r'///(?!/)[^\n]*|//[^\n]*|"[^"\n]*"?|[A-Za-z_][A-Za-z0-9_]*|[{}]|[^\sA-Za-z_{}"/]+|/'
 )
-_TOP_ONLY = frozenset("import const type enum message channel process instance".split())
+_TOP_ONLY = frozenset("import const type enum message channel process instance depth".split())
 _PROC_ONLY = frozenset(("var", "transition"))
 _EITHER = frozenset(("invariant", "lemma", "reachable", "step"))
 

@@ -6,7 +6,7 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
@@ -14,15 +14,17 @@ from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 
 ENGINES = ("bmc", "kind", "pdr", "auto")
+DEFAULT_DEPTH = 20  # the bound when neither --depth nor the model's `depth` declaration gives one
 
 
 @dataclass(frozen=True)
 class CheckOptions:
-    """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps)."""
+    """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps);
+    None: the model's `depth` declarations, else DEFAULT_DEPTH (`bounds`)."""
 
     properties: tuple[str, ...] = ()  # empty: all; a name selects `name` and every `inst.name`
     kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
-    depth: int = 20
+    depth: int | None = None
     timeout: float | None = None  # seconds per property; None: no limit
     engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
     theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
@@ -81,7 +83,7 @@ def check_model(
 
         z3.set_param("memory_max_size", options.memory_mb)  # process-wide: undone below
     try:
-        return _run_engine(model, props, options, on_progress)
+        return _run_bounds(model, props, options, on_progress)
     except Exception as err:
         if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
             raise
@@ -92,6 +94,32 @@ def check_model(
             import z3
 
             z3.set_param("memory_max_size", 0)  # 0: no limit, Z3's default
+
+
+def bounds(model: ir.Model, props: list[ir.Property], depth: int | None) -> list[tuple[int, list[ir.Property]]]:
+    """The properties grouped by the bound each is checked to, in order of first appearance:
+    `depth` for all, or each one's from the model's `depth` declarations (else DEFAULT_DEPTH)."""
+    groups: dict[int, list[ir.Property]] = {}
+    for p in props:
+        d = depth if depth is not None else model.default_depth(p.kind)
+        groups.setdefault(DEFAULT_DEPTH if d is None else d, []).append(p)
+    return list(groups.items())
+
+
+def _run_bounds(
+    model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
+) -> list[PropertyResult]:
+    """One engine run per bound (one in all, unless the model declares a depth for some kinds);
+    results in the order of `props`. A violation that stops the run stops the later groups too."""
+    results: dict[str, PropertyResult] = {}
+    for depth, group in bounds(model, props, options.depth):
+        if not options.keep_going and any(stops_run(r) for r in results.values()):
+            found = [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
+                                    detail=STOPPED) for p in group]
+        else:
+            found = _run_engine(model, group, replace(options, depth=depth), on_progress)
+        results.update((r.property, r) for r in found)
+    return [results[p.name] for p in props]
 
 
 def _run_engine(

@@ -540,3 +540,32 @@ def test_any_expression_gives_a_model_or_model_error(guard: ast.Expr, value: ast
     except ModelError as exc:
         assert exc.diagnostics
         assert not any(d.message.startswith("internal error") for d in exc.diagnostics), exc
+
+
+# ---------------------------------------------------------------- `depth` declarations
+
+DEPTHS = "const N = 3;\ndepth N + 1;\ndepth 2 for eventually, leads_to;\n"
+
+
+def test_depth_declarations_give_a_bound_per_kind() -> None:
+    m = check(DEPTHS)
+    assert m.depths == {"": 4, "eventually": 2, "leads_to": 2}
+    assert m.default_depth(ir.PropertyKind.LEADS_TO) == 2
+    assert m.default_depth(ir.PropertyKind.INVARIANT) == 4
+    assert check(DEPTHS, {"N": "7"}).default_depth(ir.PropertyKind.REACHABLE) == 8  # -D reaches it
+    assert check("const N = 1;\n").default_depth(ir.PropertyKind.INVARIANT) is None
+
+
+def test_depth_declaration_errors() -> None:
+    assert errors("depth 3;\ndepth 4;\n") == [(2, 1, "a second default depth for every property in this file",
+                                               ("first declared at m.tcpspec:1:1",))]
+    assert errors("depth 3 for step;\ndepth 4 for reachable, step;\n")[0][2] == "a second default depth for step in this file"
+    assert errors("depth 0 - 1;\n") == [(1, 7, "a depth must be >= 0, not -1", ())]
+    assert errors("depth true;\n") == [(1, 7, "a depth must be an int, not bool", ())]
+
+
+def test_the_checked_files_depth_wins_over_an_imports() -> None:
+    lib = parse_text("depth 5;\ndepth 9 for reachable;\n", "lib.tcpspec")
+    root = parse_text('import "lib.tcpspec";\ndepth 7;\n', PATH)
+    m = check_program(ast.Program(PATH, [lib, root], {}), {})
+    assert m.depths == {"": 7, "reachable": 9}

@@ -125,7 +125,8 @@ def test_options_pass_through(monkeypatch: pytest.MonkeyPatch, model_file: str,
 
 
 def test_default_depth_matches_check_options() -> None:
-    assert cli.DEFAULT_DEPTH == pipeline.CheckOptions().depth
+    assert cli.DEFAULT_DEPTH == pipeline.DEFAULT_DEPTH
+    assert pipeline.CheckOptions().depth is None  # the model's `depth` declarations, else DEFAULT_DEPTH
     assert cli.DEFAULT_ENGINE == pipeline.CheckOptions().engine
 
 

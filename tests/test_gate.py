@@ -160,3 +160,11 @@ def test_progress_reports_depths_and_stays_off_when_not_a_terminal(capsys: pytes
     assert seen == [f"BMC depth {k}, 1 open" for k in range(4)]
     assert main(["check", GOOD, "--engine", "bmc", "--depth", "2", "--prop", "client.syn_ack_rule"]) == 0
     assert capsys.readouterr().err == ""  # stderr is not a terminal here: no live display, no noise
+
+
+def test_a_config_without_depth_leaves_the_bound_to_the_model(tmp_path: Path) -> None:
+    from tcpspec.config import load_config
+
+    (tmp_path / "tcpspec.toml").write_text('[[models]]\npath = "a.tcpspec"\n[[models]]\npath = "b.tcpspec"\ndepth = 6\n')
+    specs = load_config(str(tmp_path / "tcpspec.toml")).models
+    assert [s.depth for s in specs] == [None, 6]  # None: the model's `depth` declarations, else 20

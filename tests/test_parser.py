@@ -484,3 +484,11 @@ def test_reference_liveness_blocks() -> None:
     assert isinstance(top, ast.Final) and isinstance(worker, ast.ProcessDecl)
     assert [f.name for f in worker.finals] == ["done"]
 
+
+
+def test_depth_declaration() -> None:
+    f = parse_text("depth 12;\ndepth 8 for eventually, leads_to;\n", "m.tcpspec")
+    general, live = f.decls
+    assert isinstance(general, ast.DepthDecl) and general.kinds == ()
+    assert isinstance(live, ast.DepthDecl) and live.kinds == ("eventually", "leads_to")
+    assert (live.span.line, live.span.col) == (2, 1)
