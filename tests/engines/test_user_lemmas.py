@@ -157,6 +157,35 @@ def test_seed_model_is_proved_with_its_lemmas_and_not_without() -> None:
     assert not any(o.proved for o in prove(bare, una, 120).values())
 
 
+@pytest.mark.parametrize("defines", [{}, {"K": "4", "CAP": "2"}, {"DUP": "true", "CAP": "2"}])
+def test_abp_is_proved_with_its_lemmas_and_not_without(defines: dict[str, str]) -> None:
+    """The alternating-bit protocol's safety needs the FIFO argument (stale frames and acks ahead
+    of current ones), which the generated lemmas do not state; the model's lemmas do."""
+    import dataclasses
+
+    from tcpspec import ir
+
+    root = Path(__file__).resolve().parents[2]
+    model = load_model(str(root / "models" / "abp.tcpspec"), defines)
+    wanted = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE]
+    assert len(wanted) == 11
+    proofs = prove(model, wanted, 120)
+    assert all(o.proved for o in proofs.values()), {n: o.detail for n, o in proofs.items() if not o.proved}
+    bare = dataclasses.replace(model, properties=[p for p in model.properties if p.kind is not ir.PropertyKind.LEMMA])
+    in_order = [p for p in bare.properties if p.name == "delivered_in_order"]
+    assert not prove(bare, in_order, 120)["delivered_in_order"].proved
+
+
+def test_abp_breaks_when_duplicates_land_behind_newer_frames() -> None:
+    """With CAP = 3 a duplicated stale frame can follow a current one: the receiver then takes it
+    for the next message. The default check finds it (and proves nothing it should not)."""
+    root = Path(__file__).resolve().parents[2]
+    model = load_model(str(root / "models" / "abp.tcpspec"), {"DUP": "true", "CAP": "3"})
+    out = {r.property: r for r in check_model(model, CheckOptions(depth=10, kinds=("invariant",)))}
+    assert out["delivered_in_order"].verdict is Verdict.VIOLATED
+    assert out["delivered_in_order"].trace is not None and out["delivered_in_order"].trace.length == 9
+
+
 def test_message_fields_whose_range_excludes_zero(tmp_path: Path) -> None:
     """Empty slots hold each field's smallest value: with `a: 1..7` the model still has an
     initial state (it had none when empty slots were held at 0, outside the range)."""
