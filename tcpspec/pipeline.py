@@ -130,7 +130,11 @@ def _run_engine(
     live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
     dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
     rest = [p for p in props if p not in live and p not in dead]
-    results = _run_selected(model, rest, options, on_progress) if rest else []
+    cached = _cached_witnesses(model, rest, options)
+    todo = [p for p in rest if p.name not in cached]
+    results = _run_selected(model, todo, options, on_progress) if todo else []
+    _store_witnesses(model, results, options)
+    results += _unless_stopped(list(cached.values()), results, options)
     for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
         if not group:
             continue
@@ -145,6 +149,61 @@ def _run_engine(
         results = add_counterexamples(model, results, options.max_cex, options.depth, options.timeout, options.theory)
     order = {p.name: i for i, p in enumerate(props)}
     return sorted(results, key=lambda r: order[r.property])
+
+
+CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed now"
+
+
+def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> dict[str, PropertyResult]:
+    """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
+    on the interpreter, reaching its target at its last state only, within the bound."""
+    wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
+    if not wanted:
+        return {}
+    import time
+
+    from tcpspec import proof_cache
+    from tcpspec.interp import replay
+
+    stored = proof_cache.load_witnesses(model, options.theory)
+    out: dict[str, PropertyResult] = {}
+    for p in wanted:
+        t0 = time.perf_counter()
+        trace = stored.get(p.name)
+        if trace is None or options.depth is None or trace.length > options.depth:
+            continue
+        try:
+            ok = replay(model, trace, p, require_first=True).ok
+        except Exception:  # noqa: BLE001 - a cache entry that cannot even be replayed is no witness
+            ok = False
+        if ok:
+            out[p.name] = PropertyResult(p.name, p.kind.value, Verdict.REACHED, "bmc", trace.length,
+                                         round(time.perf_counter() - t0, 3), trace=trace, doc=p.doc, detail=CACHED_WITNESS)
+    return out
+
+
+def _store_witnesses(model: ir.Model, results: list[PropertyResult], options: CheckOptions) -> None:
+    """BMC's witnesses (shortest, replayed) go to the cache for the next run."""
+    found = {r.property: r.trace for r in results
+             if r.verdict is Verdict.REACHED and r.kind == ir.PropertyKind.REACHABLE.value and r.engine == "bmc"
+             and r.trace is not None and r.detail != CACHED_WITNESS}
+    if found:
+        from tcpspec import proof_cache
+
+        proof_cache.store_witnesses(model, options.theory, found)  # type: ignore[arg-type]
+
+
+def _unless_stopped(cached: list[PropertyResult], results: list[PropertyResult], options: CheckOptions) -> list[PropertyResult]:
+    """A run that stops at a violation of depth d reports only the targets reached in at most d
+    steps (engines/bmc.py); cached witnesses follow the same rule, so the report is the same."""
+    if options.keep_going:
+        return cached
+    depths = [r.depth for r in results if stops_run(r) and r.depth is not None]
+    if not depths:
+        return cached
+    d = min(depths)
+    return [r if r.depth is not None and r.depth <= d
+            else replace(r, verdict=Verdict.UNKNOWN, depth=d, trace=None, detail=STOPPED) for r in cached]
 
 
 def _deadlock_search(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> list[PropertyResult]:

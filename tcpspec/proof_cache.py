@@ -1,4 +1,5 @@
-"""A cache of proof certificates, so that checking an unchanged model again is a re-check only.
+"""A cache of proof certificates and witnesses, so that checking an unchanged model again is a
+re-check only.
 
 The prover writes the certificate of a proof (model text, `engines/certificate.render`) under a
 key made of the model's source files, its constants (after `-D`), the number theory and the
@@ -8,6 +9,12 @@ model and every obligation is re-checked with fresh solvers (`certcheck.certific
 a stale, corrupt or edited entry can cost time, never a wrong `proved`. Any trouble reading or
 writing the cache is ignored (it is only a cache).
 
+BMC's reachability witnesses are kept beside them (`store_witnesses`), under the same key: a
+cached witness is replayed on the interpreter (every state and step, and that only its last state
+reaches the target) before it is reported, so it is a run of the model whatever the cache holds.
+What a replay cannot re-establish is that no shorter run exists: that was BMC's answer when it
+was stored (the key makes it the same model, constants and tcpspec version).
+
 Where: `$TCPSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/tcpspec`, else `~/.cache/tcpspec`.
 `TCPSPEC_NO_CACHE=1` (or `tcpspec check --no-cache`) turns it off.
 """
@@ -15,12 +22,14 @@ Where: `$TCPSPEC_CACHE_DIR`, else `$XDG_CACHE_HOME/tcpspec`, else `~/.cache/tcps
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tcpspec import __version__, ir
+from tcpspec.trace import Trace, TraceStep
 
 if TYPE_CHECKING:
     from tcpspec.certcheck import CertificateFile
@@ -84,15 +93,70 @@ def load_certificate(model: ir.Model, theory: str) -> CertificateFile | None:
 
 def store(model: ir.Model, theory: str, text: str) -> None:
     """Keep a (re-checked) certificate; written atomically, failures ignored."""
+    _write("proofs", f"{key(model, theory)}.cert", text)
+
+
+def _write(folder_name: str, name: str, text: str) -> None:
     where = cache_dir()
     if where is None:
         return
     try:
-        folder = where / "proofs"
+        folder = where / folder_name
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
-        os.replace(tmp, folder / f"{key(model, theory)}.cert")
+        os.replace(tmp, folder / name)
     except OSError:
         pass
+
+
+# ---------------------------------------------------------------- witnesses
+
+
+def load_witnesses(model: ir.Model, theory: str) -> dict[str, Trace]:
+    """The cached witnesses for this model, by target name (not yet replayed: see module doc).
+    An entry that does not read back as a trace is left out."""
+    where = cache_dir()
+    if where is None:
+        return {}
+    try:
+        doc = json.loads((where / "witnesses" / f"{key(model, theory)}.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return {}
+    out: dict[str, Trace] = {}
+    for name, data in (doc.items() if isinstance(doc, dict) else ()):
+        try:
+            out[name] = _trace_from_json(data)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return out
+
+
+def store_witnesses(model: ir.Model, theory: str, traces: dict[str, Trace]) -> None:
+    """Add BMC's (shortest, replayed) witnesses to this model's entry; failures ignored."""
+    if not traces or cache_dir() is None:
+        return
+    kept = load_witnesses(model, theory)
+    kept.update(traces)
+    doc = {name: _trace_to_json(t) for name, t in sorted(kept.items())}
+    # Not sort_keys: a record's fields keep the order of its type, which replay compares.
+    _write("witnesses", f"{key(model, theory)}.json", json.dumps(doc))
+
+
+def _trace_to_json(t: Trace) -> dict[str, Any]:
+    return {"loop": t.loop, "steps": [
+        {"index": s.index, "state": s.state, "transition": s.transition, "params": s.params, "changed": s.changed,
+         "received": [list(x) for x in s.received], "sent": [list(x) for x in s.sent]}
+        for s in t.steps]}
+
+
+def _trace_from_json(data: dict[str, Any]) -> Trace:
+    steps = [
+        TraceStep(index=int(s["index"]), state=dict(s["state"]), transition=s["transition"], params=dict(s["params"]),
+                  changed=list(s["changed"]), received=[(str(c), m) for c, m in s["received"]],
+                  sent=[(str(c), m) for c, m in s["sent"]])
+        for s in data["steps"]]
+    if not steps:
+        raise ValueError("a trace has an initial state")
+    return Trace(steps, data["loop"])

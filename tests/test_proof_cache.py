@@ -95,3 +95,81 @@ def test_no_cache_flag_writes_nothing(cache: Path, counters: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "tcpspec", "check", counters, "--engine", "kind"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0 and list(cache.glob("*.cert"))
+
+
+# ---------------------------------------------------------------- witnesses
+
+LADDER = """\
+message Note { zz: bool, aa: 0..9 }
+channel notes: Note[1];
+process P(out: chan Note) {
+  var x: 0..9 = 0;
+  var y: bool = false;
+  transition up when x < 9 { x := x + 1; }
+  transition flip { y := !y; }
+  transition post when x == 2 { send out Note { zz: true, aa: x }; }
+}
+instance p = P(out: notes);
+invariant below_six: p.x < 6;
+reachable four: p.x == 4 && p.y && len(notes) == 1;
+reachable eight: p.x == 8;
+"""
+
+
+def _check(path: str, **options):  # type: ignore[no-untyped-def]
+    from tcpspec.pipeline import CheckOptions, check_model
+
+    m = load_model(path)
+    return {r.property: r for r in check_model(m, CheckOptions(engine="bmc", **options))}
+
+
+@pytest.fixture
+def ladder(tmp_path: Path) -> str:
+    path = tmp_path / "ladder.tcpspec"
+    path.write_text(LADDER)
+    return str(path)
+
+
+def test_a_second_run_replays_the_cached_witnesses(cache: Path, ladder: str) -> None:
+    from tcpspec.pipeline import CACHED_WITNESS
+
+    first = _check(ladder, keep_going=True)
+    assert (first["four"].depth, first["eight"].depth) == (6, 8) and first["four"].detail != CACHED_WITNESS
+    (entry,) = (cache.parent / "witnesses").glob("*.json")
+    second = _check(ladder, keep_going=True)
+    for name in ("four", "eight"):
+        assert second[name].detail == CACHED_WITNESS
+        assert (second[name].verdict, second[name].depth) == (first[name].verdict, first[name].depth)
+        assert [s.state for s in second[name].trace.steps] == [s.state for s in first[name].trace.steps]
+    assert second["below_six"].verdict is first["below_six"].verdict  # searched again: not a target
+    assert entry.exists()
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda t: t.replace('"p.y": true', '"p.y": false'),  # no longer reaches `four` at its end
+    lambda t: t.replace('"transition": "p.flip"', '"transition": "p.up"'),  # not a run of the model
+    lambda t: t[: len(t) // 2],  # not JSON
+])
+def test_a_tampered_witness_is_searched_again(cache: Path, ladder: str, tamper) -> None:  # type: ignore[no-untyped-def]
+    from tcpspec.pipeline import CACHED_WITNESS
+
+    first = _check(ladder, keep_going=True)
+    (entry,) = (cache.parent / "witnesses").glob("*.json")
+    text = entry.read_text()
+    assert tamper(text) != text
+    entry.write_text(tamper(text))
+    again = _check(ladder, keep_going=True)
+    assert again["four"].detail != CACHED_WITNESS
+    assert (again["four"].verdict, again["four"].depth) == (first["four"].verdict, first["four"].depth)
+
+
+def test_a_cached_witness_respects_the_bound_and_the_stop(cache: Path, ladder: str) -> None:
+    _check(ladder, keep_going=True)
+    shallow = _check(ladder, depth=6, keep_going=True)
+    assert shallow["eight"].verdict.value == "unreached" and shallow["four"].depth == 6
+    # Without --keep-going the run stops at below_six's violation (6 steps): the 8-step witness
+    # is not reported, as BMC itself would not report it.
+    stopped = _check(ladder)
+    assert stopped["below_six"].verdict.value == "violated" and stopped["below_six"].depth == 6
+    assert stopped["four"].verdict.value == "reached"
+    assert (stopped["eight"].verdict.value, stopped["eight"].depth) == ("unknown", 6)

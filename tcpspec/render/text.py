@@ -180,7 +180,8 @@ def verdict_note(r: PropertyResult) -> str:
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {n} steps, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
-    return f"({what} of {n} steps)"
+    more = f"; {r.detail}" if r.detail and v is Verdict.REACHED else ""
+    return f"({what} of {n} steps{more})"
 
 
 def name_width(names: list[str]) -> int:
