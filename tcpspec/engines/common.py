@@ -212,15 +212,16 @@ def free_inputs(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> list[tupl
 
 def prefer_small_values(
     solver: z3.Solver, ts: TransitionSystem, length: int, assumptions: list[z3.BoolRef], budget: Budget,
-    max_checks: int = 64,
+    max_checks: int = 64, start: z3.ModelRef | None = None,
 ) -> z3.ModelRef:
     """Among runs of this length, pick one like the seed's: ISNs 0, the smallest lengths.
 
-    Fixes the transition sequence found, then greedily pins each free input to its type's
+    Fixes the transition sequence found (`start`, a model of `solver`'s assertions and the
+    assumptions; default: its last model), then greedily pins each free input to its type's
     smallest value whenever the property still fails. Solver answers other than sat keep the
     previous model: the run found is already a correct counterexample.
     """
-    zm = solver.model()
+    zm = solver.model() if start is None else start
     fixed = [ts.fires(ts.step_at(k).act, fired(zm, ts, k)) for k in range(length)]
     pinned = list(assumptions) + fixed
     for sym, t in free_inputs(zm, ts, length)[:max_checks]:
