@@ -109,14 +109,26 @@ def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:
 
 
 def run_job(job: Job) -> JobOutcome:
-    """Load and check; runs in a worker process (everything here pickles) or in-process."""
+    """Load and check; runs in a worker process (everything here pickles) or in-process.
+
+    Each job starts with a new default Z3 context, as a run of `tcpspec check` does: serial jobs
+    (and a pool worker's successive jobs) would otherwise share one, and Z3's search depends on
+    everything its context has seen (the test suite once saw one check go from 10 s to 123 s
+    after ~700 others). Nothing of an earlier job's terms is used again."""
     from tcpspec import pipeline
 
+    _fresh_z3_context()
     try:
         model = pipeline.load_model(job.spec.path, dict(job.spec.defines))
         return JobOutcome(job, pipeline.check_model(model, _options(job.spec, job.properties)))
     except (ModelError, UsageError) as err:
         return JobOutcome(job, error=err)
+
+
+def _fresh_z3_context() -> None:
+    import z3
+
+    z3.z3._main_ctx = None  # z3py has no public call for this; main_ctx() makes a new one
 
 
 def _serial(jobs: list[Job]) -> Iterator[JobOutcome]:

@@ -168,3 +168,21 @@ def test_a_config_without_depth_leaves_the_bound_to_the_model(tmp_path: Path) ->
     (tmp_path / "tcpspec.toml").write_text('[[models]]\npath = "a.tcpspec"\n[[models]]\npath = "b.tcpspec"\ndepth = 6\n')
     specs = load_config(str(tmp_path / "tcpspec.toml")).models
     assert [s.depth for s in specs] == [None, 6]  # None: the model's `depth` declarations, else 20
+
+
+def test_each_job_gets_a_fresh_z3_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Serial jobs must not share Z3's context (its search depends on what the context has seen)."""
+    import z3
+
+    from tcpspec import gate, pipeline
+
+    seen: list[object] = []
+
+    def fake_check(model, options):  # type: ignore[no-untyped-def]
+        seen.append(z3.main_ctx())
+        return []
+
+    monkeypatch.setattr(pipeline, "check_model", fake_check)
+    jobs, _ = gate.plan([ModelSpec(GOOD, engine="auto"), ModelSpec(GOOD, engine="auto")])
+    list(gate._serial(jobs))
+    assert len(seen) == 2 and seen[0] is not seen[1]
