@@ -134,7 +134,7 @@ class _Track:
     assumptions, and the solver keeps what it learned. Fresh (`frame` a list): the unrolling is
     kept as terms, and each query is a new solver with the unrolling and the query asserted, so
     that Z3's preprocessing sees the target (assumptions are hidden from it): on tcp.tcpspec the
-    6 reachability targets took 12.9 s this way against 20.0 s incrementally (see FRESH).
+    6 reachability targets took 14.5 s this way against 20.0 s incrementally (see FRESH).
     `solver` is then the query under way (LiveSteering interrupts it).
     """
 
@@ -163,9 +163,9 @@ class _Track:
         return s, []
 
 
-# Which tracks ask each query in a fresh solver (`_Track`). Targets: measured 12.9 s against
-# 20.0 s incrementally on tcp.tcpspec (same depths); the safety track stays incremental (see
-# docs/performance.md, "Fresh queries for the targets").
+# Which tracks ask each query in a fresh solver (`_Track`). Targets: measured 14.5 s against
+# 20.0 s incrementally on tcp.tcpspec (same depths); the safety track measured no gain and stays
+# incremental (docs/performance.md, "Fresh queries for the targets").
 FRESH = {"targets"}
 
 
@@ -297,8 +297,9 @@ def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open
 
     In a fresh track each of these queries is a new solver with the disjunction asserted (asked
     under assumptions in the previous one, the next disjunction, usually unsat, took as long as
-    the incremental track). A property the query's run breaks is not asked again: that run is
-    its counterexample (asking again under assumptions took up to 4 s at depth 11 on tcp.tcpspec).
+    the incremental track). In either track a property the query's run breaks is not asked
+    again: that run is its counterexample or witness (asking again under assumptions took up to
+    4 s at depth 11 on tcp.tcpspec's targets).
     """
     open_ = track.open_
     group = [it for it in open_ if not it.prop.builtin and _bad(ts, it.prop, k) is not None]
