@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
 
 
 ENGINES = ("bmc", "kind", "pdr", "auto")
@@ -114,12 +114,17 @@ def _run_bounds(
     results: dict[str, PropertyResult] = {}
     for depth, group in bounds(model, props, options.depth):
         if not options.keep_going and any(stops_run(r) for r in results.values()):
-            found = [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
-                                    detail=STOPPED) for p in group]
+            found = _stopped(group, options)
         else:
             found = _run_engine(model, group, replace(options, depth=depth), on_progress)
         results.update((r.property, r) for r in found)
     return [results[p.name] for p in props]
+
+
+def _stopped(props: list[ir.Property], options: CheckOptions) -> list[PropertyResult]:
+    """Properties not searched at all: the run had already stopped at a violation."""
+    return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc, detail=STOPPED)
+            for p in props]
 
 
 def _run_engine(
@@ -139,8 +144,7 @@ def _run_engine(
         if not group:
             continue
         if not options.keep_going and any(stops_run(r) for r in results):  # not started
-            results += [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
-                                       detail=STOPPED) for p in group]
+            results += _stopped(group, options)
         else:
             results += search(model, group, options)
     if options.max_cex > 1:
@@ -201,9 +205,7 @@ def _unless_stopped(cached: list[PropertyResult], results: list[PropertyResult],
     depths = [r.depth for r in results if stops_run(r) and r.depth is not None]
     if not depths:
         return cached
-    d = min(depths)
-    return [r if r.depth is not None and r.depth <= d
-            else replace(r, verdict=Verdict.UNKNOWN, depth=d, trace=None, detail=STOPPED) for r in cached]
+    return [within_stop(r, min(depths)) for r in cached]
 
 
 def _deadlock_search(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> list[PropertyResult]:

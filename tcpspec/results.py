@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from tcpspec.trace import Trace
@@ -41,6 +41,14 @@ class PropertyResult:
 # The detail of a property a run did not decide because it stopped at its first violation
 # (SPIN and TLC stop there too; `--keep-going` checks every property to the end).
 STOPPED = "not decided: the run stopped at its first violation (--keep-going checks every property)"
+
+
+def within_stop(r: PropertyResult, depth: int) -> PropertyResult:
+    """`r` as a run that stopped at a violation of `depth` steps reports it: a witness longer
+    than that is not reported (STOPPED), so the report does not depend on which search was ahead."""
+    if r.verdict is Verdict.REACHED and r.depth is not None and r.depth > depth:
+        return replace(r, verdict=Verdict.UNKNOWN, depth=depth, trace=None, detail=STOPPED)
+    return r
 
 
 def stops_run(r: PropertyResult) -> bool:

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import z3
 
@@ -23,7 +23,7 @@ from tcpspec import ir
 from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -233,8 +233,7 @@ def run_bmc(
     open_ = [item for t in tracks for item in t.open_]
     if stop_at is not None:
         for name, r in list(results.items()):
-            if r.verdict is Verdict.REACHED and r.depth is not None and r.depth > stop_at:
-                results[name] = replace(r, verdict=Verdict.UNKNOWN, depth=stop_at, trace=None, detail=STOPPED)
+            results[name] = within_stop(r, stop_at)
         for item in open_:
             results[item.prop.name] = _result(item, Verdict.UNKNOWN, stop_at, detail=STOPPED)
         return [results[p.name] for p in props]
