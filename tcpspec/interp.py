@@ -69,8 +69,20 @@ def freeze(v: object) -> Frozen:
 
 
 def same(a: object, b: object) -> bool:
-    """Structural equality that does not confuse `True` with `1` (unlike Python's `==`)."""
-    return freeze(a) == freeze(b)
+    """Structural equality that does not confuse `True` with `1` (unlike Python's `==`).
+
+    Records compare by field name, not by the order their fields are listed in: a trace read
+    from JSON (`tcpspec replay`) may list them in any order. (`freeze` keeps the order: the
+    interpreter's own records always list their fields as the model declares them.)"""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(x, b[k]) for k, x in a.items())
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(b, (dict, list)):
+        return False
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
 
 
 def copy_state(state: Mapping[str, Value | list[Value]]) -> State:
