@@ -7,6 +7,11 @@ text that does not parse.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +80,27 @@ def test_unreadable_certificates_are_usage_errors(
                                            "(1-inductive); with them, 2-induction proves the properties:"))
     assert main(["recheck", str(model), str(k2)]) == 2
     assert main(["recheck", str(model), str(tmp_path / "missing.cert")]) == 2
+
+
+def test_interrupting_a_recheck_exits_130(tmp_path: Path) -> None:
+    """Ctrl-C during the re-check's queries (some run in threads) is an interrupt, exit 130:
+    Z3 says "interrupted from keyboard" there, which had sent the re-check on to its minutes of
+    one-by-one queries. The certificate: tcp.tcpspec's own properties and lemmas, not inductive
+    without the generated lemmas, so the re-check goes on naming the failing one."""
+    from tcpspec.engines import lemmas as lm
+    from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, render
+    from tcpspec.pipeline import load_model
+
+    tcp = str(Path(__file__).resolve().parents[1] / "models" / "tcp.tcpspec")
+    m = load_model(tcp)
+    own = [p for p in m.properties if p.over_states]
+    cert = tmp_path / "tcp.cert"
+    cert.write_text(render(Certificate([CertInvariant(p.name, lm.show(p.expr), property_builder(p), "property") for p in own],
+                                       model_path=tcp, proved=[p.name for p in own])))
+    proc = subprocess.Popen([sys.executable, "-m", "tcpspec", "recheck", tcp, str(cert)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    time.sleep(6)  # past loading, into the queries
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert "interrupted" in stderr and "Traceback" not in stderr

@@ -85,6 +85,13 @@ def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
                                      "values contradict the variables' types)")])
 
 
+def is_ctrl_c(reason: str) -> bool:
+    """Z3's reason for a query it cut short on SIGINT: "canceled", or "interrupted from keyboard"
+    (measured: a query in a thread of the certificate re-check). Within the query's time limit
+    that is Ctrl-C, never a verdict."""
+    return "canceled" in reason or "keyboard" in reason
+
+
 def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> CheckOutcome:
     """One solver call within the budget. `unknown` comes back with the solver's reason."""
     ms = budget.remaining_ms()
@@ -95,13 +102,13 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
     reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
     if reason == "interrupted":
         raise QueryCut
-    if r == z3.unknown and "canceled" in reason:
+    if r == z3.unknown and is_ctrl_c(reason):
         left = budget.remaining_ms()
         if left is None or left > 50:
             # Z3 catches SIGINT itself and returns unknown ("canceled"): that is Ctrl-C, not a
             # verdict, so it becomes the interrupt it was (exit 130, never "unknown", exit 3).
             raise KeyboardInterrupt
-    if r == z3.unknown and ("timeout" in reason or "canceled" in reason or budget.expired):
+    if r == z3.unknown and ("timeout" in reason or is_ctrl_c(reason) or budget.expired):
         reason = "timeout"
     elif r == z3.unknown and "memory" in reason:
         reason = "memory limit reached (--memory-limit)"

@@ -414,7 +414,7 @@ def prove(
             [CertInvariant(c.name, c.text, c.build, c.origin) for c in kept], k=1, model_path=model.path,
             proved=[p.name for p in proved],
         )
-        return cert, proved, recheck(model, cert, proved, theory, left(), quick)
+        return cert, proved, recheck(model, cert, proved, theory, left(), quick, threads=1)  # beside BMC
 
     settled: list[tuple[Certificate, list[ir.Property]]] = []
 

@@ -91,6 +91,27 @@ def test_recheck_asks_step_properties_with_the_joint_query_and_names_a_failing_o
     assert recheck(ok, cert, [ok.property("x_small"), ok.property("p.tick_moves_both")]) is None
 
 
+# Three transitions, the one that breaks `x <= 3` alone (tick) in the middle: the re-check's
+# consecution cases (one per transition) are spread over threads.
+IDLING = COUNTERS.replace("  transition tick when y < 3 {",
+                          "  transition idle { skip; }\n  transition tick when y < 3 {").replace(
+    "  step tick_moves_both", "  transition wait when y == 3 { skip; }\n  step tick_moves_both")
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_recheck_split_by_transition_agrees_with_the_whole_query(tmp_path: Path, threads: int) -> None:
+    m = _model(tmp_path, IDLING)
+    assert [t.name for t in m.transitions] == ["p.idle", "p.tick", "p.wait"]
+    x_small, step = m.property("x_small"), m.property("p.tick_moves_both")
+    cert = prove(m, [x_small, step], 30)["x_small"].certificate
+    assert cert is not None
+    assert recheck(m, cert, [x_small, step], threads=threads) is None
+    dropped = Certificate([c for c in cert.invariants if c.origin != "lemma"], proved=["x_small"])
+    assert recheck(m, dropped, [x_small], quick=True, threads=threads) == "consecution: the joint query came back sat"
+    problem = recheck(m, dropped, [x_small], threads=threads)
+    assert problem is not None and problem.startswith("consecution: Inv /\\ T => x_small'")
+
+
 def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
     from tcpspec.diagnostics import UsageError
 
