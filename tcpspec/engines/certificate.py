@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import z3
 
 from tcpspec import ir
-from tcpspec.engines.common import Budget, check_fresh, check_or_fresh, is_ctrl_c
+from tcpspec.engines.common import Budget, CheckOutcome, QueryCut, check, check_fresh, check_or_fresh
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -52,16 +51,16 @@ class Certificate:
         return sum(1 for i in self.invariants if i.origin == "lemma")
 
 
-def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) -> tuple[bool, str]:
-    s.set("timeout", timeout_ms if timeout_ms is not None else 4294967295)  # none: no limit
-    start = time.monotonic()
-    r = s.check(*assumptions)
-    if r == z3.unsat:
+def _said(out: CheckOutcome) -> tuple[bool, str]:
+    """A query's outcome as (holds, why not)."""
+    if out.result == z3.unsat:
         return True, ""
-    why = s.reason_unknown() if r == z3.unknown else ""
-    if is_ctrl_c(why) and (timeout_ms is None or (time.monotonic() - start) * 1000 < timeout_ms - 50):
-        raise KeyboardInterrupt
-    return False, "counterexample" if r == z3.sat else f"solver unknown ({why})"
+    return False, "counterexample" if out.result == z3.sat else f"solver unknown ({out.reason})"
+
+
+def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) -> tuple[bool, str]:
+    # common.check: Ctrl-C within the time limit is an interrupt, never a failed obligation.
+    return _said(check(s, assumptions, Budget(None if timeout_ms is None else timeout_ms / 1000)))
 
 
 JOINT_SECONDS = 30.0  # for the all-invariants-at-once query; unsettled by then: one by one
@@ -73,10 +72,7 @@ def _cap_ms(ms: int | None) -> int:
 
 def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSystem, timeout: float | None) -> tuple[bool, str]:
     """`_unsat` for a one-step obligation, in a fresh solver when it is hard."""
-    out = check_or_fresh(s, assumptions, ts.th.solver, Budget(timeout))
-    if out.result == z3.unsat:
-        return True, ""
-    return False, "counterexample" if out.result == z3.sat else f"solver unknown ({out.reason})"
+    return _said(check_or_fresh(s, assumptions, ts.th.solver, Budget(timeout)))
 
 
 # Threads for the consecution query's cases (one per transition), each with its own Z3 context
@@ -85,31 +81,29 @@ def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSyste
 CASE_THREADS = 2
 
 
-def _each_transition(
-    ts: TransitionSystem, formula: z3.BoolRef, seconds: float | None, threads: int,
-) -> tuple[z3.CheckSatResult, str]:
+def _each_transition(ts: TransitionSystem, formula: z3.BoolRef, seconds: float | None, threads: int) -> z3.CheckSatResult:
     """Is `formula` (which holds step 0's transition relation) unsatisfiable? Asked once per
     transition taken at step 0 (`act@0 == i` added): the cases cover every step, since the
     relation allows only those values of act@0. unsat when every case is unsat; otherwise
-    sat or unknown (with the solver's reason), and the cases still open are not asked."""
+    sat or unknown, and the cases still open are not asked."""
     step = ts.step_at(0)
     cases = [ts.fires(step.act, i) for i in range(len(ts.transitions))]
     threads = max(1, min(threads, os.cpu_count() or 1, len(cases)))
     # Terms move to a thread's own context here, in this thread: a context is not thread-safe.
     contexts: list[z3.Context | None] = [None] + [z3.Context() for _ in range(threads - 1)]
     work = [(formula, cases)] + [(formula.translate(c), [t.translate(c) for t in cases]) for c in contexts[1:]]
-    deadline = None if seconds is None else time.monotonic() + seconds
+    budget = Budget(seconds)
     lock = threading.Lock()
     todo = list(range(len(cases)))
-    outcome: list[tuple[z3.CheckSatResult, str]] = []  # the first case that is not unsat
+    outcome: list[tuple[z3.CheckSatResult, bool]] = []  # the first case not unsat; was it Ctrl-C?
     running: list[z3.Solver] = []
 
-    def give_up(result: z3.CheckSatResult, why: str) -> None:
+    def give_up(result: z3.CheckSatResult, ctrl_c: bool = False) -> None:
         with lock:
             if not outcome:
-                outcome.append((result, why))
+                outcome.append((result, ctrl_c))
             for other in running:
-                other.interrupt()
+                other.interrupt()  # common.check raises QueryCut there
 
     def worker(k: int) -> None:
         f, mine = work[k]
@@ -120,24 +114,21 @@ def _each_transition(
                 i = todo.pop(0)
                 s = ts.th.solver(contexts[k])
                 running.append(s)
-            left = None if deadline is None else deadline - time.monotonic()
-            if left is not None and left <= 0:
-                give_up(z3.unknown, "timeout")
-                return
-            s.set("timeout", 4294967295 if left is None else max(1, int(left * 1000)))
             s.add(f, mine[i])
             try:
-                r = s.check() if not outcome else z3.unsat  # another case decided meanwhile
-            except z3.Z3Exception as err:
-                give_up(z3.unknown, str(err))
+                r = check(s, [], budget).result
+            except QueryCut:
+                return  # another case decided
+            except KeyboardInterrupt:  # Z3 caught SIGINT (Ctrl-C) in this thread: not a verdict
+                give_up(z3.unknown, ctrl_c=True)
                 return
-            with lock:
-                running.remove(s)
+            except Exception:  # noqa: BLE001 - a helper that died silently would leave its case unasked
+                r = z3.unknown  # never unsat: the joint query is then not taken as settled
+            finally:
+                with lock:
+                    running.remove(s)
             if r != z3.unsat:
-                why = "" if r == z3.sat else s.reason_unknown()
-                if is_ctrl_c(why) and deadline is not None and time.monotonic() >= deadline - 0.05:
-                    why = "timeout"
-                give_up(r, why)
+                give_up(r)
                 return
 
     helpers = [threading.Thread(target=worker, args=(k,), daemon=True) for k in range(1, threads)]
@@ -146,17 +137,17 @@ def _each_transition(
     try:
         worker(0)
     except BaseException:
-        give_up(z3.unknown, "interrupted")  # stops the helpers
+        give_up(z3.unknown)  # stops the helpers
         raise
     finally:
         for h in helpers:
             h.join()
     if not outcome:
-        return z3.unsat, ""
-    result, why = outcome[0]
-    if result == z3.unknown and is_ctrl_c(why):
-        raise KeyboardInterrupt  # Z3 caught SIGINT (Ctrl-C) in this thread: not a verdict
-    return result, why
+        return z3.unsat
+    result, ctrl_c = outcome[0]
+    if ctrl_c:
+        raise KeyboardInterrupt
+    return result
 
 
 def recheck(
@@ -204,7 +195,7 @@ def recheck(
     in_joint = [p for p in props if p.kind is ir.PropertyKind.STEP and not p.builtin]
     goal = z3.Or([z3.Not(z3.And([t for _, t in inv1]))] + [ts.step_violated(p, 0) for p in in_joint])
     if threads > 1:
-        joint, _ = _each_transition(ts, z3.And(list(step.assertions()) + [in_range, goal]), _cap_ms(ms) / 1000, threads)
+        joint = _each_transition(ts, z3.And(list(step.assertions()) + [in_range, goal]), _cap_ms(ms) / 1000, threads)
     else:
         joint = check_fresh(step, [in_range, goal], ts.th.solver, Budget(_cap_ms(ms) / 1000)).result
     if joint == z3.unsat:
