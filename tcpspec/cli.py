@@ -609,8 +609,8 @@ def cmd_check_many(args: argparse.Namespace) -> int:
     from tcpspec.gate import ModelSpec
 
     if args.trace_out or args.certificate or args.svg or args.format == "mermaid":
-        raise UsageError("--trace-out, --svg, --certificate and --format mermaid take one model "
-                         "(the JSON report has every trace)")
+        raise UsageError("--trace-out, --svg, --certificate and --format mermaid take one model, without "
+                         "--junit, --sarif, -j, --cluster or --quiet (the JSON report has every trace)")
     defines = tuple(parse_defines(args.define).items())
     for path in args.model:
         check_input_file(path)

@@ -186,3 +186,15 @@ def test_each_job_gets_a_fresh_z3_context(monkeypatch: pytest.MonkeyPatch) -> No
     jobs, _ = gate.plan([ModelSpec(GOOD, engine="auto"), ModelSpec(GOOD, engine="auto")])
     list(gate._serial(jobs))
     assert len(seen) == 2 and seen[0] is not seen[1]
+
+
+@pytest.mark.parametrize("gate", [["-q"], ["--junit", "j.xml"], ["-j", "2"]])
+def test_one_model_trace_options_name_the_gate_option(gate: list[str], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # One model with --quiet (or a report, or workers) runs as a gate, which writes no
+    # certificate: the message must say why, not only "take one model".
+    rc = main(["check", GOOD, *FAST, "--certificate", str(tmp_path / "c.cert"), *gate])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "take one model" in err and "--quiet" in err and "--junit" in err
+    assert not (tmp_path / "c.cert").exists()
