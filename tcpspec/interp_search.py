@@ -291,19 +291,24 @@ def _trace(path: list[tuple[State, Step | None]]) -> Trace:
 
 
 def explore(model: ir.Model, max_depth: int, domain: Domain | Mapping[str, Sequence[Value]] | None = None,
-            max_states: int = 1_000_000, properties: Sequence[ir.Property] | None = None) -> ExploreResult:
+            max_states: int = 1_000_000, properties: Sequence[ir.Property] | None = None,
+            seconds: float | None = None) -> ExploreResult:
     """Breadth-first search up to `max_depth` transitions, shortest traces for every property.
 
     Stops early once every property has a trace. A range-violating step is a `range_ok`
-    counterexample; its post-state is not explored.
+    counterexample; its post-state is not explored. `seconds`: a time limit, which cuts the
+    search like `max_states` (`cut`).
     """
+    import time
+
     dom = as_domain(domain)
     search = _Search(model, list(model.properties if properties is None else properties))
     search.traces = {p.name: None for p in search.props}
+    deadline = None if seconds is None else time.monotonic() + seconds
     frontier, cut = _seed(search, dom, max_states)
     depth = 0
     while frontier and depth < max_depth and search.open() and not cut:
-        frontier, cut = _expand(search, frontier, dom, max_states, depth + 1)
+        frontier, cut = _expand(search, frontier, dom, max_states, depth + 1, deadline)
         depth += 1
     sampled = not is_exhaustive(model, dom)
     return ExploreResult(
@@ -327,10 +332,14 @@ def _seed(search: _Search, dom: Domain, max_states: int) -> tuple[list[object], 
 
 
 def _expand(search: _Search, frontier: list[object], dom: Domain, max_states: int,
-            depth: int) -> tuple[list[object], bool]:
+            depth: int, deadline: float | None = None) -> tuple[list[object], bool]:
     """One BFS level: every step from every frontier state; new states form the next level."""
+    import time
+
     nxt: list[object] = []
     for key in frontier:
+        if deadline is not None and time.monotonic() > deadline:
+            return nxt, True
         for step in successors(search.model, search.nodes[key].state, dom):
             search.check_step(key, step)
             if not step.outcome.range_ok:
@@ -346,3 +355,24 @@ def _expand(search: _Search, frontier: list[object], dom: Domain, max_states: in
             nxt.append(child)
             search.check_state(child)
     return nxt, False
+
+
+def smallest_domain(model: ir.Model) -> Domain:
+    """Each unconstrained number of a large type and each number parameter at its smallest
+    value (the rest as `Domain` has them): a search small enough to find runs fast, whose runs
+    are real ones, but whose misses prove nothing (engines/bmc.py seeds witnesses with it)."""
+    from tcpspec.interp import default_sample
+    from tcpspec.types import BitVecType, IntType
+
+    dom = Domain()
+    values: dict[str, Sequence[Value]] = {}
+    for var in model.state_vars:
+        if var.name not in model.init and isinstance(var.type, (IntType, BitVecType)) and dom.sampled(var.name, var.type):
+            values[var.name] = default_sample(var.type)[:1]
+    for t in model.transitions:
+        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+            continue  # positions, enumerated exactly
+        for name, ptype in t.params:
+            if isinstance(ptype, BitVecType) or (isinstance(ptype, IntType) and ptype.bounded):
+                values[f"{t.name}.{name}"] = [ptype.lo if isinstance(ptype, IntType) else 0]
+    return Domain(values=values)

@@ -25,6 +25,7 @@ from tcpspec.engines.common import (
 )
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
 from tcpspec.theories import choose_theory
+from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
 
 ENGINE = "bmc"
@@ -85,6 +86,7 @@ class LiveSteering:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)  # told on every update (`wait`)
         self._steering = Steering()
         self._asking: _Track | None = None
         self._others_live = False
@@ -95,12 +97,16 @@ class LiveSteering:
             s = self._steering
             return Steering(set(s.dropped), s.safety_first, s.targets_first)
 
-    def update(self, dropped: Iterable[str] = (), safety_first: bool = False, targets_first: bool = False) -> None:
+    def update(self, dropped: Iterable[str] = (), safety_first: bool = False, targets_first: bool = False,
+               resume: bool = False) -> None:
+        """`resume`: the prover has reported, so whatever is still searched is searched in full
+        (targets_first no longer holds, see `wait`)."""
         with self._lock:
             s = self._steering
             s.dropped.update(dropped)
             s.safety_first = s.safety_first or safety_first
-            s.targets_first = (s.targets_first or targets_first) and not s.safety_first
+            s.targets_first = (s.targets_first or targets_first) and not s.safety_first and not resume
+            self._changed.notify_all()
             t = self._asking
             if t is None or not t.safety or s.safety_first:
                 return
@@ -108,6 +114,12 @@ class LiveSteering:
             if pointless or (s.targets_first and self._others_live):
                 self._cut = True
                 t.solver.interrupt()
+
+    def wait(self, seconds: float) -> None:
+        """Until the next update, at most `seconds`: a BMC with nothing left but the safety
+        queries of a targets_first run idles here, so that the prover's re-check has the core."""
+        with self._lock:
+            self._changed.wait(seconds)
 
     def was_cut(self) -> bool:
         """Did we interrupt the last query? Z3 then says "interrupted" or "canceled", and
@@ -145,6 +157,7 @@ class _Track:
     spent: float = 0.0
     done: bool = False
     frame: list[z3.BoolRef] | None = None
+    seeds: dict[str, Trace] | None = None  # targets: witnesses found by `_seed_witnesses`
 
     def add(self, *cs: z3.BoolRef) -> None:
         """Extend the unrolling."""
@@ -167,12 +180,13 @@ class _Track:
 # 20.0 s incrementally on tcp.tcpspec (same depths); the safety track measured no gain and stays
 # incremental (docs/performance.md, "Fresh queries for the targets").
 FRESH = {"targets"}
+IDLE_POLL = 1.0  # seconds between looks at the steering while idle (an update wakes it at once)
 
 
 def run_bmc(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     on_depth: Callable[[int, int], None] | None = None, keep_going: bool = True,
-    steer: Callable[[], Steering] | None = None,
+    steer: Callable[[], Steering] | None = None, on_idle: Callable[[], None] | None = None,
 ) -> list[PropertyResult]:
     """Check every property to `depth` steps; results in the order of `props`.
 
@@ -187,6 +201,11 @@ def run_bmc(
     (progress). `steer()`, asked between depths, may name properties to stop searching
     (the prover proved them: they are reported `unknown`) or send one track first; a
     `LiveSteering` may also cut short the safety query under way.
+    Given `on_idle` (whose caller promises a later update), with a `LiveSteering` that says
+    targets_first, BMC does not go on to the safety queries once the targets are done (the
+    prover's re-check will most likely settle them): it tells `on_idle()` once, so that the
+    re-check can take this core, and waits for the next update (the proofs, which drop the
+    safety properties, or `resume`: the prover is done).
     Without `keep_going` the search ends with the depth d of its first violation: every
     property that fails in d steps is found, every target reached in at most d steps is
     reported, and everything else is `unknown` (STOPPED) -- the same report whichever track
@@ -205,12 +224,19 @@ def run_bmc(
                                  frame=[ts.init()] if fresh else None))
     stop_at: int | None = None  # depth of the first violation that stops the run
     told = -1
+    idle = False  # on_idle was told
     while True:
         steering = Steering() if steer is None else steer()
         _drop(tracks, steering.dropped, results)
         live = [t for t in tracks if not t.done and (stop_at is None or t.k <= stop_at)]
         if not live:
             break
+        if on_idle is not None and isinstance(steer, LiveSteering) and steering.targets_first and all(t.safety for t in live):
+            if not idle:
+                idle = True
+                on_idle()
+            steer.wait(IDLE_POLL)
+            continue
         first = [t for t in live if (t.safety and steering.safety_first) or (not t.safety and steering.targets_first)]
         track = first[0] if first else min(live, key=lambda t: t.spent)
         if on_depth is not None and track.k > told:
@@ -260,6 +286,8 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     k = track.k
     track.k += 1
     stop = False
+    if not track.safety:
+        _take_seeds(track, ts, k, depth, results)
     for item, hit in _candidates(track, ts, k):
         res = _ask(track, ts, item, k, hit)
         if res is not None:
@@ -280,6 +308,47 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     for item in track.open_:  # the shared unrolling counts for every property still open
         item.spent += time.perf_counter() - t0
     return False
+
+
+# The breadth-first search that seeds the targets' witnesses (`_seed_witnesses`): on
+# tcp.tcpspec it finds all 6 at their shortest depths in 6366 states, 1.9 s.
+SEED_STATES = 20_000
+SEED_SECONDS = 3.0
+
+
+def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int) -> dict[str, Trace]:
+    """Witnesses of the targets from a breadth-first search of the interpreter with every free
+    number at its smallest value (interp_search.smallest_domain). Each is a real run, so the
+    solver's own query at its depth (the costly `sat` ones: 8 of tcp.tcpspec's 15 s) is not
+    needed; every shallower depth is still asked, so a shorter run with other values is found.
+    Nothing is concluded from what the search misses."""
+    from tcpspec.interp import InterpError
+    from tcpspec.interp_search import explore, smallest_domain
+
+    try:
+        found = explore(model, depth, smallest_domain(model), max_states=SEED_STATES, properties=targets,
+                        seconds=SEED_SECONDS)
+    except (InterpError, KeyError, TypeError, ValueError, RecursionError):
+        return {}
+    return {name: t for name, t in found.traces.items() if t is not None}
+
+
+def _take_seeds(track: _Track, ts: TransitionSystem, k: int, depth: int, results: dict[str, PropertyResult]) -> None:
+    """Report the targets whose seeded witness has exactly k steps (replayed first, like every
+    witness); the search for them ends here, since every shallower depth has been asked."""
+    t0 = time.perf_counter()
+    if track.seeds is None:
+        track.seeds = _seed_witnesses(ts.model, [it.prop for it in track.open_], depth)
+        for item in track.open_:
+            item.spent += time.perf_counter() - t0
+    for item in list(track.open_):
+        trace = track.seeds.get(item.prop.name)
+        if trace is None or trace.length != k or item.prop.builtin:
+            continue
+        if replay_or_explain(ts.model, trace, item.prop) is not None:
+            continue  # the solver asks for it as usual
+        results[item.prop.name] = _result(item, Verdict.REACHED, k, trace=trace)
+        track.open_.remove(item)
 
 
 def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open, _Hit | None]]:

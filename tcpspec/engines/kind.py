@@ -17,6 +17,7 @@ witnesses are BMC's shortest traces.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -370,9 +371,12 @@ def _vacuous(c: _Inv, texts: set[str]) -> bool:
 def prove(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto",
     use_lemmas: bool = True, k_max: int = DEFAULT_K_MAX,
-    on_unproved: Callable[[list[str]], None] | None = None,
+    on_unproved: Callable[[list[str]], None] | None = None, spare_core: threading.Event | None = None,
 ) -> dict[str, ProofOutcome]:
     """Try to prove each of `props` (reachables are never proved); name -> outcome.
+
+    `spare_core`, once set, says the re-check of a certificate may use a second thread (the
+    portfolio's BMC has left its core to it).
 
     `on_unproved(names)` is told early, before each re-check of a certificate (and before
     k-induction, which may take minutes), what that certificate leaves unproved (maybe
@@ -414,7 +418,8 @@ def prove(
             [CertInvariant(c.name, c.text, c.build, c.origin) for c in kept], k=1, model_path=model.path,
             proved=[p.name for p in proved],
         )
-        return cert, proved, recheck(model, cert, proved, theory, left(), quick, threads=1)  # beside BMC
+        return cert, proved, recheck(model, cert, proved, theory, left(), quick, threads=1,  # beside BMC
+                                     spare=spare_core)
 
     settled: list[tuple[Certificate, list[ir.Property]]] = []
 

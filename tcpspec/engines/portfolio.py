@@ -55,7 +55,9 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
     names) for what the prover proved, ("safety_first", None) when it could not prove some
-    safety property and ("targets_first", None) when Houdini proved them all (bmc.Steering)."""
+    safety property, ("targets_first", None) when Houdini proved them all (bmc.Steering), and
+    ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
+    the prover's re-check (bmc.run_bmc)."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
@@ -66,7 +68,7 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         while True:
             what, which = control.get()
             steer.update(dropped=which if what == "drop" else (), safety_first=what == "safety_first",
-                         targets_first=what == "targets_first")
+                         targets_first=what == "targets_first", resume=what == "resume")
 
     if control is not None:
         import threading
@@ -76,7 +78,7 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     try:
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
-                          keep_going=keep_going, steer=steer)
+                          keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)))
         out.put(("bmc", results, "", run))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
@@ -85,17 +87,31 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
 
 
 def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
-                   memory_mb: int | None = None, parent: int = 0) -> None:
+                   memory_mb: int | None = None, parent: int = 0, control: Any = None) -> None:
+    """`control` brings ("spare_core", None) once BMC has left its core (`_bmc_worker`): the
+    certificate's re-check then takes it too (engines/certificate.py: `spare`)."""
+    import threading
+
     from tcpspec.engines.certificate import render
     from tcpspec.engines.kind import ENGINE as KIND
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
+    spare = threading.Event()
+    if control is not None:
+        def listen() -> None:
+            while True:
+                what, _ = control.get()
+                if what == "spare_core":
+                    spare.set()
+
+        threading.Thread(target=listen, daemon=True).start()
     try:
         from tcpspec.engines.kind import prove
 
         props = [model.property(n) for n in names]
-        outcomes = prove(model, props, timeout, theory, on_unproved=lambda names: out.put(("hint", names, "", 0)))
+        outcomes = prove(model, props, timeout, theory, on_unproved=lambda names: out.put(("hint", names, "", 0)),
+                         spare_core=spare)
         results = []
         for p in props:
             o = outcomes[p.name]
@@ -213,13 +229,16 @@ def run_auto(
     bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
     bmc = start_bmc(bmc_names) if bmc_names else None
     prover = None
+    to_prover = ctx.Queue()
     if provable:
-        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb, os.getpid()), daemon=True)
+        prover = ctx.Process(target=_prover_worker, args=(out, model, provable, timeout, theory, memory_mb, os.getpid(),
+                                                          to_prover), daemon=True)
         prover.start()
     got: dict[str, dict[str, PropertyResult]] = {"bmc": {}, "prover": {}}
     failures: dict[str, str] = {}
     final: dict[str, PropertyResult] = {}
     prover_done = prover is None
+    prover_lost = False  # its process ended without a report
     try:
         while len(final) < len(props):
             try:
@@ -236,6 +255,10 @@ def run_auto(
                     if bmc is not None and bmc.is_alive():
                         control.put((hint, None))  # type: ignore[union-attr]
                     continue
+                if who == "idle":  # BMC waits for the proofs: the prover's re-check may take its core
+                    if run == bmc_run and not prover_done:
+                        to_prover.put(("spare_core", None))
+                    continue
                 if who == "depth":
                     if on_progress is not None:
                         proving = "" if prover_done else ", proving in parallel"
@@ -244,6 +267,10 @@ def run_auto(
             except queue.Empty:
                 if (bmc is None or not bmc.is_alive()) and (prover is None or not prover.is_alive()) and out.empty():
                     break  # a worker died without a word (killed, out of memory)
+                if prover is not None and not prover_done and not prover.is_alive() and not prover_lost:
+                    prover_lost = True  # it will never report: an idle BMC must not wait for it
+                    if bmc is not None and bmc.is_alive():
+                        control.put(("resume", None))  # type: ignore[union-attr]
                 continue
             if results is None and "memory" in problem:
                 results = [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc" if who == "bmc" else "kind",
@@ -305,6 +332,8 @@ def run_auto(
             elif who == "prover" and running and len(still) < len(bmc_names):
                 control.put(("drop", [n for n in bmc_names if proved(n)]))  # type: ignore[union-attr]
                 bmc_names = still
+            if who == "prover" and bmc is not None and bmc.is_alive():
+                control.put(("resume", None))  # type: ignore[union-attr]  # an idle BMC searches what is left
     finally:
         for w in (bmc, prover):
             if w is not None and w.is_alive():

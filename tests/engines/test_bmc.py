@@ -596,3 +596,88 @@ def test_ctrl_c_is_never_taken_for_a_cut(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(bmc, "check", check)
     with pytest.raises(KeyboardInterrupt):
         run_bmc(m, list(m.properties), 20, 30, "int", steer=LiveSteering())
+
+
+# ---------------------------------------------------------------- witnesses seeded by the interpreter
+
+# With every number at its smallest value (the seeding search's domain) `big` is reached in 4
+# steps (x = 1, 2, 3, 4); with jump's n = 4 it takes one. The seed must not hide the shorter run.
+SHORTER_WITH_OTHER_VALUES = """
+process P() {
+  var x: 0..9 = 0;
+  var base: bv8;
+  transition jump choose n: 1..4 when x == 0 { x := n; }
+  transition inc when x > 0 && x < 9 { x := x + 1; }
+}
+instance p = P();
+reachable big: p.x == 4;
+reachable bigger: p.x == 6;
+"""
+
+
+@pytest.mark.parametrize("theory", THEORIES)
+def test_a_seeded_witness_never_hides_a_shorter_run(tmp_path: Path, theory: str) -> None:
+    from tcpspec.engines.bmc import _seed_witnesses
+
+    m = _model(tmp_path, SHORTER_WITH_OTHER_VALUES)
+    targets = [m.property("big"), m.property("bigger")]
+    seeds = _seed_witnesses(m, targets, 20)
+    assert {n: t.length for n, t in seeds.items()} == {"big": 4, "bigger": 6}  # n = 1 only
+    res = _bmc(m, 20, theory, "big", "bigger")
+    assert (res["big"].verdict, res["big"].depth) == (Verdict.REACHED, 1)
+    assert (res["bigger"].verdict, res["bigger"].depth) == (Verdict.REACHED, 3)
+    for r in res.values():
+        assert_replays(m, r)
+
+
+def test_a_seeded_witness_saves_the_query_at_its_depth(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """COUNT's targets: the seed search finds both, so no query comes back sat, and each target
+    is reported at its shortest depth with a run that replays."""
+    from tcpspec.engines import bmc
+
+    m = _model(tmp_path, COUNT)
+    answers: list[z3.CheckSatResult] = []
+    plain_check = bmc.check
+
+    def check(solver, assumptions, budget):  # type: ignore[no-untyped-def]
+        out = plain_check(solver, assumptions, budget)
+        answers.append(out.result)
+        return out
+
+    monkeypatch.setattr(bmc, "check", check)
+    targets = [m.property("two"), m.property("five")]
+    res = {r.property: r for r in run_bmc(m, targets, 20, 30, "int")}
+    assert (res["two"].depth, res["five"].depth) == (2, 5)
+    assert answers and z3.sat not in answers
+    for r in res.values():
+        assert_replays(m, r)
+    # Without the seeds the same run asks the sat queries itself and finds the same depths.
+    monkeypatch.setattr(bmc, "SEED_STATES", 0)
+    answers.clear()
+    res = {r.property: r for r in run_bmc(m, targets, 20, 30, "int")}
+    assert (res["two"].depth, res["five"].depth) == (2, 5) and z3.sat in answers
+
+
+def test_an_idle_bmc_waits_for_the_prover_and_resumes(tmp_path: Path) -> None:
+    """targets_first with on_idle: once the targets are done BMC tells on_idle and asks no safety
+    query until `resume`; then it finds below_three's violation as usual."""
+    import threading
+
+    from tcpspec.engines.bmc import LiveSteering
+
+    m = _model(tmp_path, COUNT)
+    steer = LiveSteering()
+    steer.update(targets_first=True)
+    idle = threading.Event()
+    out: list[list[PropertyResult]] = []
+    worker = threading.Thread(target=lambda: out.append(run_bmc(m, list(m.properties), 20, 30, "int", steer=steer,
+                                                                on_idle=idle.set)))
+    worker.start()
+    assert idle.wait(20)
+    time.sleep(0.5)
+    assert worker.is_alive() and not out  # waiting, not searching on
+    steer.update(resume=True)
+    worker.join(20)
+    res = {r.property: r for r in out[0]}
+    assert (res["below_three"].verdict, res["below_three"].depth) == (Verdict.VIOLATED, 3)
+    assert (res["two"].depth, res["five"].depth) == (2, 5)

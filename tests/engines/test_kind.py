@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,42 @@ def test_recheck_split_by_transition_agrees_with_the_whole_query(tmp_path: Path,
     assert recheck(m, dropped, [x_small], quick=True, threads=threads) == "consecution: the joint query came back sat"
     problem = recheck(m, dropped, [x_small], threads=threads)
     assert problem is not None and problem.startswith("consecution: Inv /\\ T => x_small'")
+
+
+@pytest.mark.parametrize("when", ["before", "during", "never"])
+def test_recheck_with_a_spare_core_joining_late_agrees(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
+    """The prover's re-check (1 thread) takes a second thread once `spare` is set: set before,
+    during (after its first case) or never, the cases still cover every transition."""
+    import threading
+
+    from tcpspec.engines import certificate as certmod
+
+    m = _model(tmp_path, IDLING)
+    x_small, step = m.property("x_small"), m.property("p.tick_moves_both")
+    cert = prove(m, [x_small, step], 30)["x_small"].certificate
+    assert cert is not None
+    spare = threading.Event()
+    if when == "before":
+        spare.set()
+    plain_check = certmod.check
+    asked: list[str] = []
+
+    def check(solver, assumptions, budget):  # type: ignore[no-untyped-def]
+        me = threading.current_thread()
+        asked.append(me.name)
+        if when == "during":
+            spare.set()
+        if me is threading.main_thread() and when != "never":
+            time.sleep(0.3)  # so that the late thread surely takes a case
+        return plain_check(solver, assumptions, budget)
+
+    monkeypatch.setattr(certmod, "check", check)
+    monkeypatch.setattr(certmod.os, "cpu_count", lambda: 2)
+    assert recheck(m, cert, [x_small, step], threads=1, spare=spare) is None
+    dropped = Certificate([c for c in cert.invariants if c.origin != "lemma"], proved=["x_small"])
+    assert recheck(m, dropped, [x_small], quick=True, threads=1, spare=spare) == "consecution: the joint query came back sat"
+    helped = any(name != threading.main_thread().name for name in asked)
+    assert helped == (when != "never")
 
 
 def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
