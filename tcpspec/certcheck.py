@@ -117,8 +117,11 @@ def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theor
     """Read the model and the certificate, and check every obligation with fresh solvers."""
     from tcpspec.engines.certificate import recheck
 
+    from tcpspec.pipeline import require_initial_state
+
     cert = read_certificate(cert_path)
     model, certificate = certificate_for(model_path, cert, defines)
+    require_initial_state(model, theory)  # else every obligation would hold vacuously
     by_name = {p.name: p for p in model.properties}
     problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
     if problem is None:

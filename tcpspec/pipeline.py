@@ -83,6 +83,8 @@ def check_model(
 
         z3.set_param("memory_max_size", options.memory_mb)  # process-wide: undone below
     try:
+        if props:
+            require_initial_state(model, options.theory)
         return _run_bounds(model, props, options, on_progress)
     except Exception as err:
         if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
@@ -94,6 +96,17 @@ def check_model(
             import z3
 
             z3.set_param("memory_max_size", 0)  # 0: no limit, Z3's default
+
+
+def require_initial_state(model: ir.Model, theory: str) -> None:
+    """A model without an initial state has no runs: every invariant would be "proved" and every
+    target unreached, vacuously. That is the user's error (ModelError), whichever the engine."""
+    from tcpspec.engines import common
+    from tcpspec.theories import choose_theory
+    from tcpspec.transition_system import TransitionSystem
+
+    ts = TransitionSystem(model, choose_theory(model, theory))
+    common.require_initial_state(ts.th.solver(), ts)
 
 
 def bounds(model: ir.Model, props: list[ir.Property], depth: int | None) -> list[tuple[int, list[ir.Property]]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tcpspec import pipeline
 from tcpspec.pipeline import CheckOptions, bounds, check_model, load_model
 from tcpspec.results import STOPPED, Verdict
@@ -60,3 +62,38 @@ def test_tcp_liveness_declares_the_depth_expected_md_pins() -> None:
     assert [d for d, _ in bounds(live, live.liveness, None)] == [8]
     assert [d for d, _ in bounds(live, live.properties, None)] == [pipeline.DEFAULT_DEPTH]
     assert load_model(str(root / "tcp.tcpspec")).depths == {}
+
+
+NO_INITIAL_STATE = """\
+process P() {
+  var x: 0..3 = 2;
+  var y: 0..3 = x * 2;
+  transition t { x := 0; }
+}
+instance p = P();
+invariant never: false;
+"""
+
+
+@pytest.mark.parametrize("engine", ["auto", "kind", "pdr", "bmc"])
+def test_no_initial_state_is_a_model_error_for_every_engine(tmp_path: Path, engine: str) -> None:
+    """y's initial value 4 is out of 0..3, so there is no initial state: `never: false` must not
+    come back proved (kind, pdr and auto did, vacuously), whichever the engine."""
+    from tcpspec.diagnostics import ModelError
+
+    m = _model(tmp_path, NO_INITIAL_STATE)
+    with pytest.raises(ModelError, match="no initial state"):
+        check_model(m, CheckOptions(engine=engine, depth=3))
+
+
+def test_recheck_refuses_a_model_without_initial_state(tmp_path: Path) -> None:
+    from tcpspec.certcheck import recheck_file
+    from tcpspec.diagnostics import ModelError
+
+    model = tmp_path / "m.tcpspec"
+    model.write_text(NO_INITIAL_STATE)
+    cert = tmp_path / "c.cert"
+    cert.write_text("// tcpspec proof certificate for m.tcpspec\n// it implies the proved properties:\n//   never\n"
+                    "invariant c0: false;\n")
+    with pytest.raises(ModelError, match="no initial state"):
+        recheck_file(str(model), str(cert), {})
