@@ -354,10 +354,121 @@ def _types_of(model: ir.Model) -> list[Type]:
 
 
 def choose_theory(model: ir.Model, name: str = "auto") -> Theory:
-    """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise."""
+    """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise;
+    integers too when an integer the model computes may leave BitTheory's 64 bits (there it
+    would wrap, and a proof could be wrong). `bv` on such a model is the user's error."""
     if name == "int":
         return IntTheory()
+    span = wider_than_64_bits(model)
     if name == "bv":
+        if span is not None:
+            from tcpspec.diagnostics import Diagnostic, ModelError
+
+            raise ModelError([Diagnostic(span, "this integer can leave the 64-bit range the bit-vector theory "
+                                         "computes in (it would wrap there): use --theory int or auto")])
         return BitTheory()
     wide = any(isinstance(t, BitVecType) and t.width > WIDE_BITS for t in _types_of(model))
-    return IntTheory() if wide else BitTheory()
+    return IntTheory() if wide or span is not None else BitTheory()
+
+
+_INT64 = (-(1 << (INT_WIDTH - 1)), (1 << (INT_WIDTH - 1)) - 1)
+
+
+def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
+    """The span of the first integer expression whose value may leave -2^63..2^63-1 (interval
+    arithmetic over the declared ranges), or None. An integer range holds any value the
+    language allows, so only intermediate results (`a * b * c`) can get there."""
+    import dataclasses
+
+    memo: dict[int, tuple[int, int] | None] = {}
+    found: list[object] = []
+
+    def rng(e: object) -> tuple[int, int] | None:
+        key = id(e)
+        if key not in memo:
+            memo[key] = _int_range(e, rng)
+            r = memo[key]
+            if r is not None and not found and (r[0] < _INT64[0] or r[1] > _INT64[1]):
+                found.append(getattr(e, "span", None))
+        return memo[key]
+
+    def walk(x: object) -> None:
+        if found:
+            return
+        if isinstance(x, (tuple, list)):
+            for y in x:
+                walk(y)
+        elif dataclasses.is_dataclass(x) and not isinstance(x, (ir.Channel, ir.StateVar, type)):
+            if isinstance(x, _EXPRS):
+                rng(x)
+            for f in dataclasses.fields(x):
+                if f.name not in ("type", "span", "channel", "var", "target"):
+                    walk(getattr(x, f.name))
+
+    walk(list(model.init.values()))
+    walk(list(model.transitions))
+    walk(list(model.properties) + list(model.liveness) + list(model.finals))
+    return found[0] if found else None
+
+
+_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit,
+          ir.ChanLen, ir.ChanSlot)
+
+
+def _int_range(e: object, rng) -> tuple[int, int] | None:  # type: ignore[no-untyped-def]
+    """The interval of an integer-typed expression (children through `rng`); None otherwise."""
+    t = getattr(e, "type", None)
+    if isinstance(e, ir.Binary):
+        a, b = rng(e.left), rng(e.right)  # visit both, whatever the type
+        if not isinstance(t, IntType):
+            return None
+        if e.op == "seqdiff":
+            w = e.left.type.width if isinstance(e.left.type, BitVecType) else INT_WIDTH
+            return -(1 << (w - 1)), (1 << (w - 1)) - 1
+        if a is None or b is None:
+            return _declared(t)
+        if e.op == "add":
+            return a[0] + b[0], a[1] + b[1]
+        if e.op == "sub":
+            return a[0] - b[1], a[1] - b[0]
+        if e.op == "mul":
+            ps = [x * y for x in a for y in b]
+            return min(ps), max(ps)
+        return _declared(t)
+    if isinstance(e, ir.Unary):
+        a = rng(e.arg)
+        if not isinstance(t, IntType):
+            return None
+        return (-a[1], -a[0]) if a is not None else _declared(t)
+    if isinstance(e, ir.Ite):
+        rng(e.cond)
+        a, b = rng(e.then), rng(e.else_)
+        if not isinstance(t, IntType):
+            return None
+        if a is None or b is None:
+            return _declared(t)
+        return min(a[0], b[0]), max(a[1], b[1])
+    if isinstance(e, ir.Convert):
+        rng(e.arg)
+        if isinstance(t, IntType) and isinstance(e.arg.type, BitVecType):
+            return 0, e.arg.type.modulus - 1
+        return _declared(t) if isinstance(t, IntType) else None
+    if isinstance(e, ir.Field):
+        rng(e.base)
+    if isinstance(e, ir.RecordLit):
+        for _, x in e.fields:
+            rng(x)
+        return None
+    if isinstance(e, ir.Lit) and isinstance(t, IntType) and isinstance(e.value, int) and not isinstance(e.value, bool):
+        return e.value, e.value
+    if isinstance(e, ir.ChanLen):
+        return 0, e.channel.capacity
+    return _declared(t) if isinstance(t, IntType) else None
+
+
+def _declared(t: IntType) -> tuple[int, int]:
+    """What a stored integer of type `t` can hold; an unbounded one, the language's ±2^62."""
+    if t.bounded:
+        assert t.lo is not None and t.hi is not None
+        return t.lo, t.hi
+    return -(1 << 62), 1 << 62
