@@ -373,6 +373,11 @@ def _trace_for(
                        "IC3/PDR found a violation but gave no derivation to replay; run --engine bmc")
     left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
     r = run_bmc(model, [p], depth, left, theory)[0]
+    if r.verdict is Verdict.HOLDS:
+        # Spacer's trace can hide steps (a step rule it inlined: `k := 1` in one step under
+        # --theory bv counted 0): deeper, BMC still gives the shortest counterexample.
+        left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+        r = run_bmc(model, [p], max(2 * depth + 8, 20), left, theory)[0]
     r.engine = ENGINE
     r.seconds = round(time.perf_counter() - t0, 3)
     if r.verdict is Verdict.HOLDS:

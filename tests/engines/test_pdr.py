@@ -198,3 +198,19 @@ def test_a_property_no_state_can_break_is_proved_by_true(tmp_path: Path) -> None
     res = {r.property: r for r in run_pdr(m, m.properties, 60, "auto")}
     assert ": true;" in res["in_type"].certificate
     assert res["not_valid"].verdict is Verdict.VIOLATED  # not every state: searched, and refuted
+
+
+ONE_CONSTANT_STEP = """
+process P() { var k: 0..1 = 0; transition t when k == 0 { k := 1; } }
+instance p = P();
+invariant k0: p.k == 0;
+"""
+
+
+@pytest.mark.parametrize("theory", ["int", "bv"])
+def test_a_refutation_whose_trace_hides_its_step_gets_bmcs_counterexample(tmp_path: Path, theory: str) -> None:
+    """Under bv, Spacer's trace for this one-step violation counts no step rule; BMC at depth 0
+    found nothing and the verdict was an internal error. BMC now looks deeper."""
+    m = _model(tmp_path, ONE_CONSTANT_STEP)
+    res = {r.property: r for r in check_model(m, CheckOptions(engine="pdr", theory=theory, depth=5))}
+    assert (res["k0"].verdict, res["k0"].depth) == (Verdict.VIOLATED, 1), res["k0"].detail
