@@ -259,6 +259,10 @@ process P() {
         ("Seg {}", "Seg{}"),
         ("(a < b) == c", "((a < b) == c)"),
         ("0x10 * 2", "(16 * 2)"),
+        # `if` and quantifiers may end an operand chain; their body extends to the right
+        ("a ==> if b then c else d", "(a ==> (if b then c else d))"),
+        ("a || if b then c else d && e", "(a || (if b then c else (d && e)))"),
+        ("a && b ==> if b then c else d", "((a && b) ==> (if b then c else d))"),
     ],
 )
 def test_precedence(text: str, expected: str) -> None:
@@ -492,3 +496,14 @@ def test_depth_declaration() -> None:
     assert isinstance(general, ast.DepthDecl) and general.kinds == ()
     assert isinstance(live, ast.DepthDecl) and live.kinds == ("eventually", "leads_to")
     assert (live.span.line, live.span.col) == (2, 1)
+
+
+def test_a_quantifier_may_end_an_implication_or_a_disjunction() -> None:
+    """`len(c) == CAP ==> exists i in ...` said "'exists' is a keyword and cannot be used as a name"."""
+    e = expr("n == 2 ==> exists i in 0..1: i == n")
+    assert isinstance(e, ast.Binary) and e.op == "==>" and isinstance(e.right, ast.Quantifier)
+    e = expr("n == 0 || forall i in 0..1: i < n ==> i == 0")
+    assert isinstance(e, ast.Binary) and e.op == "||" and isinstance(e.right, ast.Quantifier)
+    assert isinstance(e.right.body, ast.Binary) and e.right.body.op == "==>"  # the body extends right
+    e = expr("n > 0 && forall i in 0..1: i < 2")
+    assert isinstance(e, ast.Binary) and e.op == "&&" and isinstance(e.right, ast.Quantifier)
