@@ -294,6 +294,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
 
     check_input_file(args.model)
+    _writable(args.output, "-o")
     model = pipeline.load_model(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
     live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
@@ -324,8 +325,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                              isn_vars=tuple(args.isn_vars.split(",")) if args.isn_vars else ())
         text = export_promela(model, opts)
     if args.output:
-        with open(args.output, "w", encoding="utf-8") as f:
-            f.write(text)
+        write_text_atomic(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -374,6 +374,9 @@ def write_text_atomic(path: str, text: str) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide reports from CI's other users
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
@@ -555,13 +558,9 @@ def cmd_check_one(args: argparse.Namespace) -> int:
 
     defines = parse_defines(args.define)
     check_input_file(args.model)
-    if args.trace_out and not os.path.isdir(os.path.dirname(os.path.abspath(args.trace_out))):
-        raise UsageError(f"--trace-out: no such directory: {os.path.dirname(args.trace_out)}")
-    if args.svg and not os.path.isdir(os.path.dirname(os.path.abspath(args.svg))):
-        raise UsageError(f"--svg: no such directory: {os.path.dirname(args.svg)}")
-    cert_out = getattr(args, "certificate", None)
-    if cert_out and not os.path.isdir(os.path.dirname(os.path.abspath(cert_out))):
-        raise UsageError(f"--certificate: no such directory: {os.path.dirname(cert_out)}")
+    _writable(args.trace_out, "--trace-out")
+    _writable(args.svg, "--svg")
+    _writable(getattr(args, "certificate", None), "--certificate")
     model = pipeline.load_model(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
@@ -601,8 +600,13 @@ def cmd_check_one(args: argparse.Namespace) -> int:
 
 
 def _writable(path: str | None, option: str) -> None:
-    if path and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+    """An output file's path, checked before any work (not after a long run)."""
+    if not path:
+        return
+    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
         raise UsageError(f"{option}: no such directory: {os.path.dirname(path)}")
+    if os.path.isdir(path):
+        raise UsageError(f"{option}: {path} is a directory, not a file")
 
 
 def cmd_check_many(args: argparse.Namespace) -> int:

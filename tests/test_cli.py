@@ -353,3 +353,38 @@ def test_kind_filter_selects_only_that_kind(tmp_path: Path) -> None:
     )
     assert out.returncode == 0
     assert [r["property"] for r in json.loads(out.stdout)["results"]] == ["two"]
+
+
+_ROOT = Path(__file__).resolve().parents[1]
+_SEED = str(_ROOT / "models/seed_handshake.tcpspec")
+_BROKEN = str(_ROOT / "models/broken/seed_ack_plus_two.tcpspec")
+
+
+@pytest.mark.parametrize("argv", [
+    ["graph", _SEED, "-o", "{out}"],
+    ["simulate", _SEED, "--svg", "{out}"],
+    ["export", _SEED, "--to", "promela", "-o", "{out}"],
+    ["export", _SEED, "--to", "smtlib", "-o", "{out}"],
+    ["check", _BROKEN, "--engine", "bmc", "--depth", "3", "--trace-out", "{out}"],
+    ["check", _BROKEN, "--engine", "bmc", "--depth", "3", "--junit", "{out}"],
+    ["diff", _SEED, _BROKEN, "--depth", "3", "--svg", "{out}"],
+])
+@pytest.mark.parametrize("where", ["a directory", "a missing directory"])
+def test_an_unwritable_output_path_is_a_usage_error_before_any_work(
+        argv: list[str], where: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = str(tmp_path) if where == "a directory" else str(tmp_path / "nodir" / "x")
+    assert main([a.replace("{out}", out) for a in argv]) == 2  # was 4 (IsADirectoryError) or 2 after the run
+    captured = capsys.readouterr()
+    assert "is a directory" in captured.err or "no such directory" in captured.err
+    assert "violated" not in captured.out  # refused up front
+
+
+def test_reports_are_readable_by_others(tmp_path: Path) -> None:
+    """Written through a temp file (mkstemp: 0600), they now get the umask's mode."""
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "g.dot"
+        assert main(["graph", _SEED, "-o", str(out)]) == 0
+        assert out.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
