@@ -131,8 +131,11 @@ def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("cli
                 ends = ((ha.strip("[]"), int(pa)), (hb.strip("[]"), int(pb)))
             except ValueError:
                 raise UsageError(f"--conn {conn}: expected ADDR:PORT-ADDR:PORT") from None
-        for n, (_ts, buf) in enumerate(reader, 1):
-            ip = _ip_of(dpkt, linktype, buf)
+        for n, (_ts, buf) in _records(dpkt, reader, path):
+            try:
+                ip = _ip_of(dpkt, linktype, buf)
+            except dpkt.dpkt.NeedData:
+                raise UsageError(f"{path}: packet {n} is cut short (a truncated capture?)") from None
             if ip is None or not isinstance(ip.data, dpkt.tcp.TCP):
                 continue
             tcp = ip.data
@@ -150,12 +153,55 @@ def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("cli
             who = (names[0], names[1]) if src == ends[0] else (names[1], names[0])
             segments.append(Segment(who[0], who[1], frozenset(flags), tcp.seq, tcp.ack if ack else None,
                                     len(tcp.data), f"{path}: packet {n}"))
+    cut = None if path.endswith(".pcapng") else _pcap_cut_short(path)
+    if cut is not None:  # dpkt yields the short record as it is, or stops without a word
+        raise UsageError(f"{path}: packet {cut} is cut short (a truncated capture?)")
     if not segments:
         raise UsageError(f"{path}: no TCP connection found" + (f" for {conn}" if conn else ""))
     return segments
 
 
+def _pcap_cut_short(path: str) -> int | None:
+    """The number of the first record of a classic pcap file that its file does not hold whole."""
+    import struct
+
+    with open(path, "rb") as f:
+        data = f.read()
+    order = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">", b"\x4d\x3c\xb2\xa1": "<",
+             b"\xa1\xb2\x3c\x4d": ">"}.get(data[:4])
+    if order is None:
+        return None
+    off, n = 24, 0
+    while off < len(data):
+        n += 1
+        if off + 16 > len(data):
+            return n
+        caplen = struct.unpack(order + "I", data[off + 8:off + 12])[0]
+        off += 16 + caplen
+        if off > len(data):
+            return n
+    return None
+
+
+def _records(dpkt, reader, path: str):  # type: ignore[no-untyped-def]
+    """(packet number, (time, bytes)) of each record; a file cut inside a record is an error,
+    never a silently shorter capture."""
+    n = 0
+    it = iter(reader)
+    while True:
+        try:
+            record = next(it)
+        except StopIteration:
+            return
+        except (dpkt.dpkt.Error, ValueError) as e:
+            raise UsageError(f"{path}: the capture is cut short after packet {n} ({e})") from None
+        n += 1
+        yield n, record
+
+
 def _ip_of(dpkt, linktype: int, buf: bytes):  # type: ignore[no-untyped-def]
+    """The IP packet in a link-layer frame; None when it is not IP. Raises dpkt's NeedData when
+    the frame is an IP packet cut short."""
     try:
         if linktype == 1:  # Ethernet
             frame = dpkt.ethernet.Ethernet(buf)
@@ -168,6 +214,8 @@ def _ip_of(dpkt, linktype: int, buf: bytes):  # type: ignore[no-untyped-def]
             return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
         if linktype in (101, 12, 228):  # raw IP
             return dpkt.ip.IP(buf) if buf and buf[0] >> 4 == 4 else dpkt.ip6.IP6(buf)
+    except dpkt.dpkt.NeedData:
+        raise
     except (dpkt.dpkt.Error, IndexError, ValueError):
         return None
     return None

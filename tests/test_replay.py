@@ -124,3 +124,14 @@ def test_an_itf_trace_replays_whatever_order_its_records_list_their_fields(tmp_p
     cex.write_text(json.dumps(flipped))
     capsys.readouterr()
     assert main(["replay", broken, str(cex)]) == 0, capsys.readouterr().out
+
+
+@pytest.mark.parametrize("keep", [30, 60, 100, 300])
+def test_a_truncated_capture_is_a_usage_error(tmp_path: Path, keep: int, capsys: pytest.CaptureFixture[str]) -> None:
+    """Cut inside a record header (300: dpkt's NeedData was an internal error) or inside a
+    packet (100: the short packet was dropped and the rest 'accepted')."""
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes((TRACES / "loopback_full.pcap").read_bytes()[:keep])
+    assert main(["replay", TCP, str(cut), *REAL]) == 2
+    assert "cut short" in capsys.readouterr().err
+    assert len(read_pcap(str(TRACES / "loopback_full.pcap"))) == 11  # the whole file still reads
