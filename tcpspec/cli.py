@@ -560,7 +560,8 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     check_input_file(args.model)
     _writable(args.trace_out, "--trace-out")
     _writable(args.svg, "--svg")
-    _writable(getattr(args, "certificate", None), "--certificate")
+    cert_out = getattr(args, "certificate", None)
+    _writable(cert_out, "--certificate")
     model = pipeline.load_model(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
@@ -855,11 +856,18 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
         raise UsageError(f"{args.trace}: not an ITF JSON trace ({e})") from None
     trace = itf_to_trace(doc, model)
     res = run_is_behaviour(model, trace)
-    if res.ok:
+    code = EXIT_OK if res.ok else EXIT_FAILED
+    if args.format == "json":  # the shape of a segment trace's report, with the steps as the unit
+        print(json.dumps({
+            "model": args.model, "trace": args.trace, "verdict": "accepted" if res.ok else "rejected",
+            "steps": trace.length, "first_unexplained": None if res.ok else res.step,
+            "reason": "" if res.ok else res.message, "exit_code": code,
+        }, indent=2))
+    elif res.ok:
         print(f"accepted: the {trace.length} steps of {args.trace} are a run of the model")
-        return EXIT_OK
-    print(f"rejected at step {res.step}: {res.message}")
-    return EXIT_FAILED
+    else:
+        print(f"rejected at step {res.step}: {res.message}")
+    return code
 
 
 # ---------------------------------------------------------------- simulate

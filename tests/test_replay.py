@@ -135,3 +135,17 @@ def test_a_truncated_capture_is_a_usage_error(tmp_path: Path, keep: int, capsys:
     assert main(["replay", TCP, str(cut), *REAL]) == 2
     assert "cut short" in capsys.readouterr().err
     assert len(read_pcap(str(TRACES / "loopback_full.pcap"))) == 11  # the whole file still reads
+
+
+def test_an_itf_trace_replays_with_a_json_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--format json printed plain text for ITF traces."""
+    broken = str(ROOT / "models/broken/seed_ack_plus_two.tcpspec")
+    itf = tmp_path / "cx.itf.json"
+    assert main(["check", broken, "--engine", "bmc", "--depth", "4", "--trace-out", str(itf)]) == 1
+    capsys.readouterr()
+    assert main(["replay", broken, str(itf), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["verdict"], doc["steps"], doc["exit_code"]) == ("accepted", 2, 0)
+    assert main(["replay", str(ROOT / "models/seed_handshake.tcpspec"), str(itf), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["verdict"], doc["first_unexplained"]) == ("rejected", 2) and "s2c" in doc["reason"]
