@@ -28,7 +28,7 @@ from typing import Any
 from tcpspec.diagnostics import UsageError
 from tcpspec.gate import ModelSpec
 
-ENGINES = ("bmc", "kind", "auto")
+ENGINES = ("bmc", "kind", "pdr", "auto")  # as `check --engine`
 KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
 _TOP = {"engine", "depth", "timeout", "theory", "keep_going", "jobs", "junit", "sarif", "models"}
 _MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "keep_going", "defines"}
@@ -55,7 +55,7 @@ def find_config(start: str = ".") -> str | None:
             with open(py, "rb") as f:
                 if "tcpspec" in tomllib.load(f).get("tool", {}):
                     return py
-        except (OSError, tomllib.TOMLDecodeError):
+        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
             return py  # let load_config report the problem
     return None
 
@@ -92,7 +92,7 @@ def load_config(file: str) -> ProjectConfig:
             doc = tomllib.load(f)
     except OSError as e:
         raise UsageError(f"cannot read {file}: {e.strerror or e}") from None
-    except tomllib.TOMLDecodeError as e:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise UsageError(f"{file}: not valid TOML: {e}") from None
     section = "tool.tcpspec" if os.path.basename(file) == "pyproject.toml" else "(top level)"
     table = doc.get("tool", {}).get("tcpspec") if section == "tool.tcpspec" else doc
@@ -103,10 +103,12 @@ def load_config(file: str) -> ProjectConfig:
     defaults = {
         "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, "auto"), ENGINES),
         "depth": _typed(file, section, table, "depth", int, None),  # None: the model's own (`depth`)
-        "timeout": _typed(file, section, table, "timeout", (int, float), None),
+        "timeout": _timeout(file, section, _typed(file, section, table, "timeout", (int, float), None)),
         "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), ("auto", "int", "bv")),
         "keep_going": _typed(file, section, table, "keep_going", bool, False),
     }
+    if defaults["depth"] is not None and defaults["depth"] < 0:
+        raise _fail(file, f"{section}.depth", "must be >= 0")
     entries = _typed(file, section, table, "models", list, None)
     if not entries:
         raise _fail(file, section, "no models: add [[models]] entries with a `path`")
@@ -134,7 +136,7 @@ def load_config(file: str) -> ProjectConfig:
             properties=tuple(str(p) for p in props),
             kinds=tuple(str(k) for k in kinds),
             depth=depth,
-            timeout=_typed(file, where, entry, "timeout", (int, float), defaults["timeout"]),
+            timeout=_timeout(file, where, _typed(file, where, entry, "timeout", (int, float), defaults["timeout"])),
             engine=engine,
             theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]), ("auto", "int", "bv")),
             keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
@@ -145,6 +147,13 @@ def load_config(file: str) -> ProjectConfig:
     rel = lambda p: None if p is None else os.path.normpath(os.path.join(base, p))  # noqa: E731
     return ProjectConfig(file, specs, jobs, rel(_typed(file, section, table, "junit", str, None)),
                          rel(_typed(file, section, table, "sarif", str, None)))
+
+
+def _timeout(file: str, where: str, value: float | None) -> float | None:
+    """Seconds, as `check --timeout` takes them: positive and finite."""
+    if value is not None and not (0 < value < 10**9):
+        raise _fail(file, f"{where}.timeout", "must be a positive number of seconds (below 10^9)")
+    return value
 
 
 def _define_text(value: Any) -> str:

@@ -112,11 +112,15 @@ def test_ci_with_config_passes_then_fails_when_a_broken_model_is_added(
     ('[tool.tcpspec]\ndepth = "deep"\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\n', "expected int"),
     ('[tool.tcpspec]\n', "no models"),
     ('[tool.tcpspec\n', "not valid TOML"),
+    ('[tool.tcpspec]\ntimeout = 1e400\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\n', "tool.tcpspec.timeout: must be"),
+    ('[tool.tcpspec]\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\ntimeout = 0\n', "models[0].timeout: must be"),
+    ('[tool.tcpspec]\ndepth = -3\n[[tool.tcpspec.models]]\npath = "m.tcpspec"\n', "tool.tcpspec.depth: must be >= 0"),
+    ('[tool.tcpspec]\n\xff\xfe\n', "not valid TOML"),
 ])
 def test_config_errors_name_the_file_and_key(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], toml: str, message: str
 ) -> None:
-    (tmp_path / "pyproject.toml").write_text(toml)
+    (tmp_path / "pyproject.toml").write_bytes(toml.encode("latin-1"))  # \xff: not UTF-8
     monkeypatch.chdir(tmp_path)
     assert main(["ci"]) == 2
     err = capsys.readouterr().err
