@@ -309,20 +309,26 @@ def cmd_export(args: argparse.Namespace) -> int:
         from tcpspec.export.promela import ExportOptions, export_promela
 
         isn: tuple[int, ...] = (0,)
-        if args.isn_values:
+        if args.isn_values is not None:
             try:
                 isn = tuple(int(v, 0) for v in args.isn_values.split(","))
             except ValueError:
+                isn = ()
+            if not isn:
                 raise UsageError(f"--isn-values: expected numbers separated by commas, got '{args.isn_values}'")
         if args.isn_range:
             lo, hi = _range_arg("--isn-range", args.isn_range)
             if hi - lo > 1_000_000:
                 raise UsageError("--isn-range: more than a million values; SPIN must enumerate them")
             isn = tuple(range(lo, hi + 1))
+        isn_vars = tuple(v.strip() for v in args.isn_vars.split(",")) if args.isn_vars else ()
+        unknown = [v for v in isn_vars if v not in {sv.name for sv in model.state_vars}]
+        if unknown:
+            raise UsageError(f"--isn-vars: no state variable {', '.join(unknown)} (names like client.iss)")
         payload = _range_arg("--payload-range", args.payload_range) if args.payload_range else None
         opts = ExportOptions(isn_values=isn, payload_range=payload, properties=tuple(p.name for p in props),
                              max_steps=args.max_steps,
-                             isn_vars=tuple(args.isn_vars.split(",")) if args.isn_vars else ())
+                             isn_vars=isn_vars)
         text = export_promela(model, opts)
     if args.output:
         write_text_atomic(args.output, text)

@@ -105,8 +105,10 @@ class _Gen:
             f"/* {self.m.path} as Promela, written by `tcpspec export --to promela`.",
             f"   Free wide values range over {list(self.o.isn_values)}"
             + (f" (only {', '.join(self.o.isn_vars)}; others take the first)" if self.o.isn_vars else "")
-            + "; wide `choose` parameters over "
-            f"{self.o.payload_range}; runs are cut after {self.o.max_steps} steps.",
+            + ("; wide `choose` parameters over "
+               f"{self.o.payload_range[0]}..{self.o.payload_range[1]}" if self.o.payload_range else "")
+            + (f"; runs are cut after {self.o.max_steps} steps." if self.o.max_steps is not None
+               else "; runs are not cut (no --max-steps)."),
             "   Build: spin -a FILE && gcc " + " ".join(PAN_CFLAGS) + " -o pan pan.c && ./pan "
             + " ".join(PAN_RUNFLAGS) + " -c0",
             "   A violated property prints `VIOLATED name`, a reached target `REACHED name`. */",

@@ -1,0 +1,29 @@
+"""export --to promela: options that name nothing, and what the header says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (["--isn-vars", "nope"], "no state variable nope"),
+    (["--isn-values", ""], "expected numbers"),
+])
+def test_export_options_that_name_nothing_are_usage_errors(extra: list[str], message: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    model = str(Path(__file__).resolve().parents[2] / "models/tcp.tcpspec")
+    assert main(["export", model, "--to", "promela", "--payload-range", "1..2", *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_promela_header_says_what_was_chosen(capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    model = str(Path(__file__).resolve().parents[2] / "models/seed_handshake.tcpspec")
+    assert main(["export", model, "--to", "promela"]) == 0
+    header = capsys.readouterr().out.split("*/")[0]
+    assert "None" not in header and "runs are not cut" in header
