@@ -81,6 +81,15 @@ def test_a_model_error_makes_the_run_exit_2(tmp_path: Path, capsys: pytest.Captu
     assert any(isinstance(r, Error) for c in suites[str(bad)] for r in c.result)
 
 
+def test_a_model_error_in_the_json_report_has_its_position(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.tcpspec"
+    bad.write_text("process P() {\n  invariant x: ")
+    assert main(["check", GOOD, str(bad), *FAST, "--format", "json", "-j", "1"]) == 2
+    (err,) = json.loads(capsys.readouterr().out)["errors"]
+    assert err["messages"] == ["expected an expression, found end of file"]
+    assert err["diagnostics"] == [{"message": err["messages"][0], "file": str(bad), "line": 2, "col": 15}]
+
+
 def _project(tmp_path: Path, models: list[str], extra: str = "") -> Path:
     (tmp_path / "models").mkdir(exist_ok=True)
     lines = ['[tool.tcpspec]', 'engine = "bmc"', 'depth = 4', 'jobs = 1', extra]

@@ -82,6 +82,10 @@ def gate_to_json(run: Any, code: int) -> dict[str, Any]:
             errors.append({
                 "model": report.spec.path,
                 "messages": [d.message for d in diags] or [str(report.error)],
+                # where each message points (null when it has no position), as text and SARIF show
+                "diagnostics": [{"message": d.message, "file": d.span.file if d.span else None,
+                                 "line": d.span.line if d.span else None, "col": d.span.col if d.span else None}
+                                for d in diags],
             })
             continue
         for r in report.results:
