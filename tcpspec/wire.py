@@ -81,6 +81,11 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
                 break
             val = fm.group("val")
             values[key] = int(val, 16) if val[:2] in ("0x", "0X") else int(val)
+            if values[key] >= 1 << 32:  # a 32-bit field on the wire: wrapping it would hide a typo
+                errors.append(Diagnostic(Span(path, n, pos + fm.start("val") + 1, n, pos + fm.end("val") + 1),
+                                         f"{key}={val} does not fit in 32 bits (at most {(1 << 32) - 1})"))
+                ok = False
+                break
             i = fm.end()
         if not ok:
             continue

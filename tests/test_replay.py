@@ -149,3 +149,14 @@ def test_an_itf_trace_replays_with_a_json_report(tmp_path: Path, capsys: pytest.
     assert main(["replay", str(ROOT / "models/seed_handshake.tcpspec"), str(itf), "--format", "json"]) == 1
     doc = json.loads(capsys.readouterr().out)
     assert (doc["verdict"], doc["first_unexplained"]) == ("rejected", 2) and "s2c" in doc["reason"]
+
+
+def test_a_sequence_number_past_32_bits_is_a_positioned_error() -> None:
+    """It was taken modulo 2^32 (seq=99999999999999999999 replayed as seq=1661992959)."""
+    from tcpspec.diagnostics import ModelError
+
+    with pytest.raises(ModelError) as err:
+        read_text_trace("t.txt", "client -> server SYN seq=0\nclient -> server ACK seq=1 ack=0x100000000\n")
+    (d,) = err.value.diagnostics
+    assert (d.span.line, d.span.col) == (2, 32) and "32 bits" in d.message
+    assert read_text_trace("t.txt", "client -> server SYN seq=4294967295\n")[0].seq == 4294967295
