@@ -348,12 +348,12 @@ def parse_defines(items: list[str]) -> dict[str, str]:
     return defines
 
 
-def check_input_file(path: str) -> None:
-    """Turn a missing or unreadable model into one line instead of a parser error."""
+def check_input_file(path: str, what: str = "a model") -> None:
+    """Turn a missing or unreadable input into one line instead of a parser error."""
     if not os.path.exists(path):
         raise UsageError(f"no such file: {path}")
     if os.path.isdir(path):
-        raise UsageError(f"is a directory, not a model: {path}")
+        raise UsageError(f"is a directory, not {what}: {path}")
     try:
         with open(path, "rb"):
             pass
@@ -777,7 +777,7 @@ def cmd_recheck(args: argparse.Namespace) -> int:
     from tcpspec.certcheck import recheck_file
 
     check_input_file(args.model)
-    check_input_file(args.certificate)
+    check_input_file(args.certificate, "a certificate")
     out = recheck_file(args.model, args.certificate, parse_defines(args.define), args.theory, args.timeout)
     what = f"{out.invariants} invariants, {out.properties} properties"
     if out.ok:
@@ -797,7 +797,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
 
     check_input_file(args.model)
-    check_input_file(args.trace)
+    check_input_file(args.trace, "a trace")
     model = pipeline.load_model(args.model, parse_defines(args.define))
     lower = args.trace.lower()
     if lower.endswith(".json"):
