@@ -568,6 +568,9 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     _writable(args.svg, "--svg")
     cert_out = getattr(args, "certificate", None)
     _writable(cert_out, "--certificate")
+    if cert_out and args.engine == "bmc":
+        raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
+                         "(use --engine auto, kind or pdr)")
     model = pipeline.load_model(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
@@ -592,6 +595,8 @@ def cmd_check_one(args: argparse.Namespace) -> int:
             print(f"sequence diagram of {p} written to {f}")
         if wrote_cert:
             print(f"proof certificate written to {cert_out}")
+        elif cert_out:
+            print(f"no proof, so no certificate written to {cert_out}")
     else:
         from tcpspec.render.json_report import report_to_json
 

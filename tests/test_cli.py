@@ -388,3 +388,10 @@ def test_reports_are_readable_by_others(tmp_path: Path) -> None:
         assert out.stat().st_mode & 0o777 == 0o644
     finally:
         os.umask(old)
+
+
+def test_a_certificate_from_bmc_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It wrote nothing and said nothing, exit 0."""
+    out = tmp_path / "c.cert"
+    assert main(["check", _SEED, "--engine", "bmc", "--depth", "2", "--certificate", str(out)]) == 2
+    assert "BMC proves nothing" in capsys.readouterr().err and not out.exists()
