@@ -121,6 +121,9 @@ def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("cli
     except OSError as e:
         raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
     with f:
+        cut = None if path.endswith(".pcapng") else _pcap_cut_short(f)
+        if cut is not None:  # dpkt yields the short record as it is, or stops without a word
+            raise UsageError(f"{path}: packet {cut} is cut short (a truncated capture?)")
         try:
             reader = dpkt.pcapng.Reader(f) if path.endswith(".pcapng") else dpkt.pcap.Reader(f)
         except (ValueError, dpkt.dpkt.Error) as e:
@@ -158,34 +161,37 @@ def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("cli
             who = (names[0], names[1]) if src == ends[0] else (names[1], names[0])
             segments.append(Segment(who[0], who[1], frozenset(flags), tcp.seq, tcp.ack if ack else None,
                                     len(tcp.data), f"{path}: packet {n}"))
-    cut = None if path.endswith(".pcapng") else _pcap_cut_short(path)
-    if cut is not None:  # dpkt yields the short record as it is, or stops without a word
-        raise UsageError(f"{path}: packet {cut} is cut short (a truncated capture?)")
     if not segments:
         raise UsageError(f"{path}: no TCP connection found" + (f" for {conn}" if conn else ""))
     return segments
 
 
-def _pcap_cut_short(path: str) -> int | None:
-    """The number of the first record of a classic pcap file that its file does not hold whole."""
+def _pcap_cut_short(f) -> int | None:  # type: ignore[no-untyped-def]
+    """The number of the first record of a classic pcap file (open, binary) that the file does
+    not hold whole, from the record headers alone (seeking past the data); the file is left
+    at its start, for the reader."""
+    import os
     import struct
 
-    with open(path, "rb") as f:
-        data = f.read()
+    size = os.fstat(f.fileno()).st_size
     order = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">", b"\x4d\x3c\xb2\xa1": "<",
-             b"\xa1\xb2\x3c\x4d": ">"}.get(data[:4])
-    if order is None:
+             b"\xa1\xb2\x3c\x4d": ">"}.get(f.read(4))
+    try:
+        if order is None:
+            return None
+        off, n = 24, 0
+        while off < size:
+            n += 1
+            f.seek(off)
+            header = f.read(16)
+            if len(header) < 16:
+                return n
+            off += 16 + struct.unpack(order + "I", header[8:12])[0]
+            if off > size:
+                return n
         return None
-    off, n = 24, 0
-    while off < len(data):
-        n += 1
-        if off + 16 > len(data):
-            return n
-        caplen = struct.unpack(order + "I", data[off + 8:off + 12])[0]
-        off += 16 + caplen
-        if off > len(data):
-            return n
-    return None
+    finally:
+        f.seek(0)
 
 
 def _records(dpkt, reader, path: str):  # type: ignore[no-untyped-def]
