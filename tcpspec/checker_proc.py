@@ -141,7 +141,8 @@ class ProcessChecker:
             self.rep.error(decl.span, f"instance '{decl.name}' is missing argument{'s' if len(missing) > 1 else ''} "
                            f"{names} of process {proc.name}")
             scope.broken |= set(missing)
-        self.instances.append(ir.Instance(decl.name, proc.name))
+        bound = tuple((name, chan.name) for name, chan in scope.chans.items())
+        self.instances.append(ir.Instance(decl.name, proc.name, bound))
         return self._body(decl.name, proc, sig, scope)
 
     def _bind_arg(self, arg: ast.Arg, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> None:

@@ -307,6 +307,7 @@ class Final:
 class Instance:
     name: str
     process: str
+    channels: tuple[tuple[str, str], ...] = ()  # (process parameter, channel bound to it)
 
 
 @dataclass

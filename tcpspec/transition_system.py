@@ -53,6 +53,7 @@ class TransitionSystem:
         self._wf: dict[int, list[z3.BoolRef]] = {}
         self._steps: dict[int, StepSyms] = {}
         self._consts: dict[int, list[z3.ExprRef]] = {}  # state k's constants, in a fixed order
+        self._named: dict[int, dict[str, list[z3.ExprRef]]] = {}  # the same, per variable / channel
         self._shifts: dict[int, list[tuple[z3.ExprRef, z3.ExprRef]]] = {}  # step 0 -> step k
         self._step_subs: dict[int, Callable[[z3.ExprRef], z3.ExprRef]] = {}
         self._state_subs: dict[int, Callable[[z3.ExprRef], z3.ExprRef]] = {}
@@ -93,12 +94,19 @@ class TransitionSystem:
                 state[c.name] = ChanSym(slots, length)
             self._states[k] = state
             self._wf[k] = wf
-            self._consts[k] = [leaf for v in self.model.state_vars for leaf in _leaves(state[v.name])]
+            named = {v.name: _leaves(state[v.name]) for v in self.model.state_vars}
             for c in self.model.channels:
                 ch = state[c.name]
                 assert isinstance(ch, ChanSym)
-                self._consts[k] += [leaf for slot in ch.slots for leaf in _leaves(slot)] + [stored_of[c.name]]
+                named[c.name] = [leaf for slot in ch.slots for leaf in _leaves(slot)] + [stored_of[c.name]]
+            self._named[k] = named
+            self._consts[k] = [leaf for leaves in named.values() for leaf in leaves]
         return self._states[k]
+
+    def constants(self, k: int) -> dict[str, list[z3.ExprRef]]:
+        """State k's constants per state variable and channel (slots' fields, then the length)."""
+        self.state_at(k)
+        return self._named[k]
 
     def well_formed(self, k: int) -> z3.BoolRef:
         """State k holds legal values (ranges, enum members, channel lengths, empty slots)."""
@@ -326,13 +334,14 @@ def _substituter(pairs: list[tuple[z3.ExprRef, z3.ExprRef]]) -> Callable[[z3.Exp
     src = (z3.Ast * n)(*[a.as_ast() for a, _ in pairs])
     dst = (z3.Ast * n)(*[b.as_ast() for _, b in pairs])
     ctx = pairs[0][0].ctx
-    memo: dict[int, z3.ExprRef] = {}
+    # By AST id, with the term kept alive: Z3 reuses the id of a freed term for a new one.
+    memo: dict[int, tuple[z3.ExprRef, z3.ExprRef]] = {}
 
     def sub(t: z3.ExprRef) -> z3.ExprRef:
         key = t.get_id()
         if key not in memo:
-            memo[key] = z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), t.as_ast(), n, src, dst), ctx)
-        return memo[key]
+            memo[key] = (t, z3.z3._to_expr_ref(z3.Z3_substitute(ctx.ref(), t.as_ast(), n, src, dst), ctx))
+        return memo[key][1]
 
     return sub
 

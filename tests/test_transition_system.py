@@ -49,3 +49,16 @@ def test_renamed_properties_are_the_encoded_properties(path: str) -> None:
                 direct = enc.eval_expr(p.expr, enc.Env(th=ts.th, pre=ts.state_at(k)))
                 assert z3.eq(ts.holds_at(p, k), direct), (p.name, k)  # type: ignore[arg-type]
 
+
+
+def test_renaming_a_temporary_term_is_never_a_stale_answer() -> None:
+    """The renamer memoises by AST id; Z3 gives a freed term's id to the next new term, so the
+    memo must keep its keys alive (it once answered the rename of a dead term for a new one)."""
+    from tcpspec.transition_system import _substituter
+
+    x, y = z3.Ints("x y")
+    sub = _substituter([(x, y)])
+    for n in range(300):  # 3 stale answers of 300 before the fix
+        t = z3.substitute(x * 2 + x * 3 + n, (x, x + 1)) if n % 2 else x * 5 - n
+        assert z3.eq(sub(t), z3.substitute(t, (x, y)))
+        del t  # freed: its id is free for the next term

@@ -1,0 +1,101 @@
+"""Instance symmetry (engines/symmetry.py): found only where Z3 verifies it, and a re-check that
+asks half the consecution cases still refutes what the other half would."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcpspec import ir
+from tcpspec.engines import symmetry
+from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, recheck
+from tcpspec.pipeline import load_model
+from tcpspec.theories import choose_theory
+from tcpspec.transition_system import TransitionSystem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# Two peers running one process over mirrored channels. b is the only one that sends on ba, so
+# `ba_small` is about b's steps alone: a re-check asking a's cases must still see it fail.
+PEERS = """
+message M { v: 0..3 }
+channel ab: M[1];
+channel ba: M[1];
+process P(inbox: chan M, outbox: chan M, limit: 0..3, start: 0..3) {
+  var sent: 0..3 = 0;
+  var got: 0..3 = start;
+  transition send_one when sent < limit { sent := sent + 1; send outbox M { v: sent + 1 }; }
+  transition take receive m from inbox { got := m.v; }
+}
+instance a = P(inbox: ba, outbox: ab, limit: 3, start: 0);
+instance b = P(inbox: ab, outbox: ba, limit: 3, start: 0);
+invariant a_bounded: a.sent <= 3;
+invariant b_bounded: b.sent <= 3;
+step ba_small: on send m to ba ensure m.v <= 2;
+invariant a_got_low: a.got <= 2;
+invariant b_got_low: b.got <= 2;
+"""
+
+
+def _ts(tmp_path: Path, text: str) -> TransitionSystem:
+    path = tmp_path / "m.tcpspec"
+    path.write_text(text)
+    m = load_model(str(path))
+    return TransitionSystem(m, choose_theory(m, "auto"))
+
+
+def test_mirrored_peers_have_a_verified_swap(tmp_path: Path) -> None:
+    ts = _ts(tmp_path, PEERS)
+    sym = symmetry.find(ts)
+    assert sym is not None and sym.instances == ("a", "b")
+    names = [t.name for t in ts.transitions]
+    assert [names[i] for i in sym.representatives] == ["a.send_one", "a.take"]
+    assert [names[j] for j in sym.image] == ["b.send_one", "b.take", "a.send_one", "a.take"]
+
+
+@pytest.mark.parametrize("change", [
+    ("outbox: ba, limit: 3", "outbox: ba, limit: 2"),  # a guard differs: a transition check fails
+    ("limit: 3, start: 0);\ninvariant", "limit: 3, start: 1);\ninvariant"),  # the initial states differ
+    ("channel ba: M[1];", "channel ba: M[2];"),  # capacities differ: not even proposed
+    ("channel ab: M[1];", "channel ab: M[1] with loss;"),  # only one channel loses: not proposed
+])
+def test_no_swap_where_the_instances_differ(tmp_path: Path, change: tuple[str, str]) -> None:
+    text = PEERS.replace(*change)
+    assert text != PEERS
+    assert symmetry.find(_ts(tmp_path, text)) is None
+
+
+def _certificate(m: ir.Model, names: list[str]) -> Certificate:
+    invs = [CertInvariant(n, n, property_builder(m.property(n)), "property") for n in names]
+    return Certificate(invs, proved=[])
+
+
+@pytest.mark.parametrize("use_symmetry", [True, False])
+def test_a_step_property_of_the_other_half_is_still_refuted(tmp_path: Path, use_symmetry: bool) -> None:
+    ts = _ts(tmp_path, PEERS)
+    m = ts.model
+    cert = _certificate(m, ["a_bounded", "b_bounded"])
+    assert recheck(m, cert, [m.property("a_bounded"), m.property("b_bounded")], use_symmetry=use_symmetry) is None
+    failed = recheck(m, cert, [m.property("ba_small")], use_symmetry=use_symmetry)
+    assert failed is not None and "ba_small" in failed
+
+
+def test_an_invariant_not_closed_under_the_swap_is_rechecked_whole(tmp_path: Path) -> None:
+    """Inv = {a_got_low} alone: its mirror is neither in it nor implied, so every case is asked."""
+    ts = _ts(tmp_path, PEERS)
+    sym = symmetry.find(ts)
+    assert sym is not None
+    m = ts.model
+    a_only = [ts.holds_at(m.property("a_got_low"), 0)]
+    assert not symmetry.closed(ts, sym, a_only)
+    assert symmetry.closed(ts, sym, a_only + [ts.holds_at(m.property("b_got_low"), 0)])
+    failed = recheck(m, _certificate(m, ["a_got_low"]), [m.property("a_got_low")])
+    assert failed is not None and "consecution" in failed  # a.take of a 3 breaks it
+
+
+def test_tcp_client_and_server_are_mirrors() -> None:
+    m = load_model(str(ROOT / "models" / "tcp.tcpspec"))
+    sym = symmetry.find(TransitionSystem(m, choose_theory(m, "auto")))
+    assert sym is not None and sym.instances == ("client", "server")
+    assert len(sym.representatives) == len(m.transitions) // 2
