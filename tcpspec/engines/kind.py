@@ -9,7 +9,9 @@ all that one counterexample falsifies at once, and all that the interpreter's st
 state 0 falsify (engines/concrete_ctis.py), until nothing fails. The survivors hold in
 every reachable state: the surviving invariants' conjunction is a 1-inductive invariant,
 re-checked from scratch (`certificate.recheck`) before anything is reported as proved. A model
-with `lemma`s gets a second phase over them (see `houdini`).
+with `lemma`s gets a second phase over them (see `houdini`). Where two instances are verified
+mirrors (engines/symmetry.py), phase 1's rounds take one transition of each mirror pair and
+drop each candidate with its mirror: on tcp.tcpspec 82 rounds in 7.9 s instead of 167 in 15.7 s.
 
 `run_kind` proves what it can and hands the rest to BMC, so violations and reachability
 witnesses are BMC's shortest traces.
@@ -26,6 +28,7 @@ import z3
 
 from tcpspec import ir
 from tcpspec.engines import lemmas as lm
+from tcpspec.engines import symmetry
 from tcpspec.engines.certificate import (
     Builder, CertInvariant, Certificate, property_builder, recheck, render,
 )
@@ -91,11 +94,13 @@ class HoudiniStats:
     undecided: list[str] = field(default_factory=list)  # phase 2 candidates dropped on a solver timeout
     concrete_drops: int = 0  # candidates dropped by the interpreter's counterexamples (phase 1)
     settled_by_recheck: bool = False  # phase 2 was settled by the certificate's re-check (`houdini`)
+    symmetric: bool = False  # phase 1 asked one transition of each mirror pair (`_fixpoint`)
 
 
 def houdini(
     model: ir.Model, budget: Budget, theory: str = "auto", use_lemmas: bool = True, cap: int = lm.DEFAULT_CAP,
     intervals: bool = False, settle: Callable[[list[_Inv], list[ir.Property]], bool] | None = None,
+    use_symmetry: bool = True,
 ) -> tuple[list[_Inv], list[ir.Property], HoudiniStats, str]:
     """The surviving invariants and step properties; reason is non-empty if the search gave up.
 
@@ -126,7 +131,7 @@ def houdini(
             invs.append(_Inv(c.name, c.text, _lemma_builder(c), "lemma", expr=c.expr))
     steps = [p for p in model.properties if p.kind is ir.PropertyKind.STEP]
     stats.candidates = len(invs) + len(steps) + len(users)
-    kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats)
+    kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats, use_symmetry)
     if reason or not users:
         return kept, proved, stats, reason
     names = {c.name for c in kept}
@@ -174,6 +179,7 @@ def _initiation(ts: TransitionSystem, invs: list[_Inv], budget: Budget) -> tuple
 
 def _fixpoint(
     ts: TransitionSystem, invs: list[_Inv], steps: list[ir.Property], budget: Budget, stats: HoudiniStats,
+    use_symmetry: bool = True,
 ) -> tuple[list[_Inv], list[ir.Property], str]:
     """Houdini: the largest inductive subset of `invs` and `steps`, one solver, indicator literals."""
     for c in invs:
@@ -183,6 +189,13 @@ def _fixpoint(
     if reason:
         return [], [], reason
     stats.after_base += len(invs) + len(steps)
+    sym = symmetry.find(ts, budget) if use_symmetry else None
+    partner: dict[str, str] = {}
+    if sym is not None:
+        invs, partner = _paired(ts, sym, invs, budget)
+        if not partner:
+            sym = None
+        stats.symmetric = sym is not None
 
     evaluator = _evaluator(invs)
     # Consecution, to a fixpoint.
@@ -199,26 +212,40 @@ def _fixpoint(
     ranged = [p for p in steps if p.builtin]
     viol = {p.name: ts.step_violated(p, 0) for p in steps}
     fails1 = {id(c): fast_not(c.t1) for c in invs}  # type: ignore[arg-type]
+    # With a verified swap of two instances (engines/symmetry.py) and a candidate set closed
+    # under it (`partner`), the rounds take only one transition of each mirror pair (`half`):
+    # a counterexample through the other one is the mirror of one through this one, which
+    # breaks the partners of what it breaks, and is dropped with them. A step property's goal
+    # also asks its mirror (`symmetry.mirrored_goal`, per transition).
+    assume = [ok0]
+    if sym is not None:
+        half = z3.Bool("__kind_half")
+        s.add(z3.Implies(half, fast_or([ts.fires(step0.act, i) for i in sym.representatives])))
+        assume.append(half)
+        viol_goal = {p.name: fast_or([z3.And(ts.fires(step0.act, i), symmetry.mirrored_goal(ts, sym, viol[p.name], i))
+                                      for i in sym.representatives]) for p in normal}
+    else:
+        viol_goal = {p.name: viol[p.name] for p in normal}
     while True:
         stats.rounds += 1
-        goals = [fails1[id(c)] for c in invs] + [viol[p.name] for p in normal]
+        goals = [fails1[id(c)] for c in invs] + [viol_goal[p.name] for p in normal]
         hyps = [c.flag for c in invs]
         if goals:
             r = z3.Bool(f"__kind_round{stats.rounds}")
             s.add(z3.Implies(r, fast_or(goals)))
-            out = check(s, [ok0, r] + hyps, budget)  # type: ignore[list-item]
+            out = check(s, assume + [r] + hyps, budget)  # type: ignore[list-item]
             if out.result == z3.unknown:
                 return [], [], out.reason or "unknown"
             if out.result == z3.sat:
                 zm = s.model()
                 alive = true_in(zm, [c.t1 for c in invs])  # type: ignore[misc]
-                broken = true_in(zm, [viol[p.name] for p in normal])
+                broken = true_in(zm, [viol_goal[p.name] for p in normal])
                 dropped = [c.name for c, ok in zip(invs, alive) if not ok and c.origin == "property"]
                 _keep_cti(stats, zm, ts, dropped + [p.name for p, bad in zip(normal, broken) if bad])
-                invs = [c for c, ok in zip(invs, alive) if ok]
+                invs = _with_partners(invs, [c for c, ok in zip(invs, alive) if ok], partner)
                 normal = [p for p, bad in zip(normal, broken) if not bad]
                 if evaluator is not None:
-                    invs = _concrete_drops(ts, zm, evaluator, invs, stats)
+                    invs = _with_partners(invs, _concrete_drops(ts, zm, evaluator, invs, stats), partner)
                 continue
         # Nothing else fails: range_ok, asked without the in-range assumption.
         bad = [p for p in ranged]
@@ -233,6 +260,39 @@ def _fixpoint(
     stats.invariants = len(invs)
     stats.lemmas = sum(1 for c in invs if c.origin == "lemma")
     return invs, normal + ranged, ""
+
+
+def _paired(ts: TransitionSystem, sym: symmetry.Symmetry, invs: list[_Inv], budget: Budget) -> tuple[list[_Inv], dict[str, str]]:
+    """`invs` closed under the swap, and each one's mirror among them (by name; itself when Z3
+    says it is its own mirror, as in a property written for both sides at once). A generated
+    lemma without its mirror is dropped: the mirror was falsified on a reachable state (the
+    sampling filter), whose mirror falsifies the lemma. {} (no symmetry) when a model property
+    has no mirror: it cannot be dropped."""
+    by_id = {c.t0.get_id(): c for c in invs}  # type: ignore[union-attr]
+    partner: dict[str, str] = {}
+    for c in invs:
+        m = sym.apply(c.t0)  # type: ignore[arg-type]
+        other = by_id.get(m.get_id())
+        if other is not None:
+            partner[c.name] = other.name
+            continue
+        if c.origin == "property":
+            q = ts.th.solver()
+            q.add(ts.well_formed(0), z3.Not(c.t0 == m))  # type: ignore[operator]
+            if check(q, [], Budget(symmetry.CHECK_SECONDS)).result != z3.unsat:
+                return invs, {}
+            partner[c.name] = c.name
+    kept = [c for c in invs if c.name in partner and partner[c.name] in partner]
+    return kept, {c.name: partner[c.name] for c in kept}
+
+
+def _with_partners(before: list[_Inv], kept: list[_Inv], partner: dict[str, str]) -> list[_Inv]:
+    """`kept` less the partners of what was dropped from `before` (keeps the set closed)."""
+    if not partner:
+        return kept
+    names = {c.name for c in kept}
+    gone = {partner[c.name] for c in before if c.name not in names}
+    return [c for c in kept if c.name not in gone]
 
 
 CTI_SECONDS = 0.1  # the interpreter's search from one solver counterexample
