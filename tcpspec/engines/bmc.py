@@ -89,7 +89,7 @@ class LiveSteering:
         self._changed = threading.Condition(self._lock)  # told on every update (`wait`)
         self._steering = Steering()
         self._asking: _Track | None = None
-        self._others_live = False
+        self._yields = False  # a targets_first update makes the safety query under way pointless
         self._cut = False  # the query under way was interrupted by us, not by Ctrl-C
 
     def __call__(self) -> Steering:
@@ -111,7 +111,7 @@ class LiveSteering:
             if t is None or not t.safety or s.safety_first:
                 return
             pointless = all(it.prop.name in s.dropped for it in list(t.open_))
-            if pointless or (s.targets_first and self._others_live):
+            if pointless or (s.targets_first and self._yields):
                 self._cut = True
                 t.solver.interrupt()
 
@@ -128,9 +128,11 @@ class LiveSteering:
             return self._cut
 
     @contextmanager
-    def asking(self, track: _Track, others_live: bool) -> Iterator[None]:
+    def asking(self, track: _Track, yields: bool) -> Iterator[None]:
+        """`track` is asking a query; `yields`: it gives way on targets_first (to the targets'
+        track, or to the prover's re-check when BMC would idle)."""
         with self._lock:
-            self._asking, self._others_live, self._cut = track, others_live, False
+            self._asking, self._yields, self._cut = track, yields, False
         try:
             yield
         finally:
@@ -245,7 +247,11 @@ def run_bmc(
         t0 = time.perf_counter()
         k = track.k
         live_steer = steer if isinstance(steer, LiveSteering) else None
-        guard: AbstractContextManager[None] = nullcontext() if live_steer is None else live_steer.asking(track, len(live) > 1)
+        # A safety query gives way to targets_first: to the targets' track if it is still
+        # live, else to the idle wait (`on_idle`); it used to hold the core the prover's
+        # re-check waits for until it ended (a depth-7 query on tcp.tcpspec: 4 s).
+        yields = len(live) > 1 or on_idle is not None
+        guard: AbstractContextManager[None] = nullcontext() if live_steer is None else live_steer.asking(track, yields)
         try:
             with guard:
                 stop = _deepen(track, ts, depth, keep_going, results)

@@ -122,8 +122,11 @@ def houdini(
     users = [p for p in model.properties if p.kind is ir.PropertyKind.LEMMA]
     first = [p for p in model.properties if p.over_states and p.kind is not ir.PropertyKind.LEMMA]
     invs = [_Inv(p.name, lm.show(p.expr), property_builder(p), "property", expr=p.expr) for p in first]
+    sym = symmetry.find(ts, budget) if use_symmetry else None
     if use_lemmas:
-        states = lm.sample_states(model)
+        # With mirrored instances a lemma survives only with its mirror (`_paired`), as if the
+        # mirrors of the sampled states were sampled too: half the runs filter as well.
+        states = lm.sample_states(model, limit=None if sym is None else SYMMETRIC_SAMPLES)
         generated = lm.generate(model, cap)
         if intervals:  # off by default: measured no gain on the repo's models, 5x slower rounds
             generated += lm.interval_candidates(model, states, len(generated))
@@ -131,7 +134,7 @@ def houdini(
             invs.append(_Inv(c.name, c.text, _lemma_builder(c), "lemma", expr=c.expr))
     steps = [p for p in model.properties if p.kind is ir.PropertyKind.STEP]
     stats.candidates = len(invs) + len(steps) + len(users)
-    kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats, use_symmetry)
+    kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats, sym)
     if reason or not users:
         return kept, proved, stats, reason
     names = {c.name for c in kept}
@@ -179,7 +182,7 @@ def _initiation(ts: TransitionSystem, invs: list[_Inv], budget: Budget) -> tuple
 
 def _fixpoint(
     ts: TransitionSystem, invs: list[_Inv], steps: list[ir.Property], budget: Budget, stats: HoudiniStats,
-    use_symmetry: bool = True,
+    sym: symmetry.Symmetry | None = None,
 ) -> tuple[list[_Inv], list[ir.Property], str]:
     """Houdini: the largest inductive subset of `invs` and `steps`, one solver, indicator literals."""
     for c in invs:
@@ -189,7 +192,6 @@ def _fixpoint(
     if reason:
         return [], [], reason
     stats.after_base += len(invs) + len(steps)
-    sym = symmetry.find(ts, budget) if use_symmetry else None
     partner: dict[str, str] = {}
     if sym is not None:
         invs, partner = _paired(ts, sym, invs, budget)
@@ -294,6 +296,8 @@ def _with_partners(before: list[_Inv], kept: list[_Inv], partner: dict[str, str]
     gone = {partner[c.name] for c in before if c.name not in names}
     return [c for c in kept if c.name not in gone]
 
+
+SYMMETRIC_SAMPLES = lm.SAMPLE_STATES // 2
 
 CTI_SECONDS = 0.1  # the interpreter's search from one solver counterexample
 CTI_STATES = 10  # states expanded; 40 measured no fewer rounds, each round slower

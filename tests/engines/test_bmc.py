@@ -528,7 +528,7 @@ def _ask_while(steer, track, update, budget_s: float | None = None):  # type: ig
     timer = threading.Timer(0.3, update, (steer,))
     timer.start()
     try:
-        with steer.asking(track, others_live=True):
+        with steer.asking(track, yields=True):
             return check(track.solver, [], Budget(budget_s))
     finally:
         timer.join()
@@ -681,3 +681,21 @@ def test_an_idle_bmc_waits_for_the_prover_and_resumes(tmp_path: Path) -> None:
     res = {r.property: r for r in out[0]}
     assert (res["below_three"].verdict, res["below_three"].depth) == (Verdict.VIOLATED, 3)
     assert (res["two"].depth, res["five"].depth) == (2, 5)
+
+
+def test_targets_first_cuts_a_safety_query_that_would_be_followed_by_idling() -> None:
+    """The safety query under way gives way on targets_first when it yields (the targets' track is
+    live, or BMC would idle for the prover), and only then."""
+    from types import SimpleNamespace
+
+    from tcpspec.engines.bmc import LiveSteering
+
+    for yields in (True, False):
+        cut: list[bool] = []
+        track = SimpleNamespace(safety=True, open_=[SimpleNamespace(prop=SimpleNamespace(name="p"))],
+                                solver=SimpleNamespace(interrupt=lambda: cut.append(True)))
+        steer = LiveSteering()
+        with steer.asking(track, yields):  # type: ignore[arg-type]
+            steer.update(targets_first=True)
+            assert steer.was_cut() is yields
+        assert cut == ([True] if yields else [])
