@@ -99,15 +99,16 @@ class HoudiniStats:
 
 def houdini(
     model: ir.Model, budget: Budget, theory: str = "auto", use_lemmas: bool = True, cap: int = lm.DEFAULT_CAP,
-    intervals: bool = False, settle: Callable[[list[_Inv], list[ir.Property]], bool] | None = None,
+    intervals: bool = False, settle: Callable[[list[_Inv], list[ir.Property], set[str]], bool] | None = None,
     use_symmetry: bool = True,
 ) -> tuple[list[_Inv], list[ir.Property], HoudiniStats, str]:
     """The surviving invariants and step properties; reason is non-empty if the search gave up.
 
-    `settle(invs, steps)`, if given, is asked before phase 2 whether phase 1's survivors with
-    every phase 2 candidate (that holds initially) are already an inductive whole -- by the
+    `settle(invs, steps, unsure)`, if given, is asked before phase 2 whether phase 1's survivors
+    with every phase 2 candidate (that holds initially) are already an inductive whole -- by the
     certificate's re-check, which asks the same joint query in fresh solvers. If so, phase 2's
-    own query (8 s on tcp.tcpspec, as long as the re-check's) is not asked at all.
+    own query (8 s on tcp.tcpspec, as long as the re-check's) is not asked at all. `unsure`
+    names the candidates phase 1 dropped (they are in the trial only on trust).
 
     A model with `lemma`s is proved in two phases. Phase 1 is Houdini over the model's other
     properties and the generated lemmas; phase 2 is Houdini over the user lemmas and whatever
@@ -151,7 +152,7 @@ def houdini(
         initial, reason = _initiation(ts, more, budget)
         if reason:
             return [], [], stats, reason
-        if settle(kept + initial, proved + later):
+        if settle(kept + initial, proved + later, {c.name for c in more} | {p.name for p in later}):
             stats.invariants = len(kept) + len(initial)
             stats.lemmas = sum(1 for c in kept + initial if c.origin == "lemma")
             stats.settled_by_recheck = True
@@ -435,7 +436,7 @@ def _vacuous(c: _Inv, texts: set[str]) -> bool:
 def prove(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto",
     use_lemmas: bool = True, k_max: int = DEFAULT_K_MAX,
-    on_unproved: Callable[[list[str]], None] | None = None, spare_core: threading.Event | None = None,
+    on_unproved: Callable[[list[str], bool], None] | None = None, spare_core: threading.Event | None = None,
 ) -> dict[str, ProofOutcome]:
     """Try to prove each of `props` (reachables are never proved); name -> outcome.
 
@@ -472,8 +473,8 @@ def prove(
         """The survivors as a certificate, what it proves, and its re-check's complaint (None: it holds)."""
         names = {c.name for c in invs} | {p.name for p in steps}
         proved = [p for p in wanted if p.name in names]
-        if on_unproved is not None:
-            on_unproved([p.name for p in wanted if p.name not in names])
+        if on_unproved is not None:  # quick: a trial, with phase 2's candidates taken on trust
+            on_unproved([p.name for p in wanted if p.name not in names], quick)
         # Lemmas `e == V ==> ...` are implied by a surviving `e != V`: dropping them leaves an
         # equivalent invariant.
         texts = {c.text for c in invs}
@@ -487,10 +488,15 @@ def prove(
 
     settled: list[tuple[Certificate, list[ir.Property]]] = []
 
-    def settle(invs: list[_Inv], steps: list[ir.Property]) -> bool:
+    def settle(invs: list[_Inv], steps: list[ir.Property], unsure: set[str]) -> bool:
         cert, proved, problem = certify(invs, steps, quick=True)
         if problem is None:
             settled.append((cert, proved))
+        elif on_unproved is not None:
+            # The trial told "nothing unproved" (certify); what phase 1 dropped is open again
+            # until phase 2 is done. Else an idle BMC waited for phase 2 with a violation
+            # ahead (broken/tcp_simultaneous_close_time_wait: reported at 47 s, not 13 s).
+            on_unproved([p.name for p in wanted if p.name in unsure], False)
         return problem is None
 
     invs, steps, stats, reason = houdini(model, budget, theory, use_lemmas, settle=settle)

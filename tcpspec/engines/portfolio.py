@@ -55,9 +55,10 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
     names) for what the prover proved, ("safety_first", None) when it could not prove some
-    safety property, ("targets_first", None) when Houdini proved them all (bmc.Steering), and
+    safety property, ("targets_first", None) when Houdini proved them all (bmc.Steering; "trial" instead of None
+    when phase 2's candidates were taken on trust: no idling then), and
     ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
-    the prover's re-check (bmc.run_bmc)."""
+    the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
@@ -68,7 +69,7 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         while True:
             what, which = control.get()
             steer.update(dropped=which if what == "drop" else (), safety_first=what == "safety_first",
-                         targets_first=what == "targets_first", resume=what == "resume")
+                         targets_first=what == "targets_first", resume=what == "resume", sure=which != "trial")
 
     if control is not None:
         import threading
@@ -78,7 +79,8 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     try:
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
-                          keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)))
+                          keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)),
+                          on_stop=lambda k: out.put(("stopping", k, "", run)))
         out.put(("bmc", results, "", run))
     except KeyboardInterrupt:
         pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
@@ -110,7 +112,7 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         from tcpspec.engines.kind import prove
 
         props = [model.property(n) for n in names]
-        outcomes = prove(model, props, timeout, theory, on_unproved=lambda names: out.put(("hint", names, "", 0)),
+        outcomes = prove(model, props, timeout, theory, on_unproved=lambda names, trial: out.put(("hint", names, "trial" if trial else "", 0)),
                          spare_core=spare)
         results = []
         for p in props:
@@ -188,6 +190,7 @@ def run_auto(
 
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
+    bmc_stopping = False  # the current one found a violation that ends the run at its depth
 
     # What a violation of can stop the run (reachability targets and lemmas do not).
     stoppable = {p.name for p in props if p.kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)}
@@ -203,16 +206,18 @@ def run_auto(
     control = None  # to the current BMC: what is proved, and the prover's hint (bmc.Steering)
     safety_first = False  # the prover could not prove some safety property
     targets_first = False  # Houdini proved every safety property; its re-check is under way
+    targets_sure = False  # ... without taking phase 2's candidates on trust (a BMC may idle for it)
 
     def start_bmc(which: list[str]) -> Any:
-        nonlocal bmc_run, bmc_reported, control
+        nonlocal bmc_run, bmc_reported, bmc_stopping, control
         bmc_run += 1
         bmc_reported = False
+        bmc_stopping = False
         control = ctx.Queue()
         if safety_first:
             control.put(("safety_first", None))
         elif targets_first:
-            control.put(("targets_first", None))
+            control.put(("targets_first", None if targets_sure else "trial"))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
                                                   keep_going, bmc_run, control), daemon=True)
         w.start()
@@ -245,15 +250,19 @@ def run_auto(
                 who, results, problem, run = out.get(timeout=0.2)
                 if who == "bmc" and run == bmc_run:
                     bmc_reported = True
+                if who == "stopping":  # BMC only finishes the depth of its first violation now
+                    bmc_stopping = bmc_stopping or run == bmc_run
+                    continue
                 if who == "hint":  # what Houdini could not prove: BMC looks for a violation first
                     if any(n in stoppable for n in results):
                         safety_first = True
                         hint = "safety_first"
                     else:  # only the re-check is left: BMC finds the witnesses first
                         targets_first = True
+                        targets_sure = targets_sure or problem != "trial"
                         hint = "targets_first"
                     if bmc is not None and bmc.is_alive():
-                        control.put((hint, None))  # type: ignore[union-attr]
+                        control.put((hint, None if targets_sure else "trial"))  # type: ignore[union-attr]
                     continue
                 if who == "idle":  # BMC waits for the proofs: the prover's re-check may take its core
                     if run == bmc_run and not prover_done:
@@ -282,7 +291,7 @@ def run_auto(
                 got[who].update({r.property: r for r in results})
             if who == "prover":
                 prover_done = True
-                targets_first = False  # the proofs are in: BMC is restarted or told what to drop
+                targets_first = targets_sure = False  # the proofs are in: BMC is restarted or told what to drop
             stopped = who == "bmc" and not keep_going and any(stops_run(r) for r in got["bmc"].values())
             for p in props:
                 if p.name in final:
@@ -323,7 +332,11 @@ def run_auto(
             # learned about them (broken/tcp_no_time_wait: 207 s against 253 s). When only
             # targets are left, their own unrolling goes on.
             safety_left = any(n in stoppable for n in still)
-            if who == "prover" and still and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names))):
+            # Not once BMC is finishing the depth of a violation that ends the run: the report is
+            # BMC's then, whatever the prover says (broken/tcp_simultaneous_close_time_wait:
+            # restarted there, the fresh BMC took 46 s to get back to depth 7, against 13 s).
+            restart = not bmc_stopping and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names)))
+            if who == "prover" and still and restart:
                 if bmc is not None:
                     bmc.terminate()
                     bmc.join(timeout=5)

@@ -683,9 +683,9 @@ def test_an_idle_bmc_waits_for_the_prover_and_resumes(tmp_path: Path) -> None:
     assert (res["two"].depth, res["five"].depth) == (2, 5)
 
 
-def test_targets_first_cuts_a_safety_query_that_would_be_followed_by_idling() -> None:
+def test_targets_first_cuts_a_safety_query_only_when_it_yields() -> None:
     """The safety query under way gives way on targets_first when it yields (the targets' track is
-    live, or BMC would idle for the prover), and only then."""
+    live), and only then."""
     from types import SimpleNamespace
 
     from tcpspec.engines.bmc import LiveSteering
@@ -699,3 +699,33 @@ def test_targets_first_cuts_a_safety_query_that_would_be_followed_by_idling() ->
             steer.update(targets_first=True)
             assert steer.was_cut() is yields
         assert cut == ([True] if yields else [])
+
+
+def test_a_trials_targets_first_neither_cuts_the_safety_query_nor_lets_bmc_idle() -> None:
+    """targets_first from a trial of Houdini's phase 2 (candidates taken on trust) may be wrong:
+    a violation may be ahead, so the safety query under way finishes and BMC does not idle."""
+    from types import SimpleNamespace
+
+    from tcpspec.engines.bmc import LiveSteering
+
+    cut: list[bool] = []
+    track = SimpleNamespace(safety=True, open_=[SimpleNamespace(prop=SimpleNamespace(name="p"))],
+                            solver=SimpleNamespace(interrupt=lambda: cut.append(True)))
+    steer = LiveSteering()
+    with steer.asking(track, True):  # type: ignore[arg-type]
+        steer.update(targets_first=True, sure=False)
+    assert not cut and steer().targets_first and not steer().may_idle
+    with steer.asking(track, True):  # type: ignore[arg-type]
+        steer.update(targets_first=True)  # the sure hint after it: now it may
+    assert cut == [True] and steer().may_idle
+
+
+def test_on_stop_tells_the_depth_of_the_violation_that_ends_the_run(tmp_path: Path) -> None:
+    """The portfolio does not restart a BMC that is finishing this depth (engines/portfolio.py)."""
+    m = _model(tmp_path, COUNT)
+    told: list[int] = []
+    res = {r.property: r for r in run_bmc(m, list(m.properties), 20, 30, "int", keep_going=False, on_stop=told.append)}
+    assert told == [3] and res["below_three"].depth == 3
+    told.clear()
+    run_bmc(m, list(m.properties), 20, 30, "int", keep_going=True, on_stop=told.append)
+    assert told == []

@@ -147,3 +147,4 @@ def test_a_property_without_a_mirror_turns_the_swap_off(tmp_path: Path) -> None:
     path.write_text(TWINS.replace("invariant b_le2: b.x <= 2;\n", ""))
     invs, _, stats, _ = houdini(load_model(str(path)), Budget(60))
     assert not stats.symmetric and {"a_small", "b_small", "both_small"} <= {c.name for c in invs}
+

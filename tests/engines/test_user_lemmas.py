@@ -73,18 +73,34 @@ def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path:
     model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
     plain = kind.houdini(model, Budget(60))
     tried: list[set[str]] = []
+    unsure: list[set[str]] = []
 
-    def refuse(invs, steps) -> bool:  # type: ignore[no-untyped-def]
+    def refuse(invs, steps, on_trust) -> bool:  # type: ignore[no-untyped-def]
         tried.append({c.name for c in invs})
+        unsure.append(on_trust)
         return False
 
     refused = kind.houdini(model, Budget(60), settle=refuse)
     assert {"in_order", "last_is_x", "short"} <= tried[0]  # all of phase 2's candidates were tried
+    assert {"in_order", "last_is_x", "short", "head_age"} <= unsure[0]  # phase 1 dropped head_age
     assert not refused[2].settled_by_recheck
     assert sorted(c.name for c in refused[0]) == sorted(c.name for c in plain[0])
     assert "short" not in {c.name for c in plain[0]} and "in_order" in {c.name for c in plain[0]}
-    accepted = kind.houdini(model, Budget(60), settle=lambda invs, steps: True)
+    accepted = kind.houdini(model, Budget(60), settle=lambda invs, steps, on_trust: True)
     assert accepted[2].settled_by_recheck and "short" in {c.name for c in accepted[0]}
+
+
+def test_a_failed_trial_reopens_what_it_took_on_trust(tmp_path: Path) -> None:
+    """The trial tells the portfolio "nothing unproved" (a trial: BMC may put the targets first,
+    not idle); when it fails, what phase 1 dropped is unproved again at once, not only after
+    phase 2 (a BMC waiting for the prover would otherwise sit on a violation)."""
+    model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
+    wanted = [p for p in model.properties if p.kind.value != "reachable"]
+    calls: list[tuple[list[str], bool]] = []
+    out = prove(model, wanted, 60, on_unproved=lambda names, trial: calls.append((sorted(names), trial)))
+    assert calls[0] == ([], True)
+    assert calls[1][1] is False and {"short", "head_age"} <= set(calls[1][0])
+    assert calls[-1] == (["short"], False) and out["head_age"].proved and not out["short"].proved
 
 
 def test_lemmas_are_reported_with_their_own_kind(tmp_path: Path) -> None:
