@@ -232,6 +232,10 @@ def run_bmc(
             fresh = ("safety" if safety else "targets") in FRESH
             tracks.append(_Track(solver, [_Open(p, Budget(timeout)) for p in group], safety,
                                  frame=[ts.init()] if fresh else None))
+            if not safety and MIRROR_TARGETS:
+                first = _mirrored_first_step(ts, group, Budget(timeout))
+                if first is not None:
+                    tracks[-1].add(first)
     stop_at: int | None = None  # depth of the first violation that stops the run
     told = -1
     idle = False  # on_idle was told
@@ -296,6 +300,30 @@ def _drop(tracks: list[_Track], names: set[str], results: dict[str, PropertyResu
             t.open_.remove(item)
             results[item.prop.name] = _result(item, Verdict.UNKNOWN, t.k, detail="no longer searched: proved")
         t.done = t.done or not t.open_
+
+
+MIRROR_TARGETS = True  # off: the targets' runs may start with either instance (tests compare)
+
+
+def _mirrored_first_step(ts: TransitionSystem, targets: list[ir.Property], budget: Budget) -> z3.BoolRef | None:
+    """"Step 0 is a representative transition of the swap", when two instances are verified
+    mirrors (engines/symmetry.py) and every target is its own mirror (Z3 says so on the
+    well-formed states): the mirror of a run reaching such a target at depth k reaches it at
+    depth k, and one of the two starts with a representative, so the shortest depth of each
+    target is unchanged. On tcp.tcpspec (every target names both sides alike) the targets'
+    unsat queries then only cover runs the client starts. None when it does not apply."""
+    from tcpspec.engines import symmetry
+
+    sym = symmetry.find(ts, budget)
+    if sym is None:
+        return None
+    s = ts.th.solver()
+    mismatch = [z3.Not(ts.holds_at(p, 0) == sym.apply(ts.holds_at(p, 0))) for p in targets]
+    s.add(ts.well_formed(0), z3.Or(mismatch))
+    if check(s, [], Budget(symmetry.CHECK_SECONDS)).result != z3.unsat:
+        return None
+    act = ts.step_at(0).act
+    return z3.Or([ts.fires(act, i) for i in sym.representatives])
 
 
 def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, results: dict[str, PropertyResult]) -> bool:

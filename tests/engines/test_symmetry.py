@@ -148,3 +148,26 @@ def test_a_property_without_a_mirror_turns_the_swap_off(tmp_path: Path) -> None:
     invs, _, stats, _ = houdini(load_model(str(path)), Budget(60))
     assert not stats.symmetric and {"a_small", "b_small", "both_small"} <= {c.name for c in invs}
 
+
+def test_bmc_starts_the_targets_runs_with_one_side_only_for_targets_that_are_their_own_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tcpspec.engines import bmc
+    from tcpspec.engines.bmc import _mirrored_first_step, run_bmc
+    from tcpspec.engines.common import Budget
+    from tcpspec.results import Verdict
+
+    text = PEERS + "reachable one_sent: a.sent + b.sent == 1;\nreachable b_first: b.sent == 1 && a.sent == 0;\n"
+    ts = _ts(tmp_path, text)
+    m = ts.model
+    assert _mirrored_first_step(ts, [m.property("one_sent")], Budget(10)) is not None
+    assert _mirrored_first_step(ts, [m.property("one_sent"), m.property("b_first")], Budget(10)) is None
+    monkeypatch.setattr(bmc, "SEED_STATES", 0)  # the solver's own witnesses, not the interpreter's
+    for names in (["one_sent"], ["one_sent", "b_first"]):
+        res = {r.property: r for r in run_bmc(m, [m.property(n) for n in names], 6, 30)}
+        assert all(r.verdict is Verdict.REACHED and r.depth == 1 for r in res.values()), res
+    # Only a's steps first: one_sent's witness starts with a (b's would be just as short).
+    only = run_bmc(m, [m.property("one_sent")], 6, 30)[0]
+    assert only.trace is not None and only.trace.steps[-1].transition == "a.send_one"
+    monkeypatch.setattr(bmc, "MIRROR_TARGETS", False)
+    assert run_bmc(m, [m.property("one_sent")], 6, 30)[0].depth == 1
