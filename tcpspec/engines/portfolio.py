@@ -333,8 +333,8 @@ def run_auto(
             # targets are left, their own unrolling goes on.
             safety_left = any(n in stoppable for n in still)
             # Not once BMC is finishing the depth of a violation that ends the run: the report is
-            # BMC's then, whatever the prover says (broken/tcp_simultaneous_close_time_wait:
-            # restarted there, the fresh BMC took 46 s to get back to depth 7, against 13 s).
+            # BMC's then, whatever the prover says, and a fresh BMC would first have to get back
+            # to that depth.
             restart = not bmc_stopping and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names)))
             if who == "prover" and still and restart:
                 if bmc is not None:
