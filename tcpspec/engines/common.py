@@ -32,6 +32,11 @@ class Budget:
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
+    def capped(self, seconds: float) -> Budget:
+        """This budget, but at most `seconds` from now (one query of a longer search)."""
+        left = self.remaining_ms()
+        return Budget(seconds if left is None else min(seconds, left / 1000))
+
 
 class QueryCut(Exception):
     """A query cut short by `Solver.interrupt` (engines/bmc.py: LiveSteering) because its

@@ -280,9 +280,7 @@ def _paired(ts: TransitionSystem, sym: symmetry.Symmetry, invs: list[_Inv], budg
             partner[c.name] = other.name
             continue
         if c.origin == "property":
-            q = ts.th.solver()
-            q.add(ts.well_formed(0), z3.Not(c.t0 == m))  # type: ignore[operator]
-            if check(q, [], Budget(symmetry.CHECK_SECONDS)).result != z3.unsat:
+            if not symmetry.own_mirrors(ts, sym, [c.t0], budget):  # type: ignore[list-item]
                 return invs, {}
             partner[c.name] = c.name
     kept = [c for c in invs if c.name in partner and partner[c.name] in partner]
@@ -364,8 +362,7 @@ def _fixpoint_fresh(
         # Everything asserted, nothing assumed: assumptions hide formulas from Z3's preprocessing.
         s = ts.th.solver()
         s.add(frame + [c.t0 for c in invs] + ([step0.range_ok] if in_range else []) + [goal])  # type: ignore[operator]
-        left = budget.remaining_ms()
-        return check(s, [], Budget(seconds if left is None else min(seconds, left / 1000))), s
+        return check(s, [], budget.capped(seconds)), s
 
     def falsified(zm: z3.ModelRef, also: list[ir.Property]) -> tuple[list[_Inv], list[ir.Property]]:
         """What a counterexample to induction breaks (and `also`); it becomes their CTI."""
