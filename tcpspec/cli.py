@@ -576,7 +576,9 @@ def cmd_check_one(args: argparse.Namespace) -> int:
         from tcpspec.engines.deadlock import with_deadlock
 
         with_deadlock(model)
-    props = pipeline.select_properties(model, tuple(args.prop))
+    props = pipeline.select_properties(model, tuple(args.prop), tuple(args.kinds))
+    if not props and not args.deadlock:  # before any output: the run would check nothing
+        raise pipeline.nothing_to_check([args.model], tuple(args.prop), tuple(args.kinds))
     text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
     results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
@@ -859,6 +861,7 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
     """Our own traces: every state and step as written, checked on the interpreter."""
     from tcpspec.interp import run_is_behaviour
     from tcpspec.render.itf import itf_to_trace
+    from tcpspec.results import steps
 
     try:
         with open(args.trace, encoding="utf-8") as f:
@@ -875,7 +878,7 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
             "reason": "" if res.ok else res.message, "exit_code": code,
         }, indent=2))
     elif res.ok:
-        print(f"accepted: the {trace.length} steps of {args.trace} are a run of the model")
+        print(f"accepted: {args.trace} is a run of the model ({steps(trace.length)})")
     else:
         print(f"rejected at step {res.step}: {res.message}")
     return code
@@ -887,7 +890,7 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
     from tcpspec.render.msc import build_chart, to_mermaid, to_svg
-    from tcpspec.results import PropertyResult, Verdict
+    from tcpspec.results import PropertyResult, Verdict, steps
     from tcpspec.simulate import simulate
 
     check_input_file(args.model)
@@ -911,7 +914,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         for line in text.render_trace(trace, run, model, what=f"random run, seed {args.seed}"):
             print(line)
         print()
-        print(stopped or f"{trace.length} steps")
+        print(stopped or steps(trace.length))
         if args.svg:
             print(f"sequence diagram written to {args.svg}")
     return EXIT_OK

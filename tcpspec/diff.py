@@ -25,6 +25,7 @@ import z3
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
 from tcpspec.engines.common import Budget, check, extract_trace, fired, prefer_small_values
+from tcpspec.results import steps as plural_steps
 from tcpspec.theories import Sym, Theory, choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import StepSyms, TransitionSystem
@@ -448,7 +449,7 @@ def _longer_match(search: _Search, other: str, messages: list[Message]) -> str:
         return ""
     assert matcher.model_of_run is not None
     steps = _trim(matcher.run.trace(matcher.model_of_run), len(messages)).length
-    return (f"model {other.upper()} sends this sequence in a run of {steps} steps: this is a difference "
+    return (f"model {other.upper()} sends this sequence in a run of {plural_steps(steps)}: this is a difference "
             f"within --other-depth {search.other_depth} only")
 
 

@@ -95,12 +95,10 @@ def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:
     for i, spec in enumerate(specs):
         try:
             model = pipeline.load_model(spec.path, dict(spec.defines))
-            props = pipeline.select_properties(model, spec.properties)
+            props = pipeline.select_properties(model, spec.properties, spec.kinds)
         except (ModelError, UsageError) as err:
             errors[i] = ModelReport(spec, error=err)
             continue
-        if spec.kinds:
-            props = [p for p in props if p.kind.value in spec.kinds]
         if spec.engine == "bmc":
             jobs += [Job(len(jobs) + k, i, spec, (p.name,)) for k, p in enumerate(props)]
         elif props:
@@ -174,6 +172,11 @@ def run(
     """Check every spec. `on_model` gets each model's report as soon as all its jobs are done,
     in plan order (a later model that finishes first waits for the earlier ones)."""
     jobs, errors = plan(specs)
+    if specs and not jobs and not errors:
+        from tcpspec.pipeline import nothing_to_check
+
+        names = tuple(dict.fromkeys(n for s in specs for n in s.properties))
+        raise nothing_to_check([s.path for s in specs], names, tuple(dict.fromkeys(k for s in specs for k in s.kinds)))
     outcomes: dict[int, JobOutcome] = {}
     by_model: dict[int, list[Job]] = {}
     for job in jobs:

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from tcpspec import ir
 from tcpspec.interp import Env, _bool, all_values, cardinality, default_sample, eval_expr, same, state_keys, take
+from tcpspec.results import steps
 from tcpspec.trace import Trace
 from tcpspec.types import Value
 
@@ -90,7 +91,7 @@ def lasso_problem(model: ir.Model, trace: Trace, prop: ir.Property) -> str | Non
                 return f"{t.name} {'is' if e else 'may be'} enabled in the last state: the run does not stop"
         return _goal_problem(prop, states, n + 1, n)
     if not 0 <= loop < n:
-        return f"not a lasso (loop index {loop}, {n} steps)"
+        return f"not a lasso (loop index {loop}, {steps(n)})"
     if not same_state(model, states[n], states[loop]):
         return f"the last state is not state {loop} again: the loop does not close"
     return _goal_problem(prop, states, n, loop) or fairness_problem(model, trace)

@@ -46,19 +46,27 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
     return check_program(program, defines or {})
 
 
-def select_properties(model: ir.Model, names: tuple[str, ...]) -> list[ir.Property]:
-    """`--prop NAME`: an exact name, or a process property's short name for every instance."""
+def select_properties(model: ir.Model, names: tuple[str, ...], kinds: tuple[str, ...] = ()) -> list[ir.Property]:
+    """`--prop NAME`: an exact name, or a process property's short name for every instance;
+    `--kind K`: of those, the ones of kind K."""
     every = model.properties + model.liveness
-    if not names:
-        return every
-    chosen: list[ir.Property] = []
+    chosen: list[ir.Property] = [] if names else list(every)
     for name in names:
         hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
         if not hits:
             known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
         chosen.extend(p for p in hits if p not in chosen)
-    return chosen
+    return [p for p in chosen if p.kind.value in kinds] if kinds else chosen
+
+
+def nothing_to_check(paths: list[str], names: tuple[str, ...], kinds: tuple[str, ...]) -> UsageError:
+    """A run that selects no property would pass having checked nothing: a CI gate that can
+    never fail. That is a usage error, as pytest's "no tests ran" is."""
+    where = paths[0] if len(paths) == 1 else f"any of the {len(paths)} models"
+    asked = [f"--prop {' '.join(names)}"] * bool(names) + [f"--kind {' '.join(kinds)}"] * bool(kinds)
+    return UsageError(f"nothing to check: no property of {where} is selected"
+                      + (f" by {' and '.join(asked)}" if asked else ""))
 
 
 def check_model(
@@ -68,14 +76,14 @@ def check_model(
 
     `on_progress` receives one-line status texts ("BMC depth 7, 3 open") for a live display.
     """
-    props = select_properties(model, options.properties)
-    if options.kinds:
-        props = [p for p in props if p.kind.value in options.kinds]
+    props = select_properties(model, options.properties, options.kinds)
     if options.deadlock:
         from tcpspec.engines.deadlock import with_deadlock
 
         dl = with_deadlock(model)
         props += [dl] if dl not in props else []
+    if not props:
+        raise nothing_to_check([model.path], options.properties, options.kinds)
     if options.engine not in ENGINES:
         raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
     if options.memory_mb is not None:
@@ -83,8 +91,7 @@ def check_model(
 
         z3.set_param("memory_max_size", options.memory_mb)  # process-wide: undone below
     try:
-        if props:
-            require_initial_state(model, options.theory)
+        require_initial_state(model, options.theory)
         return _run_bounds(model, props, options, on_progress)
     except Exception as err:
         if "memory" not in str(err) or type(err).__name__ != "Z3Exception":

@@ -64,3 +64,8 @@ def exit_code(results: list[PropertyResult]) -> int:
     if any(r.verdict is Verdict.UNKNOWN for r in results):
         return 3
     return 0
+
+
+def steps(n: int) -> str:
+    """"1 step", "4 steps": a count of steps as the reports say it."""
+    return f"{n} step" if n == 1 else f"{n} steps"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 from tcpspec import interp, ir
+from tcpspec.results import steps as plural_steps
 from tcpspec.trace import Trace, TraceStep, changed_keys
 
 
@@ -23,7 +24,7 @@ def simulate(model: ir.Model, steps: int, seed: int = 0) -> tuple[Trace, str]:
         options = [s for s in interp.successors(model, state)
                    if s.outcome.state is not None and s.outcome.range_ok]
         if not options:
-            return trace, f"deadlock after {i - 1} steps: no transition is enabled"
+            return trace, f"deadlock after {plural_steps(i - 1)}: no transition is enabled"
         step = rng.choice(options)
         after = step.outcome.state
         assert after is not None

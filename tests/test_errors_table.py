@@ -37,6 +37,8 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "define_type": (None, ["check", TCP, "-D", "MSS=abc"], 2, "constant 'MSS' is an int"),
     "define_syntax": (None, ["check", TCP, "-D", "MSS"], 2, "bad -D 'MSS': expected NAME=VALUE"),
     "unknown_prop": (GOOD, ["--prop", "nope"], 2, "no property named 'nope'"),
+    "nothing_selected": (GOOD, ["--kind", "eventually"], 2,
+                         "nothing to check: no property of"),
     "depth_twice": ("depth 3;\ndepth 4;\n" + GOOD, [], 2, "a second default depth for every property in this file"),
     "bad_depth": (GOOD, ["--depth", "-1"], 2, "--depth: must not be negative"),
     "bad_timeout": (GOOD, ["--timeout", "0"], 2, "--timeout: must be a positive number"),

@@ -136,6 +136,22 @@ def test_config_errors_name_the_file_and_key(
     assert message in err and "pyproject.toml" in err and "Traceback" not in err
 
 
+def test_a_gate_that_selects_no_property_is_a_usage_error_not_a_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(  # the seed model has no liveness property
+        f'[tool.tcpspec]\n[[tool.tcpspec.models]]\npath = "{GOOD}"\nkinds = ["eventually"]\n')
+    monkeypatch.chdir(tmp_path)
+    assert main(["ci"]) == 2
+    assert "nothing to check: no property of" in capsys.readouterr().err
+    # Several models: one without a selected property is fine while another has one.
+    assert main(["check", GOOD, str(ROOT / "models/tcp_liveness.tcpspec"), "--kind", "leads_to", "--engine", "bmc",
+                 "--depth", "2", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["check", GOOD, GOOD, "--kind", "leads_to", "--quiet"]) == 2
+    assert "no property of any of the 2 models is selected by --kind leads_to" in capsys.readouterr().err
+
+
 def test_ci_without_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                             capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.chdir(tmp_path)

@@ -28,7 +28,7 @@ from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run, within_stop
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
@@ -303,8 +303,8 @@ def run_bmc(
     for item in open_:
         verdict = Verdict.UNREACHED if item.prop.kind is ir.PropertyKind.REACHABLE else Verdict.HOLDS
         detail = (
-            f"not reached within {depth} steps" if verdict is Verdict.UNREACHED
-            else f"no violation in runs of up to {depth} steps (bounded)"
+            f"not reached within {steps(depth)}" if verdict is Verdict.UNREACHED
+            else f"no violation in runs of up to {steps(depth)} (bounded)"
         )
         results[item.prop.name] = _result(item, verdict, depth, detail=detail)
     return [results[p.name] for p in props]

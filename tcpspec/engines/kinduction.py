@@ -27,6 +27,7 @@ import z3
 from tcpspec import ir
 from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
 from tcpspec.engines.common import Budget, check
+from tcpspec.results import steps
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -119,7 +120,7 @@ def k_induction(
             verdict = _try(base, step, p, k, budget)
             if verdict == "base":  # a real violation within k-1 steps: BMC reports it
                 open_.remove(p)
-                out[p.name] = KOutcome(False, f"violated within {k - 1} steps")
+                out[p.name] = KOutcome(False, f"violated within {steps(k - 1)}")
             elif verdict == "unknown":
                 open_.remove(p)
                 out[p.name] = KOutcome(False, f"k-induction gave up at k = {k}: " + (
@@ -161,7 +162,7 @@ def _certify(
     note = (
         f"{p.name} is {k}-inductive (simple-path k-induction) relative to the invariants below,\n"
         "whose conjunction is 1-inductive. Re-checked with fresh solvers: the base case (no\n"
-        f"violation within {k - 1} steps), the step case, and the invariants' own certificate."
+        f"violation within {steps(k - 1)}), the step case, and the invariants' own certificate."
     )
     cert = Certificate(lemmas, k=k, model_path=model.path, proved=[p.name], note=note)
     what = f"{k}-inductive (simple path) with {len(lemmas)} proved lemmas; k-induction obligations re-checked"

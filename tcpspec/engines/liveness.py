@@ -31,7 +31,7 @@ from tcpspec.encoder import ChanSym
 from tcpspec.engines.common import (
     Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
 )
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
@@ -85,7 +85,7 @@ def run_liveness(
             continue
         results[item.prop.name] = _result(
             item, Verdict.HOLDS, depth,
-            detail=f"no fair lasso or stopped run missing the goal within {depth} steps (bounded; not a proof)",
+            detail=f"no fair lasso or stopped run missing the goal within {steps(depth)} (bounded; not a proof)",
         )
     return [results[p.name] for p in props]
 

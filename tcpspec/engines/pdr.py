@@ -35,7 +35,7 @@ from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, ren
 from tcpspec.engines.common import Budget, check
 from tcpspec.engines.formula_text import Leaf, show_formula
 from tcpspec.encoder import ChanSym
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -171,9 +171,9 @@ class _Horn:
             # Back over Var(i) = the i-th state leaf, so it can be put in any state copy.
             return PdrOutcome("proved", invariant=_abstract(found, self.s0))
         if r == z3.sat:
-            steps = _derivation_depth(fp)
+            depth = _derivation_depth(fp)
             last = 1 if prop.kind is ir.PropertyKind.STEP else 0  # Err's own rule takes the bad step
-            return PdrOutcome("refuted", depth=None if steps is None else steps + last)
+            return PdrOutcome("refuted", depth=None if depth is None else depth + last)
         return self._gave_up(fp.reason_unknown(), budget)
 
     @staticmethod
@@ -382,9 +382,9 @@ def _trace_for(
     r.seconds = round(time.perf_counter() - t0, 3)
     if r.verdict is Verdict.HOLDS:
         r.verdict = Verdict.UNKNOWN
-        r.detail = f"internal error: IC3/PDR refuted the property in {depth} steps but BMC found no violation; please report"
+        r.detail = f"internal error: IC3/PDR refuted the property in {steps(depth)} but BMC found no violation; please report"
     elif r.verdict is Verdict.VIOLATED:
-        r.detail = f"IC3/PDR refuted it; shortest counterexample by BMC (Spacer's was {depth} steps)"
+        r.detail = f"IC3/PDR refuted it; shortest counterexample by BMC (Spacer's was {steps(depth)})"
     return r
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
+from tcpspec.results import steps
 from tcpspec.export.promela_expr import (
     SMALL,
     ExportOptions,
@@ -107,7 +108,7 @@ class _Gen:
             + (f" (only {', '.join(self.o.isn_vars)}; others take the first)" if self.o.isn_vars else "")
             + ("; wide `choose` parameters over "
                f"{self.o.payload_range[0]}..{self.o.payload_range[1]}" if self.o.payload_range else "")
-            + (f"; runs are cut after {self.o.max_steps} steps." if self.o.max_steps is not None
+            + (f"; runs are cut after {steps(self.o.max_steps)}." if self.o.max_steps is not None
                else "; runs are not cut (no --max-steps)."),
             "   Build: spin -a FILE && gcc " + " ".join(PAN_CFLAGS) + " -o pan pan.c && ./pan "
             + " ".join(PAN_RUNFLAGS) + " -c0",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from tcpspec.results import STOPPED, PropertyResult, Verdict
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps
 from tcpspec.trace import Trace, TraceStep
 from tcpspec.types import Value
 
@@ -137,7 +137,7 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
     names = Names(model)
     what = what or ("witness" if result.kind == "reachable" else "counterexample")
     n = trace.length
-    lines = [f"{STEP_INDENT}{what} ({n} step{'s' if n != 1 else ''}):"]
+    lines = [f"{STEP_INDENT}{what} ({steps(n)}):"]
     label_w = len(f"step {trace.steps[-1].index}") if trace.steps else 6
     detail_indent = STEP_INDENT + "  " + " " * label_w + "  "
     marker_verb = "reaches" if result.verdict is Verdict.REACHED else "violates"
@@ -167,21 +167,21 @@ def verdict_note(r: PropertyResult) -> str:
     """What the verdict means, bounds included: a bounded `holds` is no proof."""
     v = r.verdict
     if v is Verdict.HOLDS:
-        return f"(no violation in {r.depth} steps; bounded)"
+        return f"(no violation in {steps(r.depth)}; bounded)"
     if v is Verdict.UNREACHED:
-        return f"(not reached in {r.depth} steps; bounded)"
+        return f"(not reached in {steps(r.depth)}; bounded)"
     if v is Verdict.PROVED:
         return f"({r.detail})" if r.detail else "(in every reachable state)"
     if v is Verdict.UNKNOWN:
         return f"({r.detail})" if r.detail else "(undecided)"
     n = r.trace.length if r.trace is not None else r.depth
     if r.trace is not None and r.trace.loop is not None:
-        return f"(lasso of {n} step{'s' if n != 1 else ''}, looping back to step {r.trace.loop})"
+        return f"(lasso of {steps(n)}, looping back to step {r.trace.loop})"
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
-        return f"(the run stops after {n} steps, nothing can fire, goal missed)"
+        return f"(the run stops after {steps(n)}, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
     more = f"; {r.detail}" if r.detail and v is Verdict.REACHED else ""
-    return f"({what} of {n} steps{more})"
+    return f"({what} of {steps(n)}{more})"
 
 
 def name_width(names: list[str]) -> int:

@@ -141,3 +141,12 @@ def test_summary() -> None:
     assert render_summary([]) == "0 properties"
     rs = [PropertyResult("a", "invariant", Verdict.PROVED, "kind", None, 0.0)] * 2
     assert render_summary(rs) == "2 properties: 2 proved"
+
+
+def test_one_step_is_said_in_the_singular() -> None:
+    from tcpspec.render.text import verdict_note
+
+    one = Trace(handshake_trace().steps[:2])
+    assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 1, 0.1)) == "(no violation in 1 step; bounded)"
+    assert verdict_note(PropertyResult("p", "invariant", Verdict.VIOLATED, "bmc", 1, 0.1, one)) == "(counterexample of 1 step)"
+    assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 2, 0.1)) == "(no violation in 2 steps; bounded)"
