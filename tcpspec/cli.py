@@ -275,7 +275,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                     help="promela: the values of wide `choose` parameters")
     ex.add_argument("--max-steps", metavar="N", type=_nonneg_int, default=None,
                     help="promela: cut runs after N steps (like BMC's depth)")
-    ex.add_argument("--theory", choices=THEORIES, default="auto", help="smtlib: integers or bit-vectors")
+    ex.add_argument("--theory", choices=THEORIES, default=None, help="smtlib: integers or bit-vectors (default auto)")
     ex.set_defaults(func=cmd_export)
 
 
@@ -295,6 +295,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     check_input_file(args.model)
     _writable(args.output, "-o")
+    # An option of the other target would be ignored: a file that is not what was asked for.
+    given = {"promela": [("--theory", args.theory)],
+             "smtlib": [("--isn-values", args.isn_values), ("--isn-range", args.isn_range), ("--isn-vars", args.isn_vars),
+                        ("--payload-range", args.payload_range), ("--max-steps", args.max_steps)]}[args.to]
+    ignored = [flag for flag, value in given if value is not None]
+    if ignored:
+        other = "smtlib" if args.to == "promela" else "promela"
+        raise UsageError(f"{', '.join(ignored)}: only for --to {other}, not --to {args.to}")
     model = pipeline.load_model(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
     live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
@@ -304,7 +312,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if args.to == "smtlib":
         from tcpspec.export.smtlib import export_smtlib
 
-        text = export_smtlib(model, args.theory, props).text
+        text = export_smtlib(model, args.theory or "auto", props).text
     else:
         from tcpspec.export.promela import ExportOptions, export_promela
 

@@ -20,6 +20,20 @@ def test_export_options_that_name_nothing_are_usage_errors(extra: list[str], mes
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--to", "promela", "--theory", "bv"], "--theory: only for --to smtlib, not --to promela"),
+    (["--to", "smtlib", "--isn-range", "0..3", "--max-steps", "4"],
+     "--isn-range, --max-steps: only for --to promela, not --to smtlib"),
+])
+def test_an_option_of_the_other_target_is_a_usage_error_not_ignored(argv: list[str], message: str,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    model = str(Path(__file__).resolve().parents[2] / "models/seed_handshake.tcpspec")
+    assert main(["export", model, *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_the_promela_header_says_what_was_chosen(capsys: pytest.CaptureFixture[str]) -> None:
     from tcpspec.cli import main
 
