@@ -88,6 +88,12 @@ def _positive_float(text: str) -> float:
     return x
 
 
+def _scheduler_address(text: str) -> str:
+    """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{text}'")
+    return text.strip()
+
 
 def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (repeatable)") -> None:
     """`-D NAME=VALUE`, the same in every command that reads a model."""
@@ -247,7 +253,7 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
                    help="independent checks in N worker processes (default: the number of "
                         "cores when several models or reports are asked for, else in-process)")
-    p.add_argument("--cluster", metavar="ADDRESS", default=None,
+    p.add_argument("--cluster", metavar="ADDRESS", default=None, type=_scheduler_address,
                    help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only the summary line (reports are still written)")

@@ -42,6 +42,7 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "depth_twice": ("depth 3;\ndepth 4;\n" + GOOD, [], 2, "a second default depth for every property in this file"),
     "bad_depth": (GOOD, ["--depth", "-1"], 2, "--depth: must not be negative"),
     "bad_timeout": (GOOD, ["--timeout", "0"], 2, "--timeout: must be a positive number"),
+    "bad_cluster": (GOOD, ["--cluster", ""], 2, "--cluster: expected a scheduler address"),
     "bad_engine": (GOOD, ["--engine", "magic"], 2, "invalid choice: 'magic'"),
     "no_command": (None, ["frob"], 2, "invalid choice: 'frob'"),
     "trace_dir": (GOOD, ["--trace-out", "/nonexistent-dir/x.json"], 2, "--trace-out: no such directory"),
