@@ -88,6 +88,13 @@ def _positive_float(text: str) -> float:
     return x
 
 
+def _file_name(text: str) -> str:
+    """A path option's value; an empty one is refused (it used to mean "not given", silently)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"expected a file name, got '{text}'")
+    return text
+
+
 def _scheduler_address(text: str) -> str:
     """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
     if not text.strip():
@@ -139,12 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts, "
                             "mermaid (a sequence diagram per trace)")
-    check.add_argument("--svg", metavar="FILE", default=None,
+    check.add_argument("--svg", metavar="FILE", default=None, type=_file_name,
                        help="write each counterexample/witness as a sequence diagram (a "
                             "self-contained SVG; several traces: named like --trace-out)")
-    check.add_argument("--trace-out", metavar="FILE", default=None,
+    check.add_argument("--trace-out", metavar="FILE", default=None, type=_file_name,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
-    check.add_argument("--certificate", metavar="FILE", default=None,
+    check.add_argument("--certificate", metavar="FILE", default=None, type=_file_name,
                        help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
     check.add_argument("--k-max", dest="k_max", metavar="K", type=_positive_int, default=4,
@@ -162,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="exit codes: 2 if any model or usage error, else 1 if any property is violated or "
                "unreached, else 3 if any verdict is unknown, else 0; 130 when interrupted.",
     )
-    ci.add_argument("--config", metavar="FILE", default=None,
+    ci.add_argument("--config", metavar="FILE", default=None, type=_file_name,
                     help="the configuration file (default: ./tcpspec.toml, else ./pyproject.toml)")
     ci.add_argument("--format", choices=("text", "json"), default="text",
                     help="text for people, json (one document on stdout) for scripts")
@@ -180,7 +187,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the process (or instance) to draw (default: the first instance's)")
     graph.add_argument("--format", choices=("dot", "svg"), default="dot",
                        help="dot (text, default) or svg (rendered by Graphviz's dot)")
-    graph.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    graph.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write to FILE instead of stdout")
     graph.add_argument("--self-loops", action="store_true",
                        help="also draw the transitions that keep the state (dashed)")
     add_defines(graph)
@@ -219,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
     add_defines(sim)
     sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
-    sim.add_argument("--svg", metavar="FILE", default=None, help="also write the run as a sequence diagram")
+    sim.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the run as a sequence diagram")
     sim.set_defaults(func=cmd_simulate)
 
     add_diff_parser(sub)
@@ -246,9 +253,9 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="check every property to the end after a violation (default: a model's "
                         "check stops at its first violation, like SPIN and TLC; what it has not "
                         "decided by then is unknown)")
-    p.add_argument("--junit", metavar="FILE", default=None,
+    p.add_argument("--junit", metavar="FILE", default=None, type=_file_name,
                    help="write a JUnit XML report (one test case per model and property)")
-    p.add_argument("--sarif", metavar="FILE", default=None,
+    p.add_argument("--sarif", metavar="FILE", default=None, type=_file_name,
                    help="write a SARIF 2.1.0 report (one result per failing property, at its line)")
     p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
                    help="independent checks in N worker processes (default: the number of "
@@ -268,7 +275,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                         description="Write MODEL as Promela for SPIN or as an SMT-LIB 2 transition system.")
     ex.add_argument("model", metavar="MODEL")
     ex.add_argument("--to", required=True, choices=("promela", "smtlib"))
-    ex.add_argument("-o", "--output", metavar="FILE", default=None, help="write here (default: stdout)")
+    ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write here (default: stdout)")
     add_defines(ex)
     ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
     ex.add_argument("--isn-values", metavar="V,V,...", default=None,
@@ -330,16 +337,20 @@ def cmd_export(args: argparse.Namespace) -> int:
                 isn = ()
             if not isn:
                 raise UsageError(f"--isn-values: expected numbers separated by commas, got '{args.isn_values}'")
-        if args.isn_range:
+        if args.isn_range is not None and args.isn_values is not None:
+            raise UsageError("--isn-values and --isn-range both name the ISNs: give one of them")
+        if args.isn_range is not None:
             lo, hi = _range_arg("--isn-range", args.isn_range)
             if hi - lo > 1_000_000:
                 raise UsageError("--isn-range: more than a million values; SPIN must enumerate them")
             isn = tuple(range(lo, hi + 1))
-        isn_vars = tuple(v.strip() for v in args.isn_vars.split(",")) if args.isn_vars else ()
+        isn_vars = tuple(v.strip() for v in args.isn_vars.split(",")) if args.isn_vars is not None else ()
+        if any(not v for v in isn_vars):
+            raise UsageError(f"--isn-vars: expected state variable names separated by commas, got '{args.isn_vars}'")
         unknown = [v for v in isn_vars if v not in {sv.name for sv in model.state_vars}]
         if unknown:
             raise UsageError(f"--isn-vars: no state variable {', '.join(unknown)} (names like client.iss)")
-        payload = _range_arg("--payload-range", args.payload_range) if args.payload_range else None
+        payload = _range_arg("--payload-range", args.payload_range) if args.payload_range is not None else None
         opts = ExportOptions(isn_values=isn, payload_range=payload, properties=tuple(p.name for p in props),
                              max_steps=args.max_steps,
                              isn_vars=isn_vars)
@@ -962,7 +973,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "always as 0/false (e.g. the seed's Segment has no rst: it never resets)")
     d.add_argument("--theory", choices=THEORIES, default="auto", help="number representation (default auto)")
     d.add_argument("--format", choices=FORMATS, default="text")
-    d.add_argument("--svg", metavar="FILE", default=None, help="also write the difference as a sequence diagram")
+    d.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the difference as a sequence diagram")
     d.set_defaults(func=cmd_diff)
 
 

@@ -45,6 +45,7 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "bad_cluster": (GOOD, ["--cluster", ""], 2, "--cluster: expected a scheduler address"),
     "bad_engine": (GOOD, ["--engine", "magic"], 2, "invalid choice: 'magic'"),
     "no_command": (None, ["frob"], 2, "invalid choice: 'frob'"),
+    "empty_file_name": (GOOD, ["--junit", ""], 2, "--junit: expected a file name, got ''"),
     "trace_dir": (GOOD, ["--trace-out", "/nonexistent-dir/x.json"], 2, "--trace-out: no such directory"),
     "violated": (GOOD + "invariant small: p.x < 2;\n", ["--engine", "bmc", "--depth", "4"], 1, "violated"),
 }

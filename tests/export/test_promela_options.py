@@ -41,3 +41,18 @@ def test_the_promela_header_says_what_was_chosen(capsys: pytest.CaptureFixture[s
     assert main(["export", model, "--to", "promela"]) == 0
     header = capsys.readouterr().out.split("*/")[0]
     assert "None" not in header and "runs are not cut" in header
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--isn-vars", ""], "--isn-vars: expected state variable names"),
+    (["--isn-range", ""], "--isn-range: expected A..B"),
+    (["--payload-range", ""], "--payload-range: expected A..B"),
+    (["--isn-values", "1,2", "--isn-range", "0..3"], "give one of them"),
+])
+def test_an_empty_or_doubled_promela_option_is_a_usage_error(args: list[str], message: str,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from tcpspec.cli import main
+
+    seed = str(Path(__file__).resolve().parents[2] / "models/seed_handshake.tcpspec")
+    assert main(["export", seed, "--to", "promela", *args]) == 2
+    assert message in capsys.readouterr().err
