@@ -40,7 +40,7 @@ def _instance_for(model: ir.Model, process: str | None) -> ir.Instance:
 
 def _no_process(model: ir.Model, process: str | None) -> ir.Instance:
     known = ", ".join(sorted({i.process for i in model.instances})) or "none"
-    what = f"no process or instance named '{process}'" if process else "no process instances"
+    what = f"no process or instance named '{process}'" if process is not None else "no process instances"
     raise UsageError(f"{model.path}: {what} (processes: {known})")
 
 

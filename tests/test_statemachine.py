@@ -61,3 +61,9 @@ def test_svg_through_graphviz(tmp_path: Path, capsys: pytest.CaptureFixture[str]
 def test_unknown_process_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph", TCP, "--process", "Nope"]) == 2
     assert "no process or instance named 'Nope'" in capsys.readouterr().err
+
+
+def test_an_empty_process_name_is_named_as_such(capsys: pytest.CaptureFixture[str]) -> None:
+    # `--process ''` is a name that matches nothing, not "no --process given".
+    assert main(["graph", TCP, "--process", ""]) == 2
+    assert "no process or instance named ''" in capsys.readouterr().err
