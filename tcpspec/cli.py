@@ -278,9 +278,10 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write here (default: stdout)")
     add_defines(ex)
     ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
-    ex.add_argument("--isn-values", metavar="V,V,...", default=None,
-                    help="promela: the values a wide variable without initial value takes (default 0)")
-    ex.add_argument("--isn-range", metavar="A..B", default=None, help="promela: as --isn-values, every value in A..B")
+    isns = ex.add_mutually_exclusive_group()  # both name the ISNs: one of them
+    isns.add_argument("--isn-values", metavar="V,V,...", default=None,
+                      help="promela: the values a wide variable without initial value takes (default 0)")
+    isns.add_argument("--isn-range", metavar="A..B", default=None, help="promela: as --isn-values, every value in A..B")
     ex.add_argument("--isn-vars", metavar="NAME,...", default=None,
                     help="promela: only these variables (local names) take every ISN value; other "
                          "wide variables take the first (for variables written before read)")
@@ -337,8 +338,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                 isn = ()
             if not isn:
                 raise UsageError(f"--isn-values: expected numbers separated by commas, got '{args.isn_values}'")
-        if args.isn_range is not None and args.isn_values is not None:
-            raise UsageError("--isn-values and --isn-range both name the ISNs: give one of them")
         if args.isn_range is not None:
             lo, hi = _range_arg("--isn-range", args.isn_range)
             if hi - lo > 1_000_000:

@@ -47,7 +47,7 @@ def test_the_promela_header_says_what_was_chosen(capsys: pytest.CaptureFixture[s
     (["--isn-vars", ""], "--isn-vars: expected state variable names"),
     (["--isn-range", ""], "--isn-range: expected A..B"),
     (["--payload-range", ""], "--payload-range: expected A..B"),
-    (["--isn-values", "1,2", "--isn-range", "0..3"], "give one of them"),
+    (["--isn-values", "1,2", "--isn-range", "0..3"], "argument --isn-range: not allowed with argument --isn-values"),
 ])
 def test_an_empty_or_doubled_promela_option_is_a_usage_error(args: list[str], message: str,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
