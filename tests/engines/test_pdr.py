@@ -157,9 +157,11 @@ def test_library_models_proofs(model: str, skip: tuple[str, ...]) -> None:
 )
 def test_broken_variants_refuted_at_bmcs_depth(broken: str, prop: str, depth: int) -> None:
     m = load_model(str(ROOT / "models" / "broken" / f"{broken}.tcpspec"))
-    # 180 s: seed_fin_no_consume took 55-62 s on 2026-12-03 (alone, with the code of that
-    # morning too), and failed the earlier 60 s budget in a full run.
-    opts = CheckOptions(properties=(prop,), depth=depth + 2, timeout=180)
+    # 600 s: seed_fin_no_consume took 55-62 s on 2026-12-03 (alone, with the code of that
+    # morning too), and failed the earlier 60 s budget in a full run; on the slower VM of
+    # 2026-12-05, beside another pytest worker, 138 s of the 180 s it had then. The budget
+    # only guards against a hang: the test is about the verdict, not the time.
+    opts = CheckOptions(properties=(prop,), depth=depth + 2, timeout=600)
     # PDR first, in the test's fresh Z3 context as in a user's run: Spacer's time depends on
     # what the context saw before (seed_fin_no_consume: 13-27 s alone or after BMC, > 60 s
     # after the two-track BMC of 2026-12-02).

@@ -27,7 +27,7 @@ needs_spin = pytest.mark.skipif(not spin_available(), reason="spin/gcc not insta
 
 def spin_verdicts(model: ir.Model, tmp: Path, max_steps: int | None = None) -> dict[str, str]:
     res = run_spin(export_promela(model, ExportOptions(isn_values=WIDE, max_steps=max_steps)), tmp,
-                   optimize=False, timeout=120)
+                   optimize=False, timeout=600)  # a guard against a hang (whole tests: up to 91 s on a slow VM)
     assert res.complete, res.output[-2000:]
     out = {}
     for p in model.properties:
