@@ -374,6 +374,8 @@ def parse_defines(items: list[str]) -> dict[str, str]:
 
 def check_input_file(path: str, what: str = "a model") -> None:
     """Turn a missing or unreadable input into one line instead of a parser error."""
+    if not path:
+        raise UsageError(f"empty file name: expected the path of {what}")
     if not os.path.exists(path):
         raise UsageError(f"no such file: {path}")
     if os.path.isdir(path):

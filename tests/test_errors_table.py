@@ -32,6 +32,7 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "bad_char": ("process P() {\x00 var x: bool; }\n", [], 2, "unexpected character"),
     "binary_file": (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), [], 2, "not UTF-8 text"),
     "missing_file": (None, ["check", "nope.tcpspec"], 2, "no such file: nope.tcpspec"),
+    "empty_model_name": (None, ["check", ""], 2, "empty file name: expected the path of a model"),
     "directory": (None, ["check", str(ROOT / "models")], 2, "is a directory, not a model"),
     "define_unknown": (GOOD, ["-D", "NOPE=1"], 2, "no constant named 'NOPE'"),
     "define_type": (None, ["check", TCP, "-D", "MSS=abc"], 2, "constant 'MSS' is an int"),
