@@ -18,6 +18,7 @@ from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
 _INVARIANT = re.compile(r"^invariant\s+(\S+?)\s*:")
 _PROVED_HEADER = re.compile(r"^// .*(it implies the proved properties|-induction proves the properties):\s*$")
 _K = re.compile(r"with them, (\d+)-induction proves")
+EARLIER_PATH = "<earlier proof>"  # the file name an earlier version's certificate is read under
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,42 @@ def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, s
     invs = [CertInvariant(name, cert.texts[i], property_builder(by_name[f"__cert_{i}"]))
             for i, name in enumerate(cert.names)]
     return model, Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
+
+
+def earlier_certificate_for(model_path: str, text: str, defines: dict[str, str], declared: set[str],  # type: ignore[no-untyped-def]
+                            tries: int = 5):
+    """An earlier version's certificate (text) read against the model as it is now, like
+    `certificate_for`, with what no longer fits left out: the proved properties not in
+    `declared` (the model's property names now), and the invariant lines that no longer check
+    (a renamed variable, a removed constant; each try drops the lines the checker names). None
+    when nothing usable is left or the text is not a certificate. Only a hint: the result
+    still has to be re-checked."""
+    lines: list[str] = []
+    in_list = False
+    for line in text.splitlines():
+        if _PROVED_HEADER.match(line):
+            in_list = True
+        elif in_list and line.startswith("//   "):
+            if line[5:].strip() not in declared:
+                continue
+        else:
+            in_list = False
+        lines.append(line)
+    path = EARLIER_PATH
+    for _ in range(tries):
+        try:
+            cert = parse_certificate("\n".join(lines) + "\n", path)
+            return certificate_for(model_path, cert, defines)
+        except UsageError:
+            return None
+        except ModelError as err:
+            bad = {d.span.line for d in err.diagnostics if d.span is not None and d.span.file == path}
+            if not bad or len(bad) < len(err.diagnostics) or any(
+                    not 0 < n <= len(lines) or not _INVARIANT.match(lines[n - 1]) for n in bad):
+                return None  # not only invariant lines at fault
+            for n in bad:
+                lines[n - 1] = ""  # blank, so that the other lines keep their numbers
+    return None
 
 
 @dataclass(frozen=True)

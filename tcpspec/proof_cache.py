@@ -9,6 +9,11 @@ model and every obligation is re-checked with fresh solvers (`certcheck.certific
 a stale, corrupt or edited entry can cost time, never a wrong `proved`. Any trouble reading or
 writing the cache is ignored (it is only a cache).
 
+The latest certificate of each model file is also kept by the file's path alone
+(`load_earlier`): when the file has been edited, the prover first re-checks that certificate
+against the new text (the invariants that no longer type-check left out) and searches only if
+it fails -- an edit to comments, docs or an unrelated property then costs a re-check too.
+
 BMC's reachability witnesses are kept beside them (`store_witnesses`), under the same key: a
 cached witness is replayed on the interpreter (every state and step, and that only its last state
 reaches the target) before it is reported, so it is a run of the model whatever the cache holds.
@@ -65,6 +70,16 @@ def key(model: ir.Model, theory: str) -> str:
     return h.hexdigest()[:32]
 
 
+def lineage_key(model: ir.Model, theory: str) -> str:
+    """The model's main file by its resolved path (not its text), constants, theory and
+    version: the entry an edited model can start from (`load_earlier`)."""
+    h = hashlib.sha256()
+    h.update(f"tcpspec {__version__}\0theory {theory}\0lineage\0{os.path.realpath(model.path)}\0".encode())
+    for name, value in sorted(model.constants.items()):
+        h.update(f"{name}={constant_text(value)}\0".encode())
+    return h.hexdigest()[:32]
+
+
 def load(model: ir.Model, theory: str) -> str | None:
     """The cached certificate text for this model, if any."""
     where = cache_dir()
@@ -92,8 +107,30 @@ def load_certificate(model: ir.Model, theory: str) -> CertificateFile | None:
 
 
 def store(model: ir.Model, theory: str, text: str) -> None:
-    """Keep a (re-checked) certificate; written atomically, failures ignored."""
+    """Keep a (re-checked) certificate; written atomically, failures ignored. It is also this
+    model file's latest certificate, for when the file is edited (`load_earlier`)."""
     _write("proofs", f"{key(model, theory)}.cert", text)
+    _write("latest", f"{lineage_key(model, theory)}.cert", f"{_FOR_KEY}{key(model, theory)}\n{text}")
+
+
+def load_earlier(model: ir.Model, theory: str) -> str | None:
+    """The latest certificate stored for this model file, whatever its text was then: for an
+    edited model, a proof to try before searching (engines/kind.py `_earlier_proof`). None
+    when it was stored for this very text: that is the `load` entry, tried already."""
+    where = cache_dir()
+    if where is None:
+        return None
+    try:
+        text = (where / "latest" / f"{lineage_key(model, theory)}.cert").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    first, _, rest = text.partition("\n")
+    if not first.startswith(_FOR_KEY) or first[len(_FOR_KEY):] == key(model, theory):
+        return None
+    return rest
+
+
+_FOR_KEY = "// the certificate of the model text with proof cache key "
 
 
 def _write(folder_name: str, name: str, text: str) -> None:

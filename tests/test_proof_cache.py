@@ -87,6 +87,53 @@ def test_a_false_claim_in_the_cache_cannot_prove_a_violated_property(cache: Path
     assert not out["x_small"].proved
 
 
+EARLIER = "earlier version of this model file"
+
+
+def test_an_edited_model_is_proved_by_its_earlier_certificate(cache: Path, counters: str) -> None:
+    _prove(counters)
+    Path(counters).write_text(COUNTERS.replace("// Two counters", "// Two edited counters") + "invariant y_small: p.y <= 3;\n")
+    m = load_model(counters)
+    wanted = [m.property("x_small"), m.property("y_small"), m.property("p.tick_moves_both")]
+    out = prove(m, wanted, 60)
+    assert all(o.proved for o in out.values()), out
+    assert EARLIER in out["y_small"].detail, out["y_small"].detail  # a new property, implied by the old proof
+    again = prove(m, wanted, 60)  # the new text has its own entry now
+    assert FROM_CACHE in again["y_small"].detail and EARLIER not in again["y_small"].detail
+
+
+@pytest.mark.parametrize("edit, proved", [
+    (lambda t: t.replace("when y < 3", "when y < 5").replace("p.x <= 3", "p.x <= 5"), True),  # not inductive: searched
+    (lambda t: t.replace("when y < 3", "when y < 5"), False),  # x_small is now false
+    (lambda t: t.replace("y", "z"), True),  # every lemma over y no longer checks: searched
+])
+def test_an_earlier_certificate_that_no_longer_holds_is_not_trusted(cache: Path, counters: str, edit, proved: bool) -> None:  # type: ignore[no-untyped-def]
+    _prove(counters)
+    Path(counters).write_text(edit(COUNTERS))
+    m = load_model(counters)
+    out = prove(m, [m.property("x_small")], 60)
+    assert out["x_small"].proved is proved, out["x_small"].detail
+    assert EARLIER not in out["x_small"].detail
+
+
+def test_an_earlier_certificate_loses_the_lines_that_no_longer_check(counters: str) -> None:
+    from tcpspec.certcheck import earlier_certificate_for
+
+    text = ("// tcpspec proof certificate for the model\n"
+            "// transition (1-inductive); it implies the proved properties:\n"
+            "//   gone\n"
+            "//   x_small\n"
+            "invariant lemma_0: p.x == p.y;\n"
+            "invariant lemma_1: p.nope == 1;\n"
+            "invariant lemma_2: p.x <= 3 && NOPE;\n"
+            "invariant x_small: p.x <= 3;\n")
+    model, cert = earlier_certificate_for(counters, text, {}, {"x_small", "three"})
+    assert [c.name for c in cert.invariants] == ["lemma_0", "x_small"]
+    assert cert.proved == ["x_small"]
+    assert model.property("x_small") is not None
+    assert earlier_certificate_for(counters, text.replace("//   x_small\n", ""), {}, {"x_small"}) is None
+
+
 def test_no_cache_flag_writes_nothing(cache: Path, counters: str) -> None:
     proc = subprocess.run([sys.executable, "-m", "tcpspec", "check", counters, "--engine", "kind", "--no-cache"],
                           capture_output=True, text=True, timeout=300)

@@ -462,6 +462,17 @@ def prove(
         for p in wanted:
             out[p.name] = ProofOutcome(True, detail, cached, secs)
         return out
+    earlier = _earlier_proof(model, wanted, theory, budget) if use_lemmas else None
+    if earlier is not None:
+        from tcpspec import proof_cache
+
+        proof_cache.store(model, theory, render(earlier))
+        secs = time.perf_counter() - t0
+        detail = (f"1-inductive with {len(earlier.invariants)} invariants (the certificate of an earlier version "
+                  "of this model file, from the proof cache); certificate re-checked")
+        for p in wanted:
+            out[p.name] = ProofOutcome(True, detail, earlier, secs)
+        return out
 
     def left() -> float | None:
         return None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
@@ -555,6 +566,39 @@ def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budge
     left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
     if recheck(again, certificate, [by_name[n] for n in cert.proved], theory, left) is not None:
         return None
+    return certificate
+
+
+def _earlier_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budget: Budget) -> Certificate | None:
+    """For an edited model file, the certificate stored for its earlier text (proof_cache
+    `load_earlier`), if what of it still checks against the model proves every wanted property
+    now, by the re-check with fresh solvers; else None (then the proof is searched). A failing
+    trial is cut at its first failing obligation (`quick`): on tcp.tcpspec it costs at most
+    one re-check."""
+    from tcpspec import proof_cache
+    from tcpspec.certcheck import EARLIER_PATH, earlier_certificate_for
+    from tcpspec.diagnostics import ModelError, UsageError
+
+    text = proof_cache.load_earlier(model, theory)
+    if text is None:
+        return None
+    try:
+        defines = {n: proof_cache.constant_text(v) for n, v in model.constants.items()}
+        got = earlier_certificate_for(model.path, text, defines, {p.name for p in model.properties})
+    except (ModelError, UsageError, OSError):
+        return None
+    if got is None:
+        return None
+    again, certificate = got
+    if {k: v for k, v in again.sources.items() if k != EARLIER_PATH} != model.sources:
+        return None  # the files changed since the model was read
+    by_name = {p.name: p for p in again.properties}
+    if any(p.name not in by_name for p in wanted):
+        return None
+    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    if recheck(again, certificate, [by_name[p.name] for p in wanted], theory, left, quick=True) is not None:
+        return None
+    certificate.proved = [p.name for p in wanted]
     return certificate
 
 
