@@ -68,6 +68,11 @@ def bitwuzla_installed() -> bool:
     return importlib.util.find_spec("bitwuzla") is not None
 
 
+def _said(run: dict[str, Any]) -> str:
+    """A solver's answer and time for the table ("not installed" and "> cap" have no time)."""
+    return run["answer"] if run["seconds"] is None else f"{run['answer']} {run['seconds']}s"
+
+
 def compare(quick: bool, cap: float) -> list[dict[str, Any]]:
     cases = [("models/seed_handshake.tcpspec", k, {}) for k in (2, 4)] if quick else (
         [("models/seed_handshake.tcpspec", k, {}) for k in (8, 12)]
@@ -81,7 +86,7 @@ def compare(quick: bool, cap: float) -> list[dict[str, Any]]:
             b = _one("bitwuzla", q, cap) if bitwuzla_installed() else {"answer": "not installed", "seconds": None}
             if b["answer"] not in ("not installed", z["answer"]) and "cap" not in (b["answer"] + z["answer"]):
                 raise RuntimeError(f"z3 and Bitwuzla disagree on {q.name}: {z} vs {b}")
-            note = f"z3 {z['answer']} {z['seconds']}s | bitwuzla {b['answer']} {b['seconds']}s"
+            note = f"z3 {_said(z)} | bitwuzla {_said(b)}"
             rows.append({"name": f"solvers: {Path(model).stem} BMC query at exactly depth {k} (bv)",
                          "spec": {"model": model, "depth": k}, "capped": False, "z3": z, "bitwuzla": b,
                          "seconds": z["seconds"], "time_text": f"{z['seconds']}s" if z["seconds"] else "> cap",

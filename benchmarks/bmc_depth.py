@@ -1,9 +1,15 @@
 """Per-depth BMC cost: how long one deepening step takes, model by model.
 
     python benchmarks/bmc_depth.py [MODEL ...] [--depth N] [--theory auto|int|bv] [--json FILE]
+                                   [--normal-form] [--assume-cleared]
 
 Prints, for each depth k, the seconds to encode step k and to ask "does any property fail in
 exactly k steps?" (the grouped query BMC asks first), plus the parse/check/encode overhead.
+`--normal-form` searches one order of commuting steps, as the engine's safety track does
+(engines/interleaving.py). `--assume-cleared` asserts, once depth k is unsat, that no property
+fails at state k (sound: every state k steps deep was just shown to satisfy them), so deeper
+queries may use the properties as lemmas; on tcp.tcpspec it did not pay (docs/performance.md,
+2026-12-06).
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import time
 import z3
 
 from tcpspec import ir
+from tcpspec.engines import interleaving
 from tcpspec.pipeline import load_model
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
@@ -22,7 +29,8 @@ from tcpspec.transition_system import TransitionSystem
 DEFAULT_MODELS = ["models/seed_handshake.tcpspec", "models/two_phase_commit.tcpspec", "models/tcp.tcpspec"]
 
 
-def measure(path: str, depth: int, theory: str, budget: float) -> dict[str, object]:
+def measure(path: str, depth: int, theory: str, budget: float, normal_form: bool = False,
+            assume_cleared: bool = False) -> dict[str, object]:
     t0 = time.perf_counter()
     model = load_model(path)
     t_front = time.perf_counter() - t0
@@ -30,6 +38,7 @@ def measure(path: str, depth: int, theory: str, budget: float) -> dict[str, obje
     solver = ts.th.solver()
     solver.add(ts.init())
     props = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE and not p.builtin]
+    normal = interleaving.find(ts) if normal_form else None
     rows = []
     total = 0.0
     for k in range(depth + 1):
@@ -42,7 +51,11 @@ def measure(path: str, depth: int, theory: str, budget: float) -> dict[str, obje
         t2 = time.perf_counter()
         answer = str(solver.check(z3.Or(bads))) if bads else "-"
         t3 = time.perf_counter()
+        if assume_cleared and answer == "unsat":
+            solver.add(z3.Not(z3.Or(bads)))
         solver.add(ts.step_at(k).trans, ts.well_formed(k + 1), ts.step_at(k).range_ok)
+        if normal is not None and k >= 2:  # steps k-2, k-1 (the last step stays free, as in the engine)
+            solver.add(normal.between(ts, k - 2))
         t4 = time.perf_counter()
         rows.append({"depth": k, "answer": answer, "encode_s": round(t2 - t1 + t4 - t3, 3), "solve_s": round(t3 - t2, 3)})
         total += t4 - t1
@@ -58,8 +71,11 @@ def main() -> None:
     ap.add_argument("--theory", default="auto")
     ap.add_argument("--budget", type=float, default=60.0, help="seconds per model before stopping")
     ap.add_argument("--json")
+    ap.add_argument("--normal-form", action="store_true", help="one order of commuting steps, as the engine searches")
+    ap.add_argument("--assume-cleared", action="store_true", help="assert the properties at every depth found unsat")
     args = ap.parse_args()
-    results = [measure(m, args.depth, args.theory, args.budget) for m in args.models]
+    results = [measure(m, args.depth, args.theory, args.budget, args.normal_form, args.assume_cleared)
+               for m in args.models]
     for r in results:
         print(f"{r['model']}  theory={r['theory']}  parse+check={r['front_end_s']}s")
         print("  depth  answer  encode_s  solve_s")

@@ -24,3 +24,22 @@ def test_run_all_quick_writes_results(tmp_path: Path) -> None:
     assert broken["stages"]["trace"] > 0 and broken["peak_rss_mb"] > 10
     assert all(not r["capped"] for r in runs.values())
     assert runs["bmc seed_handshake depth 4 (invariants+steps)"]["stages"]["z3"] > 0
+
+
+def test_bmc_depth_options_keep_the_answers() -> None:
+    """The per-depth benchmark's search-space options (normal form, cleared depths asserted) must
+    not change an answer: unsat at every depth of the correct seed model, sat at the broken one's
+    shortest depth (2)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from bmc_depth import measure
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+    def answers(path: str, **options: bool) -> list[str]:
+        rows = measure(str(ROOT / path), 5, "auto", 120.0, **options)["depths"]
+        return [row["answer"] for row in rows]  # type: ignore[attr-defined]
+
+    for options in ({}, {"normal_form": True}, {"assume_cleared": True}, {"normal_form": True, "assume_cleared": True}):
+        assert answers("models/seed_handshake.tcpspec", **options) == ["unsat"] * 6, options
+        assert answers("models/broken/seed_ack_plus_two.tcpspec", **options)[:3] == ["unsat", "unsat", "sat"], options
