@@ -6,8 +6,10 @@ PATH (Debian packages `spin`, `gcc`).
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -57,7 +59,7 @@ def run_spin(promela: str, workdir: Path, all_errors: bool = True, timeout: floa
     flags = [*PAN_RUNFLAGS, "-c0" if all_errors else "-c1"]
     res = SpinResult()
     try:
-        out = subprocess.run(["./pan", *flags], cwd=workdir, capture_output=True, text=True, timeout=left).stdout
+        out = _run(["./pan", *flags], workdir, left).stdout
     except subprocess.TimeoutExpired:
         res.timed_out = True
         out = ""
@@ -73,7 +75,22 @@ def run_spin(promela: str, workdir: Path, all_errors: bool = True, timeout: floa
     return res
 
 
+def _run(cmd: list[str], cwd: Path, timeout: float | None) -> subprocess.CompletedProcess[str]:
+    """`subprocess.run`, but a timeout kills the command's whole process group: `gcc` leaves
+    its compiler proper (`cc1`) behind otherwise, which went on compiling a huge pan.c for
+    half an hour after `benchmarks/vs_spin.py` had moved on."""
+    with subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
 def _call(cmd: list[str], cwd: Path, timeout: float | None) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    proc = _run(cmd, cwd, timeout)
     if proc.returncode != 0:
         raise UsageError(f"{cmd[0]} failed: {(proc.stdout + proc.stderr).strip()[:500]}")
