@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="bound: number of transitions to explore (default: the model's `depth` "
                             f"declarations, else {DEFAULT_DEPTH})")
     check.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=None,
-                       help="give up on a property after this long (verdict unknown, exit 3)")
+                       help="give up on a property after this long, the time of every engine on it "
+                            "together (verdict unknown, exit 3)")
     add_defines(check)
     check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
                        help=f"the checking engine (default {DEFAULT_ENGINE})")

@@ -381,7 +381,7 @@ SEED_STATES = 20_000
 SEED_SECONDS = 3.0
 
 
-def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int) -> dict[str, Trace]:
+def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, seconds: float = SEED_SECONDS) -> dict[str, Trace]:
     """Witnesses of the targets from a breadth-first search of the interpreter with every free
     number at its smallest value (interp_search.smallest_domain). Each is a real run, so the
     solver's own query at its depth (the costly `sat` ones: 8 of tcp.tcpspec's 15 s) is not
@@ -392,7 +392,7 @@ def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int) -> 
 
     try:
         found = explore(model, depth, smallest_domain(model), max_states=SEED_STATES, properties=targets,
-                        seconds=SEED_SECONDS)
+                        seconds=seconds)
     except (InterpError, KeyError, TypeError, ValueError, RecursionError):
         return {}
     return {name: t for name, t in found.traces.items() if t is not None}
@@ -403,7 +403,10 @@ def _take_seeds(track: _Track, ts: TransitionSystem, k: int, depth: int, results
     witness); the search for them ends here, since every shallower depth has been asked."""
     t0 = time.perf_counter()
     if track.seeds is None:
-        track.seeds = _seed_witnesses(ts.model, [it.prop for it in track.open_], depth)
+        # Not past the targets' own timeout (--timeout): the search is only a head start.
+        lefts = [it.budget.seconds_left(floor=0.0) for it in track.open_]
+        seconds = min([SEED_SECONDS] + [x for x in lefts if x is not None])
+        track.seeds = _seed_witnesses(ts.model, [it.prop for it in track.open_], depth, seconds) if seconds > 0 else {}
         for item in track.open_:
             item.spent += time.perf_counter() - t0
     for item in list(track.open_):

@@ -28,6 +28,11 @@ class Budget:
             return None
         return max(1, int((self.deadline - time.monotonic()) * 1000))
 
+    def seconds_left(self, floor: float = 1.0) -> float | None:
+        """What is left of this budget, at least `floor` seconds: the timeout of the next stage
+        of a search (None: no limit)."""
+        return None if self.deadline is None else max(floor, self.deadline - time.monotonic())
+
     @property
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline

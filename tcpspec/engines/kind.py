@@ -127,12 +127,16 @@ def houdini(
     if use_lemmas:
         # With mirrored instances a lemma survives only with its mirror (`_paired`), as if the
         # mirrors of the sampled states were sampled too: half the runs filter as well.
-        states = lm.sample_states(model, limit=None if sym is None else SYMMETRIC_SAMPLES)
+        left = budget.seconds_left(floor=0.0)
+        states = lm.sample_states(model, seconds=None if left is None else min(lm.SAMPLE_SECONDS, left),
+                                  limit=None if sym is None else SYMMETRIC_SAMPLES)
         generated = lm.generate(model, cap)
         if intervals:  # off by default: measured no gain on the repo's models, 5x slower rounds
             generated += lm.interval_candidates(model, states, len(generated))
         for c in lm.sample_filter(model, generated, states):
             invs.append(_Inv(c.name, c.text, _lemma_builder(c), "lemma", expr=c.expr))
+    if budget.expired:  # sampling and filtering do not ask the solver, which would say so
+        return [], [], stats, "timeout"
     steps = [p for p in model.properties if p.kind is ir.PropertyKind.STEP]
     stats.candidates = len(invs) + len(steps) + len(users)
     kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats, sym)
@@ -474,9 +478,6 @@ def prove(
             out[p.name] = ProofOutcome(True, detail, earlier, secs)
         return out
 
-    def left() -> float | None:
-        return None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
-
     def certify(invs: list[_Inv], steps: list[ir.Property], quick: bool = False) -> tuple[Certificate, list[ir.Property], str | None]:
         """The survivors as a certificate, what it proves, and its re-check's complaint (None: it holds)."""
         names = {c.name for c in invs} | {p.name for p in steps}
@@ -491,7 +492,7 @@ def prove(
             [CertInvariant(c.name, c.text, c.build, c.origin) for c in kept], k=1, model_path=model.path,
             proved=[p.name for p in proved],
         )
-        return cert, proved, recheck(model, cert, proved, theory, left(), quick, threads=1,  # beside BMC
+        return cert, proved, recheck(model, cert, proved, theory, budget.seconds_left(), quick, threads=1,  # beside BMC
                                      spare=spare_core)
 
     settled: list[tuple[Certificate, list[ir.Property]]] = []
@@ -563,7 +564,7 @@ def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budge
     if {k: v for k, v in again.sources.items() if k != cert.path} != model.sources:
         return None  # the files changed since the model was read
     by_name = {p.name: p for p in again.properties}
-    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    left = budget.seconds_left()
     if recheck(again, certificate, [by_name[n] for n in cert.proved], theory, left) is not None:
         return None
     return certificate
@@ -595,7 +596,7 @@ def _earlier_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budg
     by_name = {p.name: p for p in again.properties}
     if any(p.name not in by_name for p in wanted):
         return None
-    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    left = budget.seconds_left()
     if recheck(again, certificate, [by_name[p.name] for p in wanted], theory, left, quick=True) is not None:
         return None
     certificate.proved = [p.name for p in wanted]
@@ -608,7 +609,7 @@ def _k_induction(
     """What 1-induction left open, by k-induction (2..k_max) over the proved lemmas."""
     if not props or k_max < 2 or budget.expired:
         return {}
-    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    left = budget.seconds_left()
     return k_induction(model, props, k_max, left, theory, lemmas)
 
 
@@ -619,6 +620,7 @@ def run_kind(
     """PROVED for what induction proves, BMC to `depth` for the rest; in the order of `props`."""
     from tcpspec.engines.bmc import run_bmc
 
+    budget = Budget(timeout)  # per property, and every property is with the prover first
     outcomes = prove(model, props, timeout, theory, k_max=k_max)
     results: dict[str, PropertyResult] = {}
     rest: list[ir.Property] = []
@@ -632,7 +634,8 @@ def run_kind(
         else:
             rest.append(p)
     if rest:
-        for r in run_bmc(model, rest, depth, timeout, theory, keep_going=keep_going):
+        # What the prover left of the timeout: the timeout bounds a property's time, not each engine's.
+        for r in run_bmc(model, rest, depth, budget.seconds_left(floor=0.001), theory, keep_going=keep_going):
             o = outcomes[r.property]
             if r.verdict is Verdict.HOLDS and o.detail:
                 r.detail = f"{r.detail}; not proved: {o.detail}" if r.detail else f"not proved: {o.detail}"

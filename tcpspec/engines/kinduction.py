@@ -19,7 +19,6 @@ and the rendered certificate says that it is k-inductive.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import z3
@@ -155,7 +154,7 @@ def _certify(
     model: ir.Model, p: ir.Property, k: int, lemmas: list[CertInvariant], theory: str, budget: Budget,
     simple_path: bool,
 ) -> KOutcome:
-    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    left = budget.seconds_left()
     problem = recheck_k(model, p, k, lemmas, theory, left, simple_path)
     if problem is not None:
         return KOutcome(False, f"k-induction certificate re-check failed: {problem}")

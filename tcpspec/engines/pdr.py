@@ -346,7 +346,7 @@ def _check_one(model: ir.Model, horn: _Horn, p: ir.Property, timeout: float | No
     out = horn.solve(p, budget)
     if out.verdict == "proved" and out.invariant is not None:
         cert = certificate_of(model, horn, out.invariant, [p.name])
-        left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+        left = budget.seconds_left()
         try:
             problem = recheck(model, cert, [p], pdr_theory(theory), left)
         except z3.Z3Exception as e:  # e.g. a quantified invariant the QF_BV solver refuses
@@ -371,12 +371,12 @@ def _trace_for(
     if depth is None:
         return _result(p, Verdict.UNKNOWN, None, round(time.perf_counter() - t0, 3),
                        "IC3/PDR found a violation but gave no derivation to replay; run --engine bmc")
-    left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+    left = budget.seconds_left()
     r = run_bmc(model, [p], depth, left, theory)[0]
     if r.verdict is Verdict.HOLDS:
         # Spacer's trace can hide steps (a step rule it inlined: `k := 1` in one step under
         # --theory bv counted 0): deeper, BMC still gives the shortest counterexample.
-        left = None if budget.deadline is None else max(1.0, budget.deadline - time.monotonic())
+        left = budget.seconds_left()
         r = run_bmc(model, [p], max(2 * depth + 8, 20), left, theory)[0]
     r.engine = ENGINE
     r.seconds = round(time.perf_counter() - t0, 3)

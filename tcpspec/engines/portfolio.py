@@ -208,6 +208,15 @@ def run_auto(
     targets_first = False  # Houdini proved every safety property; its re-check is under way
     targets_sure = False  # ... without taking phase 2's candidates on trust (a BMC may idle for it)
 
+    # `timeout` bounds each property's time from the start of the run, not each engine's: a BMC
+    # restarted when the prover reports gets what is left (it used to get the whole timeout
+    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s). A plain clock, not common.Budget:
+    # this process does not import z3.
+    deadline = None if timeout is None else time.monotonic() + timeout
+
+    def time_left() -> float | None:
+        return None if deadline is None else max(0.001, deadline - time.monotonic())
+
     def start_bmc(which: list[str]) -> Any:
         nonlocal bmc_run, bmc_reported, bmc_stopping, control
         bmc_run += 1
@@ -218,7 +227,8 @@ def run_auto(
             control.put(("safety_first", None))
         elif targets_first:
             control.put(("targets_first", None if targets_sure else "trial"))
-        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, timeout, theory, memory_mb, os.getpid(),
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, time_left(), theory,
+                                                  memory_mb, os.getpid(),
                                                   keep_going, bmc_run, control), daemon=True)
         w.start()
         return w
@@ -340,6 +350,17 @@ def run_auto(
                 if bmc is not None:
                     bmc.terminate()
                     bmc.join(timeout=5)
+                if deadline is not None and time.monotonic() >= deadline:
+                    # Nothing left of the timeout: a fresh BMC would only start up to say so.
+                    for p in props:
+                        if p.name in still:
+                            final[p.name] = PropertyResult(
+                                p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, round(time.perf_counter() - t0, 3),
+                                doc=p.doc, detail=f"timeout: no verdict within --timeout {timeout:g} s")
+                            if on_result is not None:
+                                on_result(final[p.name])
+                    bmc = None
+                    continue
                 bmc_names = still
                 bmc = start_bmc(bmc_names)
             elif who == "prover" and running and len(still) < len(bmc_names):

@@ -83,3 +83,25 @@ def test_engine_processes_die_with_a_killed_parent(tmp_path: Path) -> None:
         time.sleep(0.5)
         alive = [k for k in alive if os.path.exists(f"/proc/{k}") and "zombie" not in open(f"/proc/{k}/status").read().lower()]
     assert not alive, f"orphaned engine processes: {alive}"
+
+
+def test_the_timeout_bounds_a_property_not_each_engine() -> None:
+    """--timeout is a property's time from the start of the run. When the prover gives up at
+    the timeout, what it leaves (tcp's lemmas, which only reach BMC then) is not handed to a
+    BMC restarted with the whole timeout again (`--timeout 10` ran 25 s that way): nothing is
+    left of it, so the verdict is unknown at once, and says why."""
+    m = load_model(str(ROOT / "models/tcp.tcpspec"))
+    res = {r.property: r for r in check_model(m, CheckOptions(engine="auto", timeout=2, keep_going=True))}
+    lemmas = [p.name for p in m.properties if p.kind is ir.PropertyKind.LEMMA]
+    assert lemmas and all(res[n].verdict is Verdict.UNKNOWN for n in lemmas)
+    assert {res[n].detail for n in lemmas} == {"timeout: no verdict within --timeout 2 s"}
+
+
+def test_kind_leaves_bmc_what_the_prover_left_of_the_timeout() -> None:
+    """The same in `--engine kind`, where BMC runs after the prover: once the prover has spent
+    the timeout on tcp.tcpspec, BMC gives up at its first query (it used to search for another
+    2 s and reach targets 5 steps deep)."""
+    m = load_model(str(ROOT / "models/tcp.tcpspec"))
+    res = check_model(m, CheckOptions(engine="kind", timeout=2, keep_going=True))
+    assert all(r.verdict is Verdict.UNKNOWN for r in res)
+    assert all(r.engine == "bmc" and r.depth is not None and r.depth <= 1 for r in res)
