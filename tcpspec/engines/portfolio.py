@@ -22,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
+from tcpspec.engines.budget import Budget
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
@@ -134,6 +135,11 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         out.put(("prover", None, f"{type(err).__name__}: {err}", 0))
 
 
+def _undecided(p: ir.Property, seconds: float, detail: str) -> PropertyResult:
+    """The run's own `unknown` for `p`, which neither engine decided (stopped, timed out, lost)."""
+    return PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, seconds, doc=p.doc, detail=detail)
+
+
 def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
     """The definitive result for `p` from what has arrived so far, or None to keep waiting."""
     proved = proof is not None and proof.verdict is Verdict.PROVED
@@ -210,12 +216,8 @@ def run_auto(
 
     # `timeout` bounds each property's time from the start of the run, not each engine's: a BMC
     # restarted when the prover reports gets what is left (it used to get the whole timeout
-    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s). A plain clock, not common.Budget:
-    # this process does not import z3.
-    deadline = None if timeout is None else time.monotonic() + timeout
-
-    def time_left() -> float | None:
-        return None if deadline is None else max(0.001, deadline - time.monotonic())
+    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s).
+    budget = Budget(timeout)
 
     def start_bmc(which: list[str]) -> Any:
         nonlocal bmc_run, bmc_reported, bmc_stopping, control
@@ -227,7 +229,7 @@ def run_auto(
             control.put(("safety_first", None))
         elif targets_first:
             control.put(("targets_first", None if targets_sure else "trial"))
-        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, time_left(), theory,
+        w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, budget.seconds_left(floor=0.001), theory,
                                                   memory_mb, os.getpid(),
                                                   keep_going, bmc_run, control), daemon=True)
         w.start()
@@ -314,9 +316,8 @@ def run_auto(
                     # Lemmas reach BMC only once the prover is done, so BMC's word on them would
                     # depend on timing too: they are STOPPED as well.
                     decided = b is not None and b.verdict in _FINAL_FROM_BMC and p.name not in lemmas
-                    final[p.name] = b if decided else PropertyResult(  # type: ignore[assignment]
-                        p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, round(time.perf_counter() - t0, 3),
-                        doc=p.doc, detail=STOPPED)
+                    final[p.name] = b if decided else _undecided(  # type: ignore[assignment]
+                        p, round(time.perf_counter() - t0, 3), STOPPED)
                     if on_result is not None:
                         on_result(final[p.name])
                     continue
@@ -350,15 +351,13 @@ def run_auto(
                 if bmc is not None:
                     bmc.terminate()
                     bmc.join(timeout=5)
-                if deadline is not None and time.monotonic() >= deadline:
+                if budget.expired:
                     # Nothing left of the timeout: a fresh BMC would only start up to say so.
-                    for p in props:
-                        if p.name in still:
-                            final[p.name] = PropertyResult(
-                                p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, round(time.perf_counter() - t0, 3),
-                                doc=p.doc, detail=f"timeout: no verdict within --timeout {timeout:g} s")
-                            if on_result is not None:
-                                on_result(final[p.name])
+                    for p in [q for q in props if q.name in still]:
+                        final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3),
+                                                   f"timeout: no verdict within --timeout {timeout:g} s")
+                        if on_result is not None:
+                            on_result(final[p.name])
                     bmc = None
                     continue
                 bmc_names = still
@@ -381,6 +380,5 @@ def run_auto(
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
-            final[p.name] = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, secs,
-                                           doc=p.doc, detail=f"internal error: {why}")
+            final[p.name] = _undecided(p, secs, f"internal error: {why}")
     return [final[n] for n in names]
