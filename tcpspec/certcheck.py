@@ -19,6 +19,8 @@ _INVARIANT = re.compile(r"^invariant\s+(\S+?)\s*:")
 _PROVED_HEADER = re.compile(r"^// .*(it implies the proved properties|-induction proves the properties):\s*$")
 _K = re.compile(r"with them, (\d+)-induction proves")
 EARLIER_PATH = "<earlier proof>"  # the file name an earlier version's certificate is read under
+CACHE_PATH = "<proof cache>"  # ... and the proof cache's
+_CERT_PATHS = (EARLIER_PATH, CACHE_PATH)
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ def parse_certificate(text: str, path: str) -> CertificateFile:
 def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, str]):  # type: ignore[no-untyped-def]
     """The model read afresh with the certificate's invariants as extra lemmas (`__cert_i`), and
     the certificate over them: (ir.Model, engines.certificate.Certificate). ModelError when the
-    text does not check against the model or names a property the model does not declare."""
+    text does not check against the model or names a property the model does not declare;
+    UsageError when the file declares anything but its invariants (see `_only_invariants`)."""
     from tcpspec.checker import check_program
     from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder
     from tcpspec.parser import load_program, parse_text
@@ -91,7 +94,9 @@ def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, s
         raise UsageError(f"{cert.path}: a {cert.k}-inductive certificate; only 1-inductive certificates "
                          "can be re-checked from a file")
     program = load_program(model_path)
-    program.files.append(parse_text(cert.text, cert.path))
+    extra = parse_text(cert.text, cert.path)
+    _only_invariants(extra, len(cert.names))
+    program.files.append(extra)
     program.sources[cert.path] = cert.text
     model = check_program(program, defines)
     by_name = {p.name: p for p in model.properties}
@@ -102,6 +107,48 @@ def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, s
     invs = [CertInvariant(name, cert.texts[i], property_builder(by_name[f"__cert_{i}"]))
             for i, name in enumerate(cert.names)]
     return model, Certificate(invs, k=1, model_path=model_path, proved=list(cert.proved))
+
+
+def _only_invariants(parsed, count: int) -> None:  # type: ignore[no-untyped-def]
+    """A certificate is read as model text, so it could declare anything: a process whose
+    initial values leave no initial state, a constant, an import. Any of those would change
+    the model the obligations are asked of (an empty set of initial states makes every one of
+    them hold). So the file may hold its `invariant` lines and comments, nothing else."""
+    from tcpspec import ast
+
+    wanted = {f"__cert_{i}" for i in range(count)}
+    for imp in parsed.imports:
+        raise UsageError(f"{imp.span.file}:{imp.span.line}: a certificate may not import files")
+    for d in parsed.decls:
+        if not (isinstance(d, ast.Invariant) and d.lemma and d.name in wanted):
+            span = getattr(d, "span", None)
+            where = f"{span.file}:{span.line}" if span is not None else parsed.path
+            raise UsageError(f"{where}: a certificate holds only 'invariant NAME: EXPR;' lines and comments, "
+                             "nothing else: not a tcpspec proof certificate")
+        wanted.discard(d.name)
+    if wanted:
+        raise UsageError(f"{parsed.path}: not every 'invariant' line reads as one invariant: "
+                         "not a tcpspec proof certificate")
+
+
+def recheck_read(model, certificate, props: list[str], theory: str = "auto",  # type: ignore[no-untyped-def]
+                 timeout: float | None = None, sources: dict[str, str] | None = None, quick: bool = False,
+                 threads: int | None = None) -> str | None:
+    """Every obligation of `certificate` (read by `certificate_for`, into `model`) for the
+    properties named `props`, with fresh solvers: None when all hold, else what failed. The
+    one re-check behind `tcpspec recheck`, the proof cache and an earlier version's proof, so
+    that they cannot drift apart. `sources`: the files the caller's model was read from; the
+    answer is only about that model if the certificate's model was read from the same texts."""
+    from tcpspec.engines.certificate import CASE_THREADS, recheck
+
+    if sources is not None and {k: v for k, v in model.sources.items() if k not in _CERT_PATHS} != sources:
+        return "the model's files changed since it was read"
+    by_name = {p.name: p for p in model.properties}
+    unknown = [n for n in props if n not in by_name]
+    if unknown:
+        return f"the model does not declare {', '.join(unknown)}"
+    return recheck(model, certificate, [by_name[n] for n in props], theory, timeout, quick,
+                   threads=CASE_THREADS if threads is None else threads)
 
 
 def earlier_certificate_for(model_path: str, text: str, defines: dict[str, str], declared: set[str],  # type: ignore[no-untyped-def]
@@ -152,15 +199,12 @@ class RecheckOutcome:
 def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theory: str = "auto",
                  timeout: float | None = None) -> RecheckOutcome:
     """Read the model and the certificate, and check every obligation with fresh solvers."""
-    from tcpspec.engines.certificate import recheck
-
     from tcpspec.pipeline import require_initial_state
 
     cert = read_certificate(cert_path)
     model, certificate = certificate_for(model_path, cert, defines)
-    require_initial_state(model, theory)  # else every obligation would hold vacuously
-    by_name = {p.name: p for p in model.properties}
-    problem = recheck(model, certificate, [by_name[n] for n in cert.proved], theory, timeout)
+    require_initial_state(model, theory)  # the model's own error (exit 2); recheck_read refuses it too
+    problem = recheck_read(model, certificate, cert.proved, theory, timeout)
     if problem is None:
         return RecheckOutcome(True, False, "every obligation holds", len(cert.names), len(cert.proved))
     if cert.solver_reading:

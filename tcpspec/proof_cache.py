@@ -5,9 +5,12 @@ The prover writes the certificate of a proof (model text, `engines/certificate.r
 key made of the model's source files, its constants (after `-D`), the number theory and the
 tcpspec version. When the same key comes again, the certificate is read back against the
 model and every obligation is re-checked with fresh solvers (`certcheck.certificate_for`,
-`certificate.recheck`), exactly as `tcpspec recheck` does: nothing in the cache is trusted, so
-a stale, corrupt or edited entry can cost time, never a wrong `proved`. Any trouble reading or
-writing the cache is ignored (it is only a cache).
+`certcheck.recheck_read`), exactly as `tcpspec recheck` does: nothing in the cache is trusted,
+so a stale, corrupt, planted or edited entry can cost time, never a wrong `proved`. Each entry
+starts with the SHA-256 of what its key is made of (`digest`), compared on reading, so an entry
+copied under another name is not read at all; entries are read as regular files of bounded
+size, never through a symlink. Any trouble reading or writing the cache is ignored (it is only
+a cache).
 
 The latest certificate of each model file is also kept by the file's path alone
 (`load_earlier`): when the file has been edited, the prover first re-checks that certificate
@@ -34,6 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tcpspec import __version__, ir
+from tcpspec.inputs import InputRefused, load_json, read_text
 from tcpspec.trace import Trace, TraceStep
 
 if TYPE_CHECKING:
@@ -61,13 +65,21 @@ def constant_text(value: object) -> str:
 
 
 def key(model: ir.Model, theory: str) -> str:
+    """The entry's file name: the first half of `digest`."""
+    return digest(model, theory)[:32]
+
+
+def digest(model: ir.Model, theory: str) -> str:
+    """SHA-256 of the model's texts, constants, number theory and tcpspec version: written in
+    every entry and compared when it is read, so that an entry copied under another name (or
+    another model's) is never taken for this model's."""
     h = hashlib.sha256()
     h.update(f"tcpspec {__version__}\0theory {theory}\0".encode())
     for path, text in sorted(model.sources.items()):
         h.update(f"{os.path.basename(path)}\0{text}\0".encode())
     for name, value in sorted(model.constants.items()):
         h.update(f"{name}={constant_text(value)}\0".encode())
-    return h.hexdigest()[:32]
+    return h.hexdigest()
 
 
 def lineage_key(model: ir.Model, theory: str) -> str:
@@ -80,28 +92,46 @@ def lineage_key(model: ir.Model, theory: str) -> str:
     return h.hexdigest()[:32]
 
 
-def load(model: ir.Model, theory: str) -> str | None:
-    """The cached certificate text for this model, if any."""
+# An entry is small (tcp.tcpspec's certificate: ~60 KB); anything larger is not one of ours.
+MAX_ENTRY_BYTES = 16 * 1024 * 1024
+
+
+def _read(folder_name: str, name: str) -> str | None:
+    """An entry's text, or None: missing, not a regular file (a symlink is not followed: the
+    cache never writes one), too large, or not UTF-8."""
     where = cache_dir()
     if where is None:
         return None
     try:
-        return (where / "proofs" / f"{key(model, theory)}.cert").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return read_text(str(where / folder_name / name), MAX_ENTRY_BYTES, "cache entry", follow_symlinks=False)
+    except InputRefused:
         return None
+
+
+def _bound(model: ir.Model, theory: str, text: str | None) -> str | None:
+    """The entry's body if its first line names this model's digest, else None."""
+    if text is None:
+        return None
+    first, _, rest = text.partition("\n")
+    return rest if first == f"{_FOR_DIGEST}{digest(model, theory)}" else None
+
+
+def load(model: ir.Model, theory: str) -> str | None:
+    """The cached certificate text for this model, if any."""
+    return _bound(model, theory, _read("proofs", f"{key(model, theory)}.cert"))
 
 
 def load_certificate(model: ir.Model, theory: str) -> CertificateFile | None:
     """The cached certificate for this model, parsed (not yet re-checked); None if there is
     none or it does not parse."""
-    from tcpspec.certcheck import parse_certificate
+    from tcpspec.certcheck import CACHE_PATH, parse_certificate
     from tcpspec.diagnostics import UsageError
 
     text = load(model, theory)
     if text is None:
         return None
     try:
-        return parse_certificate(text, "<proof cache>")
+        return parse_certificate(text, CACHE_PATH)
     except UsageError:
         return None
 
@@ -109,28 +139,25 @@ def load_certificate(model: ir.Model, theory: str) -> CertificateFile | None:
 def store(model: ir.Model, theory: str, text: str) -> None:
     """Keep a (re-checked) certificate; written atomically, failures ignored. It is also this
     model file's latest certificate, for when the file is edited (`load_earlier`)."""
-    _write("proofs", f"{key(model, theory)}.cert", text)
-    _write("latest", f"{lineage_key(model, theory)}.cert", f"{_FOR_KEY}{key(model, theory)}\n{text}")
+    bound = f"{_FOR_DIGEST}{digest(model, theory)}\n{text}"
+    _write("proofs", f"{key(model, theory)}.cert", bound)
+    _write("latest", f"{lineage_key(model, theory)}.cert", bound)
 
 
 def load_earlier(model: ir.Model, theory: str) -> str | None:
     """The latest certificate stored for this model file, whatever its text was then: for an
     edited model, a proof to try before searching (engines/kind.py `_earlier_proof`). None
     when it was stored for this very text: that is the `load` entry, tried already."""
-    where = cache_dir()
-    if where is None:
-        return None
-    try:
-        text = (where / "latest" / f"{lineage_key(model, theory)}.cert").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    text = _read("latest", f"{lineage_key(model, theory)}.cert")
+    if text is None:
         return None
     first, _, rest = text.partition("\n")
-    if not first.startswith(_FOR_KEY) or first[len(_FOR_KEY):] == key(model, theory):
+    if not first.startswith(_FOR_DIGEST) or first[len(_FOR_DIGEST):] == digest(model, theory):
         return None
     return rest
 
 
-_FOR_KEY = "// the certificate of the model text with proof cache key "
+_FOR_DIGEST = "// the certificate of the model text with proof cache digest "
 
 
 def _write(folder_name: str, name: str, text: str) -> None:
@@ -154,12 +181,12 @@ def _write(folder_name: str, name: str, text: str) -> None:
 def load_witnesses(model: ir.Model, theory: str) -> dict[str, Trace]:
     """The cached witnesses for this model, by target name (not yet replayed: see module doc).
     An entry that does not read back as a trace is left out."""
-    where = cache_dir()
-    if where is None:
+    text = _bound(model, theory, _read("witnesses", f"{key(model, theory)}.json"))
+    if text is None:
         return {}
     try:
-        doc = json.loads((where / "witnesses" / f"{key(model, theory)}.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        doc = load_json(text, "cache entry")
+    except InputRefused:
         return {}
     out: dict[str, Trace] = {}
     for name, data in (doc.items() if isinstance(doc, dict) else ()):
@@ -178,7 +205,7 @@ def store_witnesses(model: ir.Model, theory: str, traces: dict[str, Trace]) -> N
     kept.update(traces)
     doc = {name: _trace_to_json(t) for name, t in sorted(kept.items())}
     # Not sort_keys: a record's fields keep the order of its type, which replay compares.
-    _write("witnesses", f"{key(model, theory)}.json", json.dumps(doc))
+    _write("witnesses", f"{key(model, theory)}.json", f"{_FOR_DIGEST}{digest(model, theory)}\n{json.dumps(doc)}")
 
 
 def _trace_to_json(t: Trace) -> dict[str, Any]:

@@ -18,3 +18,21 @@ def _fresh_z3_context():  # type: ignore[no-untyped-def]
 
     z3.z3._main_ctx = None
     yield
+
+
+# `@pytest.mark.slow`: a test that takes minutes runs only with TCPSPEC_LONG=1, so that CI's
+# whole run stays within 15 minutes on a busy 2-core machine (the long runs are for a desk).
+LONG = os.environ.get("TCPSPEC_LONG") == "1"
+
+
+def pytest_configure(config):  # type: ignore[no-untyped-def]
+    config.addinivalue_line("markers", "slow: runs only with TCPSPEC_LONG=1 (minutes, not seconds)")
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    if LONG:
+        return
+    skip = pytest.mark.skip(reason="slow: run with TCPSPEC_LONG=1")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

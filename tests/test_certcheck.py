@@ -82,6 +82,22 @@ def test_unreadable_certificates_are_usage_errors(
     assert main(["recheck", str(model), str(tmp_path / "missing.cert")]) == 2
 
 
+@pytest.mark.parametrize("extra", [
+    "process Evil() { var a: 0..3; var b: 0..3 = a + 4; }\ninstance evil = Evil();\n",  # no initial state
+    "const EVIL = 1;\n",
+    "fair p;\n",
+])
+def test_a_certificate_that_declares_more_than_invariants_is_refused(
+    proof: tuple[Path, Path], capsys: pytest.CaptureFixture[str], extra: str
+) -> None:
+    """A certificate is read as model text; declarations other than its invariants would
+    change the model it is checked against (no initial state: every obligation vacuous)."""
+    model, cert = proof
+    cert.write_text(cert.read_text().replace("invariant x_small: p.x <= 3;", "invariant x_small: false;") + extra)
+    assert main(["recheck", str(model), str(cert)]) == 2
+    assert "only 'invariant NAME: EXPR;' lines" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("after", [3, 6])
 def test_interrupting_a_recheck_exits_130(tmp_path: Path, after: int) -> None:
     """Ctrl-C during the re-check's queries is an interrupt, exit 130, at any point: 3 s in,

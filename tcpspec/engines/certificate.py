@@ -196,6 +196,12 @@ def recheck(
 
     base = ts.th.solver()
     base.add(ts.init())
+    # A model with no initial state makes every obligation below hold vacuously: whatever a
+    # certificate's file added to the model, a proof needs a state to start from.
+    has_init = check(base, [], Budget(_cap_ms(ms) / 1000)).result
+    if has_init != z3.sat:
+        return ("initiation: the model has no initial state" if has_init == z3.unsat else
+                "initiation: solver unknown (is there an initial state?)")
     # Each obligation is first asked for all invariants at once (the usual inductiveness
     # check); one by one only to name the one that fails, or when Z3 cannot settle the joint
     # query quickly. Measured on tcp.tcpspec (590 invariants): ~90 s one by one.

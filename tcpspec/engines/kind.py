@@ -550,7 +550,7 @@ def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budge
     """The proof cache's certificate for this very model, if it proves every wanted property and
     passes the re-check with fresh solvers now; else None (then the proof is searched)."""
     from tcpspec import proof_cache
-    from tcpspec.certcheck import certificate_for
+    from tcpspec.certcheck import certificate_for, recheck_read
     from tcpspec.diagnostics import ModelError, UsageError
 
     cert = proof_cache.load_certificate(model, theory)
@@ -561,11 +561,7 @@ def _cached_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budge
         again, certificate = certificate_for(model.path, cert, defines)
     except (ModelError, UsageError, OSError):
         return None
-    if {k: v for k, v in again.sources.items() if k != cert.path} != model.sources:
-        return None  # the files changed since the model was read
-    by_name = {p.name: p for p in again.properties}
-    left = budget.seconds_left()
-    if recheck(again, certificate, [by_name[n] for n in cert.proved], theory, left) is not None:
+    if recheck_read(again, certificate, cert.proved, theory, budget.seconds_left(), sources=model.sources) is not None:
         return None
     return certificate
 
@@ -577,7 +573,7 @@ def _earlier_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budg
     trial is cut at its first failing obligation (`quick`): on tcp.tcpspec it costs at most
     one re-check."""
     from tcpspec import proof_cache
-    from tcpspec.certcheck import EARLIER_PATH, earlier_certificate_for
+    from tcpspec.certcheck import earlier_certificate_for, recheck_read
     from tcpspec.diagnostics import ModelError, UsageError
 
     text = proof_cache.load_earlier(model, theory)
@@ -591,15 +587,11 @@ def _earlier_proof(model: ir.Model, wanted: list[ir.Property], theory: str, budg
     if got is None:
         return None
     again, certificate = got
-    if {k: v for k, v in again.sources.items() if k != EARLIER_PATH} != model.sources:
-        return None  # the files changed since the model was read
-    by_name = {p.name: p for p in again.properties}
-    if any(p.name not in by_name for p in wanted):
+    names = [p.name for p in wanted]
+    if recheck_read(again, certificate, names, theory, budget.seconds_left(), sources=model.sources,
+                    quick=True) is not None:
         return None
-    left = budget.seconds_left()
-    if recheck(again, certificate, [by_name[p.name] for p in wanted], theory, left, quick=True) is not None:
-        return None
-    certificate.proved = [p.name for p in wanted]
+    certificate.proved = names
     return certificate
 
 
