@@ -16,11 +16,11 @@ import json
 import os
 import re
 import sys
-import tempfile
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
 from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.outputs import check_writable, is_stream, write_output
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -95,6 +95,15 @@ def _file_name(text: str) -> str:
     return text
 
 
+def _report_name(text: str) -> str:
+    """A report file beside the run's own report on standard output, so not `-` (the two would
+    be one stream no reader can split); /dev/stdout mixes them for who wants that."""
+    if text == "-":
+        raise argparse.ArgumentTypeError("'-' would mix this file into the report on standard output: "
+                                         "name a file, or /dev/stdout to mix them on purpose")
+    return _file_name(text)
+
+
 def _scheduler_address(text: str) -> str:
     """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
     if not text.strip():
@@ -147,12 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts, "
                             "mermaid (a sequence diagram per trace)")
-    check.add_argument("--svg", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--svg", metavar="FILE", default=None, type=_report_name,
                        help="write each counterexample/witness as a sequence diagram (a "
                             "self-contained SVG; several traces: named like --trace-out)")
-    check.add_argument("--trace-out", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--trace-out", metavar="FILE", default=None, type=_report_name,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
-    check.add_argument("--certificate", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--certificate", metavar="FILE", default=None, type=_report_name,
                        help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
     check.add_argument("--k-max", dest="k_max", metavar="K", type=_positive_int, default=4,
@@ -188,7 +197,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the process (or instance) to draw (default: the first instance's)")
     graph.add_argument("--format", choices=("dot", "svg"), default="dot",
                        help="dot (text, default) or svg (rendered by Graphviz's dot)")
-    graph.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write to FILE instead of stdout")
+    graph.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name,
+                       help="write to FILE instead of stdout (- is stdout)")
     graph.add_argument("--self-loops", action="store_true",
                        help="also draw the transitions that keep the state (dashed)")
     add_defines(graph)
@@ -227,7 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
     add_defines(sim)
     sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
-    sim.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the run as a sequence diagram")
+    sim.add_argument("--svg", metavar="FILE", default=None, type=_report_name, help="also write the run as a sequence diagram")
     sim.set_defaults(func=cmd_simulate)
 
     add_diff_parser(sub)
@@ -254,9 +264,9 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="check every property to the end after a violation (default: a model's "
                         "check stops at its first violation, like SPIN and TLC; what it has not "
                         "decided by then is unknown)")
-    p.add_argument("--junit", metavar="FILE", default=None, type=_file_name,
+    p.add_argument("--junit", metavar="FILE", default=None, type=_report_name,
                    help="write a JUnit XML report (one test case per model and property)")
-    p.add_argument("--sarif", metavar="FILE", default=None, type=_file_name,
+    p.add_argument("--sarif", metavar="FILE", default=None, type=_report_name,
                    help="write a SARIF 2.1.0 report (one result per failing property, at its line)")
     p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
                    help="independent checks in N worker processes (default: the number of "
@@ -276,7 +286,8 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                         description="Write MODEL as Promela for SPIN or as an SMT-LIB 2 transition system.")
     ex.add_argument("model", metavar="MODEL")
     ex.add_argument("--to", required=True, choices=("promela", "smtlib"))
-    ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write here (default: stdout)")
+    ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name,
+                    help="write here (default and -: stdout)")
     add_defines(ex)
     ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
     isns = ex.add_mutually_exclusive_group()  # both name the ISNs: one of them
@@ -309,7 +320,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
 
     check_input_file(args.model)
-    _writable(args.output, "-o")
+    check_writable(args.output, "-o")
     # An option of the other target would be ignored: a file that is not what was asked for.
     given = {"promela": [("--theory", args.theory)],
              "smtlib": [("--isn-values", args.isn_values), ("--isn-range", args.isn_range), ("--isn-vars", args.isn_vars),
@@ -356,7 +367,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                              isn_vars=isn_vars)
         text = export_promela(model, opts)
     if args.output:
-        write_text_atomic(args.output, text)
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -397,28 +408,8 @@ def trace_file_names(base: str, props: list[str]) -> dict[str, str]:
     return {p: base if i == 0 else f"{root}.{p}{ext}" for i, p in enumerate(props)}
 
 
-def write_json_atomic(path: str, doc: Any) -> None:
-    """Readers never see half a file (see write_text_atomic)."""
-    write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Readers never see half a file: write a temp file next to it, then rename over."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide reports from CI's other users
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _json_text(doc: Any) -> str:
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def write_certificate(path: str, results: list[PropertyResult]) -> bool:
@@ -430,10 +421,7 @@ def write_certificate(path: str, results: list[PropertyResult]) -> bool:
             texts.append(cert)
     if not texts:
         return False
-    try:
-        write_text_atomic(path, "\n".join(texts))
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    write_output(path, "\n".join(texts))
     return True
 
 
@@ -441,12 +429,20 @@ def write_traces(base: str, results: list[PropertyResult], source: str, model: i
     from tcpspec.render.itf import result_to_itf
 
     with_trace = [r for r in results if r.trace is not None]
-    names = trace_file_names(base, [r.property for r in with_trace])
-    for r in with_trace:
-        try:
-            write_json_atomic(names[r.property], result_to_itf(r, source, model))
-        except OSError as e:
-            raise UsageError(f"cannot write {names[r.property]}: {e.strerror or e}") from None
+    return _write_per_trace(base, {r.property: _json_text(result_to_itf(r, source, model)) for r in with_trace})
+
+
+def _write_per_trace(base: str, texts: dict[str, str]) -> dict[str, str]:
+    """One file per trace (`trace_file_names`); a FIFO, a device or standard output gets them
+    all, one document after the other. The names written, by property."""
+    if not texts:
+        return {}
+    if is_stream(base):
+        write_output(base, list(texts.values()))
+        return {p: base for p in texts}
+    names = trace_file_names(base, list(texts))
+    for p, t in texts.items():
+        write_output(names[p], t)
     return names
 
 
@@ -498,16 +494,9 @@ def _live(args: argparse.Namespace) -> bool:
 def write_svgs(base: str, results: list[PropertyResult], model: ir.Model) -> dict[str, str]:
     from tcpspec.render.msc import build_chart, to_svg
 
-    with_trace = [r for r in results if r.trace is not None]
-    names = trace_file_names(base, [r.property for r in with_trace])
-    for r in with_trace:
-        assert r.trace is not None
-        title = f"{model.path}: {r.property} {r.verdict.value}"
-        try:
-            write_text_atomic(names[r.property], to_svg(build_chart(r.trace, r, model), title))
-        except OSError as e:
-            raise UsageError(f"cannot write {names[r.property]}: {e.strerror or e}") from None
-    return names
+    return _write_per_trace(base, {r.property: to_svg(build_chart(r.trace, r, model), f"{model.path}: {r.property} "
+                                                       f"{r.verdict.value}")
+                                   for r in results if r.trace is not None})
 
 
 # ---------------------------------------------------------------- check
@@ -591,10 +580,10 @@ def cmd_check_one(args: argparse.Namespace) -> int:
 
     defines = parse_defines(args.define)
     check_input_file(args.model)
-    _writable(args.trace_out, "--trace-out")
-    _writable(args.svg, "--svg")
+    check_writable(args.trace_out, "--trace-out")
+    check_writable(args.svg, "--svg")
     cert_out = getattr(args, "certificate", None)
-    _writable(cert_out, "--certificate")
+    check_writable(cert_out, "--certificate")
     if cert_out and args.engine == "bmc":
         raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
                          "(use --engine auto, kind or pdr)")
@@ -640,16 +629,6 @@ def cmd_check_one(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------- several models: the CI gate
 
 
-def _writable(path: str | None, option: str) -> None:
-    """An output file's path, checked before any work (not after a long run)."""
-    if not path:
-        return
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise UsageError(f"{option}: no such directory: {os.path.dirname(path)}")
-    if os.path.isdir(path):
-        raise UsageError(f"{option}: {path} is a directory, not a file")
-
-
 def cmd_check_many(args: argparse.Namespace) -> int:
     from tcpspec.gate import ModelSpec
 
@@ -689,8 +668,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
     from tcpspec import gate
     from tcpspec.render import text
 
-    _writable(junit, "--junit")
-    _writable(sarif, "--sarif")
+    check_writable(junit, "--junit")
+    check_writable(sarif, "--sarif")
     workers = jobs or os.cpu_count() or 1
     show = args.format == "text" and not args.quiet
 
@@ -718,13 +697,10 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
     if junit or sarif:
         from tcpspec.render.ci_reports import junit_xml, sarif_doc
 
-        try:
-            if junit:
-                write_text_atomic(junit, junit_xml(run))
-            if sarif:
-                write_json_atomic(sarif, sarif_doc(run))
-        except OSError as e:
-            raise UsageError(f"cannot write report: {e.strerror or e}") from None
+        if junit:
+            write_output(junit, junit_xml(run))
+        if sarif:
+            write_output(sarif, _json_text(sarif_doc(run)))
     code = EXIT_INTERRUPTED if run.interrupted else run.exit_code()
     if args.format == "json":
         from tcpspec.render.json_report import gate_to_json
@@ -765,7 +741,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     from tcpspec.statemachine import extract, to_dot
 
     check_input_file(args.model)
-    _writable(args.output, "-o")
+    check_writable(args.output, "-o")
     model = pipeline.load_model(args.model, parse_defines(args.define))
     dot = to_dot(extract(model, args.process), self_loops=args.self_loops)
     out = dot
@@ -777,8 +753,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if proc.returncode != 0:
             raise UsageError(f"Graphviz failed: {_one_line(proc.stderr)}")
         out = proc.stdout
-    if args.output:
-        write_text_atomic(args.output, out)
+    if args.output and args.output != "-":
+        write_output(args.output, out)
         print(f"{args.format.upper()} of the state machine written to {args.output}")
     else:
         sys.stdout.write(out)
@@ -921,12 +897,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from tcpspec.simulate import simulate
 
     check_input_file(args.model)
-    _writable(args.svg, "--svg")
+    check_writable(args.svg, "--svg")
     model = pipeline.load_model(args.model, parse_defines(args.define))
     trace, stopped = simulate(model, args.steps, args.seed)
     run = PropertyResult("simulation", "simulation", Verdict.HOLDS, "simulate", trace.length, 0.0, trace=trace)
     if args.svg:
-        write_text_atomic(args.svg, to_svg(build_chart(trace, None, model), f"{args.model}: random run, seed {args.seed}"))
+        write_output(args.svg, to_svg(build_chart(trace, None, model), f"{args.model}: random run, seed {args.seed}"))
     if args.format == "json":
         from tcpspec.render.itf import result_to_itf
 
@@ -975,7 +951,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "always as 0/false (e.g. the seed's Segment has no rst: it never resets)")
     d.add_argument("--theory", choices=THEORIES, default="auto", help="number representation (default auto)")
     d.add_argument("--format", choices=FORMATS, default="text")
-    d.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the difference as a sequence diagram")
+    d.add_argument("--svg", metavar="FILE", default=None, type=_report_name, help="also write the difference as a sequence diagram")
     d.set_defaults(func=cmd_diff)
 
 
@@ -984,7 +960,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     for path in (args.model_a, args.model_b):
         check_input_file(path)
-    _writable(args.svg, "--svg")
+    check_writable(args.svg, "--svg")
     a, b = load_pair(args.model_a, args.model_b, parse_defines(args.define))
     directions = {"both": ("a", "b"), "a-not-b": ("a",), "b-not-a": ("b",)}[args.direction]
     result = diff_models(a, b, args.depth, args.other_depth, args.timeout, args.theory, directions,
@@ -995,7 +971,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.svg and result.witness is not None and result.producer is not None:
         from tcpspec.render.msc import to_svg
 
-        write_text_atomic(args.svg, to_svg(_diff_chart(result, models), _diff_headline(result, paths)))
+        write_output(args.svg, to_svg(_diff_chart(result, models), _diff_headline(result, paths)))
     if args.format == "json":
         print(json.dumps(_diff_json(result, paths, models, code), indent=2))
     elif args.format == "mermaid":
