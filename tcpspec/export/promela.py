@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
+from tcpspec.export import comment_text
 from tcpspec.results import steps
 from tcpspec.export.promela_expr import (
     SMALL,
@@ -103,7 +104,7 @@ class _Gen:
 
     def _header(self) -> list[str]:
         return [
-            f"/* {self.m.path} as Promela, written by `tcpspec export --to promela`.",
+            f"/* {comment_text(self.m.path)} as Promela, written by `tcpspec export --to promela`.",
             f"   Free wide values range over {list(self.o.isn_values)}"
             + (f" (only {', '.join(self.o.isn_vars)}; others take the first)" if self.o.isn_vars else "")
             + ("; wide `choose` parameters over "
