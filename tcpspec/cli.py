@@ -19,7 +19,8 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
-from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.diagnostics import InternalError, ModelError, UsageError, render_diagnostic
+from tcpspec.inputs import MAX_DEPTH, MAX_JOBS, MAX_SECONDS
 from tcpspec.outputs import check_writable, is_stream, write_output
 
 if TYPE_CHECKING:
@@ -58,24 +59,42 @@ further trace goes to FILE with `.<property>` inserted before the extension
 # ---------------------------------------------------------------- arguments
 
 
+# Upper bounds of numeric options (docs/errors.md "Limits"): far past what a run can use, and
+# each one stops a number that would overflow a C int in the pool or the solver, or an unrolling
+# that would build for ever, at parse time with exit 2.
+MAX_K = 1000
+MAX_CEX = 10_000
+MAX_STEPS = 1_000_000
+MAX_PROMELA_STEPS = 30_000  # Promela's `short steps` counter (export/promela.py)
+MIN_MEMORY_MB = 64  # measured: below it Z3 cannot even start on a small model (docs/errors.md)
+MAX_MEMORY_MB = 1 << 20  # 1 TiB; Z3's memory_max_size is an unsigned int of MB
+
+
+def _whole(text: str, what: str) -> int:
+    """ASCII decimal digits only: int() would also take '٣', '1_000' and ' 7 '."""
+    if not re.fullmatch(r"-?[0-9]{1,30}", text):
+        raise argparse.ArgumentTypeError(f"expected {what}, got '{text if len(text) <= 40 else text[:37] + '...'}'")
+    return int(text)
+
+
+def _bounded_int(low: int, high: int, what: str = "a whole number") -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        n = _whole(text, what)
+        if n < low:
+            raise argparse.ArgumentTypeError("must not be negative, got " + text if low == 0
+                                             else f"expected {what} of at least {low}, got '{text}'")
+        if n > high:
+            raise argparse.ArgumentTypeError(f"at most {high}, got {text}")
+        return n
+    return parse
+
+
 def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {n}")
-    return n
+    return _bounded_int(0, MAX_DEPTH)(text)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
-    return n
+    return _bounded_int(1, MAX_DEPTH, "a positive whole number")(text)
 
 
 def _positive_float(text: str) -> float:
@@ -85,7 +104,19 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got '{text}'") from None
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got '{text}'")
+    if x >= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be below {MAX_SECONDS} seconds, got '{text}'")
     return x
+
+
+def _memory_mb(text: str) -> int:
+    n = _bounded_int(1, MAX_MEMORY_MB, "a number of megabytes")(text)
+    if n < MIN_MEMORY_MB:
+        raise argparse.ArgumentTypeError(f"{n} MB is below what Z3 needs to start ({MIN_MEMORY_MB} MB at least)")
+    return n
+
+
+_CLUSTER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):[0-9]{1,5}")
 
 
 def _file_name(text: str) -> str:
@@ -105,10 +136,13 @@ def _report_name(text: str) -> str:
 
 
 def _scheduler_address(text: str) -> str:
-    """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{text}'")
-    return text.strip()
+    """A Dask scheduler's address, [PROTOCOL://]HOST:PORT; an empty one is refused (it used to
+    run the checks locally), and so is one Dask would fail to parse after the models are read."""
+    address = text.strip()
+    if not _CLUSTER.fullmatch(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{shown}'")
+    return address
 
 
 def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (repeatable)") -> None:
@@ -151,7 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
                        "auto picks by the model (default auto)")
-    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_positive_int, default=None,
+    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_memory_mb, default=None,
                        help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts, "
@@ -164,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--certificate", metavar="FILE", default=None, type=_report_name,
                        help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
-    check.add_argument("--k-max", dest="k_max", metavar="K", type=_positive_int, default=4,
+    check.add_argument("--k-max", dest="k_max", metavar="K", type=_bounded_int(1, MAX_K, "a positive whole number"), default=4,
                        help="engine kind: k-induction (simple path) up to K for what 1-induction "
                             "leaves open (default 4; 1 turns it off)")
     _add_liveness_options(check)
@@ -233,8 +267,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "enabled transitions and parameters; the same --seed gives the same run.",
     )
     sim.add_argument("model", metavar="MODEL", help="the .tcpspec file")
-    sim.add_argument("--steps", metavar="N", type=_nonneg_int, default=20, help="at most N steps (default 20)")
-    sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--steps", metavar="N", type=_bounded_int(0, MAX_STEPS), default=20, help="at most N steps (default 20)")
+    sim.add_argument("--seed", metavar="S", type=_bounded_int(-(2**63), 2**63), default=0, help="random seed (default 0)")
     add_defines(sim)
     sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
     sim.add_argument("--svg", metavar="FILE", default=None, type=_report_name, help="also write the run as a sequence diagram")
@@ -251,7 +285,7 @@ def _add_liveness_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deadlock", action="store_true",
                    help="also check the built-in property deadlock_free: no reachable state without "
                         "successor, unless a `final` predicate accepts it (BMC, bounded)")
-    p.add_argument("--max-cex", dest="max_cex", metavar="N", type=_positive_int, default=1,
+    p.add_argument("--max-cex", dest="max_cex", metavar="N", type=_bounded_int(1, MAX_CEX, "a positive whole number"), default=1,
                    help="up to N counterexamples per violated property, each a different sequence "
                         "of transitions (default 1)")
 
@@ -268,7 +302,7 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="write a JUnit XML report (one test case per model and property)")
     p.add_argument("--sarif", metavar="FILE", default=None, type=_report_name,
                    help="write a SARIF 2.1.0 report (one result per failing property, at its line)")
-    p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
+    p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_bounded_int(1, MAX_JOBS, "a positive whole number"), default=None,
                    help="independent checks in N worker processes (default: the number of "
                         "cores when several models or reports are asked for, else in-process)")
     p.add_argument("--cluster", metavar="ADDRESS", default=None, type=_scheduler_address,
@@ -299,7 +333,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                          "wide variables take the first (for variables written before read)")
     ex.add_argument("--payload-range", metavar="A..B", default=None,
                     help="promela: the values of wide `choose` parameters")
-    ex.add_argument("--max-steps", metavar="N", type=_nonneg_int, default=None,
+    ex.add_argument("--max-steps", metavar="N", type=_bounded_int(0, MAX_PROMELA_STEPS), default=None,
                     help="promela: cut runs after N steps (like BMC's depth)")
     ex.add_argument("--theory", choices=THEORIES, default=None, help="smtlib: integers or bit-vectors (default auto)")
     ex.set_defaults(func=cmd_export)
@@ -384,19 +418,18 @@ def parse_defines(items: list[str]) -> dict[str, str]:
     return defines
 
 
-def check_input_file(path: str, what: str = "a model") -> None:
-    """Turn a missing or unreadable input into one line instead of a parser error."""
+def check_input_file(path: str, what: str = "a model", limit: int | None = None) -> None:
+    """Turn a missing, unreadable, special or oversized input into one line before any work
+    (a FIFO is refused, not waited on; see tcpspec/inputs.py for the limits)."""
+    from tcpspec import inputs
+
     if not path:
         raise UsageError(f"empty file name: expected the path of {what}")
     if not os.path.exists(path):
         raise UsageError(f"no such file: {path}")
     if os.path.isdir(path):
         raise UsageError(f"is a directory, not {what}: {path}")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    inputs.check_readable(path, inputs.MAX_MODEL_BYTES if limit is None else limit, what)
 
 
 # ---------------------------------------------------------------- trace files
@@ -623,7 +656,18 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     if interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    _say_internal_errors(results)
     return exit_code(results)
+
+
+def _say_internal_errors(results: list[PropertyResult]) -> None:
+    """Exit 4 from a result (an engine process died, ...) says its cause on stderr too."""
+    from tcpspec.results import is_internal_error
+
+    bad = [r for r in results if is_internal_error(r)]
+    if bad:
+        more = f" (and {len(bad) - 1} more properties)" if len(bad) > 1 else ""
+        print(f"tcpspec: {bad[0].property}: {_one_line(bad[0].detail)}{more} (please report)", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- several models: the CI gate
@@ -720,6 +764,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
                 print(f"{option} report written to {path}")
     if run.interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
+    else:
+        _say_internal_errors([x for _, x in run.results])
     return code
 
 
@@ -786,8 +832,10 @@ def add_recheck_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_recheck(args: argparse.Namespace) -> int:
     from tcpspec.certcheck import recheck_file
 
+    from tcpspec.inputs import MAX_CERTIFICATE_BYTES
+
     check_input_file(args.model)
-    check_input_file(args.certificate, "a certificate")
+    check_input_file(args.certificate, "a certificate", MAX_CERTIFICATE_BYTES)
     out = recheck_file(args.model, args.certificate, parse_defines(args.define), args.theory, args.timeout)
     what = f"{out.invariants} invariants, {out.properties} properties"
     if out.ok:
@@ -806,21 +854,24 @@ def cmd_recheck(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
 
-    check_input_file(args.model)
-    check_input_file(args.trace, "a trace")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    from tcpspec import inputs
+
     lower = args.trace.lower()
+    capture = lower.endswith((".pcap", ".pcapng", ".cap"))
+    check_input_file(args.model)
+    check_input_file(args.trace, "a trace", inputs.MAX_CAPTURE_BYTES if capture else inputs.MAX_TRACE_BYTES)
+    model = pipeline.load_model(args.model, parse_defines(args.define))
     if lower.endswith(".json"):
         return _replay_itf(model, args)
     from tcpspec.conformance import check_conformance
     from tcpspec.wire import read_pcap, read_text_trace
 
-    if lower.endswith((".pcap", ".pcapng", ".cap")):
+    if capture:
         segments = read_pcap(args.trace, args.conn)
     else:
+        data = inputs.read_bytes(args.trace, inputs.MAX_TRACE_BYTES, "trace")
         try:
-            with open(args.trace, encoding="utf-8") as f:
-                text = f.read()
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise UsageError(f"{args.trace}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
         segments = read_text_trace(args.trace, text)
@@ -866,10 +917,12 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
     from tcpspec.render.itf import itf_to_trace
     from tcpspec.results import steps
 
+    from tcpspec.inputs import MAX_TRACE_BYTES, InputRefused, load_json, read_text
+
+    text = read_text(args.trace, MAX_TRACE_BYTES, "trace")
     try:
-        with open(args.trace, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = load_json(text, "the trace")
+    except InputRefused as e:
         raise UsageError(f"{args.trace}: not an ITF JSON trace ({e})") from None
     trace = itf_to_trace(doc, model)
     res = run_is_behaviour(model, trace)
@@ -1128,6 +1181,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"tcpspec: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
+    except InternalError as e:
+        print(f"tcpspec: internal error: {_one_line(str(e))} (please report)", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

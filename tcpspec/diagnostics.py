@@ -47,6 +47,11 @@ class UsageError(Exception):
     """Bad command-line input (unknown constant, bad value, unknown property...)."""
 
 
+class InternalError(Exception):
+    """tcpspec's own failure with a known cause (a worker process died): exit 4, the cause
+    in one line, no traceback."""
+
+
 def render_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> str:
     """`file:line:col: error: message`, then the source line and a caret under the column."""
     if diag.span is None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
-from tcpspec.diagnostics import ModelError, UsageError
+from tcpspec.diagnostics import InternalError, ModelError, UsageError
 from tcpspec.results import PropertyResult, exit_code
 
 EXIT_MODEL_ERROR = 2
@@ -139,11 +139,17 @@ def _pool(jobs: list[Job], workers: int) -> Iterator[JobOutcome]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     # spawn: a fork would copy whatever Z3 state the parent holds into every worker.
+    from concurrent.futures.process import BrokenProcessPool
+
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(run_job, job) for job in jobs]
+        futures = {pool.submit(run_job, job): job for job in jobs}
         try:
             for fut in as_completed(futures):
-                yield fut.result()
+                try:
+                    yield fut.result()
+                except BrokenProcessPool:
+                    raise InternalError(f"a worker process died while checking {futures[fut].spec.path} "
+                                        "(a crash, or killed: the OOM killer, a too low --memory-limit)") from None
         except BaseException:
             for fut in futures:
                 fut.cancel()

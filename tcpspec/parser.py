@@ -21,6 +21,7 @@ from lark.parsers.lalr_analysis import Reduce
 
 from tcpspec import ast
 from tcpspec.diagnostics import Diagnostic, ModelError, Span
+from tcpspec.inputs import MAX_IMPORTS, MAX_PROGRAM_BYTES, InputRefused, read_model_bytes
 
 INT_LIMIT = 2**62
 MAX_NESTING = 100  # tree levels; later stages recurse over the AST, so keep well under 1000
@@ -103,14 +104,12 @@ def _read_and_parse(
 ) -> ast.ModelFile | None:
     """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
     try:
-        with open(shown, "rb") as handle:
-            data = handle.read()
-    except OSError as exc:
-        reason = exc.strerror or str(exc)
-        if imp is None:
-            diags.append(Diagnostic(None, f"cannot read model file '{shown}': {reason}"))
-        else:
-            diags.append(Diagnostic(imp.span, f"cannot read imported file '{shown}': {reason}"))
+        data = read_model_bytes(shown, imported=imp is not None)
+        if len(program.sources) >= MAX_IMPORTS or sum(map(len, program.sources.values())) + len(data) > MAX_PROGRAM_BYTES:
+            raise InputRefused(f"the model and its imports are too large: more than {MAX_IMPORTS} files or "
+                               f"{MAX_PROGRAM_BYTES} bytes")
+    except InputRefused as exc:
+        diags.append(Diagnostic(None if imp is None else imp.span, str(exc)))
         return None
     try:
         text = data.decode("utf-8-sig")

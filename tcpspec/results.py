@@ -57,10 +57,23 @@ def stops_run(r: PropertyResult) -> bool:
     return r.verdict is Verdict.VIOLATED and r.kind != "lemma"
 
 
+# The start of the detail of an `unknown` that is tcpspec's own failure, not the solver's: an
+# engine process that died (a crash, the OOM killer), an engine that refuted what another proved,
+# a trace that did not replay. The run then exits 4, as an exception would, with the cause.
+INTERNAL_ERROR = "internal error"
+
+
+def is_internal_error(r: PropertyResult) -> bool:
+    return r.verdict is Verdict.UNKNOWN and r.detail.startswith(INTERNAL_ERROR)
+
+
 def exit_code(results: list[PropertyResult]) -> int:
-    """The CLI contract: 1 if any failure, else 3 if any unknown, else 0."""
+    """The CLI contract: 1 if any failure (a replayed trace is definitive whatever else went
+    wrong), else 4 if any internal error, else 3 if any unknown, else 0."""
     if any(r.failed for r in results):
         return 1
+    if any(is_internal_error(r) for r in results):
+        return 4
     if any(r.verdict is Verdict.UNKNOWN for r in results):
         return 3
     return 0

@@ -49,6 +49,18 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "empty_file_name": (GOOD, ["--junit", ""], 2, "--junit: expected a file name, got ''"),
     "trace_dir": (GOOD, ["--trace-out", "/nonexistent-dir/x.json"], 2, "--trace-out: no such directory"),
     "violated": (GOOD + "invariant small: p.x < 2;\n", ["--engine", "bmc", "--depth", "4"], 1, "violated"),
+    # Hostile inputs (tests/trust/ has more of them)
+    "model_too_large": ("//" + "x" * (1 << 20) + "\n" + GOOD, [], 2, "bytes, the limit is 1048576"),
+    "input_device": (None, ["check", "/dev/zero"], 2, "cannot read a model '/dev/zero': it is a device, not a regular file"),
+    "trace_device": (None, ["replay", TCP, "/dev/zero"], 2, "cannot read a trace '/dev/zero': it is a device"),
+    "certificate_device": (None, ["recheck", TCP, "/dev/zero"], 2, "cannot read a certificate '/dev/zero': it is a device"),
+    "diff_device": (None, ["diff", TCP, "/dev/zero"], 2, "cannot read a model '/dev/zero': it is a device"),
+    "config_device": (None, ["ci", "--config", "/dev/zero"], 2, "cannot read configuration '/dev/zero': it is a device"),
+    "import_not_model": ('import "/proc/self/environ";\n' + GOOD, [], 2, "an import names a .tcpspec file"),
+    "bad_jobs": (GOOD, ["-j", "99999999999999999999"], 2, "argument -j/--jobs: at most 1024, got 99999999999999999999"),
+    "bad_number": (GOOD, ["--depth", "1_0"], 2, "argument --depth: expected a whole number, got '1_0'"),
+    "bad_cluster_address": (GOOD, ["--cluster", "garbage"], 2, "expected a scheduler address such as tcp://host:8786, got 'garbage'"),
+    "memory_floor": (GOOD, ["--memory-limit", "16"], 2, "16 MB is below what Z3 needs to start (64 MB at least)"),
 }
 
 
@@ -56,8 +68,12 @@ def _row_ids() -> list[str]:
     return [r for r in re.findall(r"^\| (\w+) \|", DOC, flags=re.M) if r != "id"]
 
 
+SPECIAL = {"config_key", "timeout", "memory", "internal", "interrupt", "input_fifo", "trace_number", "itf_nesting",
+           "toml_nesting", "engine_died"}
+
+
 def test_every_row_of_the_doc_is_tested() -> None:
-    tested = set(ROWS) | {"config_key", "timeout", "memory", "internal", "interrupt"}
+    tested = set(ROWS) | SPECIAL
     assert set(_row_ids()) == tested
 
 
@@ -96,10 +112,78 @@ def test_timeout_gives_unknown_and_exit_3_within_seconds(capsys: pytest.CaptureF
     assert took < 15, f"a 1-second timeout took {took:.1f} s"
 
 
-def test_memory_limit_gives_unknown_and_exit_3(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["check", TCP, "--prop", "no_half_open", "--engine", "bmc", "--depth", "30", "--memory-limit", "25"])
+# 64-bit multiplications, bit-blasted: past 64 MB at the first query (tcp.tcpspec needed a
+# 30-step unrolling and three minutes on a loaded machine to get there).
+MULTIPLIES = """process P() {
+  var a: bv64;
+  var b: bv64;
+  var c: bv64;
+  transition t { a := a * b * c + 7; b := b * c * a + 3; c := c * a * b + 1; }
+}
+instance p = P();
+invariant hard: p.a * p.b * p.c != 123456789012345678;
+"""
+
+
+def test_memory_limit_gives_unknown_and_exit_3(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "m.tcpspec"
+    path.write_text(MULTIPLIES)
+    code = main(["check", str(path), "--engine", "bmc", "--theory", "bv", "--depth", "3", "--memory-limit", "64"])
     assert code == 3
     assert "memory limit reached" in capsys.readouterr().out
+
+
+def test_input_fifo(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A FIFO is refused at once: opening it to read would wait for a writer for ever."""
+    fifo = tmp_path / "m.tcpspec"
+    os.mkfifo(fifo)
+    for argv in (["check", str(fifo)], ["replay", TCP, str(fifo)], ["recheck", TCP, str(fifo)], ["ci", "--config", str(fifo)]):
+        assert main(argv) == 2
+        assert "it is a FIFO, not a regular file" in capsys.readouterr().err
+
+
+def test_trace_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """More digits than Python converts (4300) are a number that does not fit, not a crash."""
+    trace = tmp_path / "t.txt"
+    trace.write_text("client -> server SYN seq=" + "9" * 5000 + "\n")
+    assert main(["replay", TCP, str(trace)]) == 2
+    err = capsys.readouterr().err
+    assert "does not fit in 32 bits" in err and "Traceback" not in err
+
+
+def test_itf_nesting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    trace = tmp_path / "t.itf.json"
+    trace.write_text('{"states": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    assert main(["replay", TCP, str(trace)]) == 2
+    assert "nested more than 64 levels deep" in capsys.readouterr().err
+
+
+def test_toml_nesting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "tcpspec.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert main(["ci"]) == 2
+    assert "tcpspec.toml: nested more than 32 levels deep" in capsys.readouterr().err
+
+
+def _segfault(*args: object, **kwargs: object) -> None:
+    os.kill(os.getpid(), signal.SIGSEGV)
+
+
+def test_engine_died(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A dead engine process (here the prover: Z3 crashed) is exit 4 with its cause, not an
+    `unknown` (exit 3). Forked, so that the worker runs the patched function."""
+    import functools
+
+    from tcpspec.engines import portfolio
+
+    monkeypatch.setattr(portfolio, "_prover_worker", _segfault)
+    monkeypatch.setattr(portfolio, "run_auto", functools.partial(portfolio.run_auto, start_method="fork"))
+    path = tmp_path / "m.tcpspec"
+    path.write_text(GOOD + "invariant small: p.x <= 3;\n")
+    assert main(["check", str(path)]) == 4
+    out = capsys.readouterr()
+    assert "internal error: the prover process was killed by SIGSEGV" in out.out
+    assert "tcpspec: small: internal error: the prover process was killed by SIGSEGV" in out.err
 
 
 def test_internal_error_is_one_line_and_exit_4(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -23,7 +23,7 @@ from typing import Any
 
 from tcpspec import ir
 from tcpspec.engines.budget import Budget
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import INTERNAL_ERROR, STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
@@ -133,6 +133,20 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         pass
     except Exception as err:  # noqa: BLE001
         out.put(("prover", None, f"{type(err).__name__}: {err}", 0))
+
+
+def _death(name: str, w: Any) -> str:
+    """Why an engine process ended without its result, for the report (exit 4)."""
+    import signal
+
+    code = w.exitcode
+    if code is not None and code < 0:
+        try:
+            how = signal.Signals(-code).name
+        except ValueError:
+            how = f"signal {-code}"
+        return f"the {name} process was killed by {how}"
+    return f"the {name} process exited with code {code} without a result"
 
 
 def _undecided(p: ir.Property, seconds: float, detail: str) -> PropertyResult:
@@ -368,6 +382,8 @@ def run_auto(
             if who == "prover" and bmc is not None and bmc.is_alive():
                 control.put(("resume", None))  # type: ignore[union-attr]  # an idle BMC searches what is left
     finally:
+        died = [_death(name, w) for name, w in (("BMC", bmc), ("prover", prover))
+                if w is not None and not w.is_alive() and w.exitcode != 0]
         for w in (bmc, prover):
             if w is not None and w.is_alive():
                 w.terminate()
@@ -379,6 +395,7 @@ def run_auto(
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
         if p.name not in final:
-            why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
-            final[p.name] = _undecided(p, secs, f"internal error: {why}")
+            why = ("; ".join(f"{k}: {v}" for k, v in failures.items()) or "; ".join(died)
+                   or "an engine process ended without a result")
+            final[p.name] = _undecided(p, secs, f"{INTERNAL_ERROR}: {why}")
     return [final[n] for n in names]

@@ -12,6 +12,8 @@ Each state also carries `mbt::actionTaken` (transition name, "init" for state 0)
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 
 from tcpspec.diagnostics import UsageError
@@ -62,10 +64,11 @@ def decode_value(j: Json, where: str) -> StateValue:
         return items  # type: ignore[return-value]
     if isinstance(j, dict):
         if "#bigint" in j:
-            try:
-                return int(j["#bigint"])
-            except (TypeError, ValueError):
-                raise UsageError(f"ITF: {where}: bad #bigint {j['#bigint']!r}") from None
+            text = j["#bigint"]
+            if isinstance(text, str) and len(text) <= 100 and re.fullmatch(r"-?[0-9]+", text):  # ASCII digits
+                return int(text)
+            shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+            raise UsageError(f"ITF: {where}: bad #bigint {shown} (a decimal number of at most 100 digits)")
         special = [k for k in j if k.startswith("#")]
         if special:
             raise UsageError(f"ITF: {where}: {special[0]} values are not supported")
