@@ -41,13 +41,44 @@ BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 def check_program(program: ast.Program, defines: dict[str, str]) -> ir.Model:
     """Check and instantiate a parsed program. Raises ModelError (all problems) or UsageError."""
     try:
-        return _Checker(program, defines).run()
+        model = _Checker(program, defines).run()
+        _check_state_size(model)
+        return model
     except (ModelError, UsageError):
         raise
     except RecursionError:
         raise ModelError([Diagnostic(None, "the model is nested too deeply to check")]) from None
     except Exception as exc:  # a checker bug must still surface as a model error, not a crash
         raise ModelError([Diagnostic(None, f"internal error in the checker: {exc!r}")]) from exc
+
+
+# What the engines can build: each step of an unrolling copies every value of the state, and a
+# send or receive touches every slot of its channel. Measured per step of the encoding: tcp.tcpspec
+# (48 transitions) 924 values (CAP=64) 2-4 s, ~3600 (CAP=256) 20-34 s; one channel of 2048 slots
+# with two transitions 2-3 s. Past these the encoding alone outlasts any --timeout
+# (`-D CAP=100000` hung check, graph and export).
+MAX_CAPACITY = 2048  # slots of one channel
+MAX_STATE_VALUES = 4096  # values in one state: the variables' fields and every channel slot's
+
+
+def _values(t: Type) -> int:
+    return sum(_values(ft) for _, ft in t.fields) if isinstance(t, RecordType) else 1
+
+
+def _check_state_size(model: ir.Model) -> None:
+    """A ModelError (exit 2) at the channel or variable that makes the state too large."""
+    errors = [Diagnostic(c.span, f"channel '{c.name}' holds {c.capacity} messages: at most {MAX_CAPACITY} "
+                                 "(every slot is copied in every state of every step)")
+              for c in model.channels if c.capacity > MAX_CAPACITY]
+    sizes = [(c.capacity * (_values(c.message) + 1), c.span, f"channel '{c.name}' ({c.capacity} slots)")
+             for c in model.channels] + [(_values(v.type), v.span, f"variable '{v.name}'") for v in model.state_vars]
+    total = sum(n for n, _, _ in sizes)
+    if not errors and total > MAX_STATE_VALUES:
+        n, span, what = max(sizes, key=lambda x: x[0])
+        errors.append(Diagnostic(span, f"the state has {total} values, at most {MAX_STATE_VALUES} can be encoded; "
+                                       f"{what} has {n} of them"))
+    if errors:
+        raise ModelError(errors)
 
 
 class _Checker:
@@ -509,22 +540,21 @@ def in_range(typ: Type, value: Value) -> bool:
     return True
 
 
+_DEFINE_INT = re.compile(r"-?(?:0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+))")
+
+
 def parse_define(name: str, text: str, typ: Type) -> tuple[Value | None, str]:
     """A `-D NAME=VALUE` value of the constant's kind, or (None, what is wrong)."""
     if typ == BOOL:
         if text in ("true", "false"):
             return text == "true", ""
         return None, f"-D {name}={text}: constant '{name}' is a bool; give true or false"
-    body = text[1:] if text.startswith("-") else text
-    try:
-        if body.lower().startswith("0x"):
-            value = int(body[2:], 16)
-        elif body.isdigit():
-            value = int(body, 10)
-        else:
-            raise ValueError(text)
-    except ValueError:
+    # ASCII only, one sign, no `_`: int() alone took '-0x-5' (as 5), '0x1_0' and '٣'.
+    m = _DEFINE_INT.fullmatch(text)
+    if m is None:
         return None, f"-D {name}={text}: constant '{name}' is an int; give a decimal or 0x hex integer"
+    digits = m.group("hex") or m.group("dec")
+    value = INT_LIMIT + 1 if len(digits) > 20 else int(digits, 16 if m.group("hex") else 10)
     value = -value if text.startswith("-") else value
     if not -INT_LIMIT <= value <= INT_LIMIT:
         return None, f"-D {name}={text}: out of range (must lie within ±2^62)"

@@ -555,14 +555,21 @@ class ExprChecker:
                            f"{self.MAX_QUANTIFIED} (it is expanded into one copy per value)")
             return None
         op = "and" if e.kind == "forall" else "or"
-        out: ir.Expr = ir.Lit(e.kind == "forall", BOOL, e.span)
+        bodies: list[ir.Expr] = []
         for v in range(lo, hi + 1):
             inner = ExprChecker(self.rep, replace(s, values={**s.values, e.var: ir.Lit(v, IntType(v, v), e.span)}))
             body = inner.check_bool(e.body, f"the body of '{e.kind}'")
             if body is None:
                 return None
-            out = body if v == lo else ir.Binary(op, out, body, BOOL, e.span)
-        return out
+            bodies.append(body)
+        if not bodies:
+            return ir.Lit(e.kind == "forall", BOOL, e.span)
+        # A balanced tree, not a chain: every later pass recurses on the expression, and a chain
+        # of 1024 copies was deeper than Python's stack (RecursionError at CAP=600 in tcp.tcpspec).
+        while len(bodies) > 1:
+            pairs = [ir.Binary(op, a, b, BOOL, e.span) for a, b in zip(bodies[::2], bodies[1::2])]
+            bodies = pairs + ([bodies[-1]] if len(bodies) % 2 else [])
+        return bodies[0]
 
     def channel(self, name: str, span: Span) -> ir.Channel | None:
         """A channel parameter or a global channel, or a reported error."""

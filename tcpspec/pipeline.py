@@ -5,6 +5,7 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -157,7 +158,9 @@ def _run_engine(
     rest = [p for p in props if p not in live and p not in dead]
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
-    results = _run_selected(model, todo, options, on_progress) if todo else []
+    selected = lambda: _run_selected(model, todo, options, on_progress)  # noqa: E731
+    # The portfolio's parent keeps its own deadline and the results that came in (engines/portfolio.py).
+    results = (selected() if options.engine == "auto" else _within_timeout(todo, options, selected)) if todo else []
     _store_witnesses(model, results, options)
     results += _unless_stopped(list(cached.values()), results, options)
     for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
@@ -166,13 +169,31 @@ def _run_engine(
         if not options.keep_going and any(stops_run(r) for r in results):  # not started
             results += _stopped(group, options)
         else:
-            results += search(model, group, options)
+            results += _within_timeout(group, options, lambda: search(model, group, options))  # noqa: B023
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 
         results = add_counterexamples(model, results, options.max_cex, options.depth, options.timeout, options.theory)
     order = {p.name: i for i, p in enumerate(props)}
     return sorted(results, key=lambda r: order[r.property])
+
+
+def _within_timeout(props: list[ir.Property], options: CheckOptions,
+                    run: Callable[[], list[PropertyResult]]) -> list[PropertyResult]:
+    """`run()`, stopped from outside once the timeout and its grace have passed; its properties
+    are then `unknown` (timeout)."""
+    if options.timeout is None:
+        return run()
+    from tcpspec.engines.budget import DeadlinePassed, hard_deadline
+
+    t0 = time.perf_counter()
+    try:
+        with hard_deadline(options.timeout):
+            return run()
+    except DeadlinePassed:
+        secs = round(time.perf_counter() - t0, 3)
+        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, secs, doc=p.doc,
+                               detail=f"timeout: no verdict within --timeout {options.timeout:g} s") for p in props]
 
 
 CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed now"
@@ -184,7 +205,6 @@ def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckO
     wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
     if not wanted:
         return {}
-    import time
 
     from tcpspec import proof_cache
     from tcpspec.interp import replay

@@ -20,6 +20,18 @@ DOC = (ROOT / "docs/errors.md").read_text(encoding="utf-8")
 
 GOOD = "process P() {\n  var x: 0..3 = 0;\n  transition t when x < 3 { x := x + 1; }\n}\ninstance p = P();\n"
 
+# A channel whose capacity a constant sets, without quantifiers over it (tcp.tcpspec's stop a
+# huge CAP by their own limit first).
+PRODUCER = """const CAP = 4;
+message M { v: 0..7 }
+channel c: M[CAP];
+process Prod() { var n: 0..7 = 0; transition put when len(c) < CAP { send c M { v: n }; } }
+process Cons() { var last: 0..7 = 0; transition get receive m from c { last := m.v; } }
+instance p = Prod();
+instance q = Cons();
+invariant ok: q.last <= 7;
+"""
+
 # id -> (model text or None, extra CLI args, expected exit code, fragment of the output)
 ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "syntax": ("process P( {\n", [], 2, "error: unexpected '{': expected ')' or a name"),
@@ -60,6 +72,9 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "bad_jobs": (GOOD, ["-j", "99999999999999999999"], 2, "argument -j/--jobs: at most 1024, got 99999999999999999999"),
     "bad_number": (GOOD, ["--depth", "1_0"], 2, "argument --depth: expected a whole number, got '1_0'"),
     "bad_cluster_address": (GOOD, ["--cluster", "garbage"], 2, "expected a scheduler address such as tcp://host:8786, got 'garbage'"),
+    "define_number": (None, ["check", TCP, "-D", "CAP=0x1_0"], 2, "constant 'CAP' is an int; give a decimal or 0x hex integer"),
+    "channel_too_large": (PRODUCER, ["-D", "CAP=100000"], 2, "channel 'c' holds 100000 messages: at most 2048"),
+    "state_too_large": (None, ["check", TCP, "-D", "CAP=300"], 2, "the state has 4826 values, at most 4096 can be encoded"),
     "memory_floor": (GOOD, ["--memory-limit", "16"], 2, "16 MB is below what Z3 needs to start (64 MB at least)"),
 }
 
@@ -69,7 +84,7 @@ def _row_ids() -> list[str]:
 
 
 SPECIAL = {"config_key", "timeout", "memory", "internal", "interrupt", "input_fifo", "trace_number", "itf_nesting",
-           "toml_nesting", "engine_died"}
+           "toml_nesting", "engine_died", "config_report_outside"}
 
 
 def test_every_row_of_the_doc_is_tested() -> None:
@@ -101,6 +116,28 @@ def test_config_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pyt
     monkeypatch.chdir(tmp_path)
     assert main(["ci"]) == 2
     assert "pyproject.toml: tool.tcpspec: unknown key 'depht'" in capsys.readouterr().err
+
+
+def test_config_report_outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """tcpspec.toml comes with a checkout: its reports stay in the project (it overwrote a file
+    outside it), also through a symlink; the command line may name any path."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "m.tcpspec").write_text(GOOD + "invariant small: p.x <= 3;\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (project / "out").symlink_to(tmp_path)
+    monkeypatch.chdir(project)
+    for junit in ("../victim.txt", str(victim), "out/victim.txt"):
+        (project / "tcpspec.toml").write_text(f'engine = "bmc"\njunit = "{junit}"\n[[models]]\npath = "m.tcpspec"\n')
+        assert main(["ci"]) == 2
+        assert f"the report '{junit}' is outside the project directory" in capsys.readouterr().err
+        assert victim.read_text() == "keep me"
+    (project / "tcpspec.toml").write_text('engine = "bmc"\njunit = "reports/ci.xml"\n[[models]]\npath = "m.tcpspec"\n')
+    (project / "reports").mkdir()
+    assert main(["ci"]) == 0 and (project / "reports/ci.xml").exists()
+    assert main(["ci", "--junit", str(tmp_path / "ci.xml")]) == 0
+    assert (tmp_path / "ci.xml").read_text().startswith("<?xml")
 
 
 def test_timeout_gives_unknown_and_exit_3_within_seconds(capsys: pytest.CaptureFixture[str]) -> None:

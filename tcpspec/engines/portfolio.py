@@ -22,7 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
-from tcpspec.engines.budget import Budget
+from tcpspec.engines.budget import Budget, grace
 from tcpspec.results import INTERNAL_ERROR, STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
@@ -270,6 +270,7 @@ def run_auto(
     final: dict[str, PropertyResult] = {}
     prover_done = prover is None
     prover_lost = False  # its process ended without a report
+    timed_out = False  # the workers outlasted the timeout (budget.grace)
     try:
         while len(final) < len(props):
             try:
@@ -302,6 +303,11 @@ def run_auto(
             except queue.Empty:
                 if (bmc is None or not bmc.is_alive()) and (prover is None or not prover.is_alive()) and out.empty():
                     break  # a worker died without a word (killed, out of memory)
+                if timeout is not None and budget.expired and time.monotonic() > budget.deadline + grace(timeout):  # type: ignore[operator]
+                    # The engines check the timeout between queries, not while they build an
+                    # encoding (a large CAP builds for minutes): the run ends here all the same.
+                    timed_out = True
+                    break
                 if prover is not None and not prover_done and not prover.is_alive() and not prover_lost:
                     prover_lost = True  # it will never report: an idle BMC must not wait for it
                     if bmc is not None and bmc.is_alive():
@@ -394,6 +400,8 @@ def run_auto(
     for p in props:
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
+        if p.name not in final and timed_out:
+            final[p.name] = _undecided(p, secs, f"timeout: no verdict within --timeout {timeout:g} s")
         if p.name not in final:
             why = ("; ".join(f"{k}: {v}" for k, v in failures.items()) or "; ".join(died)
                    or "an engine process ended without a result")

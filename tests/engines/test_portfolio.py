@@ -104,4 +104,6 @@ def test_kind_leaves_bmc_what_the_prover_left_of_the_timeout() -> None:
     m = load_model(str(ROOT / "models/tcp.tcpspec"))
     res = check_model(m, CheckOptions(engine="kind", timeout=2, keep_going=True))
     assert all(r.verdict is Verdict.UNKNOWN for r in res)
-    assert all(r.engine == "bmc" and r.depth is not None and r.depth <= 1 for r in res)
+    # (or, on a busy machine, the whole run was stopped past the timeout: pipeline._within_timeout)
+    assert all(r.engine == "bmc" and r.depth is not None and r.depth <= 1
+               or r.detail == "timeout: no verdict within --timeout 2 s" for r in res)
