@@ -498,7 +498,8 @@ class _Progress:
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn()]
         columns.append(TimeElapsedColumn())
-        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        raw = getattr(sys.stderr, "inner", sys.stderr)  # its own escape sequences, not PrintableStream's
+        self.bar = Progress(*columns, console=Console(file=raw), transient=True)
         self.task = self.bar.add_task(label, total=total)
         self.label = label
 
@@ -1155,6 +1156,21 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command; everything it prints on stdout and stderr goes through PrintableStream, so
+    that an ESC in a doc comment or a file name is shown, not obeyed by the terminal."""
+    from tcpspec.render.escape import PrintableStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:  # unless the broken-pipe branch has put /dev/null there
+        if isinstance(sys.stdout, PrintableStream):
+            sys.stdout = out
+        sys.stderr = err
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
