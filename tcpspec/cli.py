@@ -3,7 +3,7 @@
 Exit codes are a contract CI scripts rely on: 0 every selected property holds (to the bound,
 for bounded engines), 1 a property is violated or a `reachable` target was not reached,
 2 bad model or bad usage, 3 unknown (timeout, solver gave up), 4 internal error,
-130 interrupted.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM); both still report what had finished.
 
 Imports of the pipeline (and so of z3 and lark) happen inside the command, so that `--help`
 answers at once.
@@ -12,10 +12,14 @@ answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
@@ -37,6 +41,7 @@ FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+EXIT_TERMINATED = 143  # SIGTERM, as a shell reports it; the finished results are reported as for 130
 
 DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S.*?)\s*$")
 
@@ -48,6 +53,7 @@ exit codes:
   3  unknown (timeout, solver gave up)
   4  internal error (please report)
   130 interrupted (the results that finished are still reported)
+  143 terminated by SIGTERM (as 130)
 
 --trace-out FILE writes each counterexample/witness as an ITF JSON document
 (https://apalache-mc.org/docs/adr/015adr-trace.html). The first trace goes to FILE; any
@@ -571,8 +577,8 @@ def run_checks(
 ) -> tuple[list[PropertyResult], bool]:
     """All selected properties in one engine call: BMC shares one unrolling between them (about
     3x faster than one call per property on seed_handshake). An interrupt keeps the results
-    that were handed back; mid-call that is none, until the pipeline can report each property
-    as it finishes. Returns the results and whether the run was interrupted."""
+    that had finished (results.RunInterrupted: BMC's violations and witnesses, the proofs).
+    Returns the results and whether the run was interrupted."""
     from tcpspec import pipeline
 
     options = pipeline.CheckOptions(
@@ -582,16 +588,20 @@ def run_checks(
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
         k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
     )
+    from tcpspec.results import finished
+
     results: list[PropertyResult] = []
     try:
         with _Progress(_live(args), f"checking {args.model}") as progress:
             found = pipeline.check_model(model, options, on_progress=progress.status)
-        for r in found:
-            results.append(r)
-            on_result(r)
-    except KeyboardInterrupt:
-        return results, True
-    return results, False
+    except KeyboardInterrupt as e:  # what had finished is still reported, then exit 130
+        found, interrupted = finished(e), True
+    else:
+        interrupted = False
+    for r in found:
+        results.append(r)
+        on_result(r)
+    return results, interrupted
 
 
 def _gate_mode(args: argparse.Namespace) -> bool:
@@ -1162,12 +1172,36 @@ def main(argv: list[str] | None = None) -> int:
 
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)  # type: ignore[assignment]
+    with _sigterm_interrupts() as terminated:
+        try:
+            code = _main(argv)
+        finally:  # unless the broken-pipe branch has put /dev/null there
+            if isinstance(sys.stdout, PrintableStream):
+                sys.stdout = out
+            sys.stderr = err
+    return EXIT_TERMINATED if terminated and code == EXIT_INTERRUPTED else code
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[list[int]]:
+    """SIGTERM (a CI job cancelled, `timeout`, systemd) ends the run as Ctrl-C does: the worker
+    processes are stopped and what had finished is reported (by default Python would die at once
+    and leave the pool's workers running). The list is non-empty once it came."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        if not came:
+            came.append(signum)
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
     try:
-        return _main(argv)
-    finally:  # unless the broken-pipe branch has put /dev/null there
-        if isinstance(sys.stdout, PrintableStream):
-            sys.stdout = out
-        sys.stderr = err
+        yield came
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _main(argv: list[str] | None) -> int:

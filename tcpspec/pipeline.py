@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run, within_stop
 
 
 ENGINES = ("bmc", "kind", "pdr", "auto")
@@ -133,12 +133,16 @@ def _run_bounds(
     """One engine run per bound (one in all, unless the model declares a depth for some kinds);
     results in the order of `props`. A violation that stops the run stops the later groups too."""
     results: dict[str, PropertyResult] = {}
-    for depth, group in bounds(model, props, options.depth):
-        if not options.keep_going and any(stops_run(r) for r in results.values()):
-            found = _stopped(group, options)
-        else:
-            found = _run_engine(model, group, replace(options, depth=depth), on_progress)
-        results.update((r.property, r) for r in found)
+    try:
+        for depth, group in bounds(model, props, options.depth):
+            if not options.keep_going and any(stops_run(r) for r in results.values()):
+                found = _stopped(group, options)
+            else:
+                found = _run_engine(model, group, replace(options, depth=depth), on_progress)
+            results.update((r.property, r) for r in found)
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: what finished, in the model's order
+        results.update((r.property, r) for r in finished(e))
+        raise RunInterrupted([results[p.name] for p in props if p.name in results]) from None
     return [results[p.name] for p in props]
 
 
@@ -159,17 +163,22 @@ def _run_engine(
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
     selected = lambda: _run_selected(model, todo, options, on_progress)  # noqa: E731
-    # The portfolio's parent keeps its own deadline and the results that came in (engines/portfolio.py).
-    results = (selected() if options.engine == "auto" else _within_timeout(todo, options, selected)) if todo else []
-    _store_witnesses(model, results, options)
-    results += _unless_stopped(list(cached.values()), results, options)
-    for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
-        if not group:
-            continue
-        if not options.keep_going and any(stops_run(r) for r in results):  # not started
-            results += _stopped(group, options)
-        else:
-            results += _within_timeout(group, options, lambda: search(model, group, options))  # noqa: B023
+    results: list[PropertyResult] = []
+    try:
+        # The portfolio's parent keeps its own deadline and the results that came in (engines/portfolio.py).
+        results = (selected() if options.engine == "auto" else _within_timeout(todo, options, selected)) if todo else []
+        _store_witnesses(model, results, options)
+        results += _unless_stopped(list(cached.values()), results, options)
+        for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
+            if not group:
+                continue
+            if not options.keep_going and any(stops_run(r) for r in results):  # not started
+                results += _stopped(group, options)
+            else:
+                results += _within_timeout(group, options, lambda: search(model, group, options))  # noqa: B023
+    except KeyboardInterrupt as e:
+        done = {r.property for r in results}
+        raise RunInterrupted(results + [r for r in [*finished(e), *cached.values()] if r.property not in done]) from None
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 

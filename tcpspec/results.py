@@ -57,6 +57,21 @@ def stops_run(r: PropertyResult) -> bool:
     return r.verdict is Verdict.VIOLATED and r.kind != "lemma"
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a check, with the results that had finished by then (violations
+    and witnesses found, proofs made): they are reported, the run still ends as interrupted.
+    A KeyboardInterrupt, so that every cleanup written for Ctrl-C runs for it too."""
+
+    def __init__(self, results: list[PropertyResult]) -> None:
+        super().__init__()
+        self.results = results
+
+
+def finished(e: BaseException) -> list[PropertyResult]:
+    """The finished results an interrupt carries (none for a bare KeyboardInterrupt)."""
+    return list(getattr(e, "results", []))
+
+
 # The start of the detail of an `unknown` that is tcpspec's own failure, not the solver's: an
 # engine process that died (a crash, the OOM killer), an engine that refuted what another proved,
 # a trace that did not replay. The run then exits 4, as an exception would, with the cause.

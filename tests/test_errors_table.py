@@ -84,7 +84,8 @@ def _row_ids() -> list[str]:
 
 
 SPECIAL = {"config_key", "timeout", "memory", "internal", "interrupt", "input_fifo", "trace_number", "itf_nesting",
-           "toml_nesting", "engine_died", "config_report_outside"}
+           "toml_nesting", "engine_died", "config_report_outside",
+           "terminate"}  # terminate, and interrupt in every format: tests/trust/test_signals.py
 
 
 def test_every_row_of_the_doc_is_tested() -> None:

@@ -28,7 +28,7 @@ from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
@@ -252,6 +252,19 @@ def run_bmc(
                     tracks[-1].add(first)
             if safety and NORMAL_FORM:
                 tracks[-1].normal = interleaving.find(ts)
+    try:
+        return _search(ts, tracks, props, depth, keep_going, steer, on_idle, on_stop, on_depth, results)
+    except KeyboardInterrupt as e:  # what was found is reported (cli: exit 130 all the same)
+        found = [r for r in results.values() if r.verdict in (Verdict.VIOLATED, Verdict.REACHED)]
+        raise RunInterrupted(found + finished(e)) from None
+
+
+def _search(
+    ts: TransitionSystem, tracks: list[_Track], props: list[ir.Property], depth: int, keep_going: bool,
+    steer: Callable[[], Steering] | None, on_idle: Callable[[], None] | None, on_stop: Callable[[int], None] | None,
+    on_depth: Callable[[int, int], None] | None, results: dict[str, PropertyResult],
+) -> list[PropertyResult]:
+    """run_bmc's loop over the tracks, filling `results` as it finds them."""
     stop_at: int | None = None  # depth of the first violation that stops the run
     told = -1
     idle = False  # on_idle was told

@@ -21,8 +21,9 @@ def grace(seconds: float) -> float:
     return GRACE_SECONDS + seconds / 4
 
 
-class DeadlinePassed(Exception):
-    """An engine ran past its timeout and the grace after it (`hard_deadline`)."""
+class DeadlinePassed(BaseException):
+    """An engine ran past its timeout and the grace after it (`hard_deadline`). Not an Exception:
+    an engine's `except Exception` (a failed lemma, a prover error) must not take it for its own."""
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from typing import Any
 
 from tcpspec import ir
 from tcpspec.engines.budget import Budget, grace
-from tcpspec.results import INTERNAL_ERROR, STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.results import INTERNAL_ERROR, STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
@@ -31,8 +31,16 @@ _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
 
 def _die_with_parent(parent: int) -> None:
     """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
-    on alone for hours: it polls, and exits once it has been re-parented."""
+    on alone for hours: it polls, and exits once it has been re-parented.
+
+    It also leaves SIGTERM to the parent: a SIGTERM to the whole process group (systemd, a CI
+    runner) would kill a worker before it could hand over what it had found; the parent, which
+    takes SIGTERM as Ctrl-C, passes SIGINT on (Z3 stops its query at once for that one) and kills
+    what is left (`_drain`, run_auto's `finally`)."""
+    import signal
     import threading
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
@@ -83,8 +91,10 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
                           keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)),
                           on_stop=lambda k: out.put(("stopping", k, "", run)))
         out.put(("bmc", results, "", run))
-    except KeyboardInterrupt:
-        pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
+    except KeyboardInterrupt as e:  # Ctrl-C reaches the whole process group, or the parent sends it
+        found = finished(e)
+        if found:  # the parent reports them with the interrupt
+            out.put(("partial", found, "interrupted", run))
     except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
         out.put(("bmc", None, f"{type(err).__name__}: {err}", run))
 
@@ -133,6 +143,62 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         pass
     except Exception as err:  # noqa: BLE001
         out.put(("prover", None, f"{type(err).__name__}: {err}", 0))
+
+
+# After Ctrl-C or SIGTERM: how long the parent waits for what the engines had found, and after how
+# long it passes the interrupt on itself (a `kill -INT` of the parent alone; a terminal's Ctrl-C
+# reaches the whole process group at once). Then they are terminated: all gone within 2 s.
+_DRAIN_SECONDS = 1.0
+_NUDGE_AFTER = 0.2
+
+
+def _drain(out: Any, workers: list[Any]) -> list[tuple[str, list[PropertyResult]]]:
+    """The results the interrupted engines send before they exit (`_bmc_worker`: what BMC had
+    found; a prover that had just finished: its proofs)."""
+    import signal
+
+    got: list[tuple[str, list[PropertyResult]]] = []
+    start = time.monotonic()
+    nudged = False
+    while time.monotonic() - start < _DRAIN_SECONDS:
+        if not nudged and time.monotonic() - start > _NUDGE_AFTER:
+            nudged = True
+            for w in workers:
+                if w.is_alive() and w.pid is not None:
+                    try:
+                        os.kill(w.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+        try:
+            who, results, _problem, _run = out.get(timeout=0.05)
+        except queue.Empty:
+            if not any(w.is_alive() for w in workers) and out.empty():
+                break
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            break
+        if who in ("bmc", "partial", "prover") and results:
+            got.append(("prover" if who == "prover" else "bmc", list(results)))
+    return got
+
+
+def _finished(props: list[ir.Property], final: dict[str, PropertyResult],
+              got: dict[str, dict[str, PropertyResult]]) -> list[PropertyResult]:
+    """What an interrupted run reports: its final results, and every engine's own definitive
+    answer that came in (a replayed violation or witness, a re-checked proof, BMC's bounded
+    verdict); not what neither engine had decided."""
+    out = []
+    for p in props:
+        r = final.get(p.name)
+        if r is None:
+            proof, b = got["prover"].get(p.name), got["bmc"].get(p.name)
+            if proof is not None and proof.verdict is Verdict.PROVED and (b is None or b.verdict not in _FINAL_FROM_BMC):
+                r = proof
+            elif b is not None and b.verdict is not Verdict.UNKNOWN:
+                r = b
+        if r is not None:
+            out.append(r)
+    return out
 
 
 def _death(name: str, w: Any) -> str:
@@ -271,6 +337,7 @@ def run_auto(
     prover_done = prover is None
     prover_lost = False  # its process ended without a report
     timed_out = False  # the workers outlasted the timeout (budget.grace)
+    interrupted = False  # Ctrl-C or SIGTERM: what has finished is raised with RunInterrupted
     try:
         while len(final) < len(props):
             try:
@@ -279,6 +346,8 @@ def run_auto(
                     bmc_reported = True
                 if who == "stopping":  # BMC only finishes the depth of its first violation now
                     bmc_stopping = bmc_stopping or run == bmc_run
+                    continue
+                if who == "partial":  # from a BMC stopped by an interrupt: `_drain` takes them
                     continue
                 if who == "hint":  # what Houdini could not prove: BMC looks for a violation first
                     if any(n in stoppable for n in results):
@@ -369,7 +438,7 @@ def run_auto(
             restart = not bmc_stopping and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names)))
             if who == "prover" and still and restart:
                 if bmc is not None:
-                    bmc.terminate()
+                    bmc.kill()  # SIGTERM is the parent's (_die_with_parent)
                     bmc.join(timeout=5)
                 if budget.expired:
                     # Nothing left of the timeout: a fresh BMC would only start up to say so.
@@ -387,15 +456,22 @@ def run_auto(
                 bmc_names = still
             if who == "prover" and bmc is not None and bmc.is_alive():
                 control.put(("resume", None))  # type: ignore[union-attr]  # an idle BMC searches what is left
+    except KeyboardInterrupt:
+        interrupted = True
+        late = _drain(out, [w for w in (bmc, prover) if w is not None])
+        for who, results in late:
+            got[who].update({r.property: r for r in results})
     finally:
         died = [_death(name, w) for name, w in (("BMC", bmc), ("prover", prover))
                 if w is not None and not w.is_alive() and w.exitcode != 0]
         for w in (bmc, prover):
             if w is not None and w.is_alive():
-                w.terminate()
+                w.kill()
         for w in (bmc, prover):
             if w is not None:
                 w.join(timeout=5)
+    if interrupted:
+        raise RunInterrupted(_finished(props, final, got))
     secs = round(time.perf_counter() - t0, 3)
     for p in props:
         if p.name not in final and proved(p.name):
