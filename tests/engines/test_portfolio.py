@@ -72,12 +72,16 @@ def test_engine_processes_die_with_a_killed_parent(tmp_path: Path) -> None:
     proc = subprocess.Popen([sys.executable, "-m", "tcpspec", "check", str(ROOT / "models/tcp.tcpspec"), "--depth", "30"],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     assert proc.stdout is not None and proc.stdout.readline().startswith("model:")
-    time.sleep(3)  # both engine processes are running
-    kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+    kids: list[str] = []
+    for _ in range(600):  # until both engine processes run (a guard against a hang, not a speed limit)
+        kids = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        if len(kids) >= 2:  # engine processes (BMC, the prover) and the resource tracker
+            break
+        time.sleep(0.5)
     assert kids, "no engine processes"
     proc.send_signal(signal.SIGKILL)  # no cleanup possible in the parent
     proc.wait()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # they poll once a second; a busy machine may take longer
     alive = list(kids)
     while alive and time.monotonic() < deadline:
         time.sleep(0.5)
