@@ -21,17 +21,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
 from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.options import DEFAULT_DEPTH, DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 
 if TYPE_CHECKING:
     from tcpspec import ir
     from tcpspec.results import PropertyResult
 
-# The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
-ENGINES = ("bmc", "kind", "pdr", "auto")
-# Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
-THEORIES = ("auto", "int", "bv")
-DEFAULT_ENGINE = "auto"
-DEFAULT_DEPTH = 20  # the same as pipeline.DEFAULT_DEPTH (not imported: --help must stay fast)
 FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -107,6 +102,8 @@ def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (re
     p.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[], help=help)
 
 def build_parser() -> argparse.ArgumentParser:
+    from tcpspec.engines import registry  # the engines' names and help (imports no z3)
+
     parser = argparse.ArgumentParser(
         prog="tcpspec", description="A protocol model checker with an RFC 9293 TCP model at its heart."
     )
@@ -116,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check the properties of a model",
         description="Check the properties of MODEL (all of them unless --prop is given).",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nengines (--engine):\n{registry.describe()}\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("model", metavar="MODEL", nargs="+",
@@ -126,7 +123,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
     check.add_argument("--kind", dest="kinds", action="append", default=[],
-                       choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
+                       choices=KINDS,
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=None,
@@ -136,8 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="give up on a property after this long, the time of every engine on it "
                             "together (verdict unknown, exit 3)")
     add_defines(check)
-    check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-                       help=f"the checking engine (default {DEFAULT_ENGINE})")
+    check.add_argument("--engine", choices=registry.names(), default=DEFAULT_ENGINE,
+                       help=f"the checking engine (default {DEFAULT_ENGINE}; see below)")
     check.add_argument("--theory", choices=THEORIES, default="auto",
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
@@ -552,13 +549,7 @@ def run_checks(
     as it finishes. Returns the results and whether the run was interrupted."""
     from tcpspec import pipeline
 
-    options = pipeline.CheckOptions(
-        properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
-        timeout=args.timeout, engine=args.engine,
-        theory=args.theory, memory_mb=args.memory_mb,
-        deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
-        k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
-    )
+    options = check_options(args)
     results: list[PropertyResult] = []
     try:
         with _Progress(_live(args), f"checking {args.model}") as progress:
@@ -569,6 +560,17 @@ def run_checks(
     except KeyboardInterrupt:
         return results, True
     return results, False
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """`check`'s options as the library takes them (options.py defines each once)."""
+    return CheckOptions(
+        properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
+        timeout=args.timeout, engine=args.engine,
+        theory=args.theory, memory_mb=args.memory_mb,
+        deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
+        k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
+    )
 
 
 def _gate_mode(args: argparse.Namespace) -> bool:
@@ -587,6 +589,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_check_one(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
+    from tcpspec.engines import registry
     from tcpspec.results import exit_code
 
     defines = parse_defines(args.define)
@@ -595,9 +598,10 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     _writable(args.svg, "--svg")
     cert_out = getattr(args, "certificate", None)
     _writable(cert_out, "--certificate")
-    if cert_out and args.engine == "bmc":
-        raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
-                         "(use --engine auto, kind or pdr)")
+    if cert_out and not registry.engine(args.engine).certificate:
+        provers = ", ".join(e for e in registry.names() if registry.engine(e).certificate)
+        raise UsageError(f"--certificate: engine {args.engine} proves nothing, so it has no certificate to write "
+                         f"(use --engine {provers})")
     model = pipeline.load_model(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
@@ -659,11 +663,7 @@ def cmd_check_many(args: argparse.Namespace) -> int:
     defines = tuple(parse_defines(args.define).items())
     for path in args.model:
         check_input_file(path)
-    specs = [
-        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory,
-                  args.memory_mb, args.keep_going)
-        for path in args.model
-    ]
+    specs = [ModelSpec(path, defines, check_options(args)) for path in args.model]
     return run_gate(specs, args, args.junit, args.sarif, args.jobs)
 
 
@@ -679,7 +679,7 @@ def cmd_ci(args: argparse.Namespace) -> int:
     if args.keep_going:
         from dataclasses import replace
 
-        config.models = [replace(spec, keep_going=True) for spec in config.models]
+        config.models = [replace(spec, options=replace(spec.options, keep_going=True)) for spec in config.models]
     return run_gate(config.models, args, args.junit or config.junit, args.sarif or config.sarif,
                     args.jobs or config.jobs)
 

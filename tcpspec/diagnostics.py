@@ -6,6 +6,7 @@ Library code raises `ModelError` carrying one or more `Diagnostic`s; only the CL
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,16 @@ class ModelError(Exception):
 
 class UsageError(Exception):
     """Bad command-line input (unknown constant, bad value, unknown property...)."""
+
+
+class EngineError(Exception):
+    """An engine could not give its verdicts: a worker process crashed or was killed. Never
+    turned into `unknown` verdicts, which would read as "the solver gave up"; the CLI reports it
+    as an internal error (exit 4). `results` holds what had finished before."""
+
+    def __init__(self, message: str, results: list[Any] | None = None) -> None:
+        super().__init__(message)
+        self.results = list(results or [])
 
 
 def render_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> str:

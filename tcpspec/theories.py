@@ -343,7 +343,7 @@ class BitTheory(Theory):
         return z3.ZeroExt(INT_WIDTH - COUNTER_WIDTH, c)  # type: ignore[arg-type]
 
 
-THEORIES = ("auto", "int", "bv")
+from tcpspec.options import THEORIES  # noqa: E402 - defined once, without z3, for the CLI
 
 
 def _types_of(model: ir.Model) -> list[Type]:

@@ -22,7 +22,9 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
+from tcpspec.diagnostics import EngineError
 from tcpspec.engines.budget import Budget
+from tcpspec.engines.processes import exit_text, worker_context
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
@@ -166,7 +168,7 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
 
 def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    start_method: str = "spawn",
+    start_method: str | None = None,
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
     memory_mb: int | None = None, keep_going: bool = True,
@@ -189,7 +191,8 @@ def run_auto(
     witnesses first while the certificate is re-checked, and the proofs then interrupt the
     safety query under way (bmc.LiveSteering).
     """
-    ctx = mp.get_context(start_method)
+    # None: spawned workers that need no `__main__` guard in the caller (engines/processes.py).
+    ctx: Any = worker_context() if start_method is None else mp.get_context(start_method)
     out = ctx.Queue()
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
@@ -378,6 +381,14 @@ def run_auto(
     for p in props:
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
+    if len(final) < len(props) and not failures:
+        # A process died without a word (a crash, a kill from outside): the properties it had
+        # not answered must not come back as a quiet `unknown` (nor could a user tell why).
+        dead = [f"the {who} process ({exit_text(w.exitcode)})" for who, w, done in
+                (("BMC", bmc, bmc_reported), ("prover", prover, prover_done)) if w is not None and not done]
+        raise EngineError(f"{' and '.join(dead) or 'an engine process'} ended without a result",
+                          [final[n] for n in names if n in final])
+    for p in props:
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
             final[p.name] = _undecided(p, secs, f"internal error: {why}")
