@@ -20,7 +20,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
-from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.diagnostics import EngineError, ModelError, UsageError, render_diagnostic
 from tcpspec.options import DEFAULT_DEPTH, DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 
 if TYPE_CHECKING:
@@ -262,6 +262,9 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only the summary line (reports are still written)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="the full table: every property on its own line in the model's order, with "
+                        "every trace (default: what needs attention first, then one line per verdict)")
 
 
 # ---------------------------------------------------------------- export (Promela, SMT-LIB)
@@ -511,30 +514,29 @@ def write_svgs(base: str, results: list[PropertyResult], model: ir.Model) -> dic
 
 
 class _TextOut:
-    """Streams the text report: each property's lines as soon as its check finishes."""
+    """The text report: the header at once (a long run shows what it is checking), then, when
+    the run is over, the body (calm, or the full table with -v) and the summary."""
 
-    def __init__(self, source: str, names: list[str], model: ir.Model) -> None:
+    def __init__(self, source: str, model: ir.Model, verbose: bool = False) -> None:
         from tcpspec.render import text
 
-        self.text, self.model = text, model
-        self.width = text.name_width(names)
-        self.last = ""
+        self.text, self.model, self.verbose = text, model, verbose
+        self.results: list[PropertyResult] = []
         self.emit([text.render_header(source), ""])
 
     def emit(self, lines: list[str]) -> None:
         for line in lines:
             print(line)
         sys.stdout.flush()
-        if lines:
-            self.last = lines[-1]
 
     def result(self, r: PropertyResult) -> None:
-        self.emit(self.text.render_result(r, self.width, self.model))
+        self.results.append(r)
 
     def finish(self, results: list[PropertyResult], files: dict[str, str], interrupted: bool) -> None:
-        tail = [] if self.last == "" else [""]
+        body = self.text.render_body(results, self.model, self.verbose)
+        tail = body + ([""] if body and body[-1] else [])
         if interrupted:
-            tail.append("interrupted: only the results above are complete")
+            tail.append(self.text.INTERRUPTED)
         tail.append(self.text.render_summary(results))
         tail += [f"trace of {p} written to {f}" for p, f in files.items()]
         self.emit(tail)
@@ -610,8 +612,12 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     props = pipeline.select_properties(model, tuple(args.prop), tuple(args.kinds))
     if not props and not args.deadlock:  # before any output: the run would check nothing
         raise pipeline.nothing_to_check([args.model], tuple(args.prop), tuple(args.kinds))
-    text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
-    results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    text = _TextOut(args.model, model, args.verbose) if args.format == "text" else None
+    crash: EngineError | None = None
+    try:
+        results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    except EngineError as err:  # report what had finished, then exit 4 (never as `unknown`)
+        results, interrupted, crash = list(err.results), False, err
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
     svgs = write_svgs(args.svg, results, model) if args.svg else {}
     wrote_cert = write_certificate(cert_out, results) if cert_out else False
@@ -635,6 +641,9 @@ def cmd_check_one(args: argparse.Namespace) -> int:
 
         doc = report_to_json(args.model, results, model, files, interrupted)
         print(json.dumps(doc, indent=2))
+    if crash is not None:
+        print(f"tcpspec: internal error: {_one_line(str(crash))} (please report)", file=sys.stderr)
+        return EXIT_INTERNAL
     if interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -701,10 +710,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if report.error is not None:
             lines += _error_lines(report.error) + [""]
         else:
-            width = text.name_width([r.property for r in report.results])
-            for r in report.results:
-                lines += text.render_result(r, width, report.model)  # type: ignore[arg-type]
-            lines.append("")
+            lines += text.render_body(report.results, report.model, args.verbose)  # type: ignore[arg-type]
+            lines += [""] if lines[-1] else []
         for line in lines:
             print(line)
         sys.stdout.flush()
@@ -737,7 +744,7 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if errors:
             head += f" ({errors} with errors)"
         if run.interrupted:
-            print("interrupted: only the results above are complete")
+            print(text.INTERRUPTED)
         print(f"{head}; {summary}")
         for option, path in (("JUnit", junit), ("SARIF", sarif)):
             if path:

@@ -106,6 +106,9 @@ def test_text_says_bounded(monkeypatch: pytest.MonkeyPatch, model_file: str, cap
     use(monkeypatch, {"a": H, "b": V})
     main(["check", model_file, "--depth", "7"])
     out = capsys.readouterr().out
+    assert "1 holds, no violation within 7 steps (bounded, not proved): 1 invariant" in out
+    main(["check", model_file, "--depth", "7", "-v"])
+    out = capsys.readouterr().out
     assert "(no violation in 7 steps; bounded)" in out
     assert "    doc of b" in out and "doc of a" not in out
     assert "<-- violates b" in out
@@ -116,7 +119,7 @@ def test_options_pass_through(monkeypatch: pytest.MonkeyPatch, model_file: str,
                               capsys: pytest.CaptureFixture[str]) -> None:
     fake = use(monkeypatch, {"a": H, "client.b": H, "server.b": H, "c": H})
     rc = main(["check", model_file, "--prop", "b", "--prop", "a", "--depth", "3", "--timeout", "1.5",
-               "--engine", "bmc", "-D", "MSS=536", "-D", "LOSSY = true", "-D", "MSS=4"])
+               "--engine", "bmc", "-D", "MSS=536", "-D", "LOSSY = true", "-D", "MSS=4", "--verbose"])
     assert rc == 0
     assert fake.loaded == [(model_file, {"MSS": "4", "LOSSY": "true"})]
     assert fake.options == [pipeline.CheckOptions(properties=("b", "a"), depth=3, timeout=1.5, engine="bmc")]
