@@ -20,7 +20,7 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
-from tcpspec.diagnostics import EngineError, ModelError, UsageError, render_diagnostic
+from tcpspec.diagnostics import EngineError, ModelError, UsageError, error_sources, render_diagnostic
 from tcpspec.options import DEFAULT_DEPTH, DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 
 if TYPE_CHECKING:
@@ -1113,19 +1113,6 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
 
 
 # ---------------------------------------------------------------- errors and main
-
-
-def error_sources(err: ModelError) -> dict[str, str]:
-    """The texts the diagnostics point into: attached to the error if the parser did, else read."""
-    sources: dict[str, str] = dict(getattr(err, "sources", None) or {})
-    for d in err.diagnostics:
-        if d.span is not None and d.span.file not in sources:
-            try:
-                with open(d.span.file, encoding="utf-8") as f:
-                    sources[d.span.file] = f.read()
-            except (OSError, UnicodeDecodeError):
-                pass
-    return sources
 
 
 def _one_line(text: str) -> str:

@@ -43,6 +43,25 @@ class ModelError(Exception):
             f"{d.span}: {d.message}" if d.span else d.message for d in self.diagnostics
         )
 
+    def render(self) -> str:
+        """Every diagnostic as the CLI prints it: `file:line:col: error: ...`, the source line
+        and a caret under the column."""
+        sources = error_sources(self)
+        return "\n".join(render_diagnostic(d, sources) for d in self.diagnostics) or "error: the model is invalid"
+
+
+def error_sources(err: ModelError) -> dict[str, str]:
+    """The texts the diagnostics point into: attached to the error if the parser did, else read."""
+    sources: dict[str, str] = dict(getattr(err, "sources", None) or {})
+    for d in err.diagnostics:
+        if d.span is not None and d.span.file not in sources:
+            try:
+                with open(d.span.file, encoding="utf-8") as f:
+                    sources[d.span.file] = f.read()
+            except (OSError, UnicodeDecodeError):
+                pass
+    return sources
+
 
 class UsageError(Exception):
     """Bad command-line input (unknown constant, bad value, unknown property...)."""

@@ -61,12 +61,22 @@ def parse_text(text: str, path: str) -> ast.ModelFile:
         ) from None
 
 
-def load_program(path: str) -> ast.Program:
-    """Read the root file and, transitively, its imports: each file once, imports first."""
+def load_program(path: str, text: str | None = None) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first.
+    With `text`, that is the root file's text (`path` names it in messages; its imports are
+    found relative to `path`'s directory), as `tcpspec.load` takes a model given as a string."""
     program = ast.Program(root=path)
     diags: list[Diagnostic] = []
     seen: set[str] = {os.path.realpath(path)}
-    root = _read_and_parse(path, None, program, diags)
+    if text is None:
+        root = _read_and_parse(path, None, program, diags)
+    else:
+        program.sources[path] = text
+        try:
+            root = parse_text(text, path)
+        except ModelError as err:
+            diags.extend(err.diagnostics)
+            root = None
     if root is None:
         raise ModelError(diags)
     # Depth-first, iteratively: (file, index of its next import to visit).
