@@ -84,14 +84,14 @@ def _positive_float(text: str) -> float:
 
 
 def _file_name(text: str) -> str:
-    """A path option's value; an empty one is refused (it used to mean "not given", silently)."""
+    """A path option's value; an empty one is refused (not taken as "not given", silently)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a file name, got '{text}'")
     return text
 
 
 def _scheduler_address(text: str) -> str:
-    """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
+    """A Dask scheduler's address; an empty one is refused (not taken as "run locally")."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{text}'")
     return text.strip()
@@ -545,8 +545,8 @@ class _TextOut:
 def run_checks(
     model: ir.Model, args: argparse.Namespace, on_result: Callable[[PropertyResult], None]
 ) -> tuple[list[PropertyResult], bool]:
-    """All selected properties in one engine call: BMC shares one unrolling between them (about
-    3x faster than one call per property on seed_handshake). An interrupt keeps the results
+    """All selected properties in one engine call: BMC shares one unrolling between them,
+    instead of one unrolling per property. An interrupt keeps the results
     that were handed back; mid-call that is none, until the pipeline can report each property
     as it finishes. Returns the results and whether the run was interrupted."""
     from tcpspec import pipeline

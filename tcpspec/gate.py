@@ -104,8 +104,8 @@ def run_job(job: Job) -> JobOutcome:
 
     Each job starts with a new default Z3 context, as a run of `tcpspec check` does: serial jobs
     (and a pool worker's successive jobs) would otherwise share one, and Z3's search depends on
-    everything its context has seen (the test suite once saw one check go from 10 s to 123 s
-    after ~700 others). Nothing of an earlier job's terms is used again."""
+    everything its context has seen (after hundreds of checks in one context a check can take
+    ten times as long). Nothing of an earlier job's terms is used again."""
     from tcpspec import pipeline
     from tcpspec.engines.processes import fresh_z3_context
 

@@ -185,7 +185,7 @@ def run_auto(
     proved invariants is most of BMC's cost. If only reachability targets are left, the running
     BMC goes on (they have their own unrolling, engines/bmc.py); else BMC is restarted on what
     is left. Lemmas go to BMC only then (the ones not proved): they are the prover's helpers,
-    and on tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other
+    and lemmas over channel slots make BMC's grouped query far slower than the other
     properties. When Houdini could not prove a safety property, BMC is told early to look for
     its violation first (engines/bmc.py: Steering); when it proved them all, BMC looks for the
     witnesses first while the certificate is re-checked, and the proofs then interrupt the
@@ -218,8 +218,7 @@ def run_auto(
     targets_sure = False  # ... without taking phase 2's candidates on trust (a BMC may idle for it)
 
     # `timeout` bounds each property's time from the start of the run, not each engine's: a BMC
-    # restarted when the prover reports gets what is left (it used to get the whole timeout
-    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s).
+    # restarted when the prover reports gets what is left, not the whole timeout again.
     budget = Budget(timeout)
 
     def start_bmc(which: list[str]) -> Any:
@@ -341,10 +340,9 @@ def run_auto(
                         on_result(r)
             still = [n for n in names if n not in final and n not in got["bmc"] and not proved(n)]
             running = bmc is not None and bmc.is_alive()
-            # A fresh BMC on what is left, when that includes safety properties: measured faster
-            # than dropping the proved ones from the running BMC, whose solver keeps what it
-            # learned about them (broken/tcp_no_time_wait: 207 s against 253 s). When only
-            # targets are left, their own unrolling goes on.
+            # A fresh BMC on what is left, when that includes safety properties: faster than
+            # dropping the proved ones from the running BMC, whose solver keeps what it learned
+            # about them. When only targets are left, their own unrolling goes on.
             safety_left = any(n in stoppable for n in still)
             # Not once BMC is finishing the depth of a violation that ends the run: the report is
             # BMC's then, whatever the prover says, and a fresh BMC would first have to get back
