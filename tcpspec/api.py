@@ -18,6 +18,7 @@ here prints or exits: bad models raise `ModelError` (with positioned diagnostics
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -119,16 +120,16 @@ class Trace:
     verdict: Verdict | None = None
     note: str = ""  # simulate: why the run stopped early ("" if it did not)
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class
     def steps(self) -> list[raw_trace.TraceStep]:
         return self.raw.steps
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class
     def length(self) -> int:
         """The number of transitions taken."""
         return self.raw.length
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class
     def loop(self) -> int | None:
         """For a lasso (liveness): the step the last state continues as."""
         return self.raw.loop
@@ -201,12 +202,12 @@ class Result:
         return cls(raw.property, raw.kind, raw.verdict, raw.engine, raw.depth, raw.seconds, raw.detail, raw.doc,
                    wrap(raw.trace), [t for t in map(wrap, runs) if t is not None], wrap(raw.cti, None), raw, model)
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class
     def failed(self) -> bool:
         """Violated, or a target not reached: what fails a CI gate (exit 1)."""
-        return self.raw.failed
+        return bool(self.raw.failed)
 
-    @property
+    @builtins.property  # the field `property` shadows the builtin in this class
     def certificate(self) -> str:
         """A proof's certificate as model text (`tcpspec recheck` reads it back); "" otherwise."""
         return self.raw.certificate

@@ -57,7 +57,7 @@ class WorkerContext(SpawnContext):
     """multiprocessing's spawn context, with `_WorkerProcess` as its Process (also for a
     `ProcessPoolExecutor(mp_context=...)`, which starts its workers through it)."""
 
-    Process = _WorkerProcess  # type: ignore[assignment]
+    Process = _WorkerProcess
 
 
 def worker_context() -> WorkerContext:

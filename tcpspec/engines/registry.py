@@ -88,7 +88,7 @@ class Engine:
         if isinstance(fn, str):
             module, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(module), attr)
-        return fn(model, props, call)  # type: ignore[operator]
+        return fn(model, props, call)
 
 
 _ENGINES: dict[str, Engine] = {}
