@@ -640,6 +640,8 @@ def cmd_check_one(args: argparse.Namespace) -> int:
         from tcpspec.render.json_report import report_to_json
 
         doc = report_to_json(args.model, results, model, files, interrupted)
+        if crash is not None:
+            doc.update(exit_code=EXIT_INTERNAL, error=f"internal error: {_one_line(str(crash))}")
         print(json.dumps(doc, indent=2))
     if crash is not None:
         print(f"tcpspec: internal error: {_one_line(str(crash))} (please report)", file=sys.stderr)

@@ -196,3 +196,11 @@ def test_one_step_is_said_in_the_singular() -> None:
     assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 1, 0.1)) == "(no violation in 1 step; bounded)"
     assert verdict_note(PropertyResult("p", "invariant", Verdict.VIOLATED, "bmc", 1, 0.1, one)) == "(counterexample of 1 step)"
     assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 2, 0.1)) == "(no violation in 2 steps; bounded)"
+
+
+def test_an_interrupted_report_shows_the_results_it_was_given() -> None:
+    """Ctrl-C: whatever had finished is reported as usual, and the report says it is partial."""
+    rs = results()
+    lines = render_report("m", [rs[0], rs[1]], interrupted=True).splitlines()
+    assert lines[2].startswith("violated   server.syn_ack_rule") and lines[-4].startswith("1 holds, no violation")
+    assert lines[-2:] == ["interrupted: only the results above are complete", "2 properties: 1 holds, 1 violated"]
