@@ -95,6 +95,8 @@ def test_check_options_as_the_cli_takes_them() -> None:
 
 
 def test_replay_diff_simulate_export() -> None:
+    for module in ("tcpspec.diff", "tcpspec.simulate", "tcpspec.export.smtlib"):
+        importlib.import_module(module)  # binds tcpspec.diff etc. to the submodules: still the API's calls
     tcp = tcpspec.load(ROOT / "models" / "tcp.tcpspec")
     wrong = tcpspec.replay(tcp, ROOT / "traces" / "wrong_ack.txt", timeout=120)
     assert (wrong.verdict, wrong.first_unexplained, wrong.explained) == ("rejected", 2, ["client.active_open"])
@@ -104,7 +106,6 @@ def test_replay_diff_simulate_export() -> None:
     same = tcpspec.diff(COUNTERS, COUNTERS, depth=2)
     assert same.verdict == "same"
     assert "proctype" in tcpspec.export(SEED, "promela", max_steps=4)
-    importlib.import_module("tcpspec.export.smtlib")  # binds `tcpspec.export` to the package: the same call
     assert "(define-fun init" in tcpspec.export(SEED, "smtlib")
     with pytest.raises(tcpspec.UsageError):
         tcpspec.export(SEED, "smtlib", max_steps=4)
