@@ -1,0 +1,300 @@
+"""`tcpspec lsp`: the language server (pygls, over stdio).
+
+Every open document is analysed as the root of a model (its imports read from open editors
+first, then from disk) on open and on each change; diagnostics go out for the document and for
+the imported files it found problems in. Hover, go-to-definition, references, completion and
+the outline read the analysis's name index; the "check" code lens runs the CLI's checker in a
+child process with a time limit (check_runner.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import from_fs_path, to_fs_path
+
+from tcpspec import __version__
+from tcpspec.lsp import features
+from tcpspec.lsp.analysis import Analysis, Analyzer, diagnostic_range
+from tcpspec.lsp.check_runner import check_property
+from tcpspec.lsp.symbols import Symbol
+
+CHECK_COMMAND = "tcpspec.checkProperty"
+DEFAULT_CHECK_TIMEOUT = 60.0
+SYMBOL_KINDS = {
+    "constant": lsp.SymbolKind.Constant, "enum type": lsp.SymbolKind.Enum,
+    "enum member": lsp.SymbolKind.EnumMember, "message type": lsp.SymbolKind.Struct,
+    "field": lsp.SymbolKind.Field, "type alias": lsp.SymbolKind.TypeParameter,
+    "channel": lsp.SymbolKind.Event, "process": lsp.SymbolKind.Class,
+    "instance": lsp.SymbolKind.Object, "parameter": lsp.SymbolKind.Variable,
+    "variable": lsp.SymbolKind.Variable, "transition": lsp.SymbolKind.Method,
+}
+COMPLETION_KINDS = {
+    "constant": lsp.CompletionItemKind.Constant, "enum type": lsp.CompletionItemKind.Enum,
+    "enum member": lsp.CompletionItemKind.EnumMember, "message type": lsp.CompletionItemKind.Struct,
+    "field": lsp.CompletionItemKind.Field, "channel": lsp.CompletionItemKind.Event,
+    "process": lsp.CompletionItemKind.Class, "instance": lsp.CompletionItemKind.Module,
+    "variable": lsp.CompletionItemKind.Variable, "parameter": lsp.CompletionItemKind.Variable,
+    "transition": lsp.CompletionItemKind.Method, "keyword": lsp.CompletionItemKind.Keyword,
+    "type": lsp.CompletionItemKind.TypeParameter, "function": lsp.CompletionItemKind.Function,
+}
+
+
+class TcpspecServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("tcpspec", __version__)
+        self.analyzer = Analyzer()
+        self.analyses: dict[str, Analysis] = {}  # by the root's absolute path
+        self.published: dict[str, set[str]] = {}  # root -> files it published diagnostics for
+        self.versions: dict[str, int] = {}
+        self.check_timeout = DEFAULT_CHECK_TIMEOUT
+
+    # ------------------------------------------------------------ analysis and diagnostics
+
+    def refresh(self, uri: str) -> None:
+        path = _path(uri)
+        doc = self.workspace.get_text_document(uri)
+        self.analyzer.set_text(path, doc.source)
+        analysis = self.analyzer.analyze(path)
+        self.analyses[analysis.root] = analysis
+        self._publish(analysis)
+
+    def _publish(self, analysis: Analysis) -> None:
+        roots = set(self.analyses)
+        now = {f for f in analysis.diagnostics if f == analysis.root or f not in roots}
+        for stale in self.published.get(analysis.root, set()) - now:
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=from_fs_path(stale) or stale, diagnostics=[]))
+        for file in now:
+            uri = from_fs_path(file) or file
+            lines = self._lines(file, analysis)
+            diags = [self._diagnostic(d, lines) for d in analysis.diagnostics[file]]
+            self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=diags))
+        self.published[analysis.root] = now
+
+    def _lines(self, file: str, analysis: Analysis) -> list[str]:
+        text = self.analyzer.overlay.get(file)
+        if text is None and analysis.program is not None:
+            text = analysis.program.sources.get(file)
+        if text is None:
+            try:
+                with open(file, encoding="utf-8") as handle:
+                    text = handle.read()
+            except (OSError, UnicodeDecodeError):
+                text = ""
+        return text.split("\n")
+
+    def _diagnostic(self, d: Any, lines: list[str]) -> lsp.Diagnostic:
+        line, col, end_line, end_col = diagnostic_range(d, lines)
+        rng = _client_range(lines, line, col, end_line, end_col)
+        message = "\n".join([d.message, *(f"note: {n}" for n in d.notes)])
+        return lsp.Diagnostic(range=rng, message=message, severity=lsp.DiagnosticSeverity.Error,
+                              source="tcpspec")
+
+    def analysis_for(self, uri: str) -> Analysis | None:
+        path = _path(uri)
+        found = self.analyses.get(path)
+        if found is None and uri in self.workspace.text_documents:
+            self.refresh(uri)
+            found = self.analyses.get(path)
+        return found
+
+    def symbol_at(self, uri: str, pos: lsp.Position) -> tuple[Analysis, Symbol] | None:
+        analysis = self.analysis_for(uri)
+        if analysis is None or analysis.index is None:
+            return None
+        path = _path(uri)
+        line, col = self._server_position(uri, pos)
+        sym = analysis.index.at(path, line + 1, col + 1)
+        return (analysis, sym) if sym is not None else None
+
+    def _server_position(self, uri: str, pos: lsp.Position) -> tuple[int, int]:
+        doc = self.workspace.get_text_document(uri)
+        p = doc.position_codec.position_from_client_units(doc.lines, pos)
+        return p.line, p.character
+
+    def location(self, span: Any) -> lsp.Location:
+        uri = from_fs_path(span.file) or span.file
+        lines = self._lines(span.file, self.analyses.get(span.file) or Analysis(span.file, {}))
+        end = span.end_col if span.end_line == span.line else span.col + 1
+        return lsp.Location(uri=uri, range=_client_range(lines, span.line - 1, span.col - 1, span.line - 1, end - 1))
+
+
+server = TcpspecServer()
+
+
+def _path(uri: str) -> str:
+    return os.path.abspath(to_fs_path(uri) or uri)
+
+
+def _client_range(lines: list[str], line: int, col: int, end_line: int, end_col: int) -> lsp.Range:
+    """A range in the client's units (UTF-16 code units by default) from 0-based characters."""
+    def units(ln: int, ch: int) -> lsp.Position:
+        text = lines[ln] if 0 <= ln < len(lines) else ""
+        return lsp.Position(line=ln, character=len(text[:ch].encode("utf-16-le")) // 2 + max(0, ch - len(text)))
+
+    return lsp.Range(start=units(line, col), end=units(end_line, end_col))
+
+
+# ---------------------------------------------------------------- document sync
+
+
+@server.feature(lsp.INITIALIZE)
+def _initialize(ls: TcpspecServer, params: lsp.InitializeParams) -> None:
+    """`initializationOptions: {"checkTimeout": SECONDS}` bounds the "check" command."""
+    options = params.initialization_options
+    if isinstance(options, dict) and isinstance(options.get("checkTimeout"), (int, float)):
+        ls.check_timeout = float(options["checkTimeout"])
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def _did_open(ls: TcpspecServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.refresh(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+async def _did_change(ls: TcpspecServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    uri, version = params.text_document.uri, params.text_document.version
+    ls.versions[uri] = version
+    await asyncio.sleep(0)  # let queued edits arrive: only the latest version is analysed
+    if ls.versions.get(uri) == version:
+        ls.refresh(uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def _did_save(ls: TcpspecServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    ls.refresh(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def _did_close(ls: TcpspecServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    path = _path(params.text_document.uri)
+    ls.analyzer.set_text(path, None)
+    ls.analyses.pop(path, None)
+    for file in ls.published.pop(path, set()):
+        ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=from_fs_path(file) or file, diagnostics=[]))
+
+
+# ---------------------------------------------------------------- navigation
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def _hover(ls: TcpspecServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    found = ls.symbol_at(params.text_document.uri, params.position)
+    if found is None:
+        return None
+    analysis, sym = found
+    text = features.hover_markdown(analysis, sym)
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=text))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def _definition(ls: TcpspecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    found = ls.symbol_at(params.text_document.uri, params.position)
+    return ls.location(found[1].span) if found else None
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def _references(ls: TcpspecServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    found = ls.symbol_at(params.text_document.uri, params.position)
+    if found is None or found[0].index is None:
+        return []
+    analysis, sym = found
+    spans = analysis.index.uses(sym)  # type: ignore[union-attr]
+    if params.context.include_declaration:
+        spans = [sym.span, *spans]
+    return [ls.location(s) for s in spans]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION, lsp.CompletionOptions(trigger_characters=["."]))
+def _completion(ls: TcpspecServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    uri = params.text_document.uri
+    analysis = ls.analysis_for(uri)
+    if analysis is None:
+        return lsp.CompletionList(is_incomplete=False, items=[])
+    line, col = ls._server_position(uri, params.position)
+    doc = ls.workspace.get_text_document(uri)
+    prefix = doc.lines[line][:col] if line < len(doc.lines) else ""
+    items = [
+        lsp.CompletionItem(label=c.label, kind=COMPLETION_KINDS.get(c.kind), detail=c.detail or c.kind)
+        for c in features.completions(analysis, _path(uri), line + 1, prefix)
+    ]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def _symbols(ls: TcpspecServer, params: lsp.DocumentSymbolParams) -> list[lsp.DocumentSymbol]:
+    uri = params.text_document.uri
+    analysis = ls.analysis_for(uri)
+    if analysis is None:
+        return []
+
+    def convert(o: features.Outline) -> lsp.DocumentSymbol:
+        decl, name = o.symbol.decl, ls.location(o.symbol.span).range
+        whole = ls.location(decl).range
+        if decl.end_line:
+            whole = lsp.Range(start=whole.start, end=lsp.Position(line=decl.end_line - 1, character=max(decl.end_col - 1, 0)))
+        return lsp.DocumentSymbol(name=o.name, kind=SYMBOL_KINDS.get(o.kind, lsp.SymbolKind.Property),
+                                  range=whole, selection_range=name, detail=o.kind,
+                                  children=[convert(c) for c in o.children])
+
+    return [convert(o) for o in features.outline(analysis, _path(uri))]
+
+
+# ---------------------------------------------------------------- checking a property
+
+
+@server.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
+def _code_lens(ls: TcpspecServer, params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    uri = params.text_document.uri
+    analysis = ls.analysis_for(uri)
+    if analysis is None or analysis.index is None:
+        return []
+    path = _path(uri)
+    return [
+        lsp.CodeLens(range=ls.location(s.span).range,
+                     command=lsp.Command(title=f"check {s.name}", command=CHECK_COMMAND, arguments=[uri, s.name]))
+        for s in analysis.index.symbols if s.span.file == path and features.checkable(s)
+    ]
+
+
+@server.command(CHECK_COMMAND)
+async def _check(ls: TcpspecServer, *args: Any) -> dict[str, Any]:
+    """Arguments: the document's URI, the property's name, optionally a timeout in seconds.
+    The saved file is checked; the verdicts are shown and returned."""
+    if len(args) < 2 or not all(isinstance(a, str) for a in args[:2]):
+        return {"exit_code": 2, "message": "expected arguments: URI, property name", "verdicts": []}
+    uri, name = args[0], args[1]
+    timeout = float(args[2]) if len(args) > 2 and isinstance(args[2], (int, float)) else ls.check_timeout
+    outcome = await check_property(_path(uri), name, timeout)
+    kind = lsp.MessageType.Info if outcome.ok else lsp.MessageType.Warning
+    ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"tcpspec check: {outcome.message}"))
+    return {"exit_code": outcome.exit_code, "message": outcome.message,
+            "verdicts": [{"property": p, "verdict": v} for p, v in outcome.verdicts]}
+
+
+# ---------------------------------------------------------------- formatting
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def _format(ls: TcpspecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
+    from tcpspec.diagnostics import ModelError
+    from tcpspec.fmt import FormatterBug, format_text
+
+    doc = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        new = format_text(doc.source, _path(params.text_document.uri))
+    except (ModelError, FormatterBug):
+        return []  # the diagnostics already show why
+    if new == doc.source:
+        return []
+    lines = doc.source.split("\n")
+    whole = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=len(lines), character=0))
+    return [lsp.TextEdit(range=whole, new_text=new)]
+
+
+def run_stdio() -> None:
+    server.start_io()
