@@ -3,10 +3,12 @@ it: a pygls client starts the server over stdio, opens the model, then sends edi
 character, a new line, a type error and its fix, in different parts of the file) and times each
 from sending `didChange` to receiving its `publishDiagnostics`.
 
-    python benchmarks/lsp_latency.py [--rounds N] [--json FILE]
+    python benchmarks/lsp_latency.py [--rounds N] [--pause SECONDS] [--json FILE]
 
 Prints one line per kind of edit (median, 90th percentile and maximum in ms) and, with --json,
-writes every sample. The figures go to docs/performance.md; no test asserts on them.
+writes every sample. `--pause` waits between edits (as a person typing does), which lets the
+server's idle-time garbage collection run between them. The figures go to docs/performance.md;
+no test asserts on them.
 """
 
 from __future__ import annotations
@@ -48,7 +50,7 @@ def edits(text: str) -> dict[str, tuple[str, str]]:
     }
 
 
-async def measure(rounds: int) -> dict[str, list[float]]:
+async def measure(rounds: int, pause: float) -> dict[str, list[float]]:
     text = MODEL.read_text(encoding="utf-8")
     client = LanguageClient("lsp-latency", "1")
     got: asyncio.Queue[lsp.PublishDiagnosticsParams] = asyncio.Queue()
@@ -70,6 +72,7 @@ async def measure(rounds: int) -> dict[str, list[float]]:
     async def send(new: str) -> float:
         nonlocal version
         version += 1
+        await asyncio.sleep(pause)
         start = time.perf_counter()
         client.text_document_did_change(lsp.DidChangeTextDocumentParams(
             text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
@@ -91,10 +94,12 @@ async def measure(rounds: int) -> dict[str, list[float]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--pause", type=float, default=0.0, help="seconds between edits (default 0)")
     ap.add_argument("--json", metavar="FILE")
     args = ap.parse_args()
-    samples = asyncio.run(measure(args.rounds))
-    print(f"models/tcp.tcpspec, {args.rounds} rounds, load average {os.getloadavg()[0]:.2f}")
+    samples = asyncio.run(measure(args.rounds, args.pause))
+    print(f"models/tcp.tcpspec, {args.rounds} rounds, pause {args.pause:g} s, "
+          f"load average {os.getloadavg()[0]:.2f}")
     for kind, ms in samples.items():
         ms_sorted = sorted(ms)
         p90 = ms_sorted[max(0, int(len(ms_sorted) * 0.9) - 1)]

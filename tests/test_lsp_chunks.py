@@ -52,7 +52,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=st.sampled_from([ROOT / "models/tcp.tcpspec", ROOT / "models/seed_handshake.tcpspec",
                               ROOT / "models/abp.tcpspec"]), edits=EDITS)
 def test_a_run_of_edits_parses_as_a_whole_parse(model: Path, edits: list[tuple[str, float, str]]) -> None:
@@ -72,3 +72,21 @@ def test_a_run_of_edits_parses_as_a_whole_parse(model: Path, edits: list[tuple[s
             lines[k] = line[:col] + what + line[col:] if kind == "add char" else line[:col] + line[col + 1 :]
         text = "\n".join(lines)
         assert pieces(parser, text) == whole(text)
+
+
+@pytest.mark.parametrize("edit", [
+    ("snd_nxt := snd_nxt + n;", "snd_nxt := snd_nxt + n"),  # a missing ';' in a process
+    ("const MSS = 2;", "const MSS = ;"),  # at the top
+    ("invariant una_le_nxt: snd_una <= snd_nxt;", "invariant una_le_nxt: snd_una <= ;"),
+    ("reachable both_established:", "reachable both_established"),  # near the end
+])
+def test_syntax_errors_are_the_whole_parse_s(edit: tuple[str, str]) -> None:
+    text = (ROOT / "models/tcp.tcpspec").read_text(encoding="utf-8")
+    parser = ChunkParser()
+    parser.parse(text, "m.tcpspec")
+    broken = text.replace(*edit)
+    twice = broken.replace("skip;", "skip", 1)  # and a second error further down
+    for variant in (broken, twice):
+        got = pieces(parser, variant)
+        assert isinstance(got, list) and got == whole(variant)
+    assert len(pieces(parser, twice)) >= 2  # type: ignore[arg-type]

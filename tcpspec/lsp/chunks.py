@@ -7,8 +7,10 @@ strings); each piece is parsed on its own and its AST kept, keyed by its text. T
 top level is a sequence of items, so the pieces' ASTs put together are the whole file's AST.
 A piece that moved (lines added above it) gets its spans shifted instead of a new parse.
 
-Whenever a piece does not parse, or the cut is doubtful (unbalanced brackets), the whole text is
-parsed as `tcpspec check` parses it, so the syntax errors are the CLI's, with its recovery.
+Whenever a piece does not parse, the text from that piece on is parsed as `tcpspec check` parses
+a file (the pieces before it parsed, so the parser meets it in the state a file starts in), so
+the syntax errors are the CLI's, with its recovery; when the cut is doubtful (unbalanced
+brackets) the whole text is.
 """
 
 from __future__ import annotations
@@ -102,15 +104,23 @@ class ChunkParser:
         self._new: dict[tuple[str, int], tuple[int, Any]] = {}
         imports: list[ast.Import] = []
         decls: list[ast.Decl] = []
-        try:
-            for start, end, line, col in pieces:
+        for start, end, line, col in pieces:
+            try:
                 part = self._piece(text, start, end, line, col, path)
-                imports.extend(part.imports)
-                decls.extend(part.decls)
-        except _Fallback:
-            self._seen.pop(path, None)
-            return parse_text(text, path)  # the CLI's own diagnostics and recovery
-        self._seen[path] = [self._new, *self._old[:1]]
+            except _Fallback:
+                # Keep what parsed (the undo of this edit finds it). The pieces before this one
+                # parsed, so the parser reaches this one in the state it starts a file in: the
+                # rest, parsed as `tcpspec check` parses a file (its recovery after the first
+                # error included), gives the CLI's diagnostics; the part before is blanked out.
+                self._seen[path] = [{**self._new, **(self._old[0] if self._old else {})}]
+                rest = parse_text(_blank(text[:start]) + text[start:], path)
+                imports.extend(rest.imports)
+                decls.extend(rest.decls)
+                break
+            imports.extend(part.imports)
+            decls.extend(part.decls)
+        else:
+            self._seen[path] = [self._new, *self._old[:1]]
         return ast.ModelFile(path=path, imports=tuple(imports), decls=tuple(decls))
 
     def _cached(self, piece: str, line: int, col: int, path: str, text: str | None = None) -> Any:

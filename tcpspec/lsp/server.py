@@ -10,6 +10,7 @@ child process with a time limit (check_runner.py).
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from typing import Any
 
@@ -25,6 +26,7 @@ from tcpspec.lsp.symbols import Symbol
 
 CHECK_COMMAND = "tcpspec.checkProperty"
 DEFAULT_CHECK_TIMEOUT = 60.0
+IDLE_GC_DELAY = 1.0  # seconds after the last analysis before the full garbage collection runs
 SYMBOL_KINDS = {
     "constant": lsp.SymbolKind.Constant, "enum type": lsp.SymbolKind.Enum,
     "enum member": lsp.SymbolKind.EnumMember, "message type": lsp.SymbolKind.Struct,
@@ -52,6 +54,7 @@ class TcpspecServer(LanguageServer):
         self.published: dict[str, set[str]] = {}  # root -> files it published diagnostics for
         self.versions: dict[str, int] = {}
         self.check_timeout = DEFAULT_CHECK_TIMEOUT
+        self._idle_gc: asyncio.TimerHandle | None = None
 
     # ------------------------------------------------------------ analysis and diagnostics
 
@@ -62,6 +65,19 @@ class TcpspecServer(LanguageServer):
         analysis = self.analyzer.analyze(path)
         self.analyses[analysis.root] = analysis
         self._publish(analysis)
+        self._collect_when_idle()
+
+    def _collect_when_idle(self) -> None:
+        """Python's full collection scans every object (~70 ms with tcp.tcpspec's ASTs and
+        model): run_stdio turns the automatic one off and it runs here, after a pause in the
+        edits, instead of in the middle of a diagnostic."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if self._idle_gc is not None:
+            self._idle_gc.cancel()
+        self._idle_gc = loop.call_later(IDLE_GC_DELAY, gc.collect)
 
     def _publish(self, analysis: Analysis) -> None:
         roots = set(self.analyses)
@@ -297,4 +313,6 @@ def _format(ls: TcpspecServer, params: lsp.DocumentFormattingParams) -> list[lsp
 
 
 def run_stdio() -> None:
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, 1_000_000)  # full collections: when idle (_collect_when_idle)
     server.start_io()
