@@ -241,3 +241,22 @@ def test_formatting_request(tmp_path: Path) -> None:
 
     edits = run_session(body)
     assert [e.new_text for e in edits] == ["const A = 1;\n"]
+
+
+def test_completion_while_typing_a_member(tmp_path: Path) -> None:
+    """Typing `client.` leaves the text unparsable; the names still come (from the last text
+    that parsed), and the syntax error is shown meanwhile."""
+    text = TCP.read_text("utf-8")
+    typing = text + "\nreachable typing: client.\n"
+
+    async def body(editor: Editor) -> tuple[Any, list[lsp.Diagnostic]]:
+        uri = await editor.open(TCP)
+        await editor.change(uri, typing)
+        end = position_of(typing, "client.\n", nth=typing.count("client.\n") - 1, offset=7)
+        items = await editor.client.text_document_completion_async(lsp.CompletionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), position=end))
+        return items, list(editor.diagnostics[uri])
+
+    items, diags = run_session(body)
+    assert {"snd_nxt", "state"} <= {i.label for i in items.items}
+    assert len(diags) == 1 and diags[0].range.start.line == typing.count("\n") - 1

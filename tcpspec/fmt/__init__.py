@@ -7,7 +7,6 @@ formatted model is the same model. Line breaks are the author's.
 
 from __future__ import annotations
 
-from tcpspec.diagnostics import Diagnostic, ModelError, Span
 from tcpspec.fmt.layout import Layout, rows_of
 from tcpspec.fmt.tokens import Tok, lex
 
@@ -37,14 +36,3 @@ def _same_tokens(before: list[Tok], after: list[Tok], path: str) -> None:
 
     if key(before) != key(after):
         raise FormatterBug(f"{path}: formatting would change the tokens of the model; not formatted")
-
-
-def check_syntax_only(text: str, path: str) -> list[Diagnostic]:
-    """The parser's diagnostics for `text` (empty if it parses)."""
-    from tcpspec.parser import parse_text
-
-    try:
-        parse_text(text, path)
-    except ModelError as err:
-        return err.diagnostics or [Diagnostic(Span(path, 1, 1), "the model does not parse")]
-    return []

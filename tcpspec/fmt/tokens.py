@@ -72,10 +72,10 @@ def lex_tolerant(text: str) -> list[Tok]:
             out.extend(t for t in lex(rest) if t.pos >= start)
             break
         except UnexpectedCharacters as exc:
-            bad = exc.pos_in_stream
+            bad = exc.pos_in_stream or 0
             good = [t for t in _lex_prefix(rest, bad) if t.pos >= start]
             out.extend(good)
-            start = bad + 1
+            start = max(bad, start) + 1
     return out
 
 

@@ -42,6 +42,7 @@ def split_items(text: str, start: int = 0, end: int | None = None, level: int = 
     depth = level
     piece, piece_line, piece_col = start, line, start - line_start + 1
     pending_close = False  # a `}` closed an item: cut there unless a `;` follows
+    closed_at = closed_line = closed_line_start = 0
     for m in _SCAN.finditer(text, start, end):
         tok = m.group()
         if tok == "\n":
@@ -94,14 +95,16 @@ class ChunkParser:
     finds its pieces too). A process is cut again into its items: it is most of a model."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, list[dict[tuple[str, int], tuple[int, Any]]]] = {}
+        self._seen: dict[str, list[dict[tuple[str, int], tuple[int, ast.ModelFile]]]] = {}
+        self._old: list[dict[tuple[str, int], tuple[int, ast.ModelFile]]] = []  # during a parse
+        self._new: dict[tuple[str, int], tuple[int, ast.ModelFile]] = {}
 
     def parse(self, text: str, path: str) -> ast.ModelFile:
         pieces = split_items(text)
         if pieces is None:
             return parse_text(text, path)
         self._old = self._seen.get(path, [])
-        self._new: dict[tuple[str, int], tuple[int, Any]] = {}
+        self._new = {}
         imports: list[ast.Import] = []
         decls: list[ast.Decl] = []
         for start, end, line, col in pieces:
@@ -123,7 +126,7 @@ class ChunkParser:
             self._seen[path] = [self._new, *self._old[:1]]
         return ast.ModelFile(path=path, imports=tuple(imports), decls=tuple(decls))
 
-    def _cached(self, piece: str, line: int, col: int, path: str, text: str | None = None) -> Any:
+    def _cached(self, piece: str, line: int, col: int, path: str, text: str | None = None) -> ast.ModelFile:
         """The parse of `piece` standing at (line, col): from the cache (shifted if it moved),
         else of `text` (default: the piece itself, padded to its position)."""
         key = (piece, col)
@@ -174,7 +177,7 @@ class ChunkParser:
             part = self._cached("\0item" + piece[s:e], at_line, at_col, path, alone).decls[0]
             for name in extra:
                 extra[name].extend(getattr(part, name))
-        merged = dataclasses.replace(header, **{name: tuple(v) for name, v in extra.items()})
+        merged = dataclasses.replace(header, **{name: tuple(v) for name, v in extra.items()})  # type: ignore[arg-type]
         return ast.ModelFile(path=path, imports=(), decls=(merged,))
 
 

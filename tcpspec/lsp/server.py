@@ -53,6 +53,9 @@ class TcpspecServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}  # by the root's absolute path
         self.published: dict[str, set[str]] = {}  # root -> files it published diagnostics for
         self.versions: dict[str, int] = {}
+        # The last analysis that parsed, per root: names are still found while the text has a
+        # syntax error (typing `client.` for a completion is one).
+        self.last_parsed: dict[str, Analysis] = {}
         self.check_timeout = DEFAULT_CHECK_TIMEOUT
         self._idle_gc: asyncio.TimerHandle | None = None
 
@@ -64,6 +67,8 @@ class TcpspecServer(LanguageServer):
         self.analyzer.set_text(path, doc.source)
         analysis = self.analyzer.analyze(path)
         self.analyses[analysis.root] = analysis
+        if analysis.program is not None:
+            self.last_parsed[analysis.root] = analysis
         self._publish(analysis)
         self._collect_when_idle()
 
@@ -111,11 +116,14 @@ class TcpspecServer(LanguageServer):
                               source="tcpspec")
 
     def analysis_for(self, uri: str) -> Analysis | None:
+        """The document's analysis for navigation: the current one, or while the text does not
+        parse, the last one that did."""
         path = _path(uri)
-        found = self.analyses.get(path)
-        if found is None and uri in self.workspace.text_documents:
+        if path not in self.analyses and uri in self.workspace.text_documents:
             self.refresh(uri)
-            found = self.analyses.get(path)
+        found = self.analyses.get(path)
+        if found is None or found.program is None:
+            return self.last_parsed.get(path, found)
         return found
 
     def symbol_at(self, uri: str, pos: lsp.Position) -> tuple[Analysis, Symbol] | None:
@@ -190,6 +198,7 @@ def _did_close(ls: TcpspecServer, params: lsp.DidCloseTextDocumentParams) -> Non
     path = _path(params.text_document.uri)
     ls.analyzer.set_text(path, None)
     ls.analyses.pop(path, None)
+    ls.last_parsed.pop(path, None)
     for file in ls.published.pop(path, set()):
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=from_fs_path(file) or file, diagnostics=[]))
 
