@@ -61,30 +61,33 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     code = EXIT_OK
     for path in args.files:
         shown = "<stdin>" if path == "-" else path
+        data = b""
         try:
             data = sys.stdin.buffer.read() if path == "-" else _read(path)
             src = _decode(data)
             new = format_text(src.text, shown)
-        except OSError as exc:
-            print(f"tcpspec: error: cannot read '{path}': {exc.strerror or exc}", file=sys.stderr)
-            code = max(code, EXIT_BAD)
-            continue
-        except UnicodeDecodeError as exc:
-            print(f"tcpspec: error: '{shown}' is not UTF-8 text (byte {exc.start})", file=sys.stderr)
-            code = max(code, EXIT_BAD)
-            continue
-        except ModelError as err:
-            sources = {shown: data.decode("utf-8", errors="replace")}
-            for d in err.diagnostics:
-                print(render_diagnostic(d, sources), file=sys.stderr)
-            code = max(code, EXIT_BAD)
-            continue
-        except FormatterBug as bug:
-            print(f"tcpspec: internal error: {bug} (please report)", file=sys.stderr)
-            code = max(code, EXIT_INTERNAL)
+        except (OSError, UnicodeDecodeError, ModelError, FormatterBug) as exc:
+            message, exit_code = _problem(exc, path, shown, data)
+            print(message, file=sys.stderr)
+            code = max(code, exit_code)
             continue
         code = max(code, _emit(args, path, shown, src, new))
     return code
+
+
+def _problem(exc: Exception, path: str, shown: str, data: bytes) -> tuple[str, int]:
+    """What to print for a file that could not be formatted, and its exit code."""
+    from tcpspec.fmt import FormatterBug
+
+    if isinstance(exc, ModelError):
+        sources = {shown: data.decode("utf-8", errors="replace")}
+        return "\n".join(render_diagnostic(d, sources) for d in exc.diagnostics), EXIT_BAD
+    if isinstance(exc, UnicodeDecodeError):
+        return f"tcpspec: error: '{shown}' is not UTF-8 text (byte {exc.start})", EXIT_BAD
+    if isinstance(exc, FormatterBug):
+        return f"tcpspec: internal error: {exc} (please report)", EXIT_INTERNAL
+    assert isinstance(exc, OSError)
+    return f"tcpspec: error: cannot read '{path}': {exc.strerror or exc}", EXIT_BAD
 
 
 def _read(path: str) -> bytes:

@@ -28,6 +28,7 @@ the same rules.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from tcpspec.fmt.tokens import CLOSERS, OPENERS, Tok
@@ -207,24 +208,35 @@ class Layout:
             return self._anchor(i - 1, start) + INDENT
         return base + INDENT
 
-    def _matching_if(self, i: int, start: int) -> int | None:
-        """The `if` whose `then`/`else` token i is (same bracket level, nesting counted)."""
-        st, depth = self.st, 0
+    def _left_of(self, i: int, start: int) -> Iterator[tuple[int, bool]]:
+        """Indices left of token i down to `start` at i's bracket level, nearest first; a
+        bracketed group counts as one step, at its opener (flag True). Stops at an opener."""
+        st = self.st
         j = i - 1
         while j >= start:
             t = self.code[j]
             if t.text in CLOSERS and j in st.match:
+                yield st.match[j], True
                 j = st.match[j] - 1
                 continue
             if t.text in OPENERS:
-                return None
-            if t.is_keyword and t.text == "else":
+                return
+            yield j, False
+            j -= 1
+
+    def _matching_if(self, i: int, start: int) -> int | None:
+        """The `if` whose `then`/`else` token i is (same bracket level, nesting counted)."""
+        depth = 0
+        for j, group in self._left_of(i, start):
+            t = self.code[j]
+            if group or not t.is_keyword:
+                continue
+            if t.text == "else":
                 depth += 1
-            elif t.is_keyword and t.text == "if":
+            elif t.text == "if":
                 if depth == 0:
                     return j
                 depth -= 1
-            j -= 1
         return None
 
     def _anchor(self, op: int, start: int) -> int:
@@ -251,55 +263,49 @@ class Layout:
     def _left_operand(self, op: int, start: int) -> int:
         """Index of the first token of operator `op`'s left operand (walking left at one bracket
         level; a quantifier's `forall i in R:` counts as a prefix of its body)."""
-        st = self.st
         prec = PRECEDENCE[self.code[op].text]
         right = self.code[op].text in RIGHT_ASSOC
-        left, j = op, op - 1
-        while j >= start:
-            t = self.code[j]
-            if t.text in CLOSERS and j in st.match:
-                left = j = st.match[j]
-                j -= 1
+        left = op
+        skip_to: int | None = None  # inside a quantifier's header: walk on from its `forall`
+        for j, group in self._left_of(op, start):
+            if skip_to is not None:
+                if j > skip_to:
+                    continue
+                skip_to = None
+                left = j
                 continue
-            if t.text in OPENERS:
-                break
-            if st.is_binary(j):
+            t = self.code[j]
+            if group:
+                left = j
+                continue
+            if self.st.is_binary(j):
                 p = PRECEDENCE[t.text]
                 if p < prec or (p == prec and right):
                     break
-                j -= 1
                 continue
             if t.text == ":":
                 binder = self._binder(j, start)
                 if binder is None:
                     break
-                left = j = binder
-                j -= 1
+                skip_to = binder
                 continue
             if t.text in ("then", "else", "if") or t.text in (",", ";", ":=", "=", ".."):
                 break
             if t.is_keyword and t.text not in EXPR_KEYWORDS:
                 break
             left = j
-            j -= 1
         return left
 
     def _binder(self, colon: int, start: int) -> int | None:
         """The `forall`/`exists` whose header ends at this colon, if it is a quantifier's."""
-        st = self.st
-        j = colon - 1
-        while j >= start:
+        for j, group in self._left_of(colon, start):
             t = self.code[j]
-            if t.text in CLOSERS and j in st.match:
-                j = st.match[j] - 1
+            if group:
                 continue
             if t.kind == "QUANTIFIER" or t.text in BINDERS:
                 return j
-            if t.text in OPENERS or t.text in (":", ",", ";") or (
-                t.is_keyword and t.text not in EXPR_KEYWORDS
-            ):
+            if t.text in (":", ",", ";") or (t.is_keyword and t.text not in EXPR_KEYWORDS):
                 return None
-            j -= 1
         return None
 
     # ---------------------------------------------------------------- driving it
