@@ -208,6 +208,9 @@ def _verdicts(out: str) -> list[tuple[str, str]]:
         ("enum E {A,\nB}", "enum E { A,\n         B }\n"),
         ("invariant i:\nforall k in 0..N-1: k<N\n==> x;", "invariant i:\n  forall k in 0..N - 1: k < N\n  ==> x;\n"),
         ("\n\n// c\n\n\n\nconst A = 1;   \n\n\n", "// c\n\nconst A = 1;\n"),
+        # a block is based on the line its declaration starts on, not on the `{` line
+        ("process P(a: chan M,\nb: chan M) {\nvar x: bool;\n}",
+         "process P(a: chan M,\n          b: chan M) {\n  var x: bool;\n}\n"),
     ],
 )
 def test_rules(ugly: str, pretty: str) -> None:

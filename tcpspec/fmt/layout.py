@@ -175,14 +175,20 @@ class Layout:
             if opener is None:
                 return 0
             if self._hanging(opener):
-                return self._row_indent_of(opener) + INDENT
+                return self._block_indent(opener) + INDENT
             return self.col[opener + 1]
         return self._continuation(i, start)
 
     def _open_line_indent(self, opener: int) -> int:
         if self._hanging(opener):
-            return self._row_indent_of(opener)
+            return self._block_indent(opener)
         return self.col[opener]
+
+    def _block_indent(self, opener: int) -> int:
+        """Where a hanging bracket's block is based: the line where the item that opens it
+        starts (`process P(a: A,` / `b: B) {` is based on the `process` line)."""
+        start = self.st.item_start[opener]
+        return self._row_indent_of(opener if start is None else start)
 
     def _hanging(self, opener: int) -> bool:
         """The bracket's content starts on a later line."""

@@ -27,22 +27,17 @@ from tcpspec.lsp.symbols import Symbol
 CHECK_COMMAND = "tcpspec.checkProperty"
 DEFAULT_CHECK_TIMEOUT = 60.0
 IDLE_GC_DELAY = 1.0  # seconds after the last analysis before the full garbage collection runs
-SYMBOL_KINDS = {
-    "constant": lsp.SymbolKind.Constant, "enum type": lsp.SymbolKind.Enum,
-    "enum member": lsp.SymbolKind.EnumMember, "message type": lsp.SymbolKind.Struct,
-    "field": lsp.SymbolKind.Field, "type alias": lsp.SymbolKind.TypeParameter,
-    "channel": lsp.SymbolKind.Event, "process": lsp.SymbolKind.Class,
-    "instance": lsp.SymbolKind.Object, "parameter": lsp.SymbolKind.Variable,
-    "variable": lsp.SymbolKind.Variable, "transition": lsp.SymbolKind.Method,
-}
-COMPLETION_KINDS = {
-    "constant": lsp.CompletionItemKind.Constant, "enum type": lsp.CompletionItemKind.Enum,
-    "enum member": lsp.CompletionItemKind.EnumMember, "message type": lsp.CompletionItemKind.Struct,
-    "field": lsp.CompletionItemKind.Field, "channel": lsp.CompletionItemKind.Event,
-    "process": lsp.CompletionItemKind.Class, "instance": lsp.CompletionItemKind.Module,
-    "variable": lsp.CompletionItemKind.Variable, "parameter": lsp.CompletionItemKind.Variable,
-    "transition": lsp.CompletionItemKind.Method, "keyword": lsp.CompletionItemKind.Keyword,
-    "type": lsp.CompletionItemKind.TypeParameter, "function": lsp.CompletionItemKind.Function,
+# A symbol's kind (symbols.py) as the outline and the completion list show it.
+_S, _C = lsp.SymbolKind, lsp.CompletionItemKind
+KINDS: dict[str, tuple[lsp.SymbolKind, lsp.CompletionItemKind]] = {
+    "constant": (_S.Constant, _C.Constant), "enum type": (_S.Enum, _C.Enum),
+    "enum member": (_S.EnumMember, _C.EnumMember), "message type": (_S.Struct, _C.Struct),
+    "field": (_S.Field, _C.Field), "type alias": (_S.TypeParameter, _C.TypeParameter),
+    "channel": (_S.Event, _C.Event), "process": (_S.Class, _C.Class),
+    "instance": (_S.Object, _C.Module), "parameter": (_S.Variable, _C.Variable),
+    "variable": (_S.Variable, _C.Variable), "transition": (_S.Method, _C.Method),
+    "keyword": (_S.Key, _C.Keyword), "type": (_S.TypeParameter, _C.TypeParameter),
+    "function": (_S.Function, _C.Function),
 }
 
 
@@ -244,7 +239,7 @@ def _completion(ls: TcpspecServer, params: lsp.CompletionParams) -> lsp.Completi
     doc = ls.workspace.get_text_document(uri)
     prefix = doc.lines[line][:col] if line < len(doc.lines) else ""
     items = [
-        lsp.CompletionItem(label=c.label, kind=COMPLETION_KINDS.get(c.kind), detail=c.detail or c.kind)
+        lsp.CompletionItem(label=c.label, kind=KINDS[c.kind][1] if c.kind in KINDS else _C.Property, detail=c.detail or c.kind)
         for c in features.completions(analysis, _path(uri), line + 1, prefix)
     ]
     return lsp.CompletionList(is_incomplete=False, items=items)
@@ -262,7 +257,7 @@ def _symbols(ls: TcpspecServer, params: lsp.DocumentSymbolParams) -> list[lsp.Do
         whole = ls.location(decl).range
         if decl.end_line:
             whole = lsp.Range(start=whole.start, end=lsp.Position(line=decl.end_line - 1, character=max(decl.end_col - 1, 0)))
-        return lsp.DocumentSymbol(name=o.name, kind=SYMBOL_KINDS.get(o.kind, lsp.SymbolKind.Property),
+        return lsp.DocumentSymbol(name=o.name, kind=KINDS[o.kind][0] if o.kind in KINDS else _S.Property,
                                   range=whole, selection_range=name, detail=o.kind,
                                   children=[convert(c) for c in o.children])
 
