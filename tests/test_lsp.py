@@ -260,3 +260,26 @@ def test_completion_while_typing_a_member(tmp_path: Path) -> None:
     items, diags = run_session(body)
     assert {"snd_nxt", "state"} <= {i.label for i in items.items}
     assert len(diags) == 1 and diags[0].range.start.line == typing.count("\n") - 1
+
+
+def test_an_edit_in_an_imported_file_updates_its_importer(tmp_path: Path) -> None:
+    """tcp_liveness.tcpspec imports tcp.tcpspec and names its transition in a `fair`
+    declaration: renaming the transition in the open tcp.tcpspec shows the error in
+    tcp_liveness.tcpspec at once, where the CLI shows it."""
+    text = TCP.read_text("utf-8")
+    renamed = text.replace("transition time_wait_2msl", "transition time_wait_timeout")
+    (tmp_path / "tcp.tcpspec").write_text(renamed, "utf-8")
+    (tmp_path / "tcp_liveness.tcpspec").write_text(LIVENESS.read_text("utf-8"), "utf-8")
+    expected = cli_errors(tmp_path / "tcp_liveness.tcpspec")
+
+    async def body(editor: Editor) -> tuple[list[lsp.Diagnostic], list[lsp.Diagnostic]]:
+        tcp = await editor.open(tmp_path / "tcp.tcpspec", text)  # the editor has the old name
+        live = await editor.open(tmp_path / "tcp_liveness.tcpspec")
+        before = list(await editor.wait_for(live))
+        editor.diagnostics.pop(live)
+        await editor.change(tcp, renamed)
+        return before, list(await editor.wait_for(live))
+
+    before, after = run_session(body)
+    assert before == []
+    assert [(d.range.start.line + 1, d.range.start.character + 1, d.message.split("\n")[0]) for d in after] == expected

@@ -12,6 +12,7 @@ import sys
 from dataclasses import dataclass
 
 GRACE = 15.0  # seconds past --timeout before the child is killed (its own timeout should stop it)
+RUNNING: set[int] = set()  # process groups of the checks under way (killed when the server stops)
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,23 @@ async def check_property(path: str, name: str, timeout: float) -> CheckOutcome:
         *cmd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
     )
+    RUNNING.add(proc.pid)
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout + GRACE)
     except (asyncio.TimeoutError, asyncio.CancelledError):
         _kill(proc.pid)
         await proc.wait()
         return CheckOutcome(3, (), f"{name}: no verdict within {timeout:g} s (stopped)")
+    finally:
+        RUNNING.discard(proc.pid)
     code = proc.returncode if proc.returncode is not None else 4
     return _outcome(name, code, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"))
+
+
+def stop_all() -> None:
+    """Kill every check still running (the editor is closing the server)."""
+    for pid in list(RUNNING):
+        _kill(pid)
 
 
 def _kill(pid: int) -> None:

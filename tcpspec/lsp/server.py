@@ -21,7 +21,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from tcpspec import __version__
 from tcpspec.lsp import features
 from tcpspec.lsp.analysis import Analysis, Analyzer, diagnostic_range
-from tcpspec.lsp.check_runner import check_property
+from tcpspec.lsp.check_runner import check_property, stop_all
 from tcpspec.lsp.symbols import Symbol
 
 CHECK_COMMAND = "tcpspec.checkProperty"
@@ -57,9 +57,16 @@ class TcpspecServer(LanguageServer):
     # ------------------------------------------------------------ analysis and diagnostics
 
     def refresh(self, uri: str) -> None:
+        """Analyse the document, then every other open model that imports it."""
         path = _path(uri)
         doc = self.workspace.get_text_document(uri)
         self.analyzer.set_text(path, doc.source)
+        self._analyze(path)
+        for root, other in list(self.analyses.items()):
+            if root != path and other.program is not None and path in other.program.sources:
+                self._analyze(root)
+
+    def _analyze(self, path: str) -> None:
         analysis = self.analyzer.analyze(path)
         self.analyses[analysis.root] = analysis
         if analysis.program is not None:
@@ -294,6 +301,11 @@ async def _check(ls: TcpspecServer, *args: Any) -> dict[str, Any]:
     ls.window_show_message(lsp.ShowMessageParams(type=kind, message=f"tcpspec check: {outcome.message}"))
     return {"exit_code": outcome.exit_code, "message": outcome.message,
             "verdicts": [{"property": p, "verdict": v} for p, v in outcome.verdicts]}
+
+
+@server.feature(lsp.SHUTDOWN)
+def _shutdown(ls: TcpspecServer, params: None) -> None:
+    stop_all()
 
 
 # ---------------------------------------------------------------- formatting
