@@ -71,14 +71,14 @@ def _min_gap_texts(a: str, b: str) -> int:
 
 
 def mangle(text: str, rnd: random.Random) -> str:
-    """Change indentation, the spaces between tokens and the length of blank-line runs, add
-    trailing spaces and blank lines at both ends; line breaks, and the column of a trailing
-    comment relative to its line's start (the author's alignment, which fmt keeps), stay."""
+    """Change indentation, the spaces between code tokens and the length of blank-line runs, add
+    trailing spaces and blank lines at both ends. Line breaks stay, and so do the spaces between
+    code and a trailing comment (how far the author put it from the code: fmt keeps that)."""
     by_line: dict[int, list[Tok]] = {}
     for t in lex(text):
         by_line.setdefault(t.line, []).append(t)
     out: list[str] = []
-    for n, line in enumerate(text.split("\n"), 1):
+    for n in range(1, text.count("\n") + 2):
         toks = by_line.get(n)
         if not toks:
             out.append(" " * rnd.randint(0, 3))
@@ -87,13 +87,9 @@ def mangle(text: str, rnd: random.Random) -> str:
         code = [t for t in toks if not t.is_comment]
         comment = toks[-1] if toks[-1].is_comment else None
         body = _respace(code, rnd)
-        if comment is not None and code:
-            room = comment.col - code[0].col  # the comment's column from the line's start
-            if len(body) >= room:  # no room to move the code: keep its spacing as written
-                body = line[code[0].col - 1 : comment.col - 1].rstrip()
-            body += " " * (room - len(body)) + comment.text
-        elif comment is not None:
-            body = comment.text
+        if comment is not None:
+            gap = comment.col - code[-1].end_col if code else 0
+            body += " " * gap + comment.text
         out.append(" " * rnd.randint(0, 12) + body + " " * rnd.randint(0, 2))
     return "\n" * rnd.randint(0, 2) + "\n".join(out) + "\n" * rnd.randint(0, 3)
 
@@ -220,6 +216,15 @@ def test_rules(ugly: str, pretty: str) -> None:
 def test_comments_keep_their_place_and_doc_comments_stay() -> None:
     text = "/// doc\nconst A = 1;  // why\n  // lone\nconst B = 2;\n"
     assert format_text(text) == "/// doc\nconst A = 1;  // why\n// lone\nconst B = 2;\n"
+
+
+def test_trailing_comments_keep_their_distance_and_lined_up_ones_stay_lined_up() -> None:
+    text = "const A=1;   // a\nconst LONGER = 2; // b\nconst C=3;  // c\n"
+    assert format_text(text) == "const A = 1;   // a\nconst LONGER = 2; // b\nconst C = 3;  // c\n"
+    lined_up = "const A=1;   // a\nconst BB=2;  // b\n\nconst C = 3; // c\n"
+    assert format_text(lined_up) == "const A = 1;   // a\nconst BB = 2;  // b\n\nconst C = 3; // c\n"
+    grows = "const X=1;    // a\nconst YY = 2; // b\n"  # lined up; the first line's code grows
+    assert format_text(grows) == "const X = 1;    // a\nconst YY = 2;   // b\n"
 
 
 def test_a_comment_before_a_closing_brace_stays_inside_the_block() -> None:

@@ -18,8 +18,9 @@ and no width limit could choose those breaks better than the author. What is nor
   brackets or around `.` and `..`, one inside braces), blank-line runs (one at most, none at the
   start or the end), trailing spaces;
 - comments on a line of their own take the indentation of the code that follows them; a comment
-  after code keeps its column relative to its line's indentation, so hand-aligned columns of
-  trailing comments stay aligned.
+  after code stays as far from the code as the author put it, and consecutive lines whose
+  comments the author lined up stay lined up (the library's models line them up by hand, at
+  columns no rule derives from the code).
 
 Nothing here knows the grammar's rules: brackets, separators and a few classes of tokens
 (binary operators by precedence, expression keywords) are enough, so new syntax is laid out by
@@ -318,7 +319,7 @@ class Layout:
 
     def run(self) -> list[str]:
         """The formatted lines (blank lines included, without newlines)."""
-        out: list[str] = []
+        lines: list[tuple[int, str]] = []  # (row, text without its trailing comment)
         pending: list[int] = []  # comment-only rows waiting for the next code row's indentation
         for r, row in enumerate(self.rows):
             if not row.code:
@@ -328,11 +329,19 @@ class Layout:
             indent = self.indent(first)
             self.row_indent[r] = indent
             for c in pending:
-                out.extend(self._comment_row(c, self._comment_indent(first, indent), bool(out)))
+                lines.append((c, " " * self._comment_indent(first, indent)))
             pending = []
-            out.extend(self._code_row(r, first, indent, bool(out)))
-        for c in pending:
-            out.extend(self._comment_row(c, 0, bool(out)))
+            lines.append((r, self._code_text(first, indent, len(row.code))))
+        lines.extend((c, "") for c in pending)
+        columns = self._comment_columns(lines)
+        out: list[str] = []
+        for k, (r, text) in enumerate(lines):
+            if self.rows[r].blanks_before and out:
+                out.append("")
+            comment = self.rows[r].comment
+            if comment is not None:
+                text = text.ljust(columns.get(k, len(text))) + comment.text.rstrip()
+            out.append(text)
         return out
 
     def _comment_indent(self, next_first: int, next_indent: int) -> int:
@@ -342,19 +351,11 @@ class Layout:
             return next_indent + INDENT
         return next_indent
 
-    def _blank_lines(self, r: int, anything_before: bool) -> list[str]:
-        return [""] if self.rows[r].blanks_before and anything_before else []
-
-    def _comment_row(self, r: int, indent: int, anything_before: bool) -> list[str]:
-        comment = self.rows[r].comment
-        assert comment is not None
-        return self._blank_lines(r, anything_before) + [" " * indent + comment.text.rstrip()]
-
-    def _code_row(self, r: int, first: int, indent: int, anything_before: bool) -> list[str]:
-        row = self.rows[r]
+    def _code_text(self, first: int, indent: int, count: int) -> str:
+        """One row's code, spaced, recording each token's output column."""
         parts: list[str] = []
         col = indent
-        for k in range(first, first + len(row.code)):
+        for k in range(first, first + count):
             if k > first:
                 gap = self.space(k)
                 parts.append(" " * gap)
@@ -362,11 +363,37 @@ class Layout:
             self.col[k] = col
             parts.append(self.code[k].text)
             col += len(self.code[k].text)
-        if row.comment is not None:
-            wanted = indent + (row.comment.col - row.code[0].col)
-            gap = max(1, wanted - col)
-            parts.append(" " * gap + row.comment.text.rstrip())
-        return self._blank_lines(r, anything_before) + [" " * indent + "".join(parts)]
+        return " " * indent + "".join(parts)
+
+    def _comment_columns(self, lines: list[tuple[int, str]]) -> dict[int, int]:
+        """Where each trailing comment starts: as many spaces after the code as the author left,
+        and a run of consecutive lines whose comments the author lined up stays lined up (at
+        the column the longest of them needs)."""
+        columns: dict[int, int] = {}
+        group: list[int] = []
+
+        def close() -> None:
+            if group:
+                col = max(len(lines[k][1]) + self._gap(lines[k][0]) for k in group)
+                columns.update((k, col) for k in group)
+                group.clear()
+
+        for k, (r, _) in enumerate(lines):
+            row = self.rows[r]
+            if not row.code or row.comment is None:
+                close()
+                continue
+            prev = self.rows[lines[group[-1]][0]] if group else None
+            if prev is None or row.blanks_before or prev.comment is None or prev.comment.col != row.comment.col:
+                close()
+            group.append(k)
+        close()
+        return columns
+
+    def _gap(self, r: int) -> int:
+        row = self.rows[r]
+        assert row.comment is not None
+        return max(1, row.comment.col - row.code[-1].end_col)
 
 
 def rows_of(tokens: list[Tok], text: str) -> list[Row]:
