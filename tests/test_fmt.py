@@ -72,7 +72,7 @@ def _min_gap_texts(a: str, b: str) -> int:
 
 def mangle(text: str, rnd: random.Random) -> str:
     """Change indentation, the spaces between code tokens and the length of blank-line runs, add
-    trailing spaces and blank lines at both ends. Line breaks stay, and so do the spaces between
+    blank lines just inside braces, trailing spaces and blank lines at both ends. Line breaks stay, and so do the spaces between
     code and a trailing comment (how far the author put it from the code: fmt keeps that)."""
     by_line: dict[int, list[Tok]] = {}
     for t in lex(text):
@@ -90,7 +90,11 @@ def mangle(text: str, rnd: random.Random) -> str:
         if comment is not None:
             gap = comment.col - code[-1].end_col if code else 0
             body += " " * gap + comment.text
+        if code and code[0].text == "}" and rnd.random() < 0.3:
+            out.append("")  # a blank line just before a closing brace
         out.append(" " * rnd.randint(0, 12) + body + " " * rnd.randint(0, 2))
+        if code and code[-1].text == "{" and rnd.random() < 0.3:
+            out.append("")  # ... or just after an opening one
     return "\n" * rnd.randint(0, 2) + "\n".join(out) + "\n" * rnd.randint(0, 3)
 
 
@@ -204,6 +208,8 @@ def _verdicts(out: str) -> list[tuple[str, str]]:
         ("enum E {A,\nB}", "enum E { A,\n         B }\n"),
         ("invariant i:\nforall k in 0..N-1: k<N\n==> x;", "invariant i:\n  forall k in 0..N - 1: k < N\n  ==> x;\n"),
         ("\n\n// c\n\n\n\nconst A = 1;   \n\n\n", "// c\n\nconst A = 1;\n"),
+        ("process P() {\n\n  var x: bool;\n\n  var y: bool;\n\n}\ninvariant i:\n\n  x\n\n  && y;",
+         "process P() {\n  var x: bool;\n\n  var y: bool;\n}\ninvariant i:\n  x\n  && y;\n"),
         # a block is based on the line its declaration starts on, not on the `{` line
         ("process P(a: chan M,\nb: chan M) {\nvar x: bool;\n}",
          "process P(a: chan M,\n          b: chan M) {\n  var x: bool;\n}\n"),

@@ -16,7 +16,8 @@ and no width limit could choose those breaks better than the author. What is nor
   after a trailing operator sits two in from that operator's left operand;
 - spaces between tokens (one around binary operators and after commas and colons, none inside
   brackets or around `.` and `..`, one inside braces), blank-line runs (one at most, none at the
-  start or the end), trailing spaces;
+  start or the end, none just inside a bracket or between the lines of one item), trailing
+  spaces;
 - comments on a line of their own take the indentation of the code that follows them; a comment
   after code stays as far from the code as the author put it, and consecutive lines whose
   comments the author lined up stay lined up (the library's models line them up by hand, at
@@ -335,14 +336,36 @@ class Layout:
         lines.extend((c, "") for c in pending)
         columns = self._comment_columns(lines)
         out: list[str] = []
+        allowed = self._blank_allowed()
         for k, (r, text) in enumerate(lines):
-            if self.rows[r].blanks_before and out:
+            if self.rows[r].blanks_before and out and allowed[r]:
                 out.append("")
             comment = self.rows[r].comment
             if comment is not None:
                 text = text.ljust(columns.get(k, len(text))) + comment.text.rstrip()
             out.append(text)
         return out
+
+    def _blank_allowed(self) -> list[bool]:
+        """Whether a blank line may stand before each row: not just inside a block or a bracket,
+        not before its closing bracket, not between the lines of one item (none of the library's
+        models has one there)."""
+        allowed = [True] * len(self.rows)
+        last: Tok | None = None
+        for r, row in enumerate(self.rows):
+            if last is not None and last.text in OPENERS:
+                allowed[r] = False
+            if row.code:
+                last = row.code[-1]
+        following: int | None = None  # the first code token of the next code row
+        for r in range(len(self.rows) - 1, -1, -1):
+            if self.rows[r].code:
+                following = self.first_of_row[r]
+            if following is not None:
+                tok = self.code[following]
+                if tok.text in CLOSERS or self.st.item_start[following] not in (following, None):
+                    allowed[r] = False
+        return allowed
 
     def _comment_indent(self, next_first: int, next_indent: int) -> int:
         """A comment before a closing bracket belongs inside the block it closes."""
