@@ -182,6 +182,8 @@ def test_hover_definition_references_completion_outline() -> None:
         fair = position_of(live, "client.time_wait_2msl", offset=9)
         out["jump"] = await c.text_document_definition_async(
             lsp.DefinitionParams(text_document=lsp.TextDocumentIdentifier(uri=luri), position=fair))
+        out["import"] = await c.text_document_definition_async(lsp.DefinitionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=luri), position=position_of(live, '"tcp.tcpspec"', offset=3)))
         return out
 
     out = run_session(body)
@@ -203,6 +205,7 @@ def test_hover_definition_references_completion_outline() -> None:
     assert "no_half_open" in {s.name for s in out["outline"]}
     titles = {lens.command.title for lens in out["lenses"]}
     assert {"check una_le_nxt", "check no_half_open", "check both_established"} <= titles
+    assert out["import"].uri == from_fs_path(str(TCP)) and out["import"].range.start.line == 0
     jump = out["jump"]
     target = position_of(text, "transition time_wait_2msl", offset=11)
     assert jump.uri == from_fs_path(str(TCP))

@@ -137,6 +137,20 @@ class TcpspecServer(LanguageServer):
         sym = analysis.index.at(path, line + 1, col + 1)
         return (analysis, sym) if sym is not None else None
 
+    def import_at(self, uri: str, pos: lsp.Position) -> str | None:
+        """The file an `import "..."` at this position names (resolved as the parser does)."""
+        analysis = self.analysis_for(uri)
+        if analysis is None or analysis.program is None:
+            return None
+        path = _path(uri)
+        line, col = self._server_position(uri, pos)
+        for f in analysis.program.files:
+            for imp in f.imports if f.path == path else ():
+                span = imp.span
+                if span.line <= line + 1 <= (span.end_line or span.line):
+                    return os.path.normpath(os.path.join(os.path.dirname(path), imp.path))
+        return None
+
     def _server_position(self, uri: str, pos: lsp.Position) -> tuple[int, int]:
         doc = self.workspace.get_text_document(uri)
         p = doc.position_codec.position_from_client_units(doc.lines, pos)
@@ -221,7 +235,13 @@ def _hover(ls: TcpspecServer, params: lsp.HoverParams) -> lsp.Hover | None:
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def _definition(ls: TcpspecServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     found = ls.symbol_at(params.text_document.uri, params.position)
-    return ls.location(found[1].span) if found else None
+    if found is not None:
+        return ls.location(found[1].span)
+    imported = ls.import_at(params.text_document.uri, params.position)
+    if imported is None:
+        return None
+    start = lsp.Position(line=0, character=0)
+    return lsp.Location(uri=from_fs_path(imported) or imported, range=lsp.Range(start=start, end=start))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
