@@ -250,6 +250,9 @@ def test_unknown_tokens_are_laid_out_by_the_generic_rules() -> None:
     words = "INSTANCE instance|NAME rm|LSQB [|NAME i|NAME in|INT 0|DOTDOT ..|INT 3|RSQB ]|EQUAL =|NAME P|LPAR (|RPAR )|SEMICOLON ;"
     row = Row(code=[tok(*w.split(" ")) for w in words.split("|")])
     assert Layout([row]).run() == ["instance rm[i in 0..3] = P();"]
+    words = "NAME x|NAME in|LBRACE {|NAME A|COMMA ,|NAME B|RBRACE }|ANDAND &&|NAME m|EQ ==|NAME M|LBRACE {|NAME a|COLON :|INT 1|RBRACE }"
+    row = Row(code=[tok(*w.split(" ")) for w in words.split("|")])
+    assert Layout([row]).run() == ["x in {A, B} && m == M { a: 1 }"]  # a set literal is tight
 
 
 # ---------------------------------------------------------------- the command

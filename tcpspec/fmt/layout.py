@@ -15,7 +15,8 @@ and no width limit could choose those breaks better than the author. What is nor
   (`when`, `ensure`, `on`...) and a body after `name:` sit two spaces in from the item; the line
   after a trailing operator sits two in from that operator's left operand;
 - spaces between tokens (one around binary operators and after commas and colons, none inside
-  brackets or around `.` and `..`, one inside braces), blank-line runs (one at most, none at the
+  brackets or around `.` and `..`, one inside the braces of blocks and records, none inside a
+  set literal's), blank-line runs (one at most, none at the
   start or the end, none just inside a bracket or between the lines of one item), trailing
   spaces;
 - comments on a line of their own take the indentation of the code that follows them; a comment
@@ -160,9 +161,20 @@ class Layout:
             return 0 if a.kind == "NAME" else 1
         if b.text == "[":
             return 0 if a.kind == "NAME" or a.text in OPERAND_END_TEXTS else 1
-        if a.text == "{" and b.text == "}":
+        if a.text == "{" and (b.text == "}" or self._set_brace(i - 1)):
+            return 0
+        if b.text == "}" and i in self.st.match and self._set_brace(self.st.match[i]):
             return 0
         return 1
+
+    def _set_brace(self, i: int) -> bool:
+        """A `{` in an operand's place (after an operator, `in`, `(`, `,`): a set literal,
+        written tight (`{A, B}`); after a name, a `)` or `else` it opens a block, a record or a
+        declaration's body, written `{ a: 1 }`."""
+        if i == 0:
+            return False
+        prev = self.code[i - 1]
+        return not (_operand_end(prev) or prev.text == "else")
 
     # ---------------------------------------------------------------- indentation
 
