@@ -77,7 +77,12 @@ def load(source: Source, defines: dict[str, Any] | None = None, *, name: str = "
     constants as `-D NAME=VALUE` does (values as text or Python values). Raises ModelError with
     every diagnostic found, UsageError for a bad define."""
     from tcpspec.checker import check_program
+    from tcpspec.parser import Source as Files
     from tcpspec.parser import load_program
+
+    class _Text(Files):  # the root file's text is `source`; its imports are read from disk
+        def read(self, path: str) -> bytes:
+            return str(source).encode("utf-8") if path == name else super().read(path)
 
     texts = {str(k): _define_text(v) for k, v in (defines or {}).items()}
     if not _is_text(source):
@@ -87,7 +92,7 @@ def load(source: Source, defines: dict[str, Any] | None = None, *, name: str = "
         model = check_program(load_program(path), texts)
         return Model(model, model.path, texts)
     try:
-        model = check_program(load_program(name, text=str(source)), texts)
+        model = check_program(load_program(name, _Text()), texts)
     except ModelError as err:  # the text is in no file: keep it for `err.render()`
         err.sources = {name: str(source), **(getattr(err, "sources", None) or {})}  # type: ignore[attr-defined]
         raise
