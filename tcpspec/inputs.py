@@ -173,12 +173,10 @@ def load_toml(data: bytes, what: str = "TOML", max_depth: int = MAX_TOML_DEPTH) 
         raise InputRefused(f"{what}: nested too deeply") from None
 
 
-def read_model_bytes(path: str, imported: bool) -> bytes:
-    """A model file's bytes. An import must name a `.tcpspec` file, and so must the file a
-    symlink leads to: a model's author chooses its imports, and a syntax error shows the line it
-    is on, so `import "/proc/self/environ"` or a planted `key.tcpspec -> ~/.ssh/id_rsa` would
-    print what is not a model into a CI log."""
-    what = "imported file" if imported else "model file"
-    if imported and not (path.endswith(MODEL_SUFFIX) and os.path.realpath(path).endswith(MODEL_SUFFIX)):
+def check_import(path: str) -> None:
+    """An import must name a `.tcpspec` file, and so must the file a symlink leads to: a model's
+    author chooses its imports, and a syntax error shows the line it is on, so
+    `import "/proc/self/environ"` or a planted `key.tcpspec -> ~/.ssh/id_rsa` would print what is
+    not a model into a CI log. InputRefused otherwise."""
+    if not (path.endswith(MODEL_SUFFIX) and os.path.realpath(path).endswith(MODEL_SUFFIX)):
         raise InputRefused(f"cannot import '{path}': an import names a {MODEL_SUFFIX} file")
-    return read_bytes(path, MAX_MODEL_BYTES, what)

@@ -21,7 +21,7 @@ from lark.parsers.lalr_analysis import Reduce
 
 from tcpspec import ast
 from tcpspec.diagnostics import Diagnostic, ModelError, Span
-from tcpspec.inputs import MAX_IMPORTS, MAX_PROGRAM_BYTES, InputRefused, read_model_bytes
+from tcpspec.inputs import MAX_IMPORTS, MAX_MODEL_BYTES, MAX_PROGRAM_BYTES, InputRefused, check_import, read_bytes
 
 INT_LIMIT = 2**62
 MAX_NESTING = 100  # tree levels; later stages recurse over the AST, so keep well under 1000
@@ -62,12 +62,16 @@ def parse_text(text: str, path: str) -> ast.ModelFile:
         ) from None
 
 
-def load_program(path: str) -> ast.Program:
-    """Read the root file and, transitively, its imports: each file once, imports first."""
+def load_program(path: str, source: Source | None = None) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first.
+
+    `source` lets an editor supply texts not saved yet and a faster parse (the language server);
+    by default files are read from disk and parsed with `parse_text`."""
+    source = source or Source()
     program = ast.Program(root=path)
     diags: list[Diagnostic] = []
     seen: set[str] = {os.path.realpath(path)}
-    root = _read_and_parse(path, None, program, diags)
+    root = _read_and_parse(path, None, program, diags, source)
     if root is None:
         raise ModelError(diags)
     # Depth-first, iteratively: (file, index of its next import to visit).
@@ -84,7 +88,7 @@ def load_program(path: str) -> ast.Program:
         if key in seen:
             continue
         seen.add(key)
-        child = _read_and_parse(shown, imp, program, diags)
+        child = _read_and_parse(shown, imp, program, diags, source)
         if child is not None:
             stack.append((child, 0))
     if diags:
@@ -99,17 +103,38 @@ def _import_path(importer: str, target: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(importer), target))
 
 
+class Source:
+    """Where `load_program` gets a file's bytes and how it parses a text: from disk and with
+    `parse_text` here; the language server overrides both (open editors' texts, a cache)."""
+
+    def read(self, path: str) -> bytes:
+        os.stat(path)  # a missing file is an OSError (its own message); the rest: inputs.InputRefused
+        return read_bytes(path, MAX_MODEL_BYTES, "model file")
+
+    def parse(self, text: str, path: str) -> ast.ModelFile:
+        return parse_text(text, path)
+
+
 def _read_and_parse(
-    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic]
+    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic], source: Source
 ) -> ast.ModelFile | None:
     """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
     try:
-        data = read_model_bytes(shown, imported=imp is not None)
+        if imp is not None:
+            check_import(shown)
+        data = source.read(shown)
         if len(program.sources) >= MAX_IMPORTS or sum(map(len, program.sources.values())) + len(data) > MAX_PROGRAM_BYTES:
             raise InputRefused(f"the model and its imports are too large: more than {MAX_IMPORTS} files or "
                                f"{MAX_PROGRAM_BYTES} bytes")
     except InputRefused as exc:
         diags.append(Diagnostic(None if imp is None else imp.span, str(exc)))
+        return None
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if imp is None:
+            diags.append(Diagnostic(None, f"cannot read model file '{shown}': {reason}"))
+        else:
+            diags.append(Diagnostic(imp.span, f"cannot read imported file '{shown}': {reason}"))
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -124,7 +149,7 @@ def _read_and_parse(
         return None
     program.sources[shown] = text
     try:
-        return parse_text(text, shown)
+        return source.parse(text, shown)
     except ModelError as err:
         diags.extend(err.diagnostics)
         return None
