@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
+from tcpspec.types import Value
 
 
-ENGINES = ("bmc", "kind", "pdr", "auto")
+ENGINES = ("bmc", "kind", "pdr", "auto", "explicit")
 DEFAULT_DEPTH = 20  # the bound when neither --depth nor the model's `depth` declaration gives one
 
 
@@ -35,6 +36,10 @@ class CheckOptions:
     # False: a run ends at its first violation, like SPIN and TLC (what is open then is `unknown`,
     # results.STOPPED); True: every property is checked to the end.
     keep_going: bool = False
+    # engine explicit (engines/explicit.py): --values NAME=A..B, --max-states, --search
+    values: tuple[tuple[str, tuple[Value, ...]], ...] = ()
+    max_states: int | None = None
+    search: str = "bfs"
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -153,7 +158,7 @@ def _run_engine(
     """Deadlock and liveness properties have their own engines (BMC only: bounded verdicts, never
     `proved`); the rest goes to the selected engine. Results in the order of `props`."""
     live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
-    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine not in ("bmc", "explicit")]
     rest = [p for p in props if p not in live and p not in dead]
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
@@ -182,7 +187,7 @@ def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckO
     """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
     on the interpreter, reaching its target at its last state only, within the bound."""
     wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
-    if not wanted:
+    if not wanted or options.engine == "explicit":  # its own shortest witnesses, with its figures
         return {}
     import time
 
@@ -254,6 +259,13 @@ def _run_selected(
 
         results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max,
                            keep_going=options.keep_going)
+    elif options.engine == "explicit":  # the interpreter's states, free values from finite domains
+        from tcpspec.engines.explicit import ExplicitOptions, run_explicit
+
+        opts = ExplicitOptions(values=dict(options.values), max_states=options.max_states,
+                               memory_mb=options.memory_mb, search=options.search)
+        results = run_explicit(model, props, options.depth, options.timeout, opts, keep_going=options.keep_going,
+                               on_progress=on_progress)
     elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
         from tcpspec.engines.pdr import run_pdr
 

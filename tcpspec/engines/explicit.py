@@ -1,0 +1,376 @@
+"""`--engine explicit`: search the interpreter's states, every free value from a finite domain.
+
+Free values -- initial values without an init, `choose` parameters, injected message fields --
+take every value of their type when it is small (bool, enums, bvN/seqN up to 4 bits, ranges
+up to 256 values), else a sample: the smallest value and the one next to the wrap-around
+(0 and 2^N-1 for bvN/seqN; both ends of an int range), unless `--values NAME=A..B` says which.
+Sequence numbers of an independent space (engines/seqspace.py) are not sampled: ISN 0 stands
+for every ISN. So a search is *exhaustive* when nothing had to be sampled; only then does its
+silence prove anything:
+
+- breadth-first, every counterexample and witness is a shortest one for the values searched
+  (over all values when exhaustive), replayed on the interpreter like every trace;
+- a search that visits every reachable state (TLC's "complete state graph") proves the
+  invariants and step properties when exhaustive: `proved`, "exhaustive: N states, diameter D";
+  when sampled it is `holds` for those values, never `proved`;
+- a search stopped by the bound is bounded (`holds`, `unreached`); one stopped by `--max-states`,
+  the memory bound or the timeout before the bound is `unknown`.
+
+Liveness stays with lasso BMC (pipeline). Deadlocks are found here (`--deadlock`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tcpspec import ir
+from tcpspec.diagnostics import UsageError
+from tcpspec.engines import seqspace
+from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, concrete
+from tcpspec.interp import (Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
+                            copy_state, eval_expr, fits_type, replay)
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.trace import Trace, TraceStep, changed_keys
+from tcpspec.types import BitVecType, IntType, RecordType, Type, Value
+
+ENGINE = "explicit"
+SEARCHES = ("bfs", "dfs", "swarm")
+MAX_BITS, MAX_RANGE = 4, 256  # what counts as small: every value is searched (interp.Domain's limits)
+RESTARTS = 8  # searches started again after an opaque value was read (each drops one assumption)
+DEFAULT_MEMORY_MB = 2048  # the search stops (verdicts unknown) when the process grows past this
+
+
+@dataclass(frozen=True)
+class ExplicitOptions:
+    values: Mapping[str, Sequence[Value]] = field(default_factory=dict)  # --values NAME=A..B, by NAME as given
+    max_states: int | None = None
+    memory_mb: int | None = None
+    search: str = "bfs"
+    seed: int = 0  # swarm: the random seed of the first member
+
+
+# ---------------------------------------------------------------- the plan: domains and independence
+
+
+@dataclass
+class Plan:
+    """What one search runs on: the searched model, its initial states and domain, what was
+    sampled (for the report) and which sequence spaces data independence covers."""
+
+    searched: ir.Model
+    initial: list[State]
+    domain: Domain
+    sampled: dict[str, list[Value]]  # free value -> the values searched, when not all of them
+    independence: seqspace.Independence
+
+    @property
+    def exhaustive(self) -> bool:
+        return not self.sampled
+
+
+def free_inputs(model: ir.Model) -> dict[str, Type]:
+    """Every free value by the name `--values` knows it: variables without an initial value,
+    `choose` parameters (`client.send_data.n`), injected fields (`c2s.injection.seq`)."""
+    out: dict[str, Type] = {v.name: v.type for v in model.state_vars if v.name not in model.init}
+    for t in model.transitions:
+        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+            continue  # positions: enumerated from the channel
+        for name, pt in t.params:
+            out[f"{t.name}.{name}"] = pt
+    return out
+
+
+def resolve_values(model: ir.Model, given: Mapping[str, Sequence[Value]]) -> dict[str, list[Value]]:
+    """`--values NAME=...`: NAME is a free value's full name or its last parts (`iss` for
+    every instance's `iss`, `send_data.n`); each value must be of its type."""
+    free = free_inputs(model)
+    out: dict[str, list[Value]] = {}
+    for name, values in given.items():
+        hits = [k for k in free if k == name or k.endswith("." + name)]
+        if not hits:
+            known = ", ".join(free) or "none"
+            raise UsageError(f"--values {name}: no free value of that name (free values: {known})")
+        for k in hits:
+            for v in values:
+                if not fits_type(free[k], v) or isinstance(free[k], RecordType):
+                    raise UsageError(f"--values {name}: {v} is not a value of {k}'s type {free[k]}")
+            out[k] = list(values)
+    return out
+
+
+def _small(t: Type) -> bool:
+    if isinstance(t, BitVecType):
+        return t.width <= MAX_BITS
+    if isinstance(t, IntType):
+        return t.bounded and cardinality(t) <= MAX_RANGE
+    if isinstance(t, RecordType):
+        return all(_small(ft) for _, ft in t.fields)
+    return True
+
+
+def edge_sample(t: Type) -> list[Value]:
+    """The values searched for a large type: the smallest and the one next to the wrap-around."""
+    if isinstance(t, BitVecType):
+        return [0, t.modulus - 1]
+    if isinstance(t, IntType) and t.lo is not None and t.hi is not None:
+        return sorted({t.lo, t.hi})
+    raise UsageError(f"a value of type {t} cannot be searched: give its values with --values")
+
+
+def _choices(key: str, t: Type, given: dict[str, list[Value]], sampled: dict[str, list[Value]]) -> list[Value]:
+    if key in given:
+        vals = given[key]
+        if len({repr(v) for v in vals}) < cardinality(t):
+            sampled[key] = vals
+        return vals
+    if isinstance(t, RecordType):
+        per = {name: _choices(f"{key}.{name}", ft, given, sampled) for name, ft in t.fields}
+        import itertools
+
+        return [dict(zip(per, combo)) for combo in itertools.product(*per.values())]
+    if _small(t):
+        return all_values(t)
+    sampled[key] = edge_sample(t)
+    return sampled[key]
+
+
+def plan(model: ir.Model, given: dict[str, list[Value]], prefer: Sequence[str] = (), avoid: Sequence[str] = (),
+         opaque_constants: bool = True) -> Plan:
+    """The domain of every free value, with data independence where it applies."""
+    free = free_inputs(model)
+
+    def enumerated(key: seqspace.Key) -> bool:  # a free input the search enumerates in full
+        name = ".".join(key[1:])
+        t = free.get(name)
+        if t is None:  # an injected field: its parameter is named after the field
+            return False
+        if name in given:
+            return len({repr(v) for v in given[name]}) >= cardinality(t)
+        return _small(t)
+
+    ind = seqspace.analyse(model, enumerated, avoid=list(avoid) + list(given), prefer=prefer,
+                           opaque_constants=opaque_constants)
+    sampled: dict[str, list[Value]] = {}
+    values: dict[str, list[Value]] = {}
+    for key, t in free.items():
+        if key in model.init or ind.covers(key):
+            continue
+        values[key] = _choices(key, t, given, sampled)
+    domain = Domain(values=values, max_bits=MAX_BITS, max_range=MAX_RANGE)
+    return Plan(ind.model, _initial_states(ind.model, ind, values), domain, sampled, ind)
+
+
+def _initial_states(searched: ir.Model, ind: seqspace.Independence, values: dict[str, list[Value]]) -> list[State]:
+    """As `interp.initial_states`, with the covered sequence numbers at 0 (or opaque)."""
+    partial: list[State] = [{}]
+    channels: State = {ch.name: [] for ch in searched.channels}
+    for var in searched.state_vars:
+        init = searched.init.get(var.name)
+        grown: list[State] = []
+        for st in partial:
+            start = ind.start_value(var.name)
+            if init is not None:
+                options = [eval_expr(init, Env(pre={**st, **channels}))]
+            elif start is not None:
+                options = [start]  # type: ignore[list-item]
+            else:
+                options = values[var.name]
+            grown.extend({**st, var.name: v} for v in options if fits_type(var.type, v))
+        partial = grown
+    return [{**st, **copy_state(channels)} for st in partial]
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def run_explicit(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+    options: ExplicitOptions = ExplicitOptions(), keep_going: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[PropertyResult]:
+    """Search for every property's violation (witness); results in the order of `props`.
+
+    Without `keep_going` the search ends with the level of its first violation: every
+    property violated at that depth is reported, and the others are `unknown` (STOPPED), as
+    BMC does."""
+    if options.search not in SEARCHES:
+        raise UsageError(f"unknown search '{options.search}' (searches: {', '.join(SEARCHES)})")
+    t0 = time.perf_counter()
+    given = resolve_values(model, options.values)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    prefer: list[str] = []
+    avoid: list[str] = []
+    opaque_constants = True
+    for _ in range(RESTARTS + 1):
+        p = plan(model, given, prefer, avoid, opaque_constants)
+        try:
+            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress)
+            break
+        except OpaqueRead as read:
+            # An assumption of data independence was wrong for this model: drop it and start over.
+            if read.origin.startswith("constant"):
+                opaque_constants = False
+            elif read.origin in prefer:
+                avoid.append(read.origin)
+            else:
+                prefer.append(read.origin)
+    else:
+        p = plan(model, given, avoid=[v for v, _, _ in seqspace.free_leaves(model)], opaque_constants=False)
+        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress)
+    return _results(model, props, p, outcome, search, depth, time.perf_counter() - t0, keep_going)
+
+
+def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | None, options: ExplicitOptions,
+            keep_going: bool, on_progress: Callable[[str], None] | None) -> tuple[Outcome, Search]:
+    searched_props = [p.searched.property(q.name) if q.kind is not ir.PropertyKind.DEADLOCK else q for q in props]
+    deadlock = next((q for q in props if q.kind is ir.PropertyKind.DEADLOCK), None)
+    tell = None
+    if on_progress is not None:
+        def tell(pr: Progress) -> None:
+            rate = pr.states / pr.seconds if pr.seconds > 0 else 0.0
+            on_progress(f"explicit: {pr.states} states, {rate:.0f} states/s, depth {pr.depth}")
+    search = Search(p.searched, p.initial, [q for q in searched_props if q.kind is not ir.PropertyKind.DEADLOCK],
+                    p.domain, deadlock, tell)
+    stoppers = frozenset() if keep_going else frozenset(q.name for q in props if q.kind not in (
+        ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA))
+    limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline, stoppers)
+    if options.search == "bfs":
+        return search.bfs(limits), search
+    if options.search == "dfs":
+        return search.dfs(limits), search
+    return _swarm(search, limits, options.seed), search
+
+
+def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
+    """Random depth-first searches, each with its own visited set, until the time or the state
+    budget is spent or every property is found: bug hunting, never a proof."""
+    rng = random.Random(seed)
+    total = Outcome()
+    member = 0
+    budget = limits.max_states
+    while search._open:
+        member += 1
+        search.out = Outcome()
+        out = search.dfs(limits, random.Random(rng.random()))
+        total.found.update({k: v for k, v in out.found.items() if k not in total.found})
+        total.states += out.states
+        total.diameter = max(total.diameter, out.diameter)
+        if out.cut in ("timeout", "memory") or limits.deadline is None or out.complete:
+            total.cut = out.cut
+            break
+        if budget is not None and total.states >= budget:
+            total.cut = "max-states"
+            break
+    total.levels = 0  # no level was searched in full by every member
+    return total
+
+
+# ---------------------------------------------------------------- results
+
+
+def trace_of(model: ir.Model, search: Search, path: tuple[int, tuple[int, ...]]) -> Trace:
+    """The run of `path`, in concrete values (an opaque value shows the value it stands for)."""
+    run = search.run_of(path)
+    steps_: list[TraceStep] = []
+    prev: dict[str, object] | None = None
+    for i, (st, t, params, outcome) in enumerate(run):
+        state = concrete(st)
+        assert isinstance(state, dict)
+        ts = TraceStep(index=i, state=state)
+        if t is not None and outcome is not None:
+            ts.transition = t.name
+            ts.params = dict(params)
+            ts.changed = changed_keys(prev, state)  # type: ignore[arg-type]
+            ts.received = [(c, concrete(m)) for c, m in outcome.received]  # type: ignore[misc]
+            ts.sent = [(c, concrete(m)) for c, m in outcome.sent]  # type: ignore[misc]
+        steps_.append(ts)
+        prev = state
+    return Trace(steps_)
+
+
+def _domain_note(p: Plan) -> str:
+    """Which values were searched, when not all of them (the report's caveat)."""
+    def show(vals: list[Value]) -> str:
+        return "{" + ", ".join(str(v) for v in vals[:4]) + (", ..." if len(vals) > 4 else "") + "}"
+
+    parts = [f"{k} in {show(v)}" for k, v in list(p.sampled.items())[:4]]
+    more = f" and {len(p.sampled) - 4} more" if len(p.sampled) > 4 else ""
+    return "sampled: " + ", ".join(parts) + more
+
+
+def _coverage_note(p: Plan) -> str:
+    spaces = p.independence.spaces
+    if not spaces:
+        return ""
+    return "ISN 0 stands for every ISN of " + ", ".join(s.seed for s in spaces) + " (data independence)"
+
+
+def search_summary(p: Plan, outcome: Outcome, search_kind: str = "bfs") -> dict[str, object]:
+    """The figures the JSON report carries (`search`)."""
+    return {
+        "states": outcome.states, "diameter": outcome.diameter if search_kind == "bfs" else None,
+        "levels": outcome.levels, "complete": outcome.complete, "exhaustive": p.exhaustive,
+        "cut": outcome.cut or None, "sampled": {k: list(v) for k, v in p.sampled.items()},
+        "independent": [s.seed for s in p.independence.spaces],
+        "collision_probability": outcome.collision, "seconds": round(outcome.seconds, 3),
+    }
+
+
+def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search, depth: int,
+             seconds: float, keep_going: bool) -> list[PropertyResult]:
+    figures = f"{outcome.states} states, diameter {outcome.diameter}"
+    note = _domain_note(p) if p.sampled else _coverage_note(p)
+    summary = search_summary(p, outcome)
+    stop_depth = min((len(outcome.found[q.name][1]) for q in props if q.name in outcome.found
+                      and q.kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)), default=None)
+    out: list[PropertyResult] = []
+    for q in props:
+        r = PropertyResult(q.name, q.kind.value, Verdict.UNKNOWN, ENGINE, None, round(seconds, 3), doc=q.doc)
+        r.search = summary
+        path = outcome.found.get(q.name)
+        if path is not None:
+            _found(model, q, p, search, path, r)
+        elif not keep_going and stop_depth is not None:
+            r.depth, r.detail = stop_depth, STOPPED
+        elif outcome.complete:
+            reach = q.kind is ir.PropertyKind.REACHABLE
+            r.depth = outcome.diameter
+            if p.exhaustive:
+                r.verdict = Verdict.UNREACHED if reach else Verdict.PROVED
+                r.detail = f"exhaustive: {figures}" + (f"; {note}" if note else "")
+            else:
+                r.verdict = Verdict.UNREACHED if reach else Verdict.HOLDS
+                r.detail = (f"{'not reached' if reach else 'no violation'} in any reachable state with the values "
+                            f"searched ({figures}); {note}")
+        elif not outcome.cut:
+            reach = q.kind is ir.PropertyKind.REACHABLE
+            r.verdict, r.depth = (Verdict.UNREACHED if reach else Verdict.HOLDS), outcome.levels
+            what = "not reached within" if reach else "no violation in runs of up to"
+            r.detail = f"{what} {steps(outcome.levels)} ({outcome.states} states" + (f"; {note})" if note else ")")
+        else:
+            why = {"max-states": "--max-states reached", "memory": "memory bound reached",
+                   "timeout": f"timeout: no verdict within --timeout"}[outcome.cut]
+            r.depth = outcome.levels
+            r.detail = f"{why} after {outcome.states} states; no violation in runs of up to {steps(outcome.levels)}"
+        out.append(r)
+    return out
+
+
+def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple[int, tuple[int, ...]],
+           r: PropertyResult) -> None:
+    trace = trace_of(model, search, path)
+    check = replay(model, trace, q, require_first=True)
+    r.depth = trace.length
+    if not check.ok:
+        r.detail = (f"internal error: the explicit search's trace did not replay on the concrete semantics "
+                    f"({check.message}); please report")
+        return
+    r.verdict = Verdict.REACHED if q.kind is ir.PropertyKind.REACHABLE else Verdict.VIOLATED
+    r.trace = trace
+    if p.exhaustive:
+        r.detail = "shortest over all values"
+    else:
+        r.detail = f"shortest for the values searched ({_domain_note(p)})"
