@@ -50,6 +50,7 @@ class ExplicitOptions:
     memory_mb: int | None = None
     search: str = "bfs"
     seed: int = 0  # swarm: the random seed of the first member
+    independence: bool = True  # off: no sequence space is searched from ISN 0 alone (tests compare)
 
 
 # ---------------------------------------------------------------- the plan: domains and independence
@@ -65,6 +66,7 @@ class Plan:
     domain: Domain
     sampled: dict[str, list[Value]]  # free value -> the values searched, when not all of them
     independence: seqspace.Independence
+    reads: list[str] = field(default_factory=list)  # opaque values earlier searches read (restarts)
 
     @property
     def exhaustive(self) -> bool:
@@ -156,7 +158,11 @@ def plan(model: ir.Model, given: dict[str, list[Value]], prefer: Sequence[str] =
     sampled: dict[str, list[Value]] = {}
     values: dict[str, list[Value]] = {}
     for key, t in free.items():
+        start = ind.start_value(key)
         if key in model.init or ind.covers(key):
+            continue
+        if start is not None:  # a space searched from ISN 0 whose inputs are sampled: a sample too
+            sampled[key] = [start]  # type: ignore[list-item]
             continue
         values[key] = _choices(key, t, given, sampled)
     domain = Domain(values=values, max_bits=MAX_BITS, max_range=MAX_RANGE)
@@ -196,21 +202,72 @@ def run_explicit(
     Without `keep_going` the search ends with the level of its first violation: every
     property violated at that depth is reported, and the others are `unknown` (STOPPED), as
     BMC does."""
+    t0 = time.perf_counter()
+    p, outcome, search = explore(model, props, depth, timeout, options, keep_going, on_progress)
+    cert = certify(model, props, p, outcome, search, timeout)
+    return _results(model, props, p, outcome, search, time.perf_counter() - t0, keep_going, options.search, cert)
+
+
+@dataclass
+class Certification:
+    """What became of a complete search's certificate (engines/explicit_cert.py)."""
+
+    text: str = ""  # the rendered certificate when it re-checked
+    note: str = ""  # for the verdict's detail
+    failed: bool = False  # Z3 refuted it: the search and the solver disagree (a bug)
+
+
+CERT_SECONDS = 120.0  # the re-check's time limit without --timeout
+
+
+def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
+            timeout: float | None) -> Certification | None:
+    """Re-check the visited states as an inductive invariant, when the search proved something."""
+    proved = [q for q in props if q.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.LEMMA, ir.PropertyKind.STEP)
+              and q.name not in outcome.found]
+    if not (outcome.complete and p.exhaustive and proved):
+        return None
+    if search.kept is None:
+        from tcpspec.engines.explicit_cert import MAX_STATES
+
+        return Certification(note=f"no certificate: more than {MAX_STATES} states "
+                                  f"(fingerprint collision chance {outcome.collision:.1e})")
+    from tcpspec.engines.certificate import render
+    from tcpspec.engines.explicit_cert import recheck_reachable
+
+    cert, problem = recheck_reachable(model, p.independence, search.kept, proved, timeout=timeout or CERT_SECONDS)
+    if cert is None:
+        return Certification(note=f"no certificate ({problem})")
+    if problem is None:
+        return Certification(render(cert), "certificate re-checked")
+    if "counterexample" in problem:
+        return Certification(note=f"its reachable states are not inductive ({problem})", failed=True)
+    return Certification(note=f"certificate not re-checked ({problem})")
+
+
+def explore(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+    options: ExplicitOptions = ExplicitOptions(), keep_going: bool = True,
+    on_progress: Callable[[str], None] | None = None, cpu_seconds: float | None = None,
+) -> tuple[Plan, Outcome, Search]:
+    """The search itself: started again, without the assumption, each time an opaque value
+    turns out to be read (engines/seqspace.py)."""
     if options.search not in SEARCHES:
         raise UsageError(f"unknown search '{options.search}' (searches: {', '.join(SEARCHES)})")
-    t0 = time.perf_counter()
     given = resolve_values(model, options.values)
     deadline = None if timeout is None else time.monotonic() + timeout
     prefer: list[str] = []
-    avoid: list[str] = []
-    opaque_constants = True
+    avoid: list[str] = [] if options.independence else [v for v, _, _ in seqspace.free_leaves(model)]
+    opaque_constants = options.independence
+    reads: list[str] = []  # opaque values a search read (each cost a restart)
     for _ in range(RESTARTS + 1):
         p = plan(model, given, prefer, avoid, opaque_constants)
         try:
-            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress)
+            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
             break
         except OpaqueRead as read:
             # An assumption of data independence was wrong for this model: drop it and start over.
+            reads.append(read.origin)
             if read.origin.startswith("constant"):
                 opaque_constants = False
             elif read.origin in prefer:
@@ -219,12 +276,14 @@ def run_explicit(
                 prefer.append(read.origin)
     else:
         p = plan(model, given, avoid=[v for v, _, _ in seqspace.free_leaves(model)], opaque_constants=False)
-        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress)
-    return _results(model, props, p, outcome, search, depth, time.perf_counter() - t0, keep_going)
+        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
+    p.reads = reads
+    return p, outcome, search
 
 
 def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | None, options: ExplicitOptions,
-            keep_going: bool, on_progress: Callable[[str], None] | None) -> tuple[Outcome, Search]:
+            keep_going: bool, on_progress: Callable[[str], None] | None,
+            cpu_seconds: float | None = None) -> tuple[Outcome, Search]:
     searched_props = [p.searched.property(q.name) if q.kind is not ir.PropertyKind.DEADLOCK else q for q in props]
     deadlock = next((q for q in props if q.kind is ir.PropertyKind.DEADLOCK), None)
     tell = None
@@ -232,11 +291,15 @@ def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | Non
         def tell(pr: Progress) -> None:
             rate = pr.states / pr.seconds if pr.seconds > 0 else 0.0
             on_progress(f"explicit: {pr.states} states, {rate:.0f} states/s, depth {pr.depth}")
+    from tcpspec.engines.explicit_cert import MAX_STATES
+
+    keep = MAX_STATES if options.search == "bfs" and p.exhaustive else 0  # a certificate needs them all
     search = Search(p.searched, p.initial, [q for q in searched_props if q.kind is not ir.PropertyKind.DEADLOCK],
-                    p.domain, deadlock, tell)
+                    p.domain, deadlock, tell, keep)
     stoppers = frozenset() if keep_going else frozenset(q.name for q in props if q.kind not in (
         ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA))
-    limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline, stoppers)
+    limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline,
+                    cpu_seconds=cpu_seconds, stop_at_first=stoppers)
     if options.search == "bfs":
         return search.bfs(limits), search
     if options.search == "dfs":
@@ -302,7 +365,7 @@ def _domain_note(p: Plan) -> str:
 
 
 def _coverage_note(p: Plan) -> str:
-    spaces = p.independence.spaces
+    spaces = [s for s in p.independence.spaces if not s.partial]
     if not spaces:
         return ""
     return "ISN 0 stands for every ISN of " + ", ".join(s.seed for s in spaces) + " (data independence)"
@@ -314,16 +377,16 @@ def search_summary(p: Plan, outcome: Outcome, search_kind: str = "bfs") -> dict[
         "states": outcome.states, "diameter": outcome.diameter if search_kind == "bfs" else None,
         "levels": outcome.levels, "complete": outcome.complete, "exhaustive": p.exhaustive,
         "cut": outcome.cut or None, "sampled": {k: list(v) for k, v in p.sampled.items()},
-        "independent": [s.seed for s in p.independence.spaces],
+        "independent": [s.seed for s in p.independence.spaces if not s.partial], "opaque_reads": list(p.reads),
         "collision_probability": outcome.collision, "seconds": round(outcome.seconds, 3),
     }
 
 
-def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search, depth: int,
-             seconds: float, keep_going: bool) -> list[PropertyResult]:
-    figures = f"{outcome.states} states, diameter {outcome.diameter}"
+def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
+             seconds: float, keep_going: bool, kind: str = "bfs", cert: Certification | None = None) -> list[PropertyResult]:
+    figures = f"{outcome.states} states" + (f", diameter {outcome.diameter}" if kind == "bfs" else "")
     note = _domain_note(p) if p.sampled else _coverage_note(p)
-    summary = search_summary(p, outcome)
+    summary = search_summary(p, outcome, kind)
     stop_depth = min((len(outcome.found[q.name][1]) for q in props if q.name in outcome.found
                       and q.kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)), default=None)
     out: list[PropertyResult] = []
@@ -332,7 +395,7 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
         r.search = summary
         path = outcome.found.get(q.name)
         if path is not None:
-            _found(model, q, p, search, path, r)
+            _found(model, q, p, search, path, r, kind)
         elif not keep_going and stop_depth is not None:
             r.depth, r.detail = stop_depth, STOPPED
         elif outcome.complete:
@@ -341,6 +404,12 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
             if p.exhaustive:
                 r.verdict = Verdict.UNREACHED if reach else Verdict.PROVED
                 r.detail = f"exhaustive: {figures}" + (f"; {note}" if note else "")
+                if not reach and cert is not None:
+                    r.detail += f"; {cert.note}"
+                    r.certificate = cert.text
+                    if cert.failed:
+                        r.verdict = Verdict.UNKNOWN
+                        r.detail = f"internal error: {r.detail}; please report"
             else:
                 r.verdict = Verdict.UNREACHED if reach else Verdict.HOLDS
                 r.detail = (f"{'not reached' if reach else 'no violation'} in any reachable state with the values "
@@ -352,7 +421,7 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
             r.detail = f"{what} {steps(outcome.levels)} ({outcome.states} states" + (f"; {note})" if note else ")")
         else:
             why = {"max-states": "--max-states reached", "memory": "memory bound reached",
-                   "timeout": f"timeout: no verdict within --timeout"}[outcome.cut]
+                   "timeout": "timeout: no verdict within --timeout", "budget": "the search's budget spent"}[outcome.cut]
             r.depth = outcome.levels
             r.detail = f"{why} after {outcome.states} states; no violation in runs of up to {steps(outcome.levels)}"
         out.append(r)
@@ -360,7 +429,7 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
 
 
 def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple[int, tuple[int, ...]],
-           r: PropertyResult) -> None:
+           r: PropertyResult, kind: str = "bfs") -> None:
     trace = trace_of(model, search, path)
     check = replay(model, trace, q, require_first=True)
     r.depth = trace.length
@@ -370,7 +439,72 @@ def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple
         return
     r.verdict = Verdict.REACHED if q.kind is ir.PropertyKind.REACHABLE else Verdict.VIOLATED
     r.trace = trace
-    if p.exhaustive:
+    if kind != "bfs":
+        r.detail = f"found by {'random ' if kind == 'swarm' else ''}depth-first search: not necessarily the shortest"
+    elif p.exhaustive:
         r.detail = "shortest over all values"
     else:
         r.detail = f"shortest for the values searched ({_domain_note(p)})"
+
+
+# ---------------------------------------------------------------- the portfolio's head start
+
+# `--engine auto` runs this search first, in BMC's process (engines/portfolio.py), for at most
+# this long and this many states: the broken TCP copies' violations (9-11 steps) take 2k-11k
+# states; tcp.tcpspec's six witnesses come within its first 25k.
+AUTO_CPU_SECONDS = 4.0
+AUTO_STATES = 60_000
+NOT_CONFIRMED = "shortest over all values: not confirmed within --timeout (found by the explicit search with sampled values)"
+
+
+@dataclass
+class HeadStart:
+    """What the explicit search tells the portfolio before BMC starts.
+
+    `final`: verdicts for every value (the search was exhaustive): shortest violations and
+    witnesses, and, when it saw every reachable state, proofs. `pending`: violations found with
+    sampled values, reported once BMC has asked every shallower depth (or the timeout came).
+    For BMC (engines/bmc.py): `cleared` -- per property, the depths searched for every value
+    with nothing found, which BMC need not ask; `known` -- the runs of `pending` and of the
+    targets reached with sampled values (real runs, replayed). `stop`: a final violation ends
+    the run (without --keep-going)."""
+
+    final: list[PropertyResult] = field(default_factory=list)
+    pending: dict[str, PropertyResult] = field(default_factory=dict)
+    cleared: dict[str, int] = field(default_factory=dict)
+    known: dict[str, Trace] = field(default_factory=dict)
+    stop: bool = False
+    summary: str = ""
+
+
+def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+               keep_going: bool) -> HeadStart:
+    """A short breadth-first search on the invariants, step properties and targets (not the
+    lemmas, the prover's helpers: a run does not stop at theirs)."""
+    searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
+                                                ir.PropertyKind.REACHABLE)]
+    if not searched:
+        return HeadStart()
+    t0 = time.perf_counter()
+    try:
+        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES),
+                                     keep_going, cpu_seconds=AUTO_CPU_SECONDS)
+    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
+        return HeadStart()  # only a head start: BMC and the prover answer as before
+    cert = certify(model, searched, p, outcome, search, timeout)
+    results = _results(model, searched, p, outcome, search, time.perf_counter() - t0, keep_going, cert=cert)
+    head = HeadStart(summary=f"explicit search: {outcome.states} states, depth {outcome.levels}")
+    for r in results:
+        if r.verdict in (Verdict.VIOLATED, Verdict.REACHED) and r.trace is not None:
+            if p.exhaustive:
+                head.final.append(r)
+            else:
+                head.known[r.property] = r.trace
+                if r.verdict is Verdict.VIOLATED:
+                    head.pending[r.property] = r
+        elif p.exhaustive and outcome.complete and (r.verdict is Verdict.UNREACHED or r.certificate):
+            head.final.append(r)  # a proof only with its certificate re-checked, as the prover's
+        elif p.exhaustive and r.detail != STOPPED:
+            head.cleared[r.property] = outcome.levels
+    head.stop = not keep_going and any(stops_run(r) for r in head.final)
+    return head

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from tcpspec import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary, reads
 from tcpspec.interp import Domain, Env, Opaque, State, StepOutcome, copy_state, state_keys, take
-from tcpspec.types import Value
+from tcpspec.types import RecordType, Value
 
 Path = tuple[int, tuple[int, ...]]  # (index of the initial state, step codes)
 
@@ -43,6 +43,9 @@ class Limits:
     max_states: int | None = None
     memory_mb: int | None = None
     deadline: float | None = None  # time.monotonic()
+    # CPU seconds of this process (a head start's budget, the same work on a busy machine); a
+    # breadth-first search also stops before a level it does not expect to finish within it
+    cpu_seconds: float | None = None
     stop_at_first: frozenset[str] = frozenset()  # properties whose violation ends the search (after its level)
 
 
@@ -56,7 +59,7 @@ class Outcome:
     levels: int = 0
     diameter: int = 0
     complete: bool = False
-    cut: str = ""  # why the search stopped early: "max-states", "memory", "timeout", "" (depth or done)
+    cut: str = ""  # why it stopped early: "max-states", "memory", "timeout", "budget", "" (depth or done)
     seconds: float = 0.0
 
     @property
@@ -133,9 +136,8 @@ class _Moves:
 
 
 def canonical(model: ir.Model) -> Callable[[State], int]:
-    """The 64-bit hash of a state's canonical tuple (records and channels as tuples)."""
-    keys = state_keys(model)
-
+    """The 64-bit hash of a state's canonical tuple (records and channels as tuples). Records
+    list their fields in declaration order (the interpreter builds them so)."""
     def flat(v: object) -> object:
         if isinstance(v, dict):
             return tuple(flat(x) for x in v.values())
@@ -143,8 +145,18 @@ def canonical(model: ir.Model) -> Callable[[State], int]:
             return tuple(flat(x) for x in v)
         return v
 
+    def nested(t: object) -> bool:
+        return isinstance(t, RecordType) and any(isinstance(ft, RecordType) for _, ft in t.fields)
+
+    scalars = [v.name for v in model.state_vars if not isinstance(v.type, RecordType)]
+    others = [v.name for v in model.state_vars if isinstance(v.type, RecordType)]
+    plain_chans = [c.name for c in model.channels if not nested(c.message)]
+    others += [c.name for c in model.channels if nested(c.message)]
+
     def key(state: State) -> int:
-        return hash(tuple(flat(state[k]) for k in keys))
+        return hash((tuple([state[k] for k in scalars]),
+                     tuple([tuple([tuple(m.values()) for m in state[k]]) for k in plain_chans]),  # type: ignore[union-attr]
+                     tuple([flat(state[k]) for k in others])))
     return key
 
 
@@ -152,7 +164,8 @@ class Search:
     """One search over `searched` (the model with opaque constants) from `initial`."""
 
     def __init__(self, searched: ir.Model, initial: list[State], props: list[ir.Property], domain: Domain,
-                 deadlock: ir.Property | None = None, on_progress: Callable[[Progress], None] | None = None) -> None:
+                 deadlock: ir.Property | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 keep: int = 0) -> None:
         self.model = searched
         self.initial = initial
         self.moves = _Moves(searched, searched, domain)
@@ -167,6 +180,15 @@ class Search:
         self.key = canonical(searched)
         self.out = Outcome()
         self._open = {p.name for p in props}
+        # Every state visited, while there are at most `keep` (for a certificate); None past it.
+        self.kept: list[State] | None = [] if keep > 0 else None
+        self._keep = keep
+
+    def _keep_state(self, state: State) -> None:
+        if self.kept is not None:
+            self.kept.append(state)
+            if len(self.kept) > self._keep:
+                self.kept = None
 
     # -------------------------------------------------- properties
 
@@ -223,6 +245,7 @@ class Search:
             if k in seen:
                 continue
             seen.add(k)
+            self._keep_state(st)
             frontier.append(st)
             par0.append(-1)
             code0.append(i)
@@ -234,13 +257,15 @@ class Search:
         level = 0
         stop_after = False
         last_tick = t0
+        self._cpu0 = time.process_time()
+        level_cpu: list[float] = [0.0]  # CPU seconds spent when each level was done
         while frontier and self._open and level < limits.depth and not stop_after:
             nxt: list[State] = []
             npar, ncode = array("l"), array("q")
             for j, st in enumerate(frontier):
-                if j % 64 == 0:
+                if j % 8 == 0:
                     now = time.monotonic()
-                    cut = self._cut(limits, len(seen), now)
+                    cut = self._cut(limits, len(seen), now) or self._hopeless(limits, level_cpu[-1], j, len(frontier))
                     if cut:
                         out.cut, out.levels, out.seconds = cut, level, now - t0
                         return out
@@ -264,6 +289,7 @@ class Search:
                     if k in seen:
                         continue
                     seen.add(k)
+                    self._keep_state(child)
                     nxt.append(child)
                     npar.append(j)
                     ncode.append(code)
@@ -273,6 +299,7 @@ class Search:
                 if self.out.found and any(n in limits.stop_at_first for n in self.out.found):
                     stop_after = True  # the rest of this level still counts (every violation at its depth)
             level += 1
+            level_cpu.append(time.process_time() - self._cpu0)
             out.states = len(seen)
             if nxt:
                 out.diameter = level
@@ -283,6 +310,16 @@ class Search:
         out.complete = not frontier and not stop_after
         out.seconds = time.monotonic() - t0
         return out
+
+    def _hopeless(self, limits: Limits, started: float, done: int, total: int) -> str:
+        """"budget" when the level under way, `done` of its `total` states expanded since
+        `started` (CPU seconds into the search), would end past the CPU budget by half again:
+        a level cut short clears no depth, so a head start had better stop now."""
+        if limits.cpu_seconds is None or done < 16:
+            return ""
+        spent = time.process_time() - self._cpu0
+        expected = started + (spent - started) * total / done
+        return "budget" if expected > 1.5 * limits.cpu_seconds else ""
 
     @staticmethod
     def _path(parents: list[array], codes: list[array], level: int, j: int, code: int | None) -> Path:
@@ -297,6 +334,8 @@ class Search:
     def _cut(self, limits: Limits, states: int, now: float) -> str:
         if limits.max_states is not None and states >= limits.max_states:
             return "max-states"
+        if limits.cpu_seconds is not None and time.process_time() - self._cpu0 >= limits.cpu_seconds:
+            return "budget"
         if limits.deadline is not None and now >= limits.deadline:
             return "timeout"
         if limits.memory_mb is not None and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > limits.memory_mb * 1024:
@@ -311,6 +350,7 @@ class Search:
         steps of each state are tried in a random order (one member of a swarm). Traces are
         not the shortest."""
         t0 = time.monotonic()
+        self._cpu0 = time.process_time()
         out = self.out
         best: dict[int, int] = {}
         for i, st in enumerate(self.initial):

@@ -368,11 +368,14 @@ def _keys(c: Cls) -> list[Key]:
 @dataclass(frozen=True)
 class Space:
     """An independent sequence space: `seed` is fixed at 0 in the search, `hidden` (the other
-    free initial values) are opaque; `members` are its positions, for the report."""
+    free initial values) are opaque; `members` are its positions, for the report. `partial`:
+    why ISN 0 is only a sample after all (a free input of the space is sampled: the search from
+    0 covers the inputs it tries relative to the ISN, not all of them); "" when it covers all."""
 
     seed: str
     hidden: tuple[str, ...]
     members: tuple[str, ...]
+    partial: str = ""
 
 
 @dataclass
@@ -387,7 +390,7 @@ class Independence:
 
     def covers(self, var: str) -> bool:
         """Whether every value of the free variable `var` is covered by the search from 0."""
-        return any(var == s.seed or var in s.hidden for s in self.spaces)
+        return any((var == s.seed or var in s.hidden) and not s.partial for s in self.spaces)
 
     def start_value(self, var: str) -> object | None:
         """The value `var` starts with in the search: 0 for a seed, an Opaque for a hidden one,
@@ -436,10 +439,10 @@ def analyse(model: ir.Model, enumerated: Callable[[Key], bool], avoid: Iterable[
     blocked: dict[str, str] = {}
     for root, seeds in groups.items():
         why = uf.bad.get(root)
-        if why is None:
-            missed = [k for k in uf.free.get(root, []) if not enumerated(k)]
-            if missed:
-                why = f"{_describe(missed[0])} takes values the search does not enumerate"
+        partial = ""
+        missed = [k for k in uf.free.get(root, []) if not enumerated(k)]
+        if missed:  # one ISN stands for the others relative to the sampled inputs: still a sample
+            partial = f"{_describe(missed[0])} takes values the search does not enumerate"
         if why is None and not opaque_constants and any(uf.find(k) == root for k in lits):
             why = "a constant of the space is read"
         if why is None and any(s in avoid for s in seeds):
@@ -453,7 +456,7 @@ def analyse(model: ir.Model, enumerated: Callable[[Key], bool], avoid: Iterable[
             continue
         seed = chosen[0] if chosen else _likely_seed(model, seeds)
         members = sorted(_describe(k) for k in uf.parent if uf.find(k) == root and k[0] != "lit")
-        spaces[root] = Space(seed, tuple(s for s in seeds if s != seed), tuple(members))
+        spaces[root] = Space(seed, tuple(s for s in seeds if s != seed), tuple(members), partial)
     if not spaces:
         return Independence(model, [], blocked)
 

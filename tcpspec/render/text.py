@@ -182,7 +182,7 @@ def verdict_note(r: PropertyResult) -> str:
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {steps(n)}, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
-    more = f"; {r.detail}" if r.detail and (v is Verdict.REACHED or r.search is not None) else ""
+    more = f"; {r.detail}" if r.detail else ""
     return f"({what} of {steps(n)}{more})"
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tcpspec import ir
+from tcpspec.engines import portfolio
 from tcpspec.engines.portfolio import _merge, run_auto
 from tcpspec.pipeline import CheckOptions, check_model, load_model
 from tcpspec.results import PropertyResult, Verdict
@@ -23,7 +26,8 @@ def _model(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
     return load_model(str(path))
 
 
-def test_auto_takes_proofs_from_the_prover_and_traces_from_bmc(tmp_path: Path) -> None:
+def test_auto_takes_proofs_from_the_prover_and_traces_from_bmc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(portfolio, "EXPLICIT_FIRST", False)  # BMC and the prover alone
     m = _model(tmp_path, COUNTERS)
     res = {r.property: r for r in run_auto(m, list(m.properties), 6, 60)}
     assert res["x_small"].verdict is Verdict.PROVED and res["x_small"].engine == "kind"
@@ -33,6 +37,21 @@ def test_auto_takes_proofs_from_the_prover_and_traces_from_bmc(tmp_path: Path) -
     assert res["three"].verdict is Verdict.REACHED and res["three"].depth == 3
     assert res["nine"].verdict is Verdict.UNREACHED  # bounded: the prover never decides reachability
     assert list(res) == [p.name for p in m.properties]  # the model's order
+
+
+def test_auto_takes_everything_from_an_exhaustive_explicit_search(tmp_path: Path) -> None:
+    """A finite model the explicit search sees whole: its verdicts are final at once, each proof
+    with the re-checked certificate of the reachable states, each trace the shortest for every
+    value; the run does not wait for BMC or the prover."""
+    m = _model(tmp_path, COUNTERS)
+    res = {r.property: r for r in run_auto(m, list(m.properties), 6, 60)}
+    assert {r.engine for r in res.values()} == {"explicit"}
+    assert res["x_small"].verdict is Verdict.PROVED and res["x_small"].certificate
+    assert res["x_small"].detail.startswith("exhaustive: 4 states, diameter 3")
+    assert res["x_tiny"].verdict is Verdict.VIOLATED and res["x_tiny"].depth == 2
+    assert res["x_tiny"].detail == "shortest over all values"
+    assert res["three"].verdict is Verdict.REACHED and res["three"].depth == 3
+    assert res["nine"].verdict is Verdict.UNREACHED and res["nine"].detail.startswith("exhaustive")
 
 
 def test_auto_through_the_pipeline_agrees_with_bmc_on_a_broken_model() -> None:
