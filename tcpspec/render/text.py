@@ -21,7 +21,7 @@ TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")
 TCP_NUMBERS = (("seq", "seq"), ("ackno", "ack"), ("len", "len"))  # (field, shown as)
 VERDICT_WIDTH = max(len(v.value) for v in Verdict)
 KIND_WIDTH = len("reachable")
-ENGINE_WIDTH = 4  # bmc, kind, pdr, auto
+ENGINE_WIDTH = 8  # bmc, kind, pdr, auto, explicit
 NAME_WIDTH_MAX = 40
 STEP_INDENT = "    "  # traces sit under their property line
 
