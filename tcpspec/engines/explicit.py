@@ -223,8 +223,8 @@ CERT_SECONDS = 120.0  # the re-check's time limit without --timeout
 def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
             timeout: float | None) -> Certification | None:
     """Re-check the visited states as an inductive invariant, when the search proved something."""
-    proved = [q for q in props if q.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.LEMMA, ir.PropertyKind.STEP)
-              and q.name not in outcome.found]
+    proved = [q for q in props if q.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.LEMMA, ir.PropertyKind.STEP,
+                                             ir.PropertyKind.DEADLOCK) and q.name not in outcome.found]
     if not (outcome.complete and p.exhaustive and proved):
         return None
     if search.kept is None:

@@ -164,8 +164,29 @@ def recheck_reachable(model: ir.Model, ind: Independence, states: Sequence[State
     """The certificate and what its re-check said (None: every obligation holds); no
     certificate when a state cannot be written (Unwritable: the problem says why)."""
     try:
-        cert = reachable_certificate(model, ind, states, [p.name for p in props])
+        # deadlock_free is the command line's property, not the model's: `tcpspec recheck` reads
+        # the model alone, so the file does not list it (its obligation is asked here).
+        cert = reachable_certificate(model, ind, states, [p.name for p in props if p.kind is not ir.PropertyKind.DEADLOCK])
     except Unwritable as e:
         return None, f"not written: {e}"
-    return cert, recheck(model, cert, props, theory, timeout)
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK]
+    problem = recheck(model, cert, [p for p in props if p not in dead], theory, timeout)
+    if problem is None and dead:
+        problem = _no_deadlock(model, cert, theory, timeout)
+    return cert, problem
+
+
+def _no_deadlock(model: ir.Model, cert: Certificate, theory: str, timeout: float | None) -> str | None:
+    """The obligation `recheck` does not know: no state of the invariant is deadlocked."""
+    from tcpspec.engines.common import Budget, check
+    from tcpspec.engines.deadlock import deadlocked_at
+    from tcpspec.theories import choose_theory
+
+    ts = TransitionSystem(model, choose_theory(model, theory))
+    s = ts.th.solver()
+    s.add(ts.well_formed(0), cert.invariants[0].build(ts, 0), deadlocked_at(ts, 0))
+    out = check(s, [], Budget(timeout))
+    if out.result == z3.unsat:
+        return None
+    return "deadlock_free: counterexample" if out.result == z3.sat else f"deadlock_free: solver unknown ({out.reason})"
 

@@ -179,7 +179,7 @@ class Search:
         self.on_progress = on_progress
         self.key = canonical(searched)
         self.out = Outcome()
-        self._open = {p.name for p in props}
+        self._open = {p.name for p in props} | ({deadlock.name} if deadlock is not None else set())
         # Every state visited, while there are at most `keep` (for a certificate); None past it.
         self.kept: list[State] | None = [] if keep > 0 else None
         self._keep = keep
