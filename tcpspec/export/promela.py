@@ -5,8 +5,9 @@ The translation follows the interpreter's semantics (docs/language.md), not the 
 - every record is flattened into one variable per field; a channel of capacity C becomes C
   slots per field plus a length, with empty slots held at zero (one state, one vector);
 - one proctype per process instance (and one `network` proctype for the enabled faults); each
-  transition is one `atomic` branch of a `do` loop whose first statement is its guard (or, with
-  `choose` parameters, "the channel is non-empty"), so a step of SPIN is a step of the model;
+  transition is one `d_step` branch of a `do` loop whose first statement is its guard (with
+  `choose` parameters: an `atomic` branch that first picks them), so a step of SPIN is a step
+  of the model, and pan.c has one transition for it, without undo code per statement;
 - a send to a full channel, or a store outside a variable's range, makes the transition
   disabled (`range_ok` reports the latter): the branch restores what it changed (what it
   copied first: only what a failure can spoil), a stutter step that adds no state; so does a
