@@ -27,9 +27,23 @@ from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
-# The explicit search goes first in BMC's process (explicit.head_start; off: BMC and the prover
-# alone, as before -- tests compare).
+# The explicit search goes first, in this process while the prover's starts (explicit.head_start;
+# off: BMC and the prover alone, as before -- tests compare).
 EXPLICIT_FIRST = True
+
+
+def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, keep_going: bool,
+                on_progress: Callable[[str], None] | None) -> Any:
+    """The explicit search's head start. This process would only wait for the workers meanwhile,
+    and a violation it finds needs no engine process at all (the broken TCP copies)."""
+    from tcpspec.engines.explicit import head_start
+
+    if on_progress is not None:
+        on_progress("explicit search")
+    head = head_start(model, props, depth, timeout, keep_going)
+    if on_progress is not None and head.summary:
+        on_progress(head.summary)
+    return head
 
 
 def _die_with_parent(parent: int) -> None:
@@ -55,7 +69,7 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
                 memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0,
-                control: Any = None, head: Any = None, explore: bool = False) -> None:
+                control: Any = None, head: Any = None) -> None:
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
     names) for what the prover proved, ("safety_first", None) when it could not prove some
@@ -63,9 +77,8 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     when phase 2's candidates were taken on trust: no idling then), and
     ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
     the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k.
-    With `explore`, the explicit search goes first (explicit.head_start) and ("explicit", its
-    HeadStart, ...) says what it found; BMC then searches the rest with it (`head`, which a
-    restarted BMC gets from the parent)."""
+    `head`: what the explicit search found first (explicit.HeadStart): depths BMC need not
+    ask again, runs it takes as found."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
@@ -85,16 +98,6 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
 
     try:
         props = [model.property(n) for n in names]
-        if explore:
-            from tcpspec.engines.explicit import head_start
-
-            head = head_start(model, props, depth, timeout, keep_going)
-            out.put(("explicit", head, "", run))
-            decided = {r.property for r in head.final}
-            props = [p for p in props if p.name not in decided]
-            if head.stop or not props:
-                out.put(("bmc", [], "", run))
-                return
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
                           keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)),
                           on_stop=lambda k: out.put(("stopping", k, "", run)), head=head)
@@ -225,7 +228,7 @@ def run_auto(
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
-    head = None  # what the explicit search found first (engines/explicit.py: HeadStart), once it has reported
+    head = None  # what the explicit search found first (engines/explicit.py: HeadStart)
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
     bmc_stopping = False  # the current one found a violation that ends the run at its depth
@@ -263,8 +266,7 @@ def run_auto(
             control.put(("targets_first", None if targets_sure else "trial"))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, budget.seconds_left(floor=0.001), theory,
                                                   memory_mb, os.getpid(),
-                                                  keep_going, bmc_run, control, head, head is None and EXPLICIT_FIRST),
-                        daemon=True)
+                                                  keep_going, bmc_run, control, head), daemon=True)
         w.start()
         return w
 
@@ -277,7 +279,7 @@ def run_auto(
     cached = proof_cache.load_certificate(model, theory)
     claimed = set(cached.proved) if cached is not None else set()
     bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
-    bmc = start_bmc(bmc_names) if bmc_names else None
+    bmc = None
     prover = None
     to_prover = ctx.Queue()
     if provable:
@@ -290,6 +292,21 @@ def run_auto(
     prover_done = prover is None
     prover_lost = False  # its process ended without a report
     try:
+        if EXPLICIT_FIRST:
+            head = _head_start(model, props, depth, timeout, keep_going, on_progress)
+            for r in head.final:
+                final[r.property] = r
+                if on_result is not None:
+                    on_result(r)
+            if head.stop:  # its violation ends the run, as BMC's would (see `stopped` below)
+                for p in props:
+                    if p.name not in final:
+                        final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3), STOPPED)
+                        if on_result is not None:
+                            on_result(final[p.name])
+            bmc_names = [n for n in bmc_names if n not in final]
+        if bmc_names and len(final) < len(props):
+            bmc = start_bmc(bmc_names)
         while len(final) < len(props):
             try:
                 who, results, problem, run = out.get(timeout=0.2)
@@ -312,24 +329,6 @@ def run_auto(
                 if who == "idle":  # BMC waits for the proofs: the prover's re-check may take its core
                     if run == bmc_run and not prover_done:
                         to_prover.put(("spare_core", None))
-                    continue
-                if who == "explicit":
-                    if run != bmc_run:
-                        continue
-                    head = results
-                    if on_progress is not None and head.summary:
-                        on_progress(head.summary)
-                    for r in head.final:
-                        final[r.property] = r
-                        if on_result is not None:
-                            on_result(r)
-                    if head.stop:  # its violation ends the run, as BMC's would (see `stopped` below)
-                        for p in props:
-                            if p.name not in final:
-                                final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3), STOPPED)
-                                if on_result is not None:
-                                    on_result(final[p.name])
-                        break
                     continue
                 if who == "depth":
                     if on_progress is not None:
