@@ -749,15 +749,22 @@ def step_ok(model: ir.Model, prop: ir.Property, pre: Mapping[str, Value | list[V
     """
     if prop.builtin:
         return outcome.range_ok
-    if not outcome.range_ok or outcome.state is None:
-        return True
-    bound = step_applies(prop, transition, outcome)
-    if bound is None:
-        return True
-    env = Env(pre=pre, post=outcome.state, msgs=bound)
-    if prop.when is not None and not _bool(eval_expr(prop.when, env)):
+    env = step_env(prop, pre, outcome, transition)
+    if env is None or (prop.when is not None and not _bool(eval_expr(prop.when, env))):
         return True
     return _bool(eval_expr(prop.expr, env))
+
+
+def step_env(prop: ir.Property, pre: Mapping[str, Value | list[Value]], outcome: StepOutcome,
+             transition: ir.AnyTransition) -> Env | None:
+    """What a user step property's `when` and `ensure` are read in for this step; None when it
+    does not judge the step (a range-violating step, or one it does not concern)."""
+    if not outcome.range_ok or outcome.state is None:
+        return None
+    bound = step_applies(prop, transition, outcome)
+    if bound is None:
+        return None
+    return Env(pre=pre, post=outcome.state, msgs=bound)
 
 
 # ---------------------------------------------------------------- search and replay (re-exported)

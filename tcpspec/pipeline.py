@@ -270,7 +270,7 @@ def _run_selected(
         from tcpspec.engines.pdr import run_pdr
 
         results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth,
-                          keep_going=options.keep_going)
+                          keep_going=options.keep_going, on_progress=on_progress)
     else:
         from tcpspec.engines.bmc import run_bmc
 

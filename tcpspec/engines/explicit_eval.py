@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Optional
 
 from tcpspec import ir
-from tcpspec.interp import Env, InterpError, OpaqueRead, StepOutcome, compile_expr, step_applies
+from tcpspec.interp import Env, InterpError, OpaqueRead, StepOutcome, compile_expr, step_env
 from tcpspec.types import BoolType
 
 Tri = Optional[bool]  # None: unknown (depends on an opaque value)
@@ -120,16 +120,10 @@ class StepCheck:
         self.ensure = decide(prop.expr)
 
     def ok(self, pre: object, transition: ir.AnyTransition, outcome: StepOutcome) -> bool:
-        p = self.prop
-        if p.builtin:
+        if self.prop.builtin:
             return outcome.range_ok
-        if not outcome.range_ok or outcome.state is None:
-            return True
-        bound = step_applies(p, transition, outcome)
-        if bound is None:
-            return True
-        env = Env(pre=pre, post=outcome.state, msgs=bound)  # type: ignore[arg-type]
-        if self.when is not None and not self.when(env):
+        env = step_env(self.prop, pre, outcome, transition)  # type: ignore[arg-type]
+        if env is None or (self.when is not None and not self.when(env)):
             return True
         return self.ensure(env)
 
@@ -159,37 +153,6 @@ def _sent_channels(body: tuple[ir.Stmt, ...]) -> set[str]:
         elif isinstance(s, ir.If):
             out |= _sent_channels(s.then) | _sent_channels(s.else_)
     return out
-
-
-_KNOWN = (ir.Lit, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit)
-
-
-def reads(expr: ir.Expr) -> frozenset[str] | None:
-    """The state variables and channels `expr` reads, or None when that cannot be told (an
-    expression this walk does not know): a state property need not be evaluated again in a
-    state whose parent satisfied it and that differs from it only elsewhere."""
-    out: set[str] = set()
-    todo: list[ir.Expr] = [expr]
-    while todo:
-        e = todo.pop()
-        if isinstance(e, ir.Var):
-            out.add(e.var.name)
-        elif isinstance(e, (ir.ChanLen, ir.ChanSlot)):
-            out.add(e.channel.name)
-        elif isinstance(e, _KNOWN):
-            if isinstance(e, ir.Field):
-                todo.append(e.base)
-            elif isinstance(e, (ir.Unary, ir.Convert)):
-                todo.append(e.arg)
-            elif isinstance(e, ir.Binary):
-                todo += [e.left, e.right]
-            elif isinstance(e, ir.Ite):
-                todo += [e.cond, e.then, e.else_]
-            elif isinstance(e, ir.RecordLit):
-                todo += [fe for _, fe in e.fields]
-        else:
-            return None
-    return frozenset(out)
 
 
 def necessary(guard: ir.Expr) -> list[tuple[str, str, frozenset[object]]]:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from tcpspec import ir
-from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary, reads
+from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
 from tcpspec.interp import Domain, Env, Opaque, State, StepOutcome, copy_state, state_keys, take
 from tcpspec.types import RecordType, Value
 
@@ -169,7 +169,7 @@ class Search:
         self.model = searched
         self.initial = initial
         self.moves = _Moves(searched, searched, domain)
-        self.state_props = [(p, decide(p.expr), reads(p.expr)) for p in props if p.kind is not ir.PropertyKind.STEP
+        self.state_props = [(p, decide(p.expr), _names(ir.state_reads(p.expr))) for p in props if p.kind is not ir.PropertyKind.STEP
                             and p.kind is not ir.PropertyKind.DEADLOCK]
         self.var_keys = [v.name for v in searched.state_vars]
         self.chan_keys = [c.name for c in searched.channels]
@@ -240,16 +240,22 @@ class Search:
         codes: list[array] = []  # per level: the step taken from it (level 0: initial index)
         frontier: list[State] = []
         par0, code0 = array("l"), array("q")
-        for i, st in enumerate(self.initial):
+
+        def visit(st: State, into: list[State], par: array, cod: array, parent: int, code: int) -> bool:
+            """Add `st` to the next level unless it was seen (True: it is new)."""
             k = self.key(st)
             if k in seen:
-                continue
+                return False
             seen.add(k)
             self._keep_state(st)
-            frontier.append(st)
-            par0.append(-1)
-            code0.append(i)
-            self._found(self._state_hits(st), (i, ()))
+            into.append(st)
+            par.append(parent)
+            cod.append(code)
+            return True
+
+        for i, st in enumerate(self.initial):
+            if visit(st, frontier, par0, code0, -1, i):
+                self._found(self._state_hits(st), (i, ()))
         parents.append(par0)
         codes.append(code0)
         out = self.out
@@ -285,14 +291,8 @@ class Search:
                         continue
                     child = outcome.state
                     assert child is not None
-                    k = self.key(child)
-                    if k in seen:
+                    if not visit(child, nxt, npar, ncode, j, code):
                         continue
-                    seen.add(k)
-                    self._keep_state(child)
-                    nxt.append(child)
-                    npar.append(j)
-                    ncode.append(code)
                     hits = self._state_hits(child, st)
                     if hits:
                         self._found(hits, self._path(parents, codes, level, j, code))
@@ -445,3 +445,7 @@ def concrete(v: object) -> object:
 
 def sequence_of(run: Sequence[tuple[State, object, dict[str, Value], StepOutcome | None]]) -> list[State]:
     return [concrete(st) for st, _, _, _ in run]  # type: ignore[misc]
+
+
+def _names(reads: tuple[str, ...] | None) -> frozenset[str] | None:
+    return None if reads is None else frozenset(reads)
