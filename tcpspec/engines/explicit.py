@@ -118,7 +118,7 @@ def edge_sample(t: Type) -> list[Value]:
     if isinstance(t, BitVecType):
         return [0, t.modulus - 1]
     if isinstance(t, IntType) and t.lo is not None and t.hi is not None:
-        return sorted({t.lo, t.hi})
+        return list[Value](sorted({t.lo, t.hi}))
     raise UsageError(f"a value of type {t} cannot be searched: give its values with --values")
 
 

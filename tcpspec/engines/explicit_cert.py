@@ -77,7 +77,7 @@ class _Cube:
     """One state as a conjunct, in model text and as a builder of Z3 terms."""
 
     def __init__(self, model: ir.Model, anchors: _Anchors, state: State) -> None:
-        self.parts: list[tuple[str, str, object, Type, str | None, int | None, int | None]] = []
+        self.parts: list[tuple[str, str, object, Type, str | None, int | None, str | None]] = []
         # (text, variable or channel, value, type, anchor, slot index or None, field or None)
         for v in model.state_vars:
             self._add(v.name, v.name, state[v.name], v.type, anchors, state, None)

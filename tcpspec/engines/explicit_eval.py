@@ -98,6 +98,7 @@ def decide(expr: ir.Expr) -> Test:
     fast = compile_expr(expr)
 
     def test(env: Env) -> bool:
+        v: object
         try:
             v = fast(env)
         except OpaqueRead:
@@ -186,10 +187,12 @@ def _place(e: ir.Expr) -> tuple[str, str] | None:
 def _allowed(e: ir.Expr) -> tuple[str, str, frozenset[object]] | None:
     """`x == c`, `x` (a bool), `!x`, or a disjunction of these on one place `x`. Only bools and
     enum members: no `1 == True` confusion in the set."""
-    if isinstance(e.type, BoolType) and _place(e) is not None:
-        return (*_place(e), frozenset([True]))  # type: ignore[return-value]
-    if isinstance(e, ir.Unary) and e.op == "not" and _place(e.arg) is not None:
-        return (*_place(e.arg), frozenset([False]))  # type: ignore[return-value]
+    here = _place(e)
+    if isinstance(e.type, BoolType) and here is not None:
+        return here[0], here[1], frozenset([True])
+    inner = _place(e.arg) if isinstance(e, ir.Unary) and e.op == "not" else None
+    if inner is not None:
+        return inner[0], inner[1], frozenset([False])
     if isinstance(e, ir.Binary) and e.op == "eq":
         for a, b in ((e.left, e.right), (e.right, e.left)):
             where = _place(a)

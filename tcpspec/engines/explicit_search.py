@@ -95,7 +95,7 @@ class _Moves:
 
     def steps(self, state: State) -> list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]]:
         """Every enabled step from `state`, with its code; range-violating ones included."""
-        out = []
+        out: list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]] = []
         n = self.n
         for ti, (t, free, combos, guard) in enumerate(self.items):
             if any(state[v] not in ok for v, ok in self.on_state[ti]):
@@ -103,7 +103,7 @@ class _Moves:
             if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
                 (pname, _), = t.params
                 for i in range(len(state[t.channel.name])):  # type: ignore[arg-type]
-                    params = {pname: i}
+                    params: dict[str, Value] = {pname: i}
                     outcome = take(t, state, params)
                     if outcome.enabled:
                         out.append((ti + n * i, t, params, outcome))
@@ -130,8 +130,8 @@ class _Moves:
         ti, ci = code % self.n, code // self.n
         t, free, combos, _ = self.items[ti]
         if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
-            params = {t.params[0][0]: ci}
-            return t, params, take(t, state, params)
+            position: dict[str, Value] = {t.params[0][0]: ci}
+            return t, position, take(t, state, position)
         return t, combos[ci], take(free, state, combos[ci])
 
 

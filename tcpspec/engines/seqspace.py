@@ -224,19 +224,20 @@ class _Walker:
             self.flow(a, b, "the other branch of an if-then-else")
             return (a if a is not None and not isinstance(a, _Abs) else b), replace(e, cond=cond, then=then, else_=else_)
         if isinstance(e, ir.RecordLit):
-            fields, out = {}, []
+            fields: dict[str, Cls] = {}
+            parts: list[tuple[str, ir.Expr]] = []
             for name, fe in e.fields:
                 c, new = self.expr(fe)
                 if c is not None:
                     fields[name] = c
-                out.append((name, new))
-            return _Rec(fields), replace(e, fields=tuple(out))
+                parts.append((name, new))
+            return _Rec(fields), replace(e, fields=tuple(parts))
         if isinstance(e, ir.ChanLen):
             return None, e
         if isinstance(e, ir.ChanSlot):
-            c = self.position(("chan", e.channel.name), e.type)
-            new = self.slot_default(e) if self.slot_default is not None else None
-            return c, (new if new is not None else e)
+            slot = self.position(("chan", e.channel.name), e.type)
+            rewritten = self.slot_default(e) if self.slot_default is not None else None
+            return slot, (rewritten if rewritten is not None else e)
         raise Unsupported(f"expression {type(e).__name__}")
 
     def _lit(self, e: ir.Lit) -> tuple[Cls, ir.Expr]:
@@ -406,7 +407,7 @@ class Independence:
 def free_leaves(model: ir.Model) -> list[tuple[str, Key, Type]]:
     """The sequence-number leaves of the state variables without an initial value:
     (variable, its position, its type). A record variable has one leaf per seqN field."""
-    out = []
+    out: list[tuple[str, Key, Type]] = []
     for v in model.state_vars:
         if v.name in model.init:
             continue
@@ -474,11 +475,10 @@ def analyse(model: ir.Model, enumerated: Callable[[Key], bool], avoid: Iterable[
                 opaque[name] = Opaque(0, "constant 0")
         if not opaque:
             return None
-        empty = default_value(e.type)
-        assert isinstance(empty, dict)
+        empty: dict[str, object] = dict(default_value(e.type))  # type: ignore[arg-type]
         empty.update(opaque)
         inside = ir.Binary("lt", ir.Lit(e.index, IntType(), e.span), ir.ChanLen(e.channel, IntType(), e.span), BOOL, e.span)
-        return ir.Ite(inside, e, ir.Lit(empty, e.type, e.span), e.type, e.span)
+        return ir.Ite(inside, e, ir.Lit(empty, e.type, e.span), e.type, e.span)  # type: ignore[arg-type]
 
     searched = _Walker(model, uf, resolve if opaque_constants else None, slot_default if opaque_constants else None).model_()
     ordered = [spaces[r] for r in groups if r in spaces]

@@ -124,3 +124,30 @@ def test_kind_leaves_bmc_what_the_prover_left_of_the_timeout() -> None:
     res = check_model(m, CheckOptions(engine="kind", timeout=2, keep_going=True))
     assert all(r.verdict is Verdict.UNKNOWN for r in res)
     assert all(r.engine == "bmc" and r.depth is not None and r.depth <= 1 for r in res)
+
+
+SAMPLED = """
+process P() {
+  var v: bv32;
+  var done: bool = false;
+  transition t when !done { done := true; }
+}
+instance p = P();
+invariant never_done_at_zero: !(p.done && p.v == 0);
+"""
+
+
+def test_a_violation_found_with_sampled_values_waits_for_bmc(tmp_path: Path) -> None:
+    """The explicit search tries v in {0, 2^32-1} only: its violation (1 step) is reported once
+    BMC has found nothing shorter for any v -- the same run, said to be confirmed."""
+    m = _model(tmp_path, SAMPLED)
+    (r,) = run_auto(m, list(m.properties), 6, 60)
+    assert r.verdict is Verdict.VIOLATED and r.depth == 1
+    assert r.detail == "shortest over all values: confirmed (BMC found no shorter violation)"
+
+
+def test_bmc_reports_a_shorter_violation_than_the_sampled_search(tmp_path: Path) -> None:
+    m = _model(tmp_path, SAMPLED.replace("!(p.done && p.v == 0)", "!(p.done && p.v == 0) && p.v != 5"))
+    (r,) = run_auto(m, list(m.properties), 6, 60)
+    assert r.verdict is Verdict.VIOLATED and r.depth == 0 and r.engine == "bmc"
+    assert r.trace is not None and r.trace.steps[0].state["p.v"] == 5
