@@ -25,6 +25,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
@@ -35,6 +36,9 @@ from tcpspec.interp import (Domain, Env, InterpError, Opaque, OpaqueRead, State,
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.types import BitVecType, IntType, RecordType, Type, Value
+
+if TYPE_CHECKING:
+    from tcpspec.engines.registry import EngineCall
 
 ENGINE = "explicit"
 SEARCHES = ("bfs", "dfs", "swarm")
@@ -190,6 +194,14 @@ def _initial_states(searched: ir.Model, ind: seqspace.Independence, values: dict
 
 
 # ---------------------------------------------------------------- the engine
+
+
+def run(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
+    """The engine as the registry calls it (engines/registry.py)."""
+    o = call.options
+    opts = ExplicitOptions(values=dict(o.values), max_states=o.max_states, memory_mb=o.memory_mb, search=o.search)
+    return run_explicit(model, props, call.depth, call.budget.seconds_left(floor=0.0), opts,
+                        keep_going=o.keep_going, on_progress=call.on_progress)
 
 
 def run_explicit(
