@@ -247,7 +247,10 @@ def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome
     from tcpspec.engines.certificate import render
     from tcpspec.engines.explicit_cert import recheck_reachable
 
-    cert, problem = recheck_reachable(model, p.independence, search.kept, proved, timeout=timeout or CERT_SECONDS)
+    try:
+        cert, problem = recheck_reachable(model, p.independence, search.kept, proved, timeout=timeout or CERT_SECONDS)
+    except Exception as e:  # noqa: BLE001 - the solver failed (memory, ...): no certificate, not a crash
+        return Certification(note=f"certificate not re-checked ({type(e).__name__}: {' '.join(str(e).split()[:10])})")
     if cert is None:
         return Certification(note=f"no certificate ({problem})")
     if problem is None:
