@@ -367,9 +367,10 @@ def advice(model: ir.Model, theory: str, seconds: float = 5.0) -> str:
             return (f"the model is finite ({outcome.states} states): --engine explicit decides it exhaustively")
     except Exception:  # noqa: BLE001 - only a hint
         pass
-    other = "bv" if theory == "int" else "int"
-    return (f"try --theory {other} (Spacer {'learns bit-vector facts bit by bit' if other == 'int' else 'may do better on small ranges and enums in bit-vectors'}), "
-            "or --engine auto (BMC with the inductive prover and its lemmas)")
+    why = ("in bit-vectors Spacer learns facts bit by bit" if theory == "bv"
+           else "bit-vectors can suit small ranges and enums")
+    other = "int" if theory == "bv" else "bv"
+    return f"try --theory {other} ({why}), or --engine auto (BMC with the inductive prover and its lemmas)"
 
 
 def _check_one(model: ir.Model, horn: _Horn, p: ir.Property, timeout: float | None, theory: str) -> PropertyResult:
