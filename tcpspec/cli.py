@@ -191,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
                        "auto picks by the model (default auto)")
     check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_memory_mb, default=None,
-                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
+                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3). "
+                            "Engine explicit: the search's memory bound (default 2048)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts, "
                             "mermaid (a sequence diagram per trace)")
@@ -206,6 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--k-max", dest="k_max", metavar="K", type=_bounded_int(1, MAX_K, "a positive whole number"), default=4,
                        help="engine kind: k-induction (simple path) up to K for what 1-induction "
                             "leaves open (default 4; 1 turns it off)")
+    _add_explicit_options(check)
     _add_liveness_options(check)
     _add_gate_options(check)
     check.set_defaults(func=cmd_check)
@@ -285,6 +287,35 @@ def build_parser() -> argparse.ArgumentParser:
     add_fmt_parser(sub)
     add_lsp_parser(sub)
     return parser
+
+
+def _values_arg(text: str) -> tuple[str, tuple[int, ...]]:
+    """`NAME=A..B` or `NAME=V,V,...` (engine explicit): the values a free number is searched over."""
+    name, eq, vals = text.partition("=")
+    try:
+        if not eq or not name.strip():
+            raise ValueError
+        if ".." in vals:
+            lo, hi = (int(x, 0) for x in vals.split("..", 1))
+            if hi < lo or hi - lo >= 1 << 16:
+                raise argparse.ArgumentTypeError(f"{text}: give at most 65536 values, lowest first")
+            return name.strip(), tuple(range(lo, hi + 1))
+        return name.strip(), tuple(int(x, 0) for x in vals.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=A..B or NAME=V,V,..., got '{text}'") from None
+
+
+def _add_explicit_options(p: argparse.ArgumentParser) -> None:
+    """`--values`, `--max-states`, `--search` (engines/explicit.py)."""
+    p.add_argument("--values", metavar="NAME=A..B", type=_values_arg, action="append", default=[],
+                   help="engine explicit: search this free value (a variable without an initial value, "
+                        "a choose parameter T.P, an injected field CH.injection.F; a short name means "
+                        "every instance's) over A..B or V,V,... (repeatable)")
+    p.add_argument("--max-states", dest="max_states", metavar="N", type=_positive_int, default=None,
+                   help="engine explicit: stop after N distinct states (verdicts unknown past it)")
+    p.add_argument("--search", choices=("bfs", "dfs", "swarm"), default="bfs",
+                   help="engine explicit: breadth-first (shortest traces; default), depth-first, or "
+                        "random depth-first runs (swarm; never a proof)")
 
 
 def _add_liveness_options(p: argparse.ArgumentParser) -> None:
@@ -608,6 +639,8 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         theory=args.theory, memory_mb=args.memory_mb,
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
         k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
+        values=tuple(getattr(args, "values", ())), max_states=getattr(args, "max_states", None),
+        search=getattr(args, "search", "bfs"),
     )
 
 

@@ -51,6 +51,36 @@ class InterpError(Exception):
     """The interpreter met something the checker should have ruled out (a bug, not a verdict)."""
 
 
+class Opaque:
+    """A value a search stands in for without looking at it (engines/seqspace.py): a free
+    initial value that data independence says is never read, or a constant stored into a
+    sequence space. Copying it (assignments, sends, receives) is allowed; any use that looks at
+    it (arithmetic, comparison, equality, a condition) raises `OpaqueRead`, which tells the
+    search that its assumption was wrong. `value` is what a trace shows for it."""
+
+    __slots__ = ("value", "origin")
+
+    def __init__(self, value: int, origin: str) -> None:
+        self.value, self.origin = value, origin
+
+    def __eq__(self, other: object) -> bool:
+        raise OpaqueRead(self)
+
+    def __hash__(self) -> int:
+        return hash(("opaque", self.value, self.origin))
+
+    def __repr__(self) -> str:
+        return f"Opaque({self.value}, {self.origin!r})"
+
+
+class OpaqueRead(InterpError):
+    """An `Opaque` value was looked at: the run depends on it."""
+
+    def __init__(self, v: Opaque) -> None:
+        super().__init__(f"the value of {v.origin} was read")
+        self.origin = v.origin
+
+
 # ---------------------------------------------------------------- values
 
 
@@ -99,6 +129,8 @@ def show(v: object) -> str:
         return "{ " + ", ".join(f"{k}: {show(x)}" for k, x in v.items()) + " }"
     if isinstance(v, list):
         return "[" + ", ".join(show(x) for x in v) + "]"
+    if isinstance(v, Opaque):
+        return f"<{v.origin}>"
     return str(v)
 
 
@@ -190,6 +222,15 @@ def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
             queue = _channel(env.pre, name)
             return queue[index] if index < len(queue) else default_value(t)
         return slot
+    if isinstance(expr, ir.Param):
+        pname = expr.name
+        return lambda env: _lookup(env.params, pname, "parameter")
+    if isinstance(expr, ir.Msg):
+        mname = expr.name
+        return lambda env: _lookup(env.msgs, mname, "message")
+    if isinstance(expr, ir.RecordLit):
+        parts = [(fname, compile_expr(e)) for fname, e in expr.fields]
+        return lambda env: {fname: f(env) for fname, f in parts}
     return lambda env: eval_expr(expr, env)
 
 
@@ -208,6 +249,16 @@ def _compile_binary(expr: ir.Binary) -> Callable[[Env], Value]:
     if op in ("lt", "le"):
         t = expr.left.type
         return lambda env: _compare(op, _int(left(env)), _int(right(env)), t)
+    if op in _ARITH:
+        t = expr.type
+        if op == "add":
+            return lambda env: _wrap(_int(left(env)) + _int(right(env)), t)
+        if op == "sub":
+            return lambda env: _wrap(_int(left(env)) - _int(right(env)), t)
+        return lambda env: _wrap(_int(left(env)) * _int(right(env)), t)
+    if op == "seqdiff":
+        width = _width(expr.left.type)
+        return lambda env: to_signed(_int(left(env)) - _int(right(env)), width)
     return lambda env: _binary(expr, env)
 
 
@@ -215,7 +266,11 @@ def _same_quick(a: Value, b: Value) -> bool:
     """same(), without freezing scalars: equal and of one Python type (True != 1)."""
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return same(a, b)
-    return type(a) is type(b) and a == b
+    if type(a) is type(b):
+        return a == b
+    if isinstance(a, Opaque) or isinstance(b, Opaque):
+        raise OpaqueRead(a if isinstance(a, Opaque) else b)  # type: ignore[arg-type]
+    return False
 
 
 def _lookup(table: Mapping[str, Value], name: str, what: str) -> Value:
@@ -256,6 +311,8 @@ def _bool(v: Value) -> bool:
 
 def _int(v: Value) -> int:
     if not isinstance(v, int) or isinstance(v, bool):
+        if isinstance(v, Opaque):
+            raise OpaqueRead(v)
         raise InterpError(f"expected a number, got {show(v)}")
     return v
 
@@ -608,8 +665,17 @@ def _send(stmt: ir.Send, env: Env, run: _Run) -> None:
 
 def _note_range(run: _Run, t: Type, value: Value, what: str) -> None:
     """Remember the first store outside its type (a `range_ok` violation)."""
-    if not run.range_error and not values_in_range(t, value):
+    if not run.range_error and not values_in_range(t, value) and not fits_type(t, value):
         run.range_error = f"{what} is outside its type {_type_text(t)}"
+
+
+def fits_type(t: Type, v: object) -> bool:
+    """values_in_range, where an `Opaque` stands in for a value of its (sequence) type."""
+    if isinstance(v, Opaque):
+        return isinstance(t, BitVecType)
+    if isinstance(t, RecordType) and isinstance(v, dict):
+        return set(v) == {f for f, _ in t.fields} and all(fits_type(ft, v[f]) for f, ft in t.fields)
+    return values_in_range(t, v)  # type: ignore[arg-type]
 
 
 def _type_text(t: Type) -> str:
@@ -683,15 +749,22 @@ def step_ok(model: ir.Model, prop: ir.Property, pre: Mapping[str, Value | list[V
     """
     if prop.builtin:
         return outcome.range_ok
-    if not outcome.range_ok or outcome.state is None:
-        return True
-    bound = step_applies(prop, transition, outcome)
-    if bound is None:
-        return True
-    env = Env(pre=pre, post=outcome.state, msgs=bound)
-    if prop.when is not None and not _bool(eval_expr(prop.when, env)):
+    env = step_env(prop, pre, outcome, transition)
+    if env is None or (prop.when is not None and not _bool(eval_expr(prop.when, env))):
         return True
     return _bool(eval_expr(prop.expr, env))
+
+
+def step_env(prop: ir.Property, pre: Mapping[str, Value | list[Value]], outcome: StepOutcome,
+             transition: ir.AnyTransition) -> Env | None:
+    """What a user step property's `when` and `ensure` are read in for this step; None when it
+    does not judge the step (a range-violating step, or one it does not concern)."""
+    if not outcome.range_ok or outcome.state is None:
+        return None
+    bound = step_applies(prop, transition, outcome)
+    if bound is None:
+        return None
+    return Env(pre=pre, post=outcome.state, msgs=bound)
 
 
 # ---------------------------------------------------------------- search and replay (re-exported)

@@ -363,3 +363,33 @@ class Model:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+# ---------------------------------------------------------------- what an expression reads
+
+
+def state_reads(e: Expr) -> tuple[str, ...] | None:
+    """The state variables and channels `e` reads, sorted; None if it reads anything else (a
+    primed variable, a parameter, a message, an expression this walk does not know): what a
+    state predicate's value can depend on."""
+    names: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Var) and not x.primed:
+            names.add(x.var.name)
+        elif isinstance(x, (ChanLen, ChanSlot)):
+            names.add(x.channel.name)
+        elif isinstance(x, Field):
+            todo.append(x.base)
+        elif isinstance(x, (Unary, Convert)):
+            todo.append(x.arg)
+        elif isinstance(x, Binary):
+            todo += [x.left, x.right]
+        elif isinstance(x, Ite):
+            todo += [x.cond, x.then, x.else_]
+        elif isinstance(x, RecordLit):
+            todo += [f for _, f in x.fields]
+        elif not isinstance(x, Lit):
+            return None  # a primed variable, a parameter or a message: the whole state
+    return tuple(sorted(names))

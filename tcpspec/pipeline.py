@@ -138,7 +138,9 @@ def _run_engine(
     """Deadlock and liveness properties have their own engines (BMC only: bounded verdicts, never
     `proved`); the rest goes to the selected engine. Results in the order of `props`."""
     live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
-    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
+    from tcpspec.engines.registry import engine
+
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and not engine(options.engine).deadlock]
     rest = [p for p in props if p not in live and p not in dead]
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
@@ -191,8 +193,10 @@ CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed no
 def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> dict[str, PropertyResult]:
     """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
     on the interpreter, reaching its target at its last state only, within the bound."""
+    from tcpspec.engines.registry import engine
+
     wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
-    if not wanted:
+    if not wanted or not engine(options.engine).cached_witnesses:
         return {}
 
     from tcpspec import proof_cache

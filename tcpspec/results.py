@@ -31,6 +31,8 @@ class PropertyResult:
     certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
     cti: Trace | None = None  # not proved: a counterexample to induction (one step, not necessarily reachable)
     traces: list[Trace] = field(default_factory=list)  # --max-cex: every trace, `trace` first
+    # engine explicit: the search's figures (states, diameter, exhaustive, sampled values, ...)
+    search: dict[str, object] | None = None
 
     @property
     def failed(self) -> bool:

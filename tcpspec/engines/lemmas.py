@@ -336,7 +336,7 @@ class CandidateEvaluator:
 
         groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], object]]]] = {}
         for key, expr in candidates.items():
-            groups.setdefault(_reads(expr), []).append((key, interp.compile_expr(expr)))
+            groups.setdefault(ir.state_reads(expr), []).append((key, interp.compile_expr(expr)))
         # What a group's memo is keyed by: the frozen values it reads (the whole state if None).
         self._groups = [(_image_of(names), group) for names, group in groups.items()]
         self._memo: list[dict[object, frozenset[Hashable]]] = [{} for _ in self._groups]
@@ -368,31 +368,6 @@ def _image_of(names: tuple[str, ...] | None) -> Callable[[dict[str, object]], ob
     if not names:
         return lambda frozen: ()
     return operator.itemgetter(*names)
-
-
-def _reads(e: ir.Expr) -> tuple[str, ...] | None:
-    """The state variables and channels `e` reads, sorted; None if it reads anything else."""
-    names: set[str] = set()
-    todo = [e]
-    while todo:
-        x = todo.pop()
-        if isinstance(x, ir.Var) and not x.primed:
-            names.add(x.var.name)
-        elif isinstance(x, (ir.ChanLen, ir.ChanSlot)):
-            names.add(x.channel.name)
-        elif isinstance(x, ir.Field):
-            todo.append(x.base)
-        elif isinstance(x, (ir.Unary, ir.Convert)):
-            todo.append(x.arg)
-        elif isinstance(x, ir.Binary):
-            todo += [x.left, x.right]
-        elif isinstance(x, ir.Ite):
-            todo += [x.cond, x.then, x.else_]
-        elif isinstance(x, ir.RecordLit):
-            todo += [f for _, f in x.fields]
-        elif not isinstance(x, ir.Lit):
-            return None  # a primed variable, a parameter or a message: the whole state
-    return tuple(sorted(names))
 
 
 def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> list[Candidate]:  # type: ignore[type-arg]

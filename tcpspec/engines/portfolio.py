@@ -29,6 +29,23 @@ from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, fi
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
+# The explicit search goes first, in this process while the prover's starts (explicit.head_start;
+# off: BMC and the prover alone, as before -- tests compare).
+EXPLICIT_FIRST = True
+
+
+def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, keep_going: bool,
+                on_progress: Callable[[str], None] | None) -> Any:
+    """The explicit search's head start. This process would only wait for the workers meanwhile,
+    and a violation it finds needs no engine process at all (the broken TCP copies)."""
+    from tcpspec.engines.explicit import head_start
+
+    if on_progress is not None:
+        on_progress("explicit search")
+    head = head_start(model, props, depth, timeout, keep_going)
+    if on_progress is not None and head.summary:
+        on_progress(head.summary)
+    return head
 
 
 def _die_with_parent(parent: int) -> None:
@@ -62,14 +79,16 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
                 memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0,
-                control: Any = None) -> None:
+                control: Any = None, head: Any = None) -> None:
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
     names) for what the prover proved, ("safety_first", None) when it could not prove some
     safety property, ("targets_first", None) when Houdini proved them all (bmc.Steering; "trial" instead of None
     when phase 2's candidates were taken on trust: no idling then), and
     ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
-    the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k."""
+    the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k.
+    `head`: what the explicit search found first (explicit.HeadStart): depths BMC need not
+    ask again, runs it takes as found."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
@@ -91,7 +110,7 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
                           keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)),
-                          on_stop=lambda k: out.put(("stopping", k, "", run)))
+                          on_stop=lambda k: out.put(("stopping", k, "", run)), head=head)
         out.put(("bmc", results, "", run))
     except KeyboardInterrupt as e:  # Ctrl-C reaches the whole process group, or the parent sends it
         found = finished(e)
@@ -208,6 +227,21 @@ def _undecided(p: ir.Property, seconds: float, detail: str) -> PropertyResult:
     return PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, seconds, doc=p.doc, detail=detail)
 
 
+def _confirm(found: PropertyResult, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
+    """A violation the explicit search found with sampled values (explicit.HeadStart.pending):
+    BMC's verdict once it has asked every shallower depth -- the same run, confirmed shortest
+    (bmc.CONFIRMED), or a shorter one -- else, on a timeout, the search's own run, said to be
+    unconfirmed. Before BMC reports: None (wait), unless the prover proved it (then `found`,
+    for `_merge` to flag the contradiction)."""
+    from tcpspec.engines.explicit import NOT_CONFIRMED
+
+    if bmc is None:
+        return found if proof is not None and proof.verdict is Verdict.PROVED else None
+    if bmc.verdict is Verdict.UNKNOWN and "timeout" in bmc.detail:
+        return replace(found, detail=NOT_CONFIRMED, seconds=bmc.seconds)
+    return bmc
+
+
 def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
     """The definitive result for `p` from what has arrived so far, or None to keep waiting."""
     proved = proof is not None and proof.verdict is Verdict.PROVED
@@ -263,6 +297,7 @@ def run_auto(
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
+    head = None  # what the explicit search found first (engines/explicit.py: HeadStart)
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
     bmc_stopping = False  # the current one found a violation that ends the run at its depth
@@ -299,7 +334,7 @@ def run_auto(
             control.put(("targets_first", None if targets_sure else "trial"))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, budget.seconds_left(floor=0.001), theory,
                                                   memory_mb, os.getpid(),
-                                                  keep_going, bmc_run, control), daemon=True)
+                                                  keep_going, bmc_run, control, head), daemon=True)
         w.start()
         return w
 
@@ -312,7 +347,7 @@ def run_auto(
     cached = proof_cache.load_certificate(model, theory)
     claimed = set(cached.proved) if cached is not None else set()
     bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
-    bmc = start_bmc(bmc_names) if bmc_names else None
+    bmc = None
     prover = None
     to_prover = ctx.Queue()
     if provable:
@@ -327,6 +362,21 @@ def run_auto(
     timed_out = False  # the workers outlasted the timeout (budget.grace)
     interrupted = False  # Ctrl-C or SIGTERM: what has finished is raised with RunInterrupted
     try:
+        if EXPLICIT_FIRST:
+            head = _head_start(model, props, depth, timeout, keep_going, on_progress)
+            for r in head.final:
+                final[r.property] = r
+                if on_result is not None:
+                    on_result(r)
+            if head.stop:  # its violation ends the run, as BMC's would (see `stopped` below)
+                for p in props:
+                    if p.name not in final:
+                        final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3), STOPPED)
+                        if on_result is not None:
+                            on_result(final[p.name])
+            bmc_names = [n for n in bmc_names if n not in final]
+        if bmc_names and len(final) < len(props):
+            bmc = start_bmc(bmc_names)
         while len(final) < len(props):
             try:
                 who, results, problem, run = out.get(timeout=0.2)
@@ -406,6 +456,8 @@ def run_auto(
                 if b is None and "bmc" in failures:
                     b = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc", None, 0.0,
                                        detail=f"internal error in BMC: {failures['bmc']}")
+                if head is not None and p.name in head.pending:
+                    b = _confirm(head.pending[p.name], b, proof)
                 r = _merge(p, b, proof)
                 if r is not None and r is proof and not keep_going and not bmc_reported and bmc_may_stop():
                     continue  # held back: BMC may still stop the run (see above)
@@ -432,6 +484,8 @@ def run_auto(
                     for p in [q for q in props if q.name in still]:
                         final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3),
                                                    f"timeout: no verdict within --timeout {timeout:g} s")
+                        if head is not None and p.name in head.pending:
+                            final[p.name] = _confirm(head.pending[p.name], final[p.name], None)  # type: ignore[assignment]
                         if on_result is not None:
                             on_result(final[p.name])
                     bmc = None
@@ -459,6 +513,10 @@ def run_auto(
         raise RunInterrupted(_finished(props, final, got))
     secs = round(time.perf_counter() - t0, 3)
     for p in props:
+        r = final.get(p.name)
+        if r is not None and r.engine == "explicit" and r.verdict is Verdict.VIOLATED and proved(p.name):
+            final[p.name] = replace(r, verdict=Verdict.UNKNOWN, trace=None, engine=ENGINE,
+                                    detail="internal error: the prover proved what the explicit search refuted; please report")
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
         if p.name not in final and timed_out:

@@ -113,7 +113,10 @@ def _qualify(expr: str) -> str:
 
 
 @st.composite
-def model_text(draw: st.DrawFn) -> str:
+def model_text(draw: st.DrawFn, free_seq: bool = False) -> str:
+    """`free_seq`: the sequence number `s` starts free and `t` free, from `s`, or at a constant,
+    so that their space is data-independent (engines/seqspace.py) and searched from ISN 0
+    alone, its constants opaque."""
     cap = draw(st.integers(1, 2))
     faults = [f for f in ("loss", "duplication", "reordering") if draw(st.integers(0, 3)) == 0]
     with_ = (" with " + ", ".join(f"{f} = true" for f in faults)) if faults else ""
@@ -125,6 +128,9 @@ def model_text(draw: st.DrawFn) -> str:
         "s": draw(st.sampled_from(["0", "15", ""])),
         "t": draw(st.sampled_from(["0", "14", "8"])),
     }
+    if free_seq:
+        inits["s"] = ""
+        inits["t"] = draw(st.sampled_from(["", "s", "s + 1", "s + 8", "0", "14"]))
     types = {"x": "0..3", "y": "0..3", "b": "bool", "m": "Mode", "s": "seq4", "t": "seq4"}
     decls = [f"  var {v}: {types[v]}" + (f" = {inits[v]};" if inits[v] else ";") for v in types]
     trans = [draw(transition(i)) for i in range(draw(st.integers(1, 4)))]
@@ -135,6 +141,9 @@ def model_text(draw: st.DrawFn) -> str:
         props.append(f"reachable goal{i}: {_qualify(draw(bool_expr()))};")
     if draw(st.booleans()):
         props.append(f"step grows: ensure p.x' >= p.x || p.m' == {draw(st.sampled_from(ENUM))};")
+    if free_seq:  # a target on the sequence space itself
+        op = draw(st.sampled_from(["==", "!=", "<", "<="]))
+        props.append(f"reachable seq_goal: {_qualify(draw(seq_expr()))} {op} {_qualify(draw(seq_expr()))};")
     return (
         "enum Mode { A, B, C }\n"
         "message M { v: 0..3 = 0, f: bool = false }\n"
