@@ -32,11 +32,21 @@ class RangeType:
 
 
 @dataclass(frozen=True)
+class Family:
+    """The indices of a family: `[N]` (lo None: 0..N-1) or `[LO..HI]`."""
+
+    lo: Expr | None
+    hi: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
 class ChanType:
-    """`chan M`: only in process parameter lists."""
+    """`chan M`, or `chan M[N]` for a whole channel family: only in process parameter lists."""
 
     message: TypeName
     span: Span
+    family: Family | None = None
 
 
 TypeExpr = TypeName | RangeType | ChanType
@@ -135,12 +145,15 @@ class Index:
 
 @dataclass(frozen=True)
 class Quantifier:
-    """`forall i in LO..HI: body` / `exists ...`: LO and HI constant, expanded by the checker."""
+    """`forall i in LO..HI: body` / `exists ...` / `count ...`, expanded by the checker.
 
-    kind: str  # "forall" or "exists"
+    With `hi` None, `lo` is the whole domain: a finite type's name (`State`, `bool`) or a set.
+    """
+
+    kind: str  # "forall", "exists" or "count"
     var: str
     lo: Expr
-    hi: Expr
+    hi: Expr | None
     body: Expr
     span: Span
 
@@ -161,10 +174,13 @@ class Assign:
 
 @dataclass(frozen=True)
 class Send:
+    """`send CH MSG;`; `index` for a family member, `send to_rm[j] MSG;`."""
+
     channel: str
     channel_span: Span
     message: Expr
     span: Span
+    index: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +196,18 @@ class Skip:
     span: Span
 
 
-Stmt = Assign | Send | If | Skip
+@dataclass(frozen=True)
+class For:
+    """`for j in LO..HI { ... }` (or over a finite type): the body once per value, in order."""
+
+    var: str
+    lo: Expr
+    hi: Expr | None  # None: `lo` names the domain, as in Quantifier
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+Stmt = Assign | Send | If | Skip | For
 
 
 # ---------------------------------------------------------------- declarations
@@ -197,11 +224,13 @@ class Param:
 
 @dataclass(frozen=True)
 class Receive:
-    """`receive m from ch` (in a transition header or a step property's `on` list)."""
+    """`receive m from ch` (in a transition header or a step property's `on` list);
+    `index` for a family member, `receive m from to_rm[i]`."""
 
     binding: str
     channel: str
     span: Span
+    index: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -211,6 +240,7 @@ class SendEvent:
     binding: str
     channel: str
     span: Span
+    index: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -296,14 +326,25 @@ class Final:
 
 
 @dataclass(frozen=True)
-class FairDecl:
-    """`[strong] fair a, b.c;` the named transitions, channels' receivers or instances are fair.
+class FairTarget:
+    """`client.timeout`, `c2s`, `c2s.loss`, `client`, `rm[0].vote`, `rm.vote`, `rm`, `to_rm`."""
 
-    Each target is (name as written, its span): `client.timeout`, `c2s` or `c2s.loss`, `client`.
-    """
+    base: str
+    index: Expr | None
+    member: str | None
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return self.base + ("[...]" if self.index is not None else "") + (f".{self.member}" if self.member else "")
+
+
+@dataclass(frozen=True)
+class FairDecl:
+    """`[strong] fair a, b.c;` the named transitions, channels' receivers or instances are fair."""
 
     strength: str  # "weak" | "strong"
-    targets: tuple[tuple[str, Span], ...]
+    targets: tuple[FairTarget, ...]
     span: Span
     doc: str = ""
 
@@ -392,12 +433,23 @@ class ChannelDecl:
     faults: tuple[Fault, ...]
     span: Span
     doc: str = ""
+    family: Family | None = None  # `channel to_rm[N]: ...`
 
 
 @dataclass(frozen=True)
 class Arg:
     name: str
     value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binder:
+    """`[i in LO..HI]` after a family's name."""
+
+    var: str
+    lo: Expr
+    hi: Expr
     span: Span
 
 
@@ -409,6 +461,7 @@ class InstanceDecl:
     args: tuple[Arg, ...]
     span: Span
     doc: str = ""
+    family: Binder | None = None  # `instance rm[i in 0..N-1] = ...`
 
 
 @dataclass(frozen=True)

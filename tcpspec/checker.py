@@ -9,10 +9,11 @@ problem is collected; `ModelError` carries them all at the end.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tcpspec import ast, ir
-from tcpspec.checker_expr import INT_LIMIT, Env, ExprChecker, Reporter, Scope, const_value, suggest
-from tcpspec.checker_proc import ProcessChecker
+from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker_proc import ProcessChecker, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
 from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
 
@@ -115,6 +116,10 @@ class _Checker:
                 if kind is None:
                     self.rep.error(getattr(decl, "span", None), "not a declaration")
                     continue
+                if isinstance(decl, ast.InstanceDecl) and decl.family is not None:
+                    kind = "instance family"
+                elif isinstance(decl, ast.ChannelDecl) and decl.family is not None:
+                    kind = "channel family"
                 if self._define(decl.name, kind, decl.span):
                     self.decls.append(decl)
                     if isinstance(decl, ast.EnumDecl):
@@ -371,12 +376,21 @@ class _Checker:
 
     def _channels(self) -> None:
         for decl in self.decls:
-            if isinstance(decl, ast.ChannelDecl):
-                chan = self._channel(decl)
-                if chan is None:
-                    self.env.broken.add(decl.name)
-                else:
-                    self.env.channels[decl.name] = chan
+            if not isinstance(decl, ast.ChannelDecl):
+                continue
+            chan = self._channel(decl)
+            bounds = None if decl.family is None else family_bounds(self.rep, self.env, decl.family)
+            if chan is None or (decl.family is not None and bounds is None):
+                self.env.broken.add(decl.name)
+            elif bounds is None:
+                self.env.channels[decl.name] = chan
+            else:
+                lo, hi = bounds
+                members = tuple(replace(chan, name=f"{decl.name}[{i}]", family=decl.name, index=i)
+                                for i in range(lo, hi + 1))
+                for m in members:
+                    self.env.channels[m.name] = m
+                self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, hi, members, chan.message)
 
     def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
         message = self._type_name(decl.message.name, decl.message.span)
@@ -444,7 +458,7 @@ class _Checker:
                     continue
                 params = fault_params(chan, kind)
                 if params is not None:
-                    span = self.fault_spans.get((chan.name, kind), chan.span)
+                    span = self.fault_spans.get((chan.family or chan.name, kind), chan.span)
                     out.append(ir.NetworkTransition(f"{chan.name}.{kind}", chan, kind, params, span))
         return out
 
@@ -465,24 +479,19 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
 
     A target is a transition (`client.timeout`, `c2s.loss`), a channel (every process
     transition that receives from it: the channel delivers), or an instance (all its
-    transitions). A fault switched off by its constant (`-D LOSS=false`) is accepted and ignored.
+    transitions). A family stands for each of its members (`fair rm.vote;` is every member's
+    `vote`), `rm[0]` for one. A fault switched off by its constant (`-D LOSS=false`) is accepted
+    and ignored.
     """
     out = dict(declared)
-    by_name = {t.name: t for t in transitions}
     for decl in decls:
-        for target, span in decl.targets:
-            if target in by_name:
-                hits: list[ir.AnyTransition] = [by_name[target]]
-            elif target in env.channels:
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
-                        and t.receive[1].name == target]
-            elif any(t.instance == target for t in transitions if isinstance(t, ir.Transition)):
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
-            else:
-                chan, _, fault = target.partition(".")
-                if chan in env.channels and fault in ir.FAULT_KINDS:
-                    continue
-                rep.error(span, f"'{target}' is not a transition, channel or instance",
+        for target in decl.targets:
+            names = _fair_names(rep, target, env)
+            if names is None:
+                continue
+            hits = [t for name in names for t in _fair_hits(name, transitions, env)]
+            if not hits and not all(_switched_off_fault(name, env) for name in names):
+                rep.error(target.span, f"'{target.text}' is not a transition, channel or instance",
                           "fair takes transitions (client.timeout, c2s.loss), channels (their "
                           "receiving transitions) or instances (all their transitions)")
                 continue
@@ -490,6 +499,39 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
                 if out.get(t.name) != "strong":
                     out[t.name] = decl.strength
     return out
+
+
+def _fair_names(rep: Reporter, target: ast.FairTarget, env: Env) -> list[str] | None:
+    """The qualified names a target stands for: a family's members, or one member."""
+    bases = [target.base]
+    fam = env.families.get(target.base) or env.chan_families.get(target.base)
+    if target.index is not None:
+        index = ExprChecker(rep, Scope(env)).const_int(target.index, "a family index")
+        if index is None:
+            return None
+        if fam is None or not fam.lo <= index <= fam.hi:
+            what = "not a family" if fam is None else f"members {fam.lo}..{fam.hi}"
+            rep.error(target.span, f"'{target.base}[{index}]': '{target.base}' has {what}")
+            return None
+        bases = [f"{target.base}[{index}]"]
+    elif fam is not None:
+        bases = [f"{target.base}[{i}]" for i in range(fam.lo, fam.hi + 1)]
+    return [b + (f".{target.member}" if target.member else "") for b in bases]
+
+
+def _fair_hits(target: str, transitions: list[ir.AnyTransition], env: Env) -> list[ir.AnyTransition]:
+    by_name = [t for t in transitions if t.name == target]
+    if by_name:
+        return by_name
+    if target in env.channels:
+        return [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
+                and t.receive[1].name == target]
+    return [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
+
+
+def _switched_off_fault(target: str, env: Env) -> bool:
+    chan, _, fault = target.rpartition(".")
+    return chan in env.channels and fault in ir.FAULT_KINDS
 
 
 def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:

@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 
 from tcpspec import ast, ir
+from tcpspec.checker_index import IndexMixin
 from tcpspec.diagnostics import Diagnostic, Span
 from tcpspec.types import (
     BOOL,
@@ -54,6 +55,32 @@ def suggest(name: str, candidates: list[str] | set[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+@dataclass(frozen=True)
+class ChanFamily:
+    """A family of channels (`channel to_rm[N]`, or a `chan M[N]` parameter bound to one)."""
+
+    name: str
+    lo: int
+    hi: int
+    members: tuple[ir.Channel, ...]  # index lo first
+    message: RecordType
+
+    def member(self, index: int) -> ir.Channel:
+        return self.members[index - self.lo]
+
+
+@dataclass(frozen=True)
+class InstFamily:
+    """A family of instances (`instance rm[i in 0..N-1] = ...`): members `rm[0]` .. `rm[N-1]`."""
+
+    name: str
+    lo: int
+    hi: int
+
+    def member(self, index: int) -> str:
+        return f"{self.name}[{index}]"
+
+
 @dataclass
 class Env:
     """The global namespace, filled in by the checker stage by stage."""
@@ -67,6 +94,8 @@ class Env:
     channels: dict[str, ir.Channel] = field(default_factory=dict)
     instance_vars: dict[str, dict[str, ir.StateVar]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # already reported: stay silent about uses
+    chan_families: dict[str, ChanFamily] = field(default_factory=dict)
+    families: dict[str, InstFamily] = field(default_factory=dict)
 
 
 @dataclass
@@ -83,10 +112,25 @@ class Scope:
     hidden: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be read here
     broken: set[str] = field(default_factory=set)
     primes: bool = False
-    top_level: bool = False  # `inst.var` allowed
+    top_level: bool = False  # a property or final outside any process
+    foreign: bool = False  # other instances' variables (`coord.state`, `rm[j].state`) readable
+    chan_families: dict[str, ChanFamily] = field(default_factory=dict)  # `chan M[N]` parameters
+    self_index: ir.Lit | None = None  # `self`: this family member's index
 
     def local_names(self) -> set[str]:
-        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans}
+        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans, *self.chan_families}
+
+    @property
+    def reads_instances(self) -> bool:
+        return self.top_level or self.foreign
+
+    def chan_family(self, name: str) -> ChanFamily | None:
+        """A `chan M[N]` parameter, else a global channel family not hidden by a local name."""
+        if name in self.chan_families:
+            return self.chan_families[name]
+        if name in self.local_names():
+            return None
+        return self.env.chan_families.get(name)
 
     def channel(self, name: str) -> ir.Channel | None:
         """A channel parameter, else a global channel not hidden by a local name."""
@@ -139,7 +183,7 @@ def join(a: Type, b: Type) -> Type | None:
     return None
 
 
-class ExprChecker:
+class ExprChecker(IndexMixin):
     """Turns surface expressions into typed `ir` expressions in one scope."""
 
     def __init__(self, rep: Reporter, scope: Scope) -> None:
@@ -231,9 +275,16 @@ class ExprChecker:
         if name in s.values:
             lit = s.values[name]
             return ir.Lit(lit.value, lit.type, span)
-        if name in s.chans:
-            self.rep.error(span, f"'{name}' is a channel, not a value")
+        if name in s.chans or name in s.chan_families:
+            what = "a channel" if name in s.chans else "a family of channels"
+            self.rep.error(span, f"'{name}' is {what}, not a value")
             return None
+        if name == "self" and name not in s.env.kinds:
+            if s.self_index is None:
+                self.rep.error(span, "'self' is only defined inside a process instantiated as a family "
+                               "(instance rm[i in 0..N-1] = ...), where it is the member's index")
+                return None
+            return ir.Lit(s.self_index.value, s.self_index.type, span)
         return self._lookup_global(name, span)
 
     def _lookup_global(self, name: str, span: Span) -> ir.Expr | None:
@@ -252,6 +303,8 @@ class ExprChecker:
             self.rep.error(span, f"constant '{name}' is used before its definition")
         elif kind == "instance":
             self.rep.error(span, f"'{name}' is an instance, not a value; write {name}.<variable>")
+        elif kind == "instance family":
+            self.rep.error(span, f"'{name}' is a family of instances, not a value; write {name}[i].<variable>")
         else:
             self.rep.error(span, f"'{name}' is a {kind}, not a value")
         return None
@@ -278,6 +331,13 @@ class ExprChecker:
         base = e.base
         if isinstance(base, ast.Name) and self._names_instance(base.name):
             return self._instance_var(base, e)
+        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and self.names_family(base.base.name):
+            return self.member_var(base.base.name, base.index, e)
+        if isinstance(base, ast.Name) and self.names_family(base.name):
+            fam = self.scope.env.families[base.name]
+            self.rep.error(e.span, f"'{base.name}' is a family of instances: name a member, e.g. "
+                           f"'{base.name}[{fam.lo}].{e.field}'")
+            return None
         out = self.check(base)
         if out is None:
             return None
@@ -301,28 +361,36 @@ class ExprChecker:
         return name not in self.scope.local_names() and env.kinds.get(name) == "instance"
 
     def _instance_var(self, base: ast.Name, e: ast.FieldAccess) -> ir.Expr | None:
-        if not self.scope.top_level:
-            where = (
-                "inside a process only this instance's variables are visible"
-                if self.scope.instance is not None
-                else "a constant expression is expected here"
-            )
-            self.rep.error(e.span, f"'{base.name}.{e.field}': {where}")
+        if not self._may_read_instances(e, f"{base.name}.{e.field}"):
             return None
-        if base.name in self.scope.env.broken:
+        return self.instance_var_named(base.name, e)
+
+    def _may_read_instances(self, e: ast.Expr, text: str) -> bool:
+        if self.scope.reads_instances:
+            return True
+        if self.scope.instance is not None:
+            where = "an initial value may only read this instance's variables declared before it"
+        else:
+            where = "a constant expression is expected here"
+        self.rep.error(e.span, f"'{text}': {where}")
+        return False
+
+    def instance_var_named(self, inst: str, e: ast.FieldAccess) -> ir.Expr | None:
+        """Variable `e.field` of instance `inst` (`client`, `rm[2]`), primed if `e` is."""
+        if inst in self.scope.env.broken:
             return None
-        variables = self.scope.env.instance_vars.get(base.name, {})
+        variables = self.scope.env.instance_vars.get(inst, {})
         var = variables.get(e.field)
-        if var is None and f"{base.name}.{e.field}" in self.scope.env.broken:
+        if var is None and f"{inst}.{e.field}" in self.scope.env.broken:
             return None
         if var is None:
             self.rep.error(
                 e.span,
-                f"instance '{base.name}' has no variable '{e.field}'{suggest(e.field, set(variables))}",
+                f"instance '{inst}' has no variable '{e.field}'{suggest(e.field, set(variables))}",
             )
             return None
         out = ir.Var(var, False, var.type, e.span)
-        return self._prime(out, f"{base.name}.{e.field}", e.span) if e.primed else out
+        return self._prime(out, f"{inst}.{e.field}", e.span) if e.primed else out
 
     # ------------------------------------------------------------ operators
 
@@ -503,16 +571,12 @@ class ExprChecker:
         if e.func != "len":
             self.rep.error(e.span, f"unknown function '{e.func}'{suggest(e.func, ['len'])}")
             return None
-        if len(e.args) != 1 or not isinstance(e.args[0], ast.Name) or e.args[0].primed:
+        if len(e.args) != 1 or not isinstance(e.args[0], (ast.Name, ast.Index)):
             self.rep.error(e.span, "len takes one channel: len(ch)")
             return None
-        arg = e.args[0]
-        chan = self.channel(arg.name, arg.span)
-        if chan is None:
-            return None
-        return ir.ChanLen(chan, IntType(0, chan.capacity), e.span)
+        return self.chan_value(e.args[0], e.span, lambda ch: ir.ChanLen(ch, IntType(0, ch.capacity), e.span))
 
-    def _const_int(self, e: ast.Expr, what: str) -> int | None:
+    def const_int(self, e: ast.Expr, what: str) -> int | None:
         out = self.check(e)
         if out is None:
             return None
@@ -524,45 +588,28 @@ class ExprChecker:
         return value
 
     def _index(self, e: ast.Index) -> ir.Expr | None:
-        if not isinstance(e.base, ast.Name) or e.base.primed:
+        base = e.base
+        if isinstance(base, ast.Name) and self.names_family(base.name):
+            self.rep.error(e.span, f"'{base.name}[...]' is an instance, not a value; write {base.name}[i].<variable>")
+            return None
+        if isinstance(base, ast.Name) and self.scope.chan_family(base.name) is not None:
+            self.rep.error(e.span, f"'{base.name}[...]' is a channel, not a value")
+            return None
+        if not self.is_chan_expr(base):
             self.rep.error(e.span, "only a channel can be indexed: ch[i] is the i-th message from its head")
             return None
-        chan = self.channel(e.base.name, e.base.span)
-        index = self._const_int(e.index, "a channel index")
-        if chan is None or index is None:
+        index = self.const_int(e.index, "a channel index")
+        if index is None:
             return None
-        if not 0 <= index < chan.capacity:
-            self.rep.error(e.index.span, f"index {index} is outside channel '{chan.name}' "
-                           f"(capacity {chan.capacity}: 0..{chan.capacity - 1})")
-            return None
-        return ir.ChanSlot(chan, index, chan.message, e.span)
 
-    MAX_QUANTIFIED = 1024
-
-    def _quantifier(self, e: ast.Quantifier) -> ir.Expr | None:
-        """Expanded here: one copy of the body per value, joined by && (forall) or || (exists)."""
-        s = self.scope
-        if e.var in s.local_names() or e.var in s.env.kinds or e.var in s.env.members:
-            self.rep.error(e.span, f"'{e.var}' already names something here; choose another name "
-                           f"for the {e.kind} variable")
-            return None
-        lo = self._const_int(e.lo, f"the lower bound of '{e.kind}'")
-        hi = self._const_int(e.hi, f"the upper bound of '{e.kind}'")
-        if lo is None or hi is None:
-            return None
-        if hi - lo + 1 > self.MAX_QUANTIFIED:
-            self.rep.error(e.span, f"'{e.kind}' over {hi - lo + 1} values: at most "
-                           f"{self.MAX_QUANTIFIED} (it is expanded into one copy per value)")
-            return None
-        op = "and" if e.kind == "forall" else "or"
-        out: ir.Expr = ir.Lit(e.kind == "forall", BOOL, e.span)
-        for v in range(lo, hi + 1):
-            inner = ExprChecker(self.rep, replace(s, values={**s.values, e.var: ir.Lit(v, IntType(v, v), e.span)}))
-            body = inner.check_bool(e.body, f"the body of '{e.kind}'")
-            if body is None:
+        def slot(chan: ir.Channel) -> ir.Expr | None:
+            if not 0 <= index < chan.capacity:
+                self.rep.error(e.index.span, f"index {index} is outside channel '{chan.name}' "
+                               f"(capacity {chan.capacity}: 0..{chan.capacity - 1})")
                 return None
-            out = body if v == lo else ir.Binary(op, out, body, BOOL, e.span)
-        return out
+            return ir.ChanSlot(chan, index, chan.message, e.span)
+
+        return self.chan_value(base, e.span, slot)
 
     def channel(self, name: str, span: Span) -> ir.Channel | None:
         """A channel parameter or a global channel, or a reported error."""

@@ -30,11 +30,15 @@ class StateVar:
 
 @dataclass(frozen=True)
 class Channel:
+    """A channel, or a family's member `to_rm[2]` (family "to_rm", index 2)."""
+
     name: str
     message: RecordType
     capacity: int
     faults: frozenset[str]  # subset of FAULT_KINDS, only the enabled ones
     span: Span
+    family: str = ""
+    index: int | None = None
 
 
 FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
@@ -305,9 +309,13 @@ class Final:
 
 @dataclass(frozen=True)
 class Instance:
+    """`client`, or a family's member `rm[2]` (family "rm", index 2)."""
+
     name: str
     process: str
-    channels: tuple[tuple[str, str], ...] = ()  # (process parameter, channel bound to it)
+    channels: tuple[tuple[str, str], ...] = ()  # (process parameter, channel bound to it); `out[1]` for families
+    family: str = ""
+    index: int | None = None
 
 
 @dataclass

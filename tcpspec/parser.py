@@ -29,7 +29,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists eventually leads_to final fair strong depth for".split()
+    "forall exists count eventually leads_to final fair strong depth for".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -238,7 +238,22 @@ class _ToAst(Transformer[Token, Any]):
         return ast.FieldDecl(str(c[0]), c[1], default, self._span(meta))
 
     def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
-        return ast.ChannelDecl(str(c[0]), c[1], c[2], tuple(c[3:]), self._span(meta))
+        family = c.pop(1) if isinstance(c[1], ast.Family) else None
+        return ast.ChannelDecl(str(c[0]), c[1], c[2], tuple(c[3:]), self._span(meta), family=family)
+
+    def family(self, meta: Any, c: list[Any]) -> ast.Family:
+        return ast.Family(None, c[0], self._span(meta))
+
+    def family_range(self, meta: Any, c: list[Any]) -> ast.Family:
+        return ast.Family(c[0], c[1], self._span(meta))
+
+    def binder(self, meta: Any, c: list[Any]) -> ast.Binder:
+        self._expect_in(c[1], str(c[0]))
+        return ast.Binder(str(c[0]), c[2], c[3], self._span(meta))
+
+    def _expect_in(self, tok: Token, var: str, what: str = "rm[i in 0..N-1]") -> None:
+        if str(tok) != "in":
+            self._error(self._tok(tok), f"unexpected '{tok}': expected 'in', as in '{what}'")
 
     def fault(self, meta: Any, c: list[Any]) -> ast.Fault:
         kind = str(c[0])
@@ -250,8 +265,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Fault(kind, c[1] if len(c) > 1 else None, self._span(meta))
 
     def instance_decl(self, meta: Any, c: list[Any]) -> ast.InstanceDecl:
+        family = c.pop(1) if isinstance(c[1], ast.Binder) else None
         return ast.InstanceDecl(
-            str(c[0]), str(c[1]), self._tok(c[1]), tuple(c[2:]), self._span(meta)
+            str(c[0]), str(c[1]), self._tok(c[1]), tuple(c[2:]), self._span(meta), family=family
         )
 
     def arg(self, meta: Any, c: list[Any]) -> ast.Arg:
@@ -294,7 +310,11 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("choose", tuple(c))
 
     def receive(self, meta: Any, c: list[Any]) -> ast.Receive:
-        return ast.Receive(str(c[0]), str(c[1]), self._span(meta))
+        name, index, _ = c[1].value
+        return ast.Receive(str(c[0]), name, self._span(meta), index=index)
+
+    def chan_ref(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("chan", (str(c[0]), c[1] if len(c) > 1 else None, self._span(meta)))
 
     def guard(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("guard", c[0])
@@ -331,8 +351,10 @@ class _ToAst(Transformer[Token, Any]):
     def depth_kind(self, meta: Any, c: list[Any]) -> str:
         return str(c[0])
 
-    def fair_target(self, meta: Any, c: list[Any]) -> tuple[str, Span]:
-        return ".".join(str(t) for t in c), self._span(meta)
+    def fair_target(self, meta: Any, c: list[Any]) -> ast.FairTarget:
+        index = next((x for x in c[1:] if not isinstance(x, Token)), None)
+        member = next((str(x) for x in c[1:] if isinstance(x, Token)), None)
+        return ast.FairTarget(str(c[0]), index, member, self._span(meta))
 
     def step_prop(self, meta: Any, c: list[Any]) -> ast.StepProperty:
         parts = {x.kind: x.value for x in c[1:-1]}
@@ -344,7 +366,8 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("events", tuple(c))
 
     def send_event(self, meta: Any, c: list[Any]) -> ast.SendEvent:
-        return ast.SendEvent(str(c[0]), str(c[1]), self._span(meta))
+        name, index, _ = c[1].value
+        return ast.SendEvent(str(c[0]), name, self._span(meta), index=index)
 
     def step_when(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("when", c[0])
@@ -358,7 +381,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Assign(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
 
     def send(self, meta: Any, c: list[Any]) -> ast.Send:
-        return ast.Send(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+        name, index, span = c[0].value
+        return ast.Send(name, span, c[1], self._span(meta), index=index)
+
+    def for_stmt(self, meta: Any, c: list[Any]) -> ast.For:
+        self._expect_in(c[1], str(c[0]), f"for {c[0]} in 0..N-1 {{ ... }}")
+        hi = c[3] if len(c) > 4 else None
+        return ast.For(str(c[0]), c[2], hi, c[-1].value, self._span(meta))
 
     def skip(self, meta: Any, c: list[Any]) -> ast.Skip:
         return ast.Skip(self._span(meta))
@@ -375,7 +404,7 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TypeName(str(c[0]), self._span(meta))
 
     def chan_type(self, meta: Any, c: list[Any]) -> ast.ChanType:
-        return ast.ChanType(c[0], self._span(meta))
+        return ast.ChanType(c[0], self._span(meta), c[1] if len(c) > 1 else None)
 
     def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
         return ast.RangeType(c[0], c[1], self._span(meta))
@@ -411,10 +440,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Index(c[0], c[1], self._span(meta))
 
     def quantifier(self, meta: Any, c: list[Any]) -> ast.Quantifier:
-        if str(c[2]) != "in":
-            self._error(self._tok(c[2]), f"unexpected '{c[2]}': expected 'in', as in "
-                        f"'{c[0]} {c[1]} in 0..N: ...'")
-        return ast.Quantifier(str(c[0]), str(c[1]), c[3], c[4], c[5], self._span(meta))
+        self._expect_in(c[2], str(c[1]), f"{c[0]} {c[1]} in 0..N: ...")
+        hi = c[4] if len(c) > 5 else None
+        return ast.Quantifier(str(c[0]), str(c[1]), c[3], hi, c[-1], self._span(meta))
 
     def prime(self, meta: Any, c: list[Any]) -> Any:
         base = c[0]

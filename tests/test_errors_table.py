@@ -20,6 +20,8 @@ DOC = (ROOT / "docs/errors.md").read_text(encoding="utf-8")
 
 GOOD = "process P() {\n  var x: 0..3 = 0;\n  transition t when x < 3 { x := x + 1; }\n}\ninstance p = P();\n"
 
+FAM = GOOD.replace("instance p = P();", "instance q[i in 0..1] = P();")
+
 # id -> (model text or None, extra CLI args, expected exit code, fragment of the output)
 ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "syntax": ("process P( {\n", [], 2, "error: unexpected '{': expected ')' or a name"),
@@ -49,6 +51,12 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "empty_file_name": (GOOD, ["--junit", ""], 2, "--junit: expected a file name, got ''"),
     "trace_dir": (GOOD, ["--trace-out", "/nonexistent-dir/x.json"], 2, "--trace-out: no such directory"),
     "violated": (GOOD + "invariant small: p.x < 2;\n", ["--engine", "bmc", "--depth", "4"], 1, "violated"),
+    "family_index": (FAM + "invariant i: q[2].x == 0;\n", [], 2, "instance family 'q': index 2 is outside 0..1"),
+    "family_dynamic_index": (FAM.replace("x := x + 1;", "x := q[x].x;"), [], 2,
+                             "instance family 'q': the index may lie outside 0..1 (it may be 0..3)"),
+    "family_member": (FAM + "invariant i: q.x == 0;\n", [], 2, "'q' is a family of instances: name a member"),
+    "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
+                            "instantiated as a family"),
 }
 
 

@@ -94,7 +94,7 @@ class _Gen:
         body: list[str] = []
         for inst in self.m.instances:
             ts = [t for t in self.m.transitions if isinstance(t, ir.Transition) and t.instance == inst.name]
-            body += self._proctype(f"P_{inst.name}", ts)
+            body += self._proctype(f"P_{ident(inst.name)[2:]}", ts)
         net = [t for t in self.m.transitions if isinstance(t, ir.NetworkTransition)]
         if net:
             body += self._proctype("network", net)
@@ -396,7 +396,7 @@ class _Gen:
                     if isinstance(lt, IntType) and e.type != v.type:
                         out.append(f"    ({lt.lo} <= {val} && {val} <= {lt.hi});")
                     out.append(f"    {ident(v.name)}{suf} = {val};")
-        runs = [f"run P_{i.name}();" for i in self.m.instances]
+        runs = [f"run P_{ident(i.name)[2:]}();" for i in self.m.instances]
         if any(isinstance(t, ir.NetworkTransition) for t in self.m.transitions):
             runs.append("run network();")
         out += ["    " + x for x in runs + ["run monitor()"]]

@@ -30,8 +30,9 @@ class ExportOptions:
 
 
 def ident(name: str) -> str:
-    """A Promela identifier for a qualified model name (prefixed: no clash with keywords)."""
-    return "v_" + name.replace(".", "_")
+    """A Promela identifier for a qualified model name (prefixed: no clash with keywords); a
+    family's member `rm[2].state` becomes `v_rm_2__state`."""
+    return "v_" + name.replace(".", "_").replace("[", "_").replace("]", "_")
 
 
 def leaves(t: Type, prefix: str) -> list[tuple[str, Type]]:

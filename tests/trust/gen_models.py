@@ -10,6 +10,7 @@ of range happen too: they are `range_ok` violations, which the engines must find
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 
 from hypothesis import HealthCheck
@@ -142,3 +143,98 @@ def model_text(draw: st.DrawFn) -> str:
         "process P() {\n" + "\n".join(decls) + "\n  " + "\n  ".join(trans) + "\n}\n"
         "instance p = P();\n" + "\n".join(props) + "\n"
     )
+
+
+# ---------------------------------------------------------------- families of instances
+
+FAM_VARS = {"x": "0..2", "b": "bool", "m": "Mode"}
+
+
+@st.composite
+def fam_index(draw: st.DrawFn, k: int, dyn: tuple[str, ...]) -> str:
+    """An index into the family: a constant, `self`, or a dynamic one (a parameter, a field)."""
+    return draw(st.sampled_from([str(draw(st.integers(0, k - 1))), "self", *dyn]))
+
+
+@st.composite
+def fam_bool(draw: st.DrawFn, k: int, dyn: tuple[str, ...], depth: int = 0) -> str:
+    """A bool over the instance's own variables, other members' (`q[j].b`) and quantifiers."""
+    kind = draw(st.integers(0, 5 if depth < 1 else 3))
+    if kind == 0:
+        return draw(st.sampled_from(["b", "!b", "x == 0", "x < 2", "m == A", "m != C"]))
+    if kind == 1:
+        return f"q[{draw(fam_index(k, dyn))}].{draw(st.sampled_from(['b', 'x > 0', 'm == B']))}"
+    if kind == 2:
+        return f"len(ch[{draw(fam_index(k, dyn))}]) {draw(st.sampled_from(['==', '>']))} 0"
+    if kind == 3:
+        q = draw(st.sampled_from(["forall", "exists"]))
+        return f"({q} j in 0..{k - 1}: q[j].b || q[j].x == {draw(st.integers(0, 2))})"
+    if kind == 4:
+        return f"(count j in 0..{k - 1}: q[j].m == {draw(st.sampled_from(ENUM))}) {draw(st.sampled_from(['==', '>=', '<']))} {draw(st.integers(0, k))}"
+    op = draw(st.sampled_from(["&&", "||", "==>"]))
+    return f"({draw(fam_bool(k, dyn, depth + 1))} {op} {draw(fam_bool(k, dyn, depth + 1))})"
+
+
+@st.composite
+def fam_int(draw: st.DrawFn, k: int, dyn: tuple[str, ...]) -> str:
+    return draw(st.sampled_from(["0", "1", "2", "x", "x + 1", "x - 1", f"q[{draw(fam_index(k, dyn))}].x",
+                                 f"count j in 0..{k - 1}: q[j].b"]))
+
+
+@st.composite
+def fam_transition(draw: st.DrawFn, k: int, i: int) -> str:
+    kind = draw(st.sampled_from(["plain", "choose", "receive", "send", "loop"]))
+    dyn: tuple[str, ...] = ("n",) if kind in ("choose", "send") else ("r.v",) if kind == "receive" else ()
+    head = f"transition t{i}"
+    if kind in ("choose", "send"):
+        head += f" choose n: 0..{k - 1}"
+    if kind == "receive":
+        head += " receive r from inbox"
+    if draw(st.booleans()):
+        head += f" when {draw(fam_bool(k, dyn))}"
+    body = []
+    for _ in range(draw(st.integers(1, 2))):
+        target = draw(st.sampled_from(["x", "b", "m"]))
+        if target == "x":
+            body.append(f"x := {draw(fam_int(k, dyn))};")
+        elif target == "b":
+            body.append(f"b := {draw(fam_bool(k, dyn, 1))};")
+        else:
+            body.append(f"m := {draw(st.sampled_from(ENUM))};")
+    if kind == "send":
+        body.append(f"send ch[n] M {{ v: self, f: {draw(fam_bool(k, dyn, 1))} }};")
+    if kind == "loop":
+        body.append(f"for j in 0..{k - 1} {{ if q[j].b {{ b := !b; }} }}")
+    return head + " {\n    " + "\n    ".join(body) + "\n  }"
+
+
+@st.composite
+def family_model_text(draw: st.DrawFn) -> str:
+    """A family `q[0..K-1]` of one process over a channel family `ch[K]`: constant and dynamic
+    member indices, `self`, quantifiers and `count`, sends to a member chosen at run time."""
+    k = draw(st.integers(2, 3))
+    faults = [f for f in ("loss", "duplication") if draw(st.integers(0, 4)) == 0]
+    with_ = (" with " + ", ".join(f"{f} = true" for f in faults)) if faults else ""
+    inits = {"x": draw(st.sampled_from(["0", "self"])), "b": draw(st.sampled_from(["false", "self == 0"])),
+             "m": draw(st.sampled_from(["A", "B"]))}
+    decls = [f"  var {v}: {t} = {inits[v]};" for v, t in FAM_VARS.items()]
+    trans = [draw(fam_transition(k, i)) for i in range(draw(st.integers(1, 3)))]
+    props = []
+    for i in range(draw(st.integers(1, 2))):
+        props.append(f"invariant inv{i}: {_fam_top(draw(fam_bool(k, ())), k)};")
+    for i in range(draw(st.integers(0, 2))):
+        props.append(f"reachable goal{i}: {_fam_top(draw(fam_bool(k, ())), k)};")
+    return (
+        f"const K = {k};\n"
+        "enum Mode { A, B, C }\n"
+        "message M { v: 0..K-1 = 0, f: bool = false }\n"
+        f"channel ch[K]: M[1]{with_};\n"
+        "process Q(inbox: chan M) {\n" + "\n".join(decls) + "\n  " + "\n  ".join(trans) + "\n}\n"
+        "instance q[i in 0..K-1] = Q(inbox: ch[i]);\n" + "\n".join(props) + "\n"
+    )
+
+
+def _fam_top(expr: str, k: int) -> str:
+    """A process-level bool read at top level: about member 0 (`self` and own names qualified)."""
+    expr = re.sub(r"\bself\b", "0", expr)
+    return re.sub(r"(?<![.\w])(x|b|m)(?!\w)", r"q[0].\1", expr)
