@@ -166,8 +166,28 @@ Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordL
 
 @dataclass(frozen=True)
 class Assign:
+    """`x := e;`, or with `path` an element of a map: `votes[i] := e;` (`m[i][j]`: two keys)."""
+
     target: str
     target_span: Span
+    value: Expr
+    span: Span
+    path: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class MultiAssign:
+    """`a, b := b, a;`: every value is computed before any target changes (simultaneous)."""
+
+    assigns: tuple[Assign, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let x = e;`: `x` is the value of `e` here, for the rest of the block."""
+
+    name: str
     value: Expr
     span: Span
 
@@ -207,7 +227,7 @@ class For:
     span: Span
 
 
-Stmt = Assign | Send | If | Skip | For
+Stmt = Assign | MultiAssign | Let | Send | If | Skip | For
 
 
 # ---------------------------------------------------------------- declarations
@@ -373,6 +393,19 @@ class ProcessDecl:
     span: Span
     doc: str = ""
     finals: tuple[Final, ...] = ()
+    defs: tuple[DefDecl, ...] = ()
+
+
+@dataclass(frozen=True)
+class DefDecl:
+    """`def name(p: T, ...): R = body;` a named expression, expanded where it is used."""
+
+    name: str
+    params: tuple[Param, ...]
+    type: TypeExpr
+    body: Expr
+    span: Span
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -486,6 +519,7 @@ Decl = (
     | Final
     | FairDecl
     | DepthDecl
+    | DefDecl
 )
 
 

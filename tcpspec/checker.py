@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from tcpspec import ast, ir
 from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
-from tcpspec.checker_proc import ProcessChecker, family_bounds
+from tcpspec.checker_proc import ProcessChecker, def_signature, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
 from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
 
@@ -35,6 +35,7 @@ KIND_NAMES = {
     ast.Eventually: "property",
     ast.LeadsTo: "property",
     ast.Final: "final state predicate",
+    ast.DefDecl: "definition",
 }
 BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 
@@ -73,8 +74,11 @@ class _Checker:
         depths = self._depths()
         self._types()
         self._channels()
+        self._defs()
         procs = ProcessChecker(self.rep, self.env, self.resolve_type)
         per_decl = procs.instantiate_all(self.decls)
+        for sig in self.env.defs.values():
+            ExprChecker(self.rep, Scope(self.env, top_level=True)).check_def_alone(sig)
         properties = self._properties(per_decl)
         transitions: list[ir.AnyTransition] = list(procs.transitions)
         transitions.extend(self._network())
@@ -84,6 +88,7 @@ class _Checker:
         fairness = resolve_fairness(self.rep, self.fair_decls, transitions, procs.fairness, self.env)
         if self.rep.diagnostics:
             raise ModelError(self.rep.diagnostics)
+        warnings = list(self.rep.warnings)
         return ir.Model(
             path=self.program.root,
             constants={n: v for n, (v, _) in self.env.constants.items()},
@@ -98,6 +103,7 @@ class _Checker:
             fairness=fairness,
             liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
             depths=depths,
+            warnings=warnings,
         )
 
     # ------------------------------------------------------------ names
@@ -371,6 +377,17 @@ class _Checker:
             self.rep.error(e.span, f"{what} = {value} is out of range (must lie within ±2^62)")
             return None
         return value
+
+    # ------------------------------------------------------------ defs
+
+    def _defs(self) -> None:
+        for decl in self.decls:
+            if isinstance(decl, ast.DefDecl):
+                sig = def_signature(self.rep, decl, self.resolve_type, top_level=True)
+                if sig is None:
+                    self.env.broken.add(decl.name)
+                else:
+                    self.env.defs[decl.name] = sig
 
     # ------------------------------------------------------------ channels
 

@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field, replace
 
 from tcpspec import ast, ir
+from tcpspec.checker_defs import BUILTINS, DefMixin, DefSig
 from tcpspec.checker_index import IndexMixin
 from tcpspec.diagnostics import Diagnostic, Span
 from tcpspec.types import (
@@ -40,6 +41,7 @@ class Reporter:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self._seen: set[tuple[Span | None, str, tuple[str, ...]]] = set()
 
     def error(self, span: Span | None, message: str, *notes: str) -> None:
@@ -47,6 +49,13 @@ class Reporter:
         if key not in self._seen:
             self._seen.add(key)
             self.diagnostics.append(Diagnostic(span, message, notes))
+
+    def warn(self, span: Span | None, message: str, *notes: str) -> None:
+        """Worth a look, not wrong: the model is checked all the same."""
+        key = (span, "warning: " + message, notes)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.warnings.append(Diagnostic(span, message, notes, severity="warning"))
 
 
 def suggest(name: str, candidates: list[str] | set[str]) -> str:
@@ -96,6 +105,7 @@ class Env:
     broken: set[str] = field(default_factory=set)  # already reported: stay silent about uses
     chan_families: dict[str, ChanFamily] = field(default_factory=dict)
     families: dict[str, InstFamily] = field(default_factory=dict)
+    defs: dict[str, DefSig] = field(default_factory=dict)  # top-level `def`s
 
 
 @dataclass
@@ -116,9 +126,15 @@ class Scope:
     foreign: bool = False  # other instances' variables (`coord.state`, `rm[j].state`) readable
     chan_families: dict[str, ChanFamily] = field(default_factory=dict)  # `chan M[N]` parameters
     self_index: ir.Lit | None = None  # `self`: this family member's index
+    locals: dict[str, ir.Local] = field(default_factory=dict)  # `let` names in a transition body
+    exprs: dict[str, ir.Expr] = field(default_factory=dict)  # a `def`'s parameters, bound to arguments
+    defs: dict[str, DefSig] = field(default_factory=dict)  # the process's `def`s
+    home: "Scope | None" = None  # the instance's own scope, where the process's `def`s are read
+    expanding: tuple[str, ...] = ()  # the `def`s being expanded (a def may not call itself)
 
     def local_names(self) -> set[str]:
-        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans, *self.chan_families}
+        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans, *self.chan_families,
+                *self.locals, *self.exprs}
 
     @property
     def reads_instances(self) -> bool:
@@ -183,7 +199,7 @@ def join(a: Type, b: Type) -> Type | None:
     return None
 
 
-class ExprChecker(IndexMixin):
+class ExprChecker(IndexMixin, DefMixin):
     """Turns surface expressions into typed `ir` expressions in one scope."""
 
     def __init__(self, rep: Reporter, scope: Scope) -> None:
@@ -266,6 +282,11 @@ class ExprChecker(IndexMixin):
             return ir.Param(name, s.params[name], span)
         if name in s.msgs:
             return ir.Msg(name, s.msgs[name], span)
+        if name in s.exprs:
+            return s.exprs[name]
+        if name in s.locals:
+            local = s.locals[name]
+            return ir.Local(local.name, local.type, span, local.bound)
         if name in s.vars:
             var = s.vars[name]
             return ir.Var(var, False, var.type, span)
@@ -568,8 +589,13 @@ class ExprChecker(IndexMixin):
         return given if ok else None
 
     def _call(self, e: ast.Call) -> ir.Expr | None:
+        sig = self.find_def(e.func)
+        if sig is not None:
+            return self.call_def(sig, e)
         if e.func != "len":
-            self.rep.error(e.span, f"unknown function '{e.func}'{suggest(e.func, ['len'])}")
+            names = [*BUILTINS, *self.scope.defs, *self.scope.env.defs]
+            hint = "; did you mean 'card'?" if e.func in ("size", "cardinality", "Cardinality") else suggest(e.func, names)
+            self.rep.error(e.span, f"unknown function '{e.func}'{hint}")
             return None
         if len(e.args) != 1 or not isinstance(e.args[0], (ast.Name, ast.Index)):
             self.rep.error(e.span, "len takes one channel: len(ch)")

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from tcpspec import ast, ir
+from tcpspec.checker_defs import DefSig
 from tcpspec.checker_expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
-from tcpspec.checker_stmt import StmtChecker
+from tcpspec.checker_stmt import StmtChecker, warn_reads_after_writes
 from tcpspec.diagnostics import Span
 from tcpspec.types import BOOL, IntType, RecordType, Type, default_value, is_finite
 
@@ -295,6 +296,8 @@ class ProcessChecker:
     def _body(self, inst: str, proc: ast.ProcessDecl, scope: Scope) -> list[ir.Property]:
         """Transitions, properties and finals of one instance: these may read every instance."""
         scope = replace(scope, foreign=True)
+        scope.home = scope
+        self._process_defs(proc, scope)
         seen: dict[str, Span] = {}
         for t in proc.transitions:
             if self._fresh(t.name, t.span, seen, "transition"):
@@ -314,6 +317,21 @@ class ProcessChecker:
                 if final is not None:
                     self.finals.append(final)
         return props
+
+    def _process_defs(self, proc: ast.ProcessDecl, scope: Scope) -> None:
+        """The process's defs, visible in its transitions, properties and other defs."""
+        for d in proc.defs:
+            if d.name in scope.defs:
+                self.rep.error(d.span, f"def '{d.name}' is already defined", f"first defined at {scope.defs[d.name].decl.span}")
+                continue
+            if d.name in scope.vars or d.name in scope.values or d.name in scope.chans:
+                self.rep.error(d.span, f"def '{d.name}' has the name of a variable or parameter of the process")
+                continue
+            sig = def_signature(self.rep, d, self.resolve, top_level=False)
+            if sig is not None:
+                scope.defs[d.name] = sig
+        for sig in scope.defs.values():
+            ExprChecker(self.rep, scope).check_def_alone(sig)
 
     def _fresh(self, name: str, span: Span, seen: dict[str, Span], what: str) -> bool:
         if name in seen:
@@ -368,6 +386,8 @@ class ProcessChecker:
         stmts = StmtChecker(self.rep, self._note_range)
         body = stmts.lower(t.body, ec)
         stmts.check_sends(t.name, body)
+        if not self.placeholder:
+            warn_reads_after_writes(self.rep, body)
         return ir.Transition(
             name=f"{inst}.{t.name}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
             receive=receive, guard=guard or ir.Lit(True, BOOL, t.span), body=body, span=t.span, doc=t.doc,
@@ -458,6 +478,35 @@ class ProcessChecker:
         if expr is None:
             return None
         return ir.Final(f"{inst}.{decl.name}" if inst else decl.name, expr, decl.span, inst)
+
+
+def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_level: bool) -> DefSig | None:
+    """A def's parameter and result types; None (reported) if one is not a value type."""
+    params: list[tuple[str, Type]] = []
+    seen: dict[str, Span] = {}
+    ok = True
+    for p in decl.params:
+        if p.name in seen:
+            rep.error(p.span, f"parameter '{p.name}' is already defined", f"first defined at {seen[p.name]}")
+            ok = False
+            continue
+        seen[p.name] = p.span
+        if isinstance(p.type, ast.ChanType):
+            rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
+            ok = False
+            continue
+        t = resolve(p.type)
+        if t is None:
+            ok = False
+        else:
+            params.append((p.name, t))
+    if isinstance(decl.type, ast.ChanType):
+        rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
+        return None
+    ret = resolve(decl.type)
+    if ret is None or not ok:
+        return None
+    return DefSig(decl, tuple(params), ret, top_level)
 
 
 def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:

@@ -9,9 +9,10 @@ channel is known.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from tcpspec import ast, ir
-from tcpspec.checker_expr import ExprChecker, Reporter, Scope, suggest
+from tcpspec.checker_expr import ExprChecker, Reporter, Scope, coerce, suggest
 from tcpspec.checker_index import MAX_EXPANDED, eq, value_lit
 from tcpspec.diagnostics import Span
 from tcpspec.types import IntType, RecordType, Type
@@ -34,16 +35,63 @@ class StmtChecker:
         self.rep = rep
         self.note_range = note_range
         self.written: dict[int, str] = {}  # id(ir.Send) -> the channel as written (`inbox`, `out[j]`)
+        self.lets = 0  # `let` names are made unique within the transition: `old#1`
 
     def lower(self, stmts: tuple[ast.Stmt, ...], ec: ExprChecker) -> tuple[ir.Stmt, ...]:
+        """A block: each `let` is in scope for the statements after it, to the block's end."""
         out: list[ir.Stmt] = []
         for s in stmts:
+            if isinstance(s, ast.Let):
+                let = self._let(s.name, s.value, s.span, ec)
+                if let is not None:
+                    out.append(let[0])
+                    ec = let[1]
+                continue
             out.extend(self._stmt(s, ec))
         return tuple(out)
+
+    def _let(self, name: str, e: ast.Expr, span: Span, ec: ExprChecker) -> tuple[ir.Let, ExprChecker] | None:
+        s = ec.scope
+        if name in s.local_names() or name in s.env.kinds or name in s.env.members:
+            self.rep.error(span, f"'{name}' already names something here; choose another name for the let")
+            ec.check(e)
+            return None
+        value = ec.check(e)
+        if value is None:
+            return None
+        self.lets += 1
+        irname = f"{name}#{self.lets}"
+        local = ir.Local(irname, value.type, span, value)
+        return ir.Let(irname, value, span), type(ec)(ec.rep, replace(s, locals={**s.locals, name: local}))
+
+    def _multi(self, s: ast.MultiAssign, ec: ExprChecker) -> list[ir.Stmt]:
+        """`a, b := b, a;`: every value is computed (into a hidden let) before any is stored."""
+        names = [a.target for a in s.assigns if not a.path]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            self.rep.error(s.span, f"'{twice[0]}' is assigned twice in one simultaneous assignment")
+            return []
+        lets: list[ir.Stmt] = []
+        stores: list[tuple[ast.Assign, ir.StateVar, ir.Local]] = []
+        for a in s.assigns:
+            target = self._target(a, ec.scope)
+            value = ec.check(a.value)
+            if target is None or value is None:
+                continue
+            self.lets += 1
+            name = f"{a.target}'#{self.lets}"  # a quote: no user name can clash
+            lets.append(ir.Let(name, value, a.value.span))
+            stores.append((a, target, ir.Local(name, value.type, a.value.span, value)))
+        out = list(lets)
+        for a, target, local in stores:
+            out.extend(_opt(self._store(a, target, local)))
+        return out
 
     def _stmt(self, s: ast.Stmt, ec: ExprChecker) -> list[ir.Stmt]:
         if isinstance(s, ast.Assign):
             return _opt(self._assign(s, ec))
+        if isinstance(s, ast.MultiAssign):
+            return self._multi(s, ec)
         if isinstance(s, ast.Send):
             return _opt(self._send(s, ec))
         if isinstance(s, ast.If):
@@ -69,22 +117,27 @@ class StmtChecker:
 
     def _assign(self, s: ast.Assign, ec: ExprChecker) -> ir.Stmt | None:
         target = self._target(s, ec.scope)
-        if target is None:
-            ec.check(s.value)
+        value = ec.check(s.value)
+        if target is None or value is None:
             return None
-        value = ec.check_as(s.value, target.type, s.target)
-        if value is None:
+        return self._store(s, target, value)
+
+    def _store(self, s: ast.Assign, target: ir.StateVar, value: ir.Expr) -> ir.Stmt | None:
+        conv = coerce(value, target.type)
+        if conv is None:
+            self.rep.error(s.value.span, f"type mismatch: cannot assign {value.type} to {s.target} of type {target.type}")
             return None
         if contains_bounded(target.type):
             self.note_range(s.span)
-        return ir.Assign(target, value, s.span)
+        return ir.Assign(target, conv, s.span)
 
     def _target(self, s: ast.Assign, scope: Scope) -> ir.StateVar | None:
         name, span, env = s.target, s.target_span, scope.env
         if name in scope.vars:
             return scope.vars[name]
         local = {**{n: "choose parameter" for n in scope.params}, **{n: "message" for n in scope.msgs},
-                 **{n: "process parameter" for n in scope.values}, **{n: "channel" for n in scope.chans}}
+                 **{n: "process parameter" for n in scope.values}, **{n: "channel" for n in scope.chans},
+                 **{n: "let name" for n in scope.locals}}
         kind = local.get(name) or (None if name in scope.broken else env.kinds.get(name))
         if name in scope.broken or (kind is None and name in env.broken):
             return None
@@ -94,6 +147,8 @@ class StmtChecker:
             self.rep.error(span, f"cannot assign to channel '{name}'; use send")
         elif kind == "message":
             self.rep.error(span, f"cannot assign to message '{name}': a received message is read-only")
+        elif kind == "let name":
+            self.rep.error(span, f"cannot assign to '{name}': a let keeps the value it was given (use a variable)")
         else:
             self.rep.error(span, f"cannot assign to {kind} '{name}'")
         return None
@@ -143,6 +198,67 @@ class StmtChecker:
                 self.rep.error(s.span, f"transition '{tname}' sends to '{written}' twice on one path "
                                "(at most one message per channel)", *notes)
         return sent
+
+
+# ---------------------------------------------------------------- reads after writes
+
+SEQUENTIAL_DOC = 'docs/language.md, "Sequential and simultaneous assignment"'
+
+
+def warn_reads_after_writes(rep: Reporter, body: tuple[ir.Stmt, ...]) -> None:
+    """A warning where the value stored into a variable (an assignment's or a `let`'s value)
+    reads a variable an earlier statement of the same body may have assigned. Statements run in
+    order, so that read sees the new value, where TLA+'s `y' = x` reads the old one: a
+    translated model silently loses state (`a := b; b := a;`). A condition or a sent message
+    that reads what the step just computed is the usual intent (`rcv_nxt := seg.seq + 1; send
+    ... ackno: rcv_nxt`), so those are not flagged. One warning per variable and transition."""
+    warned: set[str] = set()
+
+    def reads(e: ir.Expr, assigned: dict[str, Span]) -> None:
+        for var in _vars_read(e):
+            first = assigned.get(var.var.name)
+            if first is not None and var.var.name not in warned:
+                warned.add(var.var.name)
+                rep.warn(var.span, f"'{var.var.local}' is read after the assignment on line {first.line}, in the "
+                         f"same transition: statements run in order, so this reads the new value",
+                         f"to read the value from before the step, name it first (let old = {var.var.local};) or "
+                         f"assign simultaneously (a, b := b, a;); see {SEQUENTIAL_DOC}")
+
+    def walk(stmts: tuple[ir.Stmt, ...], assigned: dict[str, Span]) -> dict[str, Span]:
+        assigned = dict(assigned)
+        for st in stmts:
+            if isinstance(st, ir.Assign):
+                reads(st.value, assigned)
+                assigned.setdefault(st.target.name, st.span)
+            elif isinstance(st, ir.Let):
+                reads(st.value, assigned)
+            elif isinstance(st, ir.If):
+                then, other = walk(st.then, assigned), walk(st.else_, assigned)
+                assigned = {**other, **then}
+        return assigned
+
+    walk(body, {})
+
+
+def _vars_read(e: object) -> list[ir.Var]:
+    """The unprimed state variables an expression reads (not through a `let` name: that is a
+    value computed earlier)."""
+    out: list[ir.Var] = []
+    stack = [e]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, ir.Var):
+            if not x.primed:
+                out.append(x)
+        elif isinstance(x, ir.Local):
+            continue
+        elif isinstance(x, tuple):
+            stack.extend(reversed(x))
+        elif hasattr(x, "__dataclass_fields__") and not isinstance(x, (ir.Channel, ir.StateVar)):
+            for name in x.__dataclass_fields__:
+                if name not in ("type", "span"):
+                    stack.append(getattr(x, name))
+    return out
 
 
 def _written(s: ast.Send) -> str:

@@ -318,7 +318,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if ignored:
         other = "smtlib" if args.to == "promela" else "promela"
         raise UsageError(f"{', '.join(ignored)}: only for --to {other}, not --to {args.to}")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
     live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
     if live and args.prop:
@@ -598,7 +598,7 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     if cert_out and args.engine == "bmc":
         raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
                          "(use --engine auto, kind or pdr)")
-    model = pipeline.load_model(args.model, defines)
+    model = load_model_warned(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
 
@@ -766,7 +766,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
 
     check_input_file(args.model)
     _writable(args.output, "-o")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     dot = to_dot(extract(model, args.process), self_loops=args.self_loops)
     out = dot
     if args.format == "svg":
@@ -832,7 +832,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     check_input_file(args.model)
     check_input_file(args.trace, "a trace")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     lower = args.trace.lower()
     if lower.endswith(".json"):
         return _replay_itf(model, args)
@@ -922,7 +922,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     check_input_file(args.model)
     _writable(args.svg, "--svg")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     trace, stopped = simulate(model, args.steps, args.seed)
     run = PropertyResult("simulation", "simulation", Verdict.HOLDS, "simulate", trace.length, 0.0, trace=trace)
     if args.svg:
@@ -1106,6 +1106,17 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
 
 
 # ---------------------------------------------------------------- errors and main
+
+
+def load_model_warned(path: str, defines: dict[str, str]) -> ir.Model:
+    """`pipeline.load_model`, with the model's warnings printed on stderr (they never change a
+    verdict or the exit code)."""
+    from tcpspec import pipeline
+
+    model = pipeline.load_model(path, defines)
+    for w in model.warnings:
+        print(render_diagnostic(w, model.sources), file=sys.stderr)
+    return model
 
 
 def error_sources(err: ModelError) -> dict[str, str]:

@@ -93,6 +93,10 @@ class Env:
     post: State | None = None
     params: dict[str, Sym] = field(default_factory=dict)
     msgs: dict[str, dict[str, z3.ExprRef]] = field(default_factory=dict)
+    locals: dict[str, Sym] = field(default_factory=dict)  # `let` values, in expression form
+    # The range checks of the record literals in each `let`'s value, as computed there: they
+    # apply where the value is stored (assigned or sent), as for a literal written in place.
+    local_ranges: dict[str, list[z3.BoolRef]] = field(default_factory=dict)
 
 
 def eval_expr(e: ir.Expr, env: Env) -> Sym:
@@ -132,6 +136,8 @@ def eval_expr(e: ir.Expr, env: Env) -> Sym:
         ch = env.pre[e.channel.name]
         assert isinstance(ch, ChanSym)
         return env.th.counter_to_int(ch.length)
+    if isinstance(e, ir.Local):
+        return env.locals[e.name]
     if isinstance(e, ir.ChanSlot):  # empty slots are held at zero (TransitionSystem.state_at)
         ch = env.pre[e.channel.name]
         assert isinstance(ch, ChanSym)
@@ -169,6 +175,8 @@ def _eval_binary(e: ir.Binary, env: Env) -> Sym:
 def range_conditions(e: ir.Expr, env: Env) -> list[z3.BoolRef]:
     """Range checks of the bounded-int fields of the record literals inside `e`."""
     out: list[z3.BoolRef] = []
+    if isinstance(e, ir.Local):
+        return list(env.local_ranges.get(e.name, []))
     if isinstance(e, ir.RecordLit):
         for (_, fe), (_, ft) in zip(e.fields, e.type.fields):
             ok = env.th.narrow(eval_expr(fe, env), ft)[1]
@@ -227,6 +235,9 @@ class _Executor:
             self.effect.enabled.append(z3.Implies(pc, self.env.th.counter_lt(ch.length, self.env.th.counter_lit(cap))))
             self.env.pre = {**cur, s.channel.name: chan_append(self.env.th, ch, msg)}
             self.effect.sends[s.channel.name] = (pc, msg)
+        elif isinstance(s, ir.Let):
+            self.env.locals[s.name] = eval_expr(s.value, self.env)
+            self.env.local_ranges[s.name] = range_conditions(s.value, self.env)
         elif isinstance(s, ir.If):
             c = eval_expr(s.cond, self.env)
             assert isinstance(c, z3.BoolRef)

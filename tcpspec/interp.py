@@ -115,6 +115,7 @@ class Env:
     post: Mapping[str, Value | list[Value]] | None = None
     params: Mapping[str, Value] = field(default_factory=dict)
     msgs: Mapping[str, Value] = field(default_factory=dict)
+    locals: dict[str, Value] = field(default_factory=dict)  # `let` values of the running body
 
 
 def eval_expr(expr: ir.Expr, env: Env) -> Value:
@@ -145,6 +146,8 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
     if isinstance(expr, ir.ChanSlot):
         queue = _channel(env.pre, expr.channel.name)
         return queue[expr.index] if expr.index < len(queue) else default_value(expr.type)
+    if isinstance(expr, ir.Local):
+        return _lookup(env.locals, expr.name, "let name")
     raise InterpError(f"unknown expression {type(expr).__name__}")
 
 
@@ -590,6 +593,8 @@ def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
         elif isinstance(stmt, ir.If):
             branch = stmt.then if _bool(eval_expr(stmt.cond, env)) else stmt.else_
             _exec(branch, env, run)
+        elif isinstance(stmt, ir.Let):
+            env.locals[stmt.name] = eval_expr(stmt.value, env)
         else:
             raise InterpError(f"unknown statement {type(stmt).__name__}")
 

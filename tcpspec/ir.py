@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tcpspec.diagnostics import Span
+from tcpspec.diagnostics import Diagnostic, Span
 from tcpspec.types import RecordType, Type, Value
 
 
@@ -166,7 +166,19 @@ class ChanSlot:
     span: Span
 
 
-Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot
+@dataclass(frozen=True)
+class Local:
+    """A name bound by `let` (or by a simultaneous assignment) earlier in the same body: the
+    value its `Let` computed then. `bound` is that expression, for analyses (ranges) only:
+    evaluating it here would read the state as it is now, not as it was."""
+
+    name: str
+    type: Type
+    span: Span
+    bound: "Expr"
+
+
+Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot | Local
 
 
 # ---------------------------------------------------------------- statements
@@ -199,7 +211,17 @@ class If:
     span: Span
 
 
-Stmt = Assign | Send | If
+@dataclass(frozen=True)
+class Let:
+    """`let x = e;`: computes `e` now and names it (`Local(name)`) for the statements after it.
+    Names are unique within a transition."""
+
+    name: str
+    value: Expr
+    span: Span
+
+
+Stmt = Assign | Send | If | Let
 
 
 # ---------------------------------------------------------------- transitions
@@ -343,6 +365,9 @@ class Model:
     # `depth` declarations: the default bound of `tcpspec check` per property kind ("": every
     # kind). The command line's --depth overrides them.
     depths: dict[str, int] = field(default_factory=dict)
+    # Things worth a look that do not make the model wrong (diagnostics of severity "warning"):
+    # the CLI prints them on stderr; they never change a verdict or an exit code.
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def default_depth(self, kind: PropertyKind) -> int | None:
         """The bound this model declares for properties of `kind`, if any."""

@@ -29,7 +29,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists count eventually leads_to final fair strong depth for".split()
+    "forall exists count eventually leads_to final fair strong depth for def let".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -180,6 +180,15 @@ class _Tagged:
     value: Any
 
 
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """An assignment's target while it is being read: the variable and the map keys after it."""
+
+    name: str
+    span: Span
+    path: tuple[Any, ...]
+
+
 @v_args(meta=True)
 class _ToAst(Transformer[Token, Any]):
     """Builds `tcpspec.ast` nodes; recoverable problems go to `errors`, the walk goes on."""
@@ -284,6 +293,7 @@ class _ToAst(Transformer[Token, Any]):
             tuple(x for x in rest if isinstance(x, props)),
             self._span(meta),
             finals=tuple(x for x in rest if isinstance(x, ast.Final)),
+            defs=tuple(x for x in rest if isinstance(x, ast.DefDecl)),
         )
 
     def param(self, meta: Any, c: list[Any]) -> ast.Param:
@@ -377,8 +387,38 @@ class _ToAst(Transformer[Token, Any]):
     def block(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("block", tuple(c))
 
-    def assign(self, meta: Any, c: list[Any]) -> ast.Assign:
-        return ast.Assign(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+    def assign(self, meta: Any, c: list[Any]) -> ast.Stmt:
+        targets = [x for x in c if isinstance(x, _Target)]
+        values = [x for x in c if not isinstance(x, _Target)]
+        span = self._span(meta)
+        if len(targets) != len(values):
+            self._error(span, f"{len(targets)} target{'s' if len(targets) > 1 else ''} but {len(values)} "
+                        f"value{'s' if len(values) > 1 else ''}: write one value per target, 'a, b := x, y;'")
+        assigns = tuple(ast.Assign(t.name, t.span, v, span, t.path) for t, v in zip(targets, values))
+        if len(assigns) == 1:
+            return assigns[0]
+        return ast.MultiAssign(assigns, span)
+
+    def lvalue_name(self, meta: Any, c: list[Any]) -> _Target:
+        return _Target(str(c[0]), self._span(meta), ())
+
+    def lvalue_index(self, meta: Any, c: list[Any]) -> _Target:
+        base: _Target = c[0]
+        return _Target(base.name, self._span(meta), base.path + (c[1],))
+
+    def lvalue_field(self, meta: Any, c: list[Any]) -> _Target:
+        base: _Target = c[0]
+        text = f"{base.name}{'[...]' * len(base.path)}.{c[1]}"
+        self._error(self._span(meta), f"cannot assign to '{text}': a transition assigns its own instance's "
+                    "variables (and map elements, m[k] := e), never another instance's or a message's field")
+        return base
+
+    def let_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
+        return ast.Let(str(c[0]), c[1], self._span(meta))
+
+    def def_decl(self, meta: Any, c: list[Any]) -> ast.DefDecl:
+        params = tuple(x for x in c[1:-2] if isinstance(x, ast.Param))
+        return ast.DefDecl(str(c[0]), params, c[-2], c[-1], self._span(meta))
 
     def send(self, meta: Any, c: list[Any]) -> ast.Send:
         name, index, span = c[0].value
@@ -766,7 +806,7 @@ _SCAN = re.compile(
 )
 _TOP_ONLY = frozenset("import const type enum message channel process instance depth".split())
 _PROC_ONLY = frozenset(("var", "transition"))
-_EITHER = frozenset(("invariant", "lemma", "reachable", "step"))
+_EITHER = frozenset(("invariant", "lemma", "reachable", "step", "def"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -402,7 +402,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
             if isinstance(x, _EXPRS):
                 rng(x)
             for f in dataclasses.fields(x):
-                if f.name not in ("type", "span", "channel", "var", "target"):
+                if f.name not in ("type", "span", "channel", "var", "target", "bound"):
                     walk(getattr(x, f.name))
 
     walk(list(model.init.values()))
@@ -411,7 +411,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
     return found[0] if found else None
 
 
-_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit,
+_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit, ir.Local,
           ir.ChanLen, ir.ChanSlot)
 
 
@@ -463,6 +463,8 @@ def _int_range(e: object, rng) -> tuple[int, int] | None:  # type: ignore[no-unt
         return e.value, e.value
     if isinstance(e, ir.ChanLen):
         return 0, e.channel.capacity
+    if isinstance(e, ir.Local):  # what its `let` computed (already visited there)
+        return rng(e.bound)
     return _declared(t) if isinstance(t, IntType) else None
 
 

@@ -55,6 +55,8 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "family_dynamic_index": (FAM.replace("x := x + 1;", "x := q[x].x;"), [], 2,
                              "instance family 'q': the index may lie outside 0..1 (it may be 0..3)"),
     "family_member": (FAM + "invariant i: q.x == 0;\n", [], 2, "'q' is a family of instances: name a member"),
+    "def_recursion": ("def f(): bool = g();\ndef g(): bool = f();\n" + GOOD, [], 2, "def 'f' calls itself (f -> g -> f)"),
+    "assign_count": (GOOD.replace("x := x + 1;", "x := 1, 2;"), [], 2, "1 target but 2 values"),
     "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
                             "instantiated as a family"),
 }

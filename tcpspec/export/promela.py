@@ -277,6 +277,11 @@ class _Gen:
                 out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
             elif isinstance(s, ir.Send):
                 out += self._send(s, sc)
+            elif isinstance(s, ir.Let):
+                base = "l_" + "".join(ch if ch.isalnum() else "_" for ch in s.name)
+                names = [self._scratch(f"{base}{suf}", lt) for suf, lt in leaves(s.value.type, "")]
+                sc.locals[s.name] = names
+                out += [f"{n} = {v};" for n, v in zip(names, flat(s.value, sc))]
             else:
                 then = self._stmts(s.then, sc) or ["skip"]
                 other = self._stmts(s.else_, sc) or ["skip"]
@@ -405,6 +410,8 @@ class _Gen:
 
 def _field_parts(message: ir.Expr, rt: RecordType) -> list[tuple[Type, int]]:
     """Per field of the sent record: the type of the value sent for it and its leaf count."""
+    if isinstance(message, ir.Local):  # the types of what the `let` computed
+        return _field_parts(message.bound, rt)
     if isinstance(message, ir.RecordLit):
         return [(fe.type, len(leaves(ft, ""))) for (_, fe), (_, ft) in zip(message.fields, rt.fields)]
     return [(ft, len(leaves(ft, ""))) for _, ft in rt.fields]

@@ -105,6 +105,7 @@ class Scope:
     params: dict[str, str]  # param -> variable
     pre: dict[str, str] = field(default_factory=dict)  # state/channel name -> snapshot prefix
     step: bool = False  # unprimed reads go to the snapshot (the state before the step)
+    locals: dict[str, list[str]] = field(default_factory=dict)  # `let` name -> one variable per leaf
 
 
 def chan_len(c: ir.Channel) -> str:
@@ -116,6 +117,8 @@ def flat(e: ir.Expr, sc: Scope) -> list[str]:
     t = e.type
     if isinstance(e, ir.Msg):
         return list(sc.msgs[e.name])
+    if isinstance(e, ir.Local):
+        return list(sc.locals[e.name])
     if isinstance(e, ir.Var):
         base = ident(e.var.name)
         if sc.step and not e.primed and e.var.name in sc.pre:
@@ -161,7 +164,7 @@ def wrap(text: str, t: Type) -> str:
 
 def expr(e: ir.Expr, sc: Scope) -> str:
     """A scalar expression (bool, number, enum index) as Promela."""
-    if isinstance(e, (ir.Lit, ir.Var, ir.Msg, ir.Field)) or isinstance(e.type, RecordType):
+    if isinstance(e, (ir.Lit, ir.Var, ir.Msg, ir.Field, ir.Local)) or isinstance(e.type, RecordType):
         parts = flat(e, sc)
         assert len(parts) == 1, f"scalar expected: {e}"
         return parts[0]

@@ -163,6 +163,8 @@ def fam_bool(draw: st.DrawFn, k: int, dyn: tuple[str, ...], depth: int = 0) -> s
     if kind == 0:
         return draw(st.sampled_from(["b", "!b", "x == 0", "x < 2", "m == A", "m != C"]))
     if kind == 1:
+        if draw(st.integers(0, 3)) == 0:
+            return f"b_of({draw(fam_index(k, dyn))})"  # a top-level def
         return f"q[{draw(fam_index(k, dyn))}].{draw(st.sampled_from(['b', 'x > 0', 'm == B']))}"
     if kind == 2:
         return f"len(ch[{draw(fam_index(k, dyn))}]) {draw(st.sampled_from(['==', '>']))} 0"
@@ -183,7 +185,7 @@ def fam_int(draw: st.DrawFn, k: int, dyn: tuple[str, ...]) -> str:
 
 @st.composite
 def fam_transition(draw: st.DrawFn, k: int, i: int) -> str:
-    kind = draw(st.sampled_from(["plain", "choose", "receive", "send", "loop"]))
+    kind = draw(st.sampled_from(["plain", "choose", "receive", "send", "loop", "swap", "let"]))
     dyn: tuple[str, ...] = ("n",) if kind in ("choose", "send") else ("r.v",) if kind == "receive" else ()
     head = f"transition t{i}"
     if kind in ("choose", "send"):
@@ -205,6 +207,10 @@ def fam_transition(draw: st.DrawFn, k: int, i: int) -> str:
         body.append(f"send ch[n] M {{ v: self, f: {draw(fam_bool(k, dyn, 1))} }};")
     if kind == "loop":
         body.append(f"for j in 0..{k - 1} {{ if q[j].b {{ b := !b; }} }}")
+    if kind == "swap":  # simultaneous: both values from the state before the step
+        body.append(f"x, b := {draw(fam_int(k, dyn))}, {draw(fam_bool(k, dyn, 1))};")
+    if kind == "let":  # the let keeps the value from before the assignment after it
+        body = ["let old = x;", f"x := {draw(fam_int(k, dyn))};", "b := old == 1;"]
     return head + " {\n    " + "\n    ".join(body) + "\n  }"
 
 
@@ -229,6 +235,7 @@ def family_model_text(draw: st.DrawFn) -> str:
         "enum Mode { A, B, C }\n"
         "message M { v: 0..K-1 = 0, f: bool = false }\n"
         f"channel ch[K]: M[1]{with_};\n"
+        "def b_of(j: 0..K-1): bool = q[j].b;\n"
         "process Q(inbox: chan M) {\n" + "\n".join(decls) + "\n  " + "\n  ".join(trans) + "\n}\n"
         "instance q[i in 0..K-1] = Q(inbox: ch[i]);\n" + "\n".join(props) + "\n"
     )
