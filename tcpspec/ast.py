@@ -49,7 +49,24 @@ class ChanType:
     family: Family | None = None
 
 
-TypeExpr = TypeName | RangeType | ChanType
+@dataclass(frozen=True)
+class MapTypeExpr:
+    """`[K] -> V`."""
+
+    key: TypeExpr
+    value: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetTypeExpr:
+    """`set of T`."""
+
+    elem: TypeExpr
+    span: Span
+
+
+TypeExpr = TypeName | RangeType | ChanType | MapTypeExpr | SetTypeExpr
 
 
 # ---------------------------------------------------------------- expressions
@@ -95,7 +112,7 @@ class Unary:
 
 @dataclass(frozen=True)
 class Binary:
-    op: str  # + - * == != < <= > >= && || ==>
+    op: str  # + - * == != < <= > >= && || ==> in
     left: Expr
     right: Expr
     span: Span
@@ -158,7 +175,26 @@ class Quantifier:
     span: Span
 
 
-Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call | Index | Quantifier
+@dataclass(frozen=True)
+class SetLit:
+    """`{a, b}` (`{}`: the empty set, its type from where it is used)."""
+
+    elems: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapLit:
+    """`[k in LO..HI -> e]` (or `[k in T -> e]`): the map whose value at each key k is e."""
+
+    var: str
+    lo: Expr
+    hi: Expr | None
+    value: Expr
+    span: Span
+
+
+Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call | Index | Quantifier | SetLit | MapLit
 
 
 # ---------------------------------------------------------------- statements

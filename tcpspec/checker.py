@@ -12,10 +12,11 @@ import re
 from dataclasses import replace
 
 from tcpspec import ast, ir
+from tcpspec.checker_coll import key_type
 from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
 from tcpspec.checker_proc import ProcessChecker, def_signature, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
+from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, MapType, RecordType, SetType, Type, Value
 
 RANGE_OK = "range_ok"
 RANGE_OK_DOC = (
@@ -248,8 +249,31 @@ class _Checker:
             return None
         if isinstance(texpr, ast.TypeName):
             return self._type_name(texpr.name, texpr.span)
+        if isinstance(texpr, ast.MapTypeExpr):
+            return self._map_type(texpr)
+        if isinstance(texpr, ast.SetTypeExpr):
+            elem = self.resolve_type(texpr.elem)
+            problem = key_type(elem)
+            if problem is not None:
+                self.rep.error(texpr.elem.span, f"a set's elements: {problem}")
+                return None
+            return None if elem is None else SetType(elem)
         self.rep.error(getattr(texpr, "span", None), "not a type")
         return None
+
+    def _map_type(self, texpr: ast.MapTypeExpr) -> Type | None:
+        key = self.resolve_type(texpr.key)
+        value = None if isinstance(texpr.value, ast.ChanType) else self.resolve_type(texpr.value)
+        if isinstance(texpr.value, ast.ChanType):
+            self.rep.error(texpr.value.span, "a map's values cannot be channels (a family of channels is "
+                           "'channel c[N]: M[CAP]')")
+        problem = key_type(key)
+        if problem is not None:
+            self.rep.error(texpr.key.span, f"a map's keys: {problem}")
+            return None
+        if key is None or value is None:
+            return None
+        return MapType(key, value)
 
     def _type_name(self, name: str, span: Span) -> Type | None:
         if name == "bool":
@@ -322,8 +346,8 @@ class _Checker:
                 continue
             seen[fd.name] = fd.span
             ftype = self.resolve_type(fd.type)
-            if isinstance(ftype, RecordType):
-                self.rep.error(fd.span, f"message field '{fd.name}' cannot be a message ({ftype})")
+            if ftype is not None and has_record(ftype):
+                self.rep.error(fd.span, f"message field '{fd.name}' cannot be or hold a message ({ftype})")
                 ftype = None
             if ftype is None:
                 ok = False
@@ -558,6 +582,13 @@ def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | 
     if kind == "reordering":
         return (("i", IntType(0, chan.capacity - 2)),) if chan.capacity >= 2 else None
     return chan.message.fields
+
+
+def has_record(t: Type) -> bool:
+    """Whether a type is or holds a message (a message may not: its fields are flat)."""
+    if isinstance(t, RecordType):
+        return True
+    return isinstance(t, MapType) and has_record(t.value)
 
 
 def in_range(typ: Type, value: Value) -> bool:

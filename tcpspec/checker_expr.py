@@ -9,10 +9,12 @@ one diagnostic.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from tcpspec import ast, ir
+from tcpspec.checker_const import const_value
 from tcpspec.checker_defs import BUILTINS, DefMixin, DefSig
+from tcpspec.checker_coll import CollMixin, retype
 from tcpspec.checker_index import IndexMixin
 from tcpspec.diagnostics import Diagnostic, Span
 from tcpspec.types import (
@@ -21,11 +23,11 @@ from tcpspec.types import (
     BitVecType,
     EnumType,
     IntType,
+    MapType,
     RecordType,
+    SetType,
     Type,
     Value,
-    serial_lt,
-    to_signed,
 )
 
 INT_LIMIT = 1 << 62
@@ -173,7 +175,7 @@ def coerce(expr: ir.Expr, target: Type) -> ir.Expr | None:
         return expr
     if isinstance(target, BitVecType) and isinstance(expr.type, IntType):
         return ir.Convert(expr, target, expr.span)
-    return None
+    return retype(expr, target)
 
 
 def pair(left: ir.Expr, right: ir.Expr) -> tuple[ir.Expr, ir.Expr, Type] | None:
@@ -199,7 +201,7 @@ def join(a: Type, b: Type) -> Type | None:
     return None
 
 
-class ExprChecker(IndexMixin, DefMixin):
+class ExprChecker(IndexMixin, DefMixin, CollMixin):
     """Turns surface expressions into typed `ir` expressions in one scope."""
 
     def __init__(self, rep: Reporter, scope: Scope) -> None:
@@ -231,6 +233,10 @@ class ExprChecker(IndexMixin, DefMixin):
             return self._index(e)
         if isinstance(e, ast.Quantifier):
             return self._quantifier(e)
+        if isinstance(e, ast.SetLit):
+            return self.set_lit(e)
+        if isinstance(e, ast.MapLit):
+            return self.map_lit(e)
         self.rep.error(getattr(e, "span", None), "not an expression")
         return None
 
@@ -431,10 +437,14 @@ class ExprChecker(IndexMixin, DefMixin):
         return None
 
     def _binary(self, e: ast.Binary) -> ir.Expr | None:
+        if e.op == "in":
+            return self.member(e)
         left = self.check(e.left)
         right = self.check(e.right)
         if left is None or right is None:
             return None
+        if e.op in ARITH_OPS and (isinstance(left.type, SetType) or isinstance(right.type, SetType)):
+            return self.set_op(e, left, right)
         if e.op in ARITH_OPS:
             return self._arith(e, left, right)
         if e.op in ORDER_OPS:
@@ -493,6 +503,9 @@ class ExprChecker(IndexMixin, DefMixin):
         return ir.Binary(op, pl, pr, BOOL, e.span)
 
     def _equal(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+        if isinstance(left.type, (SetType, MapType)) or isinstance(right.type, (SetType, MapType)):
+            both = self.same_collection(e.span, left, right, f"'{e.op}'")
+            return None if both is None else ir.Binary(EQ_OPS[e.op], *both, BOOL, e.span)
         paired = pair(left, right) if is_num(left.type) and is_num(right.type) else None
         if paired is None and left.type == right.type:
             paired = left, right, left.type
@@ -515,6 +528,7 @@ class ExprChecker(IndexMixin, DefMixin):
         other = self.check(e.else_)
         if cond is None or then is None or other is None:
             return None
+        then, other = retype(then, other.type) or then, retype(other, then.type) or other
         typ = join(then.type, other.type)
         if typ is None:
             paired = pair(then, other) if is_num(then.type) and is_num(other.type) else None
@@ -592,6 +606,8 @@ class ExprChecker(IndexMixin, DefMixin):
         sig = self.find_def(e.func)
         if sig is not None:
             return self.call_def(sig, e)
+        if e.func == "card":
+            return self.card(e)
         if e.func != "len":
             names = [*BUILTINS, *self.scope.defs, *self.scope.env.defs]
             hint = "; did you mean 'card'?" if e.func in ("size", "cardinality", "Cardinality") else suggest(e.func, names)
@@ -622,7 +638,13 @@ class ExprChecker(IndexMixin, DefMixin):
             self.rep.error(e.span, f"'{base.name}[...]' is a channel, not a value")
             return None
         if not self.is_chan_expr(base):
-            self.rep.error(e.span, "only a channel can be indexed: ch[i] is the i-th message from its head")
+            coll = self.check(base)
+            if coll is None:
+                return None
+            if isinstance(coll.type, MapType):
+                return self.map_read(coll, e.index, e.span)
+            self.rep.error(e.span, f"a {coll.type} cannot be indexed: only a map (m[k]) or a channel (ch[i], "
+                           "the i-th message from its head)")
             return None
         index = self.const_int(e.index, "a channel index")
         if index is None:
@@ -655,74 +677,3 @@ class ExprChecker(IndexMixin, DefMixin):
             names = set(self.scope.chans) | set(env.channels)
             self.rep.error(span, f"unknown channel '{name}'{suggest(name, names)}")
         return None
-
-
-# ---------------------------------------------------------------- constant evaluation
-
-
-def const_value(e: ir.Expr) -> Value | None:
-    """The value of a closed expression, or None when it reads state, params or messages."""
-    if isinstance(e, ir.Lit):
-        return e.value
-    if isinstance(e, ir.Convert):
-        v = const_value(e.arg)
-        if not isinstance(v, int) or isinstance(v, bool):
-            return None
-        return v % e.type.modulus if isinstance(e.type, BitVecType) else v
-    if isinstance(e, ir.Unary):
-        return _const_unary(e)
-    if isinstance(e, ir.Binary):
-        return _const_binary(e)
-    if isinstance(e, ir.Ite):
-        c = const_value(e.cond)
-        if not isinstance(c, bool):
-            return None
-        return const_value(e.then if c else e.else_)
-    return None
-
-
-def _const_unary(e: ir.Unary) -> Value | None:
-    v = const_value(e.arg)
-    if isinstance(v, bool):
-        return (not v) if e.op == "not" else None
-    if not isinstance(v, int):
-        return None
-    return _wrap(-v, e.type)
-
-
-def _wrap(v: int, t: Type) -> int:
-    return v % t.modulus if isinstance(t, BitVecType) else v
-
-
-def _const_binary(e: ir.Binary) -> Value | None:
-    a, b = const_value(e.left), const_value(e.right)
-    if a is None or b is None:
-        return None
-    if e.op in ("and", "or", "implies"):
-        if not isinstance(a, bool) or not isinstance(b, bool):
-            return None
-        return {"and": a and b, "or": a or b, "implies": (not a) or b}[e.op]
-    if e.op == "eq":
-        return a == b
-    if e.op == "ne":
-        return a != b
-    if not isinstance(a, int) or not isinstance(b, int) or isinstance(a, bool) or isinstance(b, bool):
-        return None
-    return _const_numeric(e.op, a, b, e.left.type, e.type)
-
-
-def _const_numeric(op: str, a: int, b: int, operand: Type, result: Type) -> Value | None:
-    if op in ("add", "sub", "mul"):
-        raw = a + b if op == "add" else a - b if op == "sub" else a * b
-        return _wrap(raw, result)
-    if op == "seqdiff" and isinstance(operand, BitVecType):
-        return to_signed(a - b, operand.width)
-    if isinstance(operand, BitVecType) and operand.serial:
-        lt = serial_lt(a, b, operand.width)
-        return lt if op == "lt" else (lt or a == b) if op == "le" else None
-    if op == "lt":
-        return a < b
-    if op == "le":
-        return a <= b
-    return None
-

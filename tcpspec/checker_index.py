@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from tcpspec import ast, ir
 from tcpspec.diagnostics import Span
-from tcpspec.types import BOOL, INT, BoolType, EnumType, IntType, Type, Value
+from tcpspec.types import BOOL, INT, BoolType, EnumType, IntType, SetType, Type, Value
 
 if TYPE_CHECKING:
     from tcpspec.checker_expr import ExprChecker
@@ -75,6 +75,16 @@ def type_values(t: Type) -> list[Value] | None:
         assert t.lo is not None and t.hi is not None
         return list(range(t.lo, t.hi + 1))
     return None
+
+
+@dataclass(frozen=True)
+class Domain:
+    """What a quantifier, a `for` or a map literal ranges over: the values as literals, their
+    type (a map literal's key type), and for a set the set itself (each value must be in it)."""
+
+    lits: list[ir.Lit]
+    key_type: Type
+    guard: ir.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -238,13 +248,14 @@ class IndexMixin:
     # ------------------------------------------------------------ quantifiers
 
     def domain(self: ExprChecker, lo: ast.Expr, hi: ast.Expr | None, var: str, what: str,
-               span: Span) -> list[ir.Lit] | None:
-        """The values a quantified name takes: `LO..HI` (constant), or every value of a finite
-        type named by `lo`."""
+               span: Span) -> Domain | None:
+        """The values a quantified name takes: `LO..HI` (constant), every value of a finite
+        type named by `lo`, or the elements of a set `lo` (each value then guarded by `in`)."""
         s = self.scope
         if var in s.local_names() or var in s.env.kinds or var in s.env.members:
             self.rep.error(span, f"'{var}' already names something here; choose another name for the {what} variable")
             return None
+        guard: ir.Expr | None = None
         if hi is not None:
             a = self.const_int(lo, f"the lower bound of '{what}'")
             b = self.const_int(hi, f"the upper bound of '{what}'")
@@ -252,11 +263,18 @@ class IndexMixin:
                 return None
             count = b - a + 1
             values: list[Value] = list(range(a, b + 1)) if count <= MAX_EXPANDED else []
-            typ: Type = INT
+            typ: Type = IntType(a, b) if a <= b else INT
         else:
-            named = self.type_named(lo)
+            named = self._domain_type(lo)
             if named is None:
-                return None
+                coll = self.check(lo)
+                if coll is None:
+                    return None
+                if not isinstance(coll.type, SetType):
+                    self.rep.error(lo.span, "expected a domain: LO..HI, a finite type (bool, an enum, a range) "
+                                   f"or a set, not {coll.type}")
+                    return None
+                named, guard = coll.type.elem, coll
             typ = named
             vals = type_values(typ)
             if vals is None:
@@ -268,33 +286,34 @@ class IndexMixin:
             self.rep.error(span, f"'{what}' over {count} values: at most {MAX_EXPANDED} (it is expanded "
                            "into one copy per value)")
             return None
-        return [value_lit(v, typ, span) for v in values]
+        return Domain([value_lit(v, typ, span) for v in values], typ, guard)
 
-    def type_named(self: ExprChecker, e: ast.Expr) -> Type | None:
-        """The finite type a domain names (`State`, `bool`, an alias), or None (reported)."""
+    def _domain_type(self: ExprChecker, e: ast.Expr) -> Type | None:
+        """The finite type a domain names (`State`, `bool`, an alias), or None (not a type name)."""
         env = self.scope.env
-        if isinstance(e, ast.Name) and not e.primed:
+        if isinstance(e, ast.Name) and not e.primed and e.name not in self.scope.local_names():
             if e.name == "bool":
                 return BOOL
-            if e.name in env.types and e.name not in self.scope.local_names():
+            if e.name in env.types:
                 return env.types[e.name]
-            if e.name in env.broken:
-                return None
-        self.rep.error(e.span, "expected a domain: LO..HI, a finite type (bool, an enum, a range) or a set")
         return None
 
     def _quantifier(self: ExprChecker, e: ast.Quantifier) -> ir.Expr | None:
         """Expanded here: one copy of the body per value, joined by && (forall) or || (exists),
-        or summed as 0 / 1 (count)."""
-        lits = self.domain(e.lo, e.hi, e.var, e.kind, e.span)
-        if lits is None:
+        or summed as 0 / 1 (count); over a set, each copy is guarded by membership."""
+        dom = self.domain(e.lo, e.hi, e.var, e.kind, e.span)
+        if dom is None:
             return None
         bodies: list[ir.Expr] = []
-        for lit in lits:
+        for lit in dom.lits:
             inner = self.bound(e.var, lit)
             body = inner.check_bool(e.body, f"the body of '{e.kind}'")
             if body is None:
                 return None
+            if dom.guard is not None:
+                inside = ir.Member(lit, dom.guard, BOOL, e.span)
+                op = "implies" if e.kind == "forall" else "and"
+                body = ir.Binary(op, inside, body, BOOL, e.span)
             bodies.append(body)
         if e.kind == "count":
             return count_of(bodies, e.span)

@@ -15,7 +15,7 @@ from tcpspec.checker_defs import DefSig
 from tcpspec.checker_expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
 from tcpspec.checker_stmt import StmtChecker, warn_reads_after_writes
 from tcpspec.diagnostics import Span
-from tcpspec.types import BOOL, IntType, RecordType, Type, default_value, is_finite
+from tcpspec.types import BOOL, IntType, MapType, RecordType, SetType, Type, default_value, is_finite, value_text, values_in_range
 
 RANGE_OK = "range_ok"
 TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
@@ -45,6 +45,8 @@ class _Member:
 
 
 def value_fits(t: Type, value: object) -> bool:
+    if isinstance(t, (MapType, SetType)):
+        return values_in_range(t, value)  # type: ignore[arg-type]
     if isinstance(t, IntType) and t.lo is not None and t.hi is not None and isinstance(value, int):
         return t.lo <= value <= t.hi
     return True
@@ -370,7 +372,7 @@ class ProcessChecker:
             return
         value = const_value(out)
         if value is not None and not value_fits(var.type, value):
-            self.rep.error(vd.init.span, f"initial value {value} of '{vd.name}' is out of range {var.type}")
+            self.rep.error(vd.init.span, f"initial value {value_text(value)} of '{vd.name}' is out of range {var.type}")
             return
         self.init[var.name] = out
 
@@ -412,7 +414,7 @@ class ProcessChecker:
         typ = None if isinstance(p.type, ast.ChanType) else self.resolve(p.type)
         if isinstance(p.type, ast.ChanType):
             self.rep.error(p.type.span, f"choose parameter '{p.name}' cannot be a channel")
-        elif typ is not None and (isinstance(typ, RecordType) or not is_finite(typ)):
+        elif typ is not None and (isinstance(typ, (RecordType, MapType, SetType)) or not is_finite(typ)):
             self.rep.error(p.span, f"choose parameter '{p.name}' needs a finite type "
                            f"(bool, an enum, a range LO..HI, bvN, seqN), not {typ}")
             typ = None

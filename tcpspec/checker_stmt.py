@@ -15,7 +15,7 @@ from tcpspec import ast, ir
 from tcpspec.checker_expr import ExprChecker, Reporter, Scope, coerce, suggest
 from tcpspec.checker_index import MAX_EXPANDED, eq, value_lit
 from tcpspec.diagnostics import Span
-from tcpspec.types import IntType, RecordType, Type
+from tcpspec.types import BOOL, IntType, MapType, RecordType, Type
 
 
 def contains_bounded(t: Type) -> bool:
@@ -24,6 +24,8 @@ def contains_bounded(t: Type) -> bool:
         return t.bounded
     if isinstance(t, RecordType):
         return any(contains_bounded(ft) for _, ft in t.fields)
+    if isinstance(t, MapType):
+        return contains_bounded(t.value)
     return False
 
 
@@ -65,26 +67,31 @@ class StmtChecker:
         return ir.Let(irname, value, span), type(ec)(ec.rep, replace(s, locals={**s.locals, name: local}))
 
     def _multi(self, s: ast.MultiAssign, ec: ExprChecker) -> list[ir.Stmt]:
-        """`a, b := b, a;`: every value is computed (into a hidden let) before any is stored."""
+        """`a, b := b, a;`: every value (and map key) is computed, into a hidden let, before
+        anything is stored."""
         names = [a.target for a in s.assigns if not a.path]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             self.rep.error(s.span, f"'{twice[0]}' is assigned twice in one simultaneous assignment")
             return []
         lets: list[ir.Stmt] = []
-        stores: list[tuple[ast.Assign, ir.StateVar, ir.Local]] = []
+        stores: list[tuple[ast.Assign, ir.StateVar, list[ir.Expr], ir.Expr]] = []
         for a in s.assigns:
             target = self._target(a, ec.scope)
-            value = ec.check(a.value)
-            if target is None or value is None:
+            parts = [ec.check(k) for k in a.path] + [ec.check(a.value)]
+            if target is None or any(p is None for p in parts):
                 continue
-            self.lets += 1
-            name = f"{a.target}'#{self.lets}"  # a quote: no user name can clash
-            lets.append(ir.Let(name, value, a.value.span))
-            stores.append((a, target, ir.Local(name, value.type, a.value.span, value)))
+            hidden = []
+            for p in parts:
+                assert p is not None
+                self.lets += 1
+                name = f"{a.target}'#{self.lets}"  # a quote: no user name can clash
+                lets.append(ir.Let(name, p, p.span))
+                hidden.append(ir.Local(name, p.type, p.span, p))
+            stores.append((a, target, hidden[:-1], hidden[-1]))
         out = list(lets)
-        for a, target, local in stores:
-            out.extend(_opt(self._store(a, target, local)))
+        for a, target, keys, value in stores:
+            out.extend(_opt(self._store(a, target, keys, value, ec)))
         return out
 
     def _stmt(self, s: ast.Stmt, ec: ExprChecker) -> list[ir.Stmt]:
@@ -105,24 +112,35 @@ class StmtChecker:
         return []
 
     def _for(self, s: ast.For, ec: ExprChecker) -> list[ir.Stmt]:
-        lits = ec.domain(s.lo, s.hi, s.var, "for", s.span)
-        if lits is None:
+        dom = ec.domain(s.lo, s.hi, s.var, "for", s.span)
+        if dom is None:
             return []
         out: list[ir.Stmt] = []
-        for lit in lits:
-            out.extend(self.lower(s.body, ec.bound(s.var, lit)))
+        for lit in dom.lits:
+            body = self.lower(s.body, ec.bound(s.var, lit))
+            if dom.guard is None:
+                out.extend(body)
+            elif body:  # over a set: the block runs for its elements only
+                out.append(ir.If(ir.Member(lit, dom.guard, BOOL, s.span), body, (), s.span))
         return out
 
     # ------------------------------------------------------------ assignments
 
     def _assign(self, s: ast.Assign, ec: ExprChecker) -> ir.Stmt | None:
         target = self._target(s, ec.scope)
+        keys = [ec.check(k) for k in s.path]
         value = ec.check(s.value)
-        if target is None or value is None:
+        if target is None or value is None or any(k is None for k in keys):
             return None
-        return self._store(s, target, value)
+        return self._store(s, target, [k for k in keys if k is not None], value, ec)
 
-    def _store(self, s: ast.Assign, target: ir.StateVar, value: ir.Expr) -> ir.Stmt | None:
+    def _store(self, s: ast.Assign, target: ir.StateVar, keys: list[ir.Expr], value: ir.Expr,
+               ec: ExprChecker) -> ir.Stmt | None:
+        if keys:
+            element = self._element(ir.Var(target, False, target.type, s.target_span), keys, value, s, ec)
+            if element is None:
+                return None
+            value = element
         conv = coerce(value, target.type)
         if conv is None:
             self.rep.error(s.value.span, f"type mismatch: cannot assign {value.type} to {s.target} of type {target.type}")
@@ -130,6 +148,26 @@ class StmtChecker:
         if contains_bounded(target.type):
             self.note_range(s.span)
         return ir.Assign(target, conv, s.span)
+
+    def _element(self, base: ir.Expr, keys: list[ir.Expr], value: ir.Expr, s: ast.Assign,
+                 ec: ExprChecker) -> ir.Expr | None:
+        """`m[k1][k2] := v` as the map m with that element replaced (`ir.MapStore`, nested)."""
+        mt = base.type
+        if not isinstance(mt, MapType):
+            self.rep.error(s.target_span, f"'{s.target}' is a {mt}, not a map: only a map's element can be "
+                           "assigned with [...]")
+            return None
+        key = ec.map_key(mt, keys[0])
+        if key is None:
+            return None
+        if len(keys) > 1:
+            inner = self._element(ir.MapRead(base, key, mt.value, s.target_span), keys[1:], value, s, ec)
+        else:
+            inner = coerce(value, mt.value)
+            if inner is None:
+                self.rep.error(s.value.span, f"type mismatch: cannot assign {value.type} to an element of "
+                               f"{s.target} (of type {mt.value})")
+        return None if inner is None else ir.MapStore(base, key, inner, mt, s.span)
 
     def _target(self, s: ast.Assign, scope: Scope) -> ir.StateVar | None:
         name, span, env = s.target, s.target_span, scope.env
@@ -228,7 +266,8 @@ def warn_reads_after_writes(rep: Reporter, body: tuple[ir.Stmt, ...]) -> None:
         assigned = dict(assigned)
         for st in stmts:
             if isinstance(st, ir.Assign):
-                reads(st.value, assigned)
+                for part in _stored_parts(st.value, st.target.name):
+                    reads(part, assigned)
                 assigned.setdefault(st.target.name, st.span)
             elif isinstance(st, ir.Let):
                 reads(st.value, assigned)
@@ -238,6 +277,21 @@ def warn_reads_after_writes(rep: Reporter, body: tuple[ir.Stmt, ...]) -> None:
         return assigned
 
     walk(body, {})
+
+
+def _stored_parts(e: ir.Expr, target: str) -> list[ir.Expr]:
+    """What an assignment to `target` reads: for `m[k] := v` (the map m with one element
+    replaced) the keys and v, not m itself, which the element update only carries over."""
+    if not isinstance(e, ir.MapStore):
+        return [e]
+    keys = [e.key]
+    base = e.map
+    while isinstance(base, ir.MapRead):
+        keys.append(base.key)
+        base = base.map
+    if not (isinstance(base, ir.Var) and base.var.name == target):
+        return [e]
+    return keys + _stored_parts(e.value, target)
 
 
 def _vars_read(e: object) -> list[ir.Var]:

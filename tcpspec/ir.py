@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from tcpspec.diagnostics import Diagnostic, Span
-from tcpspec.types import RecordType, Type, Value
+from tcpspec.types import MapType, RecordType, SetType, Type, Value
 
 
 # ---------------------------------------------------------------- state
@@ -178,7 +178,79 @@ class Local:
     bound: "Expr"
 
 
-Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot | Local
+@dataclass(frozen=True)
+class MapRead:
+    """`m[k]`: the value of map `m` at key `k`. The checker proved that `k` is a key of m's type."""
+
+    map: Expr
+    key: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapStore:
+    """The map `map` with the value at `key` replaced by `value` (`m[k] := v` assigns this to m).
+    `value.type` may be a wider int than the map's values: storing outside is a `range_ok`
+    violation, as for an assignment."""
+
+    map: Expr
+    key: Expr
+    value: Expr
+    type: MapType
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapLit:
+    """`[k in K -> e]`: one value per key of `type.key`, in order (the checker expands `e`)."""
+
+    values: tuple[Expr, ...]
+    type: MapType
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetLit:
+    """`{a, b}`: the set of the elements' values (each proved to be an element of `type.elem`)."""
+
+    elems: tuple[Expr, ...]
+    type: SetType
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetOp:
+    """op: 'union' (`s + t`), 'minus' (`s - t`) or 'inter' (`s * t`), on sets of one type."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: SetType
+    span: Span
+
+
+@dataclass(frozen=True)
+class Member:
+    """`x in s`: whether the value of `elem` is in set `set`."""
+
+    elem: Expr
+    set: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Card:
+    """`card(s)`: how many elements set `set` has."""
+
+    set: Expr
+    type: Type
+    span: Span
+
+
+Expr = (Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot | Local
+        | MapRead | MapStore | MapLit | SetLit | SetOp | Member | Card)
 
 
 # ---------------------------------------------------------------- statements

@@ -449,6 +449,15 @@ class _ToAst(Transformer[Token, Any]):
     def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
         return ast.RangeType(c[0], c[1], self._span(meta))
 
+    def map_type(self, meta: Any, c: list[Any]) -> ast.MapTypeExpr:
+        return ast.MapTypeExpr(c[0], c[2], self._span(meta))
+
+    def set_type(self, meta: Any, c: list[Any]) -> Any:
+        if (str(c[0]), str(c[1])) != ("set", "of"):
+            bad = c[0] if str(c[0]) != "set" else c[1]
+            self._error(self._tok(bad), f"unexpected '{bad}': a type is a name, LO..HI, [K] -> V or 'set of T'")
+        return ast.SetTypeExpr(c[2], self._span(meta))
+
     # ---- expressions
 
     def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
@@ -469,6 +478,19 @@ class _ToAst(Transformer[Token, Any]):
                 "or add parentheses",
             )
         return ast.Binary(str(op), left, right, span)
+
+    def member(self, meta: Any, c: list[Any]) -> ast.Binary:
+        if str(c[1]) != "in":
+            self._error(self._tok(c[1]), f"unexpected '{c[1]}': expected an operator (or 'in', as in 'x in s')")
+        return ast.Binary("in", c[0], c[2], self._span(meta))
+
+    def set_lit(self, meta: Any, c: list[Any]) -> ast.SetLit:
+        return ast.SetLit(tuple(c), self._span(meta))
+
+    def map_lit(self, meta: Any, c: list[Any]) -> ast.MapLit:
+        self._expect_in(c[1], str(c[0]), f"[{c[0]} in 0..N-1 -> e]")
+        hi = c[3] if len(c) == 6 else None
+        return ast.MapLit(str(c[0]), c[2], hi, c[-1], self._span(meta))
 
     def unary(self, meta: Any, c: list[Any]) -> ast.Unary:
         return ast.Unary(str(c[0]), c[1], self._span(meta))

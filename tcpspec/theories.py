@@ -23,7 +23,19 @@ from typing import Union
 import z3
 
 from tcpspec import ir
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value
+from tcpspec.types import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    RecordType,
+    Type,
+    Value,
+    compose,
+    composite_parts,
+    default_value,
+    part_values,
+)
 
 Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
@@ -47,15 +59,17 @@ class Theory:
     def fresh(self, name: str, t: Type) -> Sym:
         if isinstance(t, BoolType):
             return z3.Bool(name)
-        if isinstance(t, RecordType):
-            return {f: self.fresh(f"{name}.{f}", ft) for f, ft in t.fields}  # type: ignore[misc]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.fresh(_part_name(name, t, f), ft) for f, ft in parts}  # type: ignore[misc]
         return self.fresh_number(name, t)
 
     def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
         """Constraints that a stored term holds a legal value of `t`."""
-        if isinstance(t, RecordType):
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return [c for f, ft in t.fields for c in self.well_formed(sym[f], ft)]
+            return [c for f, ft in parts for c in self.well_formed(sym[f], ft)]
         if isinstance(t, BoolType):
             return []
         return self.number_well_formed(sym, t)  # type: ignore[arg-type]
@@ -64,9 +78,9 @@ class Theory:
         """A model value as a stored term."""
         if isinstance(t, BoolType):
             return z3.BoolVal(bool(v))
-        if isinstance(t, RecordType):
-            assert isinstance(v, dict)
-            return {f: self.constant(v[f], ft) for f, ft in t.fields}  # type: ignore[misc]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.constant(x, ft) for (f, ft), x in zip(parts, part_values(t, v))}  # type: ignore[misc]
         if isinstance(t, EnumType):
             assert isinstance(v, str)
             return self.number_constant(t.index(v), t)
@@ -77,17 +91,19 @@ class Theory:
         """The canonical content of an empty channel slot."""
         if isinstance(t, BoolType):
             return z3.BoolVal(False)
-        if isinstance(t, RecordType):
-            return {f: self.zero(ft) for f, ft in t.fields}  # type: ignore[misc]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.zero(ft) for f, ft in parts}  # type: ignore[misc]
         # An int range that excludes 0 (`len: 1..MSS`) holds its lower bound: still a legal value,
         # so empty slots stay well formed (zero there would leave the model with no state at all).
         return self.number_constant(default_value(t) if isinstance(t, IntType) else 0, t)
 
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""
-        if isinstance(t, RecordType):
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return {f: self.decode(zm, sym[f], ft) for f, ft in t.fields}
+            return compose(t, [self.decode(zm, sym[f], ft) for f, ft in parts])
         v = zm.eval(sym, model_completion=True)
         if isinstance(t, BoolType):
             return z3.is_true(v)
@@ -128,6 +144,11 @@ class Theory:
     def counter_lit(self, n: int) -> z3.ExprRef: ...
     def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef: ...
     def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef: ...
+
+
+def _part_name(name: str, t: Type, part: str) -> str:
+    """A part's constant name, in model syntax: `c2s[0].seq`, `coord.votes[2]`, `seen[2]`."""
+    return f"{name}.{part}" if isinstance(t, RecordType) else f"{name}[{part}]"
 
 
 def _range(t: Type) -> tuple[int, int] | None:

@@ -127,6 +127,7 @@ class TransitionSystem:
             cs.append(enc.sym_eq(s0[v.name], stored))  # type: ignore[arg-type]
             if ok is not None:
                 cs.append(ok)
+            cs.extend(enc.range_conditions(e, env))  # a literal's parts (record fields, map values) too
         for c in self.model.channels:
             ch = s0[c.name]
             assert isinstance(ch, ChanSym)
@@ -355,7 +356,7 @@ def _leaves(sym: Sym | ChanSym) -> list[z3.ExprRef]:
 
 def _map_sym(sym: Sym, f: Callable[[z3.ExprRef], z3.ExprRef]) -> Sym:
     if isinstance(sym, dict):
-        return {n: f(t) for n, t in sym.items()}
+        return {n: _map_sym(t, f) for n, t in sym.items()}
     return f(sym)
 
 

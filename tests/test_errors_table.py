@@ -57,6 +57,10 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "family_member": (FAM + "invariant i: q.x == 0;\n", [], 2, "'q' is a family of instances: name a member"),
     "def_recursion": ("def f(): bool = g();\ndef g(): bool = f();\n" + GOOD, [], 2, "def 'f' calls itself (f -> g -> f)"),
     "assign_count": (GOOD.replace("x := x + 1;", "x := 1, 2;"), [], 2, "1 target but 2 values"),
+    "map_key": (GOOD.replace("var x: 0..3 = 0;", "var x: 0..3 = 0;\n  var m: [0..2] -> bool;").replace(
+        "x := x + 1;", "m[3] := true;"), [], 2, "a map with keys 0..2: index 3 is outside 0..2"),
+    "set_type": (GOOD.replace("var x: 0..3 = 0;", "var x: 0..3 = 0;\n  var s: set of seq32;"), [], 2,
+                 "a set's elements: seq32 is not a finite scalar type"),
     "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
                             "instantiated as a family"),
 }

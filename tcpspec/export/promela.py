@@ -39,7 +39,7 @@ from tcpspec.export.promela_expr import (
     ptype,
     values_of,
 )
-from tcpspec.types import IntType, RecordType, Type, default_value
+from tcpspec.types import IntType, MapType, RecordType, Type, default_value
 
 __all__ = ["ExportOptions", "export_promela", "PAN_CFLAGS", "PAN_RUNFLAGS"]
 
@@ -272,9 +272,15 @@ class _Gen:
         out: list[str] = []
         for s in body:
             if isinstance(s, ir.Assign):
-                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in leaves(s.target.type, "")]
+                parts = leaves(s.target.type, "")
+                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in parts]
                 values = flat(s.value, sc)
-                out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
+                if isinstance(s.target.type, MapType) and not isinstance(s.value, ir.Var):
+                    # A map's element may be stored out of its range: check every bounded part.
+                    for (dst, src), (_, lt) in zip(zip(targets, values), parts):
+                        out += self._store([(dst, src)], lt, IntType())
+                else:
+                    out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
             elif isinstance(s, ir.Send):
                 out += self._send(s, sc)
             elif isinstance(s, ir.Let):

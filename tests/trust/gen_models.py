@@ -147,7 +147,8 @@ def model_text(draw: st.DrawFn) -> str:
 
 # ---------------------------------------------------------------- families of instances
 
-FAM_VARS = {"x": "0..2", "b": "bool", "m": "Mode"}
+FAM_VARS = {"x": "0..2", "b": "bool", "m": "Mode", "vs": "[0..K-1] -> bool", "s": "set of 0..K-1",
+            "cnt": "[Mode] -> 0..2"}
 
 
 @st.composite
@@ -159,9 +160,16 @@ def fam_index(draw: st.DrawFn, k: int, dyn: tuple[str, ...]) -> str:
 @st.composite
 def fam_bool(draw: st.DrawFn, k: int, dyn: tuple[str, ...], depth: int = 0) -> str:
     """A bool over the instance's own variables, other members' (`q[j].b`) and quantifiers."""
-    kind = draw(st.integers(0, 5 if depth < 1 else 3))
+    kind = draw(st.integers(0, 7 if depth < 1 else 3))
     if kind == 0:
-        return draw(st.sampled_from(["b", "!b", "x == 0", "x < 2", "m == A", "m != C"]))
+        return draw(st.sampled_from(["b", "!b", "x == 0", "x < 2", "m == A", "m != C", "vs[0]", "0 in s",
+                                     "card(s) > 1", "cnt[A] == 0", "m in {A, C}", "s == {}"]))
+    if kind == 6:  # maps and sets, indexed at run time
+        i = draw(fam_index(k, dyn))
+        return draw(st.sampled_from([f"vs[{i}]", f"{i} in s", f"q[{i}].vs[self]", f"cnt[m] < {draw(st.integers(0, 2))}",
+                                     f"self in q[{i}].s"]))
+    if kind == 7:
+        return f"(forall j in q[{draw(fam_index(k, dyn))}].s: q[j].b || j == self)"
     if kind == 1:
         if draw(st.integers(0, 3)) == 0:
             return f"b_of({draw(fam_index(k, dyn))})"  # a top-level def
@@ -196,8 +204,15 @@ def fam_transition(draw: st.DrawFn, k: int, i: int) -> str:
         head += f" when {draw(fam_bool(k, dyn))}"
     body = []
     for _ in range(draw(st.integers(1, 2))):
-        target = draw(st.sampled_from(["x", "b", "m"]))
-        if target == "x":
+        target = draw(st.sampled_from(["x", "b", "m", "vs", "s", "cnt"]))
+        if target == "vs":
+            body.append(f"vs[{draw(fam_index(k, dyn))}] := {draw(fam_bool(k, dyn, 1))};")
+        elif target == "s":
+            op = draw(st.sampled_from(["+", "-", "*"]))
+            body.append(f"s := s {op} {{{draw(fam_index(k, dyn))}}};")
+        elif target == "cnt":  # may leave 0..2: a range_ok violation
+            body.append(f"cnt[m] := cnt[m] + {draw(st.integers(0, 1))};")
+        elif target == "x":
             body.append(f"x := {draw(fam_int(k, dyn))};")
         elif target == "b":
             body.append(f"b := {draw(fam_bool(k, dyn, 1))};")
@@ -222,7 +237,9 @@ def family_model_text(draw: st.DrawFn) -> str:
     faults = [f for f in ("loss", "duplication") if draw(st.integers(0, 4)) == 0]
     with_ = (" with " + ", ".join(f"{f} = true" for f in faults)) if faults else ""
     inits = {"x": draw(st.sampled_from(["0", "self"])), "b": draw(st.sampled_from(["false", "self == 0"])),
-             "m": draw(st.sampled_from(["A", "B"]))}
+             "m": draw(st.sampled_from(["A", "B"])), "vs": draw(st.sampled_from(["[j in 0..K-1 -> false]",
+                                                                               "[j in 0..K-1 -> j == self]"])),
+             "s": draw(st.sampled_from(["{}", "{self}"])), "cnt": "[v in Mode -> 0]"}
     decls = [f"  var {v}: {t} = {inits[v]};" for v, t in FAM_VARS.items()]
     trans = [draw(fam_transition(k, i)) for i in range(draw(st.integers(1, 3)))]
     props = []
@@ -244,4 +261,4 @@ def family_model_text(draw: st.DrawFn) -> str:
 def _fam_top(expr: str, k: int) -> str:
     """A process-level bool read at top level: about member 0 (`self` and own names qualified)."""
     expr = re.sub(r"\bself\b", "0", expr)
-    return re.sub(r"(?<![.\w])(x|b|m)(?!\w)", r"q[0].\1", expr)
+    return re.sub(r"(?<![.\w])(x|b|m|vs|s|cnt)(?!\w)", r"q[0].\1", expr)
