@@ -287,6 +287,7 @@ class Receive:
     channel: str
     span: Span
     index: Expr | None = None
+    any_var: str | None = None  # `receive m from to_rm[any j]`: from any member, j its index
 
 
 @dataclass(frozen=True)
@@ -495,6 +496,16 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class InitChoice:
+    """`= if COND then [...] else [...]`: a family member's initial messages by its index."""
+
+    cond: Expr
+    then: tuple[Expr, ...]
+    else_: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class ChannelDecl:
     name: str
     message: TypeName
@@ -502,7 +513,8 @@ class ChannelDecl:
     faults: tuple[Fault, ...]
     span: Span
     doc: str = ""
-    family: Family | None = None  # `channel to_rm[N]: ...`
+    family: Family | Binder | None = None  # `channel to_rm[N]: ...` / `channel c[i in 0..N-1]: ...`
+    init: tuple[Expr, ...] | InitChoice | None = None  # `= [m1, m2]`: messages in flight at the start
 
 
 @dataclass(frozen=True)

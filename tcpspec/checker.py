@@ -16,7 +16,20 @@ from tcpspec.checker_coll import key_type
 from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
 from tcpspec.checker_proc import ProcessChecker, def_signature, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, MapType, RecordType, SetType, Type, Value
+from tcpspec.types import (
+    BOOL,
+    INT,
+    BitVecType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    value_text,
+    values_in_range,
+)
 
 RANGE_OK = "range_ok"
 RANGE_OK_DOC = (
@@ -420,18 +433,73 @@ class _Checker:
             if not isinstance(decl, ast.ChannelDecl):
                 continue
             chan = self._channel(decl)
-            bounds = None if decl.family is None else family_bounds(self.rep, self.env, decl.family)
-            if chan is None or (decl.family is not None and bounds is None):
+            members = self._channel_members(decl)
+            if chan is None or members is None:
                 self.env.broken.add(decl.name)
-            elif bounds is None:
-                self.env.channels[decl.name] = chan
+                continue
+            made: list[ir.Channel] = []
+            for index, binder in members:
+                name = decl.name if index is None else f"{decl.name}[{index}]"
+                init = self._chan_init(decl, chan, binder)
+                if init is None:
+                    self.env.broken.add(decl.name)
+                    break
+                member = replace(chan, name=name, family=decl.name if index is not None else "",
+                                 index=index, init=init)
+                made.append(member)
+                self.env.channels[name] = member
             else:
-                lo, hi = bounds
-                members = tuple(replace(chan, name=f"{decl.name}[{i}]", family=decl.name, index=i)
-                                for i in range(lo, hi + 1))
-                for m in members:
-                    self.env.channels[m.name] = m
-                self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, hi, members, chan.message)
+                if decl.family is not None:
+                    lo = members[0][0]
+                    assert lo is not None
+                    self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, lo + len(made) - 1,
+                                                                   tuple(made), chan.message)
+
+    def _channel_members(self, decl: ast.ChannelDecl) -> list[tuple[int | None, dict[str, ir.Lit]]] | None:
+        """(index, the binder's value) per member: one member (None) without a family."""
+        fam = decl.family
+        if fam is None:
+            return [(None, {})]
+        if isinstance(fam, ast.Binder):
+            bounds = family_bounds(self.rep, self.env, ast.Family(fam.lo, fam.hi, fam.span))
+            if bounds is None:
+                return None
+            return [(i, {fam.var: ir.Lit(i, IntType(i, i), fam.span)}) for i in range(bounds[0], bounds[1] + 1)]
+        bounds = family_bounds(self.rep, self.env, fam)
+        return None if bounds is None else [(i, {}) for i in range(bounds[0], bounds[1] + 1)]
+
+    def _chan_init(self, decl: ast.ChannelDecl, chan: ir.Channel, binder: dict[str, ir.Lit]) -> tuple[Value, ...] | None:
+        """The messages in flight at the start: constants of the channel's type, within capacity."""
+        msgs = decl.init
+        if isinstance(msgs, ast.InitChoice):
+            cond = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_bool(msgs.cond, "the condition")
+            which = None if cond is None else const_value(cond)
+            if cond is not None and not isinstance(which, bool):
+                self.rep.error(msgs.cond.span, "the condition must be a constant expression (of the family's index)")
+            if not isinstance(which, bool):
+                return None
+            msgs = msgs.then if which else msgs.else_
+        if msgs is None:
+            return ()
+        if len(msgs) > chan.capacity:
+            self.rep.error(msgs[chan.capacity].span, f"channel '{decl.name}' holds {chan.capacity} "
+                           f"message{'s' if chan.capacity > 1 else ''}, not {len(msgs)}")
+            return None
+        out: list[Value] = []
+        for e in msgs:
+            msg = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_as(
+                e, chan.message, f"channel '{decl.name}'")
+            if msg is None:
+                return None
+            value = const_value(msg)
+            if value is None:
+                self.rep.error(e.span, "a message in flight at the start must be a constant expression")
+                return None
+            if not values_in_range(chan.message, value):
+                self.rep.error(e.span, f"message {value_text(value)} is out of range of {chan.message}")
+                return None
+            out.append(value)
+        return tuple(out)
 
     def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
         message = self._type_name(decl.message.name, decl.message.span)
@@ -561,7 +629,7 @@ def _fair_names(rep: Reporter, target: ast.FairTarget, env: Env) -> list[str] | 
 
 
 def _fair_hits(target: str, transitions: list[ir.AnyTransition], env: Env) -> list[ir.AnyTransition]:
-    by_name = [t for t in transitions if t.name == target]
+    by_name = [t for t in transitions if t.name == target or t.name.startswith(target + "[")]
     if by_name:
         return by_name
     if target in env.channels:

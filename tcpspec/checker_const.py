@@ -29,7 +29,10 @@ def const_value(e: ir.Expr) -> Value | None:
 
 
 def _const_collection(e: ir.Expr) -> Value | None:
-    """Maps and sets whose parts are all constant (`{1, 2}`, `[j in 0..2 -> false]`)."""
+    """Records, maps and sets whose parts are all constant (`{1, 2}`, `[j in 0..2 -> false]`)."""
+    if isinstance(e, ir.RecordLit):
+        fields = {f: const_value(x) for f, x in e.fields}
+        return None if any(x is None for x in fields.values()) else fields  # type: ignore[return-value]
     if isinstance(e, ir.SetLit):
         elems = [const_value(x) for x in e.elems]
         return None if any(x is None for x in elems) else frozenset(elems)  # type: ignore[arg-type]

@@ -303,9 +303,10 @@ class ProcessChecker:
         seen: dict[str, Span] = {}
         for t in proc.transitions:
             if self._fresh(t.name, t.span, seen, "transition"):
-                self.transitions.append(self._transition(inst, t, scope))
-                if t.fair:
-                    self.fairness[f"{inst}.{t.name}"] = t.fair
+                for tr in self._transitions(inst, t, scope):
+                    self.transitions.append(tr)
+                    if t.fair:
+                        self.fairness[tr.name] = t.fair
         props: list[ir.Property] = []
         seen = {}
         for p in proc.properties:
@@ -378,11 +379,36 @@ class ProcessChecker:
 
     # ------------------------------------------------------------ transitions
 
-    def _transition(self, inst: str, t: ast.Transition, scope: Scope) -> ir.Transition:
+    def _transitions(self, inst: str, t: ast.Transition, scope: Scope) -> list[ir.Transition]:
+        """One transition; with `receive m from ch[any j]`, one per member of the family, named
+        `inst.t[j=2]`, with `j` bound to the member's index."""
+        rcv = t.receive
+        if rcv is None or rcv.any_var is None:
+            return [self._transition(inst, t, scope)]
+        fam = ExprChecker(self.rep, scope).scope.chan_family(rcv.channel)
+        if fam is None:
+            what = "a channel" if scope.channel(rcv.channel) is not None else "not a channel"
+            self.rep.error(rcv.span, f"'{rcv.channel}' is {what}, not a family of channels: 'any' picks one of a "
+                           "family's members")
+            return []
+        j = rcv.any_var
+        if self._shadows(j, rcv.span, scope, "index name"):
+            return []
+        if j in scope.env.kinds or j in scope.env.members or j == rcv.binding:
+            self.rep.error(rcv.span, f"'{j}' already names something here; choose another name for the index")
+            return []
+        out = []
+        for i in range(fam.lo, fam.hi + 1):
+            bound = replace(scope, values={**scope.values, j: ir.Lit(i, IntType(i, i), rcv.span)})
+            out.append(self._transition(inst, t, bound, fam.member(i), f"[{j}={i}]"))
+        return out
+
+    def _transition(self, inst: str, t: ast.Transition, scope: Scope, member: ir.Channel | None = None,
+                    suffix: str = "") -> ir.Transition:
         tscope = replace(scope, params={}, msgs={}, broken=set(scope.broken))
         for p in t.choose:
             self._choose(p, scope, tscope)
-        receive = self._receive(t.receive, scope, tscope) if t.receive else None
+        receive = self._receive(t.receive, scope, tscope, member) if t.receive else None
         ec = ExprChecker(self.rep, tscope)
         guard = ec.check_bool(t.guard, "a guard") if t.guard is not None else None
         stmts = StmtChecker(self.rep, self._note_range)
@@ -391,7 +417,7 @@ class ProcessChecker:
         if not self.placeholder:
             warn_reads_after_writes(self.rep, body)
         return ir.Transition(
-            name=f"{inst}.{t.name}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
+            name=f"{inst}.{t.name}{suffix}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
             receive=receive, guard=guard or ir.Lit(True, BOOL, t.span), body=body, span=t.span, doc=t.doc,
         )
 
@@ -423,9 +449,12 @@ class ProcessChecker:
         else:
             tscope.params[p.name] = typ
 
-    def _receive(self, rcv: ast.Receive, scope: Scope, tscope: Scope) -> tuple[str, ir.Channel] | None:
-        ref = ExprChecker(self.rep, tscope).chan_ref(rcv.channel, rcv.index, rcv.span, dynamic=False)
-        chan = None if ref is None else ref.single
+    def _receive(self, rcv: ast.Receive, scope: Scope, tscope: Scope,
+                 member: ir.Channel | None = None) -> tuple[str, ir.Channel] | None:
+        chan = member
+        if chan is None:
+            ref = ExprChecker(self.rep, tscope).chan_ref(rcv.channel, rcv.index, rcv.span, dynamic=False)
+            chan = None if ref is None else ref.single
         if rcv.binding in tscope.params:
             self.rep.error(rcv.span, f"message name '{rcv.binding}' is already a choose parameter")
             return None

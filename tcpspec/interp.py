@@ -507,7 +507,7 @@ def initial_states(model: ir.Model, domain: Domain | Mapping[str, Sequence[Value
     A candidate whose init value lies outside its variable's type is not an initial state.
     """
     dom = as_domain(domain)
-    channels: State = {ch.name: [] for ch in model.channels}
+    channels: State = {ch.name: list(ch.init) for ch in model.channels}
     partial: list[State] = [{}]
     for var in model.state_vars:
         init = model.init.get(var.name)

@@ -39,6 +39,7 @@ class Channel:
     span: Span
     family: str = ""
     index: int | None = None
+    init: tuple[Value, ...] = ()  # messages in flight in every initial state, head first
 
 
 FAULT_KINDS = ("loss", "duplication", "reordering", "injection")

@@ -29,7 +29,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists count eventually leads_to final fair strong depth for def let".split()
+    "forall exists count eventually leads_to final fair strong depth for def let any".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -247,8 +247,22 @@ class _ToAst(Transformer[Token, Any]):
         return ast.FieldDecl(str(c[0]), c[1], default, self._span(meta))
 
     def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
-        family = c.pop(1) if isinstance(c[1], ast.Family) else None
-        return ast.ChannelDecl(str(c[0]), c[1], c[2], tuple(c[3:]), self._span(meta), family=family)
+        family = c.pop(1) if isinstance(c[1], (ast.Family, ast.Binder)) else None
+        init = next((x.value for x in c if isinstance(x, _Tagged) and x.kind == "init"), None)
+        faults = tuple(x for x in c[3:] if isinstance(x, ast.Fault))
+        return ast.ChannelDecl(str(c[0]), c[1], c[2], faults, self._span(meta), family=family, init=init)
+
+    def chan_init(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("init", c[0])
+
+    def chan_init_if(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("init", ast.InitChoice(c[0], c[1], c[2], self._span(meta)))
+
+    def msg_list(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def chan_any(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("chan", (str(c[0]), ast.Name(str(c[2]), self._tok(c[2])), self._span(meta), True))
 
     def family(self, meta: Any, c: list[Any]) -> ast.Family:
         return ast.Family(None, c[0], self._span(meta))
@@ -320,7 +334,10 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("choose", tuple(c))
 
     def receive(self, meta: Any, c: list[Any]) -> ast.Receive:
-        name, index, _ = c[1].value
+        name, index, _, *any_ = c[1].value
+        if any_:
+            assert isinstance(index, ast.Name)
+            return ast.Receive(str(c[0]), name, self._span(meta), any_var=index.name)
         return ast.Receive(str(c[0]), name, self._span(meta), index=index)
 
     def chan_ref(self, meta: Any, c: list[Any]) -> _Tagged:
@@ -376,7 +393,9 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("events", tuple(c))
 
     def send_event(self, meta: Any, c: list[Any]) -> ast.SendEvent:
-        name, index, _ = c[1].value
+        name, index, span, *any_ = c[1].value
+        if any_:
+            self._error(span, "'any' is only for a transition's receive: a send names its channel")
         return ast.SendEvent(str(c[0]), name, self._span(meta), index=index)
 
     def step_when(self, meta: Any, c: list[Any]) -> _Tagged:
@@ -421,7 +440,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.DefDecl(str(c[0]), params, c[-2], c[-1], self._span(meta))
 
     def send(self, meta: Any, c: list[Any]) -> ast.Send:
-        name, index, span = c[0].value
+        name, index, span, *any_ = c[0].value
+        if any_:
+            self._error(span, "'any' is only for a transition's receive: a send names its channel")
         return ast.Send(name, span, c[1], self._span(meta), index=index)
 
     def for_stmt(self, meta: Any, c: list[Any]) -> ast.For:

@@ -114,7 +114,8 @@ class TransitionSystem:
         return z3.And(self._wf[k])
 
     def init(self) -> z3.BoolRef:
-        """State 0 is initial: declared initial values, any value elsewhere, channels empty."""
+        """State 0 is initial: declared initial values, any value elsewhere, channels empty or
+        holding their declared initial messages."""
         s0 = self.state_at(0)
         cs: list[z3.BoolRef] = [self.well_formed(0)]
         env = Env(th=self.th, pre=s0)
@@ -128,10 +129,11 @@ class TransitionSystem:
             if ok is not None:
                 cs.append(ok)
             cs.extend(enc.range_conditions(e, env))  # a literal's parts (record fields, map values) too
-        for c in self.model.channels:
+        for c in self.model.channels:  # empty, or holding the channel's initial messages
             ch = s0[c.name]
             assert isinstance(ch, ChanSym)
-            cs.append(ch.length == self.th.counter_lit(0))
+            cs.append(ch.length == self.th.counter_lit(len(c.init)))
+            cs.extend(enc.sym_eq(slot, self.th.constant(m, c.message)) for slot, m in zip(ch.slots, c.init))
         return z3.And(cs)
 
     # ------------------------------------------------------------ steps

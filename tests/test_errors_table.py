@@ -61,6 +61,8 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
         "x := x + 1;", "m[3] := true;"), [], 2, "a map with keys 0..2: index 3 is outside 0..2"),
     "set_type": (GOOD.replace("var x: 0..3 = 0;", "var x: 0..3 = 0;\n  var s: set of seq32;"), [], 2,
                  "a set's elements: seq32 is not a finite scalar type"),
+    "chan_init": ("message M { v: 0..3 }\nchannel c: M[1] = [M { v: 1 }, M { v: 2 }];\n" + GOOD, [], 2,
+                  "channel 'c' holds 1 message, not 2"),
     "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
                             "instantiated as a family"),
 }

@@ -36,6 +36,7 @@ from tcpspec.export.promela_expr import (
     ident,
     leaves,
     lit,
+    lit_leaves,
     ptype,
     values_of,
 )
@@ -407,6 +408,12 @@ class _Gen:
                     if isinstance(lt, IntType) and e.type != v.type:
                         out.append(f"    ({lt.lo} <= {val} && {val} <= {lt.hi});")
                     out.append(f"    {ident(v.name)}{suf} = {val};")
+        for c in self.m.channels:  # messages in flight at the start
+            for i, msg in enumerate(c.init):
+                for (suf, lt), v in zip(leaves(c.message, ""), lit_leaves(msg, c.message)):
+                    out.append(f"    {slot(c, suf, i)} = {lit(v[0], lt)};")
+            if c.init:
+                out.append(f"    {chan_len(c)} = {len(c.init)};")
         runs = [f"run P_{ident(i.name)[2:]}();" for i in self.m.instances]
         if any(isinstance(t, ir.NetworkTransition) for t in self.m.transitions):
             runs.append("run network();")

@@ -46,7 +46,7 @@ class ExportOptions:
 def ident(name: str) -> str:
     """A Promela identifier for a qualified model name (prefixed: no clash with keywords); a
     family's member `rm[2].state` becomes `v_rm_2__state`."""
-    return "v_" + name.replace(".", "_").replace("[", "_").replace("]", "_")
+    return "v_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
 
 
 def leaves(t: Type, prefix: str) -> list[tuple[str, Type]]:
@@ -160,7 +160,7 @@ def flat(e: ir.Expr, sc: Scope) -> list[str]:
         c = expr(e.cond, sc)
         return [f"({c} -> {a} : {b})" for a, b in zip(flat(e.then, sc), flat(e.else_, sc))]
     if isinstance(e, ir.Lit):
-        return [lit(v, lt) for v, lt in _lit_leaves(e.value, t)]
+        return [lit(v, lt) for v, lt in lit_leaves(e.value, t)]
     if isinstance(e, (ir.MapRead, ir.MapStore, ir.MapLit, ir.SetLit, ir.SetOp)):
         return _flat_collection(e, sc)
     if isinstance(t, RecordType):
@@ -214,11 +214,11 @@ def _same_key(a: Value, b: Value) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _lit_leaves(v: Value, t: Type) -> Iterator[tuple[Value, Type]]:
+def lit_leaves(v: Value, t: Type) -> Iterator[tuple[Value, Type]]:
     parts = composite_parts(t)
     if parts is not None:
         for (_, pt), x in zip(parts, part_values(t, v)):
-            yield from _lit_leaves(x, pt)
+            yield from lit_leaves(x, pt)
     else:
         yield v, t
 

@@ -193,13 +193,16 @@ def fam_int(draw: st.DrawFn, k: int, dyn: tuple[str, ...]) -> str:
 
 @st.composite
 def fam_transition(draw: st.DrawFn, k: int, i: int) -> str:
-    kind = draw(st.sampled_from(["plain", "choose", "receive", "send", "loop", "swap", "let"]))
-    dyn: tuple[str, ...] = ("n",) if kind in ("choose", "send") else ("r.v",) if kind == "receive" else ()
+    kind = draw(st.sampled_from(["plain", "choose", "receive", "send", "loop", "swap", "let", "any"]))
+    dyn: tuple[str, ...] = ("n",) if kind in ("choose", "send") else ("r.v", "j") if kind == "any" else (
+        ("r.v",) if kind == "receive" else ())
     head = f"transition t{i}"
     if kind in ("choose", "send"):
         head += f" choose n: 0..{k - 1}"
     if kind == "receive":
         head += " receive r from inbox"
+    if kind == "any":  # one transition per member of the family, j its index
+        head += " receive r from ch[any j]"
     if draw(st.booleans()):
         head += f" when {draw(fam_bool(k, dyn))}"
     body = []
@@ -236,6 +239,7 @@ def family_model_text(draw: st.DrawFn) -> str:
     k = draw(st.integers(2, 3))
     faults = [f for f in ("loss", "duplication") if draw(st.integers(0, 4)) == 0]
     with_ = (" with " + ", ".join(f"{f} = true" for f in faults)) if faults else ""
+    start = draw(st.sampled_from(["", " = if i == 0 then [M { v: 1, f: true }] else []", " = [M { v: i }]"]))
     inits = {"x": draw(st.sampled_from(["0", "self"])), "b": draw(st.sampled_from(["false", "self == 0"])),
              "m": draw(st.sampled_from(["A", "B"])), "vs": draw(st.sampled_from(["[j in 0..K-1 -> false]",
                                                                                "[j in 0..K-1 -> j == self]"])),
@@ -251,7 +255,7 @@ def family_model_text(draw: st.DrawFn) -> str:
         f"const K = {k};\n"
         "enum Mode { A, B, C }\n"
         "message M { v: 0..K-1 = 0, f: bool = false }\n"
-        f"channel ch[K]: M[1]{with_};\n"
+        f"channel ch[i in 0..K-1]: M[1]{start}{with_};\n"
         "def b_of(j: 0..K-1): bool = q[j].b;\n"
         "process Q(inbox: chan M) {\n" + "\n".join(decls) + "\n  " + "\n  ".join(trans) + "\n}\n"
         "instance q[i in 0..K-1] = Q(inbox: ch[i]);\n" + "\n".join(props) + "\n"
