@@ -583,6 +583,17 @@ SYNTAX_MESSAGES: dict[str, list[str]] = {
     "expected ':=' to assign (a variable is assigned with ':=', not '=')": [
         "process P() { transition t { x = 1; } }",
     ],
+    "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)": [
+        "invariant i: x = 1;",
+        "reachable r: x = 1;",
+        "invariant i: (x = 1);",
+        "invariant i: y && x = 1;",
+        "process P() { transition t when x = 1 { } }",
+        "process P() { transition t choose n: 0..1 when n = 1 { } }",
+        "process P() { transition t receive m from c when m.a = 1 { } }",
+        "process P() { transition t { if x = 1 { } } }",
+        "process P() { transition t { y := x = 1; } }",
+    ],
     "unexpected ':': a record literal in a 'when' or 'if' condition must be in parentheses, "
     "e.g. 'when m == (Segment { syn: true }) {'": [
         "process P() { transition t when m == Segment { syn: true } { } }",
@@ -690,6 +701,54 @@ SYNTAX_MESSAGES: dict[str, list[str]] = {
     ],
 }
 
+_ONLY_FOR = {
+    "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)": {"="},
+    "unexpected {found}: a transition's 'choose' must come before 'receive' and 'when'": {"choose"},
+    "unexpected {found}: a transition's 'receive' must come before 'when'": {"receive"},
+}
+
+# Habits from TLA+ and Promela: message -> (a pattern found on the error's line, spanning the error
+# column, and examples that must give the message). Checked before SYNTAX_MESSAGES, for lexical
+# and token errors alike: these are what a TLA+ or Promela user writes first, and the fix is a
+# spelling. tests/test_parser.py checks every example; docs/errors.md lists them.
+HABITS: dict[str, tuple[str, list[str]]] = {
+    "TLA+'s '/\\' is '&&' here (and)": (r"/\\", ["invariant i: a /\\ b;"]),
+    "TLA+'s '\\/' is '||' here (or)": (r"\\/", ["invariant i: a \\/ b;"]),
+    "TLA+'s '\\in' is 'in' here: 'x in s', 'forall j in 0..N-1: ...'": (
+        r"\\in\b", ["invariant i: x \\in s;", "invariant i: forall j \\in 0..2: j > 0;"]),
+    "TLA+'s '\\notin' is written '!(x in s)' here": (r"\\notin\b", ["invariant i: x \\notin s;"]),
+    "TLA+'s '\\A x \\in S: P' is 'forall x in S: P' here (and '\\E' is 'exists')": (
+        r"\\[AE]\b", ["invariant i: \\A x \\in S: x;", "invariant i: \\E x \\in S: x;"]),
+    "TLA+'s '~' is '!' here (not)": (r"~(?!>)", ["invariant i: ~a;"]),
+    "TLA+'s '#' and '/=' are '!=' here (not equal)": (r"#|/=", ["invariant i: a # b;", "invariant i: a /= b;"]),
+    "'=>' is not an operator: implication is '==>'": (r"(?<![=<])=>", ["invariant i: a => b;"]),
+    "TLA+'s '<=>' is '==' on bools here": (r"<=>", ["invariant i: a <=> b;"]),
+    "TLA+'s x' = e is 'x := e;' here: a statement gives a variable its new value with ':='": (
+        r"\b\w+'\s*:?=(?!=)", ["process P() { transition t { x' = x + 1; } }",
+                               "process P() { transition t { x' := 1; } }"]),
+    "there is no UNCHANGED: a transition leaves every variable it does not assign as it was": (
+        r"\bUNCHANGED\b.*", ["process P() { transition t { UNCHANGED x; } }",
+                              "process P() { transition t { UNCHANGED <<x, y>>; } }"]),
+    "a TLA+ definition 'Name == e' is 'def name(): T = e;' here (and a property is 'invariant name: e;')": (
+        r"^\s*\w+\s*==", ["Inv == x > 1;", "TypeOK == x \\in 0..3"]),
+    "TLA+'s VARIABLES are declared in a process: 'var x: T = init;' (see docs/language.md)": (
+        r"^\s*VARIABLES?\b", ["VARIABLES x, y", "VARIABLE x"]),
+    "TLA+'s CONSTANTS are 'const N = 3;' here (the value is the default; -D N=5 changes it)": (
+        r"^\s*CONSTANTS?\b", ["CONSTANT N", "CONSTANTS N, M"]),
+    "TLA+'s EXTENDS is 'import \"file.tcpspec\";' here": (r"^\s*EXTENDS\b", ["EXTENDS Naturals"]),
+    "Promela's 'atomic { }' is not needed: a transition is one atomic step": (
+        r"\batomic\s*\{", ["process P() { transition t { atomic { x := 1; } } }"]),
+    "Promela's 'c ! m' is 'send c m;' here": (r"\b\w+\s*!(?!=)\s*\w", ["process P() { transition t { c ! m; } }"]),
+    "Promela's 'c ? m' is 'receive m from c' in the transition's header": (
+        r"\b\w+\s*\?", ["process P() { transition t { c ? m; } }"]),
+    "Promela's '::' options are written 'if COND { ... } else { ... }' here, or one transition each": (
+        r"::", ["process P() { transition t { if :: x -> y := 1; fi } }",
+                "process P() { transition t { do :: skip; od } }"]),
+    "Promela's 'guard -> action' is 'when GUARD { ... }' (or 'if GUARD { ... }') here; "
+    "'->' is for map types and literals ('==>' is implication)": (
+        r"->", ["process P() { transition t { x := 1 -> y; } }", "invariant i: a -> b;"]),
+}
+
 _TOKEN_WORDS = {
     "NAME": "a name",
     "INT": "an integer",
@@ -765,13 +824,29 @@ def _found(token: Token) -> str:
     return f"'{token}'"
 
 
+def _habit(text: str, line: int, col: int) -> str | None:
+    """The HABITS message whose pattern, on the error's line, spans the error column."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    src, at = lines[line - 1], col - 1
+    for message, (pattern, _) in HABITS.items():
+        if any(m.start() <= at < max(m.end(), m.start() + 1) for m in re.finditer(pattern, src)):
+            return message
+    return None
+
+
 def _token_message(exc: UnexpectedToken, text: str) -> str:
     """What went wrong at an unexpected token, in the words of the language."""
     token = exc.token
+    habit = _habit(text, token.line or 0, token.column or 0) if token.type != "$END" else None
+    if habit is not None:
+        return habit
     norm = _normalized(exc)
-    label = norm.match_examples(
-        _parse_for_matching, SYNTAX_MESSAGES, token_type_match_fallback=True
-    )
+    # A label about one token ('=') is offered only for that token, not for others that stop
+    # the parser in the same state.
+    examples = {k: v for k, v in SYNTAX_MESSAGES.items() if str(token) in _ONLY_FOR.get(k, {str(token)})}
+    label = norm.match_examples(_parse_for_matching, examples, token_type_match_fallback=True)
     if label is not None:
         return label.replace("{found}", _found(token))
     expected: set[str] = set(norm.expected) | set(exc.expected)
@@ -803,6 +878,9 @@ def _char_message(exc: UnexpectedCharacters, text: str) -> str:
     """Lexical errors: strings, numbers, reserved words, stray characters."""
     pos = exc.pos_in_stream
     char = text[pos]
+    habit = _habit(text, exc.line, exc.column)
+    if habit is not None:
+        return habit
     if char == '"':
         return "unterminated string: missing the closing '\"' on this line"
     word = re.match(r"[A-Za-z0-9_]+", text[pos:])

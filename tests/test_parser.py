@@ -9,7 +9,7 @@ import pytest
 
 from tcpspec import ast
 from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.parser import SYNTAX_MESSAGES, load_program, parse_text
+from tcpspec.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 BLOCKS = re.findall(r"```tcpspec\n(.*?)```", DOC.read_text(), re.S)
@@ -366,6 +366,24 @@ def test_every_curated_example_gives_its_message(message: str, example: str) -> 
     head, _, tail = message.partition("{found}")
     assert head in first and tail in first
     assert "__ANON" not in first and "SEMICOLON" not in first
+
+
+HABIT_EXAMPLES = [(msg, ex) for msg, (_, exs) in HABITS.items() for ex in exs]
+
+
+@pytest.mark.parametrize(("message", "example"), HABIT_EXAMPLES)
+def test_every_tla_and_promela_habit_names_the_tcpspec_spelling(message: str, example: str) -> None:
+    first = errors(example)[0]
+    assert first.endswith(f"error: {message}"), first
+
+
+def test_habits_do_not_fire_on_correct_models() -> None:
+    ok = ("invariant i: a ==> b;\nreachable r: x != 1 && !b;\nstep s: ensure x' == x;\n"
+          "process P() { var m: [0..1] -> bool; transition t when a ~> b { } }")
+    with pytest.raises(ModelError) as info:
+        parse(ok)
+    (diag,) = info.value.diagnostics  # only the `~>` in the guard is wrong
+    assert "TLA+" not in diag.message and "Promela" not in diag.message
 
 
 def test_raw_terminal_names_never_leak() -> None:
