@@ -164,6 +164,10 @@ def _cases(env: Env, key: ir.Expr, key_type: Type, values: list[object]) -> list
 def _eval_collection(e: ir.Expr, env: Env) -> Sym:
     """Maps and sets are dicts of stored terms, one per key (`key_text`) or element (a bool)."""
     th = env.th
+    if th.arrays and _array_typed(th, e):
+        from tcpspec import theory_arrays
+
+        return theory_arrays.eval_collection(e, th, lambda x: eval_expr(x, env))
     if isinstance(e, ir.MapLit):
         return {key_text(k): th.narrow(eval_expr(v, env), e.type.value)[0] for k, v in zip(e.type.keys(), e.values)}
     if isinstance(e, ir.SetLit):
@@ -212,9 +216,20 @@ def _eval_collection(e: ir.Expr, env: Env) -> Sym:
     return out_map
 
 
+def _array_typed(th: Theory, e: ir.Expr) -> bool:
+    """Whether the map or set this expression works on is stored as a Z3 array."""
+    t = e.map.type if isinstance(e, (ir.MapRead,)) else e.set.type if isinstance(e, (ir.Member, ir.Card)) else e.type
+    return th._array(t)
+
+
 def _eval_binary(e: ir.Binary, env: Env) -> Sym:
     a, b = eval_expr(e.left, env), eval_expr(e.right, env)
     op = e.op
+    if op in ("eq", "ne") and env.th._array(e.left.type):
+        from tcpspec import theory_arrays
+
+        same_keys = theory_arrays.equal(env.th, a, b, e.left.type)  # type: ignore[arg-type]
+        return same_keys if op == "eq" else z3.Not(same_keys)
     if op == "and":
         return z3.And(a, b)
     if op == "or":

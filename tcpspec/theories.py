@@ -28,7 +28,9 @@ from tcpspec.types import (
     BoolType,
     EnumType,
     IntType,
+    MapType,
     RecordType,
+    SetType,
     Type,
     Value,
     compose,
@@ -53,12 +55,24 @@ class Theory:
     """The number representation; subclasses fill in the numeric cases."""
 
     name = ""
+    arrays = False  # maps and sets as Z3 arrays (theory_arrays.py; measured, not the default)
+
+    def _array(self, t: Type) -> bool:
+        if not self.arrays or not isinstance(t, (MapType, SetType)):
+            return False
+        from tcpspec import theory_arrays
+
+        return theory_arrays.supports(t)
 
     # ---------------------------------------------------------- shared (bools, records)
 
     def fresh(self, name: str, t: Type) -> Sym:
         if isinstance(t, BoolType):
             return z3.Bool(name)
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.fresh(self, name, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
             return {f: self.fresh(_part_name(name, t, f), ft) for f, ft in parts}  # type: ignore[misc]
@@ -66,6 +80,10 @@ class Theory:
 
     def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
         """Constraints that a stored term holds a legal value of `t`."""
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.well_formed(self, sym, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
             assert isinstance(sym, dict)
@@ -78,6 +96,10 @@ class Theory:
         """A model value as a stored term."""
         if isinstance(t, BoolType):
             return z3.BoolVal(bool(v))
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.constant(self, v, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
             return {f: self.constant(x, ft) for (f, ft), x in zip(parts, part_values(t, v))}  # type: ignore[misc]
@@ -91,6 +113,10 @@ class Theory:
         """The canonical content of an empty channel slot."""
         if isinstance(t, BoolType):
             return z3.BoolVal(False)
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.zero(self, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
             return {f: self.zero(ft) for f, ft in parts}  # type: ignore[misc]
@@ -100,6 +126,10 @@ class Theory:
 
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.decode(self, zm, sym, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
             assert isinstance(sym, dict)
@@ -262,7 +292,7 @@ class BitTheory(Theory):
     name = "bv"
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        return z3.SolverFor("QF_BV", ctx=ctx)  # two_phase_commit: 1.3 s, against > 200 s with Solver()
+        return z3.SolverFor("QF_ABV" if self.arrays else "QF_BV", ctx=ctx)  # two_phase_commit: 1.3 s, against > 200 s with Solver()
 
     @staticmethod
     def storage(t: Type) -> tuple[int, bool]:
@@ -377,7 +407,13 @@ def _types_of(model: ir.Model) -> list[Type]:
 def choose_theory(model: ir.Model, name: str = "auto") -> Theory:
     """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise;
     integers too when an integer the model computes may leave BitTheory's 64 bits (there it
-    would wrap, and a proof could be wrong). `bv` on such a model is the user's error."""
+    would wrap, and a proof could be wrong). `bv` on such a model is the user's error.
+    A `+arrays` suffix (`bv+arrays`; the Python API only) stores maps and sets as Z3 arrays
+    (theory_arrays.py), to measure that encoding against the default."""
+    if name.endswith("+arrays"):
+        th = choose_theory(model, name.removesuffix("+arrays"))
+        th.arrays = True
+        return th
     if name == "int":
         return IntTheory()
     span = wider_than_64_bits(model)
