@@ -6,18 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, render_diagnostic
+from lang_support import assert_positioned, bmc_agrees_with_search, check
+
+from tcpspec import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.export.promela import ExportOptions, export_promela
 from tcpspec.export.spin import run_spin, spin_available
 from tcpspec.interp import initial_states
-from tcpspec.interp_search import explore, replay
-from tcpspec.parser import parse_text
+from tcpspec.interp_search import replay
 from tcpspec.results import Verdict
-
-PATH = "m.tcpspec"
 
 RING = """\
 const N = 3;
@@ -48,17 +45,6 @@ fair sink.hear;
 """
 
 
-def check(text: str) -> ir.Model:
-    prog = ast.Program(root=PATH, files=[parse_text(text, PATH)], sources={PATH: text})
-    return check_program(prog, {})
-
-
-def errors(text: str) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        check(text)
-    return [render_diagnostic(d, {PATH: text}).splitlines()[0] for d in info.value.diagnostics]
-
-
 def test_initial_messages_and_any_expand() -> None:
     m = check(RING)
     assert [c.init for c in m.channels] == [({"hops": 0},), (), (), ({"hops": 1}, {"hops": 2})]
@@ -75,14 +61,7 @@ def test_initial_messages_and_any_expand() -> None:
 @pytest.mark.parametrize("theory", ["int", "bv"])
 def test_engines_start_from_the_messages_in_flight(theory: str) -> None:
     m = check(RING)
-    props = [p for p in m.properties if not p.builtin]
-    bmc = {r.property: r for r in run_bmc(m, props, 8, 60.0, theory)}
-    search = explore(m, 8, properties=props)
-    for p in props:
-        want, got = search.traces[p.name], bmc[p.name]
-        assert (got.trace.length if got.trace else None) == (want.length if want else None), p.name
-        if got.trace is not None:
-            assert replay(m, got.trace, p, require_first=True).ok
+    bmc = bmc_agrees_with_search(m, [p for p in m.properties if not p.builtin], 8, theory)
     assert bmc["heard_at_1"].trace is not None and bmc["heard_at_1"].trace.length == 5
     assert bmc["heard_at_1"].trace.steps[-1].transition == "sink.hear[j=1]"
     assert bmc["greeted_twice"].trace is not None and bmc["greeted_twice"].trace.length == 2
@@ -128,6 +107,4 @@ def test_membership_in_a_literal_reads_as_a_guard() -> None:
 ])
 def test_mistakes_are_positioned(old: str, new: str, message: str) -> None:
     assert old in RING
-    got = errors(RING.replace(old, new, 1))
-    assert any(message in line for line in got), got
-    assert all(line.startswith(f"{PATH}:") for line in got), got
+    assert_positioned(RING.replace(old, new, 1), message)

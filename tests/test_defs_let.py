@@ -6,18 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
+from lang_support import PATH, assert_positioned, bmc_agrees_with_search, check
+
+from tcpspec import ir
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.engines.bmc import run_bmc
+from tcpspec.diagnostics import render_diagnostic
 from tcpspec.export.promela import ExportOptions, export_promela
 from tcpspec.export.spin import run_spin, spin_available
-from tcpspec.interp_search import explore, replay
-from tcpspec.parser import parse_text
+from tcpspec.interp_search import explore
 from tcpspec.results import Verdict
-
-PATH = "m.tcpspec"
 
 MODEL = """\
 const N = 2;
@@ -53,17 +50,6 @@ reachable told: len(c) > 0 && c[0].v == 2;
 """
 
 
-def check(text: str) -> ir.Model:
-    prog = ast.Program(root=PATH, files=[parse_text(text, PATH)], sources={PATH: text})
-    return check_program(prog, {})
-
-
-def errors(text: str) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        check(text)
-    return [render_diagnostic(d, {PATH: text}).splitlines()[0] for d in info.value.diagnostics]
-
-
 def test_defs_expand_and_lets_become_ir_lets() -> None:
     m = check(MODEL)
     swap = m.transition("w[0].swap")
@@ -77,15 +63,7 @@ def test_defs_expand_and_lets_become_ir_lets() -> None:
 
 def test_engines_and_interpreter_agree_on_lets_and_swaps() -> None:
     m = check(MODEL)
-    props = [p for p in m.properties if not p.builtin]
-    bmc = {r.property: r for r in run_bmc(m, props, 8, 60.0, "bv")}
-    search = explore(m, 8, properties=props)
-    for p in props:
-        want = search.traces[p.name]
-        got = bmc[p.name]
-        assert (got.trace.length if got.trace else None) == (want.length if want else None), p.name
-        if got.trace is not None:
-            assert replay(m, got.trace, p, require_first=True).ok
+    bmc = bmc_agrees_with_search(m, [p for p in m.properties if not p.builtin], 8, "bv")
     assert bmc["w[0].was_swapped"].verdict is Verdict.REACHED  # a, b := b, a swaps
     assert bmc["kept"].verdict is Verdict.REACHED  # b := old reads the value before a := 3
     assert bmc["told"].verdict is Verdict.REACHED
@@ -94,8 +72,7 @@ def test_engines_and_interpreter_agree_on_lets_and_swaps() -> None:
 def test_a_def_is_read_where_it_is_written_not_where_it_is_called() -> None:
     text = MODEL.replace("def sum(x: 0..3, y: 0..3): 0..6 = x + y;", "def sum(x: 0..3, y: 0..3): 0..6 = x + k;")
     text = text.replace("transition go when st == IDLE", "transition go choose k: 0..1 when st == IDLE && sum(k, k) > 0")
-    got = errors(text)
-    assert any("unknown name 'k'" in line for line in got), got
+    assert_positioned(text, "unknown name 'k'")
 
 
 @pytest.mark.parametrize(("old", "new", "message"), [
@@ -117,9 +94,7 @@ def test_a_def_is_read_where_it_is_written_not_where_it_is_called() -> None:
 ])
 def test_def_and_let_mistakes_are_positioned(old: str, new: str, message: str) -> None:
     assert old in MODEL
-    got = errors(MODEL.replace(old, new, 1))
-    assert any(message in line for line in got), got
-    assert all(line.startswith(f"{PATH}:") for line in got), got
+    assert_positioned(MODEL.replace(old, new, 1), message)
 
 
 WARN = """\

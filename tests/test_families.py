@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import pytest
 
+from lang_support import assert_positioned, bmc_agrees_with_search, check
+
 from tcpspec import ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, render_diagnostic
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.interp_search import explore, replay
-from tcpspec.parser import parse_text
 from tcpspec.results import Verdict
-
-PATH = "m.tcpspec"
 
 TPC = """\
 const N = 3;
@@ -70,19 +67,6 @@ reachable two_aborted: 2 == count j in 0..N-1: rm[j].state == ABORTED;
 reachable every_state_seen: forall s in RState: s == WORKING || (exists j in 0..N-1: rm[j].state == s) || true;
 fair rm.vote, to_rm;
 """
-
-
-def check(text: str, defines: dict[str, str] | None = None) -> ir.Model:
-    from tcpspec import ast
-
-    prog = ast.Program(root=PATH, files=[parse_text(text, PATH)], sources={PATH: text})
-    return check_program(prog, defines or {})
-
-
-def errors(text: str) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        check(text)
-    return [render_diagnostic(d, {PATH: text}).splitlines()[0] for d in info.value.diagnostics]
 
 
 # ---------------------------------------------------------------- expansion
@@ -157,10 +141,8 @@ def test_a_dynamic_index_reads_the_member_it_names() -> None:
 def test_count_and_quantifiers_over_enums_reach_what_the_search_reaches() -> None:
     m = check(TPC, {"N": "2"})
     props = [m.property("two_aborted"), m.property("every_state_seen")]
-    bmc = {r.property: r.trace.length if r.trace else None for r in run_bmc(m, props, 8, 60.0, "bv")}
-    search = explore(m, 8, properties=props)
-    assert bmc == {n: (t.length if t else None) for n, t in search.traces.items()}
-    assert bmc["two_aborted"] == 3
+    bmc = bmc_agrees_with_search(m, props, 8, "bv")
+    assert bmc["two_aborted"].trace is not None and bmc["two_aborted"].trace.length == 3
 
 
 # ---------------------------------------------------------------- errors
@@ -211,6 +193,4 @@ def _with(body: str, tail: str = "") -> str:
     ("", "instance q[i in 0..N-1] = P(inbox: c[i + 1]);", "channel family 'c': index 2 is outside 0..1"),
 ])
 def test_family_mistakes_are_positioned(body: str, tail: str, message: str) -> None:
-    got = errors(_with(body, tail))
-    assert any(message in line for line in got), got
-    assert all(line.startswith(f"{PATH}:") for line in got), got
+    assert_positioned(_with(body, tail), message)

@@ -7,21 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, render_diagnostic
+from lang_support import PATH, assert_positioned, bmc_agrees_with_search, check
+
+from tcpspec import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.kind import prove
 from tcpspec.export.promela import ExportOptions, export_promela
 from tcpspec.export.spin import run_spin, spin_available
 from tcpspec.interp_search import explore, replay
-from tcpspec.parser import parse_text
 from tcpspec.render.itf import itf_to_trace, trace_to_itf
 from tcpspec.render.text import format_value
 from tcpspec.results import Verdict
 from tcpspec.types import BOOL, EnumType, IntType, MapType, MapValue, SetType
-
-PATH = "m.tcpspec"
 
 MODEL = """\
 const N = 3;
@@ -60,17 +57,6 @@ invariant overflow_free: t.tally[IDLE] == 0;
 """
 
 
-def check(text: str) -> ir.Model:
-    prog = ast.Program(root=PATH, files=[parse_text(text, PATH)], sources={PATH: text})
-    return check_program(prog, {})
-
-
-def errors(text: str) -> list[str]:
-    with pytest.raises(ModelError) as info:
-        check(text)
-    return [render_diagnostic(d, {PATH: text}).splitlines()[0] for d in info.value.diagnostics]
-
-
 def test_types_and_lowering() -> None:
     m = check(MODEL)
     types = {v.name: v.type for v in m.state_vars}
@@ -93,14 +79,7 @@ def test_types_and_lowering() -> None:
 @pytest.mark.parametrize("theory", ["int", "bv"])
 def test_bmc_agrees_with_the_search_and_replays(theory: str) -> None:
     m = check(MODEL)
-    props = [p for p in m.properties if not p.builtin]
-    bmc = {r.property: r for r in run_bmc(m, props, 8, 120.0, theory)}
-    search = explore(m, 8, properties=props)
-    for p in props:
-        want, got = search.traces[p.name], bmc[p.name]
-        assert (got.trace.length if got.trace else None) == (want.length if want else None), p.name
-        if got.trace is not None:
-            assert replay(m, got.trace, p, require_first=True).ok
+    bmc = bmc_agrees_with_search(m, [p for p in m.properties if not p.builtin], 8, theory)
     assert bmc["all"].verdict is Verdict.REACHED and bmc["forgot"].verdict is Verdict.REACHED
     assert bmc["t.agree"].verdict is Verdict.HOLDS
 
@@ -171,9 +150,7 @@ def test_an_out_of_range_element_store_is_a_range_violation() -> None:
 ])
 def test_map_and_set_mistakes_are_positioned(old: str, new: str, message: str) -> None:
     assert old in MODEL
-    got = errors(MODEL.replace(old, new, 1))
-    assert any(message in line for line in got), got
-    assert all(line.startswith(f"{PATH}:") for line in got), got
+    assert_positioned(MODEL.replace(old, new, 1), message)
 
 
 @pytest.mark.parametrize("theory", ["int+arrays", "bv+arrays"])
@@ -181,11 +158,4 @@ def test_the_array_encoding_agrees_with_the_search(theory: str) -> None:
     """Maps and sets as Z3 arrays (theory_arrays.py, measured against one term per key in
     docs/performance.md) give the same verdicts and shortest traces."""
     m = check(MODEL)
-    props = [p for p in m.properties if not p.builtin]
-    bmc = {r.property: r for r in run_bmc(m, props, 6, 120.0, theory)}
-    search = explore(m, 6, properties=props)
-    for p in props:
-        want, got = search.traces[p.name], bmc[p.name]
-        assert (got.trace.length if got.trace else None) == (want.length if want else None), p.name
-        if got.trace is not None:
-            assert replay(m, got.trace, p, require_first=True).ok
+    bmc_agrees_with_search(m, [p for p in m.properties if not p.builtin], 6, theory)
