@@ -774,7 +774,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
 
-    from tcpspec import pipeline
     from tcpspec.statemachine import extract, to_dot
 
     check_input_file(args.model)
@@ -841,7 +840,6 @@ def cmd_recheck(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from tcpspec import pipeline
 
     check_input_file(args.model)
     check_input_file(args.trace, "a trace")
@@ -928,7 +926,6 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from tcpspec import pipeline
     from tcpspec.render.msc import build_chart, to_mermaid, to_svg
     from tcpspec.results import PropertyResult, Verdict, steps
     from tcpspec.simulate import simulate
