@@ -9,12 +9,27 @@ problem is collected; `ModelError` carries them all at the end.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tcpspec import ast, ir
-from tcpspec.checker_expr import INT_LIMIT, Env, ExprChecker, Reporter, Scope, const_value, suggest
-from tcpspec.checker_proc import ProcessChecker
+from tcpspec.checker_coll import key_type
+from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker_proc import ProcessChecker, def_signature, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
+from tcpspec.types import (
+    BOOL,
+    INT,
+    BitVecType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    value_text,
+    values_in_range,
+)
 
 RANGE_OK = "range_ok"
 RANGE_OK_DOC = (
@@ -34,6 +49,7 @@ KIND_NAMES = {
     ast.Eventually: "property",
     ast.LeadsTo: "property",
     ast.Final: "final state predicate",
+    ast.DefDecl: "definition",
 }
 BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 
@@ -103,8 +119,11 @@ class _Checker:
         depths = self._depths()
         self._types()
         self._channels()
+        self._defs()
         procs = ProcessChecker(self.rep, self.env, self.resolve_type)
         per_decl = procs.instantiate_all(self.decls)
+        for sig in self.env.defs.values():
+            ExprChecker(self.rep, Scope(self.env, top_level=True)).check_def_alone(sig)
         properties = self._properties(per_decl)
         transitions: list[ir.AnyTransition] = list(procs.transitions)
         transitions.extend(self._network())
@@ -114,6 +133,7 @@ class _Checker:
         fairness = resolve_fairness(self.rep, self.fair_decls, transitions, procs.fairness, self.env)
         if self.rep.diagnostics:
             raise ModelError(self.rep.diagnostics)
+        warnings = list(self.rep.warnings)
         return ir.Model(
             path=self.program.root,
             constants={n: v for n, (v, _) in self.env.constants.items()},
@@ -128,6 +148,7 @@ class _Checker:
             fairness=fairness,
             liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
             depths=depths,
+            warnings=warnings,
         )
 
     # ------------------------------------------------------------ names
@@ -146,6 +167,10 @@ class _Checker:
                 if kind is None:
                     self.rep.error(getattr(decl, "span", None), "not a declaration")
                     continue
+                if isinstance(decl, ast.InstanceDecl) and decl.family is not None:
+                    kind = "instance family"
+                elif isinstance(decl, ast.ChannelDecl) and decl.family is not None:
+                    kind = "channel family"
                 if self._define(decl.name, kind, decl.span):
                     self.decls.append(decl)
                     if isinstance(decl, ast.EnumDecl):
@@ -268,8 +293,31 @@ class _Checker:
             return None
         if isinstance(texpr, ast.TypeName):
             return self._type_name(texpr.name, texpr.span)
+        if isinstance(texpr, ast.MapTypeExpr):
+            return self._map_type(texpr)
+        if isinstance(texpr, ast.SetTypeExpr):
+            elem = self.resolve_type(texpr.elem)
+            problem = key_type(elem)
+            if problem is not None:
+                self.rep.error(texpr.elem.span, f"a set's elements: {problem}")
+                return None
+            return None if elem is None else SetType(elem)
         self.rep.error(getattr(texpr, "span", None), "not a type")
         return None
+
+    def _map_type(self, texpr: ast.MapTypeExpr) -> Type | None:
+        key = self.resolve_type(texpr.key)
+        value = None if isinstance(texpr.value, ast.ChanType) else self.resolve_type(texpr.value)
+        if isinstance(texpr.value, ast.ChanType):
+            self.rep.error(texpr.value.span, "a map's values cannot be channels (a family of channels is "
+                           "'channel c[N]: M[CAP]')")
+        problem = key_type(key)
+        if problem is not None:
+            self.rep.error(texpr.key.span, f"a map's keys: {problem}")
+            return None
+        if key is None or value is None:
+            return None
+        return MapType(key, value)
 
     def _type_name(self, name: str, span: Span) -> Type | None:
         if name == "bool":
@@ -342,8 +390,8 @@ class _Checker:
                 continue
             seen[fd.name] = fd.span
             ftype = self.resolve_type(fd.type)
-            if isinstance(ftype, RecordType):
-                self.rep.error(fd.span, f"message field '{fd.name}' cannot be a message ({ftype})")
+            if ftype is not None and has_record(ftype):
+                self.rep.error(fd.span, f"message field '{fd.name}' cannot be or hold a message ({ftype})")
                 ftype = None
             if ftype is None:
                 ok = False
@@ -398,16 +446,91 @@ class _Checker:
             return None
         return value
 
+    # ------------------------------------------------------------ defs
+
+    def _defs(self) -> None:
+        for decl in self.decls:
+            if isinstance(decl, ast.DefDecl):
+                sig = def_signature(self.rep, decl, self.resolve_type, top_level=True)
+                if sig is None:
+                    self.env.broken.add(decl.name)
+                else:
+                    self.env.defs[decl.name] = sig
+
     # ------------------------------------------------------------ channels
 
     def _channels(self) -> None:
         for decl in self.decls:
-            if isinstance(decl, ast.ChannelDecl):
-                chan = self._channel(decl)
-                if chan is None:
+            if not isinstance(decl, ast.ChannelDecl):
+                continue
+            chan = self._channel(decl)
+            members = self._channel_members(decl)
+            if chan is None or members is None:
+                self.env.broken.add(decl.name)
+                continue
+            made: list[ir.Channel] = []
+            for index, binder in members:
+                name = decl.name if index is None else f"{decl.name}[{index}]"
+                init = self._chan_init(decl, chan, binder)
+                if init is None:
                     self.env.broken.add(decl.name)
-                else:
-                    self.env.channels[decl.name] = chan
+                    break
+                member = replace(chan, name=name, family=decl.name if index is not None else "",
+                                 index=index, init=init)
+                made.append(member)
+                self.env.channels[name] = member
+            else:
+                if decl.family is not None:
+                    lo = members[0][0]
+                    assert lo is not None
+                    self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, lo + len(made) - 1,
+                                                                   tuple(made), chan.message)
+
+    def _channel_members(self, decl: ast.ChannelDecl) -> list[tuple[int | None, dict[str, ir.Lit]]] | None:
+        """(index, the binder's value) per member: one member (None) without a family."""
+        fam = decl.family
+        if fam is None:
+            return [(None, {})]
+        if isinstance(fam, ast.Binder):
+            bounds = family_bounds(self.rep, self.env, ast.Family(fam.lo, fam.hi, fam.span))
+            if bounds is None:
+                return None
+            return [(i, {fam.var: ir.Lit(i, IntType(i, i), fam.span)}) for i in range(bounds[0], bounds[1] + 1)]
+        bounds = family_bounds(self.rep, self.env, fam)
+        return None if bounds is None else [(i, {}) for i in range(bounds[0], bounds[1] + 1)]
+
+    def _chan_init(self, decl: ast.ChannelDecl, chan: ir.Channel, binder: dict[str, ir.Lit]) -> tuple[Value, ...] | None:
+        """The messages in flight at the start: constants of the channel's type, within capacity."""
+        msgs = decl.init
+        if isinstance(msgs, ast.InitChoice):
+            cond = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_bool(msgs.cond, "the condition")
+            which = None if cond is None else const_value(cond)
+            if cond is not None and not isinstance(which, bool):
+                self.rep.error(msgs.cond.span, "the condition must be a constant expression (of the family's index)")
+            if not isinstance(which, bool):
+                return None
+            msgs = msgs.then if which else msgs.else_
+        if msgs is None:
+            return ()
+        if len(msgs) > chan.capacity:
+            self.rep.error(msgs[chan.capacity].span, f"channel '{decl.name}' holds {chan.capacity} "
+                           f"message{'s' if chan.capacity > 1 else ''}, not {len(msgs)}")
+            return None
+        out: list[Value] = []
+        for e in msgs:
+            msg = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_as(
+                e, chan.message, f"channel '{decl.name}'")
+            if msg is None:
+                return None
+            value = const_value(msg)
+            if value is None:
+                self.rep.error(e.span, "a message in flight at the start must be a constant expression")
+                return None
+            if not values_in_range(chan.message, value):
+                self.rep.error(e.span, f"message {value_text(value)} is out of range of {chan.message}")
+                return None
+            out.append(value)
+        return tuple(out)
 
     def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
         message = self._type_name(decl.message.name, decl.message.span)
@@ -475,7 +598,7 @@ class _Checker:
                     continue
                 params = fault_params(chan, kind)
                 if params is not None:
-                    span = self.fault_spans.get((chan.name, kind), chan.span)
+                    span = self.fault_spans.get((chan.family or chan.name, kind), chan.span)
                     out.append(ir.NetworkTransition(f"{chan.name}.{kind}", chan, kind, params, span))
         return out
 
@@ -496,24 +619,19 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
 
     A target is a transition (`client.timeout`, `c2s.loss`), a channel (every process
     transition that receives from it: the channel delivers), or an instance (all its
-    transitions). A fault switched off by its constant (`-D LOSS=false`) is accepted and ignored.
+    transitions). A family stands for each of its members (`fair rm.vote;` is every member's
+    `vote`), `rm[0]` for one. A fault switched off by its constant (`-D LOSS=false`) is accepted
+    and ignored.
     """
     out = dict(declared)
-    by_name = {t.name: t for t in transitions}
     for decl in decls:
-        for target, span in decl.targets:
-            if target in by_name:
-                hits: list[ir.AnyTransition] = [by_name[target]]
-            elif target in env.channels:
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
-                        and t.receive[1].name == target]
-            elif any(t.instance == target for t in transitions if isinstance(t, ir.Transition)):
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
-            else:
-                chan, _, fault = target.partition(".")
-                if chan in env.channels and fault in ir.FAULT_KINDS:
-                    continue
-                rep.error(span, f"'{target}' is not a transition, channel or instance",
+        for target in decl.targets:
+            names = _fair_names(rep, target, env)
+            if names is None:
+                continue
+            hits = [t for name in names for t in _fair_hits(name, transitions, env)]
+            if not hits and not all(_switched_off_fault(name, env) for name in names):
+                rep.error(target.span, f"'{target.text}' is not a transition, channel or instance",
                           "fair takes transitions (client.timeout, c2s.loss), channels (their "
                           "receiving transitions) or instances (all their transitions)")
                 continue
@@ -523,6 +641,39 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
     return out
 
 
+def _fair_names(rep: Reporter, target: ast.FairTarget, env: Env) -> list[str] | None:
+    """The qualified names a target stands for: a family's members, or one member."""
+    bases = [target.base]
+    fam = env.families.get(target.base) or env.chan_families.get(target.base)
+    if target.index is not None:
+        index = ExprChecker(rep, Scope(env)).const_int(target.index, "a family index")
+        if index is None:
+            return None
+        if fam is None or not fam.lo <= index <= fam.hi:
+            what = "not a family" if fam is None else f"members {fam.lo}..{fam.hi}"
+            rep.error(target.span, f"'{target.base}[{index}]': '{target.base}' has {what}")
+            return None
+        bases = [f"{target.base}[{index}]"]
+    elif fam is not None:
+        bases = [f"{target.base}[{i}]" for i in range(fam.lo, fam.hi + 1)]
+    return [b + (f".{target.member}" if target.member else "") for b in bases]
+
+
+def _fair_hits(target: str, transitions: list[ir.AnyTransition], env: Env) -> list[ir.AnyTransition]:
+    by_name = [t for t in transitions if t.name == target or t.name.startswith(target + "[")]
+    if by_name:
+        return by_name
+    if target in env.channels:
+        return [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
+                and t.receive[1].name == target]
+    return [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
+
+
+def _switched_off_fault(target: str, env: Env) -> bool:
+    chan, _, fault = target.rpartition(".")
+    return chan in env.channels and fault in ir.FAULT_KINDS
+
+
 def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:
     """A fault's parameters; None when it cannot happen (reordering needs two slots)."""
     if kind in ("loss", "duplication"):
@@ -530,6 +681,13 @@ def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | 
     if kind == "reordering":
         return (("i", IntType(0, chan.capacity - 2)),) if chan.capacity >= 2 else None
     return chan.message.fields
+
+
+def has_record(t: Type) -> bool:
+    """Whether a type is or holds a message (a message may not: its fields are flat)."""
+    if isinstance(t, RecordType):
+        return True
+    return isinstance(t, MapType) and has_record(t.value)
 
 
 def in_range(typ: Type, value: Value) -> bool:

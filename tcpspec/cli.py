@@ -404,7 +404,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if ignored:
         other = "smtlib" if args.to == "promela" else "promela"
         raise UsageError(f"{', '.join(ignored)}: only for --to {other}, not --to {args.to}")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
     live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
     if live and args.prop:
@@ -673,7 +673,7 @@ def cmd_check_one(args: argparse.Namespace) -> int:
         provers = ", ".join(e for e in registry.names() if registry.engine(e).certificate)
         raise UsageError(f"--certificate: engine {args.engine} proves nothing, so it has no certificate to write "
                          f"(use --engine {provers})")
-    model = pipeline.load_model(args.model, defines)
+    model = load_model_warned(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
 
@@ -839,12 +839,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
 
-    from tcpspec import pipeline
     from tcpspec.statemachine import extract, to_dot
 
     check_input_file(args.model)
     check_writable(args.output, "-o")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     dot = to_dot(extract(model, args.process), self_loops=args.self_loops)
     out = dot
     if args.format == "svg":
@@ -908,13 +907,13 @@ def cmd_recheck(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from tcpspec import inputs, pipeline
+    from tcpspec import inputs
 
     lower = args.trace.lower()
     capture = lower.endswith((".pcap", ".pcapng", ".cap"))
     check_input_file(args.model)
     check_input_file(args.trace, "a trace", inputs.MAX_CAPTURE_BYTES if capture else inputs.MAX_TRACE_BYTES)
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     if lower.endswith(".json"):
         return _replay_itf(model, args)
     from tcpspec.conformance import check_conformance
@@ -998,14 +997,13 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from tcpspec import pipeline
     from tcpspec.render.msc import build_chart, to_mermaid, to_svg
     from tcpspec.results import PropertyResult, Verdict, steps
     from tcpspec.simulate import simulate
 
     check_input_file(args.model)
     check_writable(args.svg, "--svg")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     trace, stopped = simulate(model, args.steps, args.seed)
     run = PropertyResult("simulation", "simulation", Verdict.HOLDS, "simulate", trace.length, 0.0, trace=trace)
     if args.svg:
@@ -1189,6 +1187,17 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
 
 
 # ---------------------------------------------------------------- errors and main
+
+
+def load_model_warned(path: str, defines: dict[str, str]) -> ir.Model:
+    """`pipeline.load_model`, with the model's warnings printed on stderr (they never change a
+    verdict or the exit code)."""
+    from tcpspec import pipeline
+
+    model = pipeline.load_model(path, defines)
+    for w in model.warnings:
+        print(render_diagnostic(w, model.sources), file=sys.stderr)
+    return model
 
 
 def _one_line(text: str) -> str:

@@ -28,14 +28,20 @@ from tcpspec import ir
 from tcpspec.types import (
     BitVecType,
     BoolType,
-    default_value,
     EnumType,
     IntType,
+    MapType,
+    MapValue,
     RecordType,
+    SetType,
     Type,
     Value,
+    compose,
+    composite_parts,
+    default_value,
     serial_lt,
     to_signed,
+    value_text,
     values_in_range,
 )
 
@@ -95,6 +101,10 @@ def freeze(v: object) -> Frozen:
         return tuple((k, freeze(x)) for k, x in v.items())
     if isinstance(v, list):
         return ("l", tuple(freeze(x) for x in v))
+    if isinstance(v, MapValue):
+        return ("m", tuple((freeze(k), freeze(x)) for k, x in v.items))
+    if isinstance(v, frozenset):
+        return ("s", tuple(sorted((freeze(x) for x in v), key=repr)))
     return v
 
 
@@ -108,6 +118,8 @@ def same(a: object, b: object) -> bool:
         return isinstance(b, dict) and a.keys() == b.keys() and all(same(x, b[k]) for k, x in a.items())
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (MapValue, frozenset)) or isinstance(b, (MapValue, frozenset)):
+        return type(a) is type(b) and freeze(a) == freeze(b)
     if isinstance(b, (dict, list)):
         return False
     if isinstance(a, bool) or isinstance(b, bool):
@@ -123,15 +135,9 @@ def copy_state(state: Mapping[str, Value | list[Value]]) -> State:
 
 def show(v: object) -> str:
     """A value the way a person writes it in a model (for replay messages)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k}: {show(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, list):
-        return "[" + ", ".join(show(x) for x in v) + "]"
     if isinstance(v, Opaque):
         return f"<{v.origin}>"
-    return str(v)
+    return value_text(v)
 
 
 # ---------------------------------------------------------------- expressions
@@ -147,6 +153,7 @@ class Env:
     post: Mapping[str, Value | list[Value]] | None = None
     params: Mapping[str, Value] = field(default_factory=dict)
     msgs: Mapping[str, Value] = field(default_factory=dict)
+    locals: dict[str, Value] = field(default_factory=dict)  # `let` values of the running body
 
 
 def eval_expr(expr: ir.Expr, env: Env) -> Value:
@@ -177,7 +184,45 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
     if isinstance(expr, ir.ChanSlot):
         queue = _channel(env.pre, expr.channel.name)
         return queue[expr.index] if expr.index < len(queue) else default_value(expr.type)
+    if isinstance(expr, ir.Local):
+        return _lookup(env.locals, expr.name, "let name")
+    return _collection(expr, env)
+
+
+def _collection(expr: ir.Expr, env: Env) -> Value:
+    """Maps (`MapValue`) and sets (frozenset) as docs/language.md defines them."""
+    if isinstance(expr, ir.MapLit):
+        return MapValue(tuple((k, eval_expr(v, env)) for k, v in zip(expr.type.keys(), expr.values)))
+    if isinstance(expr, ir.SetLit):
+        return frozenset(eval_expr(x, env) for x in expr.elems)
+    if isinstance(expr, ir.MapRead):
+        m, key = eval_expr(expr.map, env), eval_expr(expr.key, env)
+        if not isinstance(m, MapValue):
+            raise InterpError(f"expected a map, got {show(m)}")
+        try:
+            return m.get(key)
+        except KeyError:
+            raise InterpError(f"{show(key)} is not a key of {show(m)}") from None
+    if isinstance(expr, ir.MapStore):
+        m, key, value = eval_expr(expr.map, env), eval_expr(expr.key, env), eval_expr(expr.value, env)
+        if not isinstance(m, MapValue) or not any(same(k, key) for k in m.keys()):
+            raise InterpError(f"{show(key)} is not a key of {show(m)}")
+        return m.set(key, value)
+    if isinstance(expr, ir.SetOp):
+        a, b = _set(eval_expr(expr.left, env)), _set(eval_expr(expr.right, env))
+        return a | b if expr.op == "union" else a - b if expr.op == "minus" else a & b
+    if isinstance(expr, ir.Member):
+        x, coll = eval_expr(expr.elem, env), _set(eval_expr(expr.set, env))
+        return any(same(x, y) for y in coll)
+    if isinstance(expr, ir.Card):
+        return len(_set(eval_expr(expr.set, env)))
     raise InterpError(f"unknown expression {type(expr).__name__}")
+
+
+def _set(v: Value) -> frozenset[Value]:
+    if not isinstance(v, frozenset):
+        raise InterpError(f"expected a set, got {show(v)}")
+    return v
 
 
 def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
@@ -403,10 +448,16 @@ class Domain:
                 if not values_in_range(t, v):
                     raise InterpError(f"domain value {show(v)} for {key} is not a {t}")
             return given, self.sampled(key, t)
-        if isinstance(t, RecordType):
-            names = [name for name, _ in t.fields]
-            per_field = [self.choices(f"{key}.{name}", ft)[0] for name, ft in t.fields]
-            return [dict(zip(names, combo)) for combo in itertools.product(*per_field)], self.sampled(key, t)
+        parts = composite_parts(t)
+        if parts is not None:
+            if isinstance(t, SetType) and cardinality(t) > MAX_SUBSETS:  # every subset: too many
+                return [frozenset(), frozenset(t.elems())], True
+            per_part = [self.choices(_part_key(key, t, name), pt)[0] for name, pt in parts]
+            if isinstance(t, MapType) and _product(len(p) for p in per_part) > MAX_SUBSETS:
+                # Too many maps to try them all: each value everywhere (a sample).
+                common = per_part[0] if all(p == per_part[0] for p in per_part) else per_part[0][:1]
+                return [compose(t, [v] * len(parts)) for v in common], True
+            return [compose(t, list(combo)) for combo in itertools.product(*per_part)], self.sampled(key, t)
         if self._small(t):
             return all_values(t), False
         return default_sample(t), True
@@ -415,8 +466,11 @@ class Domain:
         """Whether `choices(key, t)` misses values of `t` (cheap: enumerates nothing)."""
         if key in self.values:
             return len({freeze(v) for v in self.values[key]}) < cardinality(t)
-        if isinstance(t, RecordType):
-            return any(self.sampled(f"{key}.{name}", ft) for name, ft in t.fields)
+        if isinstance(t, SetType) or isinstance(t, MapType) and cardinality(t) > MAX_SUBSETS:
+            return cardinality(t) > MAX_SUBSETS
+        parts = composite_parts(t)
+        if parts is not None:
+            return any(self.sampled(_part_key(key, t, name), pt) for name, pt in parts)
         return not self._small(t)
 
     def _small(self, t: Type) -> bool:
@@ -425,6 +479,21 @@ class Domain:
         if isinstance(t, IntType):
             return t.bounded and cardinality(t) <= self.max_range
         return True
+
+
+MAX_SUBSETS = 1 << 12  # a free set of a larger element type is sampled (empty, full)
+
+
+def _product(ns: Iterator[int]) -> int:
+    out = 1
+    for n in ns:
+        out *= n
+    return out
+
+
+def _part_key(key: str, t: Type, part: str) -> str:
+    """The domain key of a part: `coord.votes[1]` for a map's value, `c2s.seq` for a field."""
+    return f"{key}.{part}" if isinstance(t, RecordType) else f"{key}[{part}]"
 
 
 def as_domain(domain: Domain | Mapping[str, Sequence[Value]] | None) -> Domain:
@@ -449,7 +518,7 @@ def cardinality(t: Type) -> int:
     if isinstance(t, EnumType):
         return len(t.members)
     n = 1
-    for _, ft in t.fields:
+    for _, ft in composite_parts(t) or []:
         n *= cardinality(ft)
     return n
 
@@ -466,9 +535,8 @@ def all_values(t: Type) -> list[Value]:
         return list(range(t.modulus))
     if isinstance(t, EnumType):
         return list(t.members)
-    names = [name for name, _ in t.fields]
-    combos = itertools.product(*(all_values(ft) for _, ft in t.fields))
-    return [dict(zip(names, combo)) for combo in combos]
+    parts = composite_parts(t) or []
+    return [compose(t, list(combo)) for combo in itertools.product(*(all_values(pt) for _, pt in parts))]
 
 
 def default_sample(t: Type) -> list[Value]:
@@ -496,7 +564,7 @@ def initial_states(model: ir.Model, domain: Domain | Mapping[str, Sequence[Value
     A candidate whose init value lies outside its variable's type is not an initial state.
     """
     dom = as_domain(domain)
-    channels: State = {ch.name: [] for ch in model.channels}
+    channels: State = {ch.name: list(ch.init) for ch in model.channels}
     partial: list[State] = [{}]
     for var in model.state_vars:
         init = model.init.get(var.name)
@@ -647,6 +715,8 @@ def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
         elif isinstance(stmt, ir.If):
             branch = stmt.then if _bool(eval_expr(stmt.cond, env)) else stmt.else_
             _exec(branch, env, run)
+        elif isinstance(stmt, ir.Let):
+            env.locals[stmt.name] = eval_expr(stmt.value, env)
         else:
             raise InterpError(f"unknown statement {type(stmt).__name__}")
 

@@ -27,12 +27,14 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
 
 
 def select_properties(model: ir.Model, names: tuple[str, ...], kinds: tuple[str, ...] = ()) -> list[ir.Property]:
-    """`--prop NAME`: an exact name, or a process property's short name for every instance;
-    `--kind K`: of those, the ones of kind K."""
+    """`--prop NAME`: an exact name, a process property's short name for every instance, or
+    `rm.NAME` for every member of family `rm`; `--kind K`: of those, the ones of kind K."""
     every = model.properties + model.liveness
     chosen: list[ir.Property] = [] if names else list(every)
+    families = {i.name: i.family for i in model.instances if i.family}
     for name in names:
-        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
+        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name
+                or (p.instance in families and f"{families[p.instance]}.{p.name.split('.', 1)[-1]}" == name)]
         if not hits:
             known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")

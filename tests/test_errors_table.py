@@ -31,6 +31,7 @@ instance p = Prod();
 instance q = Cons();
 invariant ok: q.last <= 7;
 """
+FAM = GOOD.replace("instance p = P();", "instance q[i in 0..1] = P();")
 
 # id -> (model text or None, extra CLI args, expected exit code, fragment of the output)
 ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
@@ -76,6 +77,41 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "channel_too_large": (PRODUCER, ["-D", "CAP=100000"], 2, "channel 'c' holds 100000 messages: at most 2048"),
     "state_too_large": (None, ["check", TCP, "-D", "CAP=300"], 2, "the state has 4826 values, at most 4096 can be encoded"),
     "memory_floor": (GOOD, ["--memory-limit", "16"], 2, "16 MB is below what Z3 needs to start (64 MB at least)"),
+    'tla_eq': ('invariant i: p.x = 1;' + "\n", [], 2, "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)"),
+    'tla_and': ('invariant i: a /\\ b;' + "\n", [], 2, "TLA+'s '/\\' is '&&' here (and)"),
+    'tla_or': ('invariant i: a \\/ b;' + "\n", [], 2, "TLA+'s '\\/' is '||' here (or)"),
+    'tla_in': ('invariant i: x \\in s;' + "\n", [], 2, "TLA+'s '\\in' is 'in' here: 'x in s', 'forall j in 0..N-1: ...'"),
+    'tla_notin': ('invariant i: x \\notin s;' + "\n", [], 2, "TLA+'s '\\notin' is written '!(x in s)' here"),
+    'tla_quantifier': ('invariant i: \\A x \\in S: x;' + "\n", [], 2, "TLA+'s '\\A x \\in S: P' is 'forall x in S: P' here (and '\\E' is 'exists')"),
+    'tla_not': ('invariant i: ~a;' + "\n", [], 2, "TLA+'s '~' is '!' here (not)"),
+    'tla_neq': ('invariant i: a # b;' + "\n", [], 2, "TLA+'s '#' and '/=' are '!=' here (not equal)"),
+    'tla_implies': ('invariant i: a => b;' + "\n", [], 2, "'=>' is not an operator: implication is '==>'"),
+    'tla_equiv': ('invariant i: a <=> b;' + "\n", [], 2, "TLA+'s '<=>' is '==' on bools here"),
+    'tla_prime': ("process P() { transition t { x' = x + 1; } }" + "\n", [], 2, "TLA+'s x' = e is 'x := e;' here: a statement gives a variable its new value with ':='"),
+    'tla_unchanged': ('process P() { transition t { UNCHANGED x; } }' + "\n", [], 2, 'there is no UNCHANGED: a transition leaves every variable it does not assign as it was'),
+    'tla_definition': ('Inv == x > 1;' + "\n", [], 2, "a TLA+ definition 'Name == e' is 'def name(): T = e;' here (and a property is 'invariant name: e;')"),
+    'tla_variables': ('VARIABLES x, y' + "\n", [], 2, "TLA+'s VARIABLES are declared in a process: 'var x: T = init;' (see docs/language.md)"),
+    'tla_constants': ('CONSTANT N' + "\n", [], 2, "TLA+'s CONSTANTS are 'const N = 3;' here (the value is the default; -D N=5 changes it)"),
+    'tla_extends': ('EXTENDS Naturals' + "\n", [], 2, 'TLA+\'s EXTENDS is \'import "file.tcpspec";\' here'),
+    'promela_atomic': ('process P() { transition t { atomic { x := 1; } } }' + "\n", [], 2, "Promela's 'atomic { }' is not needed: a transition is one atomic step"),
+    'promela_send': ('process P() { transition t { c ! m; } }' + "\n", [], 2, "Promela's 'c ! m' is 'send c m;' here"),
+    'promela_receive': ('process P() { transition t { c ? m; } }' + "\n", [], 2, "Promela's 'c ? m' is 'receive m from c' in the transition's header"),
+    'promela_options': ('process P() { transition t { if :: x -> y := 1; fi } }' + "\n", [], 2, "Promela's '::' options are written 'if COND { ... } else { ... }' here, or one transition each"),
+    'promela_arrow': ('process P() { transition t { x := 1 -> y; } }' + "\n", [], 2, "Promela's 'guard -> action' is 'when GUARD { ... }' (or 'if GUARD { ... }') here; '->' is for map types and literals ('==>' is implication)"),
+    "family_index": (FAM + "invariant i: q[2].x == 0;\n", [], 2, "instance family 'q': index 2 is outside 0..1"),
+    "family_dynamic_index": (FAM.replace("x := x + 1;", "x := q[x].x;"), [], 2,
+                             "instance family 'q': the index may lie outside 0..1 (it may be 0..3)"),
+    "family_member": (FAM + "invariant i: q.x == 0;\n", [], 2, "'q' is a family of instances: name a member"),
+    "def_recursion": ("def f(): bool = g();\ndef g(): bool = f();\n" + GOOD, [], 2, "def 'f' calls itself (f -> g -> f)"),
+    "assign_count": (GOOD.replace("x := x + 1;", "x := 1, 2;"), [], 2, "1 target but 2 values"),
+    "map_key": (GOOD.replace("var x: 0..3 = 0;", "var x: 0..3 = 0;\n  var m: [0..2] -> bool;").replace(
+        "x := x + 1;", "m[3] := true;"), [], 2, "a map with keys 0..2: index 3 is outside 0..2"),
+    "set_type": (GOOD.replace("var x: 0..3 = 0;", "var x: 0..3 = 0;\n  var s: set of seq32;"), [], 2,
+                 "a set's elements: seq32 is not a finite scalar type"),
+    "chan_init": ("message M { v: 0..3 }\nchannel c: M[1] = [M { v: 1 }, M { v: 2 }];\n" + GOOD, [], 2,
+                  "channel 'c' holds 1 message, not 2"),
+    "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
+                            "instantiated as a family"),
 }
 
 
@@ -215,13 +251,14 @@ def test_engine_died(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     from tcpspec.engines import portfolio
 
     monkeypatch.setattr(portfolio, "_prover_worker", _segfault)
+    monkeypatch.setattr(portfolio, "EXPLICIT_FIRST", False)  # else the explicit search proves it first
     monkeypatch.setattr(portfolio, "run_auto", functools.partial(portfolio.run_auto, start_method="fork"))
     path = tmp_path / "m.tcpspec"
     path.write_text(GOOD + "invariant small: p.x <= 3;\n")
     assert main(["check", str(path)]) == 4
     out = capsys.readouterr()
-    assert "internal error: the prover process was killed by SIGSEGV" in out.out
-    assert "tcpspec: small: internal error: the prover process was killed by SIGSEGV" in out.err
+    assert "internal error: the prover process (killed by SIGSEGV) ended without a result" in out.err
+    assert "small" not in out.out  # no verdict is made up for it
 
 
 def test_internal_error_is_one_line_and_exit_4(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

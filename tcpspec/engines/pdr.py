@@ -38,6 +38,7 @@ from tcpspec.encoder import ChanSym
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
+from tcpspec.types import IntType, RecordType, SetType, Type, composite_parts
 
 ENGINE = "pdr"
 NO_LIMIT_MS = 4294967295
@@ -63,14 +64,26 @@ def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:
     return out
 
 
-def _sym_leaves(sym: object, label: str, out: list[Leaf]) -> None:
-    if isinstance(sym, dict):
-        for f, v in sym.items():
-            _sym_leaves(v, f"{label}.{f}", out)
+def _sym_leaves(sym: object, t: Type, label: str, out: list[Leaf]) -> None:
+    parts = composite_parts(t)
+    if parts is not None:
+        assert isinstance(sym, dict)
+        for f, pt in parts:
+            _sym_leaves(sym[f], pt, part_label(label, t, f), out)
         return
     assert isinstance(sym, z3.ExprRef)
     for c in _consts(sym):
         out.append(Leaf(c, label))
+
+
+def part_label(label: str, t: Type, part: str) -> str:
+    """A part's name in model syntax: `seg.seq`, `coord.votes[2]`, and a set's membership bit
+    `(2 in coord.seen)` (a bool, so the formula printer can use it as one)."""
+    if isinstance(t, RecordType):
+        return f"{label}.{part}"
+    if isinstance(t, SetType):
+        return f"({part} in {label})"
+    return f"{label}[{part}]"
 
 
 def state_leaves(ts: TransitionSystem, k: int) -> list[Leaf]:
@@ -78,27 +91,30 @@ def state_leaves(ts: TransitionSystem, k: int) -> list[Leaf]:
     state = ts.state_at(k)
     out: list[Leaf] = []
     for v in ts.model.state_vars:
-        _sym_leaves(state[v.name], v.name, out)
+        _sym_leaves(state[v.name], v.type, v.name, out)
     for c in ts.model.channels:
         ch = state[c.name]
         assert isinstance(ch, ChanSym)
         for i, slot in enumerate(ch.slots):
-            _sym_leaves(slot, f"{c.name}[{i}]", out)
-        _sym_leaves(ch.length, f"len({c.name})", out)
+            _sym_leaves(slot, c.message, f"{c.name}[{i}]", out)
+        _sym_leaves(ch.length, IntType(0, c.capacity), f"len({c.name})", out)
     return out
 
 
 def _leaf_types(model: ir.Model) -> dict[str, object]:
     """Model-syntax name -> type, to print enum members by name."""
     out: dict[str, object] = {}
+
+    def add(label: str, t: Type) -> None:
+        out[label] = t
+        for f, pt in composite_parts(t) or []:
+            add(part_label(label, t, f), pt)
+
     for v in model.state_vars:
-        out[v.name] = v.type
-        for f, ft in getattr(v.type, "fields", ()):
-            out[f"{v.name}.{f}"] = ft
+        add(v.name, v.type)
     for c in model.channels:
         for i in range(c.capacity):
-            for f, ft in c.message.fields:
-                out[f"{c.name}[{i}].{f}"] = ft
+            add(f"{c.name}[{i}]", c.message)
     return out
 
 

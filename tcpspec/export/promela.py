@@ -39,10 +39,11 @@ from tcpspec.export.promela_expr import (
     ident,
     leaves,
     lit,
+    lit_leaves,
     ptype,
     values_of,
 )
-from tcpspec.types import IntType, RecordType, Type, default_value
+from tcpspec.types import IntType, MapType, RecordType, Type, default_value
 
 __all__ = ["ExportOptions", "export_promela", "PAN_CFLAGS", "PAN_RUNFLAGS"]
 
@@ -97,7 +98,7 @@ class _Gen:
         body: list[str] = []
         for inst in self.m.instances:
             ts = [t for t in self.m.transitions if isinstance(t, ir.Transition) and t.instance == inst.name]
-            body += self._proctype(f"P_{inst.name}", ts)
+            body += self._proctype(f"P_{ident(inst.name)[2:]}", ts)
         net = [t for t in self.m.transitions if isinstance(t, ir.NetworkTransition)]
         if net:
             body += self._proctype("network", net)
@@ -318,11 +319,22 @@ class _Gen:
         out: list[str] = []
         for s in body:
             if isinstance(s, ir.Assign):
-                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in leaves(s.target.type, "")]
+                parts = leaves(s.target.type, "")
+                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in parts]
                 values = flat(s.value, sc)
-                out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
+                if isinstance(s.target.type, MapType) and not isinstance(s.value, ir.Var):
+                    # A map's element may be stored out of its range: check every bounded part.
+                    for (dst, src), (_, lt) in zip(zip(targets, values), parts):
+                        out += self._store([(dst, src)], lt, IntType())
+                else:
+                    out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
             elif isinstance(s, ir.Send):
                 out += self._send(s, sc)
+            elif isinstance(s, ir.Let):
+                base = "l_" + "".join(ch if ch.isalnum() else "_" for ch in s.name)
+                names = [self._scratch(f"{base}{suf}", lt) for suf, lt in leaves(s.value.type, "")]
+                sc.locals[s.name] = names
+                out += [f"{n} = {v};" for n, v in zip(names, flat(s.value, sc))]
             else:
                 then = self._stmts(s.then, sc) or ["skip"]
                 other = self._stmts(s.else_, sc) or ["skip"]
@@ -456,7 +468,13 @@ class _Gen:
                     if isinstance(lt, IntType) and e.type != v.type:
                         out.append(f"    ({lt.lo} <= {val} && {val} <= {lt.hi});")
                     out.append(f"    {ident(v.name)}{suf} = {val};")
-        runs = [f"run P_{i.name}();" for i in self.m.instances]
+        for c in self.m.channels:  # messages in flight at the start
+            for i, msg in enumerate(c.init):
+                for (suf, lt), v in zip(leaves(c.message, ""), lit_leaves(msg, c.message)):
+                    out.append(f"    {slot(c, suf, i)} = {lit(v[0], lt)};")
+            if c.init:
+                out.append(f"    {chan_len(c)} = {len(c.init)};")
+        runs = [f"run P_{ident(i.name)[2:]}();" for i in self.m.instances]
         if any(isinstance(t, ir.NetworkTransition) for t in self.m.transitions):
             runs.append("run network();")
         out += ["    " + x for x in runs + ["run monitor()"]]
@@ -537,6 +555,8 @@ def _unprimed_reads(e: object) -> set[str]:
 
 def _field_parts(message: ir.Expr, rt: RecordType) -> list[tuple[Type, int]]:
     """Per field of the sent record: the type of the value sent for it and its leaf count."""
+    if isinstance(message, ir.Local):  # the types of what the `let` computed
+        return _field_parts(message.bound, rt)
     if isinstance(message, ir.RecordLit):
         return [(fe.type, len(leaves(ft, ""))) for (_, fe), (_, ft) in zip(message.fields, rt.fields)]
     return [(ft, len(leaves(ft, ""))) for _, ft in rt.fields]

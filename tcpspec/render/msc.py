@@ -59,9 +59,15 @@ def message_label(msg: object) -> str:
             if msg.get("ack") is False:
                 continue
             k = "ack"
-        parts.append(f"{k}={v}")
+        parts.append(f"{k}={_value(v)}")
     head = ",".join(flags)
     return " ".join(([head] if head else []) + parts) or "{}"
+
+
+def _value(v: object) -> str:
+    from tcpspec.render.text import format_value
+
+    return format_value(v)  # type: ignore[arg-type]
 
 
 def _instance_of(step: TraceStep) -> str:

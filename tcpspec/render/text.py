@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps
 from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import Value
+from tcpspec.types import MapValue, Value, value_text
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -43,6 +43,8 @@ def format_value(v: StateValue, type_name: str = "") -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(format_value(m, type_name) for m in v) + "]"
+    if isinstance(v, (MapValue, frozenset)):  # as the model writes them: [k -> v, ...], {a, b}
+        return value_text(v)
     return format_message(v, type_name)
 
 

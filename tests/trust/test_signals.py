@@ -101,7 +101,7 @@ def _interrupt(tmp_path: Path, sig: int, whole_group: bool, *args: str) -> tuple
 def test_the_text_report_keeps_what_bmc_had_found(tmp_path: Path, sig: int, code: int, whole_group: bool) -> None:
     returncode, out, err = _interrupt(tmp_path, sig, whole_group)
     assert returncode == code, err
-    assert "violated   small" in out and "reached    one" in out  # found before the interrupt
+    assert "violated   small" in out and "witness at depth 1: one" in out  # found before the interrupt
     assert "interrupted: only the results above are complete" in out
     assert "2 properties: 1 violated, 1 reached" in out
 

@@ -1,5 +1,5 @@
 """Loaded by every Python process of a run under test (PYTHONPATH), spawned workers included,
-when TCPSPEC_TEST_MARK is set: the prover never answers, and BMC, once it has found the results
+when TCPSPEC_TEST_MARK is set: the explicit head start is off, the prover never answers, and BMC, once it has found the results
 named in TCPSPEC_TEST_FOUND, creates the file TCPSPEC_TEST_MARK and waits there.
 A test then interrupts a run whose BMC has found something and is still searching
 (tests/trust/test_signals.py)."""
@@ -31,4 +31,5 @@ if MARK:
         return stop
 
     portfolio._prover_worker = _stuck_prover
+    portfolio.EXPLICIT_FIRST = False  # else the explicit search decides this small model before BMC starts
     bmc._deepen = _deepen_then_wait
