@@ -161,15 +161,15 @@ const N = 2;
 process Toggler(id: 0..N-1) {
   var lit: bool = false;
   fair transition flip { lit := !lit; }
-  temporal flips: always eventually lit && always eventually !lit;
+  temporal flickers: always eventually lit && always eventually !lit;
   temporal stays_off: eventually always !lit;
 }
 instance t[i in 0..N-1] = Toggler(id: i);
 """
     m = _model(tmp_path, text)
     res = _live(m, 6)
-    assert sorted(res) == ["t[0].flips", "t[0].stays_off", "t[1].flips", "t[1].stays_off"]
-    assert res["t[1].flips"].verdict is Verdict.HOLDS
+    assert sorted(res) == ["t[0].flickers", "t[0].stays_off", "t[1].flickers", "t[1].stays_off"]
+    assert res["t[1].flickers"].verdict is Verdict.HOLDS
     r = res["t[1].stays_off"]
     assert r.verdict is Verdict.VIOLATED and r.trace is not None and r.trace.loop is not None
     assert replay(m, r.trace, m.property("t[1].stays_off")).ok
