@@ -19,24 +19,14 @@ from tcpspec.interp_live import fairness_problem, lasso_problem, same_state
 from tcpspec.pipeline import CheckOptions, check_model, load_model
 from tcpspec.results import Verdict
 from tcpspec.trace import Trace, TraceStep
+from test_liveness import HALTING as HALTING_MODEL
+from test_liveness import LIGHTS as LIGHTS_MODEL
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# The pedestrian light of test_liveness.py: `idle` keeps GREEN until someone presses.
-LIGHTS = """
-enum Light { GREEN, YELLOW, RED }
-process Lights() {
-  var c: Light = GREEN;
-  var pressed: bool = false;
-  transition press when !pressed { pressed := true; }
-  transition idle when c == GREEN && !pressed { skip; }
-  transition change when pressed || c != GREEN {
-    c := if c == GREEN then YELLOW else if c == YELLOW then RED else GREEN;
-    if c == RED { pressed := false; }
-  }
-}
-instance l = Lights();
-fair l.change;
+# The pedestrian light of test_liveness.py (`idle` keeps GREEN until someone presses), with
+# `change` weakly fair and temporal properties instead of its eventually / leads_to.
+LIGHTS = LIGHTS_MODEL.split("FAIRNESS")[0] + """fair l.change;
 temporal red_often: always eventually l.c == RED;
 temporal press_then_red: always eventually l.pressed ==> always eventually l.c == RED;
 temporal settles: eventually always l.c == GREEN;
@@ -93,14 +83,7 @@ def test_replay_rejects_a_lasso_that_satisfies_the_formula(tmp_path: Path) -> No
     assert lasso_problem(m, Trace(t.steps, loop=2), m.property("settles")) is not None  # does not close
 
 
-HALTING = """
-process W() {
-  var done: bool = false;
-  var halted: bool = false;
-  transition halt when !halted && !done { halted := true; }
-  transition work when !halted && !done { done := true; }
-}
-instance w = W();
+HALTING = HALTING_MODEL.replace("eventually finishes: w.done;\n", "") + """\
 temporal finishes_for_good: eventually always w.done;
 temporal not_halted_for_good: !(eventually always w.halted);
 temporal halts_or_finishes: eventually always (w.done || w.halted);
