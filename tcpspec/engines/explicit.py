@@ -509,7 +509,7 @@ class HeadStart:
 
 
 def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
-               keep_going: bool) -> HeadStart:
+               keep_going: bool, probe: bool = True) -> HeadStart:
     """A short breadth-first search on the invariants, step properties and targets (not the
     lemmas, the prover's helpers: a run does not stop at theirs)."""
     searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
@@ -518,7 +518,7 @@ def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: f
         return HeadStart()
     t0 = time.perf_counter()
     try:
-        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES),
+        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES, probe=probe),
                                      keep_going, cpu_seconds=AUTO_CPU_SECONDS)
     except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
         return HeadStart()  # only a head start: BMC and the prover answer as before

@@ -302,7 +302,7 @@ class Search:
                     before = len(out.probed)
                     self._probe(st, self._path(parents, codes, level, j, None))
                     quiet = 0 if len(out.probed) > before else quiet + 1
-                if any(n in limits.stop_at_first for n in out.probed):
+                if out.probed and any(n in limits.stop_at_first for n in out.probed):
                     # The run ends with a violation that is not a shortest one (the portfolio's
                     # BMC confirms or shortens it): no more levels, only the probes of this one,
                     # for the other properties broken as soon, until they find nothing new.
