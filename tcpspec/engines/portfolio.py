@@ -48,6 +48,14 @@ def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: 
     return head
 
 
+def _stops_for_sure(head: Any, keep_going: bool, timeout: float | None, memory_mb: int | None) -> bool:
+    """The explicit search found (and replayed) a run that breaks a property whose violation ends
+    the run, and nothing keeps BMC from getting to its depth (no --timeout, no memory ceiling):
+    BMC will report it or a shorter one, and the run stops there."""
+    return (not keep_going and timeout is None and memory_mb is None and not head.stop
+            and any(stops_run(r) for r in head.pending.values()))
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
     on alone for hours: it polls, and exits once it has been re-parented.
@@ -375,6 +383,12 @@ def run_auto(
                         if on_result is not None:
                             on_result(final[p.name])
             bmc_names = [n for n in bmc_names if n not in final]
+            if _stops_for_sure(head, keep_going, timeout, memory_mb) and prover is not None:
+                # The run will end at that violation's depth or sooner, and every proof would be
+                # reported STOPPED: the prover's core is BMC's now.
+                prover.kill()
+                prover.join(timeout=5)
+                prover, prover_done = None, True
         if bmc_names and len(final) < len(props):
             bmc = start_bmc(bmc_names)
         while len(final) < len(props):
