@@ -5,8 +5,10 @@ take every value of their type when it is small (bool, enums, bvN/seqN up to 4 b
 up to 256 values), else a sample: the smallest value and the one next to the wrap-around
 (0 and 2^N-1 for bvN/seqN; both ends of an int range), unless `--values NAME=A..B` says which.
 Sequence numbers of an independent space (engines/seqspace.py) are not sampled: ISN 0 stands
-for every ISN. So a search is *exhaustive* when nothing had to be sampled; only then does its
-silence prove anything:
+for every ISN. Where an injected field is sampled, a solver proposes, from each state expanded,
+the injected messages that break a property within two steps (engines/explicit_probe.py); the
+runs they give are real (taken on the interpreter, replayed) but not claimed shortest. So a
+search is *exhaustive* when nothing had to be sampled; only then does its silence prove anything:
 
 - breadth-first, every counterexample and witness is a shortest one for the values searched
   (over all values when exhaustive), replayed on the interpreter like every trace;
