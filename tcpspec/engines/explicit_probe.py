@@ -83,8 +83,8 @@ class Prober:
         c0 = time.process_time()
         try:
             return self._propose(state, open_)
-        except z3.Z3Exception:
-            self.spent = self.cpu_seconds  # the solver failed (memory, ...): no more probes
+        except Exception:  # noqa: BLE001 - a state the encoding cannot say, a solver failure (memory, ...)
+            self.spent = self.cpu_seconds  # no more probes: the search goes on as without them
             return []
         finally:
             self.spent += time.process_time() - c0

@@ -298,9 +298,9 @@ class Search:
                     if self.on_progress is not None and now - last_tick >= 0.5:
                         last_tick = now
                         self.on_progress(Progress(len(seen), level + 1, now - t0))
-                if self.prober is not None and not self.prober.exhausted:
+                if self.prober is not None and not self.prober.exhausted and level < limits.depth:
                     before = len(out.probed)
-                    self._probe(st, self._path(parents, codes, level, j, None))
+                    self._probe(st, self._path(parents, codes, level, j, None), limits.depth)
                     quiet = 0 if len(out.probed) > before else quiet + 1
                 if out.probed and any(n in limits.stop_at_first for n in out.probed):
                     # The run ends with a violation that is not a shortest one (the portfolio's
@@ -344,7 +344,7 @@ class Search:
         out.seconds = time.monotonic() - t0
         return out
 
-    def _probe(self, st: State, path: Path) -> None:
+    def _probe(self, st: State, path: Path, depth: int) -> None:
         """Take the injections a solver proposes from `st` (explicit_probe.py), then every step
         after each, deciding the properties on the interpreter as for any step."""
         assert self.prober is not None
@@ -352,12 +352,13 @@ class Search:
         for _ in range(PROBE_ROUNDS):  # again while a proposal breaks something new
             before = len(self.out.probed)
             for name, params in self.prober.propose(pre, self._open):  # type: ignore[arg-type]
-                self._take_proposed(st, path, name, params)
+                self._take_proposed(st, path, name, params, len(path[1]) + 2 <= depth)
             if len(self.out.probed) == before:
                 return
 
-    def _take_proposed(self, st: State, path: Path, name: str, params: dict[str, Value]) -> None:
-        """The proposed injection from `st` (reached by `path`) and every step after it."""
+    def _take_proposed(self, st: State, path: Path, name: str, params: dict[str, Value], then: bool) -> None:
+        """The proposed injection from `st` (reached by `path`) and, if `then` (the bound
+        allows it), every step after it."""
         n = self.moves.n
         ti = self.moves.index[name]
         t, free, _, _ = self.moves.items[ti]
@@ -373,7 +374,7 @@ class Search:
             mid = outcome.state
             assert mid is not None
             self._found_probed(self._state_hits(mid, st), first)
-            for code2, t2, _params, out2 in self.moves.steps(mid):
+            for code2, t2, _params, out2 in self.moves.steps(mid) if then else []:
                 second = (path[0], first[1] + (code2,))
                 ti2 = code2 % n
                 self._found_probed(self._step_hits(ti2, mid, t2, out2) if self.step_props[ti2] else [], second)

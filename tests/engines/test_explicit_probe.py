@@ -65,6 +65,9 @@ def test_the_engine_alone_says_the_run_may_not_be_the_shortest() -> None:
                                               keep_going=False)}
     r = res["client.una_le_nxt"]
     assert r.verdict is Verdict.VIOLATED and r.depth == 3 and r.detail == PROBED
+    # Never a run longer than the bound: with --depth 2 the proposals may not add their steps.
+    short = run_explicit(m, _safety(m), 2, 120.0, ExplicitOptions(max_states=3_000), keep_going=False)
+    assert not [x for x in short if x.verdict is Verdict.VIOLATED]
 
 
 # ---------------------------------------------------------------- differential: never a verdict
