@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -29,6 +30,9 @@ from tcpspec import ir
 from tcpspec.engines.explicit_cert import concrete_term
 from tcpspec.interp import State
 from tcpspec.types import Value
+
+if TYPE_CHECKING:
+    from tcpspec.transition_system import TransitionSystem
 
 # A probe is one query; past this many CPU seconds (of the search's process) no more are asked.
 PROBE_CPU_SECONDS = 1.5
@@ -51,7 +55,7 @@ class Prober:
         self.spent = 0.0
         self.queries = 0
         self._solver: z3.Solver | None = None
-        self._ts = None
+        self._ts: TransitionSystem | None = None
         self._bad: dict[str, z3.BoolRef] = {}
 
     @property
@@ -90,10 +94,9 @@ class Prober:
             self.spent += time.process_time() - c0
 
     def _propose(self, state: State, open_: set[str]) -> list[tuple[str, dict[str, Value]]]:
-        bad = [b for name, b in self._bad.items() if name in open_] if self._bad else None
         if self._solver is None:
             self._build()
-            bad = [b for name, b in self._bad.items() if name in open_]
+        bad = [b for name, b in self._bad.items() if name in open_]
         if not bad:
             return []
         ts, s = self._ts, self._solver
