@@ -56,6 +56,23 @@ def _stops_for_sure(head: Any, keep_going: bool, timeout: float | None, memory_m
             and any(stops_run(r) for r in head.pending.values()))
 
 
+def _bmc_here(model: ir.Model, names: list[str], depth: int, theory: str, head: Any,
+              got: dict[str, dict[str, PropertyResult]], on_progress: Callable[[str], None] | None) -> list[PropertyResult]:
+    """BMC in this process, to the depth of the run's end (`_stops_for_sure`), from a fresh Z3
+    context as in a worker. On Ctrl-C what it found goes to `got` before the interrupt goes on."""
+    from tcpspec.engines.bmc import run_bmc
+    from tcpspec.engines.processes import fresh_z3_context
+
+    fresh_z3_context()
+    on_depth = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
+    try:
+        return run_bmc(model, [model.property(n) for n in names], depth, None, theory, on_depth=on_depth,
+                       keep_going=False, head=head)
+    except RunInterrupted as e:
+        got["bmc"].update({r.property: r for r in finished(e)})
+        raise
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
     on alone for hours: it polls, and exits once it has been re-parented.
@@ -383,12 +400,16 @@ def run_auto(
                         if on_result is not None:
                             on_result(final[p.name])
             bmc_names = [n for n in bmc_names if n not in final]
-            if _stops_for_sure(head, keep_going, timeout, memory_mb) and prover is not None:
+            if _stops_for_sure(head, keep_going, timeout, memory_mb) and bmc_names:
                 # The run will end at that violation's depth or sooner, and every proof would be
-                # reported STOPPED: the prover's core is BMC's now.
-                prover.kill()
-                prover.join(timeout=5)
-                prover, prover_done = None, True
+                # reported STOPPED: no prover, and BMC confirms the depth in this process, which
+                # would only wait for it (a BMC process costs its start: spawn, imports).
+                if prover is not None:
+                    prover.kill()
+                    prover.join(timeout=5)
+                    prover, prover_done = None, True
+                out.put(("bmc", _bmc_here(model, bmc_names, depth, theory, head, got, on_progress), "", bmc_run))
+                bmc_names = []
         if bmc_names and len(final) < len(props):
             bmc = start_bmc(bmc_names)
         while len(final) < len(props):
