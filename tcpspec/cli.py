@@ -204,10 +204,14 @@ def build_parser() -> argparse.ArgumentParser:
                "2 bad input, 3 undecided (timeout)",
     )
     replay.add_argument("model", metavar="MODEL", help="the .tcpspec file")
-    replay.add_argument("trace", metavar="TRACE", help="the trace: .txt/.trace, .pcap/.pcapng, or .json (ITF)")
-    add_defines(replay, "override a constant (repeatable), e.g. -D MSS=1460 for real traffic")
+    replay.add_argument("trace", metavar="TRACE", help="the trace: text, a pcap/pcapng capture, or .json (ITF)")
+    add_defines(replay, "override a constant (repeatable); wins over what the capture sets (see --no-auto)")
     replay.add_argument("--conn", metavar="A:P-B:Q", default=None,
-                        help="captures: the TCP connection to replay (default: the first SYN's)")
+                        help="captures: the TCP connection to replay (default: the first that opens with a SYN)")
+    replay.add_argument("--list-conns", action="store_true",
+                        help="captures: list the TCP connections in TRACE and exit")
+    replay.add_argument("--no-auto", action="store_true",
+                        help="do not set the model's MSS/WND/CAP from the trace; only -D and the model's values")
     replay.add_argument("--strict-acks", action="store_true",
                         help="every ACK the model sends must be on the wire (default: a pure ACK may be "
                              "delayed and folded into the next segment, as real stacks do)")
@@ -832,36 +836,36 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     check_input_file(args.model)
     check_input_file(args.trace, "a trace")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
-    lower = args.trace.lower()
-    if lower.endswith(".json"):
-        return _replay_itf(model, args)
+    if args.list_conns:
+        return _list_conns(args)
+    if args.trace.lower().endswith(".json"):
+        return _replay_itf(pipeline.load_model(args.model, parse_defines(args.define)), args)
+    from tcpspec.autoconf import configure
     from tcpspec.conformance import check_conformance
-    from tcpspec.wire import read_pcap, read_text_trace
+    from tcpspec.wire import load_segments
 
-    if lower.endswith((".pcap", ".pcapng", ".cap")):
-        segments = read_pcap(args.trace, args.conn)
-    else:
-        try:
-            with open(args.trace, encoding="utf-8") as f:
-                text = f.read()
-        except UnicodeDecodeError:
-            raise UsageError(f"{args.trace}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
-        segments = read_text_trace(args.trace, text)
-    result = check_conformance(model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks)
+    segments = load_segments(args.trace, args.conn)
+    model, settings = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
+    with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
+        result = check_conformance(model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
+                                   on_progress=lambda done, states: progress.advance())
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {
             "model": args.model, "trace": args.trace, "verdict": result.verdict, "segments": len(segments),
+            "settings": {s.name: s.value for s in settings},
             "explained": [{"segment": m.segment.label, "where": m.segment.where, "transition": m.transition}
                           for m in result.explained],
             "first_unexplained": result.first_unexplained, "reason": result.reason,
+            "where": segments[len(result.explained)].where if result.verdict == "rejected" else None,
             "ignored_flags": result.ignored_flags, "seconds": result.seconds, "exit_code": code,
         }
         print(json.dumps(doc, indent=2))
         return code
     print(f"model: {args.model}")
     print(f"trace: {args.trace} ({len(segments)} segments)")
+    for s in settings:
+        print(f"set: {s.name}={str(s.value).lower() if isinstance(s.value, bool) else s.value} ({s.why})")
     if result.ignored_flags:
         print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
     print()
@@ -878,10 +882,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if result.verdict == "accepted":
         print(f"accepted: every segment is explained by a run of the model ({result.seconds:.1f}s)")
     elif result.verdict == "rejected":
-        print(f"rejected at step {result.first_unexplained}: {len(result.explained)} of {len(segments)} segments explained")
+        print(f"rejected at step {result.first_unexplained} ({segments[len(result.explained)].where}): "
+              f"{len(result.explained)} of {len(segments)} segments explained")
     else:
         print(f"unknown: {result.reason}")
     return code
+
+
+def _list_conns(args: argparse.Namespace) -> int:
+    from tcpspec.capture import connections, is_capture, read_packets
+
+    if not is_capture(args.trace):
+        raise UsageError(f"--list-conns: {args.trace} is not a pcap or pcapng capture")
+    conns = connections(read_packets(args.trace))
+    if args.format == "json":
+        print(json.dumps([{"conn": c.label, "segments": len(c.packets), "first_packet": c.packets[0].number,
+                           "summary": c.summary()} for c in conns], indent=2))
+        return EXIT_OK
+    if not conns:
+        print(f"{args.trace}: no TCP connection")
+    for c in conns:
+        print(f"{c.label:<47} from packet {c.packets[0].number}: {c.summary()}")
+    return EXIT_OK
 
 
 def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:

@@ -1,0 +1,140 @@
+"""The model's constants as a capture shows them, so that a real capture replays without -D.
+
+A model declares its bounds as constants (`const MSS = 2;`), small by default for proofs. A
+real connection needs them as large as what it carried: the largest payload, the window, the
+segments in flight. For each constant the model declares that this module knows by name, a
+value is derived from the observed segments, with the reason; the user's -D overrides it.
+Constants the model does not declare are not set, and others are left at the model's value.
+
+Known names (the TCP model's): `MSS` (largest payload: the SYNs' MSS options and the largest
+segment seen, which a capture taken before segmentation offload can show above the MSS),
+`WND` (the peer's receive window: the largest window advertised, scaled, and the most octets
+ever in flight), `CAP` (segments in flight per direction, see `segments_in_flight`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tcpspec.wire import Segment
+
+if TYPE_CHECKING:
+    from tcpspec import ir
+
+SLACK = 2  # segments in flight beyond the least the capture needs: delayed ACKs the model sends meanwhile
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    value: int | bool
+    why: str
+
+
+def _seq_end(s: Segment) -> int:
+    """SEG.SEQ + SEG.LEN, SYN and FIN counted (RFC 9293 §3.4)."""
+    return s.seq + s.length + ("SYN" in s.flags) + ("FIN" in s.flags)
+
+
+def _ahead(a: int, b: int) -> int:
+    """a - b in sequence space (signed, RFC 1982)."""
+    d = (a - b) % (1 << 32)
+    return d - (1 << 32) if d >= 1 << 31 else d
+
+
+def largest_payload(segments: list[Segment]) -> Setting:
+    mss = max((s.mss for s in segments if s.mss is not None), default=0)
+    data = max((s.length for s in segments), default=0)
+    value = max(mss, data, 1)
+    why = (f"the SYNs' MSS option {mss}" if mss >= data and mss else f"the largest payload seen, {data} octets")
+    return Setting("MSS", value, why)
+
+
+def segments_in_flight(segments: list[Segment]) -> Setting:
+    """The least each channel must hold, plus SLACK. A segment stays in its channel until the
+    peer receives it, and the peer cannot have received one that starts at or beyond the ack
+    number of its next segment (RCV.NXT never moves back); segments queued behind it in the
+    FIFO wait too."""
+    worst, where = 1, ""
+    ends = sorted({s.src for s in segments})
+    for a in ends:
+        sent = [(i, s) for i, s in enumerate(segments) if s.src == a]
+        peer_acks = [(i, s.ack) for i, s in enumerate(segments) if s.src != a and s.ack is not None]
+        for k, (i, _) in enumerate(sent):
+            nxt = next((ack for j, ack in peer_acks if j > i), None)
+            if nxt is None:
+                continue
+            waiting, blocked = 0, False
+            for _, s in sent[:k + 1]:
+                occupies = s.length > 0 or bool({"SYN", "FIN"} & s.flags)
+                if occupies and _ahead(s.seq, nxt) >= 0:
+                    blocked = True
+                waiting += blocked
+            if waiting > worst:
+                worst, where = waiting, segments[i].where
+    why = f"{worst} segments in flight at most ({where})" if where else "at most one segment in flight"
+    return Setting("CAP", worst + SLACK, why + f", plus {SLACK}")
+
+
+def receive_window(segments: list[Segment], shifts: dict[str, int]) -> Setting:
+    """The largest window either end advertised (scaled as negotiated) and the most octets one
+    end had sent beyond the peer's latest acknowledgment: the model's fixed SND.WND must
+    admit both."""
+    adv, adv_where = 0, ""
+    for s in segments:
+        if s.window is None:
+            continue
+        w = s.window << (0 if "SYN" in s.flags else shifts.get(s.src, 0))
+        if w > adv:
+            adv, adv_where = w, s.where
+    flight, flight_where = 0, ""
+    latest_ack: dict[str, int] = {}
+    for s in segments:
+        if s.ack is not None:
+            latest_ack[s.src] = s.ack
+        peer = next((k for k in latest_ack if k != s.src), None)
+        if peer is not None:
+            out = _ahead(_seq_end(s), latest_ack[peer])
+            if out > flight:
+                flight, flight_where = out, s.where
+    if flight > adv:
+        return Setting("WND", flight, f"{flight} octets in flight ({flight_where})")
+    return Setting("WND", max(adv, 1), f"the largest window advertised, {adv} ({adv_where})" if adv_where else "no window seen")
+
+
+def derive(segments: list[Segment], declared: dict[str, object], shifts: dict[str, int]) -> list[Setting]:
+    """The settings for the constants `declared` (name -> the model's value) names."""
+    rules: dict[str, Callable[[], Setting]] = {
+        "MSS": lambda: largest_payload(segments),
+        "CAP": lambda: segments_in_flight(segments),
+        "WND": lambda: receive_window(segments, shifts),
+    }
+    out = []
+    for name, rule in rules.items():
+        if name in declared and isinstance(declared[name], int) and not isinstance(declared[name], bool):
+            s = rule()
+            if s.value != declared[name]:
+                out.append(s)
+    return out
+
+
+def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
+              auto: bool = True) -> tuple["ir.Model", list[Setting]]:
+    """The model checked with the capture's settings under the user's -D (which win); and the
+    settings that were applied. The program is parsed once and checked twice: first as the
+    user gave it, to learn which constants it declares."""
+    from tcpspec.checker import check_program
+    from tcpspec.conformance import window_shifts
+    from tcpspec.parser import load_program
+
+    program = load_program(model_path)
+    model = check_program(program, defines)
+    if not auto:
+        return model, []
+    settings = [s for s in derive(segments, model.constants, window_shifts(segments)) if s.name not in defines]
+    if not settings:
+        return model, []
+    merged = {s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}
+    return check_program(program, {**merged, **defines}), settings

@@ -1,0 +1,301 @@
+"""Follow the model along an observed sequence of sends, one observation at a time.
+
+A capture shows what was sent, in order; what each endpoint received, and when, and what it
+did without sending (timers, user calls) is not in it. A trace checker that searched for a
+whole explaining run from the start (BMC) took exponential time in the trace's length. This
+one keeps a *frontier*: every model state, concrete, that is consistent with the observations
+so far. Between two observations it explores the silent steps (steps that send nothing, or
+only a message the caller says may go unseen) breadth first, deduplicating states; then it
+keeps the successors whose sends are exactly the next observation. Each observation is
+visited once, so the time grows with the trace's length times the frontier's size, which the
+observations keep small: every observed send pins the sender's numbers.
+
+The search is on the interpreter's concrete semantics (`tcpspec.interp`), so a run found is a
+run of the model; it is replayed through `interp_search.run_is_behaviour` all the same before
+it is reported. Values are concrete from the start: the caller pins free initial values (the
+ISNs) from the observations that show them, and a `choose` parameter copied verbatim into a
+sent field (a payload length) takes the observed field's value instead of every value of its
+type. Other large parameters are sampled (`interp.default_sample`), which can miss a run but
+never invents one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from tcpspec import ir
+from tcpspec.interp import (
+    Env,
+    Frozen,
+    State,
+    StepOutcome,
+    all_values,
+    cardinality,
+    compile_expr,
+    default_sample,
+    freeze,
+    take,
+)
+from tcpspec.trace import Trace, TraceStep, changed_keys
+from tcpspec.types import Value, values_in_range
+
+SMALL = 64  # parameters with at most this many values are enumerated
+
+
+@dataclass(frozen=True)
+class Expect:
+    """One observed message: the channel it was sent on, the instance that sent it, and the
+    fields it must have (fields not listed may hold anything)."""
+
+    channel: str
+    sender: str
+    fields: Mapping[str, Value]
+
+
+@dataclass
+class Link:
+    """A step of a run being followed; `observed` is the index of the first expectation its
+    sends matched (None for a silent step). Runs share their prefixes."""
+
+    parent: Link | None
+    transition: str
+    params: dict[str, Value]
+    outcome: StepOutcome
+    observed: int | None = None
+
+
+@dataclass
+class Node:
+    state: State
+    link: Link | None
+    origin: int  # which initial state the run started from
+
+    def links(self) -> list[Link]:
+        out: list[Link] = []
+        link = self.link
+        while link is not None:
+            out.append(link)
+            link = link.parent
+        return out[::-1]
+
+
+@dataclass
+class Candidate:
+    """A send the model could make where an observation is not explained (for diagnosis)."""
+
+    node: Node
+    transition: str
+    params: dict[str, Value]
+    message: Mapping[str, Value]
+    channel: str
+
+
+@dataclass
+class FollowResult:
+    """How far the observations were followed. `explained` of them are matched; when that is
+    not all, `closure` holds the states reachable silently after the explained prefix, and
+    `candidates` the sends the model could make there on the next observation's channel;
+    `stopped` is set when a bound ended the search (undecided, not rejected)."""
+
+    explained: int
+    initial: list[State]
+    end: Node | None  # a node after the last explained observation
+    closure: list[Node] = field(default_factory=list)
+    candidates: list[Candidate] = field(default_factory=list)
+    stopped: str = ""
+    largest_frontier: int = 0
+    states: int = 0
+
+    def trace(self, node: Node | None = None) -> Trace:
+        """The run to `node` (default: `end`) as a Trace, states and steps as the model's."""
+        node = node or self.end
+        assert node is not None
+        state = self.initial[node.origin]
+        steps = [TraceStep(0, state)]
+        for i, link in enumerate(node.links(), 1):
+            after = link.outcome.state
+            assert after is not None
+            steps.append(TraceStep(i, after, link.transition, dict(link.params), changed_keys(state, after),
+                                   list(link.outcome.received), list(link.outcome.sent)))
+            state = after
+        return Trace(steps)
+
+
+class _Rule:
+    """A process transition, prepared once: its compiled guard, its receive channel, the
+    channels it may send on, and the parameters a send copies verbatim into a field."""
+
+    def __init__(self, t: ir.Transition) -> None:
+        self.t = t
+        self.name = t.name
+        self.guard = compile_expr(t.guard)
+        self.recv = t.receive[1].name if t.receive is not None else None
+        self.binding = t.receive[0] if t.receive is not None else ""
+        self.sends: set[str] = set()
+        self.copied: dict[str, tuple[str, str]] = {}  # param -> (channel, field)
+        _scan(t.body, self)
+        self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params
+                                              if cardinality(pt) <= SMALL}
+        self.types = dict(t.params)
+
+    def param_sets(self, expect: Expect | None) -> Iterator[dict[str, Value]]:
+        per: list[list[Value]] = []
+        for name, ptype in self.t.params:
+            if name in self.small:
+                per.append(self.small[name])
+                continue
+            values: list[Value] = []
+            copied = self.copied.get(name)
+            if expect is not None and copied is not None and copied[0] == expect.channel and copied[1] in expect.fields:
+                v = expect.fields[copied[1]]
+                values = [v] if values_in_range(ptype, v) else []
+            else:
+                values = list(default_sample(ptype))
+            per.append(values)
+        yield from _product([n for n, _ in self.t.params], per)
+
+
+def _product(names: list[str], per: list[list[Value]]) -> Iterator[dict[str, Value]]:
+    if not names:
+        yield {}
+        return
+    import itertools
+
+    for combo in itertools.product(*per):
+        yield dict(zip(names, combo))
+
+
+def _scan(body: Sequence[ir.Stmt], rule: _Rule) -> None:
+    for s in body:
+        if isinstance(s, ir.Send):
+            rule.sends.add(s.channel.name)
+            if isinstance(s.message, ir.RecordLit):
+                for fname, e in s.message.fields:
+                    inner = e.arg if isinstance(e, ir.Convert) else e
+                    if isinstance(inner, ir.Param):
+                        rule.copied.setdefault(inner.name, (s.channel.name, fname))
+        elif isinstance(s, ir.If):
+            _scan(s.then, rule)
+            _scan(s.else_, rule)
+
+
+class Follower:
+    """The model prepared for following observations (see the module doc)."""
+
+    def __init__(self, model: ir.Model, unseen: Callable[[str, Mapping[str, Value]], bool],
+                 max_states: int = 200_000) -> None:
+        """`unseen(channel, message)`: may this send be missing from the observations (a
+        delayed ACK folded into a later segment)? `max_states` bounds the silent states
+        explored between two observations."""
+        self.model = model
+        self.unseen = unseen
+        self.max_states = max_states
+        self.rules = [_Rule(t) for t in model.transitions if isinstance(t, ir.Transition)]
+        self.faults = [t for t in model.transitions if isinstance(t, ir.NetworkTransition) and t.kind != "injection"]
+
+    def steps(self, state: State, expect: Expect | None) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
+        """Every enabled step from `state`: process transitions (parameters as `_Rule`
+        chooses them for `expect`), then the channels' faults (no injection)."""
+        for rule in self.rules:
+            msgs: dict[str, Value] = {}
+            if rule.recv is not None:
+                queue = state[rule.recv]
+                assert isinstance(queue, list)
+                if not queue:
+                    continue
+                msgs[rule.binding] = queue[0]
+            for params in rule.param_sets(expect):
+                if not rule.guard(Env(pre=state, params=params, msgs=msgs)):
+                    continue
+                outcome = take(rule.t, state, params)
+                if outcome.enabled and outcome.range_ok:
+                    yield rule.name, params, outcome
+        for t in self.faults:
+            queue = state[t.channel.name]
+            assert isinstance(queue, list)
+            for i in range(len(queue)):
+                outcome = take(t, state, {"i": i})
+                if outcome.enabled:
+                    yield t.name, {"i": i}, outcome
+
+    def follow(self, initial: list[State], expects: Sequence[Expect], deadline: float | None = None,
+               on_progress: Callable[[int, int], None] | None = None) -> FollowResult:
+        """Match `expects` in order, from any of the `initial` states."""
+        frontier = [Node(s, None, k) for k, s in enumerate(initial)]
+        result = FollowResult(0, initial, None)
+        for i, expect in enumerate(expects):
+            closure, matched, cands, stopped = self._gap(frontier, expects, i, deadline)
+            result.states += len(closure)
+            if stopped:
+                result.stopped = stopped
+                result.end, result.closure = frontier[0] if frontier else None, closure
+                return result
+            if not matched:
+                result.end, result.closure, result.candidates = frontier[0], closure, cands
+                return result
+            frontier = matched
+            result.explained = i + 1
+            result.largest_frontier = max(result.largest_frontier, len(frontier))
+            if on_progress is not None:
+                on_progress(i + 1, len(frontier))
+        result.end = frontier[0]
+        return result
+
+    def _gap(self, frontier: list[Node], expects: Sequence[Expect], i: int,
+             deadline: float | None) -> tuple[list[Node], list[Node], list[Candidate], str]:
+        """The silent closure of `frontier` and the successors that send expectation `i`."""
+        expect = expects[i]
+        seen: dict[Frozen, Node] = {}
+        queue: list[Node] = []
+        for node in frontier:
+            key = freeze(node.state)
+            if key not in seen:
+                seen[key] = node
+                queue.append(node)
+        matched: dict[Frozen, Node] = {}
+        cands: list[Candidate] = []
+        head = 0
+        while head < len(queue):
+            node = queue[head]
+            head += 1
+            if head % 256 == 0 and deadline is not None and time.monotonic() > deadline:
+                return queue, [], [], "the time limit"
+            for name, params, outcome in self.steps(node.state, expect):
+                after = outcome.state
+                assert after is not None
+                sent = outcome.sent
+                if not sent or all(self.unseen(ch, m) for ch, m in sent):
+                    key = freeze(after)
+                    if key not in seen:
+                        if len(seen) >= self.max_states:
+                            return queue, [], [], f"more than {self.max_states} states between segments {i} and {i + 1}"
+                        child = Node(after, Link(node.link, name, params, outcome), node.origin)
+                        seen[key] = child
+                        queue.append(child)
+                if sent:
+                    if _matches(sent, expect):
+                        key = freeze(after)
+                        if key not in matched:
+                            matched[key] = Node(after, Link(node.link, name, params, outcome, i), node.origin)
+                    else:
+                        ch, m = sent[0]
+                        if ch == expect.channel:
+                            cands.append(Candidate(node, name, params, m, ch))
+        return queue, list(matched.values()), cands, ""
+
+
+def _matches(sent: list[tuple[str, Value]], expect: Expect) -> bool:
+    """The step sends exactly the expected message (a step sending on two channels at once
+    cannot be one observation, and the wire shows one segment at a time)."""
+    if len(sent) != 1:
+        return False
+    ch, msg = sent[0]
+    if ch != expect.channel or not isinstance(msg, dict):
+        return False
+    for f, v in expect.fields.items():
+        got = msg.get(f)
+        if got != v or type(got) is not type(v):
+            return False
+    return True
