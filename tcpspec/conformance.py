@@ -129,10 +129,19 @@ def window_shifts(segments: list[Segment]) -> dict[str, int]:
     return {k: min(v or 0, 14) for k, v in syn_scale.items()}
 
 
-def pure_ack(message: Mapping[str, Value]) -> bool:
-    """A segment that only acknowledges: ACK set, no SYN/FIN/RST, no payload."""
-    return (message.get("ack") is True and not any(message.get(f) is True for f in ("syn", "fin", "rst"))
-            and message.get("len", 0) == 0)
+def pure_ack_fields(model: ir.Model) -> dict[str, Value] | None:
+    """A segment that only acknowledges, as field values: ACK set, no SYN/FIN/RST, no payload
+    (the fields the model's segments have); None when they have no ACK flag."""
+    fields: set[str] = set()
+    for ch in model.channels:
+        fields |= {f for f, _ in ch.message.fields}
+    if "ack" not in fields:
+        return None
+    want: dict[str, Value] = {"ack": True}
+    want.update({f: False for f in ("syn", "fin", "rst") if f in fields})
+    if "len" in fields:
+        want["len"] = 0
+    return want
 
 
 def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, Value | list[Value]]]:
@@ -162,8 +171,7 @@ def check_conformance(
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace."""
     t0 = time.perf_counter()
     expects, ignored = expectations(model, segments)
-    follower = Follower(model, (lambda ch, m: isinstance(m, dict) and pure_ack(m)) if coalesce_acks
-                        else (lambda ch, m: False), max_states)
+    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
     deadline = None if timeout is None else time.monotonic() + timeout
     res = follower.follow(pinned_initials(model, segments), expects, deadline, on_progress)
     secs = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731

@@ -123,9 +123,20 @@ class FollowResult:
         return Trace(steps)
 
 
+@dataclass
+class _Send:
+    """A send of a transition: its channel, the fields its literal fixes to a constant, the
+    parameters it copies into a field, and whether every run of the body makes it."""
+
+    channel: str
+    constants: dict[str, Value]
+    copied: dict[str, str]  # param -> field
+    always: bool
+
+
 class _Rule:
-    """A process transition, prepared once: its compiled guard, its receive channel, the
-    channels it may send on, and the parameters a send copies verbatim into a field."""
+    """A process transition, prepared once: its compiled guard, its receive channel, its
+    sends (see `_Send`), its parameters' small domains."""
 
     def __init__(self, t: ir.Transition) -> None:
         self.t = t
@@ -133,72 +144,99 @@ class _Rule:
         self.guard = compile_expr(t.guard)
         self.recv = t.receive[1].name if t.receive is not None else None
         self.binding = t.receive[0] if t.receive is not None else ""
-        self.sends: set[str] = set()
-        self.copied: dict[str, tuple[str, str]] = {}  # param -> (channel, field)
-        _scan(t.body, self)
-        self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params
-                                              if cardinality(pt) <= SMALL}
+        self.sends: list[_Send] = []
+        _scan(t.body, self.sends, True)
+        self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params if cardinality(pt) <= SMALL}
         self.types = dict(t.params)
 
-    def param_sets(self, expect: Expect | None) -> Iterator[dict[str, Value]]:
+    def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None) -> list[dict[str, Value]]:
+        """The parameter values worth trying when the next observation is `expect`: none at
+        all when a send the body always makes can be neither that observation nor an unseen
+        message; a copied parameter takes the value the field needs."""
+        wanted: dict[str, set[Value]] = {}
+        for send in self.sends:
+            observed = send.channel == expect.channel and _agree(send.constants, expect.fields)
+            hidden = unseen is not None and _agree(send.constants, unseen)
+            if send.always and not observed and not hidden:
+                return []
+            if not send.always:
+                continue
+            for param, f in send.copied.items():
+                vals = wanted.setdefault(param, set())
+                if observed and f in expect.fields:
+                    vals.add(expect.fields[f])
+                if hidden and unseen is not None and f in unseen:
+                    vals.add(unseen[f])
         per: list[list[Value]] = []
         for name, ptype in self.t.params:
-            if name in self.small:
+            if name in wanted:
+                per.append([v for v in wanted[name] if values_in_range(ptype, v)])
+            elif name in self.small:
                 per.append(self.small[name])
-                continue
-            values: list[Value] = []
-            copied = self.copied.get(name)
-            if expect is not None and copied is not None and copied[0] == expect.channel and copied[1] in expect.fields:
-                v = expect.fields[copied[1]]
-                values = [v] if values_in_range(ptype, v) else []
             else:
-                values = list(default_sample(ptype))
-            per.append(values)
-        yield from _product([n for n, _ in self.t.params], per)
+                per.append(list(default_sample(ptype)))
+        return list(_product([n for n, _ in self.t.params], per))
 
 
-def _product(names: list[str], per: list[list[Value]]) -> Iterator[dict[str, Value]]:
-    if not names:
-        yield {}
-        return
+def _agree(constants: Mapping[str, Value], fields: Mapping[str, Value]) -> bool:
+    return all(f not in fields or (fields[f] == v and type(fields[f]) is type(v)) for f, v in constants.items())
+
+
+def _product(names: list[str], per: list[list[Value]]) -> list[dict[str, Value]]:
     import itertools
 
-    for combo in itertools.product(*per):
-        yield dict(zip(names, combo))
+    return [dict(zip(names, combo)) for combo in itertools.product(*per)]
 
 
-def _scan(body: Sequence[ir.Stmt], rule: _Rule) -> None:
+def _scan(body: Sequence[ir.Stmt], out: list[_Send], always: bool) -> None:
     for s in body:
         if isinstance(s, ir.Send):
-            rule.sends.add(s.channel.name)
+            constants: dict[str, Value] = {}
+            copied: dict[str, str] = {}
             if isinstance(s.message, ir.RecordLit):
                 for fname, e in s.message.fields:
                     inner = e.arg if isinstance(e, ir.Convert) else e
-                    if isinstance(inner, ir.Param):
-                        rule.copied.setdefault(inner.name, (s.channel.name, fname))
+                    if isinstance(e, ir.Lit):
+                        constants[fname] = e.value
+                    elif isinstance(inner, ir.Param):
+                        copied.setdefault(inner.name, fname)
+            out.append(_Send(s.channel.name, constants, copied, always))
         elif isinstance(s, ir.If):
-            _scan(s.then, rule)
-            _scan(s.else_, rule)
+            _scan(s.then, out, False)
+            _scan(s.else_, out, False)
 
 
 class Follower:
     """The model prepared for following observations (see the module doc)."""
 
-    def __init__(self, model: ir.Model, unseen: Callable[[str, Mapping[str, Value]], bool],
-                 max_states: int = 200_000) -> None:
-        """`unseen(channel, message)`: may this send be missing from the observations (a
-        delayed ACK folded into a later segment)? `max_states` bounds the silent states
-        explored between two observations."""
+    def __init__(self, model: ir.Model, unseen: Mapping[str, Value] | None, max_states: int = 200_000) -> None:
+        """`unseen`: the fields a sent message must have to be missing from the observations
+        (a delayed pure ACK folded into a later segment; None: every send is observed).
+        `max_states` bounds the silent states explored between two observations."""
         self.model = model
         self.unseen = unseen
         self.max_states = max_states
         self.rules = [_Rule(t) for t in model.transitions if isinstance(t, ir.Transition)]
         self.faults = [t for t in model.transitions if isinstance(t, ir.NetworkTransition) and t.kind != "injection"]
 
-    def steps(self, state: State, expect: Expect | None) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
-        """Every enabled step from `state`: process transitions (parameters as `_Rule`
-        chooses them for `expect`), then the channels' faults (no injection)."""
+    def hidden(self, message: Value) -> bool:
+        return self.unseen is not None and isinstance(message, dict) and _agree(self.unseen, message) and all(
+            f in message for f in self.unseen)
+
+    def plan(self, expect: Expect) -> list[tuple[_Rule, list[dict[str, Value]]]]:
+        """The rules worth trying before `expect`, each with its parameter values."""
+        out = []
         for rule in self.rules:
+            sets = rule.param_sets(expect, self.unseen)
+            if sets:
+                out.append((rule, sets))
+        return out
+
+    def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]]
+              ) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
+        """Every enabled step from `state`: the planned process transitions, then the
+        channels' faults (no injection)."""
+        for rule, sets in plan:
             msgs: dict[str, Value] = {}
             if rule.recv is not None:
                 queue = state[rule.recv]
@@ -206,7 +244,7 @@ class Follower:
                 if not queue:
                     continue
                 msgs[rule.binding] = queue[0]
-            for params in rule.param_sets(expect):
+            for params in sets:
                 if not rule.guard(Env(pre=state, params=params, msgs=msgs)):
                     continue
                 outcome = take(rule.t, state, params)
@@ -257,16 +295,17 @@ class Follower:
         matched: dict[Frozen, Node] = {}
         cands: list[Candidate] = []
         head = 0
+        plan = self.plan(expect)
         while head < len(queue):
             node = queue[head]
             head += 1
             if head % 256 == 0 and deadline is not None and time.monotonic() > deadline:
                 return queue, [], [], "the time limit"
-            for name, params, outcome in self.steps(node.state, expect):
+            for name, params, outcome in self.steps(node.state, plan):
                 after = outcome.state
                 assert after is not None
                 sent = outcome.sent
-                if not sent or all(self.unseen(ch, m) for ch, m in sent):
+                if not sent or all(self.hidden(m) for _, m in sent):
                     key = freeze(after)
                     if key not in seen:
                         if len(seen) >= self.max_states:
