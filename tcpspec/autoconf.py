@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from tcpspec.wire import Segment
 
 if TYPE_CHECKING:
-    from tcpspec import ir
+    from tcpspec import ast, ir
 
 SLACK = 2  # segments in flight beyond the least the capture needs: delayed ACKs the model sends meanwhile
 
@@ -120,16 +120,17 @@ def derive(segments: list[Segment], declared: dict[str, object], shifts: dict[st
     return out
 
 
-def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
-              auto: bool = True) -> tuple["ir.Model", list[Setting]]:
+def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
+              program: "ast.Program | None" = None) -> tuple["ir.Model", list[Setting]]:
     """The model checked with the capture's settings under the user's -D (which win); and the
-    settings that were applied. The program is parsed once and checked twice: first as the
-    user gave it, to learn which constants it declares."""
+    settings that were applied. The program (parsed from `model_path` unless given) is
+    checked twice: first as the user gave it, to learn which constants it declares."""
     from tcpspec.checker import check_program
     from tcpspec.conformance import window_shifts
     from tcpspec.parser import load_program
 
-    program = load_program(model_path)
+    if program is None:
+        program = load_program(model_path)
     model = check_program(program, defines)
     if not auto:
         return model, []

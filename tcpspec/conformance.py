@@ -219,7 +219,7 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
                  if not isinstance(v, bool) and best.message.get(f) != v]
         flag_diff = [f for f, v in expect.fields.items() if isinstance(v, bool) and best.message.get(f) != v]
         if flag_diff:
-            theirs = ",".join(sorted(seg.flags)) or "no flags"
+            theirs = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
             return (f"the model's {best.transition} sends {message_label(best.message)} here; "
                     f"the trace has {theirs}" + (f" {' '.join(diffs)}" if diffs else ""))
         return (f"the model's {best.transition} sends {message_label(best.message)} here; "
@@ -227,7 +227,7 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
     full = _channel_full(model, res, expect)
     if full:
         return full
-    flags = ",".join(sorted(seg.flags)) or "no flags"
+    flags = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
     where = _sender_states(model, res, expect.sender)
     return f"no run has {seg.src} send a {flags} segment to {seg.dst} after the explained prefix" + where
 
