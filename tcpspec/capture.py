@@ -321,6 +321,10 @@ def _tcp_packets(records: Iterator[Record], path: str) -> Iterator[Packet]:
                 continue
         tcp = ip.data
         if not isinstance(tcp, dpkt.tcp.TCP):
+            if ip.p == dpkt.ip.IP_PROTO_TCP and getattr(ip, "offset", 0) == 0:
+                what = "the capture's snap length cut its TCP header (capture with a larger -s)" if cut else \
+                    "its TCP header is malformed or cut short"
+                raise UsageError(f"{path}: packet {n}: {what}")
             continue
         packet = _packet(dpkt, n, ts, ip, tcp)
         if packet is not None:
