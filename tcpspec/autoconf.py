@@ -120,22 +120,30 @@ def derive(segments: list[Segment], declared: dict[str, object], shifts: dict[st
     return out
 
 
+@dataclass
+class Configured:
+    """The model to replay against, the settings taken from the trace, and how to check the
+    same program again with some constants changed (`rebuild({"MSS": "1460"})`, over the
+    settings and the user's -D): replay's diagnosis asks which value would admit a segment."""
+
+    model: "ir.Model"
+    settings: list[Setting]
+    rebuild: Callable[[dict[str, str]], "ir.Model"]
+
+
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
-              program: "ast.Program | None" = None) -> tuple["ir.Model", list[Setting]]:
-    """The model checked with the capture's settings under the user's -D (which win); and the
-    settings that were applied. The program (parsed from `model_path` unless given) is
-    checked twice: first as the user gave it, to learn which constants it declares."""
+              program: "ast.Program | None" = None) -> Configured:
+    """The model checked with the trace's settings under the user's -D (which win). The
+    program (parsed from `model_path` unless given) is checked first as the user gave it, to
+    learn which constants it declares."""
     from tcpspec.checker import check_program
     from tcpspec.conformance import window_shifts
     from tcpspec.parser import load_program
 
-    if program is None:
-        program = load_program(model_path)
-    model = check_program(program, defines)
-    if not auto:
-        return model, []
-    settings = [s for s in derive(segments, model.constants, window_shifts(segments)) if s.name not in defines]
-    if not settings:
-        return model, []
-    merged = {s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}
-    return check_program(program, {**merged, **defines}), settings
+    prog = load_program(model_path) if program is None else program
+    model = check_program(prog, defines)
+    settings = [s for s in derive(segments, model.constants, window_shifts(segments)) if s.name not in defines] if auto else []
+    merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
+    if settings:
+        model = check_program(prog, merged)
+    return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}))

@@ -845,10 +845,11 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from tcpspec.wire import load_segments
 
     segments = load_segments(args.trace, args.conn)
-    model, settings = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
+    conf = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
+    settings = conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
-        result = check_conformance(model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
-                                   on_progress=lambda done, states: progress.advance())
+        result = check_conformance(conf.model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
+                                   on_progress=lambda done, states: progress.advance(), rebuild=conf.rebuild)
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {

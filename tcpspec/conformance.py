@@ -167,13 +167,15 @@ def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, 
 def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool = True,
     on_progress: Callable[[int, int], None] | None = None, max_states: int = 200_000,
+    rebuild: Callable[[dict[str, str]], ir.Model] | None = None,
 ) -> Conformance:
-    """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace."""
+    """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace. With
+    `rebuild` (the model again with some constants changed), a rejection also says which
+    constant is too small for the segment and which value admits it, when one does."""
     t0 = time.perf_counter()
-    expects, ignored = expectations(model, segments)
-    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
     deadline = None if timeout is None else time.monotonic() + timeout
-    res = follower.follow(pinned_initials(model, segments), expects, deadline, on_progress)
+    res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress)
+    expects, ignored = expectations(model, segments)
     secs = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731
     matches = _explained(res, segments)
     trace = res.trace() if res.end is not None else None
@@ -184,6 +186,9 @@ def check_conformance(
     elif res.explained < len(segments):
         out.verdict = "rejected"
         out.reason = why_not(model, res, segments, expects)
+        if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run so far
+            budget = min(PROBE_SECONDS, max(5.0, 2 * (time.perf_counter() - t0)))
+            out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget) or out.reason
     elif trace is not None:
         from tcpspec.interp import run_is_behaviour
 
@@ -192,6 +197,13 @@ def check_conformance(
             raise AssertionError(f"replay found a run the interpreter refuses: {check.message}")
     out.seconds = secs()
     return out
+
+
+def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,
+            on_progress: Callable[[int, int], None] | None = None) -> FollowResult:
+    expects, _ = expectations(model, segments)
+    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
+    return follower.follow(pinned_initials(model, segments), expects, deadline, on_progress)
 
 
 def _explained(res: FollowResult, segments: list[Segment]) -> list[StepMatch]:
@@ -232,6 +244,66 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
     return f"no run has {seg.src} send a {flags} segment to {seg.dst} after the explained prefix" + where
 
 
+PROBE_SECONDS = 20.0  # at most this long spent asking which constant would admit a segment (see its use)
+
+
+def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], segments: list[Segment], i: int,
+               coalesce_acks: bool, deadline: float | None, budget: float = PROBE_SECONDS) -> str:
+    """`MSS = 100 is too small for this segment: -D MSS=150 admits it` when raising int
+    constants lets the model explain segments 1..i+1. Each constant has a few larger values
+    to try (the segment's lengths and windows that exceed it, what the prefix would set it to,
+    one and two more, twice as much). First all are raised to their largest; if that admits the
+    segment, each is put back in turn where the segment stays admitted without it, and those
+    that remain are lowered to their smallest value that still admits it. Each try follows the
+    prefix again with the rebuilt model."""
+    from tcpspec.autoconf import derive
+
+    until = time.monotonic() + budget if deadline is None else min(deadline, time.monotonic() + budget)
+    prefix = segments[:i + 1]
+    expect = expectations(model, prefix)[0][i]
+    types = dict(model.channel(expect.channel).message.fields)
+    numbers = [v for f, v in expect.fields.items()  # lengths and windows, not sequence numbers
+               if isinstance(types.get(f), IntType) and isinstance(v, int) and not isinstance(v, bool)]
+    derived = {s.name: s.value for s in derive(prefix, model.constants, window_shifts(prefix))}
+    values = {k: v for k, v in model.constants.items() if isinstance(v, int) and not isinstance(v, bool)}
+    tries = {k: sorted({t for t in [*numbers, derived.get(k, 0), v + 1, v + 2, 2 * v] if isinstance(t, int) and t > v})
+             for k, v in values.items()}
+
+    def admits(changes: dict[str, int]) -> bool | None:
+        if time.monotonic() > until:
+            return None
+        try:
+            bigger = rebuild({k: str(v) for k, v in changes.items()})
+        except Exception:  # noqa: BLE001 - values the model refuses (a range they bound) are no answer
+            return False
+        return _follow(bigger, prefix, coalesce_acks, 50_000, until).explained > i
+
+    raised = {k: t[-1] for k, t in tries.items() if t}
+    if not raised or not admits(raised):
+        return ""
+    for k in list(raised):
+        fewer = {n: v for n, v in raised.items() if n != k}
+        ok = admits(fewer)
+        if ok is None:
+            return ""
+        if ok:
+            raised = fewer
+    for k in list(raised):
+        for v in tries[k][:-1]:
+            ok = admits({**raised, k: v})
+            if ok is None:
+                break
+            if ok:
+                raised[k] = v
+                break
+    if not raised:
+        return ""
+    field = _exceeds(model, expect)
+    olds = " and ".join(f"{k} = {values[k]}" for k in raised)
+    news = " ".join(f"-D {k}={v}" for k, v in raised.items())
+    return (f"{field}; " if field else "") + f"{olds} {'is' if len(raised) == 1 else 'are'} too small for this segment: {news} admits it"
+
+
 def _short(f: str) -> str:
     return "ack" if f in ACK_FIELDS else "win" if f in WINDOW_FIELDS else f
 
@@ -253,8 +325,8 @@ def _nearest(cands: list[Candidate], expect: Expect) -> Candidate | None:
 
 
 def _exceeds(model: ir.Model, expect: Expect) -> str:
-    """A field whose observed value lies outside the field's type: the constant that bounds it
-    (found by its value) and the value that would admit the segment."""
+    """`len=111 exceeds the model's len field (0..100)`: an observed value outside its field's
+    type, which no send of the model can carry."""
     msg_type = model.channel(expect.channel).message
     assert isinstance(msg_type, RecordType)
     types = dict(msg_type.fields)
@@ -263,13 +335,8 @@ def _exceeds(model: ir.Model, expect: Expect) -> str:
         if not isinstance(t, IntType) or not isinstance(v, int) or isinstance(v, bool) or not t.bounded:
             continue
         assert t.lo is not None and t.hi is not None
-        if v > t.hi:
-            names = [k for k, c in model.constants.items() if c == t.hi and not isinstance(c, bool)]
-            what = f"{names[0]} = {t.hi}" if names else f"its largest value {t.hi}"
-            fix = f": -D {names[0]}={v} admits it" if names else ""
-            return f"{_short(f)}={v} exceeds the model's {f} field ({f}: {t}, {what}){fix}"
-        if v < t.lo:
-            return f"{_short(f)}={v} is below the model's {f} field's range {t}"
+        if not t.lo <= v <= t.hi:
+            return f"{_short(f)}={v} is outside the model's {f} field ({t})"
     return ""
 
 

@@ -160,3 +160,74 @@ def test_a_sequence_number_past_32_bits_is_a_positioned_error() -> None:
     (d,) = err.value.diagnostics
     assert (d.span.line, d.span.col) == (2, 32) and "32 bits" in d.message
     assert read_text_trace("t.txt", "client -> server SYN seq=4294967295\n")[0].seq == 4294967295
+
+
+def _json_replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(["replay", TCP, trace, *extra, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_real_capture_replays_with_no_defines(capsys: pytest.CaptureFixture[str]) -> None:
+    """MSS from the SYNs' option, WND from the largest window (64 << 10), CAP from the capture."""
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"))
+    assert code == 0 and doc["verdict"] == "accepted"
+    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3}
+
+
+def test_a_define_wins_over_the_capture_and_no_auto_sets_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"), "-D", "MSS=5")
+    assert code == 0 and "MSS" not in doc["settings"] and doc["settings"]["WND"] == 65536
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"), "--no-auto")
+    assert code == 1 and doc["settings"] == {} and doc["first_unexplained"] == 4  # 5 octets, MSS = 2
+    assert doc["reason"] == ("len=5 is outside the model's len field (0..2); MSS = 2 and WND = 4 are too small for this "
+                             "segment: -D MSS=5 -D WND=5 admits it")
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    p = tmp_path / "t.txt"
+    p.write_text(text)
+    return str(p)
+
+
+HANDSHAKE = "client -> server SYN seq=100\nserver -> client SYN,ACK seq=500 ack=101\nclient -> server ACK seq=101 ack=501\n"
+
+
+@pytest.mark.parametrize("define,trace,constant", [
+    ("MSS=100", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=150\n", "len=150 is outside the model's len field "
+     "(0..100); MSS = 100 is too small for this segment: -D MSS=150 admits it"),
+    ("WND=10", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=8\nclient -> server ACK seq=109 ack=501 len=8\n"
+     "server -> client ACK seq=501 ack=101 len=3\n", "WND = 10 is too small for this segment: -D WND=16 admits it"),
+    ("CAP=1", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=2\nclient -> server ACK seq=103 ack=501 len=2\n"
+     "client -> server ACK seq=105 ack=501 len=2\nserver -> client ACK seq=501 ack=103\n",
+     "CAP = 1 is too small for this segment: -D CAP=3 admits it"),
+])
+def test_a_segment_beyond_a_constant_names_it_and_the_value_that_admits_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], define: str, trace: str, constant: str) -> None:
+    code, doc = _json_replay(capsys, _write(tmp_path, trace), "-D", define)
+    assert code == 1 and doc["reason"] == constant, doc["reason"]
+    code, doc = _json_replay(capsys, _write(tmp_path, trace))  # what the trace shows is set
+    assert code == 0, doc["reason"]
+
+
+def test_the_progress_line_is_drawn_on_a_terminal_only() -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "tcpspec", "replay", TCP, str(TRACES / "loopback_full.pcap")],
+                          stdout=subprocess.PIPE, stderr=secondary, timeout=120, env={**os.environ, "COLUMNS": "100"})
+    os.close(secondary)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(primary)
+    assert proc.returncode == 0 and b"replaying 11 segments" in drawn
+    assert b"replaying" not in proc.stdout
+    piped = subprocess.run([sys.executable, "-m", "tcpspec", "replay", TCP, str(TRACES / "loopback_full.pcap")],
+                           capture_output=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == b""

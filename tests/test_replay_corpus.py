@@ -66,8 +66,8 @@ def replay(path: str, conn: str | None = None) -> Verdict:
     if "tcp" not in _PROGRAM:
         _PROGRAM["tcp"] = load_program(TCP)
     segments = load_segments(path, conn)
-    model, _ = configure(TCP, segments, {}, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
-    res = check_conformance(model, segments, timeout=120)
+    conf = configure(TCP, segments, {}, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
+    res = check_conformance(conf.model, segments, timeout=120, rebuild=conf.rebuild)
     where = segments[len(res.explained)].where if res.verdict == "rejected" else ""
     return Verdict(res.verdict, res.first_unexplained, where, res.reason)
 
