@@ -103,6 +103,13 @@ def _lacks(name: str) -> list[pytest.MarkDecorator]:
 @pytest.mark.parametrize("name", [pytest.param(n, marks=_lacks(n)) for n in BEHAVIOURS])
 def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str) -> None:
     path, conn = _capture(corpus, name)
+    if name == "simultaneous_close":  # the capture shows what it is named for
+        from capture_loopback import _crossed_fins
+
+        from tcpspec.capture import connections, read_packets, select
+
+        server = select(connections(read_packets(path)), path, conn).server
+        assert _crossed_fins(path, server[1]) is not None
     v = replay(path, conn)
     assert v.verdict == "accepted", f"{name}: {v.verdict} at {v.where}: {v.reason}"
 

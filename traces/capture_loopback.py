@@ -318,11 +318,21 @@ def zero_window(cap: Capture) -> None:
     _join(t)
 
 
-def simultaneous_close(cap: Capture) -> str:
-    """Both ends shut down at the same instant (two processes spinning to one deadline), so
-    that each FIN is sent before the other arrives: both go through CLOSING. The loopback
-    delivers at once, so this needs the two calls to overlap; up to 40 connections are tried
-    (all in the file) and the first whose FINs crossed is the one returned."""
+def simultaneous_close(cap: Capture) -> str | None:
+    """Both ends shut down at once and each FIN is sent before the other arrives: both go
+    through CLOSING. The loopback delivers a segment at once, so in a network namespace of our
+    own a token bucket (tc tbf, 16 kbit/s) holds segments ~33 ms each, and the two shutdowns
+    (threads released by one barrier, after 1900 octets have emptied the bucket) cross.
+    Elsewhere, two processes spin to one deadline, up to 40 times (all in the file); the first
+    connection whose FINs crossed is the one returned."""
+    tc = shutil.which("tc")
+    if os.environ.get("TCPSPEC_CAPTURE_NETNS") and tc is not None:
+        if subprocess.run([tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "16kbit", "burst", "2000",
+                           "latency", "5s"], capture_output=True).returncode == 0:
+            try:
+                return _crossing_by_queue(cap)
+            finally:
+                subprocess.run([tc, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
     cap.listener.listen(1)
     for _ in range(40):
         peer = subprocess.Popen([sys.executable, __file__, "--sim-close-client", str(cap.port)])
@@ -341,6 +351,32 @@ def simultaneous_close(cap: Capture) -> str:
         if crossed:
             return crossed
     raise Skip("the two FINs never crossed in 40 tries (the loopback delivers each at once)")
+
+
+def _crossing_by_queue(cap: Capture) -> str | None:
+    cap.listener.listen(1)
+    cli = socket.create_connection((HOST, cap.port))
+    srv, _ = cap.listener.accept()
+    time.sleep(1.0)  # the handshake has gone through the bucket, which fills up again
+    go = threading.Barrier(2)
+
+    def server() -> None:
+        go.wait()
+        srv.shutdown(socket.SHUT_WR)
+        _read_all(srv)
+
+    t = threading.Thread(target=server)
+    t.start()
+    cli.sendall(b"d" * 1900)
+    go.wait()
+    cli.shutdown(socket.SHUT_WR)
+    _read_all(cli)
+    t.join()
+    time.sleep(0.5)
+    crossed = _crossed_fins(cap.out, cap.port)
+    if crossed is None:
+        raise Skip("the FINs did not cross behind the token bucket")
+    return None
 
 
 def _crossed_fins(pcap: str, port: int) -> str | None:
@@ -404,6 +440,9 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
+EXCLUSIVE = {"simultaneous_close"}
+
+
 def capture(out: str, scenario: str = "request_response", interface: str = "lo") -> str | None:
     """Run one behaviour under tcpdump; the connection that shows it (None: the file's only one)."""
     cap = Capture(out, interface)
@@ -429,11 +468,14 @@ def capture_all(directory: str, names: list[str]) -> dict[str, dict[str, str]]:
         except Exception as e:  # noqa: BLE001 - recorded, the others go on
             index[name] = {"skipped": f"failed: {type(e).__name__}: {e}"}
 
-    threads = [threading.Thread(target=one, args=(n,)) for n in names]
+    threads = [threading.Thread(target=one, args=(n,)) for n in names if n not in EXCLUSIVE]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    for n in names:  # alone on the loopback: they change its queueing
+        if n in EXCLUSIVE:
+            one(n)
     return index
 
 
@@ -447,7 +489,8 @@ def _in_netns(argv: list[str]) -> int:
         return subprocess.run([sys.executable, __file__, *argv]).returncode
     try:
         subprocess.run([ip, "netns", "exec", ns, ip, "link", "set", "lo", "up"], check=True)
-        return subprocess.run([ip, "netns", "exec", ns, sys.executable, __file__, *argv]).returncode
+        return subprocess.run([ip, "netns", "exec", ns, sys.executable, __file__, *argv],
+                              env={**os.environ, "TCPSPEC_CAPTURE_NETNS": ns}).returncode
     finally:
         subprocess.run([ip, "netns", "del", ns], capture_output=True)
 
