@@ -15,8 +15,9 @@ run of the model; it is replayed through `interp_search.run_is_behaviour` all th
 it is reported. Values are concrete from the start: the caller pins free initial values (the
 ISNs) from the observations that show them, and a `choose` parameter copied verbatim into a
 sent field (a payload length) takes the observed field's value instead of every value of its
-type. Other large parameters are sampled (`interp.default_sample`), which can miss a run but
-never invents one.
+type. Other large parameters take the type's sample (`interp.default_sample`) and the numbers
+the next few observations show (a window chosen silently is advertised in a later segment):
+that can miss a run but never invents one.
 """
 
 from __future__ import annotations
@@ -149,7 +150,8 @@ class _Rule:
         self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params if cardinality(pt) <= SMALL}
         self.types = dict(t.params)
 
-    def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None) -> list[dict[str, Value]]:
+    def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None,
+                   hints: Sequence[int] = ()) -> list[dict[str, Value]]:
         """The parameter values worth trying when the next observation is `expect`: none at
         all when a send the body always makes can be neither that observation nor an unseen
         message; a copied parameter takes the value the field needs."""
@@ -174,7 +176,7 @@ class _Rule:
             elif name in self.small:
                 per.append(self.small[name])
             else:
-                per.append(list(default_sample(ptype)))
+                per.append(list(dict.fromkeys([*default_sample(ptype), *(h for h in hints if values_in_range(ptype, h))])))
         return list(_product([n for n, _ in self.t.params], per))
 
 
@@ -223,11 +225,12 @@ class Follower:
         return self.unseen is not None and isinstance(message, dict) and _agree(self.unseen, message) and all(
             f in message for f in self.unseen)
 
-    def plan(self, expect: Expect) -> list[tuple[_Rule, list[dict[str, Value]]]]:
-        """The rules worth trying before `expect`, each with its parameter values."""
+    def plan(self, expect: Expect, hints: Sequence[int] = ()) -> list[tuple[_Rule, list[dict[str, Value]]]]:
+        """The rules worth trying before `expect`, each with its parameter values (`hints`:
+        numbers the coming observations show, tried for large parameters no send copies)."""
         out = []
         for rule in self.rules:
-            sets = rule.param_sets(expect, self.unseen)
+            sets = rule.param_sets(expect, self.unseen, hints)
             if sets:
                 out.append((rule, sets))
         return out
@@ -295,7 +298,7 @@ class Follower:
         matched: dict[Frozen, Node] = {}
         cands: list[Candidate] = []
         head = 0
-        plan = self.plan(expect)
+        plan = self.plan(expect, _hints(expects, i))
         while head < len(queue):
             node = queue[head]
             head += 1
@@ -323,6 +326,18 @@ class Follower:
                         if ch == expect.channel:
                             cands.append(Candidate(node, name, params, m, ch))
         return queue, list(matched.values()), cands, ""
+
+
+HINT_AHEAD = 4  # observations whose numbers are tried for large silent parameters
+
+
+def _hints(expects: Sequence[Expect], i: int) -> list[int]:
+    """The integer fields of the next few observations: a value set silently (a window the
+    receiver chose) shows up in a later segment."""
+    out: list[int] = []
+    for e in expects[i:i + HINT_AHEAD]:
+        out += [v for v in e.fields.values() if isinstance(v, int) and not isinstance(v, bool)]
+    return list(dict.fromkeys(out))
 
 
 def _matches(sent: list[tuple[str, Value]], expect: Expect) -> bool:
