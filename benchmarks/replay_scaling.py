@@ -9,8 +9,9 @@ process (`python -m tcpspec replay ... --format json`):
 - `bursts B`: 200 data segments sent B at a time, each burst acknowledged every other segment
   (as Linux does) while the rest of the burst is in flight: the frontier grows with B.
 With `--captures DIR` (traces/capture_loopback.py --all DIR), every capture there too. Each
-row: segments, the verdict, the command's wall time, replay's own time (`seconds` of the JSON
-report, model loading excluded), and the peak memory of the process.
+row: segments, the verdict, the command's wall time and CPU time (on a shared machine the CPU
+time is the comparable figure), replay's own wall time (`seconds` of the JSON report, model
+loading excluded), and the peak memory of the process.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def bursts(total: int, burst: int) -> str:
 
 def run(trace: str, cap: float, conn: str | None = None) -> dict[str, Any]:
     cmd = [sys.executable, "-c", "import resource, sys; from tcpspec.cli import main; code = main(sys.argv[1:]); "
-           "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(code)",
+           "r = resource.getrusage(resource.RUSAGE_SELF); print(r.ru_maxrss, r.ru_utime + r.ru_stime, file=sys.stderr); "
+           "sys.exit(code)",
            "replay", TCP, trace, "--format", "json", "--timeout", str(cap)] + (["--conn", conn] if conn else [])
     t0 = time.perf_counter()
     try:
@@ -80,9 +82,9 @@ def run(trace: str, cap: float, conn: str | None = None) -> dict[str, Any]:
         doc = json.loads(proc.stdout)
     except json.JSONDecodeError:
         return {"verdict": "error", "error": proc.stderr[-400:], "wall": round(wall, 2)}
-    peak = int(proc.stderr.strip().splitlines()[-1]) if proc.stderr.strip() else None
-    return {"verdict": doc["verdict"], "segments": doc["segments"], "wall": round(wall, 2), "replay": doc["seconds"],
-            "rss_mb": round(peak / 1024, 1) if peak else None,
+    peak, cpu = proc.stderr.strip().splitlines()[-1].split()
+    return {"verdict": doc["verdict"], "segments": doc["segments"], "wall": round(wall, 2), "cpu": round(float(cpu), 2),
+            "replay": doc["seconds"], "rss_mb": round(int(peak) / 1024, 1),
             "at": doc.get("where"), "settings": doc.get("settings")}
 
 
@@ -116,8 +118,8 @@ def main() -> int:
 
 
 def _row(r: dict[str, Any]) -> str:
-    return (f"{r['name']:<28} {r.get('segments', ''):>6} {r['verdict']:<9} wall {r.get('wall')} s, replay "
-            f"{r.get('replay')} s, {r.get('rss_mb')} MB" + (f"  (rejected at {r['at']})" if r.get("at") else ""))
+    return (f"{r['name']:<28} {r.get('segments', ''):>6} {r['verdict']:<9} wall {r.get('wall')} s, cpu {r.get('cpu')} s, "
+            f"replay {r.get('replay')} s, {r.get('rss_mb')} MB" + (f"  (rejected at {r['at']})" if r.get("at") else ""))
 
 
 if __name__ == "__main__":

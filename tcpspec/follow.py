@@ -23,24 +23,22 @@ that can miss a run but never invents one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tcpspec import ir
 from tcpspec.interp import (
     Env,
-    Frozen,
     State,
     StepOutcome,
     all_values,
     cardinality,
     compile_expr,
     default_sample,
-    freeze,
     take,
 )
 from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import Value, values_in_range
+from tcpspec.types import EnumType, Value, values_in_range
 
 SMALL = 64  # parameters with at most this many values are enumerated
 
@@ -149,6 +147,7 @@ class _Rule:
         _scan(t.body, self.sends, True)
         self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params if cardinality(pt) <= SMALL}
         self.types = dict(t.params)
+        self.pre = _enum_preconditions(t.guard)
 
     def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None,
                    hints: Sequence[int] = ()) -> list[dict[str, Value]]:
@@ -178,6 +177,37 @@ class _Rule:
             else:
                 per.append(list(dict.fromkeys([*default_sample(ptype), *(h for h in hints if values_in_range(ptype, h))])))
         return list(_product([n for n, _ in self.t.params], per))
+
+
+def _enum_preconditions(guard: ir.Expr) -> dict[str, frozenset[Value]]:
+    """The values the guard's top-level conjuncts allow an enum variable (`state == LISTEN`,
+    `state == A || state == B`): a cheap test that rules most transitions out in a state."""
+    out: dict[str, frozenset[Value]] = {}
+    for c in _conjuncts(guard):
+        allowed = _enum_alternatives(c)
+        if allowed is not None:
+            name, values = allowed
+            out[name] = out[name] & values if name in out else values
+    return out
+
+
+def _conjuncts(e: ir.Expr) -> list[ir.Expr]:
+    if isinstance(e, ir.Binary) and e.op == "and":
+        return _conjuncts(e.left) + _conjuncts(e.right)
+    return [e]
+
+
+def _enum_alternatives(e: ir.Expr) -> tuple[str, frozenset[Value]] | None:
+    if isinstance(e, ir.Binary) and e.op == "eq":
+        for a, b in ((e.left, e.right), (e.right, e.left)):
+            if isinstance(a, ir.Var) and not a.primed and isinstance(a.type, EnumType) and isinstance(b, ir.Lit):
+                return a.var.name, frozenset([b.value])
+        return None
+    if isinstance(e, ir.Binary) and e.op == "or":
+        left, right = _enum_alternatives(e.left), _enum_alternatives(e.right)
+        if left is not None and right is not None and left[0] == right[0]:
+            return left[0], left[1] | right[1]
+    return None
 
 
 def _agree(constants: Mapping[str, Value], fields: Mapping[str, Value]) -> bool:
@@ -219,6 +249,7 @@ class Follower:
         self.unseen = unseen
         self.max_states = max_states
         self.rules = [_Rule(t) for t in model.transitions if isinstance(t, ir.Transition)]
+        self.control = sorted({v for r in self.rules for v in r.pre})
         self.faults = [t for t in model.transitions if isinstance(t, ir.NetworkTransition) and t.kind != "injection"]
 
     def hidden(self, message: Value) -> bool:
@@ -235,11 +266,19 @@ class Follower:
                 out.append((rule, sets))
         return out
 
-    def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]]
+    def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]],
+              cache: dict[tuple[Value, ...], list[tuple[_Rule, list[dict[str, Value]]]]]
               ) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
-        """Every enabled step from `state`: the planned process transitions, then the
-        channels' faults (no injection)."""
-        for rule, sets in plan:
+        """Every enabled step from `state`: the planned process transitions whose enum
+        preconditions hold (looked up once per control state in `cache`), then the channels'
+        faults (no injection)."""
+        control = tuple(state[v] for v in self.control)
+        applicable = cache.get(control)
+        if applicable is None:
+            now = dict(zip(self.control, control))
+            applicable = [(r, sets) for r, sets in plan if all(now[v] in ok for v, ok in r.pre.items())]
+            cache[control] = applicable
+        for rule, sets in applicable:
             msgs: dict[str, Value] = {}
             if rule.recv is not None:
                 queue = state[rule.recv]
@@ -288,28 +327,29 @@ class Follower:
              deadline: float | None) -> tuple[list[Node], list[Node], list[Candidate], str]:
         """The silent closure of `frontier` and the successors that send expectation `i`."""
         expect = expects[i]
-        seen: dict[Frozen, Node] = {}
+        seen: dict[Hashable, Node] = {}
         queue: list[Node] = []
         for node in frontier:
-            key = freeze(node.state)
+            key = state_key(node.state)
             if key not in seen:
                 seen[key] = node
                 queue.append(node)
-        matched: dict[Frozen, Node] = {}
+        matched: dict[Hashable, Node] = {}
         cands: list[Candidate] = []
         head = 0
         plan = self.plan(expect, _hints(expects, i))
+        cache: dict[tuple[Value, ...], list[tuple[_Rule, list[dict[str, Value]]]]] = {}
         while head < len(queue):
             node = queue[head]
             head += 1
             if head % 256 == 0 and deadline is not None and time.monotonic() > deadline:
                 return queue, [], [], "the time limit"
-            for name, params, outcome in self.steps(node.state, plan):
+            for name, params, outcome in self.steps(node.state, plan, cache):
                 after = outcome.state
                 assert after is not None
                 sent = outcome.sent
                 if not sent or all(self.hidden(m) for _, m in sent):
-                    key = freeze(after)
+                    key = state_key(after)
                     if key not in seen:
                         if len(seen) >= self.max_states:
                             return queue, [], [], f"more than {self.max_states} states between segments {i} and {i + 1}"
@@ -318,7 +358,7 @@ class Follower:
                         queue.append(child)
                 if sent:
                     if _matches(sent, expect):
-                        key = freeze(after)
+                        key = state_key(after)
                         if key not in matched:
                             matched[key] = Node(after, Link(node.link, name, params, outcome, i), node.origin)
                     else:
@@ -326,6 +366,22 @@ class Follower:
                         if ch == expect.channel:
                             cands.append(Candidate(node, name, params, m, ch))
         return queue, list(matched.values()), cands, ""
+
+
+def state_key(state: State) -> Hashable:
+    """A hashable image of a state, cheaper than `interp.freeze`: values by position. Every
+    state lists the same keys in the same order and each key holds values of one type, so
+    `True` and `1` never meet in one position; messages and records keep their fields' order
+    (the checker's declaration order)."""
+    return tuple(_flat(v) for v in state.values())
+
+
+def _flat(v: object) -> Hashable:
+    if isinstance(v, list):
+        return tuple(_flat(x) for x in v)
+    if isinstance(v, dict):
+        return tuple(_flat(x) for x in v.values())
+    return v  # type: ignore[return-value]
 
 
 HINT_AHEAD = 4  # observations whose numbers are tried for large silent parameters
