@@ -129,6 +129,7 @@ class Configured:
     model: "ir.Model"
     settings: list[Setting]
     rebuild: Callable[[dict[str, str]], "ir.Model"]
+    tunable: set[str]  # the constants declared by a literal (not computed from others)
 
 
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
@@ -146,4 +147,18 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
     if settings:
         model = check_program(prog, merged)
-    return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}))
+    return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}), literal_constants(prog))
+
+
+def literal_constants(program: "ast.Program") -> set[str]:
+    """Constants whose declaration is a literal (`const MSS = 2;`), not an expression of other
+    constants (`const WNDMIN = if WINDOW then 0 else WND;`): only those are set from a trace
+    or probed, a computed one follows them."""
+    from tcpspec import ast
+
+    out: set[str] = set()
+    for f in program.files:
+        for d in f.decls:
+            if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast.IntLit, ast.BoolLit)):
+                out.add(d.name)
+    return out

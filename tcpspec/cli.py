@@ -841,7 +841,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.trace.lower().endswith(".json"):
         return _replay_itf(pipeline.load_model(args.model, parse_defines(args.define)), args)
     from tcpspec.autoconf import configure
-    from tcpspec.conformance import check_conformance
+    from tcpspec.conformance import check_conformance, fixed_window
     from tcpspec.wire import load_segments
 
     segments = load_segments(args.trace, args.conn)
@@ -849,7 +849,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
         result = check_conformance(conf.model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
-                                   on_progress=lambda done, states: progress.advance(), rebuild=conf.rebuild)
+                                   on_progress=lambda done, states: progress.advance(), rebuild=conf.rebuild,
+                                   tunable=conf.tunable)
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {
@@ -869,6 +870,9 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"set: {s.name}={str(s.value).lower() if isinstance(s.value, bool) else s.value} ({s.why})")
     if result.ignored_flags:
         print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
+    fixed = fixed_window(conf.model)
+    if fixed:
+        print(f"note: the model's window is fixed ({fixed}); windows not compared")
     print()
     width = max(len(s.label) for s in segments)
     for i, seg in enumerate(segments, 1):

@@ -111,10 +111,26 @@ def expectations(model: ir.Model, segments: list[Segment]) -> tuple[list[Expect]
         if "len" in fields:
             want["len"] = seg.length
         win_field = next((f for f in WINDOW_FIELDS if f in fields), None)
-        if win_field is not None and seg.window is not None:
+        if win_field is not None and seg.window is not None and not fixed_field(fields[win_field]):
             want[win_field] = seg.window << (0 if "SYN" in seg.flags else scale.get(seg.src, 0))
         out.append(Expect(ch.name, seg.src, want))
     return out, sorted(ignored)
+
+
+def fixed_field(t: object) -> bool:
+    """A field whose type has one value (`wnd: WND..WND` while the model's window is fixed)
+    carries nothing a trace could contradict: it is not compared, as a flag the model has no
+    field for is not."""
+    return isinstance(t, IntType) and t.lo is not None and t.lo == t.hi
+
+
+def fixed_window(model: ir.Model) -> str | None:
+    """The window field's description when the model fixes it, for the report's note."""
+    for ch in model.channels:
+        for f, t in ch.message.fields:
+            if f in WINDOW_FIELDS and fixed_field(t):
+                return f"{f}: {t}"
+    return None
 
 
 def window_shifts(segments: list[Segment]) -> dict[str, int]:
@@ -167,11 +183,12 @@ def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, 
 def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool = True,
     on_progress: Callable[[int, int], None] | None = None, max_states: int = 200_000,
-    rebuild: Callable[[dict[str, str]], ir.Model] | None = None,
+    rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace. With
     `rebuild` (the model again with some constants changed), a rejection also says which
-    constant is too small for the segment and which value admits it, when one does."""
+    constant is too small for the segment and which value admits it, when one does (of the
+    `tunable` ones; None: every int constant)."""
     t0 = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
     res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress)
@@ -188,7 +205,8 @@ def check_conformance(
         out.reason = why_not(model, res, segments, expects)
         if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run so far
             budget = min(PROBE_SECONDS, max(5.0, 2 * (time.perf_counter() - t0)))
-            out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget) or out.reason
+            out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget,
+                                    tunable) or out.reason
     elif trace is not None:
         from tcpspec.interp import run_is_behaviour
 
@@ -248,7 +266,8 @@ PROBE_SECONDS = 20.0  # at most this long spent asking which constant would admi
 
 
 def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], segments: list[Segment], i: int,
-               coalesce_acks: bool, deadline: float | None, budget: float = PROBE_SECONDS) -> str:
+               coalesce_acks: bool, deadline: float | None, budget: float = PROBE_SECONDS,
+               tunable: set[str] | None = None) -> str:
     """`MSS = 100 is too small for this segment: -D MSS=150 admits it` when raising int
     constants lets the model explain segments 1..i+1. Each constant has a few larger values
     to try (the segment's lengths and windows that exceed it, what the prefix would set it to,
@@ -265,7 +284,8 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
     numbers = [v for f, v in expect.fields.items()  # lengths and windows, not sequence numbers
                if isinstance(types.get(f), IntType) and isinstance(v, int) and not isinstance(v, bool)]
     derived = {s.name: s.value for s in derive(prefix, model.constants, window_shifts(prefix))}
-    values = {k: v for k, v in model.constants.items() if isinstance(v, int) and not isinstance(v, bool)}
+    values = {k: v for k, v in model.constants.items()
+              if isinstance(v, int) and not isinstance(v, bool) and (tunable is None or k in tunable)}
     tries = {k: sorted({t for t in [*numbers, derived.get(k, 0), v + 1, v + 2, 2 * v] if isinstance(t, int) and t > v})
              for k, v in values.items()}
 
@@ -281,13 +301,16 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
     raised = {k: t[-1] for k, t in tries.items() if t}
     if not raised or not admits(raised):
         return ""
-    for k in list(raised):
-        fewer = {n: v for n, v in raised.items() if n != k}
-        ok = admits(fewer)
-        if ok is None:
-            return ""
-        if ok:
-            raised = fewer
+    changed = True
+    while changed:  # put each back where the segment stays admitted without it, until none can be
+        changed = False
+        for k in list(raised):
+            fewer = {n: v for n, v in raised.items() if n != k}
+            ok = admits(fewer)
+            if ok is None:
+                return ""
+            if ok:
+                raised, changed = fewer, True
     for k in list(raised):
         for v in tries[k][:-1]:
             ok = admits({**raised, k: v})
