@@ -14,7 +14,7 @@ ever in flight), `CAP` (segments in flight per direction, see `segments_in_fligh
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -104,7 +104,7 @@ def receive_window(segments: list[Segment], shifts: dict[str, int]) -> Setting:
     return Setting("WND", max(adv, 1), f"the largest window advertised, {adv} ({adv_where})" if adv_where else "no window seen")
 
 
-def derive(segments: list[Segment], declared: dict[str, object], shifts: dict[str, int]) -> list[Setting]:
+def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict[str, int]) -> list[Setting]:
     """The settings for the constants `declared` (name -> the model's value) names."""
     rules: dict[str, Callable[[], Setting]] = {
         "MSS": lambda: largest_payload(segments),

@@ -193,7 +193,10 @@ def check_conformance(
     deadline = None if timeout is None else time.monotonic() + timeout
     res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress)
     expects, ignored = expectations(model, segments)
-    secs = lambda: round(time.perf_counter() - t0, 3)  # noqa: E731
+
+    def secs() -> float:
+        return round(time.perf_counter() - t0, 3)
+
     matches = _explained(res, segments)
     trace = res.trace() if res.end is not None else None
     out = Conformance("accepted", segments, matches, trace, "", ignored, 0.0, res.states, res.largest_frontier)

@@ -267,7 +267,7 @@ class Follower:
         return out
 
     def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]],
-              cache: dict[tuple[Value, ...], list[tuple[_Rule, list[dict[str, Value]]]]]
+              cache: dict[tuple[object, ...], list[tuple[_Rule, list[dict[str, Value]]]]]
               ) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
         """Every enabled step from `state`: the planned process transitions whose enum
         preconditions hold (looked up once per control state in `cache`), then the channels'
@@ -338,7 +338,7 @@ class Follower:
         cands: list[Candidate] = []
         head = 0
         plan = self.plan(expect, _hints(expects, i))
-        cache: dict[tuple[Value, ...], list[tuple[_Rule, list[dict[str, Value]]]]] = {}
+        cache: dict[tuple[object, ...], list[tuple[_Rule, list[dict[str, Value]]]]] = {}
         while head < len(queue):
             node = queue[head]
             head += 1
@@ -363,7 +363,7 @@ class Follower:
                             matched[key] = Node(after, Link(node.link, name, params, outcome, i), node.origin)
                     else:
                         ch, m = sent[0]
-                        if ch == expect.channel:
+                        if ch == expect.channel and isinstance(m, dict):
                             cands.append(Candidate(node, name, params, m, ch))
         return queue, list(matched.values()), cands, ""
 
@@ -376,12 +376,12 @@ def state_key(state: State) -> Hashable:
     return tuple(_flat(v) for v in state.values())
 
 
-def _flat(v: object) -> Hashable:
+def _flat(v: Value | list[Value]) -> Hashable:
     if isinstance(v, list):
         return tuple(_flat(x) for x in v)
     if isinstance(v, dict):
         return tuple(_flat(x) for x in v.values())
-    return v  # type: ignore[return-value]
+    return v
 
 
 HINT_AHEAD = 4  # observations whose numbers are tried for large silent parameters
