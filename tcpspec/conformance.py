@@ -222,9 +222,17 @@ def check_conformance(
 
 def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,
             on_progress: Callable[[int, int], None] | None = None) -> FollowResult:
+    """Lazily first (`Follower.follow`); if that does not explain every segment, eagerly:
+    the eager result is the verdict."""
     expects, _ = expectations(model, segments)
     follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
-    return follower.follow(pinned_initials(model, segments), expects, deadline, on_progress)
+    initial = pinned_initials(model, segments)
+    lazy = follower.follow(initial, expects, deadline, on_progress, lazy=True)
+    if lazy.explained == len(expects) or lazy.stopped:
+        return lazy
+    eager = follower.follow(initial, expects, deadline, None)
+    eager.states += lazy.states
+    return eager
 
 
 def _explained(res: FollowResult, segments: list[Segment]) -> list[StepMatch]:

@@ -267,11 +267,11 @@ class Follower:
         return out
 
     def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]],
-              cache: dict[tuple[object, ...], list[tuple[_Rule, list[dict[str, Value]]]]]
+              cache: dict[tuple[object, ...], list[tuple[_Rule, list[dict[str, Value]]]]], only: str | None = None
               ) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
         """Every enabled step from `state`: the planned process transitions whose enum
-        preconditions hold (looked up once per control state in `cache`), then the channels'
-        faults (no injection)."""
+        preconditions hold (looked up once per control state in `cache`), of instance `only`
+        if given, then the channels' faults (no injection)."""
         control = tuple(state[v] for v in self.control)
         applicable = cache.get(control)
         if applicable is None:
@@ -279,6 +279,8 @@ class Follower:
             applicable = [(r, sets) for r, sets in plan if all(now[v] in ok for v, ok in r.pre.items())]
             cache[control] = applicable
         for rule, sets in applicable:
+            if only is not None and rule.t.instance != only:
+                continue
             msgs: dict[str, Value] = {}
             if rule.recv is not None:
                 queue = state[rule.recv]
@@ -301,12 +303,19 @@ class Follower:
                     yield t.name, {"i": i}, outcome
 
     def follow(self, initial: list[State], expects: Sequence[Expect], deadline: float | None = None,
-               on_progress: Callable[[int, int], None] | None = None) -> FollowResult:
-        """Match `expects` in order, from any of the `initial` states."""
+               on_progress: Callable[[int, int], None] | None = None, lazy: bool = False) -> FollowResult:
+        """Match `expects` in order, from any of the `initial` states.
+
+        `lazy`: between two observations, only the sender of the next one takes silent steps
+        (the others too when the channel it sends on is full). The others' silent steps are
+        put off to a later gap, where they are taken if needed, which keeps the frontier from
+        holding every interleaving of both ends' receives. A run found so is a run of the
+        model; but a step put off may not behave the same later (a guard reading a channel's
+        length), so a lazy rejection is only a reason to follow again eagerly."""
         frontier = [Node(s, None, k) for k, s in enumerate(initial)]
         result = FollowResult(0, initial, None)
         for i, expect in enumerate(expects):
-            closure, matched, cands, stopped = self._gap(frontier, expects, i, deadline)
+            closure, matched, cands, stopped = self._gap(frontier, expects, i, deadline, lazy)
             result.states += len(closure)
             if stopped:
                 result.stopped = stopped
@@ -323,10 +332,11 @@ class Follower:
         result.end = frontier[0]
         return result
 
-    def _gap(self, frontier: list[Node], expects: Sequence[Expect], i: int,
-             deadline: float | None) -> tuple[list[Node], list[Node], list[Candidate], str]:
+    def _gap(self, frontier: list[Node], expects: Sequence[Expect], i: int, deadline: float | None,
+             lazy: bool = False) -> tuple[list[Node], list[Node], list[Candidate], str]:
         """The silent closure of `frontier` and the successors that send expectation `i`."""
         expect = expects[i]
+        capacity = self.model.channel(expect.channel).capacity
         seen: dict[Hashable, Node] = {}
         queue: list[Node] = []
         for node in frontier:
@@ -344,7 +354,9 @@ class Follower:
             head += 1
             if head % 256 == 0 and deadline is not None and time.monotonic() > deadline:
                 return queue, [], [], "the time limit"
-            for name, params, outcome in self.steps(node.state, plan, cache):
+            outbox = node.state[expect.channel]
+            only = expect.sender if lazy and isinstance(outbox, list) and len(outbox) < capacity else None
+            for name, params, outcome in self.steps(node.state, plan, cache, only):
                 after = outcome.state
                 assert after is not None
                 sent = outcome.sent

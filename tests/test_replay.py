@@ -231,3 +231,23 @@ def test_the_progress_line_is_drawn_on_a_terminal_only() -> None:
     piped = subprocess.run([sys.executable, "-m", "tcpspec", "replay", TCP, str(TRACES / "loopback_full.pcap")],
                            capture_output=True, timeout=120)
     assert piped.returncode == 0 and piped.stderr == b""
+
+
+def test_a_run_that_needs_the_peers_unseen_ack_is_found_by_the_eager_follow(tmp_path: Path) -> None:
+    """The client's second 8 octets fit a window of 10 only once the server's ACK of the first
+    (missing from the trace) has come back: the lazy follow, which leaves the server's silent
+    steps for later, finds no run; the eager one does, and its answer is the verdict."""
+    from tcpspec.autoconf import configure
+    from tcpspec.conformance import check_conformance, expectations, pinned_initials, pure_ack_fields
+    from tcpspec.follow import Follower
+
+    trace = _write(tmp_path, HANDSHAKE + "client -> server ACK seq=101 ack=501 len=8\n"
+                   "client -> server ACK seq=109 ack=501 len=8\nserver -> client ACK seq=501 ack=117\n")
+    segs = read_text_trace(trace, Path(trace).read_text())
+    conf = configure(TCP, segs, {"WND": "10"})
+    follower = Follower(conf.model, pure_ack_fields(conf.model))
+    expects, _ = expectations(conf.model, segs)
+    lazy = follower.follow(pinned_initials(conf.model, segs), expects, lazy=True)
+    eager = follower.follow(pinned_initials(conf.model, segs), expects)
+    assert (lazy.explained, eager.explained) == (4, 6)
+    assert check_conformance(conf.model, segs).verdict == "accepted"
