@@ -10,6 +10,13 @@ Known names (the TCP model's): `MSS` (largest payload: the SYNs' MSS options and
 segment seen, which a capture taken before segmentation offload can show above the MSS),
 `WND` (the peer's receive window: the largest window advertised, scaled, and the most octets
 ever in flight), `CAP` (segments in flight per direction, see `segments_in_flight`).
+
+Behaviours a model may switch with a bool constant are switched on when the trace shows them,
+and only then (a model with a behaviour it does not need explains more, so a wrong segment
+could pass as one): `RTO` when a segment carries sequence numbers its sender had sent already
+(a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
+sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
+differ (a zero window, a window update) or a probe is sent into a zero window.
 """
 
 from __future__ import annotations
@@ -104,6 +111,35 @@ def receive_window(segments: list[Segment], shifts: dict[str, int]) -> Setting:
     return Setting("WND", max(adv, 1), f"the largest window advertised, {adv} ({adv_where})" if adv_where else "no window seen")
 
 
+def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str]:
+    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace shows it (see the module doc)."""
+    seen: dict[str, str] = {}
+    sent_to: dict[str, int] = {}  # sender -> the end of all it had sent (SEG.SEQ + SEG.LEN, SYN/FIN counted)
+    window: dict[str, int] = {}  # sender -> the window it advertised last (scaled)
+    windows: set[int] = set()
+    for s in segments:
+        end, top = _seq_end(s), sent_to.get(s.src)
+        occupies = s.length > 0 or bool({"SYN", "FIN"} & s.flags)
+        if occupies and top is not None and _ahead(s.seq, top) < 0 and "RST" not in s.flags:
+            seen.setdefault("RTO", f"a retransmission ({s.where})")
+        elif (top is not None and "ACK" in s.flags and not {"SYN", "FIN", "RST"} & s.flags and s.length <= 1
+              and _ahead(s.seq, top) == -1):
+            peer = next((w for k, w in window.items() if k != s.src), None)
+            if peer == 0:
+                seen.setdefault("WINDOW", f"a probe into a zero window ({s.where})")
+            else:
+                seen.setdefault("KEEPALIVE", f"a keep-alive probe ({s.where})")
+        if top is None or _ahead(end, top) > 0:
+            sent_to[s.src] = end
+        if s.window is not None and "RST" not in s.flags:
+            w = s.window << (0 if "SYN" in s.flags else shifts.get(s.src, 0))
+            window[s.src] = w
+            if windows and w not in windows:
+                seen.setdefault("WINDOW", f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})")
+            windows.add(w)
+    return seen
+
+
 def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict[str, int]) -> list[Setting]:
     """The settings for the constants `declared` (name -> the model's value) names."""
     rules: dict[str, Callable[[], Setting]] = {
@@ -117,6 +153,9 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
             s = rule()
             if s.value != declared[name]:
                 out.append(s)
+    for name, why in behaviours(segments, shifts).items():
+        if declared.get(name) is False:
+            out.append(Setting(name, True, why))
     return out
 
 
