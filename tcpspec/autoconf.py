@@ -11,9 +11,8 @@ segment seen, which a capture taken before segmentation offload can show above t
 `WND` (the peer's receive window: the largest window advertised, scaled, and the most octets
 ever in flight), `CAP` (segments in flight per direction, see `segments_in_flight`).
 
-Behaviours a model may switch with a bool constant are switched on when the trace shows them,
-and only then (a model with a behaviour it does not need explains more, so a wrong segment
-could pass as one): `RTO` when a segment carries sequence numbers its sender had sent already
+Behaviours a model may switch with a bool constant (`behaviours`, not applied yet: the model
+declares them before it has their rules): `RTO` when a segment carries sequence numbers its sender had sent already
 (a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
 sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
 differ (a zero window, a window update) or a probe is sent into a zero window.
@@ -153,9 +152,6 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
             s = rule()
             if s.value != declared[name]:
                 out.append(s)
-    for name, why in behaviours(segments, shifts).items():
-        if declared.get(name) is False:
-            out.append(Setting(name, True, why))
     return out
 
 
