@@ -30,7 +30,7 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.follow import Candidate, Expect, Follower, FollowResult
 from tcpspec.interp import Domain, cardinality, initial_states
 from tcpspec.trace import Trace
-from tcpspec.types import BitVecType, BoolType, IntType, RecordType, Value
+from tcpspec.types import BitVecType, IntType, RecordType, Value
 from tcpspec.wire import Segment
 
 FLAG_FIELDS = {"SYN": "syn", "ACK": "ack", "FIN": "fin", "RST": "rst", "PSH": "psh"}
@@ -256,7 +256,7 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
     if best is not None:
         from tcpspec.render.msc import message_label
 
-        diffs = [f"{_short(f)}={_show(v)}" for f, v in expect.fields.items()
+        diffs = [f"{_short(f)}={v}" for f, v in expect.fields.items()
                  if not isinstance(v, bool) and best.message.get(f) != v]
         flag_diff = [f for f, v in expect.fields.items() if isinstance(v, bool) and best.message.get(f) != v]
         if flag_diff:
@@ -342,10 +342,6 @@ def _short(f: str) -> str:
     return "ack" if f in ACK_FIELDS else "win" if f in WINDOW_FIELDS else f
 
 
-def _show(v: Value) -> str:
-    return str(v)
-
-
 def _nearest(cands: list[Candidate], expect: Expect) -> Candidate | None:
     """The candidate send closest to the observation: flags first, then fewest other fields
     wrong, the acknowledgment number counted last (a wrong ack is the commonest slip)."""
@@ -394,5 +390,3 @@ def _sender_states(model: ir.Model, res: FollowResult, sender: str) -> str:
     seen = sorted({str(n.state[enums[0]]) for n in res.closure})
     return f" ({sender} is in {' or '.join(seen)})" if seen else ""
 
-
-__all__ = ["Conformance", "StepMatch", "check_conformance", "channels_by_ends", "expectations", "BoolType"]
