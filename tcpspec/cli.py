@@ -842,9 +842,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _replay_itf(pipeline.load_model(args.model, parse_defines(args.define)), args)
     from tcpspec.autoconf import configure
     from tcpspec.conformance import check_conformance, fixed_window
-    from tcpspec.wire import load_segments
+    from tcpspec.wire import load_trace
 
-    segments = load_segments(args.trace, args.conn)
+    loaded = load_trace(args.trace, args.conn)
+    segments = loaded.segments
     conf = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
     settings = conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
@@ -855,7 +856,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.format == "json":
         doc = {
             "model": args.model, "trace": args.trace, "verdict": result.verdict, "segments": len(segments),
-            "settings": {s.name: s.value for s in settings},
+            "connection": loaded.connection or None, "settings": {s.name: s.value for s in settings},
             "explained": [{"segment": m.segment.label, "where": m.segment.where, "transition": m.transition}
                           for m in result.explained],
             "first_unexplained": result.first_unexplained, "reason": result.reason,
@@ -866,6 +867,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return code
     print(f"model: {args.model}")
     print(f"trace: {args.trace} ({len(segments)} segments)")
+    if loaded.connections > 1:
+        print(f"connection: {loaded.connection} (one of {loaded.connections}: see --list-conns)")
     for s in settings:
         print(f"set: {s.name}={str(s.value).lower() if isinstance(s.value, bool) else s.value} ({s.why})")
     if result.ignored_flags:

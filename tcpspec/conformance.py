@@ -270,6 +270,8 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
         return full
     flags = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
     where = _sender_states(model, res, expect.sender)
+    if i == 0 and not any("SYN" in s.flags for s in segments):
+        where += "; the trace has no SYN: the connection was opened before it starts, and the model starts CLOSED"
     return f"no run has {seg.src} send a {flags} segment to {seg.dst} after the explained prefix" + where
 
 

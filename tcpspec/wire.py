@@ -138,13 +138,23 @@ def segments_of(conn: "Connection", path: str, names: tuple[str, str] = ("client
     return out
 
 
-def load_segments(path: str, conn: str | None = None) -> list[Segment]:
-    """The segments of a trace file: a capture (told by its magic number, whatever its name)
-    or the text format."""
-    from tcpspec.capture import is_capture
+@dataclass
+class Loaded:
+    """A trace as read: its segments and, for a capture, which connection of how many."""
+
+    segments: list[Segment]
+    connection: str = ""  # `A:P-B:Q` (client first)
+    connections: int = 0  # in the capture
+
+
+def load_trace(path: str, conn: str | None = None) -> Loaded:
+    """A trace file: a capture (told by its magic number, whatever its name) or the text format."""
+    from tcpspec.capture import connections, is_capture, read_packets, select
 
     if is_capture(path):
-        return read_pcap(path, conn)
+        conns = connections(read_packets(path))
+        chosen = select(conns, path, conn)
+        return Loaded(segments_of(chosen, path), chosen.label, len(conns))
     if path.lower().endswith((".pcap", ".pcapng", ".cap")):
         raise UsageError(f"{path}: not a packet capture (neither pcap nor pcapng)")
     if conn is not None:
@@ -154,4 +164,8 @@ def load_segments(path: str, conn: str | None = None) -> list[Segment]:
             text = f.read()
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text, nor a pcap or pcapng capture") from None
-    return read_text_trace(path, text)
+    return Loaded(read_text_trace(path, text))
+
+
+def load_segments(path: str, conn: str | None = None) -> list[Segment]:
+    return load_trace(path, conn).segments

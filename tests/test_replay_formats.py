@@ -165,3 +165,14 @@ def test_a_reused_port_starts_a_new_connection(tmp_path: Path) -> None:
     _write_pcap(cap, 101, pk + again)
     conns = connections(read_packets(str(cap)))
     assert [len(c.packets) for c in conns] == [11, 11] and conns[0].label == conns[1].label
+
+
+def test_a_connection_opened_before_the_capture_is_rejected_saying_so(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    cap = tmp_path / "late.pcap"
+    _write_pcap(cap, 101, _ip_packets()[3:])  # from the first data segment on
+    assert main(["replay", TCP, str(cap), "--format", "json"]) == 1
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["first_unexplained"] == 1 and doc["connection"] == "127.0.0.1:41682-127.0.0.1:41649"
+    assert doc["reason"].endswith("the trace has no SYN: the connection was opened before it starts, and the model "
+                                  "starts CLOSED")
