@@ -494,6 +494,10 @@ class _Progress:
         if self.bar is not None:
             self.bar.advance(self.task)
 
+    def at(self, completed: int, text: str | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=completed, **({"description": f"{self.label}: {text}"} if text else {}))
+
 
 def _live(args: argparse.Namespace) -> bool:
     return args.format == "text" and not getattr(args, "quiet", False) and sys.stderr.isatty()
@@ -850,7 +854,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     settings = conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
         result = check_conformance(conf.model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
-                                   on_progress=lambda done, states: progress.advance(), rebuild=conf.rebuild,
+                                   on_progress=lambda done, note: progress.at(done, note), rebuild=conf.rebuild,
                                    tunable=conf.tunable)
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":

@@ -182,7 +182,7 @@ def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, 
 
 def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool = True,
-    on_progress: Callable[[int, int], None] | None = None, max_states: int = 200_000,
+    on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace. With
@@ -221,16 +221,19 @@ def check_conformance(
 
 
 def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,
-            on_progress: Callable[[int, int], None] | None = None) -> FollowResult:
+            on_progress: Callable[[int, str | None], None] | None = None) -> FollowResult:
     """Lazily first (`Follower.follow`); if that does not explain every segment, eagerly:
-    the eager result is the verdict."""
+    the eager result is the verdict. `on_progress(segments followed, what changed or None)`."""
     expects, _ = expectations(model, segments)
     follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
     initial = pinned_initials(model, segments)
-    lazy = follower.follow(initial, expects, deadline, on_progress, lazy=True)
+    lazy = follower.follow(initial, expects, deadline, None if on_progress is None else lambda i, n: on_progress(i, None),
+                           lazy=True)
     if lazy.explained == len(expects) or lazy.stopped:
         return lazy
-    eager = follower.follow(initial, expects, deadline, None)
+    if on_progress is not None:
+        on_progress(0, f"segment {lazy.explained + 1} needs every interleaving: following again")
+    eager = follower.follow(initial, expects, deadline, None if on_progress is None else lambda i, n: on_progress(i, None))
     eager.states += lazy.states
     return eager
 
