@@ -53,6 +53,7 @@ class Verdict:
 
 
 _PROGRAM: dict[str, object] = {}
+_UNALTERED: dict[str, Verdict] = {}
 
 
 def replay(path: str, conn: str | None = None) -> Verdict:
@@ -150,7 +151,7 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
     if n is None:
         pytest.skip(f"{name} has no {which} segment")
     if name in MODEL_LACKS:
-        base = replay(path, conn)
+        base = _UNALTERED.get(path) or _UNALTERED.setdefault(path, replay(path, conn))
         if base.verdict == "rejected" and int(base.where.rsplit(" ", 1)[1]) <= n:
             pytest.xfail(f"the model has no {MODEL_LACKS[name]} yet: the unaltered capture is rejected at {base.where}")
     out = tmp_path / f"{name}_{field}.pcap"
