@@ -157,7 +157,7 @@ class _Rule:
         wanted: dict[str, set[Value]] = {}
         for send in self.sends:
             observed = send.channel == expect.channel and _agree(send.constants, expect.fields)
-            hidden = unseen is not None and _agree(send.constants, unseen)
+            hidden = unseen is not None and self.recv is not None and _agree(send.constants, unseen)
             if send.always and not observed and not hidden:
                 return []
             if not send.always:
@@ -242,8 +242,10 @@ class Follower:
     """The model prepared for following observations (see the module doc)."""
 
     def __init__(self, model: ir.Model, unseen: Mapping[str, Value] | None, max_states: int = 200_000) -> None:
-        """`unseen`: the fields a sent message must have to be missing from the observations
-        (a delayed pure ACK folded into a later segment; None: every send is observed).
+        """`unseen`: the fields a message sent in answer to a received one (a step with a
+        `receive`) must have to be missing from the observations: a delayed pure ACK folded
+        into a later segment. A spontaneous send (a timer's, a user call's) is always
+        observed. None: every send is observed.
         `max_states` bounds the silent states explored between two observations."""
         self.model = model
         self.unseen = unseen
@@ -268,10 +270,11 @@ class Follower:
 
     def steps(self, state: State, plan: list[tuple[_Rule, list[dict[str, Value]]]],
               cache: dict[tuple[object, ...], list[tuple[_Rule, list[dict[str, Value]]]]], only: str | None = None
-              ) -> Iterator[tuple[str, dict[str, Value], StepOutcome]]:
+              ) -> Iterator[tuple[str, dict[str, Value], StepOutcome, bool]]:
         """Every enabled step from `state`: the planned process transitions whose enum
         preconditions hold (looked up once per control state in `cache`), of instance `only`
-        if given, then the channels' faults (no injection)."""
+        if given, then the channels' faults (no injection); each with whether it answers a
+        received segment (only such a step's send may be unseen)."""
         control = tuple(state[v] for v in self.control)
         applicable = cache.get(control)
         if applicable is None:
@@ -293,14 +296,14 @@ class Follower:
                     continue
                 outcome = take(rule.t, state, params)
                 if outcome.enabled and outcome.range_ok:
-                    yield rule.name, params, outcome
+                    yield rule.name, params, outcome, rule.recv is not None
         for t in self.faults:
             queue = state[t.channel.name]
             assert isinstance(queue, list)
             for i in range(len(queue)):
                 outcome = take(t, state, {"i": i})
                 if outcome.enabled:
-                    yield t.name, {"i": i}, outcome
+                    yield t.name, {"i": i}, outcome, False
 
     def follow(self, initial: list[State], expects: Sequence[Expect], deadline: float | None = None,
                on_progress: Callable[[int, int], None] | None = None, lazy: bool = False) -> FollowResult:
@@ -356,11 +359,11 @@ class Follower:
                 return queue, [], [], "the time limit"
             outbox = node.state[expect.channel]
             only = expect.sender if lazy and isinstance(outbox, list) and len(outbox) < capacity else None
-            for name, params, outcome in self.steps(node.state, plan, cache, only):
+            for name, params, outcome, answers in self.steps(node.state, plan, cache, only):
                 after = outcome.state
                 assert after is not None
                 sent = outcome.sent
-                if not sent or all(self.hidden(m) for _, m in sent):
+                if not sent or (answers and all(self.hidden(m) for _, m in sent)):
                     key = state_key(after)
                     if key not in seen:
                         if len(seen) >= self.max_states:
