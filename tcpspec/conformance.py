@@ -14,9 +14,10 @@ constant the segment exceeds and which value would admit it.
 Free initial values (a `var iss: seq32;` has none) are fixed from the observations, not
 searched: sequence numbers are only copied, offset and compared in a TCP model, so a value
 that no segment has shown yet can be taken to be the one the first segment shows. Each
-endpoint's free variables take the first sequence number it sent, or its peer's (an IRS is
-overwritten before it is read); every combination is an initial state of the frontier, and
-those the observations contradict die at once.
+endpoint's free variables take the first sequence number it sent (an ISN; an IRS is
+overwritten before it is read, so any value does). When the handshake itself is rejected,
+the trace is followed again with every combination of each end's and its peer's first
+sequence number, in case a model reads such a variable before it writes it.
 """
 
 from __future__ import annotations
@@ -160,8 +161,9 @@ def pure_ack_fields(model: ir.Model) -> dict[str, Value] | None:
     return want
 
 
-def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, Value | list[Value]]]:
-    """The initial states, free initial values fixed as the module doc says."""
+def pinned_initials(model: ir.Model, segments: list[Segment], peers: bool = False) -> list[dict[str, Value | list[Value]]]:
+    """The initial states, free initial values fixed as the module doc says (`peers`: each
+    also takes the peer's first sequence number, every combination)."""
     first: dict[str, int] = {}
     for seg in segments:
         first.setdefault(seg.src, seg.seq)
@@ -170,8 +172,8 @@ def pinned_initials(model: ir.Model, segments: list[Segment]) -> list[dict[str, 
         if var.name in model.init or cardinality(var.type) <= 256:
             continue
         own = first.get(var.instance)
-        peers = [v for k, v in first.items() if k != var.instance]
-        picks = [v for v in [own, *peers] if v is not None]
+        others = [v for k, v in first.items() if k != var.instance] if peers or own is None else []
+        picks = [v for v in [own, *others] if v is not None]
         if isinstance(var.type, IntType):
             picks = [v for v in picks if var.type.lo is not None and var.type.lo <= v <= (var.type.hi or v)]
         elif isinstance(var.type, BitVecType):
@@ -235,7 +237,16 @@ def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_s
         on_progress(0, f"segment {lazy.explained + 1} needs every interleaving: following again")
     eager = follower.follow(initial, expects, deadline, None if on_progress is None else lambda i, n: on_progress(i, None))
     eager.states += lazy.states
+    if eager.explained < min(len(expects), HANDSHAKE) and not eager.stopped:
+        wider = pinned_initials(model, segments, peers=True)
+        if len(wider) > len(initial):
+            again = follower.follow(wider, expects, deadline)
+            again.states += eager.states
+            return again
     return eager
+
+
+HANDSHAKE = 3  # segments: a rejection among the first ones is retried with wider initial values
 
 
 def _explained(res: FollowResult, segments: list[Segment]) -> list[StepMatch]:

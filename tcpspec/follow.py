@@ -16,8 +16,9 @@ it is reported. Values are concrete from the start: the caller pins free initial
 ISNs) from the observations that show them, and a `choose` parameter copied verbatim into a
 sent field (a payload length) takes the observed field's value instead of every value of its
 type. Other large parameters take the type's sample (`interp.default_sample`) and the numbers
-the next few observations show (a window chosen silently is advertised in a later segment):
-that can miss a run but never invents one.
+the instance's next two segments show in the fields the parameter reaches (a window stored in
+a variable that sends copy into `wnd` takes the windows those segments advertise): that can
+miss a run but never invents one.
 """
 
 from __future__ import annotations
@@ -148,9 +149,12 @@ class _Rule:
         self.small: dict[str, list[Value]] = {n: all_values(pt) for n, pt in t.params if cardinality(pt) <= SMALL}
         self.types = dict(t.params)
         self.pre = _enum_preconditions(t.guard)
+        self.stored: dict[str, set[str]] = {}  # param -> the variables the body assigns it to
+        _stores(t.body, self.stored)
+        self.shows: dict[str, set[str]] = {}  # param -> the message fields those variables are sent in (Follower)
 
     def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None,
-                   hints: Sequence[int] = ()) -> list[dict[str, Value]]:
+                   hints: Mapping[str, Sequence[int]] | None = None) -> list[dict[str, Value]]:
         """The parameter values worth trying when the next observation is `expect`: none at
         all when a send the body always makes can be neither that observation nor an unseen
         message; a copied parameter takes the value the field needs."""
@@ -175,7 +179,9 @@ class _Rule:
             elif name in self.small:
                 per.append(self.small[name])
             else:
-                per.append(list(dict.fromkeys([*default_sample(ptype), *(h for h in hints if values_in_range(ptype, h))])))
+                fields = self.shows.get(name) or set((hints or {}).keys())
+                seen = [h for f in sorted(fields) for h in (hints or {}).get(f, ())]
+                per.append(list(dict.fromkeys([*default_sample(ptype), *(h for h in seen if values_in_range(ptype, h))])))
         return list(_product([n for n, _ in self.t.params], per))
 
 
@@ -220,6 +226,31 @@ def _product(names: list[str], per: list[list[Value]]) -> list[dict[str, Value]]
     return [dict(zip(names, combo)) for combo in itertools.product(*per)]
 
 
+def _stores(body: Sequence[ir.Stmt], out: dict[str, set[str]]) -> None:
+    """param -> the variables an assignment `v := p` stores it in."""
+    for s in body:
+        if isinstance(s, ir.Assign):
+            inner = s.value.arg if isinstance(s.value, ir.Convert) else s.value
+            if isinstance(inner, ir.Param):
+                out.setdefault(inner.name, set()).add(s.target.name)
+        elif isinstance(s, ir.If):
+            _stores(s.then, out)
+            _stores(s.else_, out)
+
+
+def _sent_vars(body: Sequence[ir.Stmt], out: dict[str, set[str]]) -> None:
+    """variable -> the message fields a send copies it into (`wnd: rcv_wnd`)."""
+    for s in body:
+        if isinstance(s, ir.Send) and isinstance(s.message, ir.RecordLit):
+            for fname, e in s.message.fields:
+                inner = e.arg if isinstance(e, ir.Convert) else e
+                if isinstance(inner, ir.Var) and not inner.primed:
+                    out.setdefault(inner.var.name, set()).add(fname)
+        elif isinstance(s, ir.If):
+            _sent_vars(s.then, out)
+            _sent_vars(s.else_, out)
+
+
 def _scan(body: Sequence[ir.Stmt], out: list[_Send], always: bool) -> None:
     for s in body:
         if isinstance(s, ir.Send):
@@ -251,6 +282,12 @@ class Follower:
         self.unseen = unseen
         self.max_states = max_states
         self.rules = [_Rule(t) for t in model.transitions if isinstance(t, ir.Transition)]
+        sent_in: dict[str, set[str]] = {}
+        for rule in self.rules:
+            _sent_vars(rule.t.body, sent_in)
+        for rule in self.rules:
+            for param, targets in rule.stored.items():
+                rule.shows[param] = {f for v in targets for f in sent_in.get(v, ())}
         self.control = sorted({v for r in self.rules for v in r.pre})
         self.faults = [t for t in model.transitions if isinstance(t, ir.NetworkTransition) and t.kind != "injection"]
 
@@ -258,12 +295,14 @@ class Follower:
         return self.unseen is not None and isinstance(message, dict) and _agree(self.unseen, message) and all(
             f in message for f in self.unseen)
 
-    def plan(self, expect: Expect, hints: Sequence[int] = ()) -> list[tuple[_Rule, list[dict[str, Value]]]]:
+    def plan(self, expect: Expect, hints: Mapping[str, Mapping[str, Sequence[int]]] | None = None
+             ) -> list[tuple[_Rule, list[dict[str, Value]]]]:
         """The rules worth trying before `expect`, each with its parameter values (`hints`:
-        numbers the coming observations show, tried for large parameters no send copies)."""
+        per instance and field, the numbers its coming segments show, tried for a large
+        parameter no send copies: those of the fields its variable is sent in, if any)."""
         out = []
         for rule in self.rules:
-            sets = rule.param_sets(expect, self.unseen, hints)
+            sets = rule.param_sets(expect, self.unseen, (hints or {}).get(rule.t.instance))
             if sets:
                 out.append((rule, sets))
         return out
@@ -399,16 +438,25 @@ def _flat(v: Value | list[Value]) -> Hashable:
     return v
 
 
-HINT_AHEAD = 4  # observations whose numbers are tried for large silent parameters
+HINT_AHEAD = 2  # segments of each instance whose numbers are tried for its large silent parameters
 
 
-def _hints(expects: Sequence[Expect], i: int) -> list[int]:
-    """The integer fields of the next few observations: a value set silently (a window the
-    receiver chose) shows up in a later segment."""
-    out: list[int] = []
-    for e in expects[i:i + HINT_AHEAD]:
-        out += [v for v in e.fields.values() if isinstance(v, int) and not isinstance(v, bool)]
-    return list(dict.fromkeys(out))
+def _hints(expects: Sequence[Expect], i: int) -> dict[str, dict[str, list[int]]]:
+    """Per instance and field, the integer values of its next segments from observation `i`
+    on: a value it sets silently (the window it chose) shows up on a segment it sends later."""
+    out: dict[str, dict[str, list[int]]] = {}
+    counts: dict[str, int] = {}
+    for e in expects[i:]:
+        if counts.get(e.sender, 0) >= HINT_AHEAD:
+            if len(counts) > 1 and all(n >= HINT_AHEAD for n in counts.values()):
+                break
+            continue
+        counts[e.sender] = counts.get(e.sender, 0) + 1
+        fields = out.setdefault(e.sender, {})
+        for f, v in e.fields.items():
+            if isinstance(v, int) and not isinstance(v, bool) and v not in fields.setdefault(f, []):
+                fields[f].append(v)
+    return out
 
 
 def _matches(sent: list[tuple[str, Value]], expect: Expect) -> bool:
