@@ -349,15 +349,18 @@ class Follower:
         """Match `expects` in order, from any of the `initial` states.
 
         `lazy`: between two observations, only the sender of the next one takes silent steps
-        (the others too when the channel it sends on is full). The others' silent steps are
-        put off to a later gap, where they are taken if needed, which keeps the frontier from
-        holding every interleaving of both ends' receives. A run found so is a run of the
-        model; but a step put off may not behave the same later (a guard reading a channel's
-        length), so a lazy rejection is only a reason to follow again eagerly."""
+        (the others too when the channel it sends on is full, or when that finds no match).
+        The others' silent steps are put off to a later gap, where they are taken if needed,
+        which keeps the frontier from holding every interleaving of both ends' receives. A run
+        found so is a run of the model; but a step put off may not behave the same later (a
+        guard reading a channel's length), so a lazy rejection is only a reason to follow again
+        eagerly."""
         frontier = [Node(s, None, k) for k, s in enumerate(initial)]
         result = FollowResult(0, initial, None)
         for i, expect in enumerate(expects):
             closure, matched, cands, stopped = self._gap(frontier, expects, i, deadline, lazy)
+            if lazy and not matched and not stopped:  # what was put off may be needed now
+                closure, matched, cands, stopped = self._gap(frontier, expects, i, deadline, False)
             result.states += len(closure)
             if stopped:
                 result.stopped = stopped
