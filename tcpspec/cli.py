@@ -212,9 +212,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help="captures: list the TCP connections in TRACE and exit")
     replay.add_argument("--no-auto", action="store_true",
                         help="do not set the model's MSS/WND/CAP from the trace; only -D and the model's values")
-    replay.add_argument("--strict-acks", action="store_true",
-                        help="every ACK the model sends must be on the wire (default: a pure ACK may be "
-                             "delayed and folded into the next segment, as real stacks do)")
+    acks = replay.add_mutually_exclusive_group()
+    acks.add_argument("--strict-acks", action="store_true",
+                      help="every ACK the model sends must be on the wire (the default when the model delays "
+                           "ACKs itself: DELACK on)")
+    acks.add_argument("--unseen-acks", action="store_true",
+                      help="a pure ACK the model sends in answer to a segment may be missing from the wire, "
+                           "folded into a later one (the default when the model has no DELACK on)")
     replay.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=300.0,
                         help="give up after this long (exit 3; default 300)")
     replay.add_argument("--format", choices=("text", "json"), default="text")
@@ -853,7 +857,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     conf = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
     settings = conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
-        result = check_conformance(conf.model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks,
+        result = check_conformance(conf.model, segments, timeout=args.timeout,
+                                   coalesce_acks=False if args.strict_acks else True if args.unseen_acks else None,
                                    on_progress=lambda done, note: progress.at(done, note), rebuild=conf.rebuild,
                                    tunable=conf.tunable)
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)

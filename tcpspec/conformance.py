@@ -146,6 +146,12 @@ def window_shifts(segments: list[Segment]) -> dict[str, int]:
     return {k: min(v or 0, 14) for k, v in syn_scale.items()}
 
 
+def delays_acks(model: ir.Model) -> bool:
+    """The model delays ACKs itself (its `DELACK` option is on): then every ACK it sends must
+    be on the wire, as every segment is."""
+    return model.constants.get("DELACK") is True
+
+
 def pure_ack_fields(model: ir.Model) -> dict[str, Value] | None:
     """A segment that only acknowledges, as field values: ACK set, no SYN/FIN/RST, no payload
     (the fields the model's segments have); None when they have no ACK flag."""
@@ -183,16 +189,19 @@ def pinned_initials(model: ir.Model, segments: list[Segment], peers: bool = Fals
 
 
 def check_conformance(
-    model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool = True,
+    model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool | None = None,
     on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
 ) -> Conformance:
-    """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace. With
+    """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace (None:
+    unless the model delays ACKs itself, `delays_acks`). With
     `rebuild` (the model again with some constants changed), a rejection also says which
     constant is too small for the segment and which value admits it, when one does (of the
     `tunable` ones; None: every int constant)."""
     t0 = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
+    if coalesce_acks is None:
+        coalesce_acks = not delays_acks(model)
     res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress)
     expects, ignored = expectations(model, segments)
 
