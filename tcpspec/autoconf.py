@@ -11,8 +11,10 @@ segment seen, which a capture taken before segmentation offload can show above t
 `WND` (the peer's receive window: the largest window advertised, scaled, and the most octets
 ever in flight), `CAP` (segments in flight per direction, see `segments_in_flight`).
 
-Behaviours a model may switch with a bool constant (`behaviours`, not applied yet: the model
-declares them before it has their rules): `RTO` when a segment carries sequence numbers its sender had sent already
+Behaviours a model may switch with a bool constant that its transitions test (directly or
+through another constant: a declared option without rules is left alone) are switched on when
+the trace shows them, and only then (a model with a behaviour it does not need explains more,
+so a wrong segment could pass as one): `DELACK` always (stacks delay ACKs), `RTO` when a segment carries sequence numbers its sender had sent already
 (a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
 sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
 differ (a zero window, a window update) or a probe is sent into a zero window.
@@ -139,8 +141,10 @@ def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str
     return seen
 
 
-def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict[str, int]) -> list[Setting]:
-    """The settings for the constants `declared` (name -> the model's value) names."""
+def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict[str, int],
+           options: set[str] | None = None) -> list[Setting]:
+    """The settings for the constants `declared` (name -> the model's value) names; the bool
+    `options` (those the model's rules test) are switched on where the trace shows them."""
     rules: dict[str, Callable[[], Setting]] = {
         "MSS": lambda: largest_payload(segments),
         "CAP": lambda: segments_in_flight(segments),
@@ -152,6 +156,10 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
             s = rule()
             if s.value != declared[name]:
                 out.append(s)
+    shown = {"DELACK": "stacks delay ACKs", **behaviours(segments, shifts)}
+    for name, why in shown.items():
+        if name in (options or set()) and declared.get(name) is False:
+            out.append(Setting(name, True, why))
     return out
 
 
@@ -178,7 +186,8 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
 
     prog = load_program(model_path) if program is None else program
     model = check_program(prog, defines)
-    settings = [s for s in derive(segments, model.constants, window_shifts(segments)) if s.name not in defines] if auto else []
+    settings = [s for s in derive(segments, model.constants, window_shifts(segments), tested_constants(prog))
+                if s.name not in defines] if auto else []
     merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
     if settings:
         model = check_program(prog, merged)
@@ -197,3 +206,42 @@ def literal_constants(program: "ast.Program") -> set[str]:
             if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast.IntLit, ast.BoolLit)):
                 out.add(d.name)
     return out
+
+
+def tested_constants(program: "ast.Program") -> set[str]:
+    """The constants the transitions refer to, directly or through other constants."""
+    from tcpspec import ast
+
+    consts = {d.name: d for f in program.files for d in f.decls if isinstance(d, ast.ConstDecl)}
+    used: set[str] = set()
+    for f in program.files:
+        for d in f.decls:
+            if isinstance(d, ast.ProcessDecl):
+                for t in d.transitions:
+                    _names(t, used)
+    todo = [n for n in used if n in consts]
+    while todo:
+        more: set[str] = set()
+        _names(consts[todo.pop()].value, more)
+        for n in more - used:
+            used.add(n)
+            if n in consts:
+                todo.append(n)
+    return used & set(consts)
+
+
+def _names(node: object, out: set[str]) -> None:
+    """Every identifier in an AST node (dataclasses and tuples of them, walked)."""
+    import dataclasses
+
+    from tcpspec import ast
+
+    if isinstance(node, ast.Name):
+        out.add(node.name)
+    elif isinstance(node, tuple):
+        for x in node:
+            _names(x, out)
+    elif dataclasses.is_dataclass(node):
+        for f in dataclasses.fields(node):
+            if f.name != "span":
+                _names(getattr(node, f.name), out)
