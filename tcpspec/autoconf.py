@@ -186,7 +186,7 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
 
     prog = load_program(model_path) if program is None else program
     model = check_program(prog, defines)
-    settings = [s for s in derive(segments, model.constants, window_shifts(segments), tested_constants(prog))
+    settings = [s for s in derive(segments, model.constants, window_shifts(segments), rule_constants(prog))
                 if s.name not in defines] if auto else []
     merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
     if settings:
@@ -208,7 +208,7 @@ def literal_constants(program: "ast.Program") -> set[str]:
     return out
 
 
-def tested_constants(program: "ast.Program") -> set[str]:
+def rule_constants(program: "ast.Program") -> set[str]:
     """The constants the transitions refer to, directly or through other constants."""
     from tcpspec import ast
 

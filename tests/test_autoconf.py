@@ -1,0 +1,87 @@
+"""tcpspec/autoconf.py: the model's constants as a trace shows them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcpspec.autoconf import behaviours, configure, derive, segments_in_flight, rule_constants
+from tcpspec.conformance import window_shifts
+from tcpspec.parser import load_program
+from tcpspec.wire import read_text_trace
+
+ROOT = Path(__file__).resolve().parents[1]
+HANDSHAKE = ("client -> server SYN seq=100 win=512 mss=65495 wscale=7\n"
+             "server -> client SYN,ACK seq=500 ack=101 win=512 mss=65495 wscale=7\n"
+             "client -> server ACK seq=101 ack=501 win=4\n")  # 4 << 7 = 512: the same window
+
+
+def _segs(text: str):  # type: ignore[no-untyped-def]
+    return read_text_trace("t.txt", HANDSHAKE + text)
+
+
+@pytest.mark.parametrize("text,shown", [
+    ("client -> server ACK seq=101 ack=501 len=10 win=4\nserver -> client ACK seq=501 ack=111 win=4\n", {}),
+    ("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=101 ack=501 len=10 win=4\n",
+     {"RTO": "a retransmission (t.txt:5)"}),
+    ("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=105 ack=501 len=6 win=4\n",
+     {"RTO": "a retransmission (t.txt:5)"}),  # the tail of a segment sent again
+    ("client -> server ACK seq=100 ack=501 win=4\n", {"KEEPALIVE": "a keep-alive probe (t.txt:4)"}),
+    ("server -> client ACK seq=501 ack=101 win=0\nclient -> server ACK seq=100 ack=501 win=4\n",
+     {"WINDOW": "a zero window (t.txt:4)"}),
+    ("server -> client ACK seq=501 ack=101 win=5\n", {"WINDOW": "the window changes to 640 (t.txt:4)"}),
+])
+def test_behaviours_are_read_off_the_trace(text: str, shown: dict[str, str]) -> None:
+    segs = _segs(text)
+    assert behaviours(segs, window_shifts(segs)) == shown
+
+
+def test_the_windows_of_the_syns_are_not_scaled_and_the_others_are() -> None:
+    segs = _segs("")
+    assert window_shifts(segs) == {"client": 7, "server": 7} and behaviours(segs, window_shifts(segs)) == {}
+    no_scale = read_text_trace("t.txt", HANDSHAKE.replace(" wscale=7", "", 1))
+    assert window_shifts(no_scale) == {}  # both SYNs must carry the option
+    assert behaviours(no_scale, {})["WINDOW"] == "the window changes to 4 (t.txt:3)"
+
+
+def test_segments_in_flight_count_what_the_peer_cannot_have_read() -> None:
+    """Four segments before the server acknowledges the first: three wait in the channel."""
+    segs = _segs("".join(f"client -> server ACK seq={101 + 10 * k} ack=501 len=10\n" for k in range(4))
+                 + "server -> client ACK seq=501 ack=111\n")
+    s = segments_in_flight(segs)
+    assert (s.name, s.value) == ("CAP", 3 + 2) and s.why.startswith("3 segments in flight at most (t.txt:7)")
+
+
+MODEL = """
+const CAP = 2;
+const MSS = 2;
+const WND = 4;
+const RTO = false;
+const KEEPALIVE = false;
+const LIMIT = if RTO then MSS else 0;
+message Seg { syn: bool = false, ack: bool = false, seq: seq32 = 0, ackno: seq32 = 0, len: 0..MSS = 0 }
+channel c2s: Seg[CAP];
+channel s2c: Seg[CAP];
+process P(out: chan Seg, inbox: chan Seg) {
+  var x: 0..MSS = 0;
+  transition t choose n: 0..MSS when n <= LIMIT { x := n; }
+  transition r receive m from inbox { skip; }
+}
+instance client = P(out: c2s, inbox: s2c);
+instance server = P(out: s2c, inbox: c2s);
+"""
+
+
+def test_only_options_the_rules_test_are_switched_on(tmp_path: Path) -> None:
+    """RTO reaches a guard through LIMIT; KEEPALIVE is declared and never tested."""
+    path = tmp_path / "m.tcpspec"
+    path.write_text(MODEL)
+    assert rule_constants(load_program(str(path))) == {"MSS", "RTO", "LIMIT"}
+    segs = _segs("client -> server ACK seq=100 ack=501\nclient -> server ACK seq=101 ack=501 len=1\n"
+                 "client -> server ACK seq=101 ack=501 len=1\n")
+    conf = configure(str(path), segs, {})
+    names = {s.name: s.value for s in conf.settings}
+    assert names["RTO"] is True and "KEEPALIVE" not in names and conf.model.constants["LIMIT"] == 65495
+    bare = configure(str(path), segs, {}, auto=False).model
+    assert derive(segs, bare.constants, window_shifts(segs), set()) == [s for s in conf.settings if s.name != "RTO"]
