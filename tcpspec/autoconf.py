@@ -112,32 +112,50 @@ def receive_window(segments: list[Segment], shifts: dict[str, int]) -> Setting:
     return Setting("WND", max(adv, 1), f"the largest window advertised, {adv} ({adv_where})" if adv_where else "no window seen")
 
 
+RETRANSMIT_AFTER = 0.002  # s: no stack sends data again sooner (Linux: the tail-loss probe, >= 10 ms)
+PROBE_AFTER = 0.1  # s: a window probe follows a zero window by an RTO (Linux: >= 200 ms)
+KEEPALIVE_AFTER = 0.9  # s: a keep-alive probe follows that much silence at least (TCP_KEEPIDLE >= 1 s)
+
+
 def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str]:
-    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace shows it (see the module doc)."""
+    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace shows it (see the module doc). In a
+    capture, which has times, a retransmission must come RETRANSMIT_AFTER after the data was
+    first sent, a probe into a zero window PROBE_AFTER and a keep-alive probe KEEPALIVE_AFTER
+    after the connection's previous segment, as a stack's timers send them: a segment that
+    only has their shape (a wrong sequence number) switches nothing on."""
     seen: dict[str, str] = {}
-    sent_to: dict[str, int] = {}  # sender -> the end of all it had sent (SEG.SEQ + SEG.LEN, SYN/FIN counted)
+    sent: dict[str, list[tuple[int, int, float | None]]] = {}  # sender -> (seq, end, time) of what it sent
     window: dict[str, int] = {}  # sender -> the window it advertised last (scaled)
     windows: set[int] = set()
+    last: float | None = None
     for s in segments:
-        end, top = _seq_end(s), sent_to.get(s.src)
+        end = _seq_end(s)
+        past = sent.get(s.src, [])
+        top = max((e for _, e, _ in past), key=lambda e: _ahead(e, past[0][1]), default=None) if past else None
+        quiet = None if s.time is None or last is None else s.time - last
         occupies = s.length > 0 or bool({"SYN", "FIN"} & s.flags)
         if occupies and top is not None and _ahead(s.seq, top) < 0 and "RST" not in s.flags:
-            seen.setdefault("RTO", f"a retransmission ({s.where})")
+            first = [t for a, e, t in past if _ahead(s.seq, e) < 0 and _ahead(end, a) > 0]
+            if s.time is None or any(t is None or s.time - t >= RETRANSMIT_AFTER for t in first):
+                seen.setdefault("RTO", f"a retransmission ({s.where})")
         elif (top is not None and "ACK" in s.flags and not {"SYN", "FIN", "RST"} & s.flags and s.length <= 1
               and _ahead(s.seq, top) == -1):
             peer = next((w for k, w in window.items() if k != s.src), None)
-            if peer == 0:
+            if peer == 0 and (quiet is None or quiet >= PROBE_AFTER):
                 seen.setdefault("WINDOW", f"a probe into a zero window ({s.where})")
-            else:
+            elif peer != 0 and (quiet is None or quiet >= KEEPALIVE_AFTER):
                 seen.setdefault("KEEPALIVE", f"a keep-alive probe ({s.where})")
-        if top is None or _ahead(end, top) > 0:
-            sent_to[s.src] = end
+        if occupies:
+            sent.setdefault(s.src, []).append((s.seq, end, s.time))
+        elif not past:
+            sent.setdefault(s.src, []).append((s.seq, s.seq, s.time))
         if s.window is not None and "RST" not in s.flags:
             w = s.window << (0 if "SYN" in s.flags else shifts.get(s.src, 0))
             window[s.src] = w
             if windows and w not in windows:
                 seen.setdefault("WINDOW", f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})")
             windows.add(w)
+        last = s.time if s.time is not None else last
     return seen
 
 
