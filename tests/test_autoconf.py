@@ -91,13 +91,14 @@ def test_only_options_the_rules_test_are_switched_on(tmp_path: Path) -> None:
 @pytest.mark.parametrize("kind", ["keep-alive", "retransmission"])
 def test_in_a_capture_a_timer_segment_must_come_as_late_as_a_timer_fires(gap: float, probe: bool, kind: str) -> None:
     """A segment with a probe's or a retransmission's shape but sent at once (a wrong sequence
-    number) switches nothing on."""
+    number) switches nothing on: the data went at 3.0 s, the segment in question `gap` later."""
     from dataclasses import replace
 
     text = ("client -> server ACK seq=101 ack=501 len=10 win=4\nserver -> client ACK seq=501 ack=111 win=4\n"
             + ("client -> server ACK seq=110 ack=501 win=4\n" if kind == "keep-alive"
                else "client -> server ACK seq=101 ack=501 len=10 win=4\n"))
     segs = [replace(s, time=float(i)) for i, s in enumerate(_segs(text))]
-    segs[-1] = replace(segs[-1], time=segs[-2].time + gap)
+    segs[-2] = replace(segs[-2], time=3.0 + gap / 2)  # the data went at 3.0, the last segment `gap` later
+    segs[-1] = replace(segs[-1], time=3.0 + gap)
     name = "KEEPALIVE" if kind == "keep-alive" else "RTO"
     assert (name in behaviours(segs, window_shifts(segs))) == probe
