@@ -98,7 +98,8 @@ def test_in_a_capture_a_timer_segment_must_come_as_late_as_a_timer_fires(gap: fl
             + ("client -> server ACK seq=110 ack=501 win=4\n" if kind == "keep-alive"
                else "client -> server ACK seq=101 ack=501 len=10 win=4\n"))
     segs = [replace(s, time=float(i)) for i, s in enumerate(_segs(text))]
-    segs[-2] = replace(segs[-2], time=3.0 + gap / 2)  # the data went at 3.0, the last segment `gap` later
+    segs[-3] = replace(segs[-3], time=3.0)  # the data, then its ACK at once, then the segment in question
+    segs[-2] = replace(segs[-2], time=3.0)
     segs[-1] = replace(segs[-1], time=3.0 + gap)
     name = "KEEPALIVE" if kind == "keep-alive" else "RTO"
     assert (name in behaviours(segs, window_shifts(segs))) == probe
