@@ -191,6 +191,7 @@ class Configured:
     settings: list[Setting]
     rebuild: Callable[[dict[str, str]], "ir.Model"]
     tunable: set[str]  # the constants declared by a literal (not computed from others)
+    timers: dict[str, float]  # transition -> the least silence before its segment (see `timer_transitions`)
 
 
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
@@ -209,7 +210,31 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
     if settings:
         model = check_program(prog, merged)
-    return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}), literal_constants(prog))
+    return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}),
+                      literal_constants(prog), timer_transitions(prog, model))
+
+
+TIMERS = {"KEEPALIVE": KEEPALIVE_AFTER}  # option -> the least silence before a segment its timer sends
+
+
+def timer_transitions(program: "ast.Program", model: "ir.Model") -> dict[str, float]:
+    """Transitions whose guard tests a timer option (`when KEEPALIVE && ...`): the segment such a
+    transition sends comes only after that much silence on the connection, as a stack's timer
+    sends it. Retransmissions are not timed this way: a fast retransmit follows the third
+    duplicate ACK at once."""
+    from tcpspec import ast, ir
+
+    local: dict[str, float] = {}
+    for f in program.files:
+        for d in f.decls:
+            if isinstance(d, ast.ProcessDecl):
+                for t in d.transitions:
+                    names: set[str] = set()
+                    _names(t.guard, names)
+                    wait = [TIMERS[n] for n in names if n in TIMERS and model.constants.get(n) is True]
+                    if wait:
+                        local[t.name] = max(wait)
+    return {t.name: local[t.local] for t in model.transitions if isinstance(t, ir.Transition) and t.local in local}
 
 
 def literal_constants(program: "ast.Program") -> set[str]:

@@ -860,7 +860,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         result = check_conformance(conf.model, segments, timeout=args.timeout,
                                    coalesce_acks=False if args.strict_acks else True if args.unseen_acks else None,
                                    on_progress=lambda done, note: progress.at(done, note), rebuild=conf.rebuild,
-                                   tunable=conf.tunable)
+                                   tunable=conf.tunable, timers=conf.timers)
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {

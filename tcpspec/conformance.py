@@ -96,6 +96,7 @@ def expectations(model: ir.Model, segments: list[Segment]) -> tuple[list[Expect]
     scale = window_shifts(segments)
     out: list[Expect] = []
     ignored: set[str] = set()
+    prev: float | None = None
     for seg in segments:
         if (seg.src, seg.dst) not in chans:
             pairs = ", ".join(f"{a} -> {b}" for a, b in chans) or "none"
@@ -114,7 +115,9 @@ def expectations(model: ir.Model, segments: list[Segment]) -> tuple[list[Expect]
         win_field = next((f for f in WINDOW_FIELDS if f in fields), None)
         if win_field is not None and seg.window is not None and not fixed_field(fields[win_field]):
             want[win_field] = seg.window << (0 if "SYN" in seg.flags else scale.get(seg.src, 0))
-        out.append(Expect(ch.name, seg.src, want))
+        quiet = None if seg.time is None or prev is None else seg.time - prev
+        prev = seg.time
+        out.append(Expect(ch.name, seg.src, want, quiet))
     return out, sorted(ignored)
 
 
@@ -192,17 +195,18 @@ def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool | None = None,
     on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
+    timers: Mapping[str, float] | None = None,
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace (None:
     unless the model delays ACKs itself, `delays_acks`). With
     `rebuild` (the model again with some constants changed), a rejection also says which
     constant is too small for the segment and which value admits it, when one does (of the
-    `tunable` ones; None: every int constant)."""
+    `tunable` ones; None: every int constant). `timers`: see `Follower`."""
     t0 = time.perf_counter()
     deadline = None if timeout is None else time.monotonic() + timeout
     if coalesce_acks is None:
         coalesce_acks = not delays_acks(model)
-    res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress)
+    res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress, timers)
     expects, ignored = expectations(model, segments)
 
     def secs() -> float:
@@ -220,7 +224,7 @@ def check_conformance(
         if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run so far
             budget = min(PROBE_SECONDS, max(5.0, 2 * (time.perf_counter() - t0)))
             out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget,
-                                    tunable) or out.reason
+                                    tunable, timers) or out.reason
     elif trace is not None:
         from tcpspec.interp import run_is_behaviour
 
@@ -232,11 +236,12 @@ def check_conformance(
 
 
 def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,
-            on_progress: Callable[[int, str | None], None] | None = None) -> FollowResult:
+            on_progress: Callable[[int, str | None], None] | None = None,
+            timers: Mapping[str, float] | None = None) -> FollowResult:
     """Lazily first (`Follower.follow`); if that does not explain every segment, eagerly:
     the eager result is the verdict. `on_progress(segments followed, what changed or None)`."""
     expects, _ = expectations(model, segments)
-    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states)
+    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states, timers)
     initial = pinned_initials(model, segments)
     lazy = follower.follow(initial, expects, deadline, None if on_progress is None else lambda i, n: on_progress(i, None),
                            lazy=True)
@@ -282,6 +287,10 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
         diffs = [f"{_short(f)}={v}" for f, v in expect.fields.items()
                  if not isinstance(v, bool) and best.message.get(f) != v]
         flag_diff = [f for f, v in expect.fields.items() if isinstance(v, bool) and best.message.get(f) != v]
+        if best.early is not None and not diffs and not flag_diff and expect.quiet is not None:
+            return (f"the model's {best.transition} sends {message_label(best.message)}, but only after "
+                    f"{best.early:g} s of silence (a timer's segment); this one came {expect.quiet:.3f} s after the "
+                    f"previous segment")
         if flag_diff:
             theirs = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
             return (f"the model's {best.transition} sends {message_label(best.message)} here; "
@@ -303,7 +312,7 @@ PROBE_SECONDS = 20.0  # at most this long spent asking which constant would admi
 
 def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], segments: list[Segment], i: int,
                coalesce_acks: bool, deadline: float | None, budget: float = PROBE_SECONDS,
-               tunable: set[str] | None = None) -> str:
+               tunable: set[str] | None = None, timers: Mapping[str, float] | None = None) -> str:
     """`MSS = 100 is too small for this segment: -D MSS=150 admits it` when raising int
     constants lets the model explain segments 1..i+1. Each constant has a few larger values
     to try (the segment's lengths and windows that exceed it, what the prefix would set it to,
@@ -332,7 +341,7 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
             bigger = rebuild({k: str(v) for k, v in changes.items()})
         except Exception:  # noqa: BLE001 - values the model refuses (a range they bound) are no answer
             return False
-        return _follow(bigger, prefix, coalesce_acks, 50_000, until).explained > i
+        return _follow(bigger, prefix, coalesce_acks, 50_000, until, None, timers).explained > i
 
     raised = {k: t[-1] for k, t in tries.items() if t}
     if not raised or not admits(raised):

@@ -52,6 +52,7 @@ class Expect:
     channel: str
     sender: str
     fields: Mapping[str, Value]
+    quiet: float | None = None  # seconds since the previous observation (None: no times)
 
 
 @dataclass
@@ -90,6 +91,7 @@ class Candidate:
     params: dict[str, Value]
     message: Mapping[str, Value]
     channel: str
+    early: float | None = None  # a timer's send that matches, but sooner than the timer fires (its least silence)
 
 
 @dataclass
@@ -272,15 +274,20 @@ def _scan(body: Sequence[ir.Stmt], out: list[_Send], always: bool) -> None:
 class Follower:
     """The model prepared for following observations (see the module doc)."""
 
-    def __init__(self, model: ir.Model, unseen: Mapping[str, Value] | None, max_states: int = 200_000) -> None:
+    def __init__(self, model: ir.Model, unseen: Mapping[str, Value] | None, max_states: int = 200_000,
+                 timers: Mapping[str, float] | None = None) -> None:
         """`unseen`: the fields a message sent in answer to a received one (a step with a
         `receive`) must have to be missing from the observations: a delayed pure ACK folded
         into a later segment. A spontaneous send (a timer's, a user call's) is always
         observed. None: every send is observed.
-        `max_states` bounds the silent states explored between two observations."""
+        `max_states` bounds the silent states explored between two observations. `timers`:
+        transition -> the least silence (seconds) before the segment it sends, for transitions
+        a timer fires (a keep-alive probe); with observations that have times, a segment sent
+        sooner is not one of theirs."""
         self.model = model
         self.unseen = unseen
         self.max_states = max_states
+        self.timers = dict(timers or {})
         self.rules = [_Rule(t) for t in model.transitions if isinstance(t, ir.Transition)]
         sent_in: dict[str, set[str]] = {}
         for rule in self.rules:
@@ -414,14 +421,15 @@ class Follower:
                         seen[key] = child
                         queue.append(child)
                 if sent:
-                    if _matches(sent, expect):
+                    early = name in self.timers and expect.quiet is not None and expect.quiet < self.timers[name]
+                    if _matches(sent, expect) and not early:
                         key = state_key(after)
                         if key not in matched:
                             matched[key] = Node(after, Link(node.link, name, params, outcome, i), node.origin)
                     else:
                         ch, m = sent[0]
                         if ch == expect.channel and isinstance(m, dict):
-                            cands.append(Candidate(node, name, params, m, ch))
+                            cands.append(Candidate(node, name, params, m, ch, self.timers[name] if early else None))
         return queue, list(matched.values()), cands, ""
 
 

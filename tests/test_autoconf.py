@@ -103,3 +103,14 @@ def test_in_a_capture_a_timer_segment_must_come_as_late_as_a_timer_fires(gap: fl
     segs[-1] = replace(segs[-1], time=3.0 + gap)
     name = "KEEPALIVE" if kind == "keep-alive" else "RTO"
     assert (name in behaviours(segs, window_shifts(segs))) == probe
+
+
+def test_a_transition_guarded_by_a_timer_option_is_timed(tmp_path: Path) -> None:
+    from tcpspec.autoconf import timer_transitions
+    from tcpspec.pipeline import load_model
+
+    path = tmp_path / "k.tcpspec"
+    path.write_text(MODEL.replace("const KEEPALIVE = false;", "const KEEPALIVE = true;").replace(
+        "transition r receive", "transition probe when KEEPALIVE && x == 0 { skip; }\n  transition r receive"))
+    assert timer_transitions(load_program(str(path)), load_model(str(path))) == {"client.probe": 0.9, "server.probe": 0.9}
+    assert timer_transitions(load_program(str(path)), load_model(str(path), {"KEEPALIVE": "false"})) == {}

@@ -103,3 +103,19 @@ def test_the_state_key_tells_apart_exactly_what_freeze_does(model) -> None:  # t
             elif isinstance(v, int):
                 states.append({**s, k: v + 1})
     assert len({state_key(s) for s in states}) == len({freeze(s) for s in states}) > len(res.trace().steps)
+
+
+def test_a_timers_segment_sent_too_soon_is_not_the_timers(model) -> None:  # type: ignore[no-untyped-def]
+    """With `server.acknowledge` taken for a timer that fires after 1 s of silence, its ACK
+    0.5 s after the previous segment is rejected, saying why; 1.5 s after, it is accepted."""
+    from dataclasses import replace
+
+    segs = [replace(s, time=float(i)) for i, s in enumerate(read_text_trace("t.txt", TRACE))]
+    timers = {"server.acknowledge": 1.0}
+    soon = segs[:2] + [replace(segs[2], time=1.5)] + [replace(s, time=s.time + 9) for s in segs[3:]]
+    res = check_conformance(model, soon, coalesce_acks=False, timers=timers)
+    assert res.verdict == "rejected" and res.first_unexplained == 3
+    assert res.reason == ("the model's server.acknowledge sends ACK seq=0 ack=99994 len=0 wnd=12345, but only after 1 s "
+                          "of silence (a timer's segment); this one came 0.500 s after the previous segment")
+    late = segs[:2] + [replace(s, time=s.time + 9) for s in segs[2:]]
+    assert check_conformance(model, late, coalesce_acks=False, timers=timers).verdict == "accepted"

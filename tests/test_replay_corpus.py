@@ -68,7 +68,8 @@ def replay(path: str, conn: str | None = None) -> Verdict:
         _PROGRAM["tcp"] = load_program(TCP)
     segments = load_segments(path, conn)
     conf = configure(TCP, segments, {}, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
-    res = check_conformance(conf.model, segments, timeout=120, rebuild=conf.rebuild, tunable=conf.tunable)
+    res = check_conformance(conf.model, segments, timeout=120, rebuild=conf.rebuild, tunable=conf.tunable,
+                            timers=conf.timers)
     where = segments[len(res.explained)].where if res.verdict == "rejected" else ""
     return Verdict(res.verdict, res.first_unexplained, where, res.reason)
 
