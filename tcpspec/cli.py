@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
 from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.fmt.command import add_fmt_parser
+from tcpspec.lsp.command import add_lsp_parser
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -241,6 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_diff_parser(sub)
     add_recheck_parser(sub)
     add_export_parser(sub)
+    add_fmt_parser(sub)
+    add_lsp_parser(sub)
     return parser
 
 

@@ -61,12 +61,16 @@ def parse_text(text: str, path: str) -> ast.ModelFile:
         ) from None
 
 
-def load_program(path: str) -> ast.Program:
-    """Read the root file and, transitively, its imports: each file once, imports first."""
+def load_program(path: str, source: Source | None = None) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first.
+
+    `source` lets an editor supply texts not saved yet and a faster parse (the language server);
+    by default files are read from disk and parsed with `parse_text`."""
+    source = source or Source()
     program = ast.Program(root=path)
     diags: list[Diagnostic] = []
     seen: set[str] = {os.path.realpath(path)}
-    root = _read_and_parse(path, None, program, diags)
+    root = _read_and_parse(path, None, program, diags, source)
     if root is None:
         raise ModelError(diags)
     # Depth-first, iteratively: (file, index of its next import to visit).
@@ -83,7 +87,7 @@ def load_program(path: str) -> ast.Program:
         if key in seen:
             continue
         seen.add(key)
-        child = _read_and_parse(shown, imp, program, diags)
+        child = _read_and_parse(shown, imp, program, diags, source)
         if child is not None:
             stack.append((child, 0))
     if diags:
@@ -98,13 +102,24 @@ def _import_path(importer: str, target: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(importer), target))
 
 
+class Source:
+    """Where `load_program` gets a file's bytes and how it parses a text: from disk and with
+    `parse_text` here; the language server overrides both (open editors' texts, a cache)."""
+
+    def read(self, path: str) -> bytes:
+        with open(path, "rb") as handle:
+            return handle.read()
+
+    def parse(self, text: str, path: str) -> ast.ModelFile:
+        return parse_text(text, path)
+
+
 def _read_and_parse(
-    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic]
+    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic], source: Source
 ) -> ast.ModelFile | None:
     """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
     try:
-        with open(shown, "rb") as handle:
-            data = handle.read()
+        data = source.read(shown)
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if imp is None:
@@ -125,7 +140,7 @@ def _read_and_parse(
         return None
     program.sources[shown] = text
     try:
-        return parse_text(text, shown)
+        return source.parse(text, shown)
     except ModelError as err:
         diags.extend(err.diagnostics)
         return None
