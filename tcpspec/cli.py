@@ -852,19 +852,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return _list_conns(args)
     if args.trace.lower().endswith(".json"):
         return _replay_itf(pipeline.load_model(args.model, parse_defines(args.define)), args)
-    from tcpspec.autoconf import configure
-    from tcpspec.conformance import check_conformance, fixed_window
-    from tcpspec.wire import load_trace
+    from tcpspec.conformance import fixed_window, prepare_replay
 
-    loaded = load_trace(args.trace, args.conn)
-    segments = loaded.segments
-    conf = configure(args.model, segments, parse_defines(args.define), auto=not args.no_auto)
-    settings = conf.settings
+    rep = prepare_replay(args.model, args.trace, parse_defines(args.define), args.conn, auto=not args.no_auto)
+    loaded, segments, settings = rep.loaded, rep.segments, rep.conf.settings
     with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
-        result = check_conformance(conf.model, segments, timeout=args.timeout,
-                                   coalesce_acks=False if args.strict_acks else True if args.unseen_acks else None,
-                                   on_progress=lambda done, note: progress.at(done, note), rebuild=conf.rebuild,
-                                   tunable=conf.tunable, timers=conf.timers)
+        result = rep.run(False if args.strict_acks else True if args.unseen_acks else None, args.timeout,
+                         lambda done, note: progress.at(done, note))
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {
@@ -886,7 +880,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"set: {s.name}={str(s.value).lower() if isinstance(s.value, bool) else s.value} ({s.why})")
     if result.ignored_flags:
         print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
-    fixed = fixed_window(conf.model)
+    fixed = fixed_window(rep.conf.model)
     if fixed:
         print(f"note: the model's window is fixed ({fixed}); windows not compared")
     print()

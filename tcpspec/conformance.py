@@ -25,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
@@ -32,7 +33,11 @@ from tcpspec.follow import Candidate, Expect, Follower, FollowResult
 from tcpspec.interp import Domain, cardinality, initial_states
 from tcpspec.trace import Trace
 from tcpspec.types import BitVecType, IntType, RecordType, Value
-from tcpspec.wire import Segment
+from tcpspec.wire import Loaded, Segment
+
+if TYPE_CHECKING:
+    from tcpspec import ast
+    from tcpspec.autoconf import Configured
 
 FLAG_FIELDS = {"SYN": "syn", "ACK": "ack", "FIN": "fin", "RST": "rst", "PSH": "psh"}
 ACK_FIELDS = ("ackno", "ack_no", "acknum")
@@ -233,6 +238,39 @@ def check_conformance(
             raise AssertionError(f"replay found a run the interpreter refuses: {check.message}")
     out.seconds = secs()
     return out
+
+
+@dataclass
+class Replay:
+    """A trace read and the model configured for it: what `tcpspec replay` and the API judge
+    (`prepare_replay(...).run(...)`), so that both replay alike."""
+
+    loaded: Loaded
+    conf: Configured
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.loaded.segments
+
+    def run(self, acks: bool | None = None, timeout: float | None = 300.0,
+            on_progress: Callable[[int, str | None], None] | None = None) -> Conformance:
+        """`acks`: True, a pure ACK answering a segment may be missing from the trace; False,
+        every send must be on it; None, as `check_conformance` decides."""
+        c = self.conf
+        return check_conformance(c.model, self.loaded.segments, timeout, acks, on_progress, rebuild=c.rebuild,
+                                 tunable=c.tunable, timers=c.timers)
+
+
+def prepare_replay(model_path: str, trace_path: str, defines: dict[str, str] | None = None, conn: str | None = None,
+                   auto: bool = True, program: ast.Program | None = None) -> Replay:
+    """Read the trace (a capture's connection `conn`, or text) and check the model (`program`,
+    if already parsed from `model_path`) with the settings it shows (`auto`) under `defines`.
+    Raises UsageError / ModelError."""
+    from tcpspec.autoconf import configure
+    from tcpspec.wire import load_trace
+
+    loaded = load_trace(trace_path, conn)
+    return Replay(loaded, configure(model_path, loaded.segments, defines or {}, auto=auto, program=program))
 
 
 def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,

@@ -59,18 +59,14 @@ _UNALTERED: dict[str, Verdict] = {}
 def replay(path: str, conn: str | None = None) -> Verdict:
     """`tcpspec replay models/tcp.tcpspec PATH [--conn CONN]` with no -D, in this process (the
     model parsed once for the session)."""
-    from tcpspec.autoconf import configure
-    from tcpspec.conformance import check_conformance
+    from tcpspec.conformance import prepare_replay
     from tcpspec.parser import load_program
-    from tcpspec.wire import load_segments
 
     if "tcp" not in _PROGRAM:
         _PROGRAM["tcp"] = load_program(TCP)
-    segments = load_segments(path, conn)
-    conf = configure(TCP, segments, {}, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
-    res = check_conformance(conf.model, segments, timeout=120, rebuild=conf.rebuild, tunable=conf.tunable,
-                            timers=conf.timers)
-    where = segments[len(res.explained)].where if res.verdict == "rejected" else ""
+    rep = prepare_replay(TCP, path, {}, conn, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
+    res = rep.run(timeout=120)
+    where = rep.segments[len(res.explained)].where if res.verdict == "rejected" else ""
     return Verdict(res.verdict, res.first_unexplained, where, res.reason)
 
 
