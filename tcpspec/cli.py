@@ -199,9 +199,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser(
         "replay",
         help="is a trace seen on the wire a behaviour of the model?",
-        description="Decide whether TRACE is a behaviour of MODEL. TRACE is a text trace (one segment "
-                    "a line: `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]`), a packet capture "
-                    "(.pcap/.pcapng) or an ITF JSON trace written by --trace-out.",
+        description="Decide whether TRACE is a behaviour of MODEL, segment by segment. TRACE is a packet "
+                    "capture (pcap or pcapng, any name; Ethernet, Linux cooked, loopback or raw IP), a text "
+                    "trace (one segment a line: `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>] "
+                    "[win=<n>]`) or an ITF JSON trace written by --trace-out. The model's constants and "
+                    "behaviour options are set from the trace (see docs/replay.md).",
         epilog="exit codes: 0 accepted, 1 rejected (the first segment no run explains, and why), "
                "2 bad input, 3 undecided (timeout)",
     )
@@ -213,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--list-conns", action="store_true",
                         help="captures: list the TCP connections in TRACE and exit")
     replay.add_argument("--no-auto", action="store_true",
-                        help="do not set the model's MSS/WND/CAP from the trace; only -D and the model's values")
+                        help="set nothing from the trace (MSS, WND, CAP, behaviour options): only -D and the "
+                             "model's values")
     acks = replay.add_mutually_exclusive_group()
     acks.add_argument("--strict-acks", action="store_true",
                       help="every ACK the model sends must be on the wire (the default when the model delays "
