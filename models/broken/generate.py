@@ -130,6 +130,39 @@ FAULTS = [
         "    state := TIME_WAIT;   // FAULT: should be CLOSING\n",
     ),
     Fault(
+        "tcp_reset_ack_forgets_syn.tcpspec",
+        """// expect: violated client.reset_reply_rule
+// expect: violated server.reset_reply_rule
+// Fault: a CLOSED endpoint answers a SYN with <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> but
+// leaves the SYN out of SEG.LEN, so a refused connection's RST,ACK acknowledges the SYN's seq
+// instead of seq + 1 (RFC 9293 §3.10.7.1; SEG.LEN counts SYN and FIN, §3.1).""",
+        "closed_recv_reset",
+        "ackno: seg.seq + seg.len + (if seg.syn then 1 else 0) + (if seg.fin then 1 else 0) };\n",
+        "ackno: seg.seq + seg.len + (if seg.fin then 1 else 0) };   // FAULT: the SYN is not counted\n",
+    ),
+    Fault(
+        "tcp_reset_answers_reset.tcpspec",
+        """// expect: violated client.no_reset_for_reset
+// expect: violated server.no_reset_for_reset
+// Fault: a CLOSED endpoint answers an incoming RST with a reset of its own (RFC 9293 §3.10.7.1:
+// "An incoming segment containing a RST is discarded"), so two closed endpoints could trade
+// resets for ever.""",
+        "closed_recv_reset",
+        "    when state == CLOSED && !seg.rst\n",
+        "    when state == CLOSED   // FAULT: should be state == CLOSED && !seg.rst\n",
+    ),
+    Fault(
+        "tcp_abort_at_una.tcpspec",
+        """// expect: violated client.abort_reset_at_nxt
+// expect: violated server.abort_reset_at_nxt
+// Fault: ABORT sends its reset at SND.UNA instead of SND.NXT (RFC 9293 §3.10.5:
+// <SEQ=SND.NXT><CTL=RST>); with anything unacknowledged the peer, expecting RCV.NXT = SND.NXT,
+// would not accept it.""",
+        "abort",
+        "    send outbox Segment { rst: true, ack: ack, seq: snd_nxt, ackno: if ack then rcv_nxt else 0, wnd: WND };\n",
+        "    send outbox Segment { rst: true, ack: ack, seq: snd_una, ackno: if ack then rcv_nxt else 0, wnd: WND };   // FAULT: seq should be SND.NXT\n",
+    ),
+    Fault(
         "tcp_syn_sent_any_ack.tcpspec",
         """// expect: violated client.una_le_nxt
 // defines: ATTACK=true
