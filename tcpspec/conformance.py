@@ -207,7 +207,7 @@ def check_conformance(
     `rebuild` (the model again with some constants changed), a rejection also says which
     constant is too small for the segment and which value admits it, when one does (of the
     `tunable` ones; None: every int constant). `timers`: see `Follower`."""
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     deadline = None if timeout is None else time.monotonic() + timeout
     if coalesce_acks is None:
         coalesce_acks = not delays_acks(model)
@@ -226,8 +226,8 @@ def check_conformance(
     elif res.explained < len(segments):
         out.verdict = "rejected"
         out.reason = why_not(model, res, segments, expects)
-        if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run so far
-            budget = min(PROBE_SECONDS, max(5.0, 2 * (time.perf_counter() - t0)))
+        if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run's CPU time so far
+            budget = min(PROBE_SECONDS, max(5.0, 2 * (time.process_time() - cpu0)))
             out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget,
                                     tunable, timers) or out.reason
     elif trace is not None:
@@ -353,14 +353,14 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
                tunable: set[str] | None = None, timers: Mapping[str, float] | None = None) -> str:
     """`MSS = 100 is too small for this segment: -D MSS=150 admits it` when raising int
     constants lets the model explain segments 1..i+1. Each constant has a few larger values
-    to try (the segment's lengths and windows that exceed it, what the prefix would set it to,
-    one and two more, twice as much). First all are raised to their largest; if that admits the
+    to try (the segment's lengths and windows that exceed it, if the constant bounds such a
+    field; what the prefix would set it to; one and two more; twice as much). First all are raised to their largest; if that admits the
     segment, each is put back in turn where the segment stays admitted without it, and those
     that remain are lowered to their smallest value that still admits it. Each try follows the
     prefix again with the rebuilt model."""
     from tcpspec.autoconf import derive
 
-    until = time.monotonic() + budget if deadline is None else min(deadline, time.monotonic() + budget)
+    until = time.process_time() + budget  # CPU seconds: the same answer on a busy machine as on an idle one
     prefix = segments[:i + 1]
     expect = expectations(model, prefix)[0][i]
     types = dict(model.channel(expect.channel).message.fields)
@@ -369,17 +369,19 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
     derived = {s.name: s.value for s in derive(prefix, model.constants, window_shifts(prefix))}
     values = {k: v for k, v in model.constants.items()
               if isinstance(v, int) and not isinstance(v, bool) and (tunable is None or k in tunable)}
-    tries = {k: sorted({t for t in [*numbers, derived.get(k, 0), v + 1, v + 2, 2 * v] if isinstance(t, int) and t > v})
-             for k, v in values.items()}
+    bounds = {t.hi for t in types.values() if isinstance(t, IntType) and t.hi is not None}
+    tries = {k: sorted({t for t in [*(numbers if v in bounds else []), derived.get(k, 0), v + 1, v + 2, 2 * v]
+                        if isinstance(t, int) and t > v})
+             for k, v in values.items()}  # the segment's numbers only for a constant that bounds one of its fields
 
     def admits(changes: dict[str, int]) -> bool | None:
-        if time.monotonic() > until:
+        if time.process_time() > until or (deadline is not None and time.monotonic() > deadline):
             return None
         try:
             bigger = rebuild({k: str(v) for k, v in changes.items()})
         except Exception:  # noqa: BLE001 - values the model refuses (a range they bound) are no answer
             return False
-        return _follow(bigger, prefix, coalesce_acks, 50_000, until, None, timers).explained > i
+        return _follow(bigger, prefix, coalesce_acks, 50_000, deadline, None, timers).explained > i
 
     raised = {k: t[-1] for k, t in tries.items() if t}
     if not raised or not admits(raised):
