@@ -156,13 +156,14 @@ class _Rule:
         self.shows: dict[str, set[str]] = {}  # param -> the message fields those variables are sent in (Follower)
 
     def param_sets(self, expect: Expect, unseen: Mapping[str, Value] | None,
-                   hints: Mapping[str, Sequence[int]] | None = None) -> list[dict[str, Value]]:
+                   hints: Mapping[str, Sequence[int]] | None = None, prune: bool = True) -> list[dict[str, Value]]:
         """The parameter values worth trying when the next observation is `expect`: none at
         all when a send the body always makes can be neither that observation nor an unseen
-        message; a copied parameter takes the value the field needs."""
+        message (unless not `prune`: the near misses a rejection reports); a copied parameter
+        takes the value the field needs."""
         wanted: dict[str, set[Value]] = {}
         for send in self.sends:
-            observed = send.channel == expect.channel and _agree(send.constants, expect.fields)
+            observed = send.channel == expect.channel and (_agree(send.constants, expect.fields) or not prune)
             hidden = unseen is not None and self.recv is not None and _agree(send.constants, unseen)
             if send.always and not observed and not hidden:
                 return []
@@ -302,14 +303,14 @@ class Follower:
         return self.unseen is not None and isinstance(message, dict) and _agree(self.unseen, message) and all(
             f in message for f in self.unseen)
 
-    def plan(self, expect: Expect, hints: Mapping[str, Mapping[str, Sequence[int]]] | None = None
-             ) -> list[tuple[_Rule, list[dict[str, Value]]]]:
+    def plan(self, expect: Expect, hints: Mapping[str, Mapping[str, Sequence[int]]] | None = None,
+             prune: bool = True) -> list[tuple[_Rule, list[dict[str, Value]]]]:
         """The rules worth trying before `expect`, each with its parameter values (`hints`:
         per instance and field, the numbers its coming segments show, tried for a large
         parameter no send copies: those of the fields its variable is sent in, if any)."""
         out = []
         for rule in self.rules:
-            sets = rule.param_sets(expect, self.unseen, (hints or {}).get(rule.t.instance))
+            sets = rule.param_sets(expect, self.unseen, (hints or {}).get(rule.t.instance), prune)
             if sets:
                 out.append((rule, sets))
         return out
@@ -374,7 +375,8 @@ class Follower:
                 result.end, result.closure = frontier[0] if frontier else None, closure
                 return result
             if not matched:
-                result.end, result.closure, result.candidates = frontier[0], closure, cands
+                result.end, result.closure = frontier[0], closure
+                result.candidates = cands + self._near_misses(closure, expects, i)
                 return result
             frontier = matched
             result.explained = i + 1
@@ -433,6 +435,21 @@ class Follower:
         return queue, list(matched.values()), cands, ""
 
 
+    def _near_misses(self, closure: list[Node], expects: Sequence[Expect], i: int) -> list[Candidate]:
+        """The sends on the observation's channel that the plan left out because their
+        literal fields differ from it (a FIN without the data the trace's FIN carries)."""
+        expect = expects[i]
+        full = self.plan(expect, _hints(expects, i), prune=False)
+        pruned = {rule.name for rule, _ in self.plan(expect, _hints(expects, i))}
+        extra = [(rule, sets) for rule, sets in full if rule.name not in pruned]
+        out: list[Candidate] = []
+        for node in closure[:MAX_NEAR]:
+            for name, params, outcome, _ in self.steps(node.state, extra, {}):
+                if len(outcome.sent) == 1 and outcome.sent[0][0] == expect.channel and isinstance(outcome.sent[0][1], dict):
+                    out.append(Candidate(node, name, params, outcome.sent[0][1], expect.channel))
+        return out
+
+
 def state_key(state: State) -> Hashable:
     """A hashable image of a state, cheaper than `interp.freeze`: values by position. Every
     state lists the same keys in the same order and each key holds values of one type, so
@@ -448,6 +465,8 @@ def _flat(v: Value | list[Value]) -> Hashable:
         return tuple(_flat(x) for x in v.values())
     return v
 
+
+MAX_NEAR = 2000  # states of a rejected gap searched for near misses
 
 HINT_AHEAD = 2  # segments of each instance whose numbers are tried for its large silent parameters
 
