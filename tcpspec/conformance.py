@@ -314,6 +314,14 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
     """The reason segment `res.explained` (0-based) is not explained, as precise as the search
     allows: a constant it exceeds, the model's nearest send, or what the sender can do."""
     i = res.explained
+    why = _why(model, res, segments, expects)
+    if i == 0 and not any("SYN" in s.flags for s in segments):
+        why += "; the trace has no SYN: the connection was opened before it starts, and the model starts CLOSED"
+    return why
+
+
+def _why(model: ir.Model, res: FollowResult, segments: list[Segment], expects: list[Expect]) -> str:
+    i = res.explained
     seg, expect = segments[i], expects[i]
     over = _exceeds(model, expect)
     if over:
@@ -339,10 +347,8 @@ def why_not(model: ir.Model, res: FollowResult, segments: list[Segment], expects
     if full:
         return full
     flags = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
-    where = _sender_states(model, res, expect.sender)
-    if i == 0 and not any("SYN" in s.flags for s in segments):
-        where += "; the trace has no SYN: the connection was opened before it starts, and the model starts CLOSED"
-    return f"no run has {seg.src} send a {flags} segment to {seg.dst} after the explained prefix" + where
+    return (f"no run has {seg.src} send a {flags} segment to {seg.dst} after the explained prefix"
+            + _sender_states(model, res, expect.sender))
 
 
 PROBE_SECONDS = 20.0  # at most this long spent asking which constant would admit a segment (see its use)
