@@ -20,20 +20,15 @@ import tempfile
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
-from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.diagnostics import EngineError, ModelError, UsageError, error_sources, render_diagnostic
 from tcpspec.fmt.command import add_fmt_parser
 from tcpspec.lsp.command import add_lsp_parser
+from tcpspec.options import DEFAULT_DEPTH, DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 
 if TYPE_CHECKING:
     from tcpspec import ir
     from tcpspec.results import PropertyResult
 
-# The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
-ENGINES = ("bmc", "kind", "pdr", "auto")
-# Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
-THEORIES = ("auto", "int", "bv")
-DEFAULT_ENGINE = "auto"
-DEFAULT_DEPTH = 20  # the same as pipeline.DEFAULT_DEPTH (not imported: --help must stay fast)
 FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
@@ -91,14 +86,14 @@ def _positive_float(text: str) -> float:
 
 
 def _file_name(text: str) -> str:
-    """A path option's value; an empty one is refused (it used to mean "not given", silently)."""
+    """A path option's value; an empty one is refused (not taken as "not given", silently)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a file name, got '{text}'")
     return text
 
 
 def _scheduler_address(text: str) -> str:
-    """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
+    """A Dask scheduler's address; an empty one is refused (not taken as "run locally")."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{text}'")
     return text.strip()
@@ -109,6 +104,8 @@ def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (re
     p.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[], help=help)
 
 def build_parser() -> argparse.ArgumentParser:
+    from tcpspec.engines import registry  # the engines' names and help (imports no z3)
+
     parser = argparse.ArgumentParser(
         prog="tcpspec", description="A protocol model checker with an RFC 9293 TCP model at its heart."
     )
@@ -118,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check the properties of a model",
         description="Check the properties of MODEL (all of them unless --prop is given).",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nengines (--engine):\n{registry.describe()}\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("model", metavar="MODEL", nargs="+",
@@ -128,7 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
     check.add_argument("--kind", dest="kinds", action="append", default=[],
-                       choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
+                       choices=KINDS,
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=None,
@@ -138,8 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="give up on a property after this long, the time of every engine on it "
                             "together (verdict unknown, exit 3)")
     add_defines(check)
-    check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-                       help=f"the checking engine (default {DEFAULT_ENGINE})")
+    check.add_argument("--engine", choices=registry.names(), default=DEFAULT_ENGINE,
+                       help=f"the checking engine (default {DEFAULT_ENGINE}; see below)")
     check.add_argument("--theory", choices=THEORIES, default="auto",
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
@@ -280,6 +277,9 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only the summary line (reports are still written)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="the full table: every property on its own line in the model's order, with "
+                        "every trace (default: what needs attention first, then one line per verdict)")
 
 
 # ---------------------------------------------------------------- export (Promela, SMT-LIB)
@@ -533,30 +533,29 @@ def write_svgs(base: str, results: list[PropertyResult], model: ir.Model) -> dic
 
 
 class _TextOut:
-    """Streams the text report: each property's lines as soon as its check finishes."""
+    """The text report: the header at once (a long run shows what it is checking), then, when
+    the run is over, the body (calm, or the full table with -v) and the summary."""
 
-    def __init__(self, source: str, names: list[str], model: ir.Model) -> None:
+    def __init__(self, source: str, model: ir.Model, verbose: bool = False) -> None:
         from tcpspec.render import text
 
-        self.text, self.model = text, model
-        self.width = text.name_width(names)
-        self.last = ""
+        self.text, self.model, self.verbose = text, model, verbose
+        self.results: list[PropertyResult] = []
         self.emit([text.render_header(source), ""])
 
     def emit(self, lines: list[str]) -> None:
         for line in lines:
             print(line)
         sys.stdout.flush()
-        if lines:
-            self.last = lines[-1]
 
     def result(self, r: PropertyResult) -> None:
-        self.emit(self.text.render_result(r, self.width, self.model))
+        self.results.append(r)
 
     def finish(self, results: list[PropertyResult], files: dict[str, str], interrupted: bool) -> None:
-        tail = [] if self.last == "" else [""]
+        body = self.text.render_body(results, self.model, self.verbose)
+        tail = body + ([""] if body and body[-1] else [])
         if interrupted:
-            tail.append("interrupted: only the results above are complete")
+            tail.append(self.text.INTERRUPTED)
         tail.append(self.text.render_summary(results))
         tail += [f"trace of {p} written to {f}" for p, f in files.items()]
         self.emit(tail)
@@ -565,19 +564,13 @@ class _TextOut:
 def run_checks(
     model: ir.Model, args: argparse.Namespace, on_result: Callable[[PropertyResult], None]
 ) -> tuple[list[PropertyResult], bool]:
-    """All selected properties in one engine call: BMC shares one unrolling between them (about
-    3x faster than one call per property on seed_handshake). An interrupt keeps the results
+    """All selected properties in one engine call: BMC shares one unrolling between them,
+    instead of one unrolling per property. An interrupt keeps the results
     that were handed back; mid-call that is none, until the pipeline can report each property
     as it finishes. Returns the results and whether the run was interrupted."""
     from tcpspec import pipeline
 
-    options = pipeline.CheckOptions(
-        properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
-        timeout=args.timeout, engine=args.engine,
-        theory=args.theory, memory_mb=args.memory_mb,
-        deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
-        k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
-    )
+    options = check_options(args)
     results: list[PropertyResult] = []
     try:
         with _Progress(_live(args), f"checking {args.model}") as progress:
@@ -588,6 +581,17 @@ def run_checks(
     except KeyboardInterrupt:
         return results, True
     return results, False
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """`check`'s options as the library takes them (options.py defines each once)."""
+    return CheckOptions(
+        properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
+        timeout=args.timeout, engine=args.engine,
+        theory=args.theory, memory_mb=args.memory_mb,
+        deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
+        k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
+    )
 
 
 def _gate_mode(args: argparse.Namespace) -> bool:
@@ -606,6 +610,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_check_one(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
+    from tcpspec.engines import registry
     from tcpspec.results import exit_code
 
     defines = parse_defines(args.define)
@@ -614,9 +619,10 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     _writable(args.svg, "--svg")
     cert_out = getattr(args, "certificate", None)
     _writable(cert_out, "--certificate")
-    if cert_out and args.engine == "bmc":
-        raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
-                         "(use --engine auto, kind or pdr)")
+    if cert_out and not registry.engine(args.engine).certificate:
+        provers = ", ".join(e for e in registry.names() if registry.engine(e).certificate)
+        raise UsageError(f"--certificate: engine {args.engine} proves nothing, so it has no certificate to write "
+                         f"(use --engine {provers})")
     model = pipeline.load_model(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
@@ -625,8 +631,12 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     props = pipeline.select_properties(model, tuple(args.prop), tuple(args.kinds))
     if not props and not args.deadlock:  # before any output: the run would check nothing
         raise pipeline.nothing_to_check([args.model], tuple(args.prop), tuple(args.kinds))
-    text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
-    results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    text = _TextOut(args.model, model, args.verbose) if args.format == "text" else None
+    crash: EngineError | None = None
+    try:
+        results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    except EngineError as err:  # report what had finished, then exit 4 (never as `unknown`)
+        results, interrupted, crash = list(err.results), False, err
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
     svgs = write_svgs(args.svg, results, model) if args.svg else {}
     wrote_cert = write_certificate(cert_out, results) if cert_out else False
@@ -649,7 +659,12 @@ def cmd_check_one(args: argparse.Namespace) -> int:
         from tcpspec.render.json_report import report_to_json
 
         doc = report_to_json(args.model, results, model, files, interrupted)
+        if crash is not None:
+            doc.update(exit_code=EXIT_INTERNAL, error=f"internal error: {_one_line(str(crash))}")
         print(json.dumps(doc, indent=2))
+    if crash is not None:
+        print(f"tcpspec: internal error: {_one_line(str(crash))} (please report)", file=sys.stderr)
+        return EXIT_INTERNAL
     if interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -678,11 +693,7 @@ def cmd_check_many(args: argparse.Namespace) -> int:
     defines = tuple(parse_defines(args.define).items())
     for path in args.model:
         check_input_file(path)
-    specs = [
-        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory,
-                  args.memory_mb, args.keep_going)
-        for path in args.model
-    ]
+    specs = [ModelSpec(path, defines, check_options(args)) for path in args.model]
     return run_gate(specs, args, args.junit, args.sarif, args.jobs)
 
 
@@ -698,7 +709,7 @@ def cmd_ci(args: argparse.Namespace) -> int:
     if args.keep_going:
         from dataclasses import replace
 
-        config.models = [replace(spec, keep_going=True) for spec in config.models]
+        config.models = [replace(spec, options=replace(spec.options, keep_going=True)) for spec in config.models]
     return run_gate(config.models, args, args.junit or config.junit, args.sarif or config.sarif,
                     args.jobs or config.jobs)
 
@@ -720,10 +731,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if report.error is not None:
             lines += _error_lines(report.error) + [""]
         else:
-            width = text.name_width([r.property for r in report.results])
-            for r in report.results:
-                lines += text.render_result(r, width, report.model)  # type: ignore[arg-type]
-            lines.append("")
+            lines += text.render_body(report.results, report.model, args.verbose)  # type: ignore[arg-type]
+            lines += [""] if lines[-1] else []
         for line in lines:
             print(line)
         sys.stdout.flush()
@@ -756,7 +765,7 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if errors:
             head += f" ({errors} with errors)"
         if run.interrupted:
-            print("interrupted: only the results above are complete")
+            print(text.INTERRUPTED)
         print(f"{head}; {summary}")
         for option, path in (("JUnit", junit), ("SARIF", sarif)):
             if path:
@@ -1146,19 +1155,6 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
 
 
 # ---------------------------------------------------------------- errors and main
-
-
-def error_sources(err: ModelError) -> dict[str, str]:
-    """The texts the diagnostics point into: attached to the error if the parser did, else read."""
-    sources: dict[str, str] = dict(getattr(err, "sources", None) or {})
-    for d in err.diagnostics:
-        if d.span is not None and d.span.file not in sources:
-            try:
-                with open(d.span.file, encoding="utf-8") as f:
-                    sources[d.span.file] = f.read()
-            except (OSError, UnicodeDecodeError):
-                pass
-    return sources
 
 
 def _one_line(text: str) -> str:

@@ -26,10 +26,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tcpspec.diagnostics import UsageError
+from tcpspec.engines import registry
 from tcpspec.gate import ModelSpec
-
-ENGINES = ("bmc", "kind", "pdr", "auto")  # as `check --engine`
-KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
+from tcpspec.options import DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 _TOP = {"engine", "depth", "timeout", "theory", "keep_going", "jobs", "junit", "sarif", "models"}
 _MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "keep_going", "defines"}
 
@@ -101,10 +100,11 @@ def load_config(file: str) -> ProjectConfig:
     _check_keys(file, section, table, _TOP)
     base = os.path.dirname(os.path.abspath(file))
     defaults = {
-        "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, "auto"), ENGINES),
+        "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, DEFAULT_ENGINE),
+                          registry.names()),
         "depth": _typed(file, section, table, "depth", int, None),  # None: the model's own (`depth`)
         "timeout": _timeout(file, section, _typed(file, section, table, "timeout", (int, float), None)),
-        "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), ("auto", "int", "bv")),
+        "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), THEORIES),
         "keep_going": _typed(file, section, table, "keep_going", bool, False),
     }
     if defaults["depth"] is not None and defaults["depth"] < 0:
@@ -129,17 +129,21 @@ def load_config(file: str) -> ProjectConfig:
         depth = _typed(file, where, entry, "depth", int, defaults["depth"])
         if depth is not None and depth < 0:
             raise _fail(file, f"{where}.depth", "must be >= 0")
-        engine = _choice(file, f"{where}.engine", _typed(file, where, entry, "engine", str, defaults["engine"]), ENGINES)
+        engine = _choice(file, f"{where}.engine", _typed(file, where, entry, "engine", str, defaults["engine"]),
+                         registry.names())
         specs.append(ModelSpec(
             path=os.path.normpath(os.path.join(base, path)),
             defines=tuple((str(k), _define_text(v)) for k, v in defines.items()),
-            properties=tuple(str(p) for p in props),
-            kinds=tuple(str(k) for k in kinds),
-            depth=depth,
-            timeout=_timeout(file, where, _typed(file, where, entry, "timeout", (int, float), defaults["timeout"])),
-            engine=engine,
-            theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]), ("auto", "int", "bv")),
-            keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
+            options=CheckOptions(
+                properties=tuple(str(p) for p in props),
+                kinds=tuple(str(k) for k in kinds),
+                depth=depth,
+                timeout=_timeout(file, where, _typed(file, where, entry, "timeout", (int, float), defaults["timeout"])),
+                engine=engine,
+                theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]),
+                               THEORIES),
+                keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
+            ),
         ))
     jobs = _typed(file, section, table, "jobs", int, None)
     if jobs is not None and jobs < 1:

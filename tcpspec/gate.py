@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
 from tcpspec.diagnostics import ModelError, UsageError
+from tcpspec.options import CheckOptions
 from tcpspec.results import PropertyResult, exit_code
 
 EXIT_MODEL_ERROR = 2
@@ -23,18 +24,12 @@ EXIT_MODEL_ERROR = 2
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """What to check in one model file (a config entry or a `check` argument)."""
+    """What to check in one model file (a config entry or a `check` argument): the file, its
+    `-D` constants, and the options of its check (`memory_mb` applies in each worker)."""
 
     path: str
     defines: tuple[tuple[str, str], ...] = ()
-    properties: tuple[str, ...] = ()
-    kinds: tuple[str, ...] = ()
-    depth: int | None = None  # None: the model's `depth` declarations, else pipeline.DEFAULT_DEPTH
-    timeout: float | None = None
-    engine: str = "auto"
-    theory: str = "auto"
-    memory_mb: int | None = None  # Z3's memory ceiling in each worker
-    keep_going: bool = False  # False: a job ends at its first violation (pipeline.CheckOptions)
+    options: CheckOptions = CheckOptions()
 
 
 @dataclass(frozen=True)
@@ -78,28 +73,26 @@ class GateRun:
         return exit_code([x for _, x in self.results])
 
 
-def _options(spec: ModelSpec, props: tuple[str, ...]):  # type: ignore[no-untyped-def]
-    from tcpspec.pipeline import CheckOptions
-
-    return CheckOptions(properties=props or spec.properties, kinds=spec.kinds, depth=spec.depth,
-                        timeout=spec.timeout, engine=spec.engine, theory=spec.theory, memory_mb=spec.memory_mb,
-                        keep_going=spec.keep_going)
+def _options(spec: ModelSpec, props: tuple[str, ...]) -> CheckOptions:
+    """A job's options: its model's, for the job's own properties when it has some."""
+    return replace(spec.options, properties=props or spec.options.properties)
 
 
 def plan(specs: list[ModelSpec]) -> tuple[list[Job], dict[int, ModelReport]]:
     """The jobs for `specs`, in order; models that fail to load are reported, not planned."""
     from tcpspec import pipeline
+    from tcpspec.engines.registry import engine
 
     jobs: list[Job] = []
     errors: dict[int, ModelReport] = {}
     for i, spec in enumerate(specs):
         try:
             model = pipeline.load_model(spec.path, dict(spec.defines))
-            props = pipeline.select_properties(model, spec.properties, spec.kinds)
+            props = pipeline.select_properties(model, spec.options.properties, spec.options.kinds)
         except (ModelError, UsageError) as err:
             errors[i] = ModelReport(spec, error=err)
             continue
-        if spec.engine == "bmc":
+        if engine(spec.options.engine).independent:  # one job per property
             jobs += [Job(len(jobs) + k, i, spec, (p.name,)) for k, p in enumerate(props)]
         elif props:
             jobs.append(Job(len(jobs), i, spec, tuple(p.name for p in props)))
@@ -111,22 +104,17 @@ def run_job(job: Job) -> JobOutcome:
 
     Each job starts with a new default Z3 context, as a run of `tcpspec check` does: serial jobs
     (and a pool worker's successive jobs) would otherwise share one, and Z3's search depends on
-    everything its context has seen (the test suite once saw one check go from 10 s to 123 s
-    after ~700 others). Nothing of an earlier job's terms is used again."""
+    everything its context has seen (after hundreds of checks in one context a check can take
+    ten times as long). Nothing of an earlier job's terms is used again."""
     from tcpspec import pipeline
+    from tcpspec.engines.processes import fresh_z3_context
 
-    _fresh_z3_context()
+    fresh_z3_context()
     try:
         model = pipeline.load_model(job.spec.path, dict(job.spec.defines))
         return JobOutcome(job, pipeline.check_model(model, _options(job.spec, job.properties)))
     except (ModelError, UsageError) as err:
         return JobOutcome(job, error=err)
-
-
-def _fresh_z3_context() -> None:
-    import z3
-
-    z3.z3._main_ctx = None  # z3py has no public call for this; main_ctx() makes a new one
 
 
 def _serial(jobs: list[Job]) -> Iterator[JobOutcome]:
@@ -135,11 +123,12 @@ def _serial(jobs: list[Job]) -> Iterator[JobOutcome]:
 
 
 def _pool(jobs: list[Job], workers: int) -> Iterator[JobOutcome]:
-    import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    # spawn: a fork would copy whatever Z3 state the parent holds into every worker.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+    from tcpspec.engines.processes import worker_context
+
+    # Spawned, not forked, and safe without a `__main__` guard (engines/processes.py).
+    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
         futures = [pool.submit(run_job, job) for job in jobs]
         try:
             for fut in as_completed(futures):
@@ -175,8 +164,9 @@ def run(
     if specs and not jobs and not errors:
         from tcpspec.pipeline import nothing_to_check
 
-        names = tuple(dict.fromkeys(n for s in specs for n in s.properties))
-        raise nothing_to_check([s.path for s in specs], names, tuple(dict.fromkeys(k for s in specs for k in s.kinds)))
+        names = tuple(dict.fromkeys(n for s in specs for n in s.options.properties))
+        kinds = tuple(dict.fromkeys(k for s in specs for k in s.options.kinds))
+        raise nothing_to_check([s.path for s in specs], names, kinds)
     outcomes: dict[int, JobOutcome] = {}
     by_model: dict[int, list[Job]] = {}
     for job in jobs:

@@ -10,31 +10,10 @@ from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
+from tcpspec.options import DEFAULT_DEPTH, CheckOptions
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
 
-
-ENGINES = ("bmc", "kind", "pdr", "auto")
-DEFAULT_DEPTH = 20  # the bound when neither --depth nor the model's `depth` declaration gives one
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps);
-    None: the model's `depth` declarations, else DEFAULT_DEPTH (`bounds`)."""
-
-    properties: tuple[str, ...] = ()  # empty: all; a name selects `name` and every `inst.name`
-    kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
-    depth: int | None = None
-    timeout: float | None = None  # seconds per property; None: no limit
-    engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
-    theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
-    memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
-    deadlock: bool = False  # also check the built-in `deadlock_free` (engines/deadlock.py)
-    k_max: int = 4  # engine kind: k-induction up to this k for what 1-induction leaves (1: off)
-    max_cex: int = 1  # violated properties: up to this many traces, each a different run (engines/more_cex.py)
-    # False: a run ends at its first violation, like SPIN and TLC (what is open then is `unknown`,
-    # results.STOPPED); True: every property is checked to the end.
-    keep_going: bool = False
+__all__ = ["DEFAULT_DEPTH", "CheckOptions", "check_model", "load_model", "select_properties"]
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -84,8 +63,9 @@ def check_model(
         props += [dl] if dl not in props else []
     if not props:
         raise nothing_to_check([model.path], options.properties, options.kinds)
-    if options.engine not in ENGINES:
-        raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
+    from tcpspec.engines.registry import engine
+
+    engine(options.engine)  # an unknown name is the user's error, before any work
     if options.memory_mb is not None:
         import z3
 
@@ -244,25 +224,7 @@ def _liveness_search(model: ir.Model, props: list[ir.Property], options: CheckOp
 def _run_selected(
     model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
 ) -> list[PropertyResult]:
-    if options.engine == "auto":
-        from tcpspec.engines.portfolio import run_auto
+    """The selected engine, by its name in the registry, with the run's options and budget."""
+    from tcpspec.engines.registry import EngineCall, engine
 
-        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress,
-                           memory_mb=options.memory_mb, keep_going=options.keep_going)
-    elif options.engine == "kind":  # prove what induction proves, BMC the rest
-        from tcpspec.engines.kind import run_kind
-
-        results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max,
-                           keep_going=options.keep_going)
-    elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
-        from tcpspec.engines.pdr import run_pdr
-
-        results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth,
-                          keep_going=options.keep_going)
-    else:
-        from tcpspec.engines.bmc import run_bmc
-
-        tell = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
-        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell,
-                          keep_going=options.keep_going)
-    return results
+    return engine(options.engine).run(model, props, EngineCall.start(options, on_progress))

@@ -1,11 +1,11 @@
 """How numbers become Z3 terms: two interchangeable representations, chosen per model.
 
-No single encoding wins (measured on this repo's models, BMC to depth 20):
+No single encoding wins on this repo's models (figures: docs/performance.md):
 - `IntTheory` (linear integer arithmetic): sequence numbers are Ints in 0..2^N-1 with one
   conditional correction per `+`/`-`. The solver sees that `iss + 1 + n - (iss + 1)` is `n` for
-  every ISN; bit-blasting 32-bit adders does not. seed_handshake: 4.5 s (bit-vectors: 40 s).
+  every ISN; bit-blasting 32-bit adders does not, so models with wide sequence numbers need it.
 - `BitTheory` (bit-vectors, bit-blasted): every number a small bit-vector. Control-heavy models
-  with small domains are SAT problems at heart. two_phase_commit: 2 s (integers: > 120 s).
+  with small domains are SAT problems at heart, which integers make far slower.
 
 `choose_theory` picks integers when the model computes with wide (> 8 bit) sequence numbers or
 bit-vectors, bit-vectors otherwise; `--theory` overrides. Both implement the same semantics
@@ -29,11 +29,9 @@ Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
 WIDE_BITS = 8  # bit-vectors wider than this make a model "arithmetic": integers win
 
-# Z3 settings for every integer-theory solver, chosen by measurement (docs/performance.md): the
-# classic arithmetic solver without bound propagation. On tcp.tcpspec: BMC to depth 8 25 s
-# against 70 s; the prover (its Houdini and re-check too) 58-69 s -> 47-54 s; `replay` of the
-# seed example 47 s -> 12 s.
-# Tuning only: the answers are the same.
+# Z3 settings for every integer-theory solver: the classic arithmetic solver without bound
+# propagation, which answers the sequence-number queries of BMC, the prover and `replay` several
+# times faster than Z3's default (docs/performance.md). Tuning only: the answers are the same.
 INT_PARAMS: dict[str, int] = {"smt.arith.solver": 2, "smt.arith.propagation_mode": 0}
 
 
@@ -97,7 +95,7 @@ class Theory:
         return n
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        """An incremental solver suited to the representation (measured, see the module doc),
+        """An incremental solver suited to the representation (see the module doc),
         in `ctx` (default: Z3's main context)."""
         return z3.Solver(ctx=ctx)
 
@@ -241,7 +239,7 @@ class BitTheory(Theory):
     name = "bv"
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        return z3.SolverFor("QF_BV", ctx=ctx)  # two_phase_commit: 1.3 s, against > 200 s with Solver()
+        return z3.SolverFor("QF_BV", ctx=ctx)  # the bit-blasting solver: Solver() stalls on control-heavy models
 
     @staticmethod
     def storage(t: Type) -> tuple[int, bool]:
@@ -343,7 +341,7 @@ class BitTheory(Theory):
         return z3.ZeroExt(INT_WIDTH - COUNTER_WIDTH, c)  # type: ignore[arg-type]
 
 
-THEORIES = ("auto", "int", "bv")
+from tcpspec.options import THEORIES  # noqa: E402 - defined once, without z3, for the CLI
 
 
 def _types_of(model: ir.Model) -> list[Type]:

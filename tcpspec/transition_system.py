@@ -138,7 +138,7 @@ class TransitionSystem:
     def step_at(self, k: int) -> StepSyms:
         """Step k. Only step 0 is encoded from the model; step k is step 0 with every constant of
         states 0, 1 and of step 0 renamed to those of states k, k+1 and step k (`z3.substitute`,
-        one pass in C): 11x cheaper per step than re-running the encoder, and the same terms."""
+        one pass in C): far cheaper per step than re-running the encoder, and the same terms."""
         if k not in self._steps:
             self._steps[k] = self._encode_step(0) if k == 0 else self._shifted_step(k)
         return self._steps[k]

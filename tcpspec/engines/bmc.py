@@ -158,8 +158,8 @@ class _Track:
     Incremental (`frame` None): the unrolling is asserted in `solver`, each query asked under
     assumptions, and the solver keeps what it learned. Fresh (`frame` a list): the unrolling is
     kept as terms, and each query is a new solver with the unrolling and the query asserted, so
-    that Z3's preprocessing sees the target (assumptions are hidden from it): on tcp.tcpspec the
-    6 reachability targets took 14.5 s this way against 20.0 s incrementally (see FRESH).
+    that Z3's preprocessing sees the target (assumptions are hidden from it), which pays for the
+    reachability targets (see FRESH).
     `solver` is then the query under way (LiveSteering interrupts it).
     """
 
@@ -215,10 +215,8 @@ def run_bmc(
 
     Safety properties and reachability targets are searched in two tracks, each its own
     solver and unrolling, and the track that has used less time goes one depth further next.
-    In one unrolling the targets waited for the safety queries, which grow far faster with the
-    depth: on tcp.tcpspec its 6 targets (witnesses of up to 12 steps) take ~33 s alone, while
-    the safety queries alone need ~56 s for depth 10; the default check then waited ~40 s
-    after the proof for BMC to find the witnesses again.
+    In one unrolling the targets would wait for the safety queries, which grow far faster with
+    the depth, and the default check would wait for BMC's witnesses long after the proof.
 
     `on_depth(k, n)` is told when a track first searches depth k, with n properties still open
     (progress). `steer()`, asked between depths, may name properties to stop searching
@@ -277,8 +275,8 @@ def run_bmc(
         k = track.k
         live_steer = steer if isinstance(steer, LiveSteering) else None
         # A safety query gives way to targets_first only to the targets' own track: a BMC
-        # about to idle finishes it (cut there, broken/tcp_simultaneous_close_time_wait's
-        # violation at depth 7 waited for the prover: the run took 17-20 s instead of 12 s).
+        # about to idle finishes it (cut there, a violation at that depth would wait for the
+        # prover instead of ending the run).
         yields = len(live) > 1
         guard: AbstractContextManager[None] = nullcontext() if live_steer is None else live_steer.asking(track, yields)
         try:
@@ -321,10 +319,9 @@ def _drop(tracks: list[_Track], names: set[str], results: dict[str, PropertyResu
 MIRROR_TARGETS = True  # off: the targets' runs may start with either instance (tests compare)
 
 
-# The safety track searches runs in normal form only (engines/interleaving.py): tcp.tcpspec's
-# 110 safety properties to depth 8 took 473-492 s against 642-750 s (depth 6: 16-23 s against
-# 41-43 s). Not the targets' track: its 6 targets took 9.9 s against 8.6 s. Off: every
-# interleaving is searched (tests compare).
+# The safety track searches runs in normal form only (engines/interleaving.py): fewer orders of
+# commuting steps, the same shortest depths. Not the targets' track, whose fresh queries gain
+# nothing from it (docs/performance.md). Off: every interleaving is searched (tests compare).
 NORMAL_FORM = True
 
 
@@ -375,8 +372,8 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     return False
 
 
-# The breadth-first search that seeds the targets' witnesses (`_seed_witnesses`): on
-# tcp.tcpspec it finds all 6 at their shortest depths in 6366 states, 1.9 s.
+# The breadth-first search that seeds the targets' witnesses (`_seed_witnesses`), capped: it
+# concludes nothing from what it misses.
 SEED_STATES = 20_000
 SEED_SECONDS = 3.0
 
@@ -384,7 +381,7 @@ SEED_SECONDS = 3.0
 def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, seconds: float = SEED_SECONDS) -> dict[str, Trace]:
     """Witnesses of the targets from a breadth-first search of the interpreter with every free
     number at its smallest value (interp_search.smallest_domain). Each is a real run, so the
-    solver's own query at its depth (the costly `sat` ones: 8 of tcp.tcpspec's 15 s) is not
+    solver's own query at its depth (the costly `sat` ones) is not
     needed; every shallower depth is still asked, so a shorter run with other values is found.
     Nothing is concluded from what the search misses."""
     from tcpspec.interp import InterpError
@@ -424,18 +421,16 @@ def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open
     (reaches) it, if a query found one (None: it is asked on its own).
 
     One query for all of them first ("does any fail in exactly k steps?"): when the answer is
-    no, as it is at almost every depth, that one query replaces one per property (seed model:
-    5.4 s -> 1.7 s to depth 20). When it is yes, the properties its run breaks are the ones to
-    ask, and the query is asked again for the others, until no other fails: at the depth of a
-    violation that is a few queries, not one per property (a broken tcp.tcpspec copy, 110
-    properties failing at depth 7: 356 s before). `range_ok` needs other assumptions and is
-    always asked alone.
+    no, as it is at almost every depth, that one query replaces one per property. When it is
+    yes, the properties its run breaks are the ones to ask, and the query is asked again for the
+    others, until no other fails: at the depth of a violation that is a few queries, not one per
+    property. `range_ok` needs other assumptions and is always asked alone.
 
     In a fresh track each of these queries is a new solver with the disjunction asserted (asked
     under assumptions in the previous one, the next disjunction, usually unsat, took as long as
     the incremental track). In either track a property the query's run breaks is not asked
-    again: that run is its counterexample or witness (asking again under assumptions took up to
-    4 s at depth 11 on tcp.tcpspec's targets).
+    again: that run is its counterexample or witness (asking again under assumptions is costly
+    at the targets' deep depths).
     """
     open_ = track.open_
     group = [it for it in open_ if not it.prop.builtin and _bad(ts, it.prop, k) is not None]

@@ -39,9 +39,9 @@ def check_or_fresh(
     """`check`, and when Z3 cannot settle the query quickly, again in `fresh()` with the solver's
     assertions and the assumptions all asserted outright.
 
-    Measured on tcp.tcpspec's pair lemmas: under assumptions in a long-lived solver Z3 ran for
-    minutes (or said unknown after 120 s) on consecution queries that a fresh solver, seeing
-    every formula in preprocessing, answers in 1-6 s. The fresh solver's model is not kept.
+    Why: on tcp.tcpspec's pair lemmas, under assumptions in a long-lived solver, Z3 runs for
+    minutes (or says unknown) on consecution queries that a fresh solver, seeing every formula
+    in preprocessing, answers in seconds. The fresh solver's model is not kept.
     """
     left = budget.remaining_ms()
     first = FRESH_AFTER_SECONDS if left is None else min(FRESH_AFTER_SECONDS, left / 1000)
@@ -71,7 +71,7 @@ def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
 
 def is_ctrl_c(reason: str) -> bool:
     """Z3's reason for a query it cut short on SIGINT: "canceled", or "interrupted from keyboard"
-    (measured: a query in a thread of the certificate re-check). Within the query's time limit
+    (a query in a thread, as the certificate's re-check asks them). Within the query's time limit
     that is Ctrl-C, never a verdict."""
     return "canceled" in reason or "keyboard" in reason
 

@@ -20,8 +20,8 @@ those (`engines/bmc.py`).
 
 The footprints are read off the very terms that define the step (its enabling condition,
 range checks and new values, `encoder.Effect`), so they cannot be wrong for one model and right
-for another; `verified` asks Z3 whether each pair really commutes (one query, 1-3 s on
-tcp.tcpspec, so the tests ask it rather than every run: tests/engines/test_interleaving.py).
+for another; `verified` asks Z3 whether each pair really commutes (one query, too slow for
+every run, so the tests ask it: tests/engines/test_interleaving.py).
 """
 
 from __future__ import annotations

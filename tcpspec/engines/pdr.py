@@ -8,9 +8,8 @@ channel length of `TransitionSystem.state_at`), and per property three clauses:
     Err     <- Inv(s) /\\ wf(s) /\\ !P(s)              (step properties: /\\ T /\\ the step breaks P)
 
 The steps are in range, as in BMC (an out-of-range store is `range_ok`'s own violation).
-`z3.Fixedpoint` with `engine=spacer` was measured against `SolverFor("HORN")` on the seed model
-(integer theory, 30 s per property): Fixedpoint proved all 11 properties in 4 s in all, the HORN
-solver 10 of 11 (server.una_le_nxt timed out), so Fixedpoint it is.
+`z3.Fixedpoint` with `engine=spacer`, not `SolverFor("HORN")`: on the seed model the HORN solver
+left a property undecided that Fixedpoint proves at once.
 
 Proved: Spacer's interpretation of `Inv` (from `get_answer()`, quantifiers eliminated) is put
 back over the state terms and re-checked with fresh solvers by `certificate.recheck` before
@@ -18,9 +17,9 @@ anything is reported `proved`; the re-check has caught real errors (see `pdr_the
 the transition rules along Spacer's trace give the depth; the trace comes from BMC at that depth
 (the shortest, decoded and replayed as every other trace). Reachability targets go to BMC.
 
-Measured on models/tcp.tcpspec (integers, --timeout 40 per property): 17 of the 26 invariant and
-step properties proved, most in under 1 s, fin_acked_* in 12-22 s; send_window, una_le_nxt and
-the three cross-endpoint properties time out (also at 120 s, under either theory).
+On models/tcp.tcpspec Spacer proves most invariants and step properties on their own, but not
+send_window, una_le_nxt or the cross-endpoint properties, which need the model's lemmas: that
+is why `auto` pairs BMC with the Houdini prover, not with PDR (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -140,9 +139,9 @@ class _Horn:
         inv1 = self.inv(*[leaf.term for leaf in self.s1])
         bad = self.bad(prop)
         # A property no well-formed state (step) can break needs no search: `true` is its
-        # invariant (re-checked like any other). Spacer's answer for one was measured to take
-        # 60-75 s of quantifier elimination, or to be unreadable (abp.tcpspec's slot lemmas at
-        # CAP = 1, whose `forall i in 0..CAP - 2` is empty).
+        # invariant (re-checked like any other). Spacer's answer for one can take a minute of
+        # quantifier elimination, or be unreadable (abp.tcpspec's slot lemmas at CAP = 1, whose
+        # `forall i in 0..CAP - 2` is empty).
         alone = self.ts.th.solver()
         alone.add(bad)
         if check(alone, [], budget).result == z3.unsat:
@@ -191,7 +190,7 @@ def answer_invariant(answer: z3.ExprRef, inv: z3.FuncDeclRef, args: list[z3.Expr
 
     The answer holds `ForAll(xs, Inv(xs) == body)` (or `Inv(..) == body` without arguments).
     Not `get_cover_delta(-1)`: those are only the lemmas pushed to infinity, which were
-    measured not to be inductive alone (abp.tcpspec, sender_and_receiver_in_step).
+    not inductive alone (abp.tcpspec, sender_and_receiver_in_step).
     """
     parts = answer.children() if z3.is_and(answer) else [answer]
     for part in parts:

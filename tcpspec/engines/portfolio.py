@@ -22,7 +22,9 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
+from tcpspec.diagnostics import EngineError
 from tcpspec.engines.budget import Budget
+from tcpspec.engines.processes import exit_text, worker_context
 from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
 
 ENGINE = "auto"
@@ -166,7 +168,7 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
 
 def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    start_method: str = "spawn",
+    start_method: str | None = None,
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
     memory_mb: int | None = None, keep_going: bool = True,
@@ -183,13 +185,14 @@ def run_auto(
     proved invariants is most of BMC's cost. If only reachability targets are left, the running
     BMC goes on (they have their own unrolling, engines/bmc.py); else BMC is restarted on what
     is left. Lemmas go to BMC only then (the ones not proved): they are the prover's helpers,
-    and on tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other
+    and lemmas over channel slots make BMC's grouped query far slower than the other
     properties. When Houdini could not prove a safety property, BMC is told early to look for
     its violation first (engines/bmc.py: Steering); when it proved them all, BMC looks for the
     witnesses first while the certificate is re-checked, and the proofs then interrupt the
     safety query under way (bmc.LiveSteering).
     """
-    ctx = mp.get_context(start_method)
+    # None: spawned workers that need no `__main__` guard in the caller (engines/processes.py).
+    ctx: Any = worker_context() if start_method is None else mp.get_context(start_method)
     out = ctx.Queue()
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
@@ -215,8 +218,7 @@ def run_auto(
     targets_sure = False  # ... without taking phase 2's candidates on trust (a BMC may idle for it)
 
     # `timeout` bounds each property's time from the start of the run, not each engine's: a BMC
-    # restarted when the prover reports gets what is left (it used to get the whole timeout
-    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s).
+    # restarted when the prover reports gets what is left, not the whole timeout again.
     budget = Budget(timeout)
 
     def start_bmc(which: list[str]) -> Any:
@@ -338,10 +340,9 @@ def run_auto(
                         on_result(r)
             still = [n for n in names if n not in final and n not in got["bmc"] and not proved(n)]
             running = bmc is not None and bmc.is_alive()
-            # A fresh BMC on what is left, when that includes safety properties: measured faster
-            # than dropping the proved ones from the running BMC, whose solver keeps what it
-            # learned about them (broken/tcp_no_time_wait: 207 s against 253 s). When only
-            # targets are left, their own unrolling goes on.
+            # A fresh BMC on what is left, when that includes safety properties: faster than
+            # dropping the proved ones from the running BMC, whose solver keeps what it learned
+            # about them. When only targets are left, their own unrolling goes on.
             safety_left = any(n in stoppable for n in still)
             # Not once BMC is finishing the depth of a violation that ends the run: the report is
             # BMC's then, whatever the prover says, and a fresh BMC would first have to get back
@@ -378,6 +379,14 @@ def run_auto(
     for p in props:
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
+    if len(final) < len(props) and not failures:
+        # A process died without a word (a crash, a kill from outside): the properties it had
+        # not answered must not come back as a quiet `unknown` (nor could a user tell why).
+        dead = [f"the {who} process ({exit_text(w.exitcode)})" for who, w, done in
+                (("BMC", bmc, bmc_reported), ("prover", prover, prover_done)) if w is not None and not done]
+        raise EngineError(f"{' and '.join(dead) or 'an engine process'} ended without a result",
+                          [final[n] for n in names if n in final])
+    for p in props:
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
             final[p.name] = _undecided(p, secs, f"internal error: {why}")

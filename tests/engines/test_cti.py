@@ -52,6 +52,8 @@ def test_cti_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     path = tmp_path / "odd.tcpspec"
     path.write_text(ODD)
     assert main(["check", str(path), "--engine", "kind", "--depth", "6"]) == 0
+    assert "with a counterexample to induction: -v shows why the proof failed" in capsys.readouterr().out
+    assert main(["check", str(path), "--engine", "kind", "--depth", "6", "-v"]) == 0
     out = capsys.readouterr().out
     assert "counterexample to induction: not necessarily reachable" in out
     assert "p.x: 9 -> 11" in out and "<-- breaks never_seven" in out

@@ -105,3 +105,41 @@ def test_kind_leaves_bmc_what_the_prover_left_of_the_timeout() -> None:
     res = check_model(m, CheckOptions(engine="kind", timeout=2, keep_going=True))
     assert all(r.verdict is Verdict.UNKNOWN for r in res)
     assert all(r.engine == "bmc" and r.depth is not None and r.depth <= 1 for r in res)
+
+
+def _dies(*args: object, **kwargs: object) -> None:
+    import os
+
+    os._exit(3)  # no report, no exception: as a crash or a kill from outside looks to the parent
+
+
+def test_an_engine_process_that_dies_is_an_error_not_an_unknown(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Both workers end without a word: the run raises EngineError naming them and how they
+    ended, instead of answering `unknown` for every property (which reads as "gave up")."""
+    import pytest
+
+    from tcpspec.diagnostics import EngineError
+    from tcpspec.engines import portfolio
+
+    m = _model(tmp_path, COUNTERS)
+    monkeypatch.setattr(portfolio, "_bmc_worker", _dies)  # fork: the workers see the patch
+    monkeypatch.setattr(portfolio, "_prover_worker", _dies)
+    with pytest.raises(EngineError) as err:
+        run_auto(m, list(m.properties), 4, 60, start_method="fork")
+    assert "the BMC process (exit code 3)" in str(err.value) and "the prover process (exit code 3)" in str(err.value)
+    assert err.value.results == []
+
+
+def test_a_dead_prover_keeps_what_bmc_decided(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pytest
+
+    from tcpspec.diagnostics import EngineError
+    from tcpspec.engines import portfolio
+
+    m = _model(tmp_path, COUNTERS)
+    monkeypatch.setattr(portfolio, "_prover_worker", _dies)
+    with pytest.raises(EngineError) as err:
+        run_auto(m, list(m.properties), 4, 60, start_method="fork", keep_going=True)
+    assert str(err.value) == "the prover process (exit code 3) ended without a result"
+    got = {r.property: r.verdict for r in err.value.results}
+    assert got["x_tiny"] is Verdict.VIOLATED and got["three"] is Verdict.REACHED  # BMC's definitive answers
