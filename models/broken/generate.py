@@ -58,6 +58,17 @@ FAULTS = [
         "    // FAULT: missing snd_nxt := snd_nxt + 1;\n",
     ),
     Fault(
+        "tcp_fin_data_not_counted.tcpspec",
+        """// expect: violated client.fin_ack_rule
+// expect: violated server.fin_ack_rule
+// Fault: in ESTABLISHED a FIN advances RCV.NXT by one past SEG.SEQ, forgetting the data the
+// segment carries before its FIN, so data and FIN in one segment (FIN,ACK with SEG.LEN > 0) are
+// acknowledged with seq + 1 instead of seq + len + 1 (RFC 9293 §3.4, §3.10.7.4 eighth).""",
+        "established_recv_fin",
+        "    rcv_nxt := seg.seq + seg.len + 1;\n",
+        "    rcv_nxt := seg.seq + 1;   // FAULT: should be SEG.SEQ + SEG.LEN + 1\n",
+    ),
+    Fault(
         "tcp_handshake_ack_off_by_one.tcpspec",
         """// expect: violated server.syn_ack_rule
 // Fault: in LISTEN, RCV.NXT is set to SEG.SEQ + 2, so the SYN,ACK acknowledges the client's SYN
