@@ -81,7 +81,6 @@ def _capture(corpus: dict[str, dict[str, str]], name: str) -> tuple[str, str | N
 # What the model on this branch cannot express yet (models/tcp.tcpspec is extended on the
 # `tcpmodel` branch, issue 35 item 1): these captures are rejected, as they must be until then.
 MODEL_LACKS = {
-    "data_fin": "data and FIN in one segment",
     "retransmission": "retransmission",
     "keepalive": "keep-alive probes",
     "zero_window": "a changing window and window probes",
