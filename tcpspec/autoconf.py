@@ -14,7 +14,8 @@ ever in flight), `CAP` (segments in flight per direction, see `segments_in_fligh
 Behaviours a model may switch with a bool constant that its transitions test (directly or
 through another constant: a declared option without rules is left alone) are switched on when
 the trace shows them, and only then (a model with a behaviour it does not need explains more,
-so a wrong segment could pass as one): `DELACK` always (stacks delay ACKs), `RTO` when a segment carries sequence numbers its sender had sent already
+so a wrong segment could pass as one): `DELACK` for a capture (a real stack delays ACKs; a
+text trace is replayed with unseen ACKs instead, see `conformance`), `RTO` when a segment carries sequence numbers its sender had sent already
 (a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
 sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
 differ (a zero window, a window update) or a probe is sent into a zero window.
@@ -174,7 +175,9 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
             s = rule()
             if s.value != declared[name]:
                 out.append(s)
-    shown = {"DELACK": "stacks delay ACKs", **behaviours(segments, shifts)}
+    captured = any(s.time is not None for s in segments)
+    shown = {**({"DELACK": "a capture of a real stack, which delays ACKs"} if captured else {}),
+             **behaviours(segments, shifts)}
     for name, why in shown.items():
         if name in (options or set()) and declared.get(name) is False:
             out.append(Setting(name, True, why))

@@ -168,10 +168,11 @@ def _json_replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) ->
 
 
 def test_a_real_capture_replays_with_no_defines(capsys: pytest.CaptureFixture[str]) -> None:
-    """MSS from the SYNs' option, WND from the largest window (64 << 10), CAP from the capture."""
+    """MSS from the SYNs' option, WND from the largest window (64 << 10), CAP from the capture,
+    and the model's delayed ACKs on, as a real stack's."""
     code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"))
     assert code == 0 and doc["verdict"] == "accepted"
-    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3}
+    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3, "DELACK": True}
 
 
 def test_a_define_wins_over_the_capture_and_no_auto_sets_nothing(capsys: pytest.CaptureFixture[str]) -> None:
