@@ -387,23 +387,23 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
         raise UsageError(f"no such file: {path}")
     lower = path.lower()
     if lower.endswith(".json"):
-        import json
-
+        from tcpspec.inputs import MAX_TRACE_BYTES, InputRefused, load_json, read_text
         from tcpspec.render.itf import itf_to_trace
 
+        text = read_text(path, MAX_TRACE_BYTES, "trace")  # bounded, a regular file (InputRefused)
         try:
-            with open(path, encoding="utf-8") as f:
-                doc = json.load(f)
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+            doc = load_json(text, "the trace")
+        except InputRefused as e:
             raise UsageError(f"{path}: not an ITF JSON trace ({e})") from None
         return _replay_run(m, itf_to_trace(doc, m.ir))
     from tcpspec.wire import read_pcap, read_text_trace
 
     if lower.endswith((".pcap", ".pcapng", ".cap")):
         return _replay_segments(m, read_pcap(path, conn), timeout, strict_acks)
+    from tcpspec.inputs import MAX_TRACE_BYTES, read_bytes
+
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+        text = read_bytes(path, MAX_TRACE_BYTES, "trace").decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
     return _replay_segments(m, read_text_trace(path, text), timeout, strict_acks)

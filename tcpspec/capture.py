@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from tcpspec.diagnostics import UsageError
+from tcpspec.inputs import MAX_CAPTURE_BYTES, open_binary
 
 # TCP flags, as dpkt numbers them.
 FLAG_BITS = (("SYN", 0x02), ("ACK", 0x10), ("FIN", 0x01), ("RST", 0x04), ("PSH", 0x08), ("URG", 0x20),
@@ -77,22 +78,15 @@ def _end(e: tuple[str, int]) -> str:
 
 def is_capture(path: str) -> bool:
     """Whether the file starts as a pcap or pcapng file does."""
-    try:
-        with open(path, "rb") as f:
-            magic = f.read(4)
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    with open_binary(path, MAX_CAPTURE_BYTES, "trace") as f:  # a regular file within the limit (InputRefused)
+        magic = f.read(4)
     return magic == _PCAPNG_MAGIC or magic in _PCAP_MAGICS
 
 
 def read_packets(path: str) -> list[Packet]:
     """Every TCP packet of the capture at `path`, in file order. Raises UsageError for a file
     that is not a capture, is cut short, or has no link type this module reads."""
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
-    with f:
+    with open_binary(path, MAX_CAPTURE_BYTES, "capture") as f:
         magic = f.read(4)
         f.seek(0)
         if magic == _PCAPNG_MAGIC:

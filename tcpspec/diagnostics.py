@@ -30,6 +30,7 @@ class Diagnostic:
     span: Span | None
     message: str
     notes: tuple[str, ...] = ()
+    severity: str = "error"  # or "warning": worth a look, never a failure
 
 
 @dataclass
@@ -80,10 +81,10 @@ class EngineError(Exception):
 def render_diagnostic(diag: Diagnostic, sources: dict[str, str]) -> str:
     """`file:line:col: error: message`, then the source line and a caret under the column."""
     if diag.span is None:
-        head = f"error: {diag.message}"
+        head = f"{diag.severity}: {diag.message}"
         return "\n".join([head, *(f"  note: {n}" for n in diag.notes)])
     span = diag.span
-    out = [f"{span.file}:{span.line}:{span.col}: error: {diag.message}"]
+    out = [f"{span.file}:{span.line}:{span.col}: {diag.severity}: {diag.message}"]
     text = sources.get(span.file)
     if text is not None:
         lines = text.splitlines()

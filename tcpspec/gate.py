@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from tcpspec.diagnostics import ModelError, UsageError
+from tcpspec.diagnostics import EngineError, ModelError, UsageError
 from tcpspec.options import CheckOptions
-from tcpspec.results import PropertyResult, exit_code
+from tcpspec.results import PropertyResult, exit_code, finished
 
 EXIT_MODEL_ERROR = 2
 
@@ -45,6 +46,7 @@ class JobOutcome:
     job: Job
     results: list[PropertyResult] = field(default_factory=list)
     error: ModelError | UsageError | None = None
+    interrupted: bool = False  # Ctrl-C or SIGTERM: `results` are the ones that had finished
 
 
 @dataclass
@@ -109,34 +111,131 @@ def run_job(job: Job) -> JobOutcome:
     from tcpspec import pipeline
     from tcpspec.engines.processes import fresh_z3_context
 
+    global _job_running
     fresh_z3_context()
+    _job_running = True
     try:
         model = pipeline.load_model(job.spec.path, dict(job.spec.defines))
         return JobOutcome(job, pipeline.check_model(model, _options(job.spec, job.properties)))
     except (ModelError, UsageError) as err:
         return JobOutcome(job, error=err)
+    except KeyboardInterrupt as e:
+        return JobOutcome(job, finished(e), interrupted=True)
+    finally:
+        _job_running = False
+
+
+# A pool worker takes SIGINT (a terminal's Ctrl-C to the process group, or the parent passing an
+# interrupt on) as the end of its job, once: it answers with what had finished. Idle, or a second
+# time, it ignores it: a KeyboardInterrupt in the pool's own loop would print a traceback and
+# lose the answer. Process-wide by nature (a signal handler), set by `_worker_init` only.
+_job_running = False
+_interrupted = False
+
+
+def _worker_init() -> None:
+    import signal
+
+    def on_int(signum: int, frame: object) -> None:
+        global _interrupted
+        if _job_running and not _interrupted:
+            _interrupted = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_int)
+    # SIGTERM to the whole process group is the parent's to handle: it passes SIGINT on.
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _serial(jobs: list[Job]) -> Iterator[JobOutcome]:
     for job in jobs:
-        yield run_job(job)
+        outcome = run_job(job)
+        yield outcome
+        if outcome.interrupted:  # reported with what it had finished; the rest is not started
+            raise KeyboardInterrupt
 
 
 def _pool(jobs: list[Job], workers: int) -> Iterator[JobOutcome]:
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    from concurrent.futures.process import BrokenProcessPool
+
     from tcpspec.engines.processes import worker_context
 
     # Spawned, not forked, and safe without a `__main__` guard (engines/processes.py).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=worker_context()) as pool:
-        futures = [pool.submit(run_job, job) for job in jobs]
-        try:
-            for fut in as_completed(futures):
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=worker_context(), initializer=_worker_init)
+    futures = {pool.submit(run_job, job): job for job in jobs}
+    done: set[Any] = set()
+    try:
+        for fut in as_completed(futures):
+            done.add(fut)
+            try:
                 yield fut.result()
-        except BaseException:
-            for fut in futures:
-                fut.cancel()
-            raise
+            except BrokenProcessPool:
+                raise EngineError(f"a worker process died while checking {futures[fut].spec.path} "
+                                  "(a crash, or killed: the OOM killer, a too low --memory-limit)") from None
+    except KeyboardInterrupt:
+        # What the running jobs had finished: they answer their interrupt at once.
+        for outcome in _interrupted_outcomes(pool, [f for f in futures if f not in done]):
+            yield outcome
+        raise
+    finally:
+        if len(done) < len(futures):  # interrupted, failed, or abandoned by the caller
+            _stop(pool)
+    pool.shutdown()
+
+
+def _interrupted_outcomes(pool: Any, pending: list[Any]) -> list[JobOutcome]:
+    import concurrent.futures as cf
+    import os
+    import signal
+    import time
+
+    for fut in pending:
+        fut.cancel()  # not started: nothing to report
+    running = [f for f in pending if not f.cancelled()]
+    start = time.monotonic()
+    nudged = False
+    outcomes: list[JobOutcome] = []
+    while running and time.monotonic() - start < _DRAIN_SECONDS:
+        if not nudged and time.monotonic() - start > _NUDGE_AFTER:  # they did not get the Ctrl-C
+            nudged = True
+            for proc in list((getattr(pool, "_processes", None) or {}).values()):
+                try:
+                    os.kill(proc.pid, signal.SIGINT)
+                except OSError:
+                    pass
+        try:
+            finished_now, _ = cf.wait(running, timeout=0.05)
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            break
+        for fut in finished_now:
+            running.remove(fut)
+            try:
+                outcomes.append(fut.result())
+            except BaseException:  # noqa: BLE001 - a worker that died answers nothing
+                pass
+    return outcomes
+
+
+def _stop(pool: Any) -> None:
+    """End the pool's processes now: shutdown(wait=True) waited for the running jobs (~55 s of a
+    gate after Ctrl-C), and SIGTERM to the parent left them and the resource tracker running.
+    ProcessPoolExecutor has no public call for it."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        if proc.is_alive():
+            proc.kill()  # SIGTERM is the parent's (_worker_init)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.join(timeout=1)
+
+
+# As engines/portfolio.py: how long an interrupted gate waits for its jobs' finished results
+# (a job's portfolio waits for its own engines within it), and after how long it passes the
+# interrupt on to the workers itself. Then every process is gone within 2 s.
+_DRAIN_SECONDS = 1.7
+_NUDGE_AFTER = 0.2
 
 
 def _cluster(jobs: list[Job], address: str) -> Iterator[JobOutcome]:
@@ -146,7 +245,7 @@ def _cluster(jobs: list[Job], address: str) -> Iterator[JobOutcome]:
         raise UsageError("--cluster needs Dask: pip install 'tcpspec[cluster]'") from None
     try:
         client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as err:
+    except (OSError, TimeoutError, ValueError) as err:
         raise UsageError(f"--cluster: cannot reach {address}: {err}") from None
     with client:
         futures = client.map(run_job, jobs, pure=False)

@@ -33,3 +33,7 @@ class CheckOptions:
     # False: a run ends at its first violation, like SPIN and TLC (what is open then is `unknown`,
     # results.STOPPED); True: every property is checked to the end.
     keep_going: bool = False
+    # engine explicit (engines/explicit.py): --values NAME=A..B (values as ints), --max-states, --search
+    values: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    max_states: int | None = None
+    search: str = "bfs"

@@ -5,13 +5,14 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
 from tcpspec.options import DEFAULT_DEPTH, CheckOptions
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run, within_stop
 
 __all__ = ["DEFAULT_DEPTH", "CheckOptions", "check_model", "load_model", "select_properties"]
 
@@ -26,12 +27,14 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
 
 
 def select_properties(model: ir.Model, names: tuple[str, ...], kinds: tuple[str, ...] = ()) -> list[ir.Property]:
-    """`--prop NAME`: an exact name, or a process property's short name for every instance;
-    `--kind K`: of those, the ones of kind K."""
+    """`--prop NAME`: an exact name, a process property's short name for every instance, or
+    `rm.NAME` for every member of family `rm`; `--kind K`: of those, the ones of kind K."""
     every = model.properties + model.liveness
     chosen: list[ir.Property] = [] if names else list(every)
+    families = {i.name: i.family for i in model.instances if i.family}
     for name in names:
-        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
+        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name
+                or (p.instance in families and f"{families[p.instance]}.{p.name.split('.', 1)[-1]}" == name)]
         if not hits:
             known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
@@ -112,12 +115,16 @@ def _run_bounds(
     """One engine run per bound (one in all, unless the model declares a depth for some kinds);
     results in the order of `props`. A violation that stops the run stops the later groups too."""
     results: dict[str, PropertyResult] = {}
-    for depth, group in bounds(model, props, options.depth):
-        if not options.keep_going and any(stops_run(r) for r in results.values()):
-            found = _stopped(group, options)
-        else:
-            found = _run_engine(model, group, replace(options, depth=depth), on_progress)
-        results.update((r.property, r) for r in found)
+    try:
+        for depth, group in bounds(model, props, options.depth):
+            if not options.keep_going and any(stops_run(r) for r in results.values()):
+                found = _stopped(group, options)
+            else:
+                found = _run_engine(model, group, replace(options, depth=depth), on_progress)
+            results.update((r.property, r) for r in found)
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: what finished, in the model's order
+        results.update((r.property, r) for r in finished(e))
+        raise RunInterrupted([results[p.name] for p in props if p.name in results]) from None
     return [results[p.name] for p in props]
 
 
@@ -133,20 +140,29 @@ def _run_engine(
     """Deadlock and liveness properties have their own engines (BMC only: bounded verdicts, never
     `proved`); the rest goes to the selected engine. Results in the order of `props`."""
     live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
-    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
+    from tcpspec.engines.registry import engine
+
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and not engine(options.engine).deadlock]
     rest = [p for p in props if p not in live and p not in dead]
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
-    results = _run_selected(model, todo, options, on_progress) if todo else []
-    _store_witnesses(model, results, options)
-    results += _unless_stopped(list(cached.values()), results, options)
-    for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
-        if not group:
-            continue
-        if not options.keep_going and any(stops_run(r) for r in results):  # not started
-            results += _stopped(group, options)
-        else:
-            results += search(model, group, options)
+    selected = lambda: _run_selected(model, todo, options, on_progress)  # noqa: E731
+    results: list[PropertyResult] = []
+    try:
+        # The portfolio's parent keeps its own deadline and the results that came in (engines/portfolio.py).
+        results = (selected() if options.engine == "auto" else _within_timeout(todo, options, selected)) if todo else []
+        _store_witnesses(model, results, options)
+        results += _unless_stopped(list(cached.values()), results, options)
+        for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
+            if not group:
+                continue
+            if not options.keep_going and any(stops_run(r) for r in results):  # not started
+                results += _stopped(group, options)
+            else:
+                results += _within_timeout(group, options, lambda: search(model, group, options))  # noqa: B023
+    except KeyboardInterrupt as e:
+        done = {r.property for r in results}
+        raise RunInterrupted(results + [r for r in [*finished(e), *cached.values()] if r.property not in done]) from None
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 
@@ -155,16 +171,35 @@ def _run_engine(
     return sorted(results, key=lambda r: order[r.property])
 
 
+def _within_timeout(props: list[ir.Property], options: CheckOptions,
+                    run: Callable[[], list[PropertyResult]]) -> list[PropertyResult]:
+    """`run()`, stopped from outside once the timeout and its grace have passed; its properties
+    are then `unknown` (timeout)."""
+    if options.timeout is None:
+        return run()
+    from tcpspec.engines.budget import DeadlinePassed, hard_deadline
+
+    t0 = time.perf_counter()
+    try:
+        with hard_deadline(options.timeout):
+            return run()
+    except DeadlinePassed:
+        secs = round(time.perf_counter() - t0, 3)
+        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, secs, doc=p.doc,
+                               detail=f"timeout: no verdict within --timeout {options.timeout:g} s") for p in props]
+
+
 CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed now"
 
 
 def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> dict[str, PropertyResult]:
     """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
     on the interpreter, reaching its target at its last state only, within the bound."""
+    from tcpspec.engines.registry import engine
+
     wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
-    if not wanted:
+    if not wanted or not engine(options.engine).cached_witnesses:
         return {}
-    import time
 
     from tcpspec import proof_cache
     from tcpspec.interp import replay

@@ -23,7 +23,21 @@ from typing import Union
 import z3
 
 from tcpspec import ir
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value
+from tcpspec.types import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    compose,
+    composite_parts,
+    default_value,
+    part_values,
+)
 
 Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
@@ -39,21 +53,39 @@ class Theory:
     """The number representation; subclasses fill in the numeric cases."""
 
     name = ""
+    arrays = False  # maps and sets as Z3 arrays (theory_arrays.py; measured, not the default)
+
+    def _array(self, t: Type) -> bool:
+        if not self.arrays or not isinstance(t, (MapType, SetType)):
+            return False
+        from tcpspec import theory_arrays
+
+        return theory_arrays.supports(t)
 
     # ---------------------------------------------------------- shared (bools, records)
 
     def fresh(self, name: str, t: Type) -> Sym:
         if isinstance(t, BoolType):
             return z3.Bool(name)
-        if isinstance(t, RecordType):
-            return {f: self.fresh(f"{name}.{f}", ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.fresh(self, name, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.fresh(_part_name(name, t, f), ft) for f, ft in parts}  # type: ignore[misc]
         return self.fresh_number(name, t)
 
     def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
         """Constraints that a stored term holds a legal value of `t`."""
-        if isinstance(t, RecordType):
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.well_formed(self, sym, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return [c for f, ft in t.fields for c in self.well_formed(sym[f], ft)]
+            return [c for f, ft in parts for c in self.well_formed(sym[f], ft)]
         if isinstance(t, BoolType):
             return []
         return self.number_well_formed(sym, t)  # type: ignore[arg-type]
@@ -62,9 +94,13 @@ class Theory:
         """A model value as a stored term."""
         if isinstance(t, BoolType):
             return z3.BoolVal(bool(v))
-        if isinstance(t, RecordType):
-            assert isinstance(v, dict)
-            return {f: self.constant(v[f], ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.constant(self, v, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.constant(x, ft) for (f, ft), x in zip(parts, part_values(t, v))}  # type: ignore[misc]
         if isinstance(t, EnumType):
             assert isinstance(v, str)
             return self.number_constant(t.index(v), t)
@@ -75,17 +111,27 @@ class Theory:
         """The canonical content of an empty channel slot."""
         if isinstance(t, BoolType):
             return z3.BoolVal(False)
-        if isinstance(t, RecordType):
-            return {f: self.zero(ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.zero(self, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.zero(ft) for f, ft in parts}  # type: ignore[misc]
         # An int range that excludes 0 (`len: 1..MSS`) holds its lower bound: still a legal value,
         # so empty slots stay well formed (zero there would leave the model with no state at all).
         return self.number_constant(default_value(t) if isinstance(t, IntType) else 0, t)
 
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""
-        if isinstance(t, RecordType):
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.decode(self, zm, sym, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return {f: self.decode(zm, sym[f], ft) for f, ft in t.fields}
+            return compose(t, [self.decode(zm, sym[f], ft) for f, ft in parts])
         v = zm.eval(sym, model_completion=True)
         if isinstance(t, BoolType):
             return z3.is_true(v)
@@ -126,6 +172,11 @@ class Theory:
     def counter_lit(self, n: int) -> z3.ExprRef: ...
     def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef: ...
     def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef: ...
+
+
+def _part_name(name: str, t: Type, part: str) -> str:
+    """A part's constant name, in model syntax: `c2s[0].seq`, `coord.votes[2]`, `seen[2]`."""
+    return f"{name}.{part}" if isinstance(t, RecordType) else f"{name}[{part}]"
 
 
 def _range(t: Type) -> tuple[int, int] | None:
@@ -239,7 +290,8 @@ class BitTheory(Theory):
     name = "bv"
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        return z3.SolverFor("QF_BV", ctx=ctx)  # the bit-blasting solver: Solver() stalls on control-heavy models
+        # The bit-blasting solver: Solver() stalls on control-heavy models (arrays need QF_ABV).
+        return z3.SolverFor("QF_ABV" if self.arrays else "QF_BV", ctx=ctx)
 
     @staticmethod
     def storage(t: Type) -> tuple[int, bool]:
@@ -354,7 +406,13 @@ def _types_of(model: ir.Model) -> list[Type]:
 def choose_theory(model: ir.Model, name: str = "auto") -> Theory:
     """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise;
     integers too when an integer the model computes may leave BitTheory's 64 bits (there it
-    would wrap, and a proof could be wrong). `bv` on such a model is the user's error."""
+    would wrap, and a proof could be wrong). `bv` on such a model is the user's error.
+    A `+arrays` suffix (`bv+arrays`; the Python API only) stores maps and sets as Z3 arrays
+    (theory_arrays.py), to measure that encoding against the default."""
+    if name.endswith("+arrays"):
+        th = choose_theory(model, name.removesuffix("+arrays"))
+        th.arrays = True
+        return th
     if name == "int":
         return IntTheory()
     span = wider_than_64_bits(model)
@@ -400,7 +458,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
             if isinstance(x, _EXPRS):
                 rng(x)
             for f in dataclasses.fields(x):
-                if f.name not in ("type", "span", "channel", "var", "target"):
+                if f.name not in ("type", "span", "channel", "var", "target", "bound"):
                     walk(getattr(x, f.name))
 
     walk(list(model.init.values()))
@@ -409,7 +467,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
     return found[0] if found else None
 
 
-_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit,
+_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit, ir.Local,
           ir.ChanLen, ir.ChanSlot)
 
 
@@ -461,6 +519,8 @@ def _int_range(e: object, rng) -> tuple[int, int] | None:  # type: ignore[no-unt
         return e.value, e.value
     if isinstance(e, ir.ChanLen):
         return 0, e.channel.capacity
+    if isinstance(e, ir.Local):  # what its `let` computed (already visited there)
+        return rng(e.bound)
     return _declared(t) if isinstance(t, IntType) else None
 
 

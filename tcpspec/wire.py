@@ -92,12 +92,14 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
                 ok = False
                 break
             val = fm.group("val")
-            values[key] = int(val, 16) if val[:2] in ("0x", "0X") else int(val)
+            # A number of 25 digits is past 32 bits already; past 4300, int() itself refuses.
+            values[key] = 1 << 32 if len(val) > 24 else int(val, 16) if val[:2] in ("0x", "0X") else int(val)
             if values[key] > _KEYS[key]:  # a field on the wire: wrapping it would hide a typo
                 bits = _KEYS[key].bit_length()
+                shown = val if len(val) <= 24 else val[:20] + "..."
                 errors.append(Diagnostic(Span(path, n, pos + fm.start("val") + 1, n, pos + fm.end("val") + 1),
-                                         f"{key}={val} does not fit in {bits} bits (at most {_KEYS[key]})"
-                                         if bits in (16, 32) else f"{key}={val} is more than {_KEYS[key]}"))
+                                         f"{key}={shown} does not fit in {bits} bits (at most {_KEYS[key]})"
+                                         if bits in (16, 32) else f"{key}={shown} is more than {_KEYS[key]}"))
                 ok = False
                 break
             i = fm.end()
@@ -159,9 +161,10 @@ def load_trace(path: str, conn: str | None = None) -> Loaded:
         raise UsageError(f"{path}: not a packet capture (neither pcap nor pcapng)")
     if conn is not None:
         raise UsageError("--conn picks a connection of a packet capture; a text trace has one")
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
+    from tcpspec.inputs import MAX_TRACE_BYTES, read_bytes
+
+    try:  # a regular file within the limit (InputRefused otherwise)
+        text = read_bytes(path, MAX_TRACE_BYTES, "trace").decode("utf-8")
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not UTF-8 text, nor a pcap or pcapng capture") from None
     return Loaded(read_text_trace(path, text))

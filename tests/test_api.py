@@ -73,7 +73,7 @@ def test_check_gives_typed_results_and_traces_that_render() -> None:
     assert isinstance(report, tcpspec.Report) and report.exit_code == 1 and not report.ok
     bad = report["server.syn_ack_rule"]
     assert isinstance(bad, tcpspec.Result) and bad.failed
-    assert (bad.verdict, bad.depth, bad.engine, bad.kind) == (tcpspec.Verdict.VIOLATED, 2, "bmc", "step")
+    assert (bad.verdict, bad.depth, bad.engine, bad.kind) == (tcpspec.Verdict.VIOLATED, 2, "explicit", "step")
     assert report.failed == [bad]
     trace = bad.trace
     assert isinstance(trace, tcpspec.Trace) and trace.length == 2 and trace.steps[2].transition == "server.accept"
@@ -82,7 +82,7 @@ def test_check_gives_typed_results_and_traces_that_render() -> None:
     assert trace.to_mermaid().startswith("sequenceDiagram") and "<svg" in trace.to_svg()
     assert report.to_text().startswith(f"model: {BROKEN}\n\nviolated   server.syn_ack_rule")
     assert report.to_json()["results"][0]["property"] == report.results[0].property
-    assert repr(bad) == "<tcpspec.Result server.syn_ack_rule: violated (bmc, depth 2)>"
+    assert repr(bad) == "<tcpspec.Result server.syn_ack_rule: violated (explicit, depth 2)>"
 
 
 def test_check_options_as_the_cli_takes_them() -> None:
@@ -142,8 +142,9 @@ def test_a_plain_script_without_a_main_guard(tmp_path: Path) -> None:
     script.write_text(SCRIPT.format(path=str(COUNTERS)))
     proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert proc.returncode == 0 and "Traceback" not in proc.stderr, proc.stderr
-    assert proc.stdout.splitlines() == ["3 properties: 2 proved, 1 reached", "p.tick_moves_both proved kind None",
-                                        "x_small proved kind None", "three reached bmc 3"]  # once, not once per worker
+    # the explicit search sees the whole (finite) model: its proofs, with their certificate
+    assert proc.stdout.splitlines() == ["3 properties: 2 proved, 1 reached", "p.tick_moves_both proved explicit 3",
+                                        "x_small proved explicit 3", "three reached explicit 3"]  # once, not once per worker
 
 
 def test_a_notebook_cell(tmp_path: Path) -> None:
@@ -154,8 +155,8 @@ def test_a_notebook_cell(tmp_path: Path) -> None:
     nb.cells.append(nbformat.v4.new_code_cell(SCRIPT.format(path=str(COUNTERS))))
     nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     out = "".join(o.get("text", "") for o in nb.cells[0].outputs if o.get("name") == "stdout")
-    assert out.splitlines() == ["3 properties: 2 proved, 1 reached", "p.tick_moves_both proved kind None",
-                                "x_small proved kind None", "three reached bmc 3"], nb.cells[0].outputs
+    assert out.splitlines() == ["3 properties: 2 proved, 1 reached", "p.tick_moves_both proved explicit 3",
+                                "x_small proved explicit 3", "three reached explicit 3"], nb.cells[0].outputs
 
 
 def test_the_json_of_a_report_is_the_cli_s(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -28,10 +29,13 @@ from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
+
+if TYPE_CHECKING:
+    from tcpspec.engines.explicit import HeadStart
 
 ENGINE = "bmc"
 
@@ -171,6 +175,7 @@ class _Track:
     done: bool = False
     frame: list[z3.BoolRef] | None = None
     seeds: dict[str, Trace] | None = None  # targets: witnesses found by `_seed_witnesses`
+    head: HeadStart | None = None  # what the explicit search found before BMC started
     normal: Interleaving | None = None  # the normal form of its runs (engines/interleaving.py)
 
     def bad(self, ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
@@ -209,7 +214,7 @@ def run_bmc(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     on_depth: Callable[[int, int], None] | None = None, keep_going: bool = True,
     steer: Callable[[], Steering] | None = None, on_idle: Callable[[], None] | None = None,
-    on_stop: Callable[[int], None] | None = None,
+    on_stop: Callable[[int], None] | None = None, head: HeadStart | None = None,
 ) -> list[PropertyResult]:
     """Check every property to `depth` steps; results in the order of `props`.
 
@@ -227,6 +232,9 @@ def run_bmc(
     prover's re-check will most likely settle them): it tells `on_idle()` once, so that the
     re-check can take this core, and waits for the next update (the proofs, which drop the
     safety properties, or `resume`: the prover is done).
+    `head`: what the explicit search found first (engines/portfolio.py): depths it searched
+    for every value are not asked again, and its runs (found with sampled values) are reported
+    at their depth unless a shorter one is found.
     Without `keep_going` the search ends with the depth d of its first violation (`on_stop(d)`
     is told when it is found): every
     property that fails in d steps is found, every target reached in at most d steps is
@@ -243,13 +251,28 @@ def run_bmc(
             require_initial_state(solver, ts)
             fresh = ("safety" if safety else "targets") in FRESH
             tracks.append(_Track(solver, [_Open(p, Budget(timeout)) for p in group], safety,
-                                 frame=[ts.init()] if fresh else None))
+                                 frame=[ts.init()] if fresh else None, head=head))
+            if head is not None and not safety:
+                tracks[-1].seeds = dict(head.known)  # the explicit search replaces the seeding
             if not safety and MIRROR_TARGETS:
                 first = _mirrored_first_step(ts, group, Budget(timeout))
                 if first is not None:
                     tracks[-1].add(first)
             if safety and NORMAL_FORM:
                 tracks[-1].normal = interleaving.find(ts)
+    try:
+        return _search(ts, tracks, props, depth, keep_going, steer, on_idle, on_stop, on_depth, results)
+    except KeyboardInterrupt as e:  # what was found is reported (cli: exit 130 all the same)
+        found = [r for r in results.values() if r.verdict in (Verdict.VIOLATED, Verdict.REACHED)]
+        raise RunInterrupted(found + finished(e)) from None
+
+
+def _search(
+    ts: TransitionSystem, tracks: list[_Track], props: list[ir.Property], depth: int, keep_going: bool,
+    steer: Callable[[], Steering] | None, on_idle: Callable[[], None] | None, on_stop: Callable[[int], None] | None,
+    on_depth: Callable[[int, int], None] | None, results: dict[str, PropertyResult],
+) -> list[PropertyResult]:
+    """run_bmc's loop over the tracks, filling `results` as it finds them."""
     stop_at: int | None = None  # depth of the first violation that stops the run
     told = -1
     idle = False  # on_idle was told
@@ -348,6 +371,8 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     stop = False
     if not track.safety:
         _take_seeds(track, ts, k, depth, results)
+    elif track.head is not None:
+        stop = _take_known(track, ts, k, keep_going, results)
     for item, hit in _candidates(track, ts, k):
         res = _ask(track, ts, item, k, hit)
         if res is not None:
@@ -416,6 +441,26 @@ def _take_seeds(track: _Track, ts: TransitionSystem, k: int, depth: int, results
         track.open_.remove(item)
 
 
+CONFIRMED = "shortest over all values: confirmed (BMC found no shorter violation)"
+
+
+def _take_known(track: _Track, ts: TransitionSystem, k: int, keep_going: bool, results: dict[str, PropertyResult]) -> bool:
+    """Report the explicit search's violations of exactly k steps: every shallower depth has been
+    asked, so each is a shortest one for every value. True if one ends the run."""
+    assert track.head is not None
+    stop = False
+    for item in list(track.open_):
+        trace = track.head.known.get(item.prop.name)
+        if trace is None or trace.length != k:
+            continue
+        if replay_or_explain(ts.model, trace, item.prop) is not None:
+            continue  # the solver asks for it as usual
+        results[item.prop.name] = _result(item, Verdict.VIOLATED, k, trace=trace, detail=CONFIRMED)
+        track.open_.remove(item)
+        stop = stop or (not keep_going and stops_run(results[item.prop.name]))
+    return stop
+
+
 def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open, _Hit | None]]:
     """The properties worth asking one by one at depth k, each with the run that already breaks
     (reaches) it, if a query found one (None: it is asked on its own).
@@ -432,7 +477,8 @@ def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open
     again: that run is its counterexample or witness (asking again under assumptions is costly
     at the targets' deep depths).
     """
-    open_ = track.open_
+    cleared = track.head.cleared if track.head is not None else {}
+    open_ = [it for it in track.open_ if cleared.get(it.prop.name, -1) < k]  # else searched for every value
     group = [it for it in open_ if not it.prop.builtin and _bad(ts, it.prop, k) is not None]
     if len(group) < 2:
         return [(it, None) for it in open_]

@@ -14,7 +14,7 @@ from tcpspec.encoder import ChanSym, Sym
 from tcpspec.engines.budget import Budget  # the engines import it from here too
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import RecordType, Type, Value, default_value
+from tcpspec.types import Type, Value, composite_parts, default_value
 
 
 class QueryCut(Exception):
@@ -183,9 +183,10 @@ def extract_trace(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> Trace:
 
 
 def _leaves(sym: Sym, t: Type) -> list[tuple[z3.ExprRef, Type]]:
-    if isinstance(t, RecordType):
+    parts = composite_parts(t)
+    if parts is not None:  # a record, a map or a set: one term per part
         assert isinstance(sym, dict)
-        return [leaf for f, ft in t.fields for leaf in _leaves(sym[f], ft)]
+        return [leaf for f, ft in parts for leaf in _leaves(sym[f], ft)]
     return [(sym, t)]  # type: ignore[list-item]
 
 

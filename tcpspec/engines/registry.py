@@ -12,12 +12,8 @@ raises `ModelError`/`UsageError` for what the user must fix and returns `unknown
 what it could not decide; it prints nothing. What it reports is checked like any engine's:
 counterexamples replayed on the interpreter, proofs with a re-checked certificate.
 
-To add one (say an explicit-state engine in engines/explicit.py), register it at the end of
-this file, by "module:function" so that neither `tcpspec --help` nor `import tcpspec` imports
-it before it is used:
-
-    register("explicit", "tcpspec.engines.explicit:run",
-             help="explicit-state search of the interpreter's states (bounded by --depth)")
+To add one, register it at the end of this file, by "module:function" so that neither
+`tcpspec --help` nor `import tcpspec` imports it before it is used (as "explicit" is).
 
 Only this module names the engines; nothing else has an if/elif over them.
 """
@@ -75,13 +71,17 @@ class Engine:
     """A registered engine. `target` is the function, or "module:function" imported on first use.
     `certificate`: its proofs come with a certificate (`check --certificate FILE` writes it).
     `independent`: it checks each property on its own, so the gate may give each property its
-    own job (BMC); otherwise a model's properties stay in one job (one proof proves them all)."""
+    own job (BMC); otherwise a model's properties stay in one job (one proof proves them all).
+    `deadlock`: it decides `deadlock_free` itself (else BMC does, beside it). `cached_witnesses`:
+    reachability targets the proof cache has a replayed witness for are not asked of it."""
 
     name: str
     help: str
     target: str | EngineRun
     certificate: bool = False
     independent: bool = False
+    deadlock: bool = False
+    cached_witnesses: bool = True
 
     def run(self, model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
         fn = self.target
@@ -95,7 +95,8 @@ _ENGINES: dict[str, Engine] = {}
 
 
 def register(name: str, target: str | EngineRun, *, help: str, certificate: bool = False,
-             independent: bool = False, replace: bool = False) -> Engine:
+             independent: bool = False, deadlock: bool = False, cached_witnesses: bool = True,
+             replace: bool = False) -> Engine:
     """Add an engine under `name` (a word the command line accepts). A name already taken is
     an error unless `replace`: two engines under one name would make a run's meaning depend on
     the order of imports."""
@@ -103,7 +104,7 @@ def register(name: str, target: str | EngineRun, *, help: str, certificate: bool
         raise ValueError(f"engine name '{name}': use a lowercase word, as `--engine NAME` takes it")
     if name in _ENGINES and not replace:
         raise ValueError(f"an engine named '{name}' is registered already")
-    _ENGINES[name] = Engine(name, help, target, certificate, independent)
+    _ENGINES[name] = Engine(name, help, target, certificate, independent, deadlock, cached_witnesses)
     return _ENGINES[name]
 
 
@@ -122,7 +123,7 @@ def names() -> tuple[str, ...]:
 
 def describe() -> str:
     """One line per engine, for `--help`."""
-    return "\n".join(f"  {e.name:<6} {e.help}" for e in _ENGINES.values())
+    return "\n".join(f"  {e.name:<8} {e.help}" for e in _ENGINES.values())
 
 
 # ---------------------------------------------------------------- the built-in engines
@@ -149,7 +150,8 @@ def _pdr(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[Pr
     from tcpspec.engines.pdr import run_pdr
 
     o = call.options
-    return run_pdr(model, props, call.timeout, o.theory, depth=call.depth, keep_going=o.keep_going)
+    return run_pdr(model, props, call.timeout, o.theory, depth=call.depth, keep_going=o.keep_going,
+                   on_progress=call.on_progress)
 
 
 def _auto(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
@@ -160,10 +162,12 @@ def _auto(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[P
                     memory_mb=o.memory_mb, keep_going=o.keep_going)
 
 
-register("bmc", _bmc, independent=True, help="bounded model checking to --depth steps: the shortest counterexamples and witnesses")
+register("bmc", _bmc, independent=True, deadlock=True, help="bounded model checking to --depth steps: the shortest counterexamples and witnesses")
 register("kind", _kind, certificate=True,
          help="the induction prover (Houdini over generated lemmas, then k-induction), BMC for the rest")
 register("pdr", _pdr, certificate=True,
          help="IC3/PDR (Z3's Spacer); refutations and reachability targets by BMC")
 register("auto", _auto, certificate=True,
-         help="BMC and the prover side by side; each property's first definitive verdict")
+         help="the explicit search first, then BMC and the prover side by side; each property's first definitive verdict")
+register("explicit", "tcpspec.engines.explicit:run", certificate=True, deadlock=True, cached_witnesses=False,
+         help="breadth-first search of the interpreter's states (TLC-like); exhaustive: proved")

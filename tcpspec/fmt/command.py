@@ -12,6 +12,7 @@ import tempfile
 from dataclasses import dataclass
 
 from tcpspec.diagnostics import ModelError, render_diagnostic
+from tcpspec.inputs import MAX_MODEL_BYTES, InputRefused, read_bytes
 
 EXIT_OK, EXIT_CHANGED, EXIT_BAD, EXIT_INTERNAL = 0, 1, 2, 4
 BOM = "\ufeff"
@@ -63,10 +64,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         shown = "<stdin>" if path == "-" else path
         data = b""
         try:
-            data = sys.stdin.buffer.read() if path == "-" else _read(path)
+            data = _read_stdin() if path == "-" else _read(path)
             src = _decode(data)
             new = format_text(src.text, shown)
-        except (OSError, UnicodeDecodeError, ModelError, FormatterBug) as exc:
+        except (OSError, UnicodeDecodeError, ModelError, FormatterBug, InputRefused) as exc:
             message, exit_code = _problem(exc, path, shown, data)
             print(message, file=sys.stderr)
             code = max(code, exit_code)
@@ -86,13 +87,22 @@ def _problem(exc: Exception, path: str, shown: str, data: bytes) -> tuple[str, i
         return f"tcpspec: error: '{shown}' is not UTF-8 text (byte {exc.start})", EXIT_BAD
     if isinstance(exc, FormatterBug):
         return f"tcpspec: internal error: {exc} (please report)", EXIT_INTERNAL
+    if isinstance(exc, InputRefused):  # a FIFO, a device, a file over the model size limit
+        return f"tcpspec: error: {exc}", EXIT_BAD
     assert isinstance(exc, OSError)
     return f"tcpspec: error: cannot read '{path}': {exc.strerror or exc}", EXIT_BAD
 
 
 def _read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+    os.stat(path)  # a missing file: its OSError; a special or oversized one: InputRefused (tcpspec/inputs.py)
+    return read_bytes(path, MAX_MODEL_BYTES, "model file")
+
+
+def _read_stdin() -> bytes:
+    data = sys.stdin.buffer.read(MAX_MODEL_BYTES + 1)
+    if len(data) > MAX_MODEL_BYTES:
+        raise InputRefused(f"standard input is too large: over {MAX_MODEL_BYTES} bytes")
+    return data
 
 
 def _emit(args: argparse.Namespace, path: str, shown: str, src: _Source, new: str) -> int:

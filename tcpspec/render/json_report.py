@@ -37,6 +37,9 @@ def result_to_json(
         "trace_file": trace_file,
         "cti": _cti_to_itf(r, source, model),
     }
+    if r.search is not None:  # engine explicit: states, diameter, exhaustive, the values sampled, ...
+        doc["search"] = r.search
+        doc["bounded"] = doc["bounded"] and not (r.search.get("complete") and r.search.get("exhaustive"))
     if r.traces:  # --max-cex: every trace, the first being "trace"
         doc["traces"] = [result_to_itf(replace(r, trace=t), source, model) for t in r.traces]
     return doc

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps
 from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import Value
+from tcpspec.types import MapValue, Value, value_text
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -25,7 +25,7 @@ TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")
 TCP_NUMBERS = (("seq", "seq"), ("ackno", "ack"), ("len", "len"))  # (field, shown as)
 VERDICT_WIDTH = max(len(v.value) for v in Verdict)
 KIND_WIDTH = len("eventually")
-ENGINE_WIDTH = 4  # bmc, kind, pdr, auto
+ENGINE_WIDTH = 8  # bmc, kind, pdr, auto, explicit
 NAME_WIDTH_MAX = 40
 STEP_INDENT = "    "  # traces sit under their property line
 
@@ -43,6 +43,8 @@ def format_value(v: StateValue, type_name: str = "") -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(format_value(m, type_name) for m in v) + "]"
+    if isinstance(v, (MapValue, frozenset)):  # as the model writes them: [k -> v, ...], {a, b}
+        return value_text(v)
     return format_message(v, type_name)
 
 
@@ -170,6 +172,8 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
 def verdict_note(r: PropertyResult) -> str:
     """What the verdict means, bounds included: a bounded `holds` is no proof."""
     v = r.verdict
+    if r.search is not None and r.detail and v in (Verdict.HOLDS, Verdict.UNREACHED):
+        return f"({r.detail})"  # engine explicit: bounded, sampled or exhaustive, it says which
     if v is Verdict.HOLDS:
         return f"(no violation in {steps(r.depth)}; bounded)"
     if v is Verdict.UNREACHED:
@@ -184,7 +188,7 @@ def verdict_note(r: PropertyResult) -> str:
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {steps(n)}, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
-    more = f"; {r.detail}" if r.detail and v is Verdict.REACHED else ""
+    more = f"; {r.detail}" if r.detail else ""
     return f"({what} of {steps(n)}{more})"
 
 

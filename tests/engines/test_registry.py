@@ -82,7 +82,7 @@ def test_the_cli_and_the_configuration_read_the_registry(scratch: list[str], tmp
 
 
 def test_which_engines_prove_and_which_split_into_jobs() -> None:
-    assert [n for n in registry.names() if registry.engine(n).certificate] == ["kind", "pdr", "auto"]
+    assert [n for n in registry.names() if registry.engine(n).certificate] == ["kind", "pdr", "auto", "explicit"]
     assert [n for n in registry.names() if registry.engine(n).independent] == ["bmc"]
 
 

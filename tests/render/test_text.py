@@ -50,7 +50,7 @@ def results() -> list[PropertyResult]:
 GOLDEN = """\
 model: models/handshake.tcpspec
 
-violated   server.syn_ack_rule  step        bmc   depth 2      0.50s  (counterexample of 2 steps)
+violated   server.syn_ack_rule  step        bmc       depth 2      0.50s  (counterexample of 2 steps)
     Seed rule: the ack is the peer's seq + 1.
     counterexample (2 steps):
       step 0  init
@@ -64,10 +64,10 @@ violated   server.syn_ack_rule  step        bmc   depth 2      0.50s  (counterex
               send s2c <- SYN,ACK seq=4294967295 ack=102 len=0
               server.state: LISTEN -> SYN_RECEIVED, server.rcv_nxt: 0 -> 101
 
-holds      una_le_nxt           invariant   bmc   depth 20     1.25s  (no violation in 20 steps; bounded)
-unreached  both_established     reachable   bmc   depth 20     3.00s  (not reached in 20 steps; bounded)
+holds      una_le_nxt           invariant   bmc       depth 20     1.25s  (no violation in 20 steps; bounded)
+unreached  both_established     reachable   bmc       depth 20     3.00s  (not reached in 20 steps; bounded)
     Both sides can complete the handshake.
-unknown    deep                 invariant   bmc   depth 7     10.00s  (timeout after 10s)
+unknown    deep                 invariant   bmc       depth 7     10.00s  (timeout after 10s)
 
 4 properties: 1 holds, 1 violated, 1 unreached, 1 unknown
 """
@@ -80,9 +80,9 @@ def test_golden_report() -> None:
 # The calm report of the same results: the violation and its trace as above, then the other
 # properties that need attention, then one line for the bounded `holds`.
 CALM = GOLDEN.split("holds      una_le_nxt")[0] + """\
-unreached  both_established     reachable   bmc   depth 20     3.00s  (not reached in 20 steps; bounded)
+unreached  both_established     reachable   bmc       depth 20     3.00s  (not reached in 20 steps; bounded)
     Both sides can complete the handshake.
-unknown    deep                 invariant   bmc   depth 7     10.00s  (timeout after 10s)
+unknown    deep                 invariant   bmc       depth 7     10.00s  (timeout after 10s)
 
 1 holds, no violation within 20 steps (bounded, not proved): 1 invariant
 
