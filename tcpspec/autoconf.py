@@ -24,7 +24,7 @@ differ (a zero window, a window update) or a probe is sent into a zero window.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tcpspec.wire import Segment
@@ -119,17 +119,35 @@ KEEPALIVE_AFTER = 0.9  # s: a keep-alive probe follows that much silence at leas
 
 
 def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str]:
-    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace shows it (see the module doc). In a
-    capture, which has times, a retransmission must come RETRANSMIT_AFTER after the data was
+    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace first shows it (see `occurrences`)."""
+    seen: dict[str, str] = {}
+    for shown in occurrences(segments, shifts):
+        seen.setdefault(shown.option, shown.why)
+    return seen
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A segment that shows a behaviour: the option the model needs for it, the segment's index."""
+
+    option: str
+    index: int
+    why: str  # "a keep-alive probe (packet 8)"
+
+
+def occurrences(segments: list[Segment], shifts: dict[str, int]) -> list[Shown]:
+    """Every segment that shows `RTO`, `KEEPALIVE` or `WINDOW` (see the module doc), in order. In
+    a capture, which has times, a retransmission must come RETRANSMIT_AFTER after the data was
     first sent, a probe into a zero window PROBE_AFTER and a keep-alive probe KEEPALIVE_AFTER
     after the connection's previous segment, as a stack's timers send them: a segment that
     only has their shape (a wrong sequence number) switches nothing on."""
-    seen: dict[str, str] = {}
+    seen: list[Shown] = []
     sent: dict[str, list[tuple[int, int, float | None]]] = {}  # sender -> (seq, end, time) of what it sent
     window: dict[str, int] = {}  # sender -> the window it advertised last (scaled)
     windows: set[int] = set()
+    acked: dict[str, int] = {}  # sender -> its last acknowledgment number
     last: float | None = None
-    for s in segments:
+    for i, s in enumerate(segments):
         end = _seq_end(s)
         past = sent.get(s.src, [])
         top = max((e for _, e, _ in past), key=lambda e: _ahead(e, past[0][1]), default=None) if past else None
@@ -138,24 +156,29 @@ def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str
         if occupies and top is not None and _ahead(s.seq, top) < 0 and "RST" not in s.flags:
             first = [t for a, e, t in past if _ahead(s.seq, e) < 0 and _ahead(end, a) > 0]
             if s.time is None or any(t is None or s.time - t >= RETRANSMIT_AFTER for t in first):
-                seen.setdefault("RTO", f"a retransmission ({s.where})")
+                seen.append(Shown("RTO", i, f"a retransmission ({s.where})"))
         elif (top is not None and "ACK" in s.flags and not {"SYN", "FIN", "RST"} & s.flags and s.length <= 1
               and _ahead(s.seq, top) == -1):
             peer = next((w for k, w in window.items() if k != s.src), None)
             if peer == 0 and (quiet is None or quiet >= PROBE_AFTER):
-                seen.setdefault("WINDOW", f"a probe into a zero window ({s.where})")
+                seen.append(Shown("WINDOW", i, f"a probe into a zero window ({s.where})"))
             elif peer != 0 and (quiet is None or quiet >= KEEPALIVE_AFTER):
-                seen.setdefault("KEEPALIVE", f"a keep-alive probe ({s.where})")
+                seen.append(Shown("KEEPALIVE", i, f"a keep-alive probe ({s.where})"))
         if occupies:
             sent.setdefault(s.src, []).append((s.seq, end, s.time))
         elif not past:
             sent.setdefault(s.src, []).append((s.seq, s.seq, s.time))
         if s.window is not None and "RST" not in s.flags:
             w = s.window << (0 if "SYN" in s.flags else shifts.get(s.src, 0))
-            window[s.src] = w
-            if windows and w not in windows:
-                seen.setdefault("WINDOW", f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})")
+            before, window[s.src] = window.get(s.src), w
+            if (w and before is not None and w != before and s.ack is not None and s.ack == acked.get(s.src)
+                    and not occupies):  # the same ACK again, to move the window (the SYNs' are not compared)
+                seen.append(Shown("WINDOW", i, f"a window update to {w} ({s.where})"))
+            elif windows and w not in windows:
+                seen.append(Shown("WINDOW", i, f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})"))
             windows.add(w)
+        if s.ack is not None and not {"RST", "SYN"} & s.flags:
+            acked[s.src] = s.ack
         last = s.time if s.time is not None else last
     return seen
 
@@ -195,6 +218,7 @@ class Configured:
     rebuild: Callable[[dict[str, str]], "ir.Model"]
     tunable: set[str]  # the constants declared by a literal (not computed from others)
     timers: dict[str, float]  # transition -> the least silence before its segment (see `timer_transitions`)
+    lacking: list[tuple[int, str]] = field(default_factory=list)  # (segment index, what the model needs for it)
 
 
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
@@ -214,7 +238,33 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     if settings:
         model = check_program(prog, merged)
     return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}),
-                      literal_constants(prog), timer_transitions(prog, model))
+                      literal_constants(prog), timer_transitions(prog, model),
+                      lacking(segments, model, rule_constants(prog), defines, auto))
+
+
+def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defines: Mapping[str, str],
+            auto: bool) -> list[tuple[int, str]]:
+    """The segments that show a behaviour the configured model is not switched to, each with
+    why not: a rejection at (or after) one of them names the option it needs."""
+    from tcpspec.conformance import window_shifts
+
+    out = []
+    for shown in occurrences(segments, window_shifts(segments)):
+        name = shown.option
+        if model.constants.get(name) is True:
+            continue
+        if name not in model.constants:
+            why = f"{model.path} has no option {name}"
+        elif name in defines:
+            why = f"-D {name}={defines[name]} switches it off"
+        elif name not in options:
+            why = f"{model.path} declares {name} but no transition tests it yet"
+        elif not auto:
+            why = f"--no-auto leaves it off (-D {name}=true switches it on)"
+        else:
+            why = f"{name} is off"
+        out.append((shown.index, f"{shown.why[:1].upper()}{shown.why[1:]} needs the model's {name} option: {why}"))
+    return out
 
 
 TIMERS = {"KEEPALIVE": KEEPALIVE_AFTER}  # option -> the least silence before a segment its timer sends

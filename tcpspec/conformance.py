@@ -23,7 +23,7 @@ sequence number, in case a model reads such a variable before it writes it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -200,13 +200,15 @@ def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool | None = None,
     on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
-    timers: Mapping[str, float] | None = None,
+    timers: Mapping[str, float] | None = None, lacking: Sequence[tuple[int, str]] = (),
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace (None:
     unless the model delays ACKs itself, `delays_acks`). With
     `rebuild` (the model again with some constants changed), a rejection also says which
     constant is too small for the segment and which value admits it, when one does (of the
-    `tunable` ones; None: every int constant). `timers`: see `Follower`."""
+    `tunable` ones; None: every int constant). `timers`: see `Follower`. `lacking`: (segment
+    index, sentence) for segments that show a behaviour the model is not switched to; a
+    rejection at one, or after one, says so."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     deadline = None if timeout is None else time.monotonic() + timeout
     if coalesce_acks is None:
@@ -230,6 +232,7 @@ def check_conformance(
             budget = min(PROBE_SECONDS, max(5.0, 2 * (time.process_time() - cpu0)))
             out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget,
                                     tunable, timers) or out.reason
+        out.reason += _lacking_note(lacking, res.explained)
     elif trace is not None:
         from tcpspec.interp import run_is_behaviour
 
@@ -238,6 +241,19 @@ def check_conformance(
             raise AssertionError(f"replay found a run the interpreter refuses: {check.message}")
     out.seconds = secs()
     return out
+
+
+def _lacking_note(lacking: Sequence[tuple[int, str]], at: int) -> str:
+    """What the model lacks for the rejected segment `at`, or else for the latest segment
+    before it that shows a behaviour the model is not switched to."""
+    here = [text for i, text in lacking if i == at]
+    if here:
+        return ". " + "; ".join(here)
+    before = [(i, text) for i, text in lacking if i < at]
+    if before:
+        i, text = before[-1]
+        return f". Earlier, {text[:1].lower()}{text[1:]}"
+    return ""
 
 
 @dataclass
@@ -258,7 +274,7 @@ class Replay:
         every send must be on it; None, as `check_conformance` decides."""
         c = self.conf
         return check_conformance(c.model, self.loaded.segments, timeout, acks, on_progress, rebuild=c.rebuild,
-                                 tunable=c.tunable, timers=c.timers)
+                                 tunable=c.tunable, timers=c.timers, lacking=c.lacking)
 
 
 def prepare_replay(model_path: str, trace_path: str, defines: dict[str, str] | None = None, conn: str | None = None,

@@ -114,3 +114,35 @@ def test_a_transition_guarded_by_a_timer_option_is_timed(tmp_path: Path) -> None
         "transition r receive", "transition probe when KEEPALIVE && x == 0 { skip; }\n  transition r receive"))
     assert timer_transitions(load_program(str(path)), load_model(str(path))) == {"client.probe": 0.9, "server.probe": 0.9}
     assert timer_transitions(load_program(str(path)), load_model(str(path), {"KEEPALIVE": "false"})) == {}
+
+
+def test_what_the_model_lacks_for_a_segment_is_said(tmp_path: Path) -> None:
+    """A keep-alive probe the scratch model declares KEEPALIVE for without a rule; a
+    retransmission whose RTO the user switched off, or that --no-auto leaves off."""
+    path = tmp_path / "m.tcpspec"
+    path.write_text(MODEL)
+    segs = _segs("client -> server ACK seq=100 ack=501\nclient -> server ACK seq=101 ack=501 len=1\n"
+                 "client -> server ACK seq=101 ack=501 len=1\n")
+    assert configure(str(path), segs, {}).lacking == [
+        (3, f"A keep-alive probe (t.txt:4) needs the model's KEEPALIVE option: {path} declares KEEPALIVE but no "
+            "transition tests it yet")]
+    off = configure(str(path), segs, {"RTO": "false"}).lacking
+    assert off[1] == (5, "A retransmission (t.txt:6) needs the model's RTO option: -D RTO=false switches it off")
+    assert configure(str(path), segs, {}, auto=False).lacking[1][1].endswith(
+        "--no-auto leaves it off (-D RTO=true switches it on)")
+    bare = tmp_path / "bare.tcpspec"
+    bare.write_text(MODEL.replace("const RTO = false;\n", "").replace("if RTO then MSS else 0", "0"))
+    assert configure(str(bare), segs, {}).lacking[1][1].endswith(f"{bare} has no option RTO")
+
+
+def test_a_rejection_at_a_segment_the_model_lacks_an_option_for_names_it(tmp_path: Path) -> None:
+    """tcp.tcpspec with RTO off: the retransmitted data is rejected at its segment, saying that
+    it is a retransmission and that RTO is off."""
+    from tcpspec.conformance import prepare_replay
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(HANDSHAKE + "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
+                     "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n")
+    res = prepare_replay(str(ROOT / "models" / "tcp.tcpspec"), str(trace), {"RTO": "false"}).run(timeout=60)
+    assert res.verdict == "rejected" and res.first_unexplained == 5
+    assert res.reason.endswith(f"A retransmission ({trace}:5) needs the model's RTO option: -D RTO=false switches it off")
