@@ -133,6 +133,7 @@ class Shown:
     option: str
     index: int
     why: str  # "a keep-alive probe (packet 8)"
+    sent: bool = True  # a segment the behaviour sends (not merely a value it advertises: a window)
 
 
 def occurrences(segments: list[Segment], shifts: dict[str, int]) -> list[Shown]:
@@ -175,7 +176,8 @@ def occurrences(segments: list[Segment], shifts: dict[str, int]) -> list[Shown]:
                     and not occupies):  # the same ACK again, to move the window (the SYNs' are not compared)
                 seen.append(Shown("WINDOW", i, f"a window update to {w} ({s.where})"))
             elif windows and w not in windows:
-                seen.append(Shown("WINDOW", i, f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})"))
+                seen.append(Shown("WINDOW", i, f"the window changes to {w} ({s.where})" if w else f"a zero window ({s.where})",
+                                  sent=False))
             windows.add(w)
         if s.ack is not None and not {"RST", "SYN"} & s.flags:
             acked[s.src] = s.ack
@@ -218,7 +220,7 @@ class Configured:
     rebuild: Callable[[dict[str, str]], "ir.Model"]
     tunable: set[str]  # the constants declared by a literal (not computed from others)
     timers: dict[str, float]  # transition -> the least silence before its segment (see `timer_transitions`)
-    lacking: list[tuple[int, str]] = field(default_factory=list)  # (segment index, what the model needs for it)
+    lacking: list[tuple[int, str, bool]] = field(default_factory=list)  # (segment, what the model needs, `Shown.sent`)
 
 
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
@@ -243,7 +245,7 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
 
 
 def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defines: Mapping[str, str],
-            auto: bool) -> list[tuple[int, str]]:
+            auto: bool) -> list[tuple[int, str, bool]]:
     """The segments that show a behaviour the configured model is not switched to, each with
     why not: a rejection at (or after) one of them names the option it needs."""
     from tcpspec.conformance import window_shifts
@@ -263,7 +265,7 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
             why = f"--no-auto leaves it off (-D {name}=true switches it on)"
         else:
             why = f"{name} is off"
-        out.append((shown.index, f"{shown.why[:1].upper()}{shown.why[1:]} needs the model's {name} option: {why}"))
+        out.append((shown.index, f"{shown.why[:1].upper()}{shown.why[1:]} needs the model's {name} option: {why}", shown.sent))
     return out
 
 

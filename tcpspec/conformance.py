@@ -200,14 +200,14 @@ def check_conformance(
     model: ir.Model, segments: list[Segment], timeout: float | None = 120.0, coalesce_acks: bool | None = None,
     on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
-    timers: Mapping[str, float] | None = None, lacking: Sequence[tuple[int, str]] = (),
+    timers: Mapping[str, float] | None = None, lacking: Sequence[tuple[int, str, bool]] = (),
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace (None:
     unless the model delays ACKs itself, `delays_acks`). With
     `rebuild` (the model again with some constants changed), a rejection also says which
     constant is too small for the segment and which value admits it, when one does (of the
-    `tunable` ones; None: every int constant). `timers`: see `Follower`. `lacking`: (segment
-    index, sentence) for segments that show a behaviour the model is not switched to; a
+    `tunable` ones; None: every int constant). `timers`: see `Follower`. `lacking`: segments
+    that show a behaviour the model is not switched to (`autoconf.Configured.lacking`); a
     rejection at one, or after one, says so."""
     t0, cpu0 = time.perf_counter(), time.process_time()
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -228,11 +228,13 @@ def check_conformance(
     elif res.explained < len(segments):
         out.verdict = "rejected"
         out.reason = why_not(model, res, segments, expects)
+        small = ""
         if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run's CPU time so far
             budget = min(PROBE_SECONDS, max(5.0, 2 * (time.process_time() - cpu0)))
-            out.reason = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget,
-                                    tunable, timers) or out.reason
-        out.reason += _lacking_note(lacking, res.explained)
+            small = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget, tunable, timers)
+            out.reason = small or out.reason
+        if not small:
+            out.reason += _lacking_note(lacking, res.explained)
     elif trace is not None:
         from tcpspec.interp import run_is_behaviour
 
@@ -243,17 +245,15 @@ def check_conformance(
     return out
 
 
-def _lacking_note(lacking: Sequence[tuple[int, str]], at: int) -> str:
+def _lacking_note(lacking: Sequence[tuple[int, str, bool]], at: int) -> str:
     """What the model lacks for the rejected segment `at`, or else for the latest segment
-    before it that shows a behaviour the model is not switched to."""
-    here = [text for i, text in lacking if i == at]
+    before it that a behaviour the model is not switched to sends (a retransmission, a probe, a
+    window update: the run may have gone astray there)."""
+    here = [text for i, text, _ in lacking if i == at]
     if here:
         return ". " + "; ".join(here)
-    before = [(i, text) for i, text in lacking if i < at]
-    if before:
-        i, text = before[-1]
-        return f". Earlier, {text[:1].lower()}{text[1:]}"
-    return ""
+    before = [text for i, text, sent in lacking if i < at and sent]
+    return f". Earlier, {before[-1][:1].lower()}{before[-1][1:]}" if before else ""
 
 
 @dataclass

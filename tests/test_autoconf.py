@@ -125,9 +125,9 @@ def test_what_the_model_lacks_for_a_segment_is_said(tmp_path: Path) -> None:
                  "client -> server ACK seq=101 ack=501 len=1\n")
     assert configure(str(path), segs, {}).lacking == [
         (3, f"A keep-alive probe (t.txt:4) needs the model's KEEPALIVE option: {path} declares KEEPALIVE but no "
-            "transition tests it yet")]
+            "transition tests it yet", True)]
     off = configure(str(path), segs, {"RTO": "false"}).lacking
-    assert off[1] == (5, "A retransmission (t.txt:6) needs the model's RTO option: -D RTO=false switches it off")
+    assert off[1] == (5, "A retransmission (t.txt:6) needs the model's RTO option: -D RTO=false switches it off", True)
     assert configure(str(path), segs, {}, auto=False).lacking[1][1].endswith(
         "--no-auto leaves it off (-D RTO=true switches it on)")
     bare = tmp_path / "bare.tcpspec"
