@@ -47,7 +47,7 @@ class Packet:
     ack: int
     window: int
     length: int
-    options: dict[str, int] = field(default_factory=dict, compare=False)  # mss, wscale, sack_ok, ts
+    options: dict[str, int] = field(default_factory=dict, compare=False)  # mss, wscale, sack_ok, ts; cut: options cut off
 
 
 @dataclass
@@ -387,8 +387,10 @@ def _packet(dpkt: Any, n: int, ts: float, ip: Any, tcp: Any) -> Packet | None:
     if length < 0:
         return None
     flags = frozenset(name for name, bit in FLAG_BITS if tcp.flags & bit)
-    return Packet(n, ts, (src, tcp.sport), (dst, tcp.dport), flags, tcp.seq, tcp.ack, tcp.win, length,
-                  _options(dpkt, tcp.opts))
+    options = _options(dpkt, tcp.opts)
+    if len(tcp.opts) < header - 20:  # the snap length cut the options: which were sent is unknown
+        options["cut"] = 1
+    return Packet(n, ts, (src, tcp.sport), (dst, tcp.dport), flags, tcp.seq, tcp.ack, tcp.win, length, options)
 
 
 def _options(dpkt: Any, buf: bytes) -> dict[str, int]:

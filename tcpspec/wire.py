@@ -44,6 +44,7 @@ class Segment:
     mss: int | None = None  # options: MSS, window scale (SYNs)
     wscale: int | None = None
     time: float | None = field(default=None, compare=False)
+    options_cut: bool = field(default=False, compare=False)  # a capture's snap length cut its options
 
     @property
     def label(self) -> str:
@@ -136,7 +137,7 @@ def segments_of(conn: "Connection", path: str, names: tuple[str, str] = ("client
         who = (names[0], names[1]) if p.src == conn.client else (names[1], names[0])
         out.append(Segment(who[0], who[1], frozenset(p.flags & set(FLAGS)), p.seq, p.ack if "ACK" in p.flags else None,
                            p.length, f"{path}: packet {p.number}", window=p.window, mss=p.options.get("mss"),
-                           wscale=p.options.get("wscale"), time=p.time))
+                           wscale=p.options.get("wscale"), time=p.time, options_cut="cut" in p.options))
     return out
 
 

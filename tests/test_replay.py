@@ -255,3 +255,34 @@ def test_a_run_that_needs_the_peers_put_off_steps_is_found(tmp_path: Path) -> No
     assert follower._gap([before.end], expects, 4, None, lazy=False)[1]
     assert follower.follow(pinned_initials(conf.model, segs), expects, lazy=True).explained == 6
     assert check_conformance(conf.model, segs).verdict == "accepted"
+
+
+SHRINK = ("client -> server SYN seq=100 win=512 wscale=7\n"
+          "server -> client SYN,ACK seq=500 ack=101 win=512 wscale=7\n"
+          "client -> server ACK seq=101 ack=501 win=4\n"
+          "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
+          "server -> client ACK seq=501 ack=106 win=4\n"
+          "server -> client ACK,PSH seq=501 ack=106 len=5 win={last}\n"
+          "client -> server ACK seq=106 ack=506 win=4\n")
+
+
+@pytest.mark.parametrize("last,verdict", [(4, "accepted"), (5, "accepted"), (3, "rejected"), (0, "rejected")])
+def test_a_window_that_shrinks_is_rejected_while_the_model_fixes_windows(tmp_path: Path, last: int, verdict: str) -> None:
+    """The server's window ends at 106 + 4 * 128; a window one unit (128) smaller ends left of
+    it (RFC 9293 §3.8.6.2.2), whatever the model (whose window is fixed) would allow."""
+    from tcpspec.conformance import prepare_replay, shrinking_window, window_shifts
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(SHRINK.format(last=last))
+    res = prepare_replay(TCP, str(trace), {"RTO": "false", "KEEPALIVE": "false", "WINDOW": "false"}).run(timeout=60)
+    assert res.verdict == verdict
+    if verdict == "rejected":
+        assert res.first_unexplained == 6 and res.reason.startswith(
+            f"server's window shrinks: ack=106 win={last} (<< 7) ends it at {106 + last * 128}, "
+            f"{(4 - last) * 128} octets left of where {trace}:5 ended it (ack=106 win=4)")
+    # 126 octets more acknowledged, the window a unit (128) less: 2 octets left, lost to rounding
+    segs = read_text_trace("t.txt", SHRINK.format(last=4).replace("ack=106 len=5 win=4", "ack=232 len=5 win=3"))
+    assert shrinking_window(segs, window_shifts(segs)) is None
+    segs = read_text_trace("t.txt", SHRINK.format(last=4).replace("ack=106 len=5 win=4", "ack=233 len=5 win=2"))
+    shrunk = shrinking_window(segs, window_shifts(segs))
+    assert shrunk is not None and shrunk[0] == 5 and "shrinks: ack=233 win=2 (<< 7) ends it at 489, 129 octets left" in shrunk[1]

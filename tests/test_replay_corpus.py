@@ -138,6 +138,13 @@ def _packet_number(path: str, conn: str | None, which: str) -> int | None:
     raise AssertionError(which)
 
 
+def _packet_fields(path: str, conn: str | None, n: int) -> tuple[object, ...]:
+    from tcpspec.capture import connections, read_packets, select
+
+    p = next(p for p in select(connections(read_packets(path)), path, conn).packets if p.number == n)
+    return p.seq, p.ack, p.flags, p.length, p.window
+
+
 @pytest.mark.parametrize("name", BEHAVIOURS)
 @pytest.mark.parametrize("field,which,how,change", MUTANTS)
 def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str, str]], tmp_path: Path, name: str,
@@ -152,8 +159,8 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
             pytest.xfail(f"the model lacks {' or '.join(MODEL_LACKS[name])}: the unaltered capture is rejected at {base.where}")
     out = tmp_path / f"{name}_{field}.pcap"
     mutate(path, str(out), n, field, change if how == "--to" else None, int(change) if how == "--by" else None)
+    if _packet_fields(str(out), conn, n) == _packet_fields(path, conn, n):
+        pytest.skip(f"{name}: packet {n}'s {field} is {change} already")
     v = replay(str(out), conn)
-    if field == "window" and not v.windows:
-        pytest.xfail("the model fixes the window (its wnd field has one value): windows are not compared")
     assert v.verdict == "rejected", f"{name} with {field} {how} {change} at packet {n}: {v.verdict}"
     assert v.where.endswith(f"packet {n}"), f"{name}: rejected at {v.where}, not at packet {n}: {v.reason}"
