@@ -18,7 +18,7 @@ import socket
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from tcpspec.diagnostics import UsageError
 from tcpspec.inputs import MAX_CAPTURE_BYTES, open_binary
@@ -178,7 +178,7 @@ def select(conns: list[Connection], path: str, conn: str | None) -> Connection:
 Record = tuple[int, float, int, bytes, bool]  # number, time, link type, frame, cut by the snap length
 
 
-def _pcap_records(f: BinaryIO, path: str, order: str) -> Iterator[Record]:
+def _pcap_records(f: IO[bytes], path: str, order: str) -> Iterator[Record]:
     """Classic pcap: the file header's link type for every record. A record the file does not
     hold whole is an error (a truncated file), never a silently shorter capture."""
     import dpkt
@@ -205,7 +205,7 @@ def _pcap_records(f: BinaryIO, path: str, order: str) -> Iterator[Record]:
         yield n, float(ts), linktype, buf, len(buf) >= snaplen
 
 
-def _pcap_cut_short(f: BinaryIO, order: str) -> int | None:
+def _pcap_cut_short(f: IO[bytes], order: str) -> int | None:
     """The number of the first record the file does not hold whole, from the record headers
     alone (seeking past the data); the file is left at its start, for the reader."""
     size = os.fstat(f.fileno()).st_size
@@ -225,7 +225,7 @@ def _pcap_cut_short(f: BinaryIO, order: str) -> int | None:
         f.seek(0)
 
 
-def _pcapng_records(f: BinaryIO, path: str) -> Iterator[Record]:
+def _pcapng_records(f: IO[bytes], path: str) -> Iterator[Record]:
     """pcapng, block by block (dpkt's reader knows only the first interface): each section's
     interfaces in order, each packet with its own interface's link type and time resolution."""
     import dpkt.pcapng as ng

@@ -962,7 +962,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
     fixed = fixed_window(rep.conf.model)
     if fixed:
-        print(f"note: the model's window is fixed ({fixed}); windows not compared")
+        print(f"note: the model's window is fixed ({fixed}): windows are not compared, only checked not to shrink; "
+              "window updates are set aside")
     print()
     width = max(len(s.label) for s in segments)
     for i, seg in enumerate(segments, 1):

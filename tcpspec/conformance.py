@@ -33,6 +33,7 @@ from tcpspec.follow import Candidate, Expect, Follower, FollowResult
 from tcpspec.interp import Domain, cardinality, initial_states
 from tcpspec.trace import Trace
 from tcpspec.types import BitVecType, IntType, RecordType, Value
+from tcpspec.windows import shrinking_window, window_updates
 from tcpspec.wire import Loaded, Segment
 
 if TYPE_CHECKING:
@@ -154,42 +155,6 @@ def window_shifts(segments: list[Segment]) -> dict[str, int]:
     return {k: min(v or 0, 14) for k, v in syn_scale.items()}
 
 
-def shrinking_window(segments: list[Segment], shifts: dict[str, int]) -> tuple[int, str] | None:
-    """The first segment whose window ends left of where its sender's window had ended, by a
-    unit of its scale or more, with the sentence that says so. RFC 9293 §3.8.6.2.2: a receiver
-    should not shrink its window (move the right edge, SEG.ACK + SEG.WND, to the left), and
-    Linux never does (it rounds the new window up to the old edge); a scaled window loses less
-    than one unit to rounding, which is not counted. A model that fixes the window cannot
-    judge windows, so replay checks this rule on the trace itself (unless a SYN's options,
-    and so the window scale, were cut off by the capture's snap length)."""
-    if any(s.options_cut for s in segments if "SYN" in s.flags):
-        return None  # the window scale is unknown
-    edge: dict[str, tuple[int, Segment]] = {}
-    for i, s in enumerate(segments):
-        if s.window is None or s.ack is None:  # an RST,ACK too: Linux computes its window as any other's
-            continue
-        shift = 0 if "SYN" in s.flags else shifts.get(s.src, 0)
-        right = s.ack + (s.window << shift)
-        prev = edge.get(s.src)
-        left = None if prev is None else _signed(prev[0] - right)
-        if prev is not None and left is not None and left >= 1 << shift:
-            p = prev[1]
-            return i, (f"{s.src}'s window shrinks: ack={s.ack} win={s.window}"
-                       + (f" (<< {shift})" if shift else "")
-                       + f" ends it at {right % (1 << 32)}, {left} octets left of where {p.where} ended it "
-                       f"(ack={p.ack} win={p.window}); a receiver does not move its window's right edge to the "
-                       "left (RFC 9293 §3.8.6.2.2). The model fixes the window, so replay checks this on the trace")
-        if prev is None or left is None or left < 0:
-            edge[s.src] = (right, s)
-    return None
-
-
-def _signed(d: int) -> int:
-    """A difference of sequence numbers, in -2^31..2^31-1 (RFC 1982)."""
-    d %= 1 << 32
-    return d - (1 << 32) if d >= 1 << 31 else d
-
-
 def delays_acks(model: ir.Model) -> bool:
     """The model delays ACKs itself (its `DELACK` option is on): then every ACK it sends must
     be on the wire, as every segment is."""
@@ -245,16 +210,40 @@ def check_conformance(
     `tunable` ones; None: every int constant). `timers`: see `Follower`. `lacking`: segments
     that show a behaviour the model is not switched to (`autoconf.Configured.lacking`); a
     rejection at one, or after one, says so."""
+    if fixed_window(model) is None:
+        return _check(model, segments, timeout, coalesce_acks, on_progress, max_states, rebuild, tunable, timers, lacking)
+    t0 = time.perf_counter()
+    shifts = window_shifts(segments)
+    shrink = shrinking_window(segments, shifts)
+    judged = segments if shrink is None else segments[:shrink[0]]  # the prefix before it must be explained
+    updates = window_updates(judged, shifts)
+    kept = [i for i in range(len(judged)) if i not in updates]
+    at = {i: k for k, i in enumerate(kept)}
+    out = _check(model, [judged[i] for i in kept], timeout, coalesce_acks, on_progress, max_states, rebuild, tunable,
+                 timers, [(at[i], text, sent) for i, text, sent in lacking if i in at])
+    matches, out.explained = out.explained, []
+    for i, seg in enumerate(judged):  # a window update passes when every segment before it does
+        if i in updates:
+            out.explained.append(StepMatch(seg, WINDOW_UPDATE))
+        elif at[i] < len(matches):
+            out.explained.append(matches[at[i]])
+        else:
+            break
+    if out.verdict == "accepted" and shrink is not None:
+        out.verdict, out.reason = "rejected", shrink[1]
+    out.segments = segments
+    out.seconds = round(time.perf_counter() - t0, 3)
+    return out
+
+
+WINDOW_UPDATE = "(a window update: the model fixes the window)"
+
+
+def _check(model: ir.Model, segments: list[Segment], timeout: float | None, coalesce_acks: bool | None,
+           on_progress: Callable[[int, str | None], None] | None, max_states: int,
+           rebuild: Callable[[dict[str, str]], ir.Model] | None, tunable: set[str] | None,
+           timers: Mapping[str, float] | None, lacking: Sequence[tuple[int, str, bool]]) -> Conformance:
     t0, cpu0 = time.perf_counter(), time.process_time()
-    shrink = None if fixed_window(model) is None else shrinking_window(segments, window_shifts(segments))
-    if shrink is not None:  # the prefix before it must be explained; then the segment is rejected
-        out = check_conformance(model, segments[:shrink[0]], timeout, coalesce_acks, on_progress, max_states, rebuild,
-                                tunable, timers, lacking)
-        if out.verdict == "accepted":
-            out.verdict, out.reason, out.trace = "rejected", shrink[1], out.trace
-        out.segments = segments
-        out.seconds = round(time.perf_counter() - t0, 3)
-        return out
     deadline = None if timeout is None else time.monotonic() + timeout
     if coalesce_acks is None:
         coalesce_acks = not delays_acks(model)

@@ -286,3 +286,29 @@ def test_a_window_that_shrinks_is_rejected_while_the_model_fixes_windows(tmp_pat
     segs = read_text_trace("t.txt", SHRINK.format(last=4).replace("ack=106 len=5 win=4", "ack=233 len=5 win=2"))
     shrunk = shrinking_window(segs, window_shifts(segs))
     assert shrunk is not None and shrunk[0] == 5 and "shrinks: ack=233 win=2 (<< 7) ends it at 489, 129 octets left" in shrunk[1]
+
+
+UPDATE = ("client -> server SYN seq=100 win=512 wscale=7\n"
+          "server -> client SYN,ACK seq=500 ack=101 win=512 wscale=7\n"
+          "client -> server ACK seq=101 ack=501 win=4\n"
+          "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
+          "server -> client ACK seq=501 ack=106 win=4\n"
+          "server -> client ACK seq=501 ack={ack} win=6\n"  # the window update
+          "server -> client ACK,PSH seq=501 ack=106 len=5 win=6\n"
+          "client -> server ACK seq=106 ack=506 win=4\n")
+
+
+@pytest.mark.parametrize("ack,verdict", [(106, "accepted"), (105, "rejected"), (107, "rejected")])
+def test_a_window_update_is_set_aside_while_the_model_fixes_windows(tmp_path: Path, ack: int, verdict: str) -> None:
+    """The same acknowledgment again with a larger window tells a fixed-window model nothing:
+    it passes as a window update; with another ack it is an ordinary segment, and wrong."""
+    from tcpspec.conformance import WINDOW_UPDATE, prepare_replay
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(UPDATE.format(ack=ack))
+    res = prepare_replay(TCP, str(trace), {"RTO": "false", "KEEPALIVE": "false", "WINDOW": "false"}).run(timeout=60)
+    assert res.verdict == verdict, res.reason
+    if verdict == "accepted":
+        assert [m.transition for m in res.explained][5] == WINDOW_UPDATE and len(res.explained) == 8
+    else:
+        assert res.first_unexplained == 6 and len(res.explained) == 5
