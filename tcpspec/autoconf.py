@@ -203,10 +203,25 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
     captured = any(s.time is not None for s in segments)
     shown = {**({"DELACK": "a capture of a real stack, which delays ACKs"} if captured else {}),
              **behaviours(segments, shifts)}
+    opts = options or set()
+    probe = window_probe_as_keepalive(segments, shifts, opts)
+    if probe and "KEEPALIVE" not in shown:
+        shown["KEEPALIVE"] = probe
     for name, why in shown.items():
-        if name in (options or set()) and declared.get(name) is False:
+        if name in opts and declared.get(name) is False:
             out.append(Setting(name, True, why))
     return out
+
+
+def window_probe_as_keepalive(segments: list[Segment], shifts: dict[str, int], options: set[str]) -> str:
+    """Why the model's keep-alive rule is to send the trace's probes into a zero window ('' when
+    it is not): a model with KEEPALIVE rules but none for WINDOW has no other rule for them, and
+    the two are one segment, <SEQ=SND.NXT-1><ACK=RCV.NXT>, with nothing new (Linux sends both
+    with tcp_xmit_probe_skb); only their timers differ (`timer_transitions`)."""
+    if "KEEPALIVE" not in options or "WINDOW" in options:
+        return ""
+    probe = next((o for o in occurrences(segments, shifts) if o.option == "WINDOW" and o.why.startswith("a probe")), None)
+    return "" if probe is None else f"{probe.why}, the keep-alive probe's segment (the model has no WINDOW rules)"
 
 
 @dataclass
@@ -239,8 +254,10 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     merged = {**{s.name: str(s.value).lower() if isinstance(s.value, bool) else str(s.value) for s in settings}, **defines}
     if settings:
         model = check_program(prog, merged)
+    probes = auto and "KEEPALIVE" not in defines and bool(window_probe_as_keepalive(segments, window_shifts(segments),
+                                                                                 rule_constants(prog)))
     return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}),
-                      literal_constants(prog), timer_transitions(prog, model),
+                      literal_constants(prog), timer_transitions(prog, model, {"KEEPALIVE": PROBE_AFTER} if probes else {}),
                       lacking(segments, model, rule_constants(prog), defines, auto))
 
 
@@ -272,11 +289,14 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
 TIMERS = {"KEEPALIVE": KEEPALIVE_AFTER}  # option -> the least silence before a segment its timer sends
 
 
-def timer_transitions(program: "ast.Program", model: "ir.Model") -> dict[str, float]:
+def timer_transitions(program: "ast.Program", model: "ir.Model", sooner: Mapping[str, float] | None = None
+                      ) -> dict[str, float]:
     """Transitions whose guard tests a timer option (`when KEEPALIVE && ...`): the segment such a
     transition sends comes only after that much silence on the connection, as a stack's timer
-    sends it. Retransmissions are not timed this way: a fast retransmit follows the third
-    duplicate ACK at once."""
+    sends it (`sooner`: option -> a shorter silence, when the rule also sends what a quicker
+    timer does: a probe into a zero window). Retransmissions are not timed this way: a fast
+    retransmit follows the third duplicate ACK at once."""
+    timers = {**TIMERS, **(sooner or {})}
     from tcpspec import ast, ir
 
     local: dict[str, float] = {}
@@ -286,7 +306,7 @@ def timer_transitions(program: "ast.Program", model: "ir.Model") -> dict[str, fl
                 for t in d.transitions:
                     names: set[str] = set()
                     _names(t.guard, names)
-                    wait = [TIMERS[n] for n in names if n in TIMERS and model.constants.get(n) is True]
+                    wait = [timers[n] for n in names if n in timers and model.constants.get(n) is True]
                     if wait:
                         local[t.name] = max(wait)
     return {t.name: local[t.local] for t in model.transitions if isinstance(t, ir.Transition) and t.local in local}

@@ -146,3 +146,22 @@ def test_a_rejection_at_a_segment_the_model_lacks_an_option_for_names_it(tmp_pat
     res = prepare_replay(str(ROOT / "models" / "tcp.tcpspec"), str(trace), {"RTO": "false"}).run(timeout=60)
     assert res.verdict == "rejected" and res.first_unexplained == 5
     assert res.reason.endswith(f"A retransmission ({trace}:5) needs the model's RTO option: -D RTO=false switches it off")
+
+
+def test_a_probe_into_a_zero_window_is_sent_by_the_keepalive_rule_when_the_model_has_no_window_rules(
+        tmp_path: Path) -> None:
+    """Linux sends both probes as one segment: with KEEPALIVE rules and none for WINDOW, the
+    keep-alive rule is switched on for a zero-window probe, timed as the persist timer."""
+    from dataclasses import replace
+
+    path = tmp_path / "k.tcpspec"
+    path.write_text(MODEL.replace("transition r receive", "transition probe when KEEPALIVE && x == 0 { skip; }\n"
+                                  "  transition r receive"))
+    segs = _segs("server -> client ACK seq=501 ack=101 win=0\nclient -> server ACK seq=100 ack=501 win=4\n")
+    segs = [replace(s, time=float(i)) for i, s in enumerate(segs)]
+    segs[-1] = replace(segs[-1], time=segs[-2].time + 0.2)  # 0.2 s after the zero window: no keep-alive timer
+    conf = configure(str(path), segs, {})
+    why = {s.name: s.why for s in conf.settings}["KEEPALIVE"]
+    assert why == "a probe into a zero window (t.txt:5), the keep-alive probe's segment (the model has no WINDOW rules)"
+    assert conf.timers == {"client.probe": 0.1, "server.probe": 0.1}
+    assert "KEEPALIVE" not in {s.name for s in configure(str(path), segs[:-1], {}).settings}
