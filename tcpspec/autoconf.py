@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tcpspec.wire import Segment
+from tcpspec.wire import Segment, idle_times
 
 if TYPE_CHECKING:
     from tcpspec import ast, ir
@@ -143,16 +143,16 @@ def occurrences(segments: list[Segment], shifts: dict[str, int]) -> list[Shown]:
     after the connection's previous segment, as a stack's timers send them: a segment that
     only has their shape (a wrong sequence number) switches nothing on."""
     seen: list[Shown] = []
+    idle = idle_times(segments)
     sent: dict[str, list[tuple[int, int, float | None]]] = {}  # sender -> (seq, end, time) of what it sent
     window: dict[str, int] = {}  # sender -> the window it advertised last (scaled)
     windows: set[int] = set()
     acked: dict[str, int] = {}  # sender -> its last acknowledgment number
-    last: float | None = None
     for i, s in enumerate(segments):
         end = _seq_end(s)
         past = sent.get(s.src, [])
         top = max((e for _, e, _ in past), key=lambda e: _ahead(e, past[0][1]), default=None) if past else None
-        quiet = None if s.time is None or last is None else s.time - last
+        quiet = idle[i]
         occupies = s.length > 0 or bool({"SYN", "FIN"} & s.flags)
         if occupies and top is not None and _ahead(s.seq, top) < 0 and "RST" not in s.flags:
             first = [t for a, e, t in past if _ahead(s.seq, e) < 0 and _ahead(end, a) > 0]
@@ -181,7 +181,6 @@ def occurrences(segments: list[Segment], shifts: dict[str, int]) -> list[Shown]:
             windows.add(w)
         if s.ack is not None and not {"RST", "SYN"} & s.flags:
             acked[s.src] = s.ack
-        last = s.time if s.time is not None else last
     return seen
 
 

@@ -34,7 +34,7 @@ from tcpspec.interp import Domain, cardinality, initial_states
 from tcpspec.trace import Trace
 from tcpspec.types import BitVecType, IntType, RecordType, Value
 from tcpspec.windows import shrinking_window, window_updates
-from tcpspec.wire import Loaded, Segment
+from tcpspec.wire import Loaded, Segment, idle_times
 
 if TYPE_CHECKING:
     from tcpspec import ast
@@ -102,7 +102,7 @@ def expectations(model: ir.Model, segments: list[Segment]) -> tuple[list[Expect]
     scale = window_shifts(segments)
     out: list[Expect] = []
     ignored: set[str] = set()
-    prev: float | None = None
+    idle = idle_times(segments)  # what a timer's segment is judged by
     for seg in segments:
         if (seg.src, seg.dst) not in chans:
             pairs = ", ".join(f"{a} -> {b}" for a, b in chans) or "none"
@@ -121,9 +121,7 @@ def expectations(model: ir.Model, segments: list[Segment]) -> tuple[list[Expect]
         win_field = next((f for f in WINDOW_FIELDS if f in fields), None)
         if win_field is not None and seg.window is not None and not fixed_field(fields[win_field]):
             want[win_field] = seg.window << (0 if "SYN" in seg.flags else scale.get(seg.src, 0))
-        quiet = None if seg.time is None or prev is None else seg.time - prev
-        prev = seg.time
-        out.append(Expect(ch.name, seg.src, want, quiet))
+        out.append(Expect(ch.name, seg.src, want, idle[len(out)]))
     return out, sorted(ignored)
 
 
@@ -386,7 +384,7 @@ def _why(model: ir.Model, res: FollowResult, segments: list[Segment], expects: l
         if best.early is not None and not diffs and not flag_diff and expect.quiet is not None:
             return (f"the model's {best.transition} sends {message_label(best.message)}, but only after "
                     f"{best.early:g} s of silence (a timer's segment); this one came {expect.quiet:.3f} s after the "
-                    f"previous segment")
+                    f"last segment its sender received (a probe not counted)")
         if flag_diff:
             theirs = ",".join(f for f in FLAG_FIELDS if f in seg.flags) or "no flags"
             return (f"the model's {best.transition} sends {message_label(best.message)} here; "

@@ -9,13 +9,7 @@ compares windows (its window field has a range) judges both itself.
 
 from __future__ import annotations
 
-from tcpspec.wire import Segment
-
-
-def signed(d: int) -> int:
-    """A difference of sequence numbers, in -2^31..2^31-1 (RFC 1982)."""
-    d %= 1 << 32
-    return d - (1 << 32) if d >= 1 << 31 else d
+from tcpspec.wire import Segment, signed
 
 
 def _scale_known(segments: list[Segment]) -> bool:

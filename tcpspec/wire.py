@@ -173,3 +173,32 @@ def load_trace(path: str, conn: str | None = None) -> Loaded:
 
 def load_segments(path: str, conn: str | None = None) -> list[Segment]:
     return load_trace(path, conn).segments
+
+
+def idle_times(segments: list[Segment]) -> list[float | None]:
+    """For each segment, the seconds since its sender last received a segment other than a
+    probe (None without times, or before it received any). A stack's keep-alive and persist
+    timers measure this idle time (Linux: since the last data or ACK it accepted), so a probe
+    the peer sends meanwhile -- an ACK one below all the peer had sent, at most one octet,
+    which the receiver drops as unacceptable -- does not restart them: both ends' keep-alive
+    probes may cross."""
+    top: dict[str, int] = {}  # sender -> the end of all it had sent
+    heard: dict[str, float] = {}  # receiver -> when it last received a segment other than a probe
+    out: list[float | None] = []
+    for s in segments:
+        out.append(None if s.time is None or s.src not in heard else s.time - heard[s.src])
+        end = s.seq + s.length + ("SYN" in s.flags) + ("FIN" in s.flags)
+        t = top.get(s.src)
+        probe = (t is not None and "ACK" in s.flags and not {"SYN", "FIN", "RST"} & s.flags and s.length <= 1
+                 and signed(s.seq - t) == -1)
+        if not probe and s.time is not None:
+            heard[s.dst] = s.time
+        if t is None or signed(end - t) > 0:
+            top[s.src] = end
+    return out
+
+
+def signed(d: int) -> int:
+    """A difference of sequence numbers, in -2^31..2^31-1 (RFC 1982)."""
+    d %= 1 << 32
+    return d - (1 << 32) if d >= 1 << 31 else d

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.autoconf import behaviours, configure, derive, segments_in_flight, rule_constants
+from tcpspec.autoconf import behaviours, configure, derive, occurrences, rule_constants, segments_in_flight
 from tcpspec.conformance import window_shifts
 from tcpspec.parser import load_program
 from tcpspec.wire import read_text_trace
@@ -165,3 +165,20 @@ def test_a_probe_into_a_zero_window_is_sent_by_the_keepalive_rule_when_the_model
     assert why == "a probe into a zero window (t.txt:5), the keep-alive probe's segment (the model has no WINDOW rules)"
     assert conf.timers == {"client.probe": 0.1, "server.probe": 0.1}
     assert "KEEPALIVE" not in {s.name for s in configure(str(path), segs[:-1], {}).settings}
+
+
+def test_a_probe_does_not_restart_the_peers_idle_time() -> None:
+    """Both ends' keep-alive timers fire at once: the server's probe, the client's answer and
+    the client's own probe come within microseconds, at 5 s; neither end has heard a segment since."""
+    from dataclasses import replace
+
+    from tcpspec.wire import idle_times
+
+    text = ("client -> server ACK seq=101 ack=501 len=10 win=4\nserver -> client ACK seq=501 ack=111 win=4\n"
+            "server -> client ACK seq=500 ack=111 win=4\nclient -> server ACK seq=111 ack=501 win=4\n"
+            "client -> server ACK seq=110 ack=501 win=4\n")
+    segs = [replace(s, time=float(i)) for i, s in enumerate(_segs(text))]
+    segs[-3:] = [replace(s, time=5.0 + k * 1e-5) for k, s in enumerate(segs[-3:])]
+    idle = idle_times(segs)
+    assert idle[-3] == pytest.approx(2.0) and idle[-1] == pytest.approx(1.0, abs=1e-3)  # since 3.0 and 4.0
+    assert [o.option for o in occurrences(segs, window_shifts(segs))] == ["KEEPALIVE", "KEEPALIVE"]

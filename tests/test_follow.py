@@ -116,6 +116,7 @@ def test_a_timers_segment_sent_too_soon_is_not_the_timers(model) -> None:  # typ
     res = check_conformance(model, soon, coalesce_acks=False, timers=timers)
     assert res.verdict == "rejected" and res.first_unexplained == 3
     assert res.reason == ("the model's server.acknowledge sends ACK seq=0 ack=99994 len=0 wnd=12345, but only after 1 s "
-                          "of silence (a timer's segment); this one came 0.500 s after the previous segment")
+                          "of silence (a timer's segment); this one came 0.500 s after the last segment its sender "
+                          "received (a probe not counted)")
     late = segs[:2] + [replace(s, time=s.time + 9) for s in segs[2:]]
     assert check_conformance(model, late, coalesce_acks=False, timers=timers).verdict == "accepted"
