@@ -279,9 +279,10 @@ def _check(model: ir.Model, segments: list[Segment], timeout: float | None, coal
 
 def _lacking_note(lacking: Sequence[tuple[int, str, bool]], at: int) -> str:
     """What the model lacks for the rejected segment `at`, or else for the latest segment
-    before it that a behaviour the model is not switched to sends (a retransmission, a probe, a
-    window update: the run may have gone astray there)."""
-    here = [text for i, text, _ in lacking if i == at]
+    before it, that a behaviour the model is not switched to sends (a retransmission, a probe, a
+    window update: the run may have gone astray there). A window that merely changes is not
+    named: while the model fixes the window, windows are not what it rejects."""
+    here = [text for i, text, sent in lacking if i == at and sent]  # a window value is not compared while fixed
     if here:
         return ". " + "; ".join(here)
     before = [text for i, text, sent in lacking if i < at and sent]
