@@ -9,7 +9,7 @@ exactly k steps?" (the grouped query BMC asks first), plus the parse/check/encod
 (engines/interleaving.py). `--assume-cleared` asserts, once depth k is unsat, that no property
 fails at state k (sound: every state k steps deep was just shown to satisfy them), so deeper
 queries may use the properties as lemmas; on tcp.tcpspec it did not pay (docs/performance.md,
-2026-12-06).
+"Levers measured and not adopted").
 """
 
 from __future__ import annotations

@@ -32,14 +32,41 @@ class RangeType:
 
 
 @dataclass(frozen=True)
-class ChanType:
-    """`chan M`: only in process parameter lists."""
+class Family:
+    """The indices of a family: `[N]` (lo None: 0..N-1) or `[LO..HI]`."""
 
-    message: TypeName
+    lo: Expr | None
+    hi: Expr
     span: Span
 
 
-TypeExpr = TypeName | RangeType | ChanType
+@dataclass(frozen=True)
+class ChanType:
+    """`chan M`, or `chan M[N]` for a whole channel family: only in process parameter lists."""
+
+    message: TypeName
+    span: Span
+    family: Family | None = None
+
+
+@dataclass(frozen=True)
+class MapTypeExpr:
+    """`[K] -> V`."""
+
+    key: TypeExpr
+    value: TypeExpr
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetTypeExpr:
+    """`set of T`."""
+
+    elem: TypeExpr
+    span: Span
+
+
+TypeExpr = TypeName | RangeType | ChanType | MapTypeExpr | SetTypeExpr
 
 
 # ---------------------------------------------------------------- expressions
@@ -85,7 +112,7 @@ class Unary:
 
 @dataclass(frozen=True)
 class Binary:
-    op: str  # + - * == != < <= > >= && || ==>
+    op: str  # + - * == != < <= > >= && || ==> in
     left: Expr
     right: Expr
     span: Span
@@ -135,17 +162,39 @@ class Index:
 
 @dataclass(frozen=True)
 class Quantifier:
-    """`forall i in LO..HI: body` / `exists ...`: LO and HI constant, expanded by the checker."""
+    """`forall i in LO..HI: body` / `exists ...` / `count ...`, expanded by the checker.
 
-    kind: str  # "forall" or "exists"
+    With `hi` None, `lo` is the whole domain: a finite type's name (`State`, `bool`) or a set.
+    """
+
+    kind: str  # "forall", "exists" or "count"
     var: str
     lo: Expr
-    hi: Expr
+    hi: Expr | None
     body: Expr
     span: Span
 
 
-Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call | Index | Quantifier
+@dataclass(frozen=True)
+class SetLit:
+    """`{a, b}` (`{}`: the empty set, its type from where it is used)."""
+
+    elems: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapLit:
+    """`[k in LO..HI -> e]` (or `[k in T -> e]`): the map whose value at each key k is e."""
+
+    var: str
+    lo: Expr
+    hi: Expr | None
+    value: Expr
+    span: Span
+
+
+Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordLit | Call | Index | Quantifier | SetLit | MapLit
 
 
 # ---------------------------------------------------------------- statements
@@ -153,18 +202,41 @@ Expr = IntLit | BoolLit | Name | FieldAccess | Unary | Binary | IfExpr | RecordL
 
 @dataclass(frozen=True)
 class Assign:
+    """`x := e;`, or with `path` an element of a map: `votes[i] := e;` (`m[i][j]`: two keys)."""
+
     target: str
     target_span: Span
+    value: Expr
+    span: Span
+    path: tuple[Expr, ...] = ()
+
+
+@dataclass(frozen=True)
+class MultiAssign:
+    """`a, b := b, a;`: every value is computed before any target changes (simultaneous)."""
+
+    assigns: tuple[Assign, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
+class Let:
+    """`let x = e;`: `x` is the value of `e` here, for the rest of the block."""
+
+    name: str
     value: Expr
     span: Span
 
 
 @dataclass(frozen=True)
 class Send:
+    """`send CH MSG;`; `index` for a family member, `send to_rm[j] MSG;`."""
+
     channel: str
     channel_span: Span
     message: Expr
     span: Span
+    index: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -180,7 +252,18 @@ class Skip:
     span: Span
 
 
-Stmt = Assign | Send | If | Skip
+@dataclass(frozen=True)
+class For:
+    """`for j in LO..HI { ... }` (or over a finite type): the body once per value, in order."""
+
+    var: str
+    lo: Expr
+    hi: Expr | None  # None: `lo` names the domain, as in Quantifier
+    body: tuple[Stmt, ...]
+    span: Span
+
+
+Stmt = Assign | MultiAssign | Let | Send | If | Skip | For
 
 
 # ---------------------------------------------------------------- declarations
@@ -197,11 +280,14 @@ class Param:
 
 @dataclass(frozen=True)
 class Receive:
-    """`receive m from ch` (in a transition header or a step property's `on` list)."""
+    """`receive m from ch` (in a transition header or a step property's `on` list);
+    `index` for a family member, `receive m from to_rm[i]`."""
 
     binding: str
     channel: str
     span: Span
+    index: Expr | None = None
+    any_var: str | None = None  # `receive m from to_rm[any j]`: from any member, j its index
 
 
 @dataclass(frozen=True)
@@ -211,6 +297,7 @@ class SendEvent:
     binding: str
     channel: str
     span: Span
+    index: Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -296,14 +383,25 @@ class Final:
 
 
 @dataclass(frozen=True)
-class FairDecl:
-    """`[strong] fair a, b.c;` the named transitions, channels' receivers or instances are fair.
+class FairTarget:
+    """`client.timeout`, `c2s`, `c2s.loss`, `client`, `rm[0].vote`, `rm.vote`, `rm`, `to_rm`."""
 
-    Each target is (name as written, its span): `client.timeout`, `c2s` or `c2s.loss`, `client`.
-    """
+    base: str
+    index: Expr | None
+    member: str | None
+    span: Span
+
+    @property
+    def text(self) -> str:
+        return self.base + ("[...]" if self.index is not None else "") + (f".{self.member}" if self.member else "")
+
+
+@dataclass(frozen=True)
+class FairDecl:
+    """`[strong] fair a, b.c;` the named transitions, channels' receivers or instances are fair."""
 
     strength: str  # "weak" | "strong"
-    targets: tuple[tuple[str, Span], ...]
+    targets: tuple[FairTarget, ...]
     span: Span
     doc: str = ""
 
@@ -332,6 +430,19 @@ class ProcessDecl:
     span: Span
     doc: str = ""
     finals: tuple[Final, ...] = ()
+    defs: tuple[DefDecl, ...] = ()
+
+
+@dataclass(frozen=True)
+class DefDecl:
+    """`def name(p: T, ...): R = body;` a named expression, expanded where it is used."""
+
+    name: str
+    params: tuple[Param, ...]
+    type: TypeExpr
+    body: Expr
+    span: Span
+    doc: str = ""
 
 
 @dataclass(frozen=True)
@@ -385,6 +496,16 @@ class Fault:
 
 
 @dataclass(frozen=True)
+class InitChoice:
+    """`= if COND then [...] else [...]`: a family member's initial messages by its index."""
+
+    cond: Expr
+    then: tuple[Expr, ...]
+    else_: tuple[Expr, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class ChannelDecl:
     name: str
     message: TypeName
@@ -392,12 +513,24 @@ class ChannelDecl:
     faults: tuple[Fault, ...]
     span: Span
     doc: str = ""
+    family: Family | Binder | None = None  # `channel to_rm[N]: ...` / `channel c[i in 0..N-1]: ...`
+    init: tuple[Expr, ...] | InitChoice | None = None  # `= [m1, m2]`: messages in flight at the start
 
 
 @dataclass(frozen=True)
 class Arg:
     name: str
     value: Expr
+    span: Span
+
+
+@dataclass(frozen=True)
+class Binder:
+    """`[i in LO..HI]` after a family's name."""
+
+    var: str
+    lo: Expr
+    hi: Expr
     span: Span
 
 
@@ -409,6 +542,7 @@ class InstanceDecl:
     args: tuple[Arg, ...]
     span: Span
     doc: str = ""
+    family: Binder | None = None  # `instance rm[i in 0..N-1] = ...`
 
 
 @dataclass(frozen=True)
@@ -433,6 +567,7 @@ Decl = (
     | Final
     | FairDecl
     | DepthDecl
+    | DefDecl
 )
 
 

@@ -36,14 +36,9 @@ class CertificateFile:
 
 def read_certificate(path: str) -> CertificateFile:
     """The header and the invariants of a certificate file; UsageError if it is not one."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as err:
-        raise UsageError(f"cannot read certificate {path}: {err.strerror or err}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"cannot read certificate {path}: not UTF-8 text") from None
-    return parse_certificate(text, path)
+    from tcpspec.inputs import MAX_CERTIFICATE_BYTES, read_text
+
+    return parse_certificate(read_text(path, MAX_CERTIFICATE_BYTES, "certificate"), path)
 
 
 def parse_certificate(text: str, path: str) -> CertificateFile:

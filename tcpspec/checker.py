@@ -9,12 +9,27 @@ problem is collected; `ModelError` carries them all at the end.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from tcpspec import ast, ir
-from tcpspec.checker_expr import INT_LIMIT, Env, ExprChecker, Reporter, Scope, const_value, suggest
-from tcpspec.checker_proc import ProcessChecker
+from tcpspec.checker_coll import key_type
+from tcpspec.checker_expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker_proc import ProcessChecker, def_signature, family_bounds
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType, RecordType, Type, Value
+from tcpspec.types import (
+    BOOL,
+    INT,
+    BitVecType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    value_text,
+    values_in_range,
+)
 
 RANGE_OK = "range_ok"
 RANGE_OK_DOC = (
@@ -34,6 +49,7 @@ KIND_NAMES = {
     ast.Eventually: "property",
     ast.LeadsTo: "property",
     ast.Final: "final state predicate",
+    ast.DefDecl: "definition",
 }
 BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 
@@ -41,13 +57,44 @@ BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 def check_program(program: ast.Program, defines: dict[str, str]) -> ir.Model:
     """Check and instantiate a parsed program. Raises ModelError (all problems) or UsageError."""
     try:
-        return _Checker(program, defines).run()
+        model = _Checker(program, defines).run()
+        _check_state_size(model)
+        return model
     except (ModelError, UsageError):
         raise
     except RecursionError:
         raise ModelError([Diagnostic(None, "the model is nested too deeply to check")]) from None
     except Exception as exc:  # a checker bug must still surface as a model error, not a crash
         raise ModelError([Diagnostic(None, f"internal error in the checker: {exc!r}")]) from exc
+
+
+# What the engines can build: each step of an unrolling copies every value of the state, and a
+# send or receive touches every slot of its channel. Measured per step of the encoding: tcp.tcpspec
+# (48 transitions) 924 values (CAP=64) 2-4 s, ~3600 (CAP=256) 20-34 s; one channel of 2048 slots
+# with two transitions 2-3 s. Past these the encoding alone outlasts any --timeout
+# (`-D CAP=100000` hung check, graph and export).
+MAX_CAPACITY = 2048  # slots of one channel
+MAX_STATE_VALUES = 4096  # values in one state: the variables' fields and every channel slot's
+
+
+def _values(t: Type) -> int:
+    return sum(_values(ft) for _, ft in t.fields) if isinstance(t, RecordType) else 1
+
+
+def _check_state_size(model: ir.Model) -> None:
+    """A ModelError (exit 2) at the channel or variable that makes the state too large."""
+    errors = [Diagnostic(c.span, f"channel '{c.name}' holds {c.capacity} messages: at most {MAX_CAPACITY} "
+                                 "(every slot is copied in every state of every step)")
+              for c in model.channels if c.capacity > MAX_CAPACITY]
+    sizes = [(c.capacity * (_values(c.message) + 1), c.span, f"channel '{c.name}' ({c.capacity} slots)")
+             for c in model.channels] + [(_values(v.type), v.span, f"variable '{v.name}'") for v in model.state_vars]
+    total = sum(n for n, _, _ in sizes)
+    if not errors and total > MAX_STATE_VALUES:
+        n, span, what = max(sizes, key=lambda x: x[0])
+        errors.append(Diagnostic(span, f"the state has {total} values, at most {MAX_STATE_VALUES} can be encoded; "
+                                       f"{what} has {n} of them"))
+    if errors:
+        raise ModelError(errors)
 
 
 class _Checker:
@@ -72,8 +119,11 @@ class _Checker:
         depths = self._depths()
         self._types()
         self._channels()
+        self._defs()
         procs = ProcessChecker(self.rep, self.env, self.resolve_type)
         per_decl = procs.instantiate_all(self.decls)
+        for sig in self.env.defs.values():
+            ExprChecker(self.rep, Scope(self.env, top_level=True)).check_def_alone(sig)
         properties = self._properties(per_decl)
         transitions: list[ir.AnyTransition] = list(procs.transitions)
         transitions.extend(self._network())
@@ -83,6 +133,7 @@ class _Checker:
         fairness = resolve_fairness(self.rep, self.fair_decls, transitions, procs.fairness, self.env)
         if self.rep.diagnostics:
             raise ModelError(self.rep.diagnostics)
+        warnings = list(self.rep.warnings)
         return ir.Model(
             path=self.program.root,
             constants={n: v for n, (v, _) in self.env.constants.items()},
@@ -97,6 +148,7 @@ class _Checker:
             fairness=fairness,
             liveness=[p for p in properties if p.kind in ir.LIVENESS_KINDS],
             depths=depths,
+            warnings=warnings,
         )
 
     # ------------------------------------------------------------ names
@@ -115,6 +167,10 @@ class _Checker:
                 if kind is None:
                     self.rep.error(getattr(decl, "span", None), "not a declaration")
                     continue
+                if isinstance(decl, ast.InstanceDecl) and decl.family is not None:
+                    kind = "instance family"
+                elif isinstance(decl, ast.ChannelDecl) and decl.family is not None:
+                    kind = "channel family"
                 if self._define(decl.name, kind, decl.span):
                     self.decls.append(decl)
                     if isinstance(decl, ast.EnumDecl):
@@ -237,8 +293,31 @@ class _Checker:
             return None
         if isinstance(texpr, ast.TypeName):
             return self._type_name(texpr.name, texpr.span)
+        if isinstance(texpr, ast.MapTypeExpr):
+            return self._map_type(texpr)
+        if isinstance(texpr, ast.SetTypeExpr):
+            elem = self.resolve_type(texpr.elem)
+            problem = key_type(elem)
+            if problem is not None:
+                self.rep.error(texpr.elem.span, f"a set's elements: {problem}")
+                return None
+            return None if elem is None else SetType(elem)
         self.rep.error(getattr(texpr, "span", None), "not a type")
         return None
+
+    def _map_type(self, texpr: ast.MapTypeExpr) -> Type | None:
+        key = self.resolve_type(texpr.key)
+        value = None if isinstance(texpr.value, ast.ChanType) else self.resolve_type(texpr.value)
+        if isinstance(texpr.value, ast.ChanType):
+            self.rep.error(texpr.value.span, "a map's values cannot be channels (a family of channels is "
+                           "'channel c[N]: M[CAP]')")
+        problem = key_type(key)
+        if problem is not None:
+            self.rep.error(texpr.key.span, f"a map's keys: {problem}")
+            return None
+        if key is None or value is None:
+            return None
+        return MapType(key, value)
 
     def _type_name(self, name: str, span: Span) -> Type | None:
         if name == "bool":
@@ -311,8 +390,8 @@ class _Checker:
                 continue
             seen[fd.name] = fd.span
             ftype = self.resolve_type(fd.type)
-            if isinstance(ftype, RecordType):
-                self.rep.error(fd.span, f"message field '{fd.name}' cannot be a message ({ftype})")
+            if ftype is not None and has_record(ftype):
+                self.rep.error(fd.span, f"message field '{fd.name}' cannot be or hold a message ({ftype})")
                 ftype = None
             if ftype is None:
                 ok = False
@@ -367,16 +446,91 @@ class _Checker:
             return None
         return value
 
+    # ------------------------------------------------------------ defs
+
+    def _defs(self) -> None:
+        for decl in self.decls:
+            if isinstance(decl, ast.DefDecl):
+                sig = def_signature(self.rep, decl, self.resolve_type, top_level=True)
+                if sig is None:
+                    self.env.broken.add(decl.name)
+                else:
+                    self.env.defs[decl.name] = sig
+
     # ------------------------------------------------------------ channels
 
     def _channels(self) -> None:
         for decl in self.decls:
-            if isinstance(decl, ast.ChannelDecl):
-                chan = self._channel(decl)
-                if chan is None:
+            if not isinstance(decl, ast.ChannelDecl):
+                continue
+            chan = self._channel(decl)
+            members = self._channel_members(decl)
+            if chan is None or members is None:
+                self.env.broken.add(decl.name)
+                continue
+            made: list[ir.Channel] = []
+            for index, binder in members:
+                name = decl.name if index is None else f"{decl.name}[{index}]"
+                init = self._chan_init(decl, chan, binder)
+                if init is None:
                     self.env.broken.add(decl.name)
-                else:
-                    self.env.channels[decl.name] = chan
+                    break
+                member = replace(chan, name=name, family=decl.name if index is not None else "",
+                                 index=index, init=init)
+                made.append(member)
+                self.env.channels[name] = member
+            else:
+                if decl.family is not None:
+                    lo = members[0][0]
+                    assert lo is not None
+                    self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, lo + len(made) - 1,
+                                                                   tuple(made), chan.message)
+
+    def _channel_members(self, decl: ast.ChannelDecl) -> list[tuple[int | None, dict[str, ir.Lit]]] | None:
+        """(index, the binder's value) per member: one member (None) without a family."""
+        fam = decl.family
+        if fam is None:
+            return [(None, {})]
+        if isinstance(fam, ast.Binder):
+            bounds = family_bounds(self.rep, self.env, ast.Family(fam.lo, fam.hi, fam.span))
+            if bounds is None:
+                return None
+            return [(i, {fam.var: ir.Lit(i, IntType(i, i), fam.span)}) for i in range(bounds[0], bounds[1] + 1)]
+        bounds = family_bounds(self.rep, self.env, fam)
+        return None if bounds is None else [(i, {}) for i in range(bounds[0], bounds[1] + 1)]
+
+    def _chan_init(self, decl: ast.ChannelDecl, chan: ir.Channel, binder: dict[str, ir.Lit]) -> tuple[Value, ...] | None:
+        """The messages in flight at the start: constants of the channel's type, within capacity."""
+        msgs = decl.init
+        if isinstance(msgs, ast.InitChoice):
+            cond = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_bool(msgs.cond, "the condition")
+            which = None if cond is None else const_value(cond)
+            if cond is not None and not isinstance(which, bool):
+                self.rep.error(msgs.cond.span, "the condition must be a constant expression (of the family's index)")
+            if not isinstance(which, bool):
+                return None
+            msgs = msgs.then if which else msgs.else_
+        if msgs is None:
+            return ()
+        if len(msgs) > chan.capacity:
+            self.rep.error(msgs[chan.capacity].span, f"channel '{decl.name}' holds {chan.capacity} "
+                           f"message{'s' if chan.capacity > 1 else ''}, not {len(msgs)}")
+            return None
+        out: list[Value] = []
+        for e in msgs:
+            msg = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_as(
+                e, chan.message, f"channel '{decl.name}'")
+            if msg is None:
+                return None
+            value = const_value(msg)
+            if value is None:
+                self.rep.error(e.span, "a message in flight at the start must be a constant expression")
+                return None
+            if not values_in_range(chan.message, value):
+                self.rep.error(e.span, f"message {value_text(value)} is out of range of {chan.message}")
+                return None
+            out.append(value)
+        return tuple(out)
 
     def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
         message = self._type_name(decl.message.name, decl.message.span)
@@ -444,7 +598,7 @@ class _Checker:
                     continue
                 params = fault_params(chan, kind)
                 if params is not None:
-                    span = self.fault_spans.get((chan.name, kind), chan.span)
+                    span = self.fault_spans.get((chan.family or chan.name, kind), chan.span)
                     out.append(ir.NetworkTransition(f"{chan.name}.{kind}", chan, kind, params, span))
         return out
 
@@ -465,24 +619,19 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
 
     A target is a transition (`client.timeout`, `c2s.loss`), a channel (every process
     transition that receives from it: the channel delivers), or an instance (all its
-    transitions). A fault switched off by its constant (`-D LOSS=false`) is accepted and ignored.
+    transitions). A family stands for each of its members (`fair rm.vote;` is every member's
+    `vote`), `rm[0]` for one. A fault switched off by its constant (`-D LOSS=false`) is accepted
+    and ignored.
     """
     out = dict(declared)
-    by_name = {t.name: t for t in transitions}
     for decl in decls:
-        for target, span in decl.targets:
-            if target in by_name:
-                hits: list[ir.AnyTransition] = [by_name[target]]
-            elif target in env.channels:
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
-                        and t.receive[1].name == target]
-            elif any(t.instance == target for t in transitions if isinstance(t, ir.Transition)):
-                hits = [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
-            else:
-                chan, _, fault = target.partition(".")
-                if chan in env.channels and fault in ir.FAULT_KINDS:
-                    continue
-                rep.error(span, f"'{target}' is not a transition, channel or instance",
+        for target in decl.targets:
+            names = _fair_names(rep, target, env)
+            if names is None:
+                continue
+            hits = [t for name in names for t in _fair_hits(name, transitions, env)]
+            if not hits and not all(_switched_off_fault(name, env) for name in names):
+                rep.error(target.span, f"'{target.text}' is not a transition, channel or instance",
                           "fair takes transitions (client.timeout, c2s.loss), channels (their "
                           "receiving transitions) or instances (all their transitions)")
                 continue
@@ -490,6 +639,39 @@ def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list
                 if out.get(t.name) != "strong":
                     out[t.name] = decl.strength
     return out
+
+
+def _fair_names(rep: Reporter, target: ast.FairTarget, env: Env) -> list[str] | None:
+    """The qualified names a target stands for: a family's members, or one member."""
+    bases = [target.base]
+    fam = env.families.get(target.base) or env.chan_families.get(target.base)
+    if target.index is not None:
+        index = ExprChecker(rep, Scope(env)).const_int(target.index, "a family index")
+        if index is None:
+            return None
+        if fam is None or not fam.lo <= index <= fam.hi:
+            what = "not a family" if fam is None else f"members {fam.lo}..{fam.hi}"
+            rep.error(target.span, f"'{target.base}[{index}]': '{target.base}' has {what}")
+            return None
+        bases = [f"{target.base}[{index}]"]
+    elif fam is not None:
+        bases = [f"{target.base}[{i}]" for i in range(fam.lo, fam.hi + 1)]
+    return [b + (f".{target.member}" if target.member else "") for b in bases]
+
+
+def _fair_hits(target: str, transitions: list[ir.AnyTransition], env: Env) -> list[ir.AnyTransition]:
+    by_name = [t for t in transitions if t.name == target or t.name.startswith(target + "[")]
+    if by_name:
+        return by_name
+    if target in env.channels:
+        return [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
+                and t.receive[1].name == target]
+    return [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
+
+
+def _switched_off_fault(target: str, env: Env) -> bool:
+    chan, _, fault = target.rpartition(".")
+    return chan in env.channels and fault in ir.FAULT_KINDS
 
 
 def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:
@@ -501,6 +683,13 @@ def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | 
     return chan.message.fields
 
 
+def has_record(t: Type) -> bool:
+    """Whether a type is or holds a message (a message may not: its fields are flat)."""
+    if isinstance(t, RecordType):
+        return True
+    return isinstance(t, MapType) and has_record(t.value)
+
+
 def in_range(typ: Type, value: Value) -> bool:
     """Whether a folded value fits a bounded int type (other types always fit)."""
     if isinstance(typ, IntType) and typ.bounded and isinstance(value, int):
@@ -509,22 +698,21 @@ def in_range(typ: Type, value: Value) -> bool:
     return True
 
 
+_DEFINE_INT = re.compile(r"-?(?:0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+))")
+
+
 def parse_define(name: str, text: str, typ: Type) -> tuple[Value | None, str]:
     """A `-D NAME=VALUE` value of the constant's kind, or (None, what is wrong)."""
     if typ == BOOL:
         if text in ("true", "false"):
             return text == "true", ""
         return None, f"-D {name}={text}: constant '{name}' is a bool; give true or false"
-    body = text[1:] if text.startswith("-") else text
-    try:
-        if body.lower().startswith("0x"):
-            value = int(body[2:], 16)
-        elif body.isdigit():
-            value = int(body, 10)
-        else:
-            raise ValueError(text)
-    except ValueError:
+    # ASCII only, one sign, no `_`: int() alone took '-0x-5' (as 5), '0x1_0' and '٣'.
+    m = _DEFINE_INT.fullmatch(text)
+    if m is None:
         return None, f"-D {name}={text}: constant '{name}' is an int; give a decimal or 0x hex integer"
+    digits = m.group("hex") or m.group("dec")
+    value = INT_LIMIT + 1 if len(digits) > 20 else int(digits, 16 if m.group("hex") else 10)
     value = -value if text.startswith("-") else value
     if not -INT_LIMIT <= value <= INT_LIMIT:
         return None, f"-D {name}={text}: out of range (must lie within ±2^62)"

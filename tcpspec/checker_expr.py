@@ -9,9 +9,13 @@ one diagnostic.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from tcpspec import ast, ir
+from tcpspec.checker_const import const_value
+from tcpspec.checker_defs import BUILTINS, DefMixin, DefSig
+from tcpspec.checker_coll import CollMixin, retype
+from tcpspec.checker_index import IndexMixin
 from tcpspec.diagnostics import Diagnostic, Span
 from tcpspec.types import (
     BOOL,
@@ -19,11 +23,11 @@ from tcpspec.types import (
     BitVecType,
     EnumType,
     IntType,
+    MapType,
     RecordType,
+    SetType,
     Type,
     Value,
-    serial_lt,
-    to_signed,
 )
 
 INT_LIMIT = 1 << 62
@@ -39,6 +43,7 @@ class Reporter:
 
     def __init__(self) -> None:
         self.diagnostics: list[Diagnostic] = []
+        self.warnings: list[Diagnostic] = []
         self._seen: set[tuple[Span | None, str, tuple[str, ...]]] = set()
 
     def error(self, span: Span | None, message: str, *notes: str) -> None:
@@ -47,11 +52,44 @@ class Reporter:
             self._seen.add(key)
             self.diagnostics.append(Diagnostic(span, message, notes))
 
+    def warn(self, span: Span | None, message: str, *notes: str) -> None:
+        """Worth a look, not wrong: the model is checked all the same."""
+        key = (span, "warning: " + message, notes)
+        if key not in self._seen:
+            self._seen.add(key)
+            self.warnings.append(Diagnostic(span, message, notes, severity="warning"))
+
 
 def suggest(name: str, candidates: list[str] | set[str]) -> str:
     """`; did you mean 'x'?` for a close match, else nothing."""
     close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass(frozen=True)
+class ChanFamily:
+    """A family of channels (`channel to_rm[N]`, or a `chan M[N]` parameter bound to one)."""
+
+    name: str
+    lo: int
+    hi: int
+    members: tuple[ir.Channel, ...]  # index lo first
+    message: RecordType
+
+    def member(self, index: int) -> ir.Channel:
+        return self.members[index - self.lo]
+
+
+@dataclass(frozen=True)
+class InstFamily:
+    """A family of instances (`instance rm[i in 0..N-1] = ...`): members `rm[0]` .. `rm[N-1]`."""
+
+    name: str
+    lo: int
+    hi: int
+
+    def member(self, index: int) -> str:
+        return f"{self.name}[{index}]"
 
 
 @dataclass
@@ -67,6 +105,9 @@ class Env:
     channels: dict[str, ir.Channel] = field(default_factory=dict)
     instance_vars: dict[str, dict[str, ir.StateVar]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # already reported: stay silent about uses
+    chan_families: dict[str, ChanFamily] = field(default_factory=dict)
+    families: dict[str, InstFamily] = field(default_factory=dict)
+    defs: dict[str, DefSig] = field(default_factory=dict)  # top-level `def`s
 
 
 @dataclass
@@ -83,10 +124,31 @@ class Scope:
     hidden: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be read here
     broken: set[str] = field(default_factory=set)
     primes: bool = False
-    top_level: bool = False  # `inst.var` allowed
+    top_level: bool = False  # a property or final outside any process
+    foreign: bool = False  # other instances' variables (`coord.state`, `rm[j].state`) readable
+    chan_families: dict[str, ChanFamily] = field(default_factory=dict)  # `chan M[N]` parameters
+    self_index: ir.Lit | None = None  # `self`: this family member's index
+    locals: dict[str, ir.Local] = field(default_factory=dict)  # `let` names in a transition body
+    exprs: dict[str, ir.Expr] = field(default_factory=dict)  # a `def`'s parameters, bound to arguments
+    defs: dict[str, DefSig] = field(default_factory=dict)  # the process's `def`s
+    home: "Scope | None" = None  # the instance's own scope, where the process's `def`s are read
+    expanding: tuple[str, ...] = ()  # the `def`s being expanded (a def may not call itself)
 
     def local_names(self) -> set[str]:
-        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans}
+        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans, *self.chan_families,
+                *self.locals, *self.exprs}
+
+    @property
+    def reads_instances(self) -> bool:
+        return self.top_level or self.foreign
+
+    def chan_family(self, name: str) -> ChanFamily | None:
+        """A `chan M[N]` parameter, else a global channel family not hidden by a local name."""
+        if name in self.chan_families:
+            return self.chan_families[name]
+        if name in self.local_names():
+            return None
+        return self.env.chan_families.get(name)
 
     def channel(self, name: str) -> ir.Channel | None:
         """A channel parameter, else a global channel not hidden by a local name."""
@@ -113,7 +175,7 @@ def coerce(expr: ir.Expr, target: Type) -> ir.Expr | None:
         return expr
     if isinstance(target, BitVecType) and isinstance(expr.type, IntType):
         return ir.Convert(expr, target, expr.span)
-    return None
+    return retype(expr, target)
 
 
 def pair(left: ir.Expr, right: ir.Expr) -> tuple[ir.Expr, ir.Expr, Type] | None:
@@ -139,7 +201,7 @@ def join(a: Type, b: Type) -> Type | None:
     return None
 
 
-class ExprChecker:
+class ExprChecker(IndexMixin, DefMixin, CollMixin):
     """Turns surface expressions into typed `ir` expressions in one scope."""
 
     def __init__(self, rep: Reporter, scope: Scope) -> None:
@@ -171,6 +233,10 @@ class ExprChecker:
             return self._index(e)
         if isinstance(e, ast.Quantifier):
             return self._quantifier(e)
+        if isinstance(e, ast.SetLit):
+            return self.set_lit(e)
+        if isinstance(e, ast.MapLit):
+            return self.map_lit(e)
         self.rep.error(getattr(e, "span", None), "not an expression")
         return None
 
@@ -222,6 +288,11 @@ class ExprChecker:
             return ir.Param(name, s.params[name], span)
         if name in s.msgs:
             return ir.Msg(name, s.msgs[name], span)
+        if name in s.exprs:
+            return s.exprs[name]
+        if name in s.locals:
+            local = s.locals[name]
+            return ir.Local(local.name, local.type, span, local.bound)
         if name in s.vars:
             var = s.vars[name]
             return ir.Var(var, False, var.type, span)
@@ -231,9 +302,16 @@ class ExprChecker:
         if name in s.values:
             lit = s.values[name]
             return ir.Lit(lit.value, lit.type, span)
-        if name in s.chans:
-            self.rep.error(span, f"'{name}' is a channel, not a value")
+        if name in s.chans or name in s.chan_families:
+            what = "a channel" if name in s.chans else "a family of channels"
+            self.rep.error(span, f"'{name}' is {what}, not a value")
             return None
+        if name == "self" and name not in s.env.kinds:
+            if s.self_index is None:
+                self.rep.error(span, "'self' is only defined inside a process instantiated as a family "
+                               "(instance rm[i in 0..N-1] = ...), where it is the member's index")
+                return None
+            return ir.Lit(s.self_index.value, s.self_index.type, span)
         return self._lookup_global(name, span)
 
     def _lookup_global(self, name: str, span: Span) -> ir.Expr | None:
@@ -252,6 +330,8 @@ class ExprChecker:
             self.rep.error(span, f"constant '{name}' is used before its definition")
         elif kind == "instance":
             self.rep.error(span, f"'{name}' is an instance, not a value; write {name}.<variable>")
+        elif kind == "instance family":
+            self.rep.error(span, f"'{name}' is a family of instances, not a value; write {name}[i].<variable>")
         else:
             self.rep.error(span, f"'{name}' is a {kind}, not a value")
         return None
@@ -278,6 +358,13 @@ class ExprChecker:
         base = e.base
         if isinstance(base, ast.Name) and self._names_instance(base.name):
             return self._instance_var(base, e)
+        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and self.names_family(base.base.name):
+            return self.member_var(base.base.name, base.index, e)
+        if isinstance(base, ast.Name) and self.names_family(base.name):
+            fam = self.scope.env.families[base.name]
+            self.rep.error(e.span, f"'{base.name}' is a family of instances: name a member, e.g. "
+                           f"'{base.name}[{fam.lo}].{e.field}'")
+            return None
         out = self.check(base)
         if out is None:
             return None
@@ -301,28 +388,36 @@ class ExprChecker:
         return name not in self.scope.local_names() and env.kinds.get(name) == "instance"
 
     def _instance_var(self, base: ast.Name, e: ast.FieldAccess) -> ir.Expr | None:
-        if not self.scope.top_level:
-            where = (
-                "inside a process only this instance's variables are visible"
-                if self.scope.instance is not None
-                else "a constant expression is expected here"
-            )
-            self.rep.error(e.span, f"'{base.name}.{e.field}': {where}")
+        if not self._may_read_instances(e, f"{base.name}.{e.field}"):
             return None
-        if base.name in self.scope.env.broken:
+        return self.instance_var_named(base.name, e)
+
+    def _may_read_instances(self, e: ast.Expr, text: str) -> bool:
+        if self.scope.reads_instances:
+            return True
+        if self.scope.instance is not None:
+            where = "an initial value may only read this instance's variables declared before it"
+        else:
+            where = "a constant expression is expected here"
+        self.rep.error(e.span, f"'{text}': {where}")
+        return False
+
+    def instance_var_named(self, inst: str, e: ast.FieldAccess) -> ir.Expr | None:
+        """Variable `e.field` of instance `inst` (`client`, `rm[2]`), primed if `e` is."""
+        if inst in self.scope.env.broken:
             return None
-        variables = self.scope.env.instance_vars.get(base.name, {})
+        variables = self.scope.env.instance_vars.get(inst, {})
         var = variables.get(e.field)
-        if var is None and f"{base.name}.{e.field}" in self.scope.env.broken:
+        if var is None and f"{inst}.{e.field}" in self.scope.env.broken:
             return None
         if var is None:
             self.rep.error(
                 e.span,
-                f"instance '{base.name}' has no variable '{e.field}'{suggest(e.field, set(variables))}",
+                f"instance '{inst}' has no variable '{e.field}'{suggest(e.field, set(variables))}",
             )
             return None
         out = ir.Var(var, False, var.type, e.span)
-        return self._prime(out, f"{base.name}.{e.field}", e.span) if e.primed else out
+        return self._prime(out, f"{inst}.{e.field}", e.span) if e.primed else out
 
     # ------------------------------------------------------------ operators
 
@@ -342,10 +437,14 @@ class ExprChecker:
         return None
 
     def _binary(self, e: ast.Binary) -> ir.Expr | None:
+        if e.op == "in":
+            return self.member(e)
         left = self.check(e.left)
         right = self.check(e.right)
         if left is None or right is None:
             return None
+        if e.op in ARITH_OPS and (isinstance(left.type, SetType) or isinstance(right.type, SetType)):
+            return self.set_op(e, left, right)
         if e.op in ARITH_OPS:
             return self._arith(e, left, right)
         if e.op in ORDER_OPS:
@@ -404,6 +503,9 @@ class ExprChecker:
         return ir.Binary(op, pl, pr, BOOL, e.span)
 
     def _equal(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+        if isinstance(left.type, (SetType, MapType)) or isinstance(right.type, (SetType, MapType)):
+            both = self.same_collection(e.span, left, right, f"'{e.op}'")
+            return None if both is None else ir.Binary(EQ_OPS[e.op], *both, BOOL, e.span)
         paired = pair(left, right) if is_num(left.type) and is_num(right.type) else None
         if paired is None and left.type == right.type:
             paired = left, right, left.type
@@ -426,6 +528,7 @@ class ExprChecker:
         other = self.check(e.else_)
         if cond is None or then is None or other is None:
             return None
+        then, other = retype(then, other.type) or then, retype(other, then.type) or other
         typ = join(then.type, other.type)
         if typ is None:
             paired = pair(then, other) if is_num(then.type) and is_num(other.type) else None
@@ -500,19 +603,22 @@ class ExprChecker:
         return given if ok else None
 
     def _call(self, e: ast.Call) -> ir.Expr | None:
+        sig = self.find_def(e.func)
+        if sig is not None:
+            return self.call_def(sig, e)
+        if e.func == "card":
+            return self.card(e)
         if e.func != "len":
-            self.rep.error(e.span, f"unknown function '{e.func}'{suggest(e.func, ['len'])}")
+            names = [*BUILTINS, *self.scope.defs, *self.scope.env.defs]
+            hint = "; did you mean 'card'?" if e.func in ("size", "cardinality", "Cardinality") else suggest(e.func, names)
+            self.rep.error(e.span, f"unknown function '{e.func}'{hint}")
             return None
-        if len(e.args) != 1 or not isinstance(e.args[0], ast.Name) or e.args[0].primed:
+        if len(e.args) != 1 or not isinstance(e.args[0], (ast.Name, ast.Index)):
             self.rep.error(e.span, "len takes one channel: len(ch)")
             return None
-        arg = e.args[0]
-        chan = self.channel(arg.name, arg.span)
-        if chan is None:
-            return None
-        return ir.ChanLen(chan, IntType(0, chan.capacity), e.span)
+        return self.chan_value(e.args[0], e.span, lambda ch: ir.ChanLen(ch, IntType(0, ch.capacity), e.span))
 
-    def _const_int(self, e: ast.Expr, what: str) -> int | None:
+    def const_int(self, e: ast.Expr, what: str) -> int | None:
         out = self.check(e)
         if out is None:
             return None
@@ -524,45 +630,34 @@ class ExprChecker:
         return value
 
     def _index(self, e: ast.Index) -> ir.Expr | None:
-        if not isinstance(e.base, ast.Name) or e.base.primed:
-            self.rep.error(e.span, "only a channel can be indexed: ch[i] is the i-th message from its head")
+        base = e.base
+        if isinstance(base, ast.Name) and self.names_family(base.name):
+            self.rep.error(e.span, f"'{base.name}[...]' is an instance, not a value; write {base.name}[i].<variable>")
             return None
-        chan = self.channel(e.base.name, e.base.span)
-        index = self._const_int(e.index, "a channel index")
-        if chan is None or index is None:
+        if isinstance(base, ast.Name) and self.scope.chan_family(base.name) is not None:
+            self.rep.error(e.span, f"'{base.name}[...]' is a channel, not a value")
             return None
-        if not 0 <= index < chan.capacity:
-            self.rep.error(e.index.span, f"index {index} is outside channel '{chan.name}' "
-                           f"(capacity {chan.capacity}: 0..{chan.capacity - 1})")
-            return None
-        return ir.ChanSlot(chan, index, chan.message, e.span)
-
-    MAX_QUANTIFIED = 1024
-
-    def _quantifier(self, e: ast.Quantifier) -> ir.Expr | None:
-        """Expanded here: one copy of the body per value, joined by && (forall) or || (exists)."""
-        s = self.scope
-        if e.var in s.local_names() or e.var in s.env.kinds or e.var in s.env.members:
-            self.rep.error(e.span, f"'{e.var}' already names something here; choose another name "
-                           f"for the {e.kind} variable")
-            return None
-        lo = self._const_int(e.lo, f"the lower bound of '{e.kind}'")
-        hi = self._const_int(e.hi, f"the upper bound of '{e.kind}'")
-        if lo is None or hi is None:
-            return None
-        if hi - lo + 1 > self.MAX_QUANTIFIED:
-            self.rep.error(e.span, f"'{e.kind}' over {hi - lo + 1} values: at most "
-                           f"{self.MAX_QUANTIFIED} (it is expanded into one copy per value)")
-            return None
-        op = "and" if e.kind == "forall" else "or"
-        out: ir.Expr = ir.Lit(e.kind == "forall", BOOL, e.span)
-        for v in range(lo, hi + 1):
-            inner = ExprChecker(self.rep, replace(s, values={**s.values, e.var: ir.Lit(v, IntType(v, v), e.span)}))
-            body = inner.check_bool(e.body, f"the body of '{e.kind}'")
-            if body is None:
+        if not self.is_chan_expr(base):
+            coll = self.check(base)
+            if coll is None:
                 return None
-            out = body if v == lo else ir.Binary(op, out, body, BOOL, e.span)
-        return out
+            if isinstance(coll.type, MapType):
+                return self.map_read(coll, e.index, e.span)
+            self.rep.error(e.span, f"a {coll.type} cannot be indexed: only a map (m[k]) or a channel (ch[i], "
+                           "the i-th message from its head)")
+            return None
+        index = self.const_int(e.index, "a channel index")
+        if index is None:
+            return None
+
+        def slot(chan: ir.Channel) -> ir.Expr | None:
+            if not 0 <= index < chan.capacity:
+                self.rep.error(e.index.span, f"index {index} is outside channel '{chan.name}' "
+                               f"(capacity {chan.capacity}: 0..{chan.capacity - 1})")
+                return None
+            return ir.ChanSlot(chan, index, chan.message, e.span)
+
+        return self.chan_value(base, e.span, slot)
 
     def channel(self, name: str, span: Span) -> ir.Channel | None:
         """A channel parameter or a global channel, or a reported error."""
@@ -582,74 +677,3 @@ class ExprChecker:
             names = set(self.scope.chans) | set(env.channels)
             self.rep.error(span, f"unknown channel '{name}'{suggest(name, names)}")
         return None
-
-
-# ---------------------------------------------------------------- constant evaluation
-
-
-def const_value(e: ir.Expr) -> Value | None:
-    """The value of a closed expression, or None when it reads state, params or messages."""
-    if isinstance(e, ir.Lit):
-        return e.value
-    if isinstance(e, ir.Convert):
-        v = const_value(e.arg)
-        if not isinstance(v, int) or isinstance(v, bool):
-            return None
-        return v % e.type.modulus if isinstance(e.type, BitVecType) else v
-    if isinstance(e, ir.Unary):
-        return _const_unary(e)
-    if isinstance(e, ir.Binary):
-        return _const_binary(e)
-    if isinstance(e, ir.Ite):
-        c = const_value(e.cond)
-        if not isinstance(c, bool):
-            return None
-        return const_value(e.then if c else e.else_)
-    return None
-
-
-def _const_unary(e: ir.Unary) -> Value | None:
-    v = const_value(e.arg)
-    if isinstance(v, bool):
-        return (not v) if e.op == "not" else None
-    if not isinstance(v, int):
-        return None
-    return _wrap(-v, e.type)
-
-
-def _wrap(v: int, t: Type) -> int:
-    return v % t.modulus if isinstance(t, BitVecType) else v
-
-
-def _const_binary(e: ir.Binary) -> Value | None:
-    a, b = const_value(e.left), const_value(e.right)
-    if a is None or b is None:
-        return None
-    if e.op in ("and", "or", "implies"):
-        if not isinstance(a, bool) or not isinstance(b, bool):
-            return None
-        return {"and": a and b, "or": a or b, "implies": (not a) or b}[e.op]
-    if e.op == "eq":
-        return a == b
-    if e.op == "ne":
-        return a != b
-    if not isinstance(a, int) or not isinstance(b, int) or isinstance(a, bool) or isinstance(b, bool):
-        return None
-    return _const_numeric(e.op, a, b, e.left.type, e.type)
-
-
-def _const_numeric(op: str, a: int, b: int, operand: Type, result: Type) -> Value | None:
-    if op in ("add", "sub", "mul"):
-        raw = a + b if op == "add" else a - b if op == "sub" else a * b
-        return _wrap(raw, result)
-    if op == "seqdiff" and isinstance(operand, BitVecType):
-        return to_signed(a - b, operand.width)
-    if isinstance(operand, BitVecType) and operand.serial:
-        lt = serial_lt(a, b, operand.width)
-        return lt if op == "lt" else (lt or a == b) if op == "le" else None
-    if op == "lt":
-        return a < b
-    if op == "le":
-        return a <= b
-    return None
-

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from tcpspec import ast, ir
-from tcpspec.checker_expr import Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker_defs import DefSig
+from tcpspec.checker_expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
+from tcpspec.checker_stmt import StmtChecker, warn_reads_after_writes
 from tcpspec.diagnostics import Span
-from tcpspec.types import BOOL, IntType, RecordType, Type, default_value, is_finite
+from tcpspec.types import BOOL, IntType, MapType, RecordType, SetType, Type, default_value, is_finite, value_text, values_in_range
 
 RANGE_OK = "range_ok"
 TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
@@ -27,19 +29,24 @@ class _Signature:
     spans: dict[str, Span] = field(default_factory=dict)
     values: dict[str, Type] = field(default_factory=dict)
     chans: dict[str, RecordType] = field(default_factory=dict)
+    chan_families: dict[str, tuple[RecordType, int, int]] = field(default_factory=dict)  # message, lo, hi
     broken: set[str] = field(default_factory=set)
 
 
-def contains_bounded(t: Type) -> bool:
-    """Whether storing a `t` can break a range (a bounded int, or a message with one)."""
-    if isinstance(t, IntType):
-        return t.bounded
-    if isinstance(t, RecordType):
-        return any(contains_bounded(ft) for _, ft in t.fields)
-    return False
+@dataclass
+class _Member:
+    """One instance (a singleton, or a family's member) between the two phases."""
+
+    decl_index: int
+    name: str
+    proc: ast.ProcessDecl
+    sig: _Signature
+    scope: Scope
 
 
 def value_fits(t: Type, value: object) -> bool:
+    if isinstance(t, (MapType, SetType)):
+        return values_in_range(t, value)  # type: ignore[arg-type]
     if isinstance(t, IntType) and t.lo is not None and t.hi is not None and isinstance(value, int):
         return t.lo <= value <= t.hi
     return True
@@ -64,11 +71,14 @@ class ProcessChecker:
     # ------------------------------------------------------------ instances
 
     def instantiate_all(self, decls: list[ast.Decl]) -> dict[int, list[ir.Property]]:
-        """Instantiate in declaration order; the properties of each instance by decl index."""
+        """Instantiate in declaration order; the properties of each instance by decl index.
+
+        Two phases: every instance's arguments and variables first, then every instance's
+        transitions and properties, which may read any instance's variables."""
         procs = {d.name: d for d in decls if isinstance(d, ast.ProcessDecl)}
         sigs = {name: self._signature(p) for name, p in procs.items()}
         used: set[str] = set()
-        out: dict[int, list[ir.Property]] = {}
+        members: list[_Member] = []
         for index, decl in enumerate(decls):
             if not isinstance(decl, ast.InstanceDecl):
                 continue
@@ -77,11 +87,39 @@ class ProcessChecker:
                 self._unknown_process(decl, set(procs))
                 continue
             used.add(proc.name)
-            out[index] = self._instance(decl, proc, sigs[proc.name])
+            for name, binder, self_index in self._members(decl):
+                scope = self._instance(decl, name, binder, self_index, proc, sigs[proc.name])
+                members.append(_Member(index, name, proc, sigs[proc.name], scope))
+        out: dict[int, list[ir.Property]] = {}
+        for m in members:
+            out.setdefault(m.decl_index, []).extend(self._body(m.name, m.proc, m.scope))
         for name, proc in procs.items():
             if name not in used:
                 self._check_alone(proc, sigs[name])
         return out
+
+    def _members(self, decl: ast.InstanceDecl) -> list[tuple[str, dict[str, ir.Lit], ir.Lit | None]]:
+        """(instance name, the binder's value, `self`) for a singleton or each family member."""
+        if decl.family is None:
+            return [(decl.name, {}, None)]
+        b = decl.family
+        ec = ExprChecker(self.rep, Scope(self.env))
+        lo, hi = ec.const_int(b.lo, "a family's lower bound"), ec.const_int(b.hi, "a family's upper bound")
+        if lo is None or hi is None or hi < lo:
+            if lo is not None and hi is not None:
+                self.rep.error(b.span, f"empty family {lo}..{hi}: the low bound exceeds the high bound")
+            self.env.broken.add(decl.name)
+            return []
+        if hi - lo + 1 > 1024:
+            self.rep.error(b.span, f"a family of {hi - lo + 1} instances: at most 1024")
+            self.env.broken.add(decl.name)
+            return []
+        if b.var in self.env.kinds or b.var in self.env.members:
+            self.rep.error(b.span, f"'{b.var}' already names something here; choose another name for the index")
+        self.env.families[decl.name] = InstFamily(decl.name, lo, hi)
+        typ = IntType(lo, hi)
+        return [(f"{decl.name}[{v}]", {b.var: ir.Lit(v, IntType(v, v), b.span)}, ir.Lit(v, typ, b.span))
+                for v in range(lo, hi + 1)]
 
     def _unknown_process(self, decl: ast.InstanceDecl, procs: set[str]) -> None:
         self.env.broken.add(decl.name)
@@ -104,12 +142,23 @@ class ProcessChecker:
             typ = self._param_type(param)
             if typ is None:
                 sig.broken.add(param.name)
+            elif isinstance(param.type, ast.ChanType) and param.type.family is not None:
+                assert isinstance(typ, RecordType)
+                bounds = self._family_bounds(param.type.family)
+                if bounds is None:
+                    sig.broken.add(param.name)
+                else:
+                    sig.chan_families[param.name] = (typ, *bounds)
             elif isinstance(param.type, ast.ChanType):
                 assert isinstance(typ, RecordType)
                 sig.chans[param.name] = typ
             else:
                 sig.values[param.name] = typ
         return sig
+
+    def _family_bounds(self, fam: ast.Family) -> tuple[int, int] | None:
+        """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written."""
+        return family_bounds(self.rep, self.env, fam)
 
     def _param_type(self, param: ast.Param) -> Type | None:
         if isinstance(param.type, ast.ChanType):
@@ -125,56 +174,91 @@ class ProcessChecker:
             return None
         return typ
 
-    def _instance(self, decl: ast.InstanceDecl, proc: ast.ProcessDecl, sig: _Signature) -> list[ir.Property]:
-        scope = Scope(self.env, instance=decl.name)
+    def _instance(self, decl: ast.InstanceDecl, name: str, binder: dict[str, ir.Lit], self_index: ir.Lit | None,
+                  proc: ast.ProcessDecl, sig: _Signature) -> Scope:
+        """Bind the arguments and create the variables of one instance; its scope for phase two."""
+        scope = Scope(self.env, instance=name, self_index=self_index)
         scope.broken |= sig.broken
+        args = Scope(self.env, values=dict(binder))
         given: dict[str, Span] = {}
         for arg in decl.args:
             if arg.name in given:
                 self.rep.error(arg.span, f"argument '{arg.name}' is given twice", f"first given at {given[arg.name]}")
                 continue
             given[arg.name] = arg.span
-            self._bind_arg(arg, proc, sig, scope)
+            self._bind_arg(arg, proc, sig, scope, args)
         missing = [p for p in sig.order if p not in given]
         if missing:
             names = ", ".join(f"'{m}'" for m in missing)
             self.rep.error(decl.span, f"instance '{decl.name}' is missing argument{'s' if len(missing) > 1 else ''} "
                            f"{names} of process {proc.name}")
             scope.broken |= set(missing)
-        bound = tuple((name, chan.name) for name, chan in scope.chans.items())
-        self.instances.append(ir.Instance(decl.name, proc.name, bound))
-        return self._body(decl.name, proc, sig, scope)
+        bound = [(p, chan.name) for p, chan in scope.chans.items()]
+        bound += [(f"{p}[{i}]", fam.member(i).name) for p, fam in scope.chan_families.items()
+                  for i in range(fam.lo, fam.hi + 1)]
+        index = None if self_index is None else self_index.value
+        self.instances.append(ir.Instance(name, proc.name, tuple(bound), family=decl.name if binder else "",
+                                          index=index if isinstance(index, int) else None))
+        self._declare_vars(name, proc, sig, scope)
+        return scope
 
-    def _bind_arg(self, arg: ast.Arg, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> None:
+    def _bind_arg(self, arg: ast.Arg, proc: ast.ProcessDecl, sig: _Signature, scope: Scope, args: Scope) -> None:
         if arg.name in sig.chans:
-            chan = self._chan_arg(arg, sig.chans[arg.name])
+            chan = self._chan_arg(arg, sig.chans[arg.name], args)
             if chan is not None:
                 scope.chans[arg.name] = chan
+        elif arg.name in sig.chan_families:
+            fam = self._family_arg(arg, *sig.chan_families[arg.name])
+            if fam is not None:
+                scope.chan_families[arg.name] = fam
         elif arg.name in sig.values:
-            lit = self._value_arg(arg, sig.values[arg.name])
+            lit = self._value_arg(arg, sig.values[arg.name], args)
             if lit is not None:
                 scope.values[arg.name] = lit
         elif arg.name not in sig.broken:
             hint = suggest(arg.name, sig.order)
             self.rep.error(arg.span, f"process {proc.name} has no parameter '{arg.name}'{hint}")
             return
-        if arg.name not in scope.chans and arg.name not in scope.values:
+        if arg.name not in scope.chans and arg.name not in scope.values and arg.name not in scope.chan_families:
             scope.broken.add(arg.name)
 
-    def _chan_arg(self, arg: ast.Arg, message: RecordType) -> ir.Channel | None:
+    def _chan_arg(self, arg: ast.Arg, message: RecordType, args: Scope) -> ir.Channel | None:
         value = arg.value
-        if not isinstance(value, ast.Name) or value.primed:
+        ec = ExprChecker(self.rep, args)
+        if isinstance(value, ast.Name) and not value.primed:
+            ref = ec.chan_ref(value.name, None, value.span)
+        elif isinstance(value, ast.Index) and isinstance(value.base, ast.Name) and not value.base.primed:
+            ref = ec.chan_ref(value.base.name, value.index, value.span, dynamic=False)
+        else:
             self.rep.error(value.span, f"argument '{arg.name}' must be a channel")
             return None
-        chan = ExprChecker(self.rep, Scope(self.env)).channel(value.name, value.span)
+        chan = None if ref is None else ref.single
         if chan is not None and chan.message != message:
             self.rep.error(value.span, f"channel '{chan.name}' carries {chan.message}, "
                            f"but parameter '{arg.name}' needs {message}")
             return None
         return chan
 
-    def _value_arg(self, arg: ast.Arg, typ: Type) -> ir.Lit | None:
-        out = ExprChecker(self.rep, Scope(self.env)).check_as(arg.value, typ, f"parameter '{arg.name}'")
+    def _family_arg(self, arg: ast.Arg, message: RecordType, lo: int, hi: int) -> ChanFamily | None:
+        value = arg.value
+        fam = self.env.chan_families.get(value.name) if isinstance(value, ast.Name) and not value.primed else None
+        if fam is None:
+            if not (isinstance(value, ast.Name) and value.name in self.env.broken):
+                self.rep.error(value.span, f"argument '{arg.name}' must be a family of channels "
+                               f"(declared 'channel NAME[{hi - lo + 1}]: ...')")
+            return None
+        if fam.message != message:
+            self.rep.error(value.span, f"channel family '{fam.name}' carries {fam.message}, "
+                           f"but parameter '{arg.name}' needs {message}")
+            return None
+        if (fam.lo, fam.hi) != (lo, hi):
+            self.rep.error(value.span, f"channel family '{fam.name}' has members {fam.lo}..{fam.hi}, "
+                           f"but parameter '{arg.name}' needs {lo}..{hi}")
+            return None
+        return fam
+
+    def _value_arg(self, arg: ast.Arg, typ: Type, args: Scope) -> ir.Lit | None:
+        out = ExprChecker(self.rep, args).check_as(arg.value, typ, f"parameter '{arg.name}'")
         if out is None:
             return None
         value = const_value(out)
@@ -194,22 +278,35 @@ class ProcessChecker:
             scope.values[name] = ir.Lit(default_value(typ), typ, sig.spans[name])
         for name, msg in sig.chans.items():
             scope.chans[name] = ir.Channel(name, msg, 2, frozenset(), sig.spans[name])
-        ProcessChecker(self.rep, self.env, self.resolve, placeholder=True)._body(proc.name, proc, sig, scope)
+        for name, (msg, lo, hi) in sig.chan_families.items():
+            chans = tuple(ir.Channel(f"{name}[{i}]", msg, 2, frozenset(), sig.spans[name]) for i in range(lo, hi + 1))
+            scope.chan_families[name] = ChanFamily(name, lo, hi, chans, msg)
+        scope.self_index = ir.Lit(0, IntType(0, 0), proc.span)
+        checker = ProcessChecker(self.rep, self.env, self.resolve, placeholder=True)
+        checker._declare_vars(proc.name, proc, sig, scope)
+        checker._body(proc.name, proc, scope)
 
     # ------------------------------------------------------------ the body of one instance
 
-    def _body(self, inst: str, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> list[ir.Property]:
+    def _declare_vars(self, inst: str, proc: ast.ProcessDecl, sig: _Signature, scope: Scope) -> None:
         scope.vars = self._vars(inst, proc, sig, scope)
         if not self.placeholder:
             self.env.instance_vars[inst] = scope.vars
             self.env.broken |= {f"{inst}.{n}" for n in scope.broken}
             self.state_vars.extend(scope.vars.values())
+
+    def _body(self, inst: str, proc: ast.ProcessDecl, scope: Scope) -> list[ir.Property]:
+        """Transitions, properties and finals of one instance: these may read every instance."""
+        scope = replace(scope, foreign=True)
+        scope.home = scope
+        self._process_defs(proc, scope)
         seen: dict[str, Span] = {}
         for t in proc.transitions:
             if self._fresh(t.name, t.span, seen, "transition"):
-                self.transitions.append(self._transition(inst, t, scope))
-                if t.fair:
-                    self.fairness[f"{inst}.{t.name}"] = t.fair
+                for tr in self._transitions(inst, t, scope):
+                    self.transitions.append(tr)
+                    if t.fair:
+                        self.fairness[tr.name] = t.fair
         props: list[ir.Property] = []
         seen = {}
         for p in proc.properties:
@@ -223,6 +320,21 @@ class ProcessChecker:
                 if final is not None:
                     self.finals.append(final)
         return props
+
+    def _process_defs(self, proc: ast.ProcessDecl, scope: Scope) -> None:
+        """The process's defs, visible in its transitions, properties and other defs."""
+        for d in proc.defs:
+            if d.name in scope.defs:
+                self.rep.error(d.span, f"def '{d.name}' is already defined", f"first defined at {scope.defs[d.name].decl.span}")
+                continue
+            if d.name in scope.vars or d.name in scope.values or d.name in scope.chans:
+                self.rep.error(d.span, f"def '{d.name}' has the name of a variable or parameter of the process")
+                continue
+            sig = def_signature(self.rep, d, self.resolve, top_level=False)
+            if sig is not None:
+                scope.defs[d.name] = sig
+        for sig in scope.defs.values():
+            ExprChecker(self.rep, scope).check_def_alone(sig)
 
     def _fresh(self, name: str, span: Span, seen: dict[str, Span], what: str) -> bool:
         if name in seen:
@@ -261,23 +373,51 @@ class ProcessChecker:
             return
         value = const_value(out)
         if value is not None and not value_fits(var.type, value):
-            self.rep.error(vd.init.span, f"initial value {value} of '{vd.name}' is out of range {var.type}")
+            self.rep.error(vd.init.span, f"initial value {value_text(value)} of '{vd.name}' is out of range {var.type}")
             return
         self.init[var.name] = out
 
     # ------------------------------------------------------------ transitions
 
-    def _transition(self, inst: str, t: ast.Transition, scope: Scope) -> ir.Transition:
+    def _transitions(self, inst: str, t: ast.Transition, scope: Scope) -> list[ir.Transition]:
+        """One transition; with `receive m from ch[any j]`, one per member of the family, named
+        `inst.t[j=2]`, with `j` bound to the member's index."""
+        rcv = t.receive
+        if rcv is None or rcv.any_var is None:
+            return [self._transition(inst, t, scope)]
+        fam = ExprChecker(self.rep, scope).scope.chan_family(rcv.channel)
+        if fam is None:
+            what = "a channel" if scope.channel(rcv.channel) is not None else "not a channel"
+            self.rep.error(rcv.span, f"'{rcv.channel}' is {what}, not a family of channels: 'any' picks one of a "
+                           "family's members")
+            return []
+        j = rcv.any_var
+        if self._shadows(j, rcv.span, scope, "index name"):
+            return []
+        if j in scope.env.kinds or j in scope.env.members or j == rcv.binding:
+            self.rep.error(rcv.span, f"'{j}' already names something here; choose another name for the index")
+            return []
+        out = []
+        for i in range(fam.lo, fam.hi + 1):
+            bound = replace(scope, values={**scope.values, j: ir.Lit(i, IntType(i, i), rcv.span)})
+            out.append(self._transition(inst, t, bound, fam.member(i), f"[{j}={i}]"))
+        return out
+
+    def _transition(self, inst: str, t: ast.Transition, scope: Scope, member: ir.Channel | None = None,
+                    suffix: str = "") -> ir.Transition:
         tscope = replace(scope, params={}, msgs={}, broken=set(scope.broken))
         for p in t.choose:
             self._choose(p, scope, tscope)
-        receive = self._receive(t.receive, scope, tscope) if t.receive else None
+        receive = self._receive(t.receive, scope, tscope, member) if t.receive else None
         ec = ExprChecker(self.rep, tscope)
         guard = ec.check_bool(t.guard, "a guard") if t.guard is not None else None
-        body = self._stmts(t.body, ec)
-        self._check_sends(t.name, t.body, tscope, {})
+        stmts = StmtChecker(self.rep, self._note_range)
+        body = stmts.lower(t.body, ec)
+        stmts.check_sends(t.name, body)
+        if not self.placeholder:
+            warn_reads_after_writes(self.rep, body)
         return ir.Transition(
-            name=f"{inst}.{t.name}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
+            name=f"{inst}.{t.name}{suffix}", instance=inst, local=t.name, params=tuple(tscope.params.items()),
             receive=receive, guard=guard or ir.Lit(True, BOOL, t.span), body=body, span=t.span, doc=t.doc,
         )
 
@@ -285,7 +425,7 @@ class ProcessChecker:
         """A choose parameter or message name may not hide a variable or process parameter."""
         if name in scope.vars:
             self.rep.error(span, f"{what} '{name}' shadows variable '{name}'")
-        elif name in scope.values or name in scope.chans or name in scope.broken:
+        elif name in scope.values or name in scope.chans or name in scope.chan_families or name in scope.broken:
             self.rep.error(span, f"{what} '{name}' shadows parameter '{name}' of the process")
         else:
             return False
@@ -300,7 +440,7 @@ class ProcessChecker:
         typ = None if isinstance(p.type, ast.ChanType) else self.resolve(p.type)
         if isinstance(p.type, ast.ChanType):
             self.rep.error(p.type.span, f"choose parameter '{p.name}' cannot be a channel")
-        elif typ is not None and (isinstance(typ, RecordType) or not is_finite(typ)):
+        elif typ is not None and (isinstance(typ, (RecordType, MapType, SetType)) or not is_finite(typ)):
             self.rep.error(p.span, f"choose parameter '{p.name}' needs a finite type "
                            f"(bool, an enum, a range LO..HI, bvN, seqN), not {typ}")
             typ = None
@@ -309,8 +449,12 @@ class ProcessChecker:
         else:
             tscope.params[p.name] = typ
 
-    def _receive(self, rcv: ast.Receive, scope: Scope, tscope: Scope) -> tuple[str, ir.Channel] | None:
-        chan = ExprChecker(self.rep, tscope).channel(rcv.channel, rcv.span)
+    def _receive(self, rcv: ast.Receive, scope: Scope, tscope: Scope,
+                 member: ir.Channel | None = None) -> tuple[str, ir.Channel] | None:
+        chan = member
+        if chan is None:
+            ref = ExprChecker(self.rep, tscope).chan_ref(rcv.channel, rcv.index, rcv.span, dynamic=False)
+            chan = None if ref is None else ref.single
         if rcv.binding in tscope.params:
             self.rep.error(rcv.span, f"message name '{rcv.binding}' is already a choose parameter")
             return None
@@ -320,99 +464,9 @@ class ProcessChecker:
         tscope.msgs[rcv.binding] = chan.message
         return rcv.binding, chan
 
-    # ------------------------------------------------------------ statements
-
-    def _stmts(self, stmts: tuple[ast.Stmt, ...], ec: ExprChecker) -> tuple[ir.Stmt, ...]:
-        out: list[ir.Stmt] = []
-        for s in stmts:
-            stmt = self._stmt(s, ec)
-            if stmt is not None:
-                out.append(stmt)
-        return tuple(out)
-
-    def _stmt(self, s: ast.Stmt, ec: ExprChecker) -> ir.Stmt | None:
-        if isinstance(s, ast.Assign):
-            return self._assign(s, ec)
-        if isinstance(s, ast.Send):
-            return self._send(s, ec)
-        if isinstance(s, ast.If):
-            cond = ec.check_bool(s.cond, "an 'if' condition")
-            then, other = self._stmts(s.then, ec), self._stmts(s.else_, ec)
-            return ir.If(cond, then, other, s.span) if cond is not None else None
-        if not isinstance(s, ast.Skip):
-            self.rep.error(getattr(s, "span", None), "not a statement")
-        return None
-
-    def _assign(self, s: ast.Assign, ec: ExprChecker) -> ir.Stmt | None:
-        target = self._target(s, ec.scope)
-        if target is None:
-            ec.check(s.value)
-            return None
-        value = ec.check_as(s.value, target.type, s.target)
-        if value is None:
-            return None
-        if contains_bounded(target.type):
-            self._note_range(s.span)
-        return ir.Assign(target, value, s.span)
-
-    def _target(self, s: ast.Assign, scope: Scope) -> ir.StateVar | None:
-        name, span, env = s.target, s.target_span, scope.env
-        if name in scope.vars:
-            return scope.vars[name]
-        local = {**{n: "choose parameter" for n in scope.params}, **{n: "message" for n in scope.msgs},
-                 **{n: "process parameter" for n in scope.values}, **{n: "channel" for n in scope.chans}}
-        kind = local.get(name) or (None if name in scope.broken else env.kinds.get(name))
-        if name in scope.broken or (kind is None and name in env.broken):
-            return None
-        if kind is None:
-            self.rep.error(span, f"unknown variable '{name}'{suggest(name, set(scope.vars))}")
-        elif kind == "channel":
-            self.rep.error(span, f"cannot assign to channel '{name}'; use send")
-        elif kind == "message":
-            self.rep.error(span, f"cannot assign to message '{name}': a received message is read-only")
-        else:
-            self.rep.error(span, f"cannot assign to {kind} '{name}'")
-        return None
-
-    def _send(self, s: ast.Send, ec: ExprChecker) -> ir.Stmt | None:
-        chan = ec.channel(s.channel, s.channel_span)
-        msg = ec.check(s.message)
-        if chan is None or msg is None:
-            return None
-        if msg.type != chan.message:
-            self.rep.error(s.message.span, f"channel '{s.channel}' carries {chan.message}, not {msg.type}")
-            return None
-        if contains_bounded(chan.message):
-            self._note_range(s.span)
-        return ir.Send(chan, msg, s.span)
-
     def _note_range(self, span: Span) -> None:
         if self.range_span is None and not self.placeholder:
             self.range_span = span
-
-    def _check_sends(self, tname: str, stmts: tuple[ast.Stmt, ...], scope: Scope,
-                     sent: dict[str, tuple[str, Span]]) -> dict[str, tuple[str, Span]]:
-        """At most one send per channel along any path: branches are checked apart, then joined."""
-        sent = dict(sent)
-        for s in stmts:
-            if isinstance(s, ast.If):
-                then = self._check_sends(tname, s.then, scope, sent)
-                other = self._check_sends(tname, s.else_, scope, sent)
-                sent = {**other, **then}
-            elif isinstance(s, ast.Send):
-                chan = scope.channel(s.channel)
-                if chan is None:
-                    continue
-                if chan.name in sent:
-                    first, span = sent[chan.name]
-                    notes = [f"first send at {span}"]
-                    if first != s.channel:
-                        notes.append(f"'{first}' and '{s.channel}' are both channel '{chan.name}'")
-                    self.rep.error(s.span, f"transition '{tname}' sends to '{s.channel}' twice on one path "
-                                   "(at most one message per channel)", *notes)
-                else:
-                    sent[chan.name] = (s.channel, s.span)
-        return sent
 
     # ------------------------------------------------------------ properties
 
@@ -457,6 +511,60 @@ class ProcessChecker:
         return ir.Final(f"{inst}.{decl.name}" if inst else decl.name, expr, decl.span, inst)
 
 
+def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_level: bool) -> DefSig | None:
+    """A def's parameter and result types; None (reported) if one is not a value type."""
+    params: list[tuple[str, Type]] = []
+    seen: dict[str, Span] = {}
+    ok = True
+    for p in decl.params:
+        if p.name in seen:
+            rep.error(p.span, f"parameter '{p.name}' is already defined", f"first defined at {seen[p.name]}")
+            ok = False
+            continue
+        seen[p.name] = p.span
+        if isinstance(p.type, ast.ChanType):
+            rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
+            ok = False
+            continue
+        t = resolve(p.type)
+        if t is None:
+            ok = False
+        else:
+            params.append((p.name, t))
+    if isinstance(decl.type, ast.ChanType):
+        rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
+        return None
+    ret = resolve(decl.type)
+    if ret is None or not ok:
+        return None
+    return DefSig(decl, tuple(params), ret, top_level)
+
+
+def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:
+    """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written; None (reported) if empty."""
+    ec = ExprChecker(rep, Scope(env))
+    if fam.lo is None:
+        size = ec.const_int(fam.hi, "a family's size")
+        if size is None:
+            return None
+        if size < 1:
+            rep.error(fam.hi.span, f"a family needs at least one member, not {size}")
+            return None
+        lo, hi = 0, size - 1
+    else:
+        a, b = ec.const_int(fam.lo, "a family's lower bound"), ec.const_int(fam.hi, "a family's upper bound")
+        if a is None or b is None:
+            return None
+        if a > b:
+            rep.error(fam.span, f"empty family {a}..{b}: the low bound exceeds the high bound")
+            return None
+        lo, hi = a, b
+    if hi - lo + 1 > 1024:
+        rep.error(fam.span, f"a family of {hi - lo + 1} members: at most 1024")
+        return None
+    return lo, hi
+
+
 def hidden_for(own: str, later: list[str]) -> dict[str, str]:
     """Variables an initial value may not read: its own and those declared after it."""
     hidden = {n: f"variable '{n}' is declared after '{own}'; an initial value may only read "
@@ -488,7 +596,8 @@ def _step_events(rep: Reporter, decl: ast.StepProperty, scope: Scope,
     for ev in decl.events:
         kind = "receive" if isinstance(ev, ast.Receive) else "send"
         problem = _event_problem(ev, kind, scope, bound, used)
-        chan = ExprChecker(rep, sscope).channel(ev.channel, ev.span)
+        ref = ExprChecker(rep, sscope).chan_ref(ev.channel, ev.index, ev.span, dynamic=False)
+        chan = None if ref is None else ref.single
         if problem is not None:
             rep.error(ev.span, *problem)
         if chan is not None and (kind, chan.name) in used and problem is None:

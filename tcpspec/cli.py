@@ -3,7 +3,7 @@
 Exit codes are a contract CI scripts rely on: 0 every selected property holds (to the bound,
 for bounded engines), 1 a property is violated or a `reachable` target was not reached,
 2 bad model or bad usage, 3 unknown (timeout, solver gave up), 4 internal error,
-130 interrupted.
+130 interrupted (Ctrl-C), 143 terminated (SIGTERM); both still report what had finished.
 
 Imports of the pipeline (and so of z3 and lark) happen inside the command, so that `--help`
 answers at once.
@@ -12,30 +12,33 @@ answers at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
+import signal
 import sys
-import tempfile
+import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Callable
 
 from tcpspec import __version__
-from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.diagnostics import EngineError, ModelError, UsageError, error_sources, render_diagnostic
+from tcpspec.fmt.command import add_fmt_parser
+from tcpspec.inputs import MAX_DEPTH, MAX_JOBS, MAX_SECONDS
+from tcpspec.lsp.command import add_lsp_parser
+from tcpspec.options import DEFAULT_DEPTH, DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
+from tcpspec.outputs import check_writable, is_stream, write_output
 
 if TYPE_CHECKING:
     from tcpspec import ir
     from tcpspec.results import PropertyResult
 
-# The engines `--engine` accepts; the one list to extend when kind/pdr/auto arrive.
-ENGINES = ("bmc", "kind", "pdr", "auto")
-# Number representations (tcpspec.theories.THEORIES, repeated so --help need not import z3).
-THEORIES = ("auto", "int", "bv")
-DEFAULT_ENGINE = "auto"
-DEFAULT_DEPTH = 20  # the same as pipeline.DEFAULT_DEPTH (not imported: --help must stay fast)
 FORMATS = ("text", "json", "mermaid")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNKNOWN, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 4, 130
 EXIT_BROKEN_PIPE = 141  # as a shell reports a process ended by SIGPIPE
+EXIT_TERMINATED = 143  # SIGTERM, as a shell reports it; the finished results are reported as for 130
 
 DEFINE_RE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(\S.*?)\s*$")
 
@@ -47,6 +50,7 @@ exit codes:
   3  unknown (timeout, solver gave up)
   4  internal error (please report)
   130 interrupted (the results that finished are still reported)
+  143 terminated by SIGTERM (as 130)
 
 --trace-out FILE writes each counterexample/witness as an ITF JSON document
 (https://apalache-mc.org/docs/adr/015adr-trace.html). The first trace goes to FILE; any
@@ -58,24 +62,42 @@ further trace goes to FILE with `.<property>` inserted before the extension
 # ---------------------------------------------------------------- arguments
 
 
+# Upper bounds of numeric options (docs/errors.md "Limits"): far past what a run can use, and
+# each one stops a number that would overflow a C int in the pool or the solver, or an unrolling
+# that would build for ever, at parse time with exit 2.
+MAX_K = 1000
+MAX_CEX = 10_000
+MAX_STEPS = 1_000_000
+MAX_PROMELA_STEPS = 30_000  # Promela's `short steps` counter (export/promela.py)
+MIN_MEMORY_MB = 64  # measured: below it Z3 cannot even start on a small model (docs/errors.md)
+MAX_MEMORY_MB = 1 << 20  # 1 TiB; Z3's memory_max_size is an unsigned int of MB
+
+
+def _whole(text: str, what: str) -> int:
+    """ASCII decimal digits only: int() would also take '٣', '1_000' and ' 7 '."""
+    if not re.fullmatch(r"-?[0-9]{1,30}", text):
+        raise argparse.ArgumentTypeError(f"expected {what}, got '{text if len(text) <= 40 else text[:37] + '...'}'")
+    return int(text)
+
+
+def _bounded_int(low: int, high: int, what: str = "a whole number") -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        n = _whole(text, what)
+        if n < low:
+            raise argparse.ArgumentTypeError("must not be negative, got " + text if low == 0
+                                             else f"expected {what} of at least {low}, got '{text}'")
+        if n > high:
+            raise argparse.ArgumentTypeError(f"at most {high}, got {text}")
+        return n
+    return parse
+
+
 def _nonneg_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {n}")
-    return n
+    return _bounded_int(0, MAX_DEPTH)(text)
 
 
 def _positive_int(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
-    return n
+    return _bounded_int(1, MAX_DEPTH, "a positive whole number")(text)
 
 
 def _positive_float(text: str) -> float:
@@ -85,21 +107,45 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got '{text}'") from None
     if not x > 0 or x == float("inf"):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got '{text}'")
+    if x >= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be below {MAX_SECONDS} seconds, got '{text}'")
     return x
 
 
+def _memory_mb(text: str) -> int:
+    n = _bounded_int(1, MAX_MEMORY_MB, "a number of megabytes")(text)
+    if n < MIN_MEMORY_MB:
+        raise argparse.ArgumentTypeError(f"{n} MB is below what Z3 needs to start ({MIN_MEMORY_MB} MB at least)")
+    return n
+
+
+_CLUSTER = re.compile(r"(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*):[0-9]{1,5}")
+
+
 def _file_name(text: str) -> str:
-    """A path option's value; an empty one is refused (it used to mean "not given", silently)."""
+    """A path option's value; an empty one is refused (not taken as "not given", silently)."""
     if not text.strip():
         raise argparse.ArgumentTypeError(f"expected a file name, got '{text}'")
     return text
 
 
+def _report_name(text: str) -> str:
+    """A report file beside the run's own report on standard output, so not `-` (the two would
+    be one stream no reader can split); /dev/stdout mixes them for who wants that."""
+    if text == "-":
+        raise argparse.ArgumentTypeError("'-' would mix this file into the report on standard output: "
+                                         "name a file, or /dev/stdout to mix them on purpose")
+    return _file_name(text)
+
+
 def _scheduler_address(text: str) -> str:
-    """A Dask scheduler's address; an empty one is refused (it used to run the checks locally)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{text}'")
-    return text.strip()
+    """A Dask scheduler's address, [PROTOCOL://]HOST:PORT; an empty one is refused (not taken as
+    "run locally"), and so is one Dask would fail to parse after the models are read."""
+    address = text.strip()
+    if not _CLUSTER.fullmatch(address) or not 0 < int(address.rsplit(":", 1)[1]) < 65536:
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        raise argparse.ArgumentTypeError(f"expected a scheduler address such as tcp://host:8786, got '{shown}'")
+    return address
 
 
 def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (repeatable)") -> None:
@@ -107,6 +153,8 @@ def add_defines(p: argparse.ArgumentParser, help: str = "override a constant (re
     p.add_argument("-D", dest="define", metavar="NAME=VALUE", action="append", default=[], help=help)
 
 def build_parser() -> argparse.ArgumentParser:
+    from tcpspec.engines import registry  # the engines' names and help (imports no z3)
+
     parser = argparse.ArgumentParser(
         prog="tcpspec", description="A protocol model checker with an RFC 9293 TCP model at its heart."
     )
@@ -116,7 +164,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="check the properties of a model",
         description="Check the properties of MODEL (all of them unless --prop is given).",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nengines (--engine):\n{registry.describe()}\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     check.add_argument("model", metavar="MODEL", nargs="+",
@@ -126,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="check only this property (repeatable); a process property's short "
                             "name selects it for every instance")
     check.add_argument("--kind", dest="kinds", action="append", default=[],
-                       choices=("invariant", "lemma", "step", "reachable", "eventually", "leads_to"),
+                       choices=KINDS,
                        help="check only properties of this kind (repeatable), e.g. a CI gate on "
                             "invariants, or reachability targets at a deeper bound")
     check.add_argument("--depth", metavar="N", type=_nonneg_int, default=None,
@@ -136,28 +184,30 @@ def build_parser() -> argparse.ArgumentParser:
                        help="give up on a property after this long, the time of every engine on it "
                             "together (verdict unknown, exit 3)")
     add_defines(check)
-    check.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE,
-                       help=f"the checking engine (default {DEFAULT_ENGINE})")
+    check.add_argument("--engine", choices=registry.names(), default=DEFAULT_ENGINE,
+                       help=f"the checking engine (default {DEFAULT_ENGINE}; see below)")
     check.add_argument("--theory", choices=THEORIES, default="auto",
                        help="how numbers are encoded for Z3: integers (fast on sequence-number "
                        "arithmetic) or bit-vectors (fast on small control-heavy models); "
                        "auto picks by the model (default auto)")
-    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_positive_int, default=None,
-                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3)")
+    check.add_argument("--memory-limit", dest="memory_mb", metavar="MB", type=_memory_mb, default=None,
+                       help="Z3's memory ceiling per process; past it the verdict is unknown (exit 3). "
+                            "Engine explicit: the search's memory bound (default 2048)")
     check.add_argument("--format", choices=FORMATS, default="text",
                        help="text for people, json (one document on stdout) for scripts, "
                             "mermaid (a sequence diagram per trace)")
-    check.add_argument("--svg", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--svg", metavar="FILE", default=None, type=_report_name,
                        help="write each counterexample/witness as a sequence diagram (a "
                             "self-contained SVG; several traces: named like --trace-out)")
-    check.add_argument("--trace-out", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--trace-out", metavar="FILE", default=None, type=_report_name,
                        help="write counterexamples/witnesses as ITF JSON (see below)")
-    check.add_argument("--certificate", metavar="FILE", default=None, type=_file_name,
+    check.add_argument("--certificate", metavar="FILE", default=None, type=_report_name,
                        help="engines kind/pdr/auto: write the proof certificate (the inductive "
                             "invariant of the proved properties) to FILE")
-    check.add_argument("--k-max", dest="k_max", metavar="K", type=_positive_int, default=4,
+    check.add_argument("--k-max", dest="k_max", metavar="K", type=_bounded_int(1, MAX_K, "a positive whole number"), default=4,
                        help="engine kind: k-induction (simple path) up to K for what 1-induction "
                             "leaves open (default 4; 1 turns it off)")
+    _add_explicit_options(check)
     _add_liveness_options(check)
     _add_gate_options(check)
     check.set_defaults(func=cmd_check)
@@ -188,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="the process (or instance) to draw (default: the first instance's)")
     graph.add_argument("--format", choices=("dot", "svg"), default="dot",
                        help="dot (text, default) or svg (rendered by Graphviz's dot)")
-    graph.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write to FILE instead of stdout")
+    graph.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name,
+                       help="write to FILE instead of stdout (- is stdout)")
     graph.add_argument("--self-loops", action="store_true",
                        help="also draw the transitions that keep the state (dashed)")
     add_defines(graph)
@@ -223,17 +274,48 @@ def build_parser() -> argparse.ArgumentParser:
                     "enabled transitions and parameters; the same --seed gives the same run.",
     )
     sim.add_argument("model", metavar="MODEL", help="the .tcpspec file")
-    sim.add_argument("--steps", metavar="N", type=_nonneg_int, default=20, help="at most N steps (default 20)")
-    sim.add_argument("--seed", metavar="S", type=int, default=0, help="random seed (default 0)")
+    sim.add_argument("--steps", metavar="N", type=_bounded_int(0, MAX_STEPS), default=20, help="at most N steps (default 20)")
+    sim.add_argument("--seed", metavar="S", type=_bounded_int(-(2**63), 2**63), default=0, help="random seed (default 0)")
     add_defines(sim)
     sim.add_argument("--format", choices=("text", "json", "mermaid"), default="text")
-    sim.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the run as a sequence diagram")
+    sim.add_argument("--svg", metavar="FILE", default=None, type=_report_name, help="also write the run as a sequence diagram")
     sim.set_defaults(func=cmd_simulate)
 
     add_diff_parser(sub)
     add_recheck_parser(sub)
     add_export_parser(sub)
+    add_fmt_parser(sub)
+    add_lsp_parser(sub)
     return parser
+
+
+def _values_arg(text: str) -> tuple[str, tuple[int, ...]]:
+    """`NAME=A..B` or `NAME=V,V,...` (engine explicit): the values a free number is searched over."""
+    name, eq, vals = text.partition("=")
+    try:
+        if not eq or not name.strip():
+            raise ValueError
+        if ".." in vals:
+            lo, hi = (int(x, 0) for x in vals.split("..", 1))
+            if hi < lo or hi - lo >= 1 << 16:
+                raise argparse.ArgumentTypeError(f"{text}: give at most 65536 values, lowest first")
+            return name.strip(), tuple(range(lo, hi + 1))
+        return name.strip(), tuple(int(x, 0) for x in vals.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected NAME=A..B or NAME=V,V,..., got '{text}'") from None
+
+
+def _add_explicit_options(p: argparse.ArgumentParser) -> None:
+    """`--values`, `--max-states`, `--search` (engines/explicit.py)."""
+    p.add_argument("--values", metavar="NAME=A..B", type=_values_arg, action="append", default=[],
+                   help="engine explicit: search this free value (a variable without an initial value, "
+                        "a choose parameter T.P, an injected field CH.injection.F; a short name means "
+                        "every instance's) over A..B or V,V,... (repeatable)")
+    p.add_argument("--max-states", dest="max_states", metavar="N", type=_positive_int, default=None,
+                   help="engine explicit: stop after N distinct states (verdicts unknown past it)")
+    p.add_argument("--search", choices=("bfs", "dfs", "swarm"), default="bfs",
+                   help="engine explicit: breadth-first (shortest traces; default), depth-first, or "
+                        "random depth-first runs (swarm; never a proof)")
 
 
 def _add_liveness_options(p: argparse.ArgumentParser) -> None:
@@ -241,7 +323,7 @@ def _add_liveness_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--deadlock", action="store_true",
                    help="also check the built-in property deadlock_free: no reachable state without "
                         "successor, unless a `final` predicate accepts it (BMC, bounded)")
-    p.add_argument("--max-cex", dest="max_cex", metavar="N", type=_positive_int, default=1,
+    p.add_argument("--max-cex", dest="max_cex", metavar="N", type=_bounded_int(1, MAX_CEX, "a positive whole number"), default=1,
                    help="up to N counterexamples per violated property, each a different sequence "
                         "of transitions (default 1)")
 
@@ -254,17 +336,20 @@ def _add_gate_options(p: argparse.ArgumentParser) -> None:
                    help="check every property to the end after a violation (default: a model's "
                         "check stops at its first violation, like SPIN and TLC; what it has not "
                         "decided by then is unknown)")
-    p.add_argument("--junit", metavar="FILE", default=None, type=_file_name,
+    p.add_argument("--junit", metavar="FILE", default=None, type=_report_name,
                    help="write a JUnit XML report (one test case per model and property)")
-    p.add_argument("--sarif", metavar="FILE", default=None, type=_file_name,
+    p.add_argument("--sarif", metavar="FILE", default=None, type=_report_name,
                    help="write a SARIF 2.1.0 report (one result per failing property, at its line)")
-    p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_positive_int, default=None,
+    p.add_argument("-j", "--jobs", dest="jobs", metavar="N", type=_bounded_int(1, MAX_JOBS, "a positive whole number"), default=None,
                    help="independent checks in N worker processes (default: the number of "
                         "cores when several models or reports are asked for, else in-process)")
     p.add_argument("--cluster", metavar="ADDRESS", default=None, type=_scheduler_address,
                    help="hand the checks to a Dask distributed scheduler (pip install 'tcpspec[cluster]')")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print only the summary line (reports are still written)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="the full table: every property on its own line in the model's order, with "
+                        "every trace (default: what needs attention first, then one line per verdict)")
 
 
 # ---------------------------------------------------------------- export (Promela, SMT-LIB)
@@ -276,7 +361,8 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                         description="Write MODEL as Promela for SPIN or as an SMT-LIB 2 transition system.")
     ex.add_argument("model", metavar="MODEL")
     ex.add_argument("--to", required=True, choices=("promela", "smtlib"))
-    ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name, help="write here (default: stdout)")
+    ex.add_argument("-o", "--output", metavar="FILE", default=None, type=_file_name,
+                    help="write here (default and -: stdout)")
     add_defines(ex)
     ex.add_argument("--prop", metavar="NAME", action="append", default=[], help="only this property (repeatable)")
     isns = ex.add_mutually_exclusive_group()  # both name the ISNs: one of them
@@ -288,7 +374,7 @@ def add_export_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                          "wide variables take the first (for variables written before read)")
     ex.add_argument("--payload-range", metavar="A..B", default=None,
                     help="promela: the values of wide `choose` parameters")
-    ex.add_argument("--max-steps", metavar="N", type=_nonneg_int, default=None,
+    ex.add_argument("--max-steps", metavar="N", type=_bounded_int(0, MAX_PROMELA_STEPS), default=None,
                     help="promela: cut runs after N steps (like BMC's depth)")
     ex.add_argument("--theory", choices=THEORIES, default=None, help="smtlib: integers or bit-vectors (default auto)")
     ex.set_defaults(func=cmd_export)
@@ -309,7 +395,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
 
     check_input_file(args.model)
-    _writable(args.output, "-o")
+    check_writable(args.output, "-o")
     # An option of the other target would be ignored: a file that is not what was asked for.
     given = {"promela": [("--theory", args.theory)],
              "smtlib": [("--isn-values", args.isn_values), ("--isn-range", args.isn_range), ("--isn-vars", args.isn_vars),
@@ -318,7 +404,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     if ignored:
         other = "smtlib" if args.to == "promela" else "promela"
         raise UsageError(f"{', '.join(ignored)}: only for --to {other}, not --to {args.to}")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    model = load_model_warned(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
     live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
     if live and args.prop:
@@ -356,7 +442,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                              isn_vars=isn_vars)
         text = export_promela(model, opts)
     if args.output:
-        write_text_atomic(args.output, text)
+        write_output(args.output, text)
     else:
         sys.stdout.write(text)
     return 0
@@ -373,19 +459,18 @@ def parse_defines(items: list[str]) -> dict[str, str]:
     return defines
 
 
-def check_input_file(path: str, what: str = "a model") -> None:
-    """Turn a missing or unreadable input into one line instead of a parser error."""
+def check_input_file(path: str, what: str = "a model", limit: int | None = None) -> None:
+    """Turn a missing, unreadable, special or oversized input into one line before any work
+    (a FIFO is refused, not waited on; see tcpspec/inputs.py for the limits)."""
+    from tcpspec import inputs
+
     if not path:
         raise UsageError(f"empty file name: expected the path of {what}")
     if not os.path.exists(path):
         raise UsageError(f"no such file: {path}")
     if os.path.isdir(path):
         raise UsageError(f"is a directory, not {what}: {path}")
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    inputs.check_readable(path, inputs.MAX_MODEL_BYTES if limit is None else limit, what)
 
 
 # ---------------------------------------------------------------- trace files
@@ -397,28 +482,8 @@ def trace_file_names(base: str, props: list[str]) -> dict[str, str]:
     return {p: base if i == 0 else f"{root}.{p}{ext}" for i, p in enumerate(props)}
 
 
-def write_json_atomic(path: str, doc: Any) -> None:
-    """Readers never see half a file (see write_text_atomic)."""
-    write_text_atomic(path, json.dumps(doc, indent=2) + "\n")
-
-
-def write_text_atomic(path: str, text: str) -> None:
-    """Readers never see half a file: write a temp file next to it, then rename over."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide reports from CI's other users
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _json_text(doc: Any) -> str:
+    return json.dumps(doc, indent=2) + "\n"
 
 
 def write_certificate(path: str, results: list[PropertyResult]) -> bool:
@@ -430,10 +495,7 @@ def write_certificate(path: str, results: list[PropertyResult]) -> bool:
             texts.append(cert)
     if not texts:
         return False
-    try:
-        write_text_atomic(path, "\n".join(texts))
-    except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
+    write_output(path, "\n".join(texts))
     return True
 
 
@@ -441,12 +503,20 @@ def write_traces(base: str, results: list[PropertyResult], source: str, model: i
     from tcpspec.render.itf import result_to_itf
 
     with_trace = [r for r in results if r.trace is not None]
-    names = trace_file_names(base, [r.property for r in with_trace])
-    for r in with_trace:
-        try:
-            write_json_atomic(names[r.property], result_to_itf(r, source, model))
-        except OSError as e:
-            raise UsageError(f"cannot write {names[r.property]}: {e.strerror or e}") from None
+    return _write_per_trace(base, {r.property: _json_text(result_to_itf(r, source, model)) for r in with_trace})
+
+
+def _write_per_trace(base: str, texts: dict[str, str]) -> dict[str, str]:
+    """One file per trace (`trace_file_names`); a FIFO, a device or standard output gets them
+    all, one document after the other. The names written, by property."""
+    if not texts:
+        return {}
+    if is_stream(base):
+        write_output(base, list(texts.values()))
+        return {p: base for p in texts}
+    names = trace_file_names(base, list(texts))
+    for p, t in texts.items():
+        write_output(names[p], t)
     return names
 
 
@@ -469,7 +539,8 @@ class _Progress:
         if total is not None:
             columns += [BarColumn(), MofNCompleteColumn()]
         columns.append(TimeElapsedColumn())
-        self.bar = Progress(*columns, console=Console(stderr=True), transient=True)
+        raw = getattr(sys.stderr, "inner", sys.stderr)  # its own escape sequences, not PrintableStream's
+        self.bar = Progress(*columns, console=Console(file=raw), transient=True)
         self.task = self.bar.add_task(label, total=total)
         self.label = label
 
@@ -498,46 +569,38 @@ def _live(args: argparse.Namespace) -> bool:
 def write_svgs(base: str, results: list[PropertyResult], model: ir.Model) -> dict[str, str]:
     from tcpspec.render.msc import build_chart, to_svg
 
-    with_trace = [r for r in results if r.trace is not None]
-    names = trace_file_names(base, [r.property for r in with_trace])
-    for r in with_trace:
-        assert r.trace is not None
-        title = f"{model.path}: {r.property} {r.verdict.value}"
-        try:
-            write_text_atomic(names[r.property], to_svg(build_chart(r.trace, r, model), title))
-        except OSError as e:
-            raise UsageError(f"cannot write {names[r.property]}: {e.strerror or e}") from None
-    return names
+    return _write_per_trace(base, {r.property: to_svg(build_chart(r.trace, r, model), f"{model.path}: {r.property} "
+                                                       f"{r.verdict.value}")
+                                   for r in results if r.trace is not None})
 
 
 # ---------------------------------------------------------------- check
 
 
 class _TextOut:
-    """Streams the text report: each property's lines as soon as its check finishes."""
+    """The text report: the header at once (a long run shows what it is checking), then, when
+    the run is over, the body (calm, or the full table with -v) and the summary."""
 
-    def __init__(self, source: str, names: list[str], model: ir.Model) -> None:
+    def __init__(self, source: str, model: ir.Model, verbose: bool = False) -> None:
         from tcpspec.render import text
 
-        self.text, self.model = text, model
-        self.width = text.name_width(names)
-        self.last = ""
+        self.text, self.model, self.verbose = text, model, verbose
+        self.results: list[PropertyResult] = []
         self.emit([text.render_header(source), ""])
 
     def emit(self, lines: list[str]) -> None:
         for line in lines:
             print(line)
         sys.stdout.flush()
-        if lines:
-            self.last = lines[-1]
 
     def result(self, r: PropertyResult) -> None:
-        self.emit(self.text.render_result(r, self.width, self.model))
+        self.results.append(r)
 
     def finish(self, results: list[PropertyResult], files: dict[str, str], interrupted: bool) -> None:
-        tail = [] if self.last == "" else [""]
+        body = self.text.render_body(results, self.model, self.verbose)
+        tail = body + ([""] if body and body[-1] else [])
         if interrupted:
-            tail.append("interrupted: only the results above are complete")
+            tail.append(self.text.INTERRUPTED)
         tail.append(self.text.render_summary(results))
         tail += [f"trace of {p} written to {f}" for p, f in files.items()]
         self.emit(tail)
@@ -546,29 +609,39 @@ class _TextOut:
 def run_checks(
     model: ir.Model, args: argparse.Namespace, on_result: Callable[[PropertyResult], None]
 ) -> tuple[list[PropertyResult], bool]:
-    """All selected properties in one engine call: BMC shares one unrolling between them (about
-    3x faster than one call per property on seed_handshake). An interrupt keeps the results
-    that were handed back; mid-call that is none, until the pipeline can report each property
-    as it finishes. Returns the results and whether the run was interrupted."""
+    """All selected properties in one engine call: BMC shares one unrolling between them,
+    instead of one unrolling per property. An interrupt keeps the results that had finished
+    (results.RunInterrupted: BMC's violations and witnesses, the proofs). Returns the results
+    and whether the run was interrupted."""
     from tcpspec import pipeline
+    from tcpspec.results import finished
 
-    options = pipeline.CheckOptions(
+    options = check_options(args)
+    results: list[PropertyResult] = []
+    try:
+        with _Progress(_live(args), f"checking {args.model}") as progress:
+            found = pipeline.check_model(model, options, on_progress=progress.status)
+    except KeyboardInterrupt as e:  # what had finished is still reported, then exit 130
+        found, interrupted = finished(e), True
+    else:
+        interrupted = False
+    for r in found:
+        results.append(r)
+        on_result(r)
+    return results, interrupted
+
+
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """`check`'s options as the library takes them (options.py defines each once)."""
+    return CheckOptions(
         properties=tuple(args.prop), kinds=tuple(args.kinds), depth=args.depth,
         timeout=args.timeout, engine=args.engine,
         theory=args.theory, memory_mb=args.memory_mb,
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
         k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
+        values=tuple(getattr(args, "values", ())), max_states=getattr(args, "max_states", None),
+        search=getattr(args, "search", "bfs"),
     )
-    results: list[PropertyResult] = []
-    try:
-        with _Progress(_live(args), f"checking {args.model}") as progress:
-            found = pipeline.check_model(model, options, on_progress=progress.status)
-        for r in found:
-            results.append(r)
-            on_result(r)
-    except KeyboardInterrupt:
-        return results, True
-    return results, False
 
 
 def _gate_mode(args: argparse.Namespace) -> bool:
@@ -587,18 +660,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_check_one(args: argparse.Namespace) -> int:
     from tcpspec import pipeline
+    from tcpspec.engines import registry
     from tcpspec.results import exit_code
 
     defines = parse_defines(args.define)
     check_input_file(args.model)
-    _writable(args.trace_out, "--trace-out")
-    _writable(args.svg, "--svg")
+    check_writable(args.trace_out, "--trace-out")
+    check_writable(args.svg, "--svg")
     cert_out = getattr(args, "certificate", None)
-    _writable(cert_out, "--certificate")
-    if cert_out and args.engine == "bmc":
-        raise UsageError("--certificate: BMC proves nothing, so it has no certificate to write "
-                         "(use --engine auto, kind or pdr)")
-    model = pipeline.load_model(args.model, defines)
+    check_writable(cert_out, "--certificate")
+    if cert_out and not registry.engine(args.engine).certificate:
+        provers = ", ".join(e for e in registry.names() if registry.engine(e).certificate)
+        raise UsageError(f"--certificate: engine {args.engine} proves nothing, so it has no certificate to write "
+                         f"(use --engine {provers})")
+    model = load_model_warned(args.model, defines)
     if args.deadlock:  # before selecting: `--prop deadlock_free` names it
         from tcpspec.engines.deadlock import with_deadlock
 
@@ -606,8 +681,12 @@ def cmd_check_one(args: argparse.Namespace) -> int:
     props = pipeline.select_properties(model, tuple(args.prop), tuple(args.kinds))
     if not props and not args.deadlock:  # before any output: the run would check nothing
         raise pipeline.nothing_to_check([args.model], tuple(args.prop), tuple(args.kinds))
-    text = _TextOut(args.model, [p.name for p in props], model) if args.format == "text" else None
-    results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    text = _TextOut(args.model, model, args.verbose) if args.format == "text" else None
+    crash: EngineError | None = None
+    try:
+        results, interrupted = run_checks(model, args, text.result if text else lambda r: None)
+    except EngineError as err:  # report what had finished, then exit 4 (never as `unknown`)
+        results, interrupted, crash = list(err.results), False, err
     files = write_traces(args.trace_out, results, args.model, model) if args.trace_out else {}
     svgs = write_svgs(args.svg, results, model) if args.svg else {}
     wrote_cert = write_certificate(cert_out, results) if cert_out else False
@@ -630,24 +709,30 @@ def cmd_check_one(args: argparse.Namespace) -> int:
         from tcpspec.render.json_report import report_to_json
 
         doc = report_to_json(args.model, results, model, files, interrupted)
+        if crash is not None:
+            doc.update(exit_code=EXIT_INTERNAL, error=f"internal error: {_one_line(str(crash))}")
         print(json.dumps(doc, indent=2))
+    if crash is not None:
+        print(f"tcpspec: internal error: {_one_line(str(crash))} (please report)", file=sys.stderr)
+        return EXIT_INTERNAL
     if interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    _say_internal_errors(results)
     return exit_code(results)
 
 
+def _say_internal_errors(results: list[PropertyResult]) -> None:
+    """Exit 4 from a result (an engine process died, ...) says its cause on stderr too."""
+    from tcpspec.results import is_internal_error
+
+    bad = [r for r in results if is_internal_error(r)]
+    if bad:
+        more = f" (and {len(bad) - 1} more properties)" if len(bad) > 1 else ""
+        print(f"tcpspec: {bad[0].property}: {_one_line(bad[0].detail)}{more} (please report)", file=sys.stderr)
+
+
 # ---------------------------------------------------------------- several models: the CI gate
-
-
-def _writable(path: str | None, option: str) -> None:
-    """An output file's path, checked before any work (not after a long run)."""
-    if not path:
-        return
-    if not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-        raise UsageError(f"{option}: no such directory: {os.path.dirname(path)}")
-    if os.path.isdir(path):
-        raise UsageError(f"{option}: {path} is a directory, not a file")
 
 
 def cmd_check_many(args: argparse.Namespace) -> int:
@@ -659,11 +744,7 @@ def cmd_check_many(args: argparse.Namespace) -> int:
     defines = tuple(parse_defines(args.define).items())
     for path in args.model:
         check_input_file(path)
-    specs = [
-        ModelSpec(path, defines, tuple(args.prop), tuple(args.kinds), args.depth, args.timeout, args.engine, args.theory,
-                  args.memory_mb, args.keep_going)
-        for path in args.model
-    ]
+    specs = [ModelSpec(path, defines, check_options(args)) for path in args.model]
     return run_gate(specs, args, args.junit, args.sarif, args.jobs)
 
 
@@ -679,7 +760,7 @@ def cmd_ci(args: argparse.Namespace) -> int:
     if args.keep_going:
         from dataclasses import replace
 
-        config.models = [replace(spec, keep_going=True) for spec in config.models]
+        config.models = [replace(spec, options=replace(spec.options, keep_going=True)) for spec in config.models]
     return run_gate(config.models, args, args.junit or config.junit, args.sarif or config.sarif,
                     args.jobs or config.jobs)
 
@@ -689,8 +770,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
     from tcpspec import gate
     from tcpspec.render import text
 
-    _writable(junit, "--junit")
-    _writable(sarif, "--sarif")
+    check_writable(junit, "--junit")
+    check_writable(sarif, "--sarif")
     workers = jobs or os.cpu_count() or 1
     show = args.format == "text" and not args.quiet
 
@@ -701,10 +782,8 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if report.error is not None:
             lines += _error_lines(report.error) + [""]
         else:
-            width = text.name_width([r.property for r in report.results])
-            for r in report.results:
-                lines += text.render_result(r, width, report.model)  # type: ignore[arg-type]
-            lines.append("")
+            lines += text.render_body(report.results, report.model, args.verbose)  # type: ignore[arg-type]
+            lines += [""] if lines[-1] else []
         for line in lines:
             print(line)
         sys.stdout.flush()
@@ -718,13 +797,10 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
     if junit or sarif:
         from tcpspec.render.ci_reports import junit_xml, sarif_doc
 
-        try:
-            if junit:
-                write_text_atomic(junit, junit_xml(run))
-            if sarif:
-                write_json_atomic(sarif, sarif_doc(run))
-        except OSError as e:
-            raise UsageError(f"cannot write report: {e.strerror or e}") from None
+        if junit:
+            write_output(junit, junit_xml(run))
+        if sarif:
+            write_output(sarif, _json_text(sarif_doc(run)))
     code = EXIT_INTERRUPTED if run.interrupted else run.exit_code()
     if args.format == "json":
         from tcpspec.render.json_report import gate_to_json
@@ -737,13 +813,15 @@ def run_gate(specs: list[Any], args: argparse.Namespace, junit: str | None, sari
         if errors:
             head += f" ({errors} with errors)"
         if run.interrupted:
-            print("interrupted: only the results above are complete")
+            print(text.INTERRUPTED)
         print(f"{head}; {summary}")
         for option, path in (("JUnit", junit), ("SARIF", sarif)):
             if path:
                 print(f"{option} report written to {path}")
     if run.interrupted:
         print("tcpspec: interrupted", file=sys.stderr)
+    else:
+        _say_internal_errors([x for _, x in run.results])
     return code
 
 
@@ -761,12 +839,11 @@ def cmd_graph(args: argparse.Namespace) -> int:
     import shutil
     import subprocess
 
-    from tcpspec import pipeline
     from tcpspec.statemachine import extract, to_dot
 
     check_input_file(args.model)
-    _writable(args.output, "-o")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    check_writable(args.output, "-o")
+    model = load_model_warned(args.model, parse_defines(args.define))
     dot = to_dot(extract(model, args.process), self_loops=args.self_loops)
     out = dot
     if args.format == "svg":
@@ -777,8 +854,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
         if proc.returncode != 0:
             raise UsageError(f"Graphviz failed: {_one_line(proc.stderr)}")
         out = proc.stdout
-    if args.output:
-        write_text_atomic(args.output, out)
+    if args.output and args.output != "-":
+        write_output(args.output, out)
         print(f"{args.format.upper()} of the state machine written to {args.output}")
     else:
         sys.stdout.write(out)
@@ -810,8 +887,10 @@ def add_recheck_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def cmd_recheck(args: argparse.Namespace) -> int:
     from tcpspec.certcheck import recheck_file
 
+    from tcpspec.inputs import MAX_CERTIFICATE_BYTES
+
     check_input_file(args.model)
-    check_input_file(args.certificate, "a certificate")
+    check_input_file(args.certificate, "a certificate", MAX_CERTIFICATE_BYTES)
     out = recheck_file(args.model, args.certificate, parse_defines(args.define), args.theory, args.timeout)
     what = f"{out.invariants} invariants, {out.properties} properties"
     if out.ok:
@@ -828,23 +907,24 @@ def cmd_recheck(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from tcpspec import pipeline
+    from tcpspec import inputs
 
-    check_input_file(args.model)
-    check_input_file(args.trace, "a trace")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
     lower = args.trace.lower()
+    capture = lower.endswith((".pcap", ".pcapng", ".cap"))
+    check_input_file(args.model)
+    check_input_file(args.trace, "a trace", inputs.MAX_CAPTURE_BYTES if capture else inputs.MAX_TRACE_BYTES)
+    model = load_model_warned(args.model, parse_defines(args.define))
     if lower.endswith(".json"):
         return _replay_itf(model, args)
     from tcpspec.conformance import check_conformance
     from tcpspec.wire import read_pcap, read_text_trace
 
-    if lower.endswith((".pcap", ".pcapng", ".cap")):
+    if capture:
         segments = read_pcap(args.trace, args.conn)
     else:
+        data = inputs.read_bytes(args.trace, inputs.MAX_TRACE_BYTES, "trace")
         try:
-            with open(args.trace, encoding="utf-8") as f:
-                text = f.read()
+            text = data.decode("utf-8")
         except UnicodeDecodeError:
             raise UsageError(f"{args.trace}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
         segments = read_text_trace(args.trace, text)
@@ -890,10 +970,12 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
     from tcpspec.render.itf import itf_to_trace
     from tcpspec.results import steps
 
+    from tcpspec.inputs import MAX_TRACE_BYTES, InputRefused, load_json, read_text
+
+    text = read_text(args.trace, MAX_TRACE_BYTES, "trace")
     try:
-        with open(args.trace, encoding="utf-8") as f:
-            doc = json.load(f)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        doc = load_json(text, "the trace")
+    except InputRefused as e:
         raise UsageError(f"{args.trace}: not an ITF JSON trace ({e})") from None
     trace = itf_to_trace(doc, model)
     res = run_is_behaviour(model, trace)
@@ -915,18 +997,17 @@ def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from tcpspec import pipeline
     from tcpspec.render.msc import build_chart, to_mermaid, to_svg
     from tcpspec.results import PropertyResult, Verdict, steps
     from tcpspec.simulate import simulate
 
     check_input_file(args.model)
-    _writable(args.svg, "--svg")
-    model = pipeline.load_model(args.model, parse_defines(args.define))
+    check_writable(args.svg, "--svg")
+    model = load_model_warned(args.model, parse_defines(args.define))
     trace, stopped = simulate(model, args.steps, args.seed)
     run = PropertyResult("simulation", "simulation", Verdict.HOLDS, "simulate", trace.length, 0.0, trace=trace)
     if args.svg:
-        write_text_atomic(args.svg, to_svg(build_chart(trace, None, model), f"{args.model}: random run, seed {args.seed}"))
+        write_output(args.svg, to_svg(build_chart(trace, None, model), f"{args.model}: random run, seed {args.seed}"))
     if args.format == "json":
         from tcpspec.render.itf import result_to_itf
 
@@ -975,7 +1056,7 @@ def add_diff_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
                         "always as 0/false (e.g. the seed's Segment has no rst: it never resets)")
     d.add_argument("--theory", choices=THEORIES, default="auto", help="number representation (default auto)")
     d.add_argument("--format", choices=FORMATS, default="text")
-    d.add_argument("--svg", metavar="FILE", default=None, type=_file_name, help="also write the difference as a sequence diagram")
+    d.add_argument("--svg", metavar="FILE", default=None, type=_report_name, help="also write the difference as a sequence diagram")
     d.set_defaults(func=cmd_diff)
 
 
@@ -984,7 +1065,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
     for path in (args.model_a, args.model_b):
         check_input_file(path)
-    _writable(args.svg, "--svg")
+    check_writable(args.svg, "--svg")
     a, b = load_pair(args.model_a, args.model_b, parse_defines(args.define))
     directions = {"both": ("a", "b"), "a-not-b": ("a",), "b-not-a": ("b",)}[args.direction]
     result = diff_models(a, b, args.depth, args.other_depth, args.timeout, args.theory, directions,
@@ -995,7 +1076,7 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if args.svg and result.witness is not None and result.producer is not None:
         from tcpspec.render.msc import to_svg
 
-        write_text_atomic(args.svg, to_svg(_diff_chart(result, models), _diff_headline(result, paths)))
+        write_output(args.svg, to_svg(_diff_chart(result, models), _diff_headline(result, paths)))
     if args.format == "json":
         print(json.dumps(_diff_json(result, paths, models, code), indent=2))
     elif args.format == "mermaid":
@@ -1108,17 +1189,15 @@ def _diff_text(result: Any, paths: dict[str, str], models: dict[str, Any]) -> li
 # ---------------------------------------------------------------- errors and main
 
 
-def error_sources(err: ModelError) -> dict[str, str]:
-    """The texts the diagnostics point into: attached to the error if the parser did, else read."""
-    sources: dict[str, str] = dict(getattr(err, "sources", None) or {})
-    for d in err.diagnostics:
-        if d.span is not None and d.span.file not in sources:
-            try:
-                with open(d.span.file, encoding="utf-8") as f:
-                    sources[d.span.file] = f.read()
-            except (OSError, UnicodeDecodeError):
-                pass
-    return sources
+def load_model_warned(path: str, defines: dict[str, str]) -> ir.Model:
+    """`pipeline.load_model`, with the model's warnings printed on stderr (they never change a
+    verdict or the exit code)."""
+    from tcpspec import pipeline
+
+    model = pipeline.load_model(path, defines)
+    for w in model.warnings:
+        print(render_diagnostic(w, model.sources), file=sys.stderr)
+    return model
 
 
 def _one_line(text: str) -> str:
@@ -1126,6 +1205,45 @@ def _one_line(text: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command; everything it prints on stdout and stderr goes through PrintableStream, so
+    that an ESC in a doc comment or a file name is shown, not obeyed by the terminal."""
+    from tcpspec.render.escape import PrintableStream
+
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = PrintableStream(out), PrintableStream(err)  # type: ignore[assignment]
+    with _sigterm_interrupts() as terminated:
+        try:
+            code = _main(argv)
+        finally:  # unless the broken-pipe branch has put /dev/null there
+            if isinstance(sys.stdout, PrintableStream):
+                sys.stdout = out
+            sys.stderr = err
+    return EXIT_TERMINATED if terminated and code == EXIT_INTERRUPTED else code
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[list[int]]:
+    """SIGTERM (a CI job cancelled, `timeout`, systemd) ends the run as Ctrl-C does: the worker
+    processes are stopped and what had finished is reported (by default Python would die at once
+    and leave the pool's workers running). The list is non-empty once it came."""
+    came: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield came
+        return
+
+    def on_term(signum: int, frame: object) -> None:
+        if not came:
+            came.append(signum)
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield came
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -1152,6 +1270,9 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         print(f"tcpspec: error: {_one_line(str(e))}", file=sys.stderr)
         return EXIT_USAGE
+    except EngineError as e:  # a gate's worker process died (cmd_check_one reports its own first)
+        print(f"tcpspec: internal error: {_one_line(str(e))} (please report)", file=sys.stderr)
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         print("tcpspec: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED

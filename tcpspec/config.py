@@ -21,15 +21,14 @@ setting. Paths are relative to the file's directory.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from tcpspec.diagnostics import UsageError
+from tcpspec.engines import registry
 from tcpspec.gate import ModelSpec
-
-ENGINES = ("bmc", "kind", "pdr", "auto")  # as `check --engine`
-KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
+from tcpspec.inputs import MAX_CONFIG_BYTES, MAX_DEPTH, MAX_JOBS, MAX_SECONDS, InputRefused, load_toml, read_bytes
+from tcpspec.options import DEFAULT_ENGINE, KINDS, THEORIES, CheckOptions
 _TOP = {"engine", "depth", "timeout", "theory", "keep_going", "jobs", "junit", "sarif", "models"}
 _MODEL = {"path", "properties", "kinds", "depth", "timeout", "engine", "theory", "keep_going", "defines"}
 
@@ -52,11 +51,11 @@ def find_config(start: str = ".") -> str | None:
     py = os.path.join(start, "pyproject.toml")
     if os.path.isfile(py):
         try:
-            with open(py, "rb") as f:
-                if "tcpspec" in tomllib.load(f).get("tool", {}):
-                    return py
-        except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            tool = load_toml(read_bytes(py, MAX_CONFIG_BYTES, "configuration"), py).get("tool", {})
+        except InputRefused:
             return py  # let load_config report the problem
+        if isinstance(tool, dict) and "tcpspec" in tool:
+            return py
     return None
 
 
@@ -87,28 +86,23 @@ def _choice(file: str, where: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 def load_config(file: str) -> ProjectConfig:
-    try:
-        with open(file, "rb") as f:
-            doc = tomllib.load(f)
-    except OSError as e:
-        raise UsageError(f"cannot read {file}: {e.strerror or e}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise UsageError(f"{file}: not valid TOML: {e}") from None
+    doc = load_toml(read_bytes(file, MAX_CONFIG_BYTES, "configuration"), file)
     section = "tool.tcpspec" if os.path.basename(file) == "pyproject.toml" else "(top level)"
-    table = doc.get("tool", {}).get("tcpspec") if section == "tool.tcpspec" else doc
+    tool = doc.get("tool", {})
+    table = (tool.get("tcpspec") if isinstance(tool, dict) else None) if section == "tool.tcpspec" else doc
     if not isinstance(table, dict):
         raise _fail(file, section, "no [tool.tcpspec] table")
     _check_keys(file, section, table, _TOP)
     base = os.path.dirname(os.path.abspath(file))
     defaults = {
-        "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, "auto"), ENGINES),
+        "engine": _choice(file, f"{section}.engine", _typed(file, section, table, "engine", str, DEFAULT_ENGINE),
+                          registry.names()),
         "depth": _typed(file, section, table, "depth", int, None),  # None: the model's own (`depth`)
         "timeout": _timeout(file, section, _typed(file, section, table, "timeout", (int, float), None)),
-        "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), ("auto", "int", "bv")),
+        "theory": _choice(file, f"{section}.theory", _typed(file, section, table, "theory", str, "auto"), THEORIES),
         "keep_going": _typed(file, section, table, "keep_going", bool, False),
     }
-    if defaults["depth"] is not None and defaults["depth"] < 0:
-        raise _fail(file, f"{section}.depth", "must be >= 0")
+    _depth(file, section, defaults["depth"])
     entries = _typed(file, section, table, "models", list, None)
     if not entries:
         raise _fail(file, section, "no models: add [[models]] entries with a `path`")
@@ -127,31 +121,53 @@ def load_config(file: str) -> ProjectConfig:
             _choice(file, f"{where}.kinds", str(k), KINDS)
         defines = _typed(file, where, entry, "defines", dict, {})
         depth = _typed(file, where, entry, "depth", int, defaults["depth"])
-        if depth is not None and depth < 0:
-            raise _fail(file, f"{where}.depth", "must be >= 0")
-        engine = _choice(file, f"{where}.engine", _typed(file, where, entry, "engine", str, defaults["engine"]), ENGINES)
+        _depth(file, where, depth)
+        engine = _choice(file, f"{where}.engine", _typed(file, where, entry, "engine", str, defaults["engine"]),
+                         registry.names())
         specs.append(ModelSpec(
             path=os.path.normpath(os.path.join(base, path)),
             defines=tuple((str(k), _define_text(v)) for k, v in defines.items()),
-            properties=tuple(str(p) for p in props),
-            kinds=tuple(str(k) for k in kinds),
-            depth=depth,
-            timeout=_timeout(file, where, _typed(file, where, entry, "timeout", (int, float), defaults["timeout"])),
-            engine=engine,
-            theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]), ("auto", "int", "bv")),
-            keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
+            options=CheckOptions(
+                properties=tuple(str(p) for p in props),
+                kinds=tuple(str(k) for k in kinds),
+                depth=depth,
+                timeout=_timeout(file, where, _typed(file, where, entry, "timeout", (int, float), defaults["timeout"])),
+                engine=engine,
+                theory=_choice(file, f"{where}.theory", _typed(file, where, entry, "theory", str, defaults["theory"]),
+                               THEORIES),
+                keep_going=_typed(file, where, entry, "keep_going", bool, defaults["keep_going"]),
+            ),
         ))
     jobs = _typed(file, section, table, "jobs", int, None)
-    if jobs is not None and jobs < 1:
-        raise _fail(file, f"{section}.jobs", "must be >= 1")
-    rel = lambda p: None if p is None else os.path.normpath(os.path.join(base, p))  # noqa: E731
-    return ProjectConfig(file, specs, jobs, rel(_typed(file, section, table, "junit", str, None)),
-                         rel(_typed(file, section, table, "sarif", str, None)))
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise _fail(file, f"{section}.jobs", f"must be between 1 and {MAX_JOBS}")
+    return ProjectConfig(file, specs, jobs, _report(file, section, base, _typed(file, section, table, "junit", str, None)),
+                         _report(file, section, base, _typed(file, section, table, "sarif", str, None)))
+
+
+def _depth(file: str, where: str, value: int | None) -> None:
+    if value is not None and not 0 <= value <= MAX_DEPTH:
+        raise _fail(file, f"{where}.depth", f"must be >= 0 and at most {MAX_DEPTH}")
+
+
+def _report(file: str, where: str, base: str, path: str | None) -> str | None:
+    """A report path of the configuration: inside the project (the configuration's directory),
+    symlinks followed. A configuration comes with the checkout, and `tcpspec ci` in someone's
+    clone must not overwrite their files elsewhere (`junit = "../../.bashrc"`); a report
+    outside the project is the command line's to ask for (--junit, --sarif)."""
+    if path is None:
+        return None
+    full = os.path.normpath(os.path.join(base, path))
+    root = os.path.realpath(base)
+    if os.path.commonpath([root, os.path.realpath(full)]) != root:
+        raise _fail(file, where, f"the report '{path}' is outside the project directory {base} "
+                                 "(name one inside it, or give --junit/--sarif on the command line)")
+    return full
 
 
 def _timeout(file: str, where: str, value: float | None) -> float | None:
     """Seconds, as `check --timeout` takes them: positive and finite."""
-    if value is not None and not (0 < value < 10**9):
+    if value is not None and not (0 < value < MAX_SECONDS):
         raise _fail(file, f"{where}.timeout", "must be a positive number of seconds (below 10^9)")
     return value
 

@@ -151,8 +151,7 @@ def check_conformance(
                 return Conformance("accepted", segments, main.explained(zm, trace, segments), trace,
                                    ignored_flags=ignored, seconds=secs())
             if r == z3.unsat:
-                # Asked again for its model: keeping the first one instead was measured
-                # slower (the seed example, twice: 14 s -> 18 s).
+                # Asked again for its model: keeping the first one instead was slower.
                 r = main.ask(*main.strict, main.counts[k] > best)
         while r == z3.sat:
             zm = main.solver.model()

@@ -483,3 +483,10 @@ def load_pair(path_a: str, path_b: str, defines: dict[str, str]) -> tuple[ir.Mod
         raise UsageError(f"-D: no constant named {', '.join(repr(n) for n in unknown)} in either model")
     a, b = (check_program(p, {k: v for k, v in defines.items() if k in names}) for p, names in zip(programs, declared))
     return a, b
+
+
+# `tcpspec.diff(...)` is also the public API's call (tcpspec/api.py): importing this module binds
+# `tcpspec.diff` to it, so it forwards calls to that function.
+import tcpspec  # noqa: E402
+
+tcpspec._forward_calls(__name__, "diff")

@@ -15,7 +15,7 @@ import z3
 
 from tcpspec import ir
 from tcpspec.theories import Sym, Theory
-from tcpspec.types import BitVecType
+from tcpspec.types import INT, BitVecType, MapType, SetType, Type, key_text
 
 
 @dataclass
@@ -48,7 +48,7 @@ def sym_ite(c: z3.BoolRef, a: Sym, b: Sym) -> Sym:
 def same(a: Sym, b: Sym) -> bool:
     """Syntactic identity: a variable a transition leaves alone keeps its very term."""
     if isinstance(a, dict):
-        return isinstance(b, dict) and all(z3.eq(a[f], b[f]) for f in a)
+        return isinstance(b, dict) and all(same(a[f], b[f]) for f in a)
     return not isinstance(b, dict) and z3.eq(a, b)
 
 
@@ -93,6 +93,10 @@ class Env:
     post: State | None = None
     params: dict[str, Sym] = field(default_factory=dict)
     msgs: dict[str, dict[str, z3.ExprRef]] = field(default_factory=dict)
+    locals: dict[str, Sym] = field(default_factory=dict)  # `let` values, in expression form
+    # The range checks of the record literals in each `let`'s value, as computed there: they
+    # apply where the value is stored (assigned or sent), as for a literal written in place.
+    local_ranges: dict[str, list[z3.BoolRef]] = field(default_factory=dict)
 
 
 def eval_expr(e: ir.Expr, env: Env) -> Sym:
@@ -132,6 +136,10 @@ def eval_expr(e: ir.Expr, env: Env) -> Sym:
         ch = env.pre[e.channel.name]
         assert isinstance(ch, ChanSym)
         return env.th.counter_to_int(ch.length)
+    if isinstance(e, ir.Local):
+        return env.locals[e.name]
+    if isinstance(e, (ir.MapRead, ir.MapStore, ir.MapLit, ir.SetLit, ir.SetOp, ir.Member, ir.Card)):
+        return _eval_collection(e, env)
     if isinstance(e, ir.ChanSlot):  # empty slots are held at zero (TransitionSystem.state_at)
         ch = env.pre[e.channel.name]
         assert isinstance(ch, ChanSym)
@@ -139,9 +147,89 @@ def eval_expr(e: ir.Expr, env: Env) -> Sym:
     raise TypeError(f"unknown expression {e!r}")
 
 
+def _key_term(th: Theory, v: object, t: Type) -> z3.ExprRef:
+    """A key or element as an expression-form term, to compare with a key expression."""
+    return th.widen(th.constant(v, t), t)  # type: ignore[arg-type,return-value]
+
+
+def _cases(env: Env, key: ir.Expr, key_type: Type, values: list[object]) -> list[tuple[object, z3.BoolRef | None]]:
+    """For each key value `key` may be, the condition that it is (None: a constant key, the
+    checker folded it to a literal; so `m[0] := v` leaves every other element's very term)."""
+    if isinstance(key, ir.Lit):
+        return [(key.value, None)]
+    k = eval_expr(key, env)
+    return [(v, k == _key_term(env.th, v, key_type)) for v in values]  # type: ignore[operator]
+
+
+def _eval_collection(e: ir.Expr, env: Env) -> Sym:
+    """Maps and sets are dicts of stored terms, one per key (`key_text`) or element (a bool)."""
+    th = env.th
+    if th.arrays and _array_typed(th, e):
+        from tcpspec import theory_arrays
+
+        return theory_arrays.eval_collection(e, th, lambda x: eval_expr(x, env))
+    if isinstance(e, ir.MapLit):
+        return {key_text(k): th.narrow(eval_expr(v, env), e.type.value)[0] for k, v in zip(e.type.keys(), e.values)}
+    if isinstance(e, ir.SetLit):
+        elems = [eval_expr(x, env) for x in e.elems]
+        return {key_text(k): z3.Or([x == _key_term(th, k, e.type.elem) for x in elems])  # type: ignore[operator]
+                for k in e.type.elems()}
+    if isinstance(e, ir.SetOp):
+        a, b = eval_expr(e.left, env), eval_expr(e.right, env)
+        assert isinstance(a, dict) and isinstance(b, dict)
+        op = {"union": lambda x, y: z3.Or(x, y), "minus": lambda x, y: z3.And(x, z3.Not(y)),
+              "inter": lambda x, y: z3.And(x, y)}[e.op]
+        return {k: op(a[k], b[k]) for k in a}
+    if isinstance(e, ir.Card):
+        s = eval_expr(e.set, env)
+        assert isinstance(s, dict)
+        one, zero = th.widen(th.constant(1, e.type), e.type), th.widen(th.constant(0, e.type), e.type)
+        total: Sym = zero
+        for bit in s.values():
+            total = th.arith("add", total, z3.If(bit, one, zero), INT)  # type: ignore[arg-type]
+        return total
+    if isinstance(e, ir.Member):
+        s = eval_expr(e.set, env)
+        assert isinstance(s, dict) and isinstance(e.set.type, SetType)
+        elems = e.set.type.elems()
+        if isinstance(e.elem, ir.Lit) and not any(type(x) is type(e.elem.value) and x == e.elem.value for x in elems):
+            return z3.BoolVal(False)  # a constant outside the element type is in no such set
+        return z3.Or([s[key_text(k)] if c is None else z3.And(c, s[key_text(k)])
+                      for k, c in _cases(env, e.elem, e.set.type.elem, elems)])
+    if isinstance(e, ir.MapRead):
+        m = eval_expr(e.map, env)
+        assert isinstance(m, dict) and isinstance(e.map.type, MapType)
+        mt = e.map.type
+        cases = _cases(env, e.key, mt.key, mt.keys())
+        out: Sym = th.widen(m[key_text(cases[-1][0])], mt.value)
+        for k, c in reversed(cases[:-1]):
+            out = sym_ite(c, th.widen(m[key_text(k)], mt.value), out)  # type: ignore[arg-type]
+        return out
+    assert isinstance(e, ir.MapStore)
+    m = eval_expr(e.map, env)
+    assert isinstance(m, dict)
+    value = th.narrow(eval_expr(e.value, env), e.type.value)[0]
+    out_map = dict(m)
+    for k, c in _cases(env, e.key, e.type.key, e.type.keys()):
+        name = key_text(k)
+        out_map[name] = value if c is None else sym_ite(c, value, m[name])  # type: ignore[arg-type]
+    return out_map
+
+
+def _array_typed(th: Theory, e: ir.Expr) -> bool:
+    """Whether the map or set this expression works on is stored as a Z3 array."""
+    t = e.map.type if isinstance(e, (ir.MapRead,)) else e.set.type if isinstance(e, (ir.Member, ir.Card)) else e.type
+    return th._array(t)
+
+
 def _eval_binary(e: ir.Binary, env: Env) -> Sym:
     a, b = eval_expr(e.left, env), eval_expr(e.right, env)
     op = e.op
+    if op in ("eq", "ne") and env.th._array(e.left.type):
+        from tcpspec import theory_arrays
+
+        same_keys = theory_arrays.equal(env.th, a, b, e.left.type)  # type: ignore[arg-type]
+        return same_keys if op == "eq" else z3.Not(same_keys)
     if op == "and":
         return z3.And(a, b)
     if op == "or":
@@ -169,6 +257,15 @@ def _eval_binary(e: ir.Binary, env: Env) -> Sym:
 def range_conditions(e: ir.Expr, env: Env) -> list[z3.BoolRef]:
     """Range checks of the bounded-int fields of the record literals inside `e`."""
     out: list[z3.BoolRef] = []
+    if isinstance(e, ir.Local):
+        return list(env.local_ranges.get(e.name, []))
+    if isinstance(e, ir.MapLit):
+        for v in e.values:
+            ok = env.th.narrow(eval_expr(v, env), e.type.value)[1]
+            out += ([ok] if ok is not None else []) + range_conditions(v, env)
+    elif isinstance(e, ir.MapStore):
+        ok = env.th.narrow(eval_expr(e.value, env), e.type.value)[1]
+        out += ([ok] if ok is not None else []) + range_conditions(e.value, env) + range_conditions(e.map, env)
     if isinstance(e, ir.RecordLit):
         for (_, fe), (_, ft) in zip(e.fields, e.type.fields):
             ok = env.th.narrow(eval_expr(fe, env), ft)[1]
@@ -227,6 +324,9 @@ class _Executor:
             self.effect.enabled.append(z3.Implies(pc, self.env.th.counter_lt(ch.length, self.env.th.counter_lit(cap))))
             self.env.pre = {**cur, s.channel.name: chan_append(self.env.th, ch, msg)}
             self.effect.sends[s.channel.name] = (pc, msg)
+        elif isinstance(s, ir.Let):
+            self.env.locals[s.name] = eval_expr(s.value, self.env)
+            self.env.local_ranges[s.name] = range_conditions(s.value, self.env)
         elif isinstance(s, ir.If):
             c = eval_expr(s.cond, self.env)
             assert isinstance(c, z3.BoolRef)
@@ -248,7 +348,7 @@ def _merge_sends(
     for ch, (fa, ma) in a.items():
         if ch in b and b[ch] is not a.get(ch):
             fb, mb = b[ch]
-            if z3.eq(fa, fb) and all(z3.eq(ma[f], mb[f]) for f in ma):
+            if z3.eq(fa, fb) and same(ma, mb):
                 continue
             out[ch] = (z3.Or(fa, fb), sym_ite(fa, ma, mb))  # type: ignore[assignment]
         else:

@@ -28,14 +28,20 @@ from tcpspec import ir
 from tcpspec.types import (
     BitVecType,
     BoolType,
-    default_value,
     EnumType,
     IntType,
+    MapType,
+    MapValue,
     RecordType,
+    SetType,
     Type,
     Value,
+    compose,
+    composite_parts,
+    default_value,
     serial_lt,
     to_signed,
+    value_text,
     values_in_range,
 )
 
@@ -49,6 +55,36 @@ Frozen = object  # a hashable image of a value or a state (see `freeze`)
 
 class InterpError(Exception):
     """The interpreter met something the checker should have ruled out (a bug, not a verdict)."""
+
+
+class Opaque:
+    """A value a search stands in for without looking at it (engines/seqspace.py): a free
+    initial value that data independence says is never read, or a constant stored into a
+    sequence space. Copying it (assignments, sends, receives) is allowed; any use that looks at
+    it (arithmetic, comparison, equality, a condition) raises `OpaqueRead`, which tells the
+    search that its assumption was wrong. `value` is what a trace shows for it."""
+
+    __slots__ = ("value", "origin")
+
+    def __init__(self, value: int, origin: str) -> None:
+        self.value, self.origin = value, origin
+
+    def __eq__(self, other: object) -> bool:
+        raise OpaqueRead(self)
+
+    def __hash__(self) -> int:
+        return hash(("opaque", self.value, self.origin))
+
+    def __repr__(self) -> str:
+        return f"Opaque({self.value}, {self.origin!r})"
+
+
+class OpaqueRead(InterpError):
+    """An `Opaque` value was looked at: the run depends on it."""
+
+    def __init__(self, v: Opaque) -> None:
+        super().__init__(f"the value of {v.origin} was read")
+        self.origin = v.origin
 
 
 # ---------------------------------------------------------------- values
@@ -65,6 +101,10 @@ def freeze(v: object) -> Frozen:
         return tuple((k, freeze(x)) for k, x in v.items())
     if isinstance(v, list):
         return ("l", tuple(freeze(x) for x in v))
+    if isinstance(v, MapValue):
+        return ("m", tuple((freeze(k), freeze(x)) for k, x in v.items))
+    if isinstance(v, frozenset):
+        return ("s", tuple(sorted((freeze(x) for x in v), key=repr)))
     return v
 
 
@@ -78,6 +118,8 @@ def same(a: object, b: object) -> bool:
         return isinstance(b, dict) and a.keys() == b.keys() and all(same(x, b[k]) for k, x in a.items())
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, (MapValue, frozenset)) or isinstance(b, (MapValue, frozenset)):
+        return type(a) is type(b) and freeze(a) == freeze(b)
     if isinstance(b, (dict, list)):
         return False
     if isinstance(a, bool) or isinstance(b, bool):
@@ -93,13 +135,9 @@ def copy_state(state: Mapping[str, Value | list[Value]]) -> State:
 
 def show(v: object) -> str:
     """A value the way a person writes it in a model (for replay messages)."""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, dict):
-        return "{ " + ", ".join(f"{k}: {show(x)}" for k, x in v.items()) + " }"
-    if isinstance(v, list):
-        return "[" + ", ".join(show(x) for x in v) + "]"
-    return str(v)
+    if isinstance(v, Opaque):
+        return f"<{v.origin}>"
+    return value_text(v)
 
 
 # ---------------------------------------------------------------- expressions
@@ -115,6 +153,7 @@ class Env:
     post: Mapping[str, Value | list[Value]] | None = None
     params: Mapping[str, Value] = field(default_factory=dict)
     msgs: Mapping[str, Value] = field(default_factory=dict)
+    locals: dict[str, Value] = field(default_factory=dict)  # `let` values of the running body
 
 
 def eval_expr(expr: ir.Expr, env: Env) -> Value:
@@ -145,7 +184,45 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
     if isinstance(expr, ir.ChanSlot):
         queue = _channel(env.pre, expr.channel.name)
         return queue[expr.index] if expr.index < len(queue) else default_value(expr.type)
+    if isinstance(expr, ir.Local):
+        return _lookup(env.locals, expr.name, "let name")
+    return _collection(expr, env)
+
+
+def _collection(expr: ir.Expr, env: Env) -> Value:
+    """Maps (`MapValue`) and sets (frozenset) as docs/language.md defines them."""
+    if isinstance(expr, ir.MapLit):
+        return MapValue(tuple((k, eval_expr(v, env)) for k, v in zip(expr.type.keys(), expr.values)))
+    if isinstance(expr, ir.SetLit):
+        return frozenset(eval_expr(x, env) for x in expr.elems)
+    if isinstance(expr, ir.MapRead):
+        m, key = eval_expr(expr.map, env), eval_expr(expr.key, env)
+        if not isinstance(m, MapValue):
+            raise InterpError(f"expected a map, got {show(m)}")
+        try:
+            return m.get(key)
+        except KeyError:
+            raise InterpError(f"{show(key)} is not a key of {show(m)}") from None
+    if isinstance(expr, ir.MapStore):
+        m, key, value = eval_expr(expr.map, env), eval_expr(expr.key, env), eval_expr(expr.value, env)
+        if not isinstance(m, MapValue) or not any(same(k, key) for k in m.keys()):
+            raise InterpError(f"{show(key)} is not a key of {show(m)}")
+        return m.set(key, value)
+    if isinstance(expr, ir.SetOp):
+        a, b = _set(eval_expr(expr.left, env)), _set(eval_expr(expr.right, env))
+        return a | b if expr.op == "union" else a - b if expr.op == "minus" else a & b
+    if isinstance(expr, ir.Member):
+        x, coll = eval_expr(expr.elem, env), _set(eval_expr(expr.set, env))
+        return any(same(x, y) for y in coll)
+    if isinstance(expr, ir.Card):
+        return len(_set(eval_expr(expr.set, env)))
     raise InterpError(f"unknown expression {type(expr).__name__}")
+
+
+def _set(v: Value) -> frozenset[Value]:
+    if not isinstance(v, frozenset):
+        raise InterpError(f"expected a set, got {show(v)}")
+    return v
 
 
 def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
@@ -190,6 +267,15 @@ def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
             queue = _channel(env.pre, name)
             return queue[index] if index < len(queue) else default_value(t)
         return slot
+    if isinstance(expr, ir.Param):
+        pname = expr.name
+        return lambda env: _lookup(env.params, pname, "parameter")
+    if isinstance(expr, ir.Msg):
+        mname = expr.name
+        return lambda env: _lookup(env.msgs, mname, "message")
+    if isinstance(expr, ir.RecordLit):
+        parts = [(fname, compile_expr(e)) for fname, e in expr.fields]
+        return lambda env: {fname: f(env) for fname, f in parts}
     return lambda env: eval_expr(expr, env)
 
 
@@ -208,6 +294,16 @@ def _compile_binary(expr: ir.Binary) -> Callable[[Env], Value]:
     if op in ("lt", "le"):
         t = expr.left.type
         return lambda env: _compare(op, _int(left(env)), _int(right(env)), t)
+    if op in _ARITH:
+        t = expr.type
+        if op == "add":
+            return lambda env: _wrap(_int(left(env)) + _int(right(env)), t)
+        if op == "sub":
+            return lambda env: _wrap(_int(left(env)) - _int(right(env)), t)
+        return lambda env: _wrap(_int(left(env)) * _int(right(env)), t)
+    if op == "seqdiff":
+        width = _width(expr.left.type)
+        return lambda env: to_signed(_int(left(env)) - _int(right(env)), width)
     return lambda env: _binary(expr, env)
 
 
@@ -215,7 +311,11 @@ def _same_quick(a: Value, b: Value) -> bool:
     """same(), without freezing scalars: equal and of one Python type (True != 1)."""
     if isinstance(a, (dict, list)) or isinstance(b, (dict, list)):
         return same(a, b)
-    return type(a) is type(b) and a == b
+    if type(a) is type(b):
+        return a == b
+    if isinstance(a, Opaque) or isinstance(b, Opaque):
+        raise OpaqueRead(a if isinstance(a, Opaque) else b)  # type: ignore[arg-type]
+    return False
 
 
 def _lookup(table: Mapping[str, Value], name: str, what: str) -> Value:
@@ -256,6 +356,8 @@ def _bool(v: Value) -> bool:
 
 def _int(v: Value) -> int:
     if not isinstance(v, int) or isinstance(v, bool):
+        if isinstance(v, Opaque):
+            raise OpaqueRead(v)
         raise InterpError(f"expected a number, got {show(v)}")
     return v
 
@@ -346,10 +448,16 @@ class Domain:
                 if not values_in_range(t, v):
                     raise InterpError(f"domain value {show(v)} for {key} is not a {t}")
             return given, self.sampled(key, t)
-        if isinstance(t, RecordType):
-            names = [name for name, _ in t.fields]
-            per_field = [self.choices(f"{key}.{name}", ft)[0] for name, ft in t.fields]
-            return [dict(zip(names, combo)) for combo in itertools.product(*per_field)], self.sampled(key, t)
+        parts = composite_parts(t)
+        if parts is not None:
+            if isinstance(t, SetType) and cardinality(t) > MAX_SUBSETS:  # every subset: too many
+                return [frozenset(), frozenset(t.elems())], True
+            per_part = [self.choices(_part_key(key, t, name), pt)[0] for name, pt in parts]
+            if isinstance(t, MapType) and _product(len(p) for p in per_part) > MAX_SUBSETS:
+                # Too many maps to try them all: each value everywhere (a sample).
+                common = per_part[0] if all(p == per_part[0] for p in per_part) else per_part[0][:1]
+                return [compose(t, [v] * len(parts)) for v in common], True
+            return [compose(t, list(combo)) for combo in itertools.product(*per_part)], self.sampled(key, t)
         if self._small(t):
             return all_values(t), False
         return default_sample(t), True
@@ -358,8 +466,11 @@ class Domain:
         """Whether `choices(key, t)` misses values of `t` (cheap: enumerates nothing)."""
         if key in self.values:
             return len({freeze(v) for v in self.values[key]}) < cardinality(t)
-        if isinstance(t, RecordType):
-            return any(self.sampled(f"{key}.{name}", ft) for name, ft in t.fields)
+        if isinstance(t, SetType) or isinstance(t, MapType) and cardinality(t) > MAX_SUBSETS:
+            return cardinality(t) > MAX_SUBSETS
+        parts = composite_parts(t)
+        if parts is not None:
+            return any(self.sampled(_part_key(key, t, name), pt) for name, pt in parts)
         return not self._small(t)
 
     def _small(self, t: Type) -> bool:
@@ -368,6 +479,21 @@ class Domain:
         if isinstance(t, IntType):
             return t.bounded and cardinality(t) <= self.max_range
         return True
+
+
+MAX_SUBSETS = 1 << 12  # a free set of a larger element type is sampled (empty, full)
+
+
+def _product(ns: Iterator[int]) -> int:
+    out = 1
+    for n in ns:
+        out *= n
+    return out
+
+
+def _part_key(key: str, t: Type, part: str) -> str:
+    """The domain key of a part: `coord.votes[1]` for a map's value, `c2s.seq` for a field."""
+    return f"{key}.{part}" if isinstance(t, RecordType) else f"{key}[{part}]"
 
 
 def as_domain(domain: Domain | Mapping[str, Sequence[Value]] | None) -> Domain:
@@ -392,7 +518,7 @@ def cardinality(t: Type) -> int:
     if isinstance(t, EnumType):
         return len(t.members)
     n = 1
-    for _, ft in t.fields:
+    for _, ft in composite_parts(t) or []:
         n *= cardinality(ft)
     return n
 
@@ -409,9 +535,8 @@ def all_values(t: Type) -> list[Value]:
         return list(range(t.modulus))
     if isinstance(t, EnumType):
         return list(t.members)
-    names = [name for name, _ in t.fields]
-    combos = itertools.product(*(all_values(ft) for _, ft in t.fields))
-    return [dict(zip(names, combo)) for combo in combos]
+    parts = composite_parts(t) or []
+    return [compose(t, list(combo)) for combo in itertools.product(*(all_values(pt) for _, pt in parts))]
 
 
 def default_sample(t: Type) -> list[Value]:
@@ -439,7 +564,7 @@ def initial_states(model: ir.Model, domain: Domain | Mapping[str, Sequence[Value
     A candidate whose init value lies outside its variable's type is not an initial state.
     """
     dom = as_domain(domain)
-    channels: State = {ch.name: [] for ch in model.channels}
+    channels: State = {ch.name: list(ch.init) for ch in model.channels}
     partial: list[State] = [{}]
     for var in model.state_vars:
         init = model.init.get(var.name)
@@ -590,6 +715,8 @@ def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
         elif isinstance(stmt, ir.If):
             branch = stmt.then if _bool(eval_expr(stmt.cond, env)) else stmt.else_
             _exec(branch, env, run)
+        elif isinstance(stmt, ir.Let):
+            env.locals[stmt.name] = eval_expr(stmt.value, env)
         else:
             raise InterpError(f"unknown statement {type(stmt).__name__}")
 
@@ -608,8 +735,17 @@ def _send(stmt: ir.Send, env: Env, run: _Run) -> None:
 
 def _note_range(run: _Run, t: Type, value: Value, what: str) -> None:
     """Remember the first store outside its type (a `range_ok` violation)."""
-    if not run.range_error and not values_in_range(t, value):
+    if not run.range_error and not values_in_range(t, value) and not fits_type(t, value):
         run.range_error = f"{what} is outside its type {_type_text(t)}"
+
+
+def fits_type(t: Type, v: object) -> bool:
+    """values_in_range, where an `Opaque` stands in for a value of its (sequence) type."""
+    if isinstance(v, Opaque):
+        return isinstance(t, BitVecType)
+    if isinstance(t, RecordType) and isinstance(v, dict):
+        return set(v) == {f for f, _ in t.fields} and all(fits_type(ft, v[f]) for f, ft in t.fields)
+    return values_in_range(t, v)  # type: ignore[arg-type]
 
 
 def _type_text(t: Type) -> str:
@@ -683,15 +819,22 @@ def step_ok(model: ir.Model, prop: ir.Property, pre: Mapping[str, Value | list[V
     """
     if prop.builtin:
         return outcome.range_ok
-    if not outcome.range_ok or outcome.state is None:
-        return True
-    bound = step_applies(prop, transition, outcome)
-    if bound is None:
-        return True
-    env = Env(pre=pre, post=outcome.state, msgs=bound)
-    if prop.when is not None and not _bool(eval_expr(prop.when, env)):
+    env = step_env(prop, pre, outcome, transition)
+    if env is None or (prop.when is not None and not _bool(eval_expr(prop.when, env))):
         return True
     return _bool(eval_expr(prop.expr, env))
+
+
+def step_env(prop: ir.Property, pre: Mapping[str, Value | list[Value]], outcome: StepOutcome,
+             transition: ir.AnyTransition) -> Env | None:
+    """What a user step property's `when` and `ensure` are read in for this step; None when it
+    does not judge the step (a range-violating step, or one it does not concern)."""
+    if not outcome.range_ok or outcome.state is None:
+        return None
+    bound = step_applies(prop, transition, outcome)
+    if bound is None:
+        return None
+    return Env(pre=pre, post=outcome.state, msgs=bound)
 
 
 # ---------------------------------------------------------------- search and replay (re-exported)

@@ -113,8 +113,9 @@ def _check_initial(model: ir.Model, state: Mapping[str, Value | list[Value]]) ->
             if not same(want, v):
                 raise _Reject(0, f"{var.name} is not initial: trace has {show(v)}, init gives {show(want)}")
     for ch in model.channels:
-        if state[ch.name] != []:
-            raise _Reject(0, f"channel {ch.name} is not empty initially: {show(state[ch.name])}")
+        if not same(state[ch.name], list(ch.init)):
+            want = "empty" if not ch.init else f"holding {show(list(ch.init))}"
+            raise _Reject(0, f"channel {ch.name} is not {want} initially: {show(state[ch.name])}")
 
 
 def _check_keys(model: ir.Model, state: Mapping[str, Value | list[Value]], i: int) -> None:

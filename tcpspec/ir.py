@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
-from tcpspec.diagnostics import Span
-from tcpspec.types import RecordType, Type, Value
+from tcpspec.diagnostics import Diagnostic, Span
+from tcpspec.types import MapType, RecordType, SetType, Type, Value
 
 
 # ---------------------------------------------------------------- state
@@ -30,11 +30,16 @@ class StateVar:
 
 @dataclass(frozen=True)
 class Channel:
+    """A channel, or a family's member `to_rm[2]` (family "to_rm", index 2)."""
+
     name: str
     message: RecordType
     capacity: int
     faults: frozenset[str]  # subset of FAULT_KINDS, only the enabled ones
     span: Span
+    family: str = ""
+    index: int | None = None
+    init: tuple[Value, ...] = ()  # messages in flight in every initial state, head first
 
 
 FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
@@ -162,7 +167,91 @@ class ChanSlot:
     span: Span
 
 
-Expr = Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot
+@dataclass(frozen=True)
+class Local:
+    """A name bound by `let` (or by a simultaneous assignment) earlier in the same body: the
+    value its `Let` computed then. `bound` is that expression, for analyses (ranges) only:
+    evaluating it here would read the state as it is now, not as it was."""
+
+    name: str
+    type: Type
+    span: Span
+    bound: "Expr"
+
+
+@dataclass(frozen=True)
+class MapRead:
+    """`m[k]`: the value of map `m` at key `k`. The checker proved that `k` is a key of m's type."""
+
+    map: Expr
+    key: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapStore:
+    """The map `map` with the value at `key` replaced by `value` (`m[k] := v` assigns this to m).
+    `value.type` may be a wider int than the map's values: storing outside is a `range_ok`
+    violation, as for an assignment."""
+
+    map: Expr
+    key: Expr
+    value: Expr
+    type: MapType
+    span: Span
+
+
+@dataclass(frozen=True)
+class MapLit:
+    """`[k in K -> e]`: one value per key of `type.key`, in order (the checker expands `e`)."""
+
+    values: tuple[Expr, ...]
+    type: MapType
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetLit:
+    """`{a, b}`: the set of the elements' values (each proved to be an element of `type.elem`)."""
+
+    elems: tuple[Expr, ...]
+    type: SetType
+    span: Span
+
+
+@dataclass(frozen=True)
+class SetOp:
+    """op: 'union' (`s + t`), 'minus' (`s - t`) or 'inter' (`s * t`), on sets of one type."""
+
+    op: str
+    left: Expr
+    right: Expr
+    type: SetType
+    span: Span
+
+
+@dataclass(frozen=True)
+class Member:
+    """`x in s`: whether the value of `elem` is in set `set`."""
+
+    elem: Expr
+    set: Expr
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True)
+class Card:
+    """`card(s)`: how many elements set `set` has."""
+
+    set: Expr
+    type: Type
+    span: Span
+
+
+Expr = (Lit | Var | Param | Msg | Field | Unary | Binary | Convert | Ite | RecordLit | ChanLen | ChanSlot | Local
+        | MapRead | MapStore | MapLit | SetLit | SetOp | Member | Card)
 
 
 # ---------------------------------------------------------------- statements
@@ -195,7 +284,17 @@ class If:
     span: Span
 
 
-Stmt = Assign | Send | If
+@dataclass(frozen=True)
+class Let:
+    """`let x = e;`: computes `e` now and names it (`Local(name)`) for the statements after it.
+    Names are unique within a transition."""
+
+    name: str
+    value: Expr
+    span: Span
+
+
+Stmt = Assign | Send | If | Let
 
 
 # ---------------------------------------------------------------- transitions
@@ -305,9 +404,13 @@ class Final:
 
 @dataclass(frozen=True)
 class Instance:
+    """`client`, or a family's member `rm[2]` (family "rm", index 2)."""
+
     name: str
     process: str
-    channels: tuple[tuple[str, str], ...] = ()  # (process parameter, channel bound to it)
+    channels: tuple[tuple[str, str], ...] = ()  # (process parameter, channel bound to it); `out[1]` for families
+    family: str = ""
+    index: int | None = None
 
 
 @dataclass
@@ -335,6 +438,9 @@ class Model:
     # `depth` declarations: the default bound of `tcpspec check` per property kind ("": every
     # kind). The command line's --depth overrides them.
     depths: dict[str, int] = field(default_factory=dict)
+    # Things worth a look that do not make the model wrong (diagnostics of severity "warning"):
+    # the CLI prints them on stderr; they never change a verdict or an exit code.
+    warnings: list[Diagnostic] = field(default_factory=list)
 
     def default_depth(self, kind: PropertyKind) -> int | None:
         """The bound this model declares for properties of `kind`, if any."""
@@ -363,3 +469,33 @@ class Model:
             if p.name == name:
                 return p
         raise KeyError(name)
+
+
+# ---------------------------------------------------------------- what an expression reads
+
+
+def state_reads(e: Expr) -> tuple[str, ...] | None:
+    """The state variables and channels `e` reads, sorted; None if it reads anything else (a
+    primed variable, a parameter, a message, an expression this walk does not know): what a
+    state predicate's value can depend on."""
+    names: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, Var) and not x.primed:
+            names.add(x.var.name)
+        elif isinstance(x, (ChanLen, ChanSlot)):
+            names.add(x.channel.name)
+        elif isinstance(x, Field):
+            todo.append(x.base)
+        elif isinstance(x, (Unary, Convert)):
+            todo.append(x.arg)
+        elif isinstance(x, Binary):
+            todo += [x.left, x.right]
+        elif isinstance(x, Ite):
+            todo += [x.cond, x.then, x.else_]
+        elif isinstance(x, RecordLit):
+            todo += [f for _, f in x.fields]
+        elif not isinstance(x, Lit):
+            return None  # a primed variable, a parameter or a message: the whole state
+    return tuple(sorted(names))

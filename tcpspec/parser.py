@@ -21,6 +21,7 @@ from lark.parsers.lalr_analysis import Reduce
 
 from tcpspec import ast
 from tcpspec.diagnostics import Diagnostic, ModelError, Span
+from tcpspec.inputs import MAX_IMPORTS, MAX_MODEL_BYTES, MAX_PROGRAM_BYTES, InputRefused, check_import, read_bytes
 
 INT_LIMIT = 2**62
 MAX_NESTING = 100  # tree levels; later stages recurse over the AST, so keep well under 1000
@@ -29,7 +30,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists eventually leads_to final fair strong depth for".split()
+    "forall exists count eventually leads_to final fair strong depth for def let any".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -61,12 +62,16 @@ def parse_text(text: str, path: str) -> ast.ModelFile:
         ) from None
 
 
-def load_program(path: str) -> ast.Program:
-    """Read the root file and, transitively, its imports: each file once, imports first."""
+def load_program(path: str, source: Source | None = None) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first.
+
+    `source` lets an editor supply texts not saved yet and a faster parse (the language server);
+    by default files are read from disk and parsed with `parse_text`."""
+    source = source or Source()
     program = ast.Program(root=path)
     diags: list[Diagnostic] = []
     seen: set[str] = {os.path.realpath(path)}
-    root = _read_and_parse(path, None, program, diags)
+    root = _read_and_parse(path, None, program, diags, source)
     if root is None:
         raise ModelError(diags)
     # Depth-first, iteratively: (file, index of its next import to visit).
@@ -83,7 +88,7 @@ def load_program(path: str) -> ast.Program:
         if key in seen:
             continue
         seen.add(key)
-        child = _read_and_parse(shown, imp, program, diags)
+        child = _read_and_parse(shown, imp, program, diags, source)
         if child is not None:
             stack.append((child, 0))
     if diags:
@@ -98,13 +103,32 @@ def _import_path(importer: str, target: str) -> str:
     return os.path.normpath(os.path.join(os.path.dirname(importer), target))
 
 
+class Source:
+    """Where `load_program` gets a file's bytes and how it parses a text: from disk and with
+    `parse_text` here; the language server overrides both (open editors' texts, a cache)."""
+
+    def read(self, path: str) -> bytes:
+        os.stat(path)  # a missing file is an OSError (its own message); the rest: inputs.InputRefused
+        return read_bytes(path, MAX_MODEL_BYTES, "model file")
+
+    def parse(self, text: str, path: str) -> ast.ModelFile:
+        return parse_text(text, path)
+
+
 def _read_and_parse(
-    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic]
+    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic], source: Source
 ) -> ast.ModelFile | None:
     """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
     try:
-        with open(shown, "rb") as handle:
-            data = handle.read()
+        if imp is not None:
+            check_import(shown)
+        data = source.read(shown)
+        if len(program.sources) >= MAX_IMPORTS or sum(map(len, program.sources.values())) + len(data) > MAX_PROGRAM_BYTES:
+            raise InputRefused(f"the model and its imports are too large: more than {MAX_IMPORTS} files or "
+                               f"{MAX_PROGRAM_BYTES} bytes")
+    except InputRefused as exc:
+        diags.append(Diagnostic(None if imp is None else imp.span, str(exc)))
+        return None
     except OSError as exc:
         reason = exc.strerror or str(exc)
         if imp is None:
@@ -125,7 +149,7 @@ def _read_and_parse(
         return None
     program.sources[shown] = text
     try:
-        return parse_text(text, shown)
+        return source.parse(text, shown)
     except ModelError as err:
         diags.extend(err.diagnostics)
         return None
@@ -178,6 +202,15 @@ class _Tagged:
 
     kind: str
     value: Any
+
+
+@dataclasses.dataclass(frozen=True)
+class _Target:
+    """An assignment's target while it is being read: the variable and the map keys after it."""
+
+    name: str
+    span: Span
+    path: tuple[Any, ...]
 
 
 @v_args(meta=True)
@@ -238,7 +271,36 @@ class _ToAst(Transformer[Token, Any]):
         return ast.FieldDecl(str(c[0]), c[1], default, self._span(meta))
 
     def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
-        return ast.ChannelDecl(str(c[0]), c[1], c[2], tuple(c[3:]), self._span(meta))
+        family = c.pop(1) if isinstance(c[1], (ast.Family, ast.Binder)) else None
+        init = next((x.value for x in c if isinstance(x, _Tagged) and x.kind == "init"), None)
+        faults = tuple(x for x in c[3:] if isinstance(x, ast.Fault))
+        return ast.ChannelDecl(str(c[0]), c[1], c[2], faults, self._span(meta), family=family, init=init)
+
+    def chan_init(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("init", c[0])
+
+    def chan_init_if(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("init", ast.InitChoice(c[0], c[1], c[2], self._span(meta)))
+
+    def msg_list(self, meta: Any, c: list[Any]) -> tuple[Any, ...]:
+        return tuple(c)
+
+    def chan_any(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("chan", (str(c[0]), ast.Name(str(c[2]), self._tok(c[2])), self._span(meta), True))
+
+    def family(self, meta: Any, c: list[Any]) -> ast.Family:
+        return ast.Family(None, c[0], self._span(meta))
+
+    def family_range(self, meta: Any, c: list[Any]) -> ast.Family:
+        return ast.Family(c[0], c[1], self._span(meta))
+
+    def binder(self, meta: Any, c: list[Any]) -> ast.Binder:
+        self._expect_in(c[1], str(c[0]))
+        return ast.Binder(str(c[0]), c[2], c[3], self._span(meta))
+
+    def _expect_in(self, tok: Token, var: str, what: str = "rm[i in 0..N-1]") -> None:
+        if str(tok) != "in":
+            self._error(self._tok(tok), f"unexpected '{tok}': expected 'in', as in '{what}'")
 
     def fault(self, meta: Any, c: list[Any]) -> ast.Fault:
         kind = str(c[0])
@@ -250,8 +312,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Fault(kind, c[1] if len(c) > 1 else None, self._span(meta))
 
     def instance_decl(self, meta: Any, c: list[Any]) -> ast.InstanceDecl:
+        family = c.pop(1) if isinstance(c[1], ast.Binder) else None
         return ast.InstanceDecl(
-            str(c[0]), str(c[1]), self._tok(c[1]), tuple(c[2:]), self._span(meta)
+            str(c[0]), str(c[1]), self._tok(c[1]), tuple(c[2:]), self._span(meta), family=family
         )
 
     def arg(self, meta: Any, c: list[Any]) -> ast.Arg:
@@ -268,6 +331,7 @@ class _ToAst(Transformer[Token, Any]):
             tuple(x for x in rest if isinstance(x, props)),
             self._span(meta),
             finals=tuple(x for x in rest if isinstance(x, ast.Final)),
+            defs=tuple(x for x in rest if isinstance(x, ast.DefDecl)),
         )
 
     def param(self, meta: Any, c: list[Any]) -> ast.Param:
@@ -294,7 +358,14 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("choose", tuple(c))
 
     def receive(self, meta: Any, c: list[Any]) -> ast.Receive:
-        return ast.Receive(str(c[0]), str(c[1]), self._span(meta))
+        name, index, _, *any_ = c[1].value
+        if any_:
+            assert isinstance(index, ast.Name)
+            return ast.Receive(str(c[0]), name, self._span(meta), any_var=index.name)
+        return ast.Receive(str(c[0]), name, self._span(meta), index=index)
+
+    def chan_ref(self, meta: Any, c: list[Any]) -> _Tagged:
+        return _Tagged("chan", (str(c[0]), c[1] if len(c) > 1 else None, self._span(meta)))
 
     def guard(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("guard", c[0])
@@ -331,8 +402,10 @@ class _ToAst(Transformer[Token, Any]):
     def depth_kind(self, meta: Any, c: list[Any]) -> str:
         return str(c[0])
 
-    def fair_target(self, meta: Any, c: list[Any]) -> tuple[str, Span]:
-        return ".".join(str(t) for t in c), self._span(meta)
+    def fair_target(self, meta: Any, c: list[Any]) -> ast.FairTarget:
+        index = next((x for x in c[1:] if not isinstance(x, Token)), None)
+        member = next((str(x) for x in c[1:] if isinstance(x, Token)), None)
+        return ast.FairTarget(str(c[0]), index, member, self._span(meta))
 
     def step_prop(self, meta: Any, c: list[Any]) -> ast.StepProperty:
         parts = {x.kind: x.value for x in c[1:-1]}
@@ -344,7 +417,10 @@ class _ToAst(Transformer[Token, Any]):
         return _Tagged("events", tuple(c))
 
     def send_event(self, meta: Any, c: list[Any]) -> ast.SendEvent:
-        return ast.SendEvent(str(c[0]), str(c[1]), self._span(meta))
+        name, index, span, *any_ = c[1].value
+        if any_:
+            self._error(span, "'any' is only for a transition's receive: a send names its channel")
+        return ast.SendEvent(str(c[0]), name, self._span(meta), index=index)
 
     def step_when(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("when", c[0])
@@ -354,11 +430,49 @@ class _ToAst(Transformer[Token, Any]):
     def block(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("block", tuple(c))
 
-    def assign(self, meta: Any, c: list[Any]) -> ast.Assign:
-        return ast.Assign(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+    def assign(self, meta: Any, c: list[Any]) -> ast.Stmt:
+        targets = [x for x in c if isinstance(x, _Target)]
+        values = [x for x in c if not isinstance(x, _Target)]
+        span = self._span(meta)
+        if len(targets) != len(values):
+            self._error(span, f"{len(targets)} target{'s' if len(targets) > 1 else ''} but {len(values)} "
+                        f"value{'s' if len(values) > 1 else ''}: write one value per target, 'a, b := x, y;'")
+        assigns = tuple(ast.Assign(t.name, t.span, v, span, t.path) for t, v in zip(targets, values))
+        if len(assigns) == 1:
+            return assigns[0]
+        return ast.MultiAssign(assigns, span)
+
+    def lvalue_name(self, meta: Any, c: list[Any]) -> _Target:
+        return _Target(str(c[0]), self._span(meta), ())
+
+    def lvalue_index(self, meta: Any, c: list[Any]) -> _Target:
+        base: _Target = c[0]
+        return _Target(base.name, self._span(meta), base.path + (c[1],))
+
+    def lvalue_field(self, meta: Any, c: list[Any]) -> _Target:
+        base: _Target = c[0]
+        text = f"{base.name}{'[...]' * len(base.path)}.{c[1]}"
+        self._error(self._span(meta), f"cannot assign to '{text}': a transition assigns its own instance's "
+                    "variables (and map elements, m[k] := e), never another instance's or a message's field")
+        return base
+
+    def let_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
+        return ast.Let(str(c[0]), c[1], self._span(meta))
+
+    def def_decl(self, meta: Any, c: list[Any]) -> ast.DefDecl:
+        params = tuple(x for x in c[1:-2] if isinstance(x, ast.Param))
+        return ast.DefDecl(str(c[0]), params, c[-2], c[-1], self._span(meta))
 
     def send(self, meta: Any, c: list[Any]) -> ast.Send:
-        return ast.Send(str(c[0]), self._tok(c[0]), c[1], self._span(meta))
+        name, index, span, *any_ = c[0].value
+        if any_:
+            self._error(span, "'any' is only for a transition's receive: a send names its channel")
+        return ast.Send(name, span, c[1], self._span(meta), index=index)
+
+    def for_stmt(self, meta: Any, c: list[Any]) -> ast.For:
+        self._expect_in(c[1], str(c[0]), f"for {c[0]} in 0..N-1 {{ ... }}")
+        hi = c[3] if len(c) > 4 else None
+        return ast.For(str(c[0]), c[2], hi, c[-1].value, self._span(meta))
 
     def skip(self, meta: Any, c: list[Any]) -> ast.Skip:
         return ast.Skip(self._span(meta))
@@ -375,10 +489,19 @@ class _ToAst(Transformer[Token, Any]):
         return ast.TypeName(str(c[0]), self._span(meta))
 
     def chan_type(self, meta: Any, c: list[Any]) -> ast.ChanType:
-        return ast.ChanType(c[0], self._span(meta))
+        return ast.ChanType(c[0], self._span(meta), c[1] if len(c) > 1 else None)
 
     def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
         return ast.RangeType(c[0], c[1], self._span(meta))
+
+    def map_type(self, meta: Any, c: list[Any]) -> ast.MapTypeExpr:
+        return ast.MapTypeExpr(c[0], c[2], self._span(meta))
+
+    def set_type(self, meta: Any, c: list[Any]) -> Any:
+        if (str(c[0]), str(c[1])) != ("set", "of"):
+            bad = c[0] if str(c[0]) != "set" else c[1]
+            self._error(self._tok(bad), f"unexpected '{bad}': a type is a name, LO..HI, [K] -> V or 'set of T'")
+        return ast.SetTypeExpr(c[2], self._span(meta))
 
     # ---- expressions
 
@@ -401,6 +524,19 @@ class _ToAst(Transformer[Token, Any]):
             )
         return ast.Binary(str(op), left, right, span)
 
+    def member(self, meta: Any, c: list[Any]) -> ast.Binary:
+        if str(c[1]) != "in":
+            self._error(self._tok(c[1]), f"unexpected '{c[1]}': expected an operator (or 'in', as in 'x in s')")
+        return ast.Binary("in", c[0], c[2], self._span(meta))
+
+    def set_lit(self, meta: Any, c: list[Any]) -> ast.SetLit:
+        return ast.SetLit(tuple(c), self._span(meta))
+
+    def map_lit(self, meta: Any, c: list[Any]) -> ast.MapLit:
+        self._expect_in(c[1], str(c[0]), f"[{c[0]} in 0..N-1 -> e]")
+        hi = c[3] if len(c) == 6 else None
+        return ast.MapLit(str(c[0]), c[2], hi, c[-1], self._span(meta))
+
     def unary(self, meta: Any, c: list[Any]) -> ast.Unary:
         return ast.Unary(str(c[0]), c[1], self._span(meta))
 
@@ -411,10 +547,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Index(c[0], c[1], self._span(meta))
 
     def quantifier(self, meta: Any, c: list[Any]) -> ast.Quantifier:
-        if str(c[2]) != "in":
-            self._error(self._tok(c[2]), f"unexpected '{c[2]}': expected 'in', as in "
-                        f"'{c[0]} {c[1]} in 0..N: ...'")
-        return ast.Quantifier(str(c[0]), str(c[1]), c[3], c[4], c[5], self._span(meta))
+        self._expect_in(c[2], str(c[1]), f"{c[0]} {c[1]} in 0..N: ...")
+        hi = c[4] if len(c) > 5 else None
+        return ast.Quantifier(str(c[0]), str(c[1]), c[3], hi, c[-1], self._span(meta))
 
     def prime(self, meta: Any, c: list[Any]) -> Any:
         base = c[0]
@@ -471,6 +606,17 @@ SYNTAX_MESSAGES: dict[str, list[str]] = {
     ],
     "expected ':=' to assign (a variable is assigned with ':=', not '=')": [
         "process P() { transition t { x = 1; } }",
+    ],
+    "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)": [
+        "invariant i: x = 1;",
+        "reachable r: x = 1;",
+        "invariant i: (x = 1);",
+        "invariant i: y && x = 1;",
+        "process P() { transition t when x = 1 { } }",
+        "process P() { transition t choose n: 0..1 when n = 1 { } }",
+        "process P() { transition t receive m from c when m.a = 1 { } }",
+        "process P() { transition t { if x = 1 { } } }",
+        "process P() { transition t { y := x = 1; } }",
     ],
     "unexpected ':': a record literal in a 'when' or 'if' condition must be in parentheses, "
     "e.g. 'when m == (Segment { syn: true }) {'": [
@@ -579,6 +725,54 @@ SYNTAX_MESSAGES: dict[str, list[str]] = {
     ],
 }
 
+_ONLY_FOR = {
+    "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)": {"="},
+    "unexpected {found}: a transition's 'choose' must come before 'receive' and 'when'": {"choose"},
+    "unexpected {found}: a transition's 'receive' must come before 'when'": {"receive"},
+}
+
+# Habits from TLA+ and Promela: message -> (a pattern found on the error's line, spanning the error
+# column, and examples that must give the message). Checked before SYNTAX_MESSAGES, for lexical
+# and token errors alike: these are what a TLA+ or Promela user writes first, and the fix is a
+# spelling. tests/test_parser.py checks every example; docs/errors.md lists them.
+HABITS: dict[str, tuple[str, list[str]]] = {
+    "TLA+'s '/\\' is '&&' here (and)": (r"/\\", ["invariant i: a /\\ b;"]),
+    "TLA+'s '\\/' is '||' here (or)": (r"\\/", ["invariant i: a \\/ b;"]),
+    "TLA+'s '\\in' is 'in' here: 'x in s', 'forall j in 0..N-1: ...'": (
+        r"\\in\b", ["invariant i: x \\in s;", "invariant i: forall j \\in 0..2: j > 0;"]),
+    "TLA+'s '\\notin' is written '!(x in s)' here": (r"\\notin\b", ["invariant i: x \\notin s;"]),
+    "TLA+'s '\\A x \\in S: P' is 'forall x in S: P' here (and '\\E' is 'exists')": (
+        r"\\[AE]\b", ["invariant i: \\A x \\in S: x;", "invariant i: \\E x \\in S: x;"]),
+    "TLA+'s '~' is '!' here (not)": (r"~(?!>)", ["invariant i: ~a;"]),
+    "TLA+'s '#' and '/=' are '!=' here (not equal)": (r"#|/=", ["invariant i: a # b;", "invariant i: a /= b;"]),
+    "'=>' is not an operator: implication is '==>'": (r"(?<![=<])=>", ["invariant i: a => b;"]),
+    "TLA+'s '<=>' is '==' on bools here": (r"<=>", ["invariant i: a <=> b;"]),
+    "TLA+'s x' = e is 'x := e;' here: a statement gives a variable its new value with ':='": (
+        r"\b\w+'\s*:?=(?!=)", ["process P() { transition t { x' = x + 1; } }",
+                               "process P() { transition t { x' := 1; } }"]),
+    "there is no UNCHANGED: a transition leaves every variable it does not assign as it was": (
+        r"\bUNCHANGED\b.*", ["process P() { transition t { UNCHANGED x; } }",
+                              "process P() { transition t { UNCHANGED <<x, y>>; } }"]),
+    "a TLA+ definition 'Name == e' is 'def name(): T = e;' here (and a property is 'invariant name: e;')": (
+        r"^\s*\w+\s*==", ["Inv == x > 1;", "TypeOK == x \\in 0..3"]),
+    "TLA+'s VARIABLES are declared in a process: 'var x: T = init;' (see docs/language.md)": (
+        r"^\s*VARIABLES?\b", ["VARIABLES x, y", "VARIABLE x"]),
+    "TLA+'s CONSTANTS are 'const N = 3;' here (the value is the default; -D N=5 changes it)": (
+        r"^\s*CONSTANTS?\b", ["CONSTANT N", "CONSTANTS N, M"]),
+    "TLA+'s EXTENDS is 'import \"file.tcpspec\";' here": (r"^\s*EXTENDS\b", ["EXTENDS Naturals"]),
+    "Promela's 'atomic { }' is not needed: a transition is one atomic step": (
+        r"\batomic\s*\{", ["process P() { transition t { atomic { x := 1; } } }"]),
+    "Promela's 'c ! m' is 'send c m;' here": (r"\b\w+\s*!(?!=)\s*\w", ["process P() { transition t { c ! m; } }"]),
+    "Promela's 'c ? m' is 'receive m from c' in the transition's header": (
+        r"\b\w+\s*\?", ["process P() { transition t { c ? m; } }"]),
+    "Promela's '::' options are written 'if COND { ... } else { ... }' here, or one transition each": (
+        r"::", ["process P() { transition t { if :: x -> y := 1; fi } }",
+                "process P() { transition t { do :: skip; od } }"]),
+    "Promela's 'guard -> action' is 'when GUARD { ... }' (or 'if GUARD { ... }') here; "
+    "'->' is for map types and literals ('==>' is implication)": (
+        r"->", ["process P() { transition t { x := 1 -> y; } }", "invariant i: a -> b;"]),
+}
+
 _TOKEN_WORDS = {
     "NAME": "a name",
     "INT": "an integer",
@@ -654,13 +848,29 @@ def _found(token: Token) -> str:
     return f"'{token}'"
 
 
+def _habit(text: str, line: int, col: int) -> str | None:
+    """The HABITS message whose pattern, on the error's line, spans the error column."""
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None
+    src, at = lines[line - 1], col - 1
+    for message, (pattern, _) in HABITS.items():
+        if any(m.start() <= at < max(m.end(), m.start() + 1) for m in re.finditer(pattern, src)):
+            return message
+    return None
+
+
 def _token_message(exc: UnexpectedToken, text: str) -> str:
     """What went wrong at an unexpected token, in the words of the language."""
     token = exc.token
+    habit = _habit(text, token.line or 0, token.column or 0) if token.type != "$END" else None
+    if habit is not None:
+        return habit
     norm = _normalized(exc)
-    label = norm.match_examples(
-        _parse_for_matching, SYNTAX_MESSAGES, token_type_match_fallback=True
-    )
+    # A label about one token ('=') is offered only for that token, not for others that stop
+    # the parser in the same state.
+    examples = {k: v for k, v in SYNTAX_MESSAGES.items() if str(token) in _ONLY_FOR.get(k, {str(token)})}
+    label = norm.match_examples(_parse_for_matching, examples, token_type_match_fallback=True)
     if label is not None:
         return label.replace("{found}", _found(token))
     expected: set[str] = set(norm.expected) | set(exc.expected)
@@ -692,6 +902,9 @@ def _char_message(exc: UnexpectedCharacters, text: str) -> str:
     """Lexical errors: strings, numbers, reserved words, stray characters."""
     pos = exc.pos_in_stream
     char = text[pos]
+    habit = _habit(text, exc.line, exc.column)
+    if habit is not None:
+        return habit
     if char == '"':
         return "unterminated string: missing the closing '\"' on this line"
     word = re.match(r"[A-Za-z0-9_]+", text[pos:])
@@ -738,7 +951,7 @@ _SCAN = re.compile(
 )
 _TOP_ONLY = frozenset("import const type enum message channel process instance depth".split())
 _PROC_ONLY = frozenset(("var", "transition"))
-_EITHER = frozenset(("invariant", "lemma", "reachable", "step"))
+_EITHER = frozenset(("invariant", "lemma", "reachable", "step", "def"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,36 +5,16 @@ Library entry points for the CLI and for tests. Nothing here prints or exits.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run, within_stop
+from tcpspec.options import DEFAULT_DEPTH, CheckOptions
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run, within_stop
 
-
-ENGINES = ("bmc", "kind", "pdr", "auto")
-DEFAULT_DEPTH = 20  # the bound when neither --depth nor the model's `depth` declaration gives one
-
-
-@dataclass(frozen=True)
-class CheckOptions:
-    """What to check and how hard: `depth` is the BMC bound in transitions (exactly k steps);
-    None: the model's `depth` declarations, else DEFAULT_DEPTH (`bounds`)."""
-
-    properties: tuple[str, ...] = ()  # empty: all; a name selects `name` and every `inst.name`
-    kinds: tuple[str, ...] = ()  # empty: all; else only these kinds (invariant, step, reachable)
-    depth: int | None = None
-    timeout: float | None = None  # seconds per property; None: no limit
-    engine: str = "auto"  # BMC and the prover side by side (engines/portfolio.py)
-    theory: str = "auto"  # number representation: auto | int | bv (see theories.py)
-    memory_mb: int | None = None  # Z3's memory ceiling per process; past it: unknown, not a crash
-    deadlock: bool = False  # also check the built-in `deadlock_free` (engines/deadlock.py)
-    k_max: int = 4  # engine kind: k-induction up to this k for what 1-induction leaves (1: off)
-    max_cex: int = 1  # violated properties: up to this many traces, each a different run (engines/more_cex.py)
-    # False: a run ends at its first violation, like SPIN and TLC (what is open then is `unknown`,
-    # results.STOPPED); True: every property is checked to the end.
-    keep_going: bool = False
+__all__ = ["DEFAULT_DEPTH", "CheckOptions", "check_model", "load_model", "select_properties"]
 
 
 def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
@@ -47,12 +27,14 @@ def load_model(path: str, defines: dict[str, str] | None = None) -> ir.Model:
 
 
 def select_properties(model: ir.Model, names: tuple[str, ...], kinds: tuple[str, ...] = ()) -> list[ir.Property]:
-    """`--prop NAME`: an exact name, or a process property's short name for every instance;
-    `--kind K`: of those, the ones of kind K."""
+    """`--prop NAME`: an exact name, a process property's short name for every instance, or
+    `rm.NAME` for every member of family `rm`; `--kind K`: of those, the ones of kind K."""
     every = model.properties + model.liveness
     chosen: list[ir.Property] = [] if names else list(every)
+    families = {i.name: i.family for i in model.instances if i.family}
     for name in names:
-        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name]
+        hits = [p for p in every if p.name == name or p.name.split(".", 1)[-1] == name
+                or (p.instance in families and f"{families[p.instance]}.{p.name.split('.', 1)[-1]}" == name)]
         if not hits:
             known = ", ".join(p.name for p in every) or "none"
             raise UsageError(f"no property named '{name}' in {model.path} (properties: {known})")
@@ -84,8 +66,9 @@ def check_model(
         props += [dl] if dl not in props else []
     if not props:
         raise nothing_to_check([model.path], options.properties, options.kinds)
-    if options.engine not in ENGINES:
-        raise UsageError(f"unknown engine '{options.engine}' (engines: {', '.join(ENGINES)})")
+    from tcpspec.engines.registry import engine
+
+    engine(options.engine)  # an unknown name is the user's error, before any work
     if options.memory_mb is not None:
         import z3
 
@@ -132,12 +115,16 @@ def _run_bounds(
     """One engine run per bound (one in all, unless the model declares a depth for some kinds);
     results in the order of `props`. A violation that stops the run stops the later groups too."""
     results: dict[str, PropertyResult] = {}
-    for depth, group in bounds(model, props, options.depth):
-        if not options.keep_going and any(stops_run(r) for r in results.values()):
-            found = _stopped(group, options)
-        else:
-            found = _run_engine(model, group, replace(options, depth=depth), on_progress)
-        results.update((r.property, r) for r in found)
+    try:
+        for depth, group in bounds(model, props, options.depth):
+            if not options.keep_going and any(stops_run(r) for r in results.values()):
+                found = _stopped(group, options)
+            else:
+                found = _run_engine(model, group, replace(options, depth=depth), on_progress)
+            results.update((r.property, r) for r in found)
+    except KeyboardInterrupt as e:  # Ctrl-C, SIGTERM: what finished, in the model's order
+        results.update((r.property, r) for r in finished(e))
+        raise RunInterrupted([results[p.name] for p in props if p.name in results]) from None
     return [results[p.name] for p in props]
 
 
@@ -153,20 +140,29 @@ def _run_engine(
     """Deadlock and liveness properties have their own engines (BMC only: bounded verdicts, never
     `proved`); the rest goes to the selected engine. Results in the order of `props`."""
     live = [p for p in props if p.kind in ir.LIVENESS_KINDS]
-    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and options.engine != "bmc"]
+    from tcpspec.engines.registry import engine
+
+    dead = [p for p in props if p.kind is ir.PropertyKind.DEADLOCK and not engine(options.engine).deadlock]
     rest = [p for p in props if p not in live and p not in dead]
     cached = _cached_witnesses(model, rest, options)
     todo = [p for p in rest if p.name not in cached]
-    results = _run_selected(model, todo, options, on_progress) if todo else []
-    _store_witnesses(model, results, options)
-    results += _unless_stopped(list(cached.values()), results, options)
-    for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
-        if not group:
-            continue
-        if not options.keep_going and any(stops_run(r) for r in results):  # not started
-            results += _stopped(group, options)
-        else:
-            results += search(model, group, options)
+    selected = lambda: _run_selected(model, todo, options, on_progress)  # noqa: E731
+    results: list[PropertyResult] = []
+    try:
+        # The portfolio's parent keeps its own deadline and the results that came in (engines/portfolio.py).
+        results = (selected() if options.engine == "auto" else _within_timeout(todo, options, selected)) if todo else []
+        _store_witnesses(model, results, options)
+        results += _unless_stopped(list(cached.values()), results, options)
+        for group, search in ((dead, _deadlock_search), (live, _liveness_search)):
+            if not group:
+                continue
+            if not options.keep_going and any(stops_run(r) for r in results):  # not started
+                results += _stopped(group, options)
+            else:
+                results += _within_timeout(group, options, lambda: search(model, group, options))  # noqa: B023
+    except KeyboardInterrupt as e:
+        done = {r.property for r in results}
+        raise RunInterrupted(results + [r for r in [*finished(e), *cached.values()] if r.property not in done]) from None
     if options.max_cex > 1:
         from tcpspec.engines.more_cex import add_counterexamples
 
@@ -175,16 +171,35 @@ def _run_engine(
     return sorted(results, key=lambda r: order[r.property])
 
 
+def _within_timeout(props: list[ir.Property], options: CheckOptions,
+                    run: Callable[[], list[PropertyResult]]) -> list[PropertyResult]:
+    """`run()`, stopped from outside once the timeout and its grace have passed; its properties
+    are then `unknown` (timeout)."""
+    if options.timeout is None:
+        return run()
+    from tcpspec.engines.budget import DeadlinePassed, hard_deadline
+
+    t0 = time.perf_counter()
+    try:
+        with hard_deadline(options.timeout):
+            return run()
+    except DeadlinePassed:
+        secs = round(time.perf_counter() - t0, 3)
+        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, secs, doc=p.doc,
+                               detail=f"timeout: no verdict within --timeout {options.timeout:g} s") for p in props]
+
+
 CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed now"
 
 
 def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> dict[str, PropertyResult]:
     """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
     on the interpreter, reaching its target at its last state only, within the bound."""
+    from tcpspec.engines.registry import engine
+
     wanted = [p for p in props if p.kind is ir.PropertyKind.REACHABLE]
-    if not wanted:
+    if not wanted or not engine(options.engine).cached_witnesses:
         return {}
-    import time
 
     from tcpspec import proof_cache
     from tcpspec.interp import replay
@@ -244,25 +259,7 @@ def _liveness_search(model: ir.Model, props: list[ir.Property], options: CheckOp
 def _run_selected(
     model: ir.Model, props: list[ir.Property], options: CheckOptions, on_progress: Callable[[str], None] | None
 ) -> list[PropertyResult]:
-    if options.engine == "auto":
-        from tcpspec.engines.portfolio import run_auto
+    """The selected engine, by its name in the registry, with the run's options and budget."""
+    from tcpspec.engines.registry import EngineCall, engine
 
-        results = run_auto(model, props, options.depth, options.timeout, options.theory, on_progress=on_progress,
-                           memory_mb=options.memory_mb, keep_going=options.keep_going)
-    elif options.engine == "kind":  # prove what induction proves, BMC the rest
-        from tcpspec.engines.kind import run_kind
-
-        results = run_kind(model, props, options.depth, options.timeout, options.theory, k_max=options.k_max,
-                           keep_going=options.keep_going)
-    elif options.engine == "pdr":  # IC3/PDR (Z3 Spacer); reachability targets by BMC
-        from tcpspec.engines.pdr import run_pdr
-
-        results = run_pdr(model, props, options.timeout, options.theory, depth=options.depth,
-                          keep_going=options.keep_going)
-    else:
-        from tcpspec.engines.bmc import run_bmc
-
-        tell = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
-        results = run_bmc(model, props, options.depth, options.timeout, options.theory, on_depth=tell,
-                          keep_going=options.keep_going)
-    return results
+    return engine(options.engine).run(model, props, EngineCall.start(options, on_progress))

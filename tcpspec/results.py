@@ -31,6 +31,8 @@ class PropertyResult:
     certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
     cti: Trace | None = None  # not proved: a counterexample to induction (one step, not necessarily reachable)
     traces: list[Trace] = field(default_factory=list)  # --max-cex: every trace, `trace` first
+    # engine explicit: the search's figures (states, diameter, exhaustive, sampled values, ...)
+    search: dict[str, object] | None = None
 
     @property
     def failed(self) -> bool:
@@ -57,10 +59,38 @@ def stops_run(r: PropertyResult) -> bool:
     return r.verdict is Verdict.VIOLATED and r.kind != "lemma"
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a check, with the results that had finished by then (violations
+    and witnesses found, proofs made): they are reported, the run still ends as interrupted.
+    A KeyboardInterrupt, so that every cleanup written for Ctrl-C runs for it too."""
+
+    def __init__(self, results: list[PropertyResult]) -> None:
+        super().__init__()
+        self.results = results
+
+
+def finished(e: BaseException) -> list[PropertyResult]:
+    """The finished results an interrupt carries (none for a bare KeyboardInterrupt)."""
+    return list(getattr(e, "results", []))
+
+
+# The start of the detail of an `unknown` that is tcpspec's own failure, not the solver's: an
+# engine process that died (a crash, the OOM killer), an engine that refuted what another proved,
+# a trace that did not replay. The run then exits 4, as an exception would, with the cause.
+INTERNAL_ERROR = "internal error"
+
+
+def is_internal_error(r: PropertyResult) -> bool:
+    return r.verdict is Verdict.UNKNOWN and r.detail.startswith(INTERNAL_ERROR)
+
+
 def exit_code(results: list[PropertyResult]) -> int:
-    """The CLI contract: 1 if any failure, else 3 if any unknown, else 0."""
+    """The CLI contract: 1 if any failure (a replayed trace is definitive whatever else went
+    wrong), else 4 if any internal error, else 3 if any unknown, else 0."""
     if any(r.failed for r in results):
         return 1
+    if any(is_internal_error(r) for r in results):
+        return 4
     if any(r.verdict is Verdict.UNKNOWN for r in results):
         return 3
     return 0

@@ -34,3 +34,10 @@ def simulate(model: ir.Model, steps: int, seed: int = 0) -> tuple[Trace, str]:
         ))
         state = after
     return trace, ""
+
+
+# `tcpspec.simulate(...)` is also the public API's call (tcpspec/api.py): importing this module binds
+# `tcpspec.simulate` to it, so it forwards calls to that function.
+import tcpspec  # noqa: E402
+
+tcpspec._forward_calls(__name__, "simulate")

@@ -1,11 +1,11 @@
 """How numbers become Z3 terms: two interchangeable representations, chosen per model.
 
-No single encoding wins (measured on this repo's models, BMC to depth 20):
+No single encoding wins on this repo's models (figures: docs/performance.md):
 - `IntTheory` (linear integer arithmetic): sequence numbers are Ints in 0..2^N-1 with one
   conditional correction per `+`/`-`. The solver sees that `iss + 1 + n - (iss + 1)` is `n` for
-  every ISN; bit-blasting 32-bit adders does not. seed_handshake: 4.5 s (bit-vectors: 40 s).
+  every ISN; bit-blasting 32-bit adders does not, so models with wide sequence numbers need it.
 - `BitTheory` (bit-vectors, bit-blasted): every number a small bit-vector. Control-heavy models
-  with small domains are SAT problems at heart. two_phase_commit: 2 s (integers: > 120 s).
+  with small domains are SAT problems at heart, which integers make far slower.
 
 `choose_theory` picks integers when the model computes with wide (> 8 bit) sequence numbers or
 bit-vectors, bit-vectors otherwise; `--theory` overrides. Both implement the same semantics
@@ -23,17 +23,29 @@ from typing import Union
 import z3
 
 from tcpspec import ir
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value
+from tcpspec.types import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    compose,
+    composite_parts,
+    default_value,
+    part_values,
+)
 
 Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
 WIDE_BITS = 8  # bit-vectors wider than this make a model "arithmetic": integers win
 
-# Z3 settings for every integer-theory solver, chosen by measurement (docs/performance.md): the
-# classic arithmetic solver without bound propagation. On tcp.tcpspec: BMC to depth 8 25 s
-# against 70 s; the prover (its Houdini and re-check too) 58-69 s -> 47-54 s; `replay` of the
-# seed example 47 s -> 12 s.
-# Tuning only: the answers are the same.
+# Z3 settings for every integer-theory solver: the classic arithmetic solver without bound
+# propagation, which answers the sequence-number queries of BMC, the prover and `replay` several
+# times faster than Z3's default (docs/performance.md). Tuning only: the answers are the same.
 INT_PARAMS: dict[str, int] = {"smt.arith.solver": 2, "smt.arith.propagation_mode": 0}
 
 
@@ -41,21 +53,39 @@ class Theory:
     """The number representation; subclasses fill in the numeric cases."""
 
     name = ""
+    arrays = False  # maps and sets as Z3 arrays (theory_arrays.py; measured, not the default)
+
+    def _array(self, t: Type) -> bool:
+        if not self.arrays or not isinstance(t, (MapType, SetType)):
+            return False
+        from tcpspec import theory_arrays
+
+        return theory_arrays.supports(t)
 
     # ---------------------------------------------------------- shared (bools, records)
 
     def fresh(self, name: str, t: Type) -> Sym:
         if isinstance(t, BoolType):
             return z3.Bool(name)
-        if isinstance(t, RecordType):
-            return {f: self.fresh(f"{name}.{f}", ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.fresh(self, name, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.fresh(_part_name(name, t, f), ft) for f, ft in parts}  # type: ignore[misc]
         return self.fresh_number(name, t)
 
     def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
         """Constraints that a stored term holds a legal value of `t`."""
-        if isinstance(t, RecordType):
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.well_formed(self, sym, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return [c for f, ft in t.fields for c in self.well_formed(sym[f], ft)]
+            return [c for f, ft in parts for c in self.well_formed(sym[f], ft)]
         if isinstance(t, BoolType):
             return []
         return self.number_well_formed(sym, t)  # type: ignore[arg-type]
@@ -64,9 +94,13 @@ class Theory:
         """A model value as a stored term."""
         if isinstance(t, BoolType):
             return z3.BoolVal(bool(v))
-        if isinstance(t, RecordType):
-            assert isinstance(v, dict)
-            return {f: self.constant(v[f], ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.constant(self, v, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.constant(x, ft) for (f, ft), x in zip(parts, part_values(t, v))}  # type: ignore[misc]
         if isinstance(t, EnumType):
             assert isinstance(v, str)
             return self.number_constant(t.index(v), t)
@@ -77,17 +111,27 @@ class Theory:
         """The canonical content of an empty channel slot."""
         if isinstance(t, BoolType):
             return z3.BoolVal(False)
-        if isinstance(t, RecordType):
-            return {f: self.zero(ft) for f, ft in t.fields}  # type: ignore[misc]
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.zero(self, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
+            return {f: self.zero(ft) for f, ft in parts}  # type: ignore[misc]
         # An int range that excludes 0 (`len: 1..MSS`) holds its lower bound: still a legal value,
         # so empty slots stay well formed (zero there would leave the model with no state at all).
         return self.number_constant(default_value(t) if isinstance(t, IntType) else 0, t)
 
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""
-        if isinstance(t, RecordType):
+        if self._array(t):
+            from tcpspec import theory_arrays
+
+            return theory_arrays.decode(self, zm, sym, t)  # type: ignore[arg-type]
+        parts = composite_parts(t)
+        if parts is not None:
             assert isinstance(sym, dict)
-            return {f: self.decode(zm, sym[f], ft) for f, ft in t.fields}
+            return compose(t, [self.decode(zm, sym[f], ft) for f, ft in parts])
         v = zm.eval(sym, model_completion=True)
         if isinstance(t, BoolType):
             return z3.is_true(v)
@@ -97,7 +141,7 @@ class Theory:
         return n
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        """An incremental solver suited to the representation (measured, see the module doc),
+        """An incremental solver suited to the representation (see the module doc),
         in `ctx` (default: Z3's main context)."""
         return z3.Solver(ctx=ctx)
 
@@ -128,6 +172,11 @@ class Theory:
     def counter_lit(self, n: int) -> z3.ExprRef: ...
     def counter_lt(self, a: z3.ExprRef, b: z3.ExprRef) -> z3.BoolRef: ...
     def counter_to_int(self, c: z3.ExprRef) -> z3.ExprRef: ...
+
+
+def _part_name(name: str, t: Type, part: str) -> str:
+    """A part's constant name, in model syntax: `c2s[0].seq`, `coord.votes[2]`, `seen[2]`."""
+    return f"{name}.{part}" if isinstance(t, RecordType) else f"{name}[{part}]"
 
 
 def _range(t: Type) -> tuple[int, int] | None:
@@ -241,7 +290,8 @@ class BitTheory(Theory):
     name = "bv"
 
     def solver(self, ctx: z3.Context | None = None) -> z3.Solver:
-        return z3.SolverFor("QF_BV", ctx=ctx)  # two_phase_commit: 1.3 s, against > 200 s with Solver()
+        # The bit-blasting solver: Solver() stalls on control-heavy models (arrays need QF_ABV).
+        return z3.SolverFor("QF_ABV" if self.arrays else "QF_BV", ctx=ctx)
 
     @staticmethod
     def storage(t: Type) -> tuple[int, bool]:
@@ -343,7 +393,7 @@ class BitTheory(Theory):
         return z3.ZeroExt(INT_WIDTH - COUNTER_WIDTH, c)  # type: ignore[arg-type]
 
 
-THEORIES = ("auto", "int", "bv")
+from tcpspec.options import THEORIES  # noqa: E402 - defined once, without z3, for the CLI
 
 
 def _types_of(model: ir.Model) -> list[Type]:
@@ -356,7 +406,13 @@ def _types_of(model: ir.Model) -> list[Type]:
 def choose_theory(model: ir.Model, name: str = "auto") -> Theory:
     """`auto`: integers when the model computes with wide bit-vectors, bit-vectors otherwise;
     integers too when an integer the model computes may leave BitTheory's 64 bits (there it
-    would wrap, and a proof could be wrong). `bv` on such a model is the user's error."""
+    would wrap, and a proof could be wrong). `bv` on such a model is the user's error.
+    A `+arrays` suffix (`bv+arrays`; the Python API only) stores maps and sets as Z3 arrays
+    (theory_arrays.py), to measure that encoding against the default."""
+    if name.endswith("+arrays"):
+        th = choose_theory(model, name.removesuffix("+arrays"))
+        th.arrays = True
+        return th
     if name == "int":
         return IntTheory()
     span = wider_than_64_bits(model)
@@ -402,7 +458,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
             if isinstance(x, _EXPRS):
                 rng(x)
             for f in dataclasses.fields(x):
-                if f.name not in ("type", "span", "channel", "var", "target"):
+                if f.name not in ("type", "span", "channel", "var", "target", "bound"):
                     walk(getattr(x, f.name))
 
     walk(list(model.init.values()))
@@ -411,7 +467,7 @@ def wider_than_64_bits(model: ir.Model):  # type: ignore[no-untyped-def]
     return found[0] if found else None
 
 
-_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit,
+_EXPRS = (ir.Lit, ir.Var, ir.Param, ir.Msg, ir.Field, ir.Unary, ir.Binary, ir.Convert, ir.Ite, ir.RecordLit, ir.Local,
           ir.ChanLen, ir.ChanSlot)
 
 
@@ -463,6 +519,8 @@ def _int_range(e: object, rng) -> tuple[int, int] | None:  # type: ignore[no-unt
         return e.value, e.value
     if isinstance(e, ir.ChanLen):
         return 0, e.channel.capacity
+    if isinstance(e, ir.Local):  # what its `let` computed (already visited there)
+        return rng(e.bound)
     return _declared(t) if isinstance(t, IntType) else None
 
 

@@ -114,7 +114,8 @@ class TransitionSystem:
         return z3.And(self._wf[k])
 
     def init(self) -> z3.BoolRef:
-        """State 0 is initial: declared initial values, any value elsewhere, channels empty."""
+        """State 0 is initial: declared initial values, any value elsewhere, channels empty or
+        holding their declared initial messages."""
         s0 = self.state_at(0)
         cs: list[z3.BoolRef] = [self.well_formed(0)]
         env = Env(th=self.th, pre=s0)
@@ -127,10 +128,12 @@ class TransitionSystem:
             cs.append(enc.sym_eq(s0[v.name], stored))  # type: ignore[arg-type]
             if ok is not None:
                 cs.append(ok)
-        for c in self.model.channels:
+            cs.extend(enc.range_conditions(e, env))  # a literal's parts (record fields, map values) too
+        for c in self.model.channels:  # empty, or holding the channel's initial messages
             ch = s0[c.name]
             assert isinstance(ch, ChanSym)
-            cs.append(ch.length == self.th.counter_lit(0))
+            cs.append(ch.length == self.th.counter_lit(len(c.init)))
+            cs.extend(enc.sym_eq(slot, self.th.constant(m, c.message)) for slot, m in zip(ch.slots, c.init))
         return z3.And(cs)
 
     # ------------------------------------------------------------ steps
@@ -138,7 +141,7 @@ class TransitionSystem:
     def step_at(self, k: int) -> StepSyms:
         """Step k. Only step 0 is encoded from the model; step k is step 0 with every constant of
         states 0, 1 and of step 0 renamed to those of states k, k+1 and step k (`z3.substitute`,
-        one pass in C): 11x cheaper per step than re-running the encoder, and the same terms."""
+        one pass in C): far cheaper per step than re-running the encoder, and the same terms."""
         if k not in self._steps:
             self._steps[k] = self._encode_step(0) if k == 0 else self._shifted_step(k)
         return self._steps[k]
@@ -355,7 +358,7 @@ def _leaves(sym: Sym | ChanSym) -> list[z3.ExprRef]:
 
 def _map_sym(sym: Sym, f: Callable[[z3.ExprRef], z3.ExprRef]) -> Sym:
     if isinstance(sym, dict):
-        return {n: f(t) for n, t in sym.items()}
+        return {n: _map_sym(t, f) for n, t in sym.items()}
     return f(sym)
 
 

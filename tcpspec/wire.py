@@ -80,10 +80,11 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
                 ok = False
                 break
             val = fm.group("val")
-            values[key] = int(val, 16) if val[:2] in ("0x", "0X") else int(val)
+            # A number of 25 digits is past 32 bits already; past 4300, int() itself refuses.
+            values[key] = 1 << 32 if len(val) > 24 else int(val, 16) if val[:2] in ("0x", "0X") else int(val)
             if values[key] >= 1 << 32:  # a 32-bit field on the wire: wrapping it would hide a typo
                 errors.append(Diagnostic(Span(path, n, pos + fm.start("val") + 1, n, pos + fm.end("val") + 1),
-                                         f"{key}={val} does not fit in 32 bits (at most {(1 << 32) - 1})"))
+                                         f"{key}={val if len(val) <= 24 else val[:20] + '...'} does not fit in 32 bits (at most {(1 << 32) - 1})"))
                 ok = False
                 break
             i = fm.end()
@@ -116,10 +117,9 @@ def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("cli
     def addr(ip: bytes) -> str:
         return socket.inet_ntop(socket.AF_INET6 if len(ip) == 16 else socket.AF_INET, ip)
 
-    try:
-        f = open(path, "rb")
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
+    from tcpspec.inputs import MAX_CAPTURE_BYTES, open_binary
+
+    f = open_binary(path, MAX_CAPTURE_BYTES, "capture")  # a regular file within the limit (InputRefused)
     with f:
         cut = None if path.endswith(".pcapng") else _pcap_cut_short(f)
         if cut is not None:  # dpkt yields the short record as it is, or stops without a word

@@ -12,6 +12,7 @@ from junitparser import Error, Failure, JUnitXml
 
 from tcpspec.cli import main
 from tcpspec.gate import ModelSpec, run
+from tcpspec.options import CheckOptions
 from tcpspec.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,7 @@ def _digest(specs: list[ModelSpec], workers: int) -> list[tuple[str, str, str, i
 
 
 def test_parallel_run_equals_serial_run() -> None:
-    specs = [ModelSpec(GOOD, depth=4, engine="bmc"), ModelSpec(BROKEN, depth=4, engine="bmc")]
+    specs = [ModelSpec(GOOD, options=CheckOptions(depth=4, engine="bmc")), ModelSpec(BROKEN, options=CheckOptions(depth=4, engine="bmc"))]
     assert _digest(specs, 1) == _digest(specs, 2)
 
 
@@ -161,8 +162,8 @@ def test_ci_without_config_is_a_usage_error(tmp_path: Path, monkeypatch: pytest.
 
 def test_cluster_gives_the_same_results_as_a_local_run() -> None:
     distributed = pytest.importorskip("distributed")
-    specs = [ModelSpec(GOOD, depth=3, engine="bmc", properties=("client.syn_ack_rule",)),
-             ModelSpec(BROKEN, depth=3, engine="bmc", properties=("server.syn_ack_rule",))]
+    specs = [ModelSpec(GOOD, options=CheckOptions(depth=3, engine="bmc", properties=("client.syn_ack_rule",))),
+             ModelSpec(BROKEN, options=CheckOptions(depth=3, engine="bmc", properties=("server.syn_ack_rule",)))]
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
                                   dashboard_address=None) as cluster:
         remote = run(specs, cluster=cluster.scheduler_address)
@@ -196,7 +197,7 @@ def test_a_config_without_depth_leaves_the_bound_to_the_model(tmp_path: Path) ->
 
     (tmp_path / "tcpspec.toml").write_text('[[models]]\npath = "a.tcpspec"\n[[models]]\npath = "b.tcpspec"\ndepth = 6\n')
     specs = load_config(str(tmp_path / "tcpspec.toml")).models
-    assert [s.depth for s in specs] == [None, 6]  # None: the model's `depth` declarations, else 20
+    assert [s.options.depth for s in specs] == [None, 6]  # None: the model's `depth` declarations, else 20
 
 
 def test_each_job_gets_a_fresh_z3_context(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,7 +213,7 @@ def test_each_job_gets_a_fresh_z3_context(monkeypatch: pytest.MonkeyPatch) -> No
         return []
 
     monkeypatch.setattr(pipeline, "check_model", fake_check)
-    jobs, _ = gate.plan([ModelSpec(GOOD, engine="auto"), ModelSpec(GOOD, engine="auto")])
+    jobs, _ = gate.plan([ModelSpec(GOOD), ModelSpec(GOOD)])
     list(gate._serial(jobs))
     assert len(seen) == 2 and seen[0] is not seen[1]
 

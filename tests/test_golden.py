@@ -27,7 +27,7 @@ def _run(case: Path) -> str:
         [sys.executable, "-m", "tcpspec", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     out = proc.stdout + proc.stderr + f"[exit {proc.returncode}]\n"
-    return re.sub(r"\d+\.\d+s\b", "T.TTs", out)
+    return re.sub(r"\d+\.\d+( ?)s\b", r"T.TT\1s", out)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])

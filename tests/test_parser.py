@@ -9,10 +9,17 @@ import pytest
 
 from tcpspec import ast
 from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.parser import SYNTAX_MESSAGES, load_program, parse_text
+from tcpspec.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 BLOCKS = re.findall(r"```tcpspec\n(.*?)```", DOC.read_text(), re.S)
+
+
+def block(marker: str) -> str:
+    """The one reference block containing `marker` (found by content, not by position)."""
+    hits = [b for b in BLOCKS if marker in b]
+    assert len(hits) == 1, f"{len(hits)} blocks contain {marker!r}"
+    return hits[0]
 
 
 def parse(text: str) -> ast.ModelFile:
@@ -58,7 +65,7 @@ def show(e: ast.Expr) -> str:
 
 
 def test_reference_has_the_expected_blocks() -> None:
-    assert len(BLOCKS) == 13
+    assert len(BLOCKS) == 18
     assert BLOCKS[0].startswith("// A whole model")
 
 
@@ -85,14 +92,14 @@ def _as_model(block: str) -> str:
     return f"process P() {{\n{text}\n}}" if text.startswith("transition") else text
 
 
-@pytest.mark.parametrize("index", [1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12])
+@pytest.mark.parametrize("index", [i for i, b in enumerate(BLOCKS) if i and "[choose" not in b])
 def test_reference_fragments_parse(index: int) -> None:
     model = parse(_as_model(BLOCKS[index]))
     assert model.decls or model.imports
 
 
 def test_reference_statements_block() -> None:
-    (proc,) = parse(_as_model(BLOCKS[7])).decls
+    (proc,) = parse(_as_model(block("transition recv_syn"))).decls
     assert isinstance(proc, ast.ProcessDecl)
     recv, data = proc.transitions
     assert recv.receive == ast.Receive("seg", "inbox", recv.receive.span) if recv.receive else False
@@ -102,8 +109,9 @@ def test_reference_statements_block() -> None:
 
 
 def test_reference_properties_block() -> None:
-    inv, reach, step = parse(BLOCKS[9]).decls
+    inv, step = parse(block("invariant una_le_nxt")).decls
     assert inv.doc == "RFC 9293 §3.3.1: SND.UNA =< SND.NXT, in sequence-number order."
+    (reach,) = parse(block("reachable both_established")).decls
     assert isinstance(reach, ast.Reachable) and reach.name == "both_established"
     assert isinstance(step, ast.StepProperty)
     assert [type(e).__name__ for e in step.events] == ["Receive", "SendEvent"]
@@ -113,14 +121,14 @@ def test_reference_properties_block() -> None:
 
 
 def test_reference_channels_and_types() -> None:
-    c2s, s2c = parse(BLOCKS[4]).decls
+    c2s, s2c = parse(block("channel c2s: Segment[CAP];")).decls
     assert isinstance(c2s, ast.ChannelDecl) and c2s.faults == ()
     assert isinstance(s2c, ast.ChannelDecl)
     assert [(f.kind, f.enabled and show(f.enabled)) for f in s2c.faults] == [
         ("loss", "LOSSY"), ("duplication", None), ("reordering", "REORDER"),
         ("injection", "ATTACK"),
     ]  # fmt: skip
-    alias, enum, msg = parse(BLOCKS[3]).decls
+    alias, enum, msg = parse(block("type Len = 0..MSS;")).decls
     assert isinstance(alias, ast.TypeAlias) and isinstance(alias.type, ast.RangeType)
     assert isinstance(enum, ast.EnumDecl) and enum.members == ("IDLE", "BUSY", "DONE")
     assert enum.member_spans[1].col == 20
@@ -361,6 +369,24 @@ def test_every_curated_example_gives_its_message(message: str, example: str) -> 
     assert "__ANON" not in first and "SEMICOLON" not in first
 
 
+HABIT_EXAMPLES = [(msg, ex) for msg, (_, exs) in HABITS.items() for ex in exs]
+
+
+@pytest.mark.parametrize(("message", "example"), HABIT_EXAMPLES)
+def test_every_tla_and_promela_habit_names_the_tcpspec_spelling(message: str, example: str) -> None:
+    first = errors(example)[0]
+    assert first.endswith(f"error: {message}"), first
+
+
+def test_habits_do_not_fire_on_correct_models() -> None:
+    ok = ("invariant i: a ==> b;\nreachable r: x != 1 && !b;\nstep s: ensure x' == x;\n"
+          "process P() { var m: [0..1] -> bool; transition t when a ~> b { } }")
+    with pytest.raises(ModelError) as info:
+        parse(ok)
+    (diag,) = info.value.diagnostics  # only the `~>` in the guard is wrong
+    assert "TLA+" not in diag.message and "Promela" not in diag.message
+
+
 def test_raw_terminal_names_never_leak() -> None:
     for text in ["const A = 1 2;", "enum E { A B }", "message M { a b }", "type T = 1..;"]:
         for line in errors(text):
@@ -475,16 +501,17 @@ def test_syntax_errors_in_several_files_are_all_reported(tmp_path: Path) -> None
 
 
 def test_reference_liveness_blocks() -> None:
-    ev, lt = parse(BLOCKS[10]).decls
+    ev, lt = parse(block("eventually every_message_delivered")).decls
     assert isinstance(ev, ast.Eventually) and ev.doc == "Every message is eventually delivered."
     assert isinstance(lt, ast.LeadsTo) and show(lt.pre) == "(sender.next == 1)"
-    proc, *fairs = parse(BLOCKS[11]).decls
-    assert isinstance(proc, ast.ProcessDecl) and [t.fair for t in proc.transitions] == ["weak", "strong"]
-    assert [(f.strength, [n for n, _ in f.targets]) for f in fairs if isinstance(f, ast.FairDecl)] == [
-        ("weak", ["client.time_wait_2msl", "server.time_wait_2msl"]), ("weak", ["c2s", "s2c"]),
-        ("strong", ["data", "acks"]), ("weak", ["client"]), ("weak", ["data.loss"]),
+    decls = parse(block("fair sender.acked, receiver.take")).decls
+    proc = next(d for d in decls if isinstance(d, ast.ProcessDecl) and d.name == "Sender")
+    assert [t.fair for t in proc.transitions] == ["weak", "strong", ""]
+    assert [(f.strength, [t.text for t in f.targets]) for f in decls if isinstance(f, ast.FairDecl)] == [
+        ("weak", ["sender.acked", "receiver.take"]), ("strong", ["data"]), ("weak", ["acks"]),
+        ("weak", ["receiver"]), ("weak", ["data.loss"]),
     ]
-    top, worker = parse(BLOCKS[12]).decls
+    top, worker = parse(block("final all_done")).decls
     assert isinstance(top, ast.Final) and isinstance(worker, ast.ProcessDecl)
     assert [f.name for f in worker.finals] == ["done"]
 

@@ -78,7 +78,7 @@ def test_keep_going_in_the_project_configuration(tmp_path: Path, two_faults: str
     (tmp_path / "tcpspec.toml").write_text(
         f'keep_going = true\n[[models]]\npath = "{two_faults}"\n[[models]]\npath = "{two_faults}"\nkeep_going = false\n')
     config = load_config(str(tmp_path / "tcpspec.toml"))
-    assert [m.keep_going for m in config.models] == [True, False]
+    assert [m.options.keep_going for m in config.models] == [True, False]
 
 
 

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import z3
 
@@ -28,10 +29,13 @@ from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run, within_stop
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
 from tcpspec.theories import choose_theory
 from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
+
+if TYPE_CHECKING:
+    from tcpspec.engines.explicit import HeadStart
 
 ENGINE = "bmc"
 
@@ -158,8 +162,8 @@ class _Track:
     Incremental (`frame` None): the unrolling is asserted in `solver`, each query asked under
     assumptions, and the solver keeps what it learned. Fresh (`frame` a list): the unrolling is
     kept as terms, and each query is a new solver with the unrolling and the query asserted, so
-    that Z3's preprocessing sees the target (assumptions are hidden from it): on tcp.tcpspec the
-    6 reachability targets took 14.5 s this way against 20.0 s incrementally (see FRESH).
+    that Z3's preprocessing sees the target (assumptions are hidden from it), which pays for the
+    reachability targets (see FRESH).
     `solver` is then the query under way (LiveSteering interrupts it).
     """
 
@@ -171,6 +175,7 @@ class _Track:
     done: bool = False
     frame: list[z3.BoolRef] | None = None
     seeds: dict[str, Trace] | None = None  # targets: witnesses found by `_seed_witnesses`
+    head: HeadStart | None = None  # what the explicit search found before BMC started
     normal: Interleaving | None = None  # the normal form of its runs (engines/interleaving.py)
 
     def bad(self, ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
@@ -198,9 +203,9 @@ class _Track:
         return s, []
 
 
-# Which tracks ask each query in a fresh solver (`_Track`). Targets: measured 14.5 s against
-# 20.0 s incrementally on tcp.tcpspec (same depths); the safety track measured no gain and stays
-# incremental (docs/performance.md, "Fresh queries for the targets").
+# Which tracks ask each query in a fresh solver (`_Track`): a target asserted in a fresh solver
+# reaches Z3's preprocessing, which assumptions do not; the safety track gained nothing from it
+# and stays incremental (docs/performance.md, "Levers measured and not adopted").
 FRESH = {"targets"}
 IDLE_POLL = 1.0  # seconds between looks at the steering while idle (an update wakes it at once)
 
@@ -209,16 +214,14 @@ def run_bmc(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
     on_depth: Callable[[int, int], None] | None = None, keep_going: bool = True,
     steer: Callable[[], Steering] | None = None, on_idle: Callable[[], None] | None = None,
-    on_stop: Callable[[int], None] | None = None,
+    on_stop: Callable[[int], None] | None = None, head: HeadStart | None = None,
 ) -> list[PropertyResult]:
     """Check every property to `depth` steps; results in the order of `props`.
 
     Safety properties and reachability targets are searched in two tracks, each its own
     solver and unrolling, and the track that has used less time goes one depth further next.
-    In one unrolling the targets waited for the safety queries, which grow far faster with the
-    depth: on tcp.tcpspec its 6 targets (witnesses of up to 12 steps) take ~33 s alone, while
-    the safety queries alone need ~56 s for depth 10; the default check then waited ~40 s
-    after the proof for BMC to find the witnesses again.
+    In one unrolling the targets would wait for the safety queries, which grow far faster with
+    the depth, and the default check would wait for BMC's witnesses long after the proof.
 
     `on_depth(k, n)` is told when a track first searches depth k, with n properties still open
     (progress). `steer()`, asked between depths, may name properties to stop searching
@@ -229,6 +232,9 @@ def run_bmc(
     prover's re-check will most likely settle them): it tells `on_idle()` once, so that the
     re-check can take this core, and waits for the next update (the proofs, which drop the
     safety properties, or `resume`: the prover is done).
+    `head`: what the explicit search found first (engines/portfolio.py): depths it searched
+    for every value are not asked again, and its runs (found with sampled values) are reported
+    at their depth unless a shorter one is found.
     Without `keep_going` the search ends with the depth d of its first violation (`on_stop(d)`
     is told when it is found): every
     property that fails in d steps is found, every target reached in at most d steps is
@@ -245,13 +251,28 @@ def run_bmc(
             require_initial_state(solver, ts)
             fresh = ("safety" if safety else "targets") in FRESH
             tracks.append(_Track(solver, [_Open(p, Budget(timeout)) for p in group], safety,
-                                 frame=[ts.init()] if fresh else None))
+                                 frame=[ts.init()] if fresh else None, head=head))
+            if head is not None and not safety:
+                tracks[-1].seeds = dict(head.known)  # the explicit search replaces the seeding
             if not safety and MIRROR_TARGETS:
                 first = _mirrored_first_step(ts, group, Budget(timeout))
                 if first is not None:
                     tracks[-1].add(first)
             if safety and NORMAL_FORM:
                 tracks[-1].normal = interleaving.find(ts)
+    try:
+        return _search(ts, tracks, props, depth, keep_going, steer, on_idle, on_stop, on_depth, results)
+    except KeyboardInterrupt as e:  # what was found is reported (cli: exit 130 all the same)
+        found = [r for r in results.values() if r.verdict in (Verdict.VIOLATED, Verdict.REACHED)]
+        raise RunInterrupted(found + finished(e)) from None
+
+
+def _search(
+    ts: TransitionSystem, tracks: list[_Track], props: list[ir.Property], depth: int, keep_going: bool,
+    steer: Callable[[], Steering] | None, on_idle: Callable[[], None] | None, on_stop: Callable[[int], None] | None,
+    on_depth: Callable[[int, int], None] | None, results: dict[str, PropertyResult],
+) -> list[PropertyResult]:
+    """run_bmc's loop over the tracks, filling `results` as it finds them."""
     stop_at: int | None = None  # depth of the first violation that stops the run
     told = -1
     idle = False  # on_idle was told
@@ -277,8 +298,8 @@ def run_bmc(
         k = track.k
         live_steer = steer if isinstance(steer, LiveSteering) else None
         # A safety query gives way to targets_first only to the targets' own track: a BMC
-        # about to idle finishes it (cut there, broken/tcp_simultaneous_close_time_wait's
-        # violation at depth 7 waited for the prover: the run took 17-20 s instead of 12 s).
+        # about to idle finishes it (cut there, a violation at that depth would wait for the
+        # prover instead of ending the run).
         yields = len(live) > 1
         guard: AbstractContextManager[None] = nullcontext() if live_steer is None else live_steer.asking(track, yields)
         try:
@@ -321,10 +342,9 @@ def _drop(tracks: list[_Track], names: set[str], results: dict[str, PropertyResu
 MIRROR_TARGETS = True  # off: the targets' runs may start with either instance (tests compare)
 
 
-# The safety track searches runs in normal form only (engines/interleaving.py): tcp.tcpspec's
-# 110 safety properties to depth 8 took 473-492 s against 642-750 s (depth 6: 16-23 s against
-# 41-43 s). Not the targets' track: its 6 targets took 9.9 s against 8.6 s. Off: every
-# interleaving is searched (tests compare).
+# The safety track searches runs in normal form only (engines/interleaving.py): fewer orders of
+# commuting steps, the same shortest depths. Not the targets' track, whose fresh queries gain
+# nothing from it (docs/performance.md). Off: every interleaving is searched (tests compare).
 NORMAL_FORM = True
 
 
@@ -351,6 +371,8 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     stop = False
     if not track.safety:
         _take_seeds(track, ts, k, depth, results)
+    elif track.head is not None:
+        stop = _take_known(track, ts, k, keep_going, results)
     for item, hit in _candidates(track, ts, k):
         res = _ask(track, ts, item, k, hit)
         if res is not None:
@@ -375,8 +397,8 @@ def _deepen(track: _Track, ts: TransitionSystem, depth: int, keep_going: bool, r
     return False
 
 
-# The breadth-first search that seeds the targets' witnesses (`_seed_witnesses`): on
-# tcp.tcpspec it finds all 6 at their shortest depths in 6366 states, 1.9 s.
+# The breadth-first search that seeds the targets' witnesses (`_seed_witnesses`), capped: it
+# concludes nothing from what it misses.
 SEED_STATES = 20_000
 SEED_SECONDS = 3.0
 
@@ -384,7 +406,7 @@ SEED_SECONDS = 3.0
 def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, seconds: float = SEED_SECONDS) -> dict[str, Trace]:
     """Witnesses of the targets from a breadth-first search of the interpreter with every free
     number at its smallest value (interp_search.smallest_domain). Each is a real run, so the
-    solver's own query at its depth (the costly `sat` ones: 8 of tcp.tcpspec's 15 s) is not
+    solver's own query at its depth (the costly `sat` ones) is not
     needed; every shallower depth is still asked, so a shorter run with other values is found.
     Nothing is concluded from what the search misses."""
     from tcpspec.interp import InterpError
@@ -419,25 +441,44 @@ def _take_seeds(track: _Track, ts: TransitionSystem, k: int, depth: int, results
         track.open_.remove(item)
 
 
+CONFIRMED = "shortest over all values: confirmed (BMC found no shorter violation)"
+
+
+def _take_known(track: _Track, ts: TransitionSystem, k: int, keep_going: bool, results: dict[str, PropertyResult]) -> bool:
+    """Report the explicit search's violations of exactly k steps: every shallower depth has been
+    asked, so each is a shortest one for every value. True if one ends the run."""
+    assert track.head is not None
+    stop = False
+    for item in list(track.open_):
+        trace = track.head.known.get(item.prop.name)
+        if trace is None or trace.length != k:
+            continue
+        if replay_or_explain(ts.model, trace, item.prop) is not None:
+            continue  # the solver asks for it as usual
+        results[item.prop.name] = _result(item, Verdict.VIOLATED, k, trace=trace, detail=CONFIRMED)
+        track.open_.remove(item)
+        stop = stop or (not keep_going and stops_run(results[item.prop.name]))
+    return stop
+
+
 def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open, _Hit | None]]:
     """The properties worth asking one by one at depth k, each with the run that already breaks
     (reaches) it, if a query found one (None: it is asked on its own).
 
     One query for all of them first ("does any fail in exactly k steps?"): when the answer is
-    no, as it is at almost every depth, that one query replaces one per property (seed model:
-    5.4 s -> 1.7 s to depth 20). When it is yes, the properties its run breaks are the ones to
-    ask, and the query is asked again for the others, until no other fails: at the depth of a
-    violation that is a few queries, not one per property (a broken tcp.tcpspec copy, 110
-    properties failing at depth 7: 356 s before). `range_ok` needs other assumptions and is
-    always asked alone.
+    no, as it is at almost every depth, that one query replaces one per property. When it is
+    yes, the properties its run breaks are the ones to ask, and the query is asked again for the
+    others, until no other fails: at the depth of a violation that is a few queries, not one per
+    property. `range_ok` needs other assumptions and is always asked alone.
 
     In a fresh track each of these queries is a new solver with the disjunction asserted (asked
     under assumptions in the previous one, the next disjunction, usually unsat, took as long as
     the incremental track). In either track a property the query's run breaks is not asked
-    again: that run is its counterexample or witness (asking again under assumptions took up to
-    4 s at depth 11 on tcp.tcpspec's targets).
+    again: that run is its counterexample or witness (asking again under assumptions is costly
+    at the targets' deep depths).
     """
-    open_ = track.open_
+    cleared = track.head.cleared if track.head is not None else {}
+    open_ = [it for it in track.open_ if cleared.get(it.prop.name, -1) < k]  # else searched for every value
     group = [it for it in open_ if not it.prop.builtin and _bad(ts, it.prop, k) is not None]
     if len(group) < 2:
         return [(it, None) for it in open_]

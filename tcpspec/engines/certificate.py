@@ -79,8 +79,8 @@ def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSyste
 
 
 # Threads for the consecution query's cases (one per transition), each with its own Z3 context
-# (ctypes releases the GIL during a check). On tcp.tcpspec's 589 invariants: one joint query
-# 8.7-9.4 s; the 48 cases one after another 9.3-9.6 s, in 2 threads 4.8-5.0 s of wall time.
+# (ctypes releases the GIL during a check): the cases are small and a queue keeps both cores
+# busy, where one joint query keeps one.
 CASE_THREADS = 2
 
 
@@ -98,7 +98,7 @@ def _each_transition(ts: TransitionSystem, formula: z3.BoolRef, seconds: float |
     threads = max(1, min(threads, os.cpu_count() or 1, len(cases)))
     late = 1 if spare is not None and threads < min(os.cpu_count() or 1, len(cases)) else 0
     # Terms move to a thread's own context here, in this thread: a context is not thread-safe
-    # (1.5 ms for tcp.tcpspec's whole consecution query, so the late thread's is made up front).
+    # (cheap next to the query, so the late thread's terms are made up front).
     contexts: list[z3.Context | None] = [None] + [z3.Context() for _ in range(threads - 1 + late)]
     work = [(formula, cases)] + [(formula.translate(c), [t.translate(c) for t in cases]) for c in contexts[1:]]
     budget = Budget(seconds)
@@ -177,16 +177,15 @@ def recheck(
     """None when every obligation holds; else the first failing obligation, in words.
 
     `quick`: a joint query that fails is not followed by one query per invariant to name the
-    failing one (on tcp.tcpspec those take ~90 s): for the prover's trial certificates.
+    failing one (those are the slow part of a failing re-check): for the prover's trial certificates.
     `threads`: 1 asks the consecution query whole, in this thread (for the prover, whose
-    re-check runs beside BMC: with 2 threads there the default check took 26-27 s against 24 s);
+    re-check runs beside BMC, which has the other core);
     more splits it by transition over that many threads (`_each_transition`). `spare`: split
     it even in 1 thread, and add a thread once the event is set (the portfolio's BMC has left
-    its core): the 48 cases in one thread take ~5 % longer than the whole query.
+    its core): the cases in one thread take little longer than the whole query.
     `use_symmetry`: when Z3 verifies that swapping two instances maps the model and Inv onto
     themselves (engines/symmetry.py), the consecution query is asked for one transition of
-    each mirror pair, with the goal and its mirror: on tcp.tcpspec 24 cases instead of 48,
-    5.7 s against 11.1 s in one thread, after 0.5 s of checks that the swap is one."""
+    each mirror pair, with the goal and its mirror: half the cases."""
     if certificate.k != 1:
         return f"only 1-inductive certificates can be re-checked (k = {certificate.k})"
     ms = None if timeout is None else max(1, int(timeout * 1000))
@@ -204,7 +203,7 @@ def recheck(
                 "initiation: solver unknown (is there an initial state?)")
     # Each obligation is first asked for all invariants at once (the usual inductiveness
     # check); one by one only to name the one that fails, or when Z3 cannot settle the joint
-    # query quickly. Measured on tcp.tcpspec (590 invariants): ~90 s one by one.
+    # query quickly (one by one is far slower on hundreds of invariants).
     if not _unsat(base, [z3.Not(z3.And([t for _, t in inv0]))], _cap_ms(ms))[0]:
         if quick:
             return "initiation: the joint query did not come back unsat"
@@ -220,10 +219,10 @@ def recheck(
     step.add([t for _, t in inv0])
     in_range = ts.step_at(0).range_ok
     # The joint query is asked with everything asserted, where Z3's preprocessing sees it: under
-    # assumptions in `step` Z3 never settled it on tcp.tcpspec (check_or_fresh lost 3 s). With
+    # assumptions in `step` Z3 does not settle it on tcp.tcpspec. With
     # `threads` it is split by the transition taken, the cases in parallel (`_each_transition`).
-    # The step properties (those taken in range) are asked in the same query: on tcp.tcpspec
-    # one query per step property added ~2 s to the 8 s of the joint query.
+    # The step properties (those taken in range) are asked in the same query, not one query
+    # per step property after it.
     in_joint = [p for p in props if p.kind is ir.PropertyKind.STEP and not p.builtin]
     goal = z3.Or([z3.Not(z3.And([t for _, t in inv1]))] + [ts.step_violated(p, 0) for p in in_joint])
     sym = symmetry.find(ts, Budget(timeout)) if use_symmetry else None

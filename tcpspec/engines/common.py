@@ -14,7 +14,7 @@ from tcpspec.encoder import ChanSym, Sym
 from tcpspec.engines.budget import Budget  # the engines import it from here too
 from tcpspec.trace import Trace, TraceStep, changed_keys
 from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import RecordType, Type, Value, default_value
+from tcpspec.types import Type, Value, composite_parts, default_value
 
 
 class QueryCut(Exception):
@@ -39,9 +39,9 @@ def check_or_fresh(
     """`check`, and when Z3 cannot settle the query quickly, again in `fresh()` with the solver's
     assertions and the assumptions all asserted outright.
 
-    Measured on tcp.tcpspec's pair lemmas: under assumptions in a long-lived solver Z3 ran for
-    minutes (or said unknown after 120 s) on consecution queries that a fresh solver, seeing
-    every formula in preprocessing, answers in 1-6 s. The fresh solver's model is not kept.
+    Why: on tcp.tcpspec's pair lemmas, under assumptions in a long-lived solver, Z3 runs for
+    minutes (or says unknown) on consecution queries that a fresh solver, seeing every formula
+    in preprocessing, answers in seconds. The fresh solver's model is not kept.
     """
     left = budget.remaining_ms()
     first = FRESH_AFTER_SECONDS if left is None else min(FRESH_AFTER_SECONDS, left / 1000)
@@ -71,7 +71,7 @@ def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
 
 def is_ctrl_c(reason: str) -> bool:
     """Z3's reason for a query it cut short on SIGINT: "canceled", or "interrupted from keyboard"
-    (measured: a query in a thread of the certificate re-check). Within the query's time limit
+    (a query in a thread, as the certificate's re-check asks them). Within the query's time limit
     that is Ctrl-C, never a verdict."""
     return "canceled" in reason or "keyboard" in reason
 
@@ -183,9 +183,10 @@ def extract_trace(zm: z3.ModelRef, ts: TransitionSystem, length: int) -> Trace:
 
 
 def _leaves(sym: Sym, t: Type) -> list[tuple[z3.ExprRef, Type]]:
-    if isinstance(t, RecordType):
+    parts = composite_parts(t)
+    if parts is not None:  # a record, a map or a set: one term per part
         assert isinstance(sym, dict)
-        return [leaf for f, ft in t.fields for leaf in _leaves(sym[f], ft)]
+        return [leaf for f, ft in parts for leaf in _leaves(sym[f], ft)]
     return [(sym, t)]  # type: ignore[list-item]
 
 

@@ -11,7 +11,7 @@ every reachable state: the surviving invariants' conjunction is a 1-inductive in
 re-checked from scratch (`certificate.recheck`) before anything is reported as proved. A model
 with `lemma`s gets a second phase over them (see `houdini`). Where two instances are verified
 mirrors (engines/symmetry.py), phase 1's rounds take one transition of each mirror pair and
-drop each candidate with its mirror: on tcp.tcpspec 82 rounds in 7.9 s instead of 167 in 15.7 s.
+drop each candidate with its mirror: about half the rounds, each with half the queries.
 
 `run_kind` proves what it can and hands the rest to BMC, so violations and reachability
 witnesses are BMC's shortest traces.
@@ -107,16 +107,15 @@ def houdini(
     `settle(invs, steps, unsure)`, if given, is asked before phase 2 whether phase 1's survivors
     with every phase 2 candidate (that holds initially) are already an inductive whole -- by the
     certificate's re-check, which asks the same joint query in fresh solvers. If so, phase 2's
-    own query (8 s on tcp.tcpspec, as long as the re-check's) is not asked at all. `unsure`
+    own query (as long as the re-check's) is not asked at all. `unsure`
     names the candidates phase 1 dropped (they are in the trial only on trust).
 
     A model with `lemma`s is proved in two phases. Phase 1 is Houdini over the model's other
     properties and the generated lemmas; phase 2 is Houdini over the user lemmas and whatever
     phase 1 dropped, with phase 1's survivors assumed outright. Both survivor sets together are
-    inductive (phase 1's on their own, phase 2's relative to them). One joint Houdini over
-    everything was measured far slower on tcp.tcpspec (no answer in 15 min against ~70 s):
-    every round's query then mixes hundreds of weak generated candidates with the channel-slot
-    lemmas that carry the proof.
+    inductive (phase 1's on their own, phase 2's relative to them). Not one joint Houdini over
+    everything: on tcp.tcpspec it does not finish, because every round's query then mixes
+    hundreds of weak generated candidates with the channel-slot lemmas that carry the proof.
     """
     ts = TransitionSystem(model, choose_theory(model, theory))
     stats = HoudiniStats()
@@ -131,7 +130,7 @@ def houdini(
         states = lm.sample_states(model, seconds=None if left is None else min(lm.SAMPLE_SECONDS, left),
                                   limit=None if sym is None else SYMMETRIC_SAMPLES)
         generated = lm.generate(model, cap)
-        if intervals:  # off by default: measured no gain on the repo's models, 5x slower rounds
+        if intervals:  # off by default: no fewer rounds on the repo's models, and slower ones
             generated += lm.interval_candidates(model, states, len(generated))
         for c in lm.sample_filter(model, generated, states):
             invs.append(_Inv(c.name, c.text, _lemma_builder(c), "lemma", expr=c.expr))
@@ -303,7 +302,7 @@ def _with_partners(before: list[_Inv], kept: list[_Inv], partner: dict[str, str]
 SYMMETRIC_SAMPLES = lm.SAMPLE_STATES // 2
 
 CTI_SECONDS = 0.1  # the interpreter's search from one solver counterexample
-CTI_STATES = 10  # states expanded; 40 measured no fewer rounds, each round slower
+CTI_STATES = 10  # states expanded; more cost more per round than the rounds they save
 
 
 def _evaluator(invs: list[_Inv]) -> lm.CandidateEvaluator | None:
@@ -321,8 +320,8 @@ def _concrete_drops(
     ts: TransitionSystem, zm: z3.ModelRef, evaluator: lm.CandidateEvaluator, invs: list[_Inv], stats: HoudiniStats,
 ) -> list[_Inv]:
     """`invs` less what the interpreter breaks from the model's state 0, which satisfies them all
-    (see engines/concrete_ctis.py). On tcp.tcpspec phase 1 took 310 solver rounds and 16 s
-    without, ~160 rounds and ~10 s with them (0.1 s and 10 states each; more measured no gain)."""
+    (see engines/concrete_ctis.py): a solver counterexample breaks only a few candidates, the
+    interpreter's successors of it many more, so phase 1 needs about half the solver rounds."""
     alive: set[Hashable] = {c.name for c in invs}
     found = explore(ts.model, decode_state(zm, ts, 0), evaluator, alive, CTI_SECONDS, CTI_STATES)
     origin = {c.name: c.origin for c in invs}
@@ -345,10 +344,10 @@ def _fixpoint_fresh(
     are asserted outright: first one joint query for all candidates ("can any of them fail?"),
     and only if Z3 cannot settle that within PHASE2_JOINT_SECONDS, one query per candidate.
 
-    Measured on tcp.tcpspec's 81 pair lemmas and 2 step properties: with the candidates behind
-    indicator assumptions in one incremental solver (as in phase 1), Z3 returned `unknown` after
-    120 s on queries a fresh solver answers in 1-6 s; one query per candidate took 19-26 s in
-    all; the joint query 12.8 s (nothing fails, so one query settles phase 2). A candidate the
+    Why fresh solvers: with tcp.tcpspec's pair lemmas behind indicator assumptions in one
+    incremental solver (as in phase 1), Z3 returns `unknown` on queries a fresh solver answers
+    in seconds; and one joint query is cheaper than one per candidate when, as usual, nothing
+    fails (figures: docs/performance.md). A candidate the
     solver cannot decide within PHASE2_QUERY_SECONDS is dropped (sound: Houdini may drop any).
     """
     for c in invs:
@@ -503,8 +502,8 @@ def prove(
             settled.append((cert, proved))
         elif on_unproved is not None:
             # The trial told "nothing unproved" (certify); what phase 1 dropped is open again
-            # until phase 2 is done. Else an idle BMC waited for phase 2 with a violation
-            # ahead (broken/tcp_simultaneous_close_time_wait: reported at 47 s, not 13 s).
+            # until phase 2 is done. Else an idle BMC would wait for phase 2 with a violation
+            # ahead.
             on_unproved([p.name for p in wanted if p.name in unsure], False)
         return problem is None
 

@@ -32,8 +32,8 @@ from tcpspec.transition_system import TransitionSystem
 
 DEFAULT_K_MAX = 4
 # One step-case query Z3 cannot settle in this long leaves that property open (not proved) rather
-# than stalling the whole proof: measured on a broken copy of tcp.tcpspec, single k = 2..4 queries
-# over ~500 lemmas per state ran for more than 20 minutes. Without a --timeout the whole
+# than stalling the whole proof: on a broken copy of tcp.tcpspec, single k = 2..4 queries over
+# hundreds of lemmas per state do not finish. Without a --timeout the whole
 # k-induction phase also stops after KIND_TOTAL_SECONDS; what it leaves open goes to BMC.
 KIND_QUERY_SECONDS = 20.0
 KIND_TOTAL_SECONDS = 90.0

@@ -35,7 +35,7 @@ from tcpspec import ir
 from tcpspec.diagnostics import Span
 from tcpspec.encoder import Env, eval_expr
 from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType
+from tcpspec.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
 
 DEFAULT_CAP = 8000
 _SPAN = Span("<lemma>", 0, 0)
@@ -117,11 +117,15 @@ _PREC = {"implies": 1, "or": 2, "and": 3, "eq": 4, "ne": 4, "lt": 4, "le": 4, "a
 def show(e: ir.Expr, outer: int = 0) -> str:
     """An ir expression in model syntax (fully typed, so no conversions are shown)."""
     if isinstance(e, ir.Lit):
+        if isinstance(e.value, (MapValue, frozenset)):
+            return _show_collection(e, outer)
         if isinstance(e.value, bool):
             return "true" if e.value else "false"
         return str(e.value)
     if isinstance(e, ir.Var):
         return e.var.name + ("'" if e.primed else "")
+    if isinstance(e, (ir.MapRead, ir.MapStore, ir.MapLit, ir.SetLit, ir.SetOp, ir.Member, ir.Card)):
+        return _show_collection(e, outer)
     if isinstance(e, (ir.Param, ir.Msg)):
         return e.name
     if isinstance(e, ir.Field):
@@ -144,6 +148,49 @@ def show(e: ir.Expr, outer: int = 0) -> str:
         s = f"{show(e.left, p + (e.op == 'implies'))} {_OPS.get(e.op, e.op)} {show(e.right, p + (e.op != 'implies'))}"
         return f"({s})" if p < outer else s
     return repr(e)
+
+
+_SET_OPS = {"union": "+", "minus": "-", "inter": "*"}
+
+
+def _key_domain(t: object) -> str:
+    if isinstance(t, IntType):
+        return f"{t.lo}..{t.hi}"
+    return "bool" if isinstance(t, BoolType) else str(t)
+
+
+def _show_collection(e: ir.Expr, outer: int) -> str:
+    """Maps and sets in model syntax (`m[k]`, `{a, b}`, `x in s`, `card(s)`, `[k in K -> v]`)."""
+    if isinstance(e, ir.MapRead):
+        return f"{show(e.map, 9)}[{show(e.key)}]"
+    if isinstance(e, ir.Card):
+        return f"card({show(e.set)})"
+    if isinstance(e, ir.Member):
+        s = f"{show(e.elem, 5)} in {show(e.set, 5)}"
+        return f"({s})" if outer > 4 else s
+    if isinstance(e, ir.SetOp):
+        s = f"{show(e.left, 5)} {_SET_OPS[e.op]} {show(e.right, 6)}"
+        return f"({s})" if outer > 5 else s
+    if isinstance(e, ir.SetLit):
+        return "{" + ", ".join(show(x) for x in e.elems) + "}"
+    if isinstance(e, ir.Lit) and isinstance(e.value, frozenset):
+        assert isinstance(e.type, SetType)
+        return "{" + ", ".join(show(lit(x, e.type.elem)) for x in sorted(e.value, key=str)) + "}"
+    # A whole map: a literal whose value is chosen by key (`k__`: a name no model uses).
+    t = e.type
+    assert isinstance(t, MapType)
+    if isinstance(e, ir.MapStore):
+        values = [ir.Ite(binary("eq", e.key, lit(k, t.key)), e.value, ir.MapRead(e.map, lit(k, t.key), t.value, _SPAN),
+                         t.value, _SPAN) for k in t.keys()]
+    elif isinstance(e, ir.MapLit):
+        values = list(e.values)
+    else:
+        assert isinstance(e, ir.Lit) and isinstance(e.value, MapValue)
+        values = [lit(x, t.value) for _, x in e.value.items]
+    body = show(values[-1])
+    for k, v in reversed(list(zip(t.keys()[:-1], values[:-1]))):
+        body = f"if k__ == {show(lit(k, t.key))} then {show(v)} else {body}"
+    return f"[k__ in {_key_domain(t.key)} -> {body}]"
 
 
 # ---------------------------------------------------------------- generation
@@ -169,15 +216,15 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
             seen.add(text)
             out.append(Candidate(f"lemma_{len(out)}", e, family))
 
-    bools = [v for v in model.state_vars if isinstance(v.type, BoolType)]
-    enums = [v for v in model.state_vars if isinstance(v.type, EnumType)]
+    bools = _views(model, BoolType)
+    enums = _views(model, EnumType)
     numbers = [v for v in model.state_vars if isinstance(v.type, BitVecType)]
 
     plain: list[ir.Expr] = []  # unconditional atoms
     local: dict[str, list[ir.Expr]] = {}  # per instance: the atoms used under its enum conditions
-    for b in bools:
-        plain += [var(b), neg(var(b))]
-        local.setdefault(b.instance, []).extend([var(b), neg(var(b))])
+    for b, inst in bools:
+        plain += [b, neg(b)]
+        local.setdefault(inst, []).extend([b, neg(b)])
     for i, x in enumerate(numbers):
         for y in numbers[i + 1:]:
             if x.type != y.type:
@@ -189,13 +236,13 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
                 local.setdefault(x.instance, []).extend(rels)
     lens = [binary("eq", ir.ChanLen(c, IntType(0, c.capacity), _SPAN), lit(0, IntType(0, 0))) for c in model.channels]
 
-    for e in enums:
+    for e, _ in enums:
         assert isinstance(e.type, EnumType)
         for m in e.type.members:
-            add(binary("ne", var(e), lit(m, e.type)), "enum")
+            add(binary("ne", e, lit(m, e.type)), "enum")
     for atom in plain:
-        add(atom, "bool" if isinstance(atom.type, BoolType) and isinstance(atom, ir.Var) or (
-            isinstance(atom, ir.Unary) and isinstance(atom.arg, ir.Var)) else "rel")
+        add(atom, "bool" if isinstance(atom.type, BoolType) and _is_view(atom) or (
+            isinstance(atom, ir.Unary) and _is_view(atom.arg)) else "rel")
 
     # Slots: messages in flight vs the state, and vs their own fields.
     for c, slot, guard in in_flight(model):
@@ -242,32 +289,52 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
         for f, ft in c.message.fields
         if isinstance(ft, BoolType)
     ]
-    for e in enums:
+    for e, inst in enums:
         assert isinstance(e.type, EnumType)
         for m in e.type.members:
-            cond = binary("eq", var(e), lit(m, e.type))
-            for other in enums:
+            cond = binary("eq", e, lit(m, e.type))
+            for other, _ in enums:
                 if other is e:
                     continue
                 assert isinstance(other.type, EnumType)
                 for m2 in other.type.members:
-                    add(implies(cond, binary("ne", var(other), lit(m2, other.type))), "cond")
-            for atom in lens + local.get(e.instance, []) + slot_bools:
+                    add(implies(cond, binary("ne", other, lit(m2, other.type))), "cond")
+            for atom in lens + local.get(inst, []) + slot_bools:
                 add(implies(cond, atom), "cond")
     # Conditioned on a bool variable (a ghost flag such as `opened`): the same instance's atoms
     # and enum values. `!opened ==> snd_una == iss` is what lets induction see through CLOSED,
     # which is both "not opened yet" and "done".
-    for b in bools:
-        own = [e for e in enums if e.instance == b.instance]
-        for cond in (var(b), neg(var(b))):
+    for b, inst in bools:
+        own = [e for e, i in enums if i == inst]
+        for cond in (b, neg(b)):
             for e in own:
                 assert isinstance(e.type, EnumType)
                 for m in e.type.members:
-                    add(implies(cond, binary("ne", var(e), lit(m, e.type))), "cond")
-            for atom in local.get(b.instance, []):
-                if atom is not cond and show(atom) not in (show(var(b)), show(neg(var(b)))):
+                    add(implies(cond, binary("ne", e, lit(m, e.type))), "cond")
+            for atom in local.get(inst, []):
+                if atom is not cond and show(atom) not in (show(b), show(neg(b))):
                     add(implies(cond, atom), "cond")
     return out
+
+
+def _views(model: ir.Model, kind: type) -> list[tuple[ir.Expr, str]]:
+    """The state's scalars of one kind (bool or enum), with their instance: variables, and the
+    elements of maps (`votes[2]`) and the membership bits of sets (`2 in seen`), which the
+    prover treats like variables of their own."""
+    out: list[tuple[ir.Expr, str]] = []
+    for v in model.state_vars:
+        t = v.type
+        if isinstance(t, kind):
+            out.append((var(v), v.instance))
+        elif isinstance(t, MapType) and isinstance(t.value, kind):
+            out += [(ir.MapRead(var(v), lit(k, t.key), t.value, _SPAN), v.instance) for k in t.keys()]
+        elif isinstance(t, SetType) and kind is BoolType:
+            out += [(ir.Member(lit(k, t.elem), var(v), _BOOL, _SPAN), v.instance) for k in t.elems()]
+    return out
+
+
+def _is_view(e: ir.Expr) -> bool:
+    return isinstance(e, (ir.Var, ir.MapRead, ir.Member))
 
 
 # ---------------------------------------------------------------- filtering by simulation
@@ -309,8 +376,7 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
 
     Saves the prover most of its rounds. Each candidate is evaluated once per distinct value of
     the variables and channels it reads (`CandidateEvaluator`; random runs revisit those far
-    more often than whole states: on tcp.tcpspec 5000 sampled states filter in about a second
-    instead of 7 s). Any trouble evaluating: no filtering.
+    more often than whole states). Any trouble evaluating: no filtering.
     """
     from tcpspec import interp
 
@@ -337,7 +403,7 @@ class CandidateEvaluator:
 
         groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], object]]]] = {}
         for key, expr in candidates.items():
-            groups.setdefault(_reads(expr), []).append((key, interp.compile_expr(expr)))
+            groups.setdefault(ir.state_reads(expr), []).append((key, interp.compile_expr(expr)))
         # What a group's memo is keyed by: the frozen values it reads (the whole state if None).
         self._groups = [(_image_of(names), group) for names, group in groups.items()]
         self._memo: list[dict[object, frozenset[Hashable]]] = [{} for _ in self._groups]
@@ -391,6 +457,12 @@ def _reads(e: ir.Expr) -> tuple[str, ...] | None:
             todo += [x.cond, x.then, x.else_]
         elif isinstance(x, ir.RecordLit):
             todo += [f for _, f in x.fields]
+        elif isinstance(x, ir.MapRead):
+            todo += [x.map, x.key]
+        elif isinstance(x, ir.Member):
+            todo += [x.elem, x.set]
+        elif isinstance(x, ir.Card):
+            todo.append(x.set)
         elif not isinstance(x, ir.Lit):
             return None  # a primed variable, a parameter or a message: the whole state
     return tuple(sorted(names))

@@ -8,9 +8,8 @@ channel length of `TransitionSystem.state_at`), and per property three clauses:
     Err     <- Inv(s) /\\ wf(s) /\\ !P(s)              (step properties: /\\ T /\\ the step breaks P)
 
 The steps are in range, as in BMC (an out-of-range store is `range_ok`'s own violation).
-`z3.Fixedpoint` with `engine=spacer` was measured against `SolverFor("HORN")` on the seed model
-(integer theory, 30 s per property): Fixedpoint proved all 11 properties in 4 s in all, the HORN
-solver 10 of 11 (server.una_le_nxt timed out), so Fixedpoint it is.
+`z3.Fixedpoint` with `engine=spacer`, not `SolverFor("HORN")`: on the seed model the HORN solver
+left a property undecided that Fixedpoint proves at once.
 
 Proved: Spacer's interpretation of `Inv` (from `get_answer()`, quantifiers eliminated) is put
 back over the state terms and re-checked with fresh solvers by `certificate.recheck` before
@@ -18,14 +17,15 @@ anything is reported `proved`; the re-check has caught real errors (see `pdr_the
 the transition rules along Spacer's trace give the depth; the trace comes from BMC at that depth
 (the shortest, decoded and replayed as every other trace). Reachability targets go to BMC.
 
-Measured on models/tcp.tcpspec (integers, --timeout 40 per property): 17 of the 26 invariant and
-step properties proved, most in under 1 s, fin_acked_* in 12-22 s; send_window, una_le_nxt and
-the three cross-endpoint properties time out (also at 120 s, under either theory).
+On models/tcp.tcpspec Spacer proves most invariants and step properties on their own, but not
+send_window, una_le_nxt or the cross-endpoint properties, which need the model's lemmas: that
+is why `auto` pairs BMC with the Houdini prover, not with PDR (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import z3
@@ -38,6 +38,7 @@ from tcpspec.encoder import ChanSym
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
+from tcpspec.types import IntType, RecordType, SetType, Type, composite_parts
 
 ENGINE = "pdr"
 NO_LIMIT_MS = 4294967295
@@ -63,14 +64,26 @@ def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:
     return out
 
 
-def _sym_leaves(sym: object, label: str, out: list[Leaf]) -> None:
-    if isinstance(sym, dict):
-        for f, v in sym.items():
-            _sym_leaves(v, f"{label}.{f}", out)
+def _sym_leaves(sym: object, t: Type, label: str, out: list[Leaf]) -> None:
+    parts = composite_parts(t)
+    if parts is not None:
+        assert isinstance(sym, dict)
+        for f, pt in parts:
+            _sym_leaves(sym[f], pt, part_label(label, t, f), out)
         return
     assert isinstance(sym, z3.ExprRef)
     for c in _consts(sym):
         out.append(Leaf(c, label))
+
+
+def part_label(label: str, t: Type, part: str) -> str:
+    """A part's name in model syntax: `seg.seq`, `coord.votes[2]`, and a set's membership bit
+    `(2 in coord.seen)` (a bool, so the formula printer can use it as one)."""
+    if isinstance(t, RecordType):
+        return f"{label}.{part}"
+    if isinstance(t, SetType):
+        return f"({part} in {label})"
+    return f"{label}[{part}]"
 
 
 def state_leaves(ts: TransitionSystem, k: int) -> list[Leaf]:
@@ -78,27 +91,30 @@ def state_leaves(ts: TransitionSystem, k: int) -> list[Leaf]:
     state = ts.state_at(k)
     out: list[Leaf] = []
     for v in ts.model.state_vars:
-        _sym_leaves(state[v.name], v.name, out)
+        _sym_leaves(state[v.name], v.type, v.name, out)
     for c in ts.model.channels:
         ch = state[c.name]
         assert isinstance(ch, ChanSym)
         for i, slot in enumerate(ch.slots):
-            _sym_leaves(slot, f"{c.name}[{i}]", out)
-        _sym_leaves(ch.length, f"len({c.name})", out)
+            _sym_leaves(slot, c.message, f"{c.name}[{i}]", out)
+        _sym_leaves(ch.length, IntType(0, c.capacity), f"len({c.name})", out)
     return out
 
 
 def _leaf_types(model: ir.Model) -> dict[str, object]:
     """Model-syntax name -> type, to print enum members by name."""
     out: dict[str, object] = {}
+
+    def add(label: str, t: Type) -> None:
+        out[label] = t
+        for f, pt in composite_parts(t) or []:
+            add(part_label(label, t, f), pt)
+
     for v in model.state_vars:
-        out[v.name] = v.type
-        for f, ft in getattr(v.type, "fields", ()):
-            out[f"{v.name}.{f}"] = ft
+        add(v.name, v.type)
     for c in model.channels:
         for i in range(c.capacity):
-            for f, ft in c.message.fields:
-                out[f"{c.name}[{i}].{f}"] = ft
+            add(f"{c.name}[{i}]", c.message)
     return out
 
 
@@ -140,9 +156,9 @@ class _Horn:
         inv1 = self.inv(*[leaf.term for leaf in self.s1])
         bad = self.bad(prop)
         # A property no well-formed state (step) can break needs no search: `true` is its
-        # invariant (re-checked like any other). Spacer's answer for one was measured to take
-        # 60-75 s of quantifier elimination, or to be unreadable (abp.tcpspec's slot lemmas at
-        # CAP = 1, whose `forall i in 0..CAP - 2` is empty).
+        # invariant (re-checked like any other). Spacer's answer for one can take a minute of
+        # quantifier elimination, or be unreadable (abp.tcpspec's slot lemmas at CAP = 1, whose
+        # `forall i in 0..CAP - 2` is empty).
         alone = self.ts.th.solver()
         alone.add(bad)
         if check(alone, [], budget).result == z3.unsat:
@@ -191,7 +207,7 @@ def answer_invariant(answer: z3.ExprRef, inv: z3.FuncDeclRef, args: list[z3.Expr
 
     The answer holds `ForAll(xs, Inv(xs) == body)` (or `Inv(..) == body` without arguments).
     Not `get_cover_delta(-1)`: those are only the lemmas pushed to infinity, which were
-    measured not to be inductive alone (abp.tcpspec, sender_and_receiver_in_step).
+    not inductive alone (abp.tcpspec, sender_and_receiver_in_step).
     """
     parts = answer.children() if z3.is_and(answer) else [answer]
     for part in parts:
@@ -312,25 +328,39 @@ def pdr_theory(theory: str) -> str:
     return "int" if theory == "auto" else theory
 
 
+# Without --timeout, Spacer gets this long per property: on tcp.tcpspec it was measured to run
+# for hours on the properties it cannot do (docs/performance.md), with nothing on the screen.
+DEFAULT_SECONDS = 120.0
+
+
 def run_pdr(
     model: ir.Model, props: list[ir.Property], timeout: float | None, theory: str = "auto", depth: int = 20,
-    keep_going: bool = True,
+    keep_going: bool = True, on_progress: Callable[[str], None] | None = None,
 ) -> list[PropertyResult]:
     """Spacer per property; `depth` bounds BMC on reachability targets. In the order of `props`.
-    Without `keep_going` the first violation ends the run (the rest: `unknown`, STOPPED)."""
+    Without `keep_going` the first violation ends the run (the rest: `unknown`, STOPPED).
+    `on_progress` is told which property Spacer is on. A property Spacer gives up on is
+    `unknown` with a hint of what to try instead (`advice`)."""
     from tcpspec.engines.bmc import run_bmc
 
     horn = _Horn(model, pdr_theory(theory))
     results: dict[str, PropertyResult] = {}
     targets = [p for p in props if not (p.over_states or p.kind is ir.PropertyKind.STEP)]
     stopped = False
-    for p in props:
-        if p not in targets:
-            if stopped:
-                results[p.name] = _result(p, Verdict.UNKNOWN, None, 0.0, STOPPED)
-                continue
-            results[p.name] = _check_one(model, horn, p, timeout, theory)  # BMC keeps `theory`
-            stopped = not keep_going and stops_run(results[p.name])
+    safety = [p for p in props if p not in targets]
+    hint: str | None = None
+    for i, p in enumerate(safety, 1):
+        if stopped:
+            results[p.name] = _result(p, Verdict.UNKNOWN, None, 0.0, STOPPED)
+            continue
+        if on_progress is not None:
+            on_progress(f"IC3/PDR on {p.name} ({i} of {len(safety)})")
+        r = _check_one(model, horn, p, DEFAULT_SECONDS if timeout is None else timeout, theory)  # BMC keeps `theory`
+        if r.verdict is Verdict.UNKNOWN and r.detail.startswith("IC3/PDR gave up"):
+            hint = advice(model, pdr_theory(theory)) if hint is None else hint
+            r.detail += f"; {hint}"
+        results[p.name] = r
+        stopped = not keep_going and stops_run(results[p.name])
     if targets:
         if stopped:
             results.update({p.name: _result(p, Verdict.UNKNOWN, None, 0.0, STOPPED) for p in targets})
@@ -338,6 +368,25 @@ def run_pdr(
             for r in run_bmc(model, targets, depth, timeout, theory):
                 results[r.property] = r
     return [results[p.name] for p in props]
+
+
+def advice(model: ir.Model, theory: str, seconds: float = 5.0) -> str:
+    """What to try when Spacer gives up, from what was measured (docs/performance.md): a
+    finite model (the explicit search sees every state within `seconds`) is decided by
+    `--engine explicit`; else the other number theory, and the inductive prover of `auto`."""
+    from tcpspec.engines.explicit import ExplicitOptions, explore
+
+    try:
+        safety = [p for p in model.properties if p.kind is not ir.PropertyKind.REACHABLE]
+        plan, outcome, _ = explore(model, safety, 1 << 20, seconds, ExplicitOptions(max_states=200_000))
+        if outcome.complete and plan.exhaustive:
+            return (f"the model is finite ({outcome.states} states): --engine explicit decides it exhaustively")
+    except Exception:  # noqa: BLE001 - only a hint
+        pass
+    why = ("in bit-vectors Spacer learns facts bit by bit" if theory == "bv"
+           else "bit-vectors can suit small ranges and enums")
+    other = "int" if theory == "bv" else "bv"
+    return f"try --theory {other} ({why}), or --engine auto (BMC with the inductive prover and its lemmas)"
 
 
 def _check_one(model: ir.Model, horn: _Horn, p: ir.Property, timeout: float | None, theory: str) -> PropertyResult:

@@ -22,17 +22,44 @@ from dataclasses import replace
 from typing import Any
 
 from tcpspec import ir
-from tcpspec.engines.budget import Budget
-from tcpspec.results import STOPPED, PropertyResult, Verdict, stops_run
+from tcpspec.diagnostics import EngineError
+from tcpspec.engines.budget import Budget, grace
+from tcpspec.engines.processes import exit_text, worker_context
+from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
+# The explicit search goes first, in this process while the prover's starts (explicit.head_start;
+# off: BMC and the prover alone, as before -- tests compare).
+EXPLICIT_FIRST = True
+
+
+def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, keep_going: bool,
+                on_progress: Callable[[str], None] | None) -> Any:
+    """The explicit search's head start. This process would only wait for the workers meanwhile,
+    and a violation it finds needs no engine process at all (the broken TCP copies)."""
+    from tcpspec.engines.explicit import head_start
+
+    if on_progress is not None:
+        on_progress("explicit search")
+    head = head_start(model, props, depth, timeout, keep_going)
+    if on_progress is not None and head.summary:
+        on_progress(head.summary)
+    return head
 
 
 def _die_with_parent(parent: int) -> None:
     """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
-    on alone for hours: it polls, and exits once it has been re-parented."""
+    on alone for hours: it polls, and exits once it has been re-parented.
+
+    It also leaves SIGTERM to the parent: a SIGTERM to the whole process group (systemd, a CI
+    runner) would kill a worker before it could hand over what it had found; the parent, which
+    takes SIGTERM as Ctrl-C, passes SIGINT on (Z3 stops its query at once for that one) and kills
+    what is left (`_drain`, run_auto's `finally`)."""
+    import signal
     import threading
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def watch() -> None:
         while True:
@@ -52,14 +79,16 @@ def _limit_memory(memory_mb: int | None) -> None:
 
 def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout: float | None, theory: str,
                 memory_mb: int | None = None, parent: int = 0, keep_going: bool = True, run: int = 0,
-                control: Any = None) -> None:
+                control: Any = None, head: Any = None) -> None:
     """Messages are (who, results, problem, run): `run` tells a restarted BMC's answers from
     those its terminated predecessor may have queued just before. `control` brings ("drop",
     names) for what the prover proved, ("safety_first", None) when it could not prove some
     safety property, ("targets_first", None) when Houdini proved them all (bmc.Steering; "trial" instead of None
     when phase 2's candidates were taken on trust: no idling then), and
     ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
-    the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k."""
+    the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k.
+    `head`: what the explicit search found first (explicit.HeadStart): depths BMC need not
+    ask again, runs it takes as found."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
     _die_with_parent(parent)
@@ -81,10 +110,12 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
         props = [model.property(n) for n in names]
         results = run_bmc(model, props, depth, timeout, theory, on_depth=lambda k, n: out.put(("depth", k, n, run)),
                           keep_going=keep_going, steer=steer, on_idle=lambda: out.put(("idle", None, "", run)),
-                          on_stop=lambda k: out.put(("stopping", k, "", run)))
+                          on_stop=lambda k: out.put(("stopping", k, "", run)), head=head)
         out.put(("bmc", results, "", run))
-    except KeyboardInterrupt:
-        pass  # Ctrl-C reaches the whole process group; the parent reports the interrupt
+    except KeyboardInterrupt as e:  # Ctrl-C reaches the whole process group, or the parent sends it
+        found = finished(e)
+        if found:  # the parent reports them with the interrupt
+            out.put(("partial", found, "interrupted", run))
     except Exception as err:  # noqa: BLE001 - reported to the parent as an engine failure
         out.put(("bmc", None, f"{type(err).__name__}: {err}", run))
 
@@ -135,9 +166,80 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
         out.put(("prover", None, f"{type(err).__name__}: {err}", 0))
 
 
+# After Ctrl-C or SIGTERM: how long the parent waits for what the engines had found, and after how
+# long it passes the interrupt on itself (a `kill -INT` of the parent alone; a terminal's Ctrl-C
+# reaches the whole process group at once). Then they are terminated: all gone within 2 s.
+_DRAIN_SECONDS = 1.0
+_NUDGE_AFTER = 0.2
+
+
+def _drain(out: Any, workers: list[Any]) -> list[tuple[str, list[PropertyResult]]]:
+    """The results the interrupted engines send before they exit (`_bmc_worker`: what BMC had
+    found; a prover that had just finished: its proofs)."""
+    import signal
+
+    got: list[tuple[str, list[PropertyResult]]] = []
+    start = time.monotonic()
+    nudged = False
+    while time.monotonic() - start < _DRAIN_SECONDS:
+        if not nudged and time.monotonic() - start > _NUDGE_AFTER:
+            nudged = True
+            for w in workers:
+                if w.is_alive() and w.pid is not None:
+                    try:
+                        os.kill(w.pid, signal.SIGINT)
+                    except OSError:
+                        pass
+        try:
+            who, results, _problem, _run = out.get(timeout=0.05)
+        except queue.Empty:
+            if not any(w.is_alive() for w in workers) and out.empty():
+                break
+            continue
+        except KeyboardInterrupt:  # a second Ctrl-C: stop waiting
+            break
+        if who in ("bmc", "partial", "prover") and results:
+            got.append(("prover" if who == "prover" else "bmc", list(results)))
+    return got
+
+
+def _finished(props: list[ir.Property], final: dict[str, PropertyResult],
+              got: dict[str, dict[str, PropertyResult]]) -> list[PropertyResult]:
+    """What an interrupted run reports: its final results, and every engine's own definitive
+    answer that came in (a replayed violation or witness, a re-checked proof, BMC's bounded
+    verdict); not what neither engine had decided."""
+    out = []
+    for p in props:
+        r = final.get(p.name)
+        if r is None:
+            proof, b = got["prover"].get(p.name), got["bmc"].get(p.name)
+            if proof is not None and proof.verdict is Verdict.PROVED and (b is None or b.verdict not in _FINAL_FROM_BMC):
+                r = proof
+            elif b is not None and b.verdict is not Verdict.UNKNOWN:
+                r = b
+        if r is not None:
+            out.append(r)
+    return out
+
+
 def _undecided(p: ir.Property, seconds: float, detail: str) -> PropertyResult:
     """The run's own `unknown` for `p`, which neither engine decided (stopped, timed out, lost)."""
     return PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, ENGINE, None, seconds, doc=p.doc, detail=detail)
+
+
+def _confirm(found: PropertyResult, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
+    """A violation the explicit search found with sampled values (explicit.HeadStart.pending):
+    BMC's verdict once it has asked every shallower depth -- the same run, confirmed shortest
+    (bmc.CONFIRMED), or a shorter one -- else, on a timeout, the search's own run, said to be
+    unconfirmed. Before BMC reports: None (wait), unless the prover proved it (then `found`,
+    for `_merge` to flag the contradiction)."""
+    from tcpspec.engines.explicit import NOT_CONFIRMED
+
+    if bmc is None:
+        return found if proof is not None and proof.verdict is Verdict.PROVED else None
+    if bmc.verdict is Verdict.UNKNOWN and "timeout" in bmc.detail:
+        return replace(found, detail=NOT_CONFIRMED, seconds=bmc.seconds)
+    return bmc
 
 
 def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
@@ -166,7 +268,7 @@ def _merge(p: ir.Property, bmc: PropertyResult | None, proof: PropertyResult | N
 
 def run_auto(
     model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, theory: str = "auto",
-    start_method: str = "spawn",
+    start_method: str | None = None,
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
     memory_mb: int | None = None, keep_going: bool = True,
@@ -183,17 +285,19 @@ def run_auto(
     proved invariants is most of BMC's cost. If only reachability targets are left, the running
     BMC goes on (they have their own unrolling, engines/bmc.py); else BMC is restarted on what
     is left. Lemmas go to BMC only then (the ones not proved): they are the prover's helpers,
-    and on tcp.tcpspec's 71 lemmas one grouped BMC query took 30x longer than on its other
+    and lemmas over channel slots make BMC's grouped query far slower than the other
     properties. When Houdini could not prove a safety property, BMC is told early to look for
     its violation first (engines/bmc.py: Steering); when it proved them all, BMC looks for the
     witnesses first while the certificate is re-checked, and the proofs then interrupt the
     safety query under way (bmc.LiveSteering).
     """
-    ctx = mp.get_context(start_method)
+    # None: spawned workers that need no `__main__` guard in the caller (engines/processes.py).
+    ctx: Any = worker_context() if start_method is None else mp.get_context(start_method)
     out = ctx.Queue()
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
+    head = None  # what the explicit search found first (engines/explicit.py: HeadStart)
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
     bmc_stopping = False  # the current one found a violation that ends the run at its depth
@@ -215,8 +319,7 @@ def run_auto(
     targets_sure = False  # ... without taking phase 2's candidates on trust (a BMC may idle for it)
 
     # `timeout` bounds each property's time from the start of the run, not each engine's: a BMC
-    # restarted when the prover reports gets what is left (it used to get the whole timeout
-    # again, so that `--timeout 10` on tcp.tcpspec ran 25 s).
+    # restarted when the prover reports gets what is left, not the whole timeout again.
     budget = Budget(timeout)
 
     def start_bmc(which: list[str]) -> Any:
@@ -231,7 +334,7 @@ def run_auto(
             control.put(("targets_first", None if targets_sure else "trial"))
         w = ctx.Process(target=_bmc_worker, args=(out, model, which, depth, budget.seconds_left(floor=0.001), theory,
                                                   memory_mb, os.getpid(),
-                                                  keep_going, bmc_run, control), daemon=True)
+                                                  keep_going, bmc_run, control, head), daemon=True)
         w.start()
         return w
 
@@ -244,7 +347,7 @@ def run_auto(
     cached = proof_cache.load_certificate(model, theory)
     claimed = set(cached.proved) if cached is not None else set()
     bmc_names = [n for n in names if (n not in lemmas or not provable) and n not in claimed]
-    bmc = start_bmc(bmc_names) if bmc_names else None
+    bmc = None
     prover = None
     to_prover = ctx.Queue()
     if provable:
@@ -256,7 +359,24 @@ def run_auto(
     final: dict[str, PropertyResult] = {}
     prover_done = prover is None
     prover_lost = False  # its process ended without a report
+    timed_out = False  # the workers outlasted the timeout (budget.grace)
+    interrupted = False  # Ctrl-C or SIGTERM: what has finished is raised with RunInterrupted
     try:
+        if EXPLICIT_FIRST:
+            head = _head_start(model, props, depth, timeout, keep_going, on_progress)
+            for r in head.final:
+                final[r.property] = r
+                if on_result is not None:
+                    on_result(r)
+            if head.stop:  # its violation ends the run, as BMC's would (see `stopped` below)
+                for p in props:
+                    if p.name not in final:
+                        final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3), STOPPED)
+                        if on_result is not None:
+                            on_result(final[p.name])
+            bmc_names = [n for n in bmc_names if n not in final]
+        if bmc_names and len(final) < len(props):
+            bmc = start_bmc(bmc_names)
         while len(final) < len(props):
             try:
                 who, results, problem, run = out.get(timeout=0.2)
@@ -264,6 +384,8 @@ def run_auto(
                     bmc_reported = True
                 if who == "stopping":  # BMC only finishes the depth of its first violation now
                     bmc_stopping = bmc_stopping or run == bmc_run
+                    continue
+                if who == "partial":  # from a BMC stopped by an interrupt: `_drain` takes them
                     continue
                 if who == "hint":  # what Houdini could not prove: BMC looks for a violation first
                     if any(n in stoppable for n in results):
@@ -288,6 +410,11 @@ def run_auto(
             except queue.Empty:
                 if (bmc is None or not bmc.is_alive()) and (prover is None or not prover.is_alive()) and out.empty():
                     break  # a worker died without a word (killed, out of memory)
+                if timeout is not None and budget.expired and time.monotonic() > budget.deadline + grace(timeout):  # type: ignore[operator]
+                    # The engines check the timeout between queries, not while they build an
+                    # encoding (a large CAP builds for minutes): the run ends here all the same.
+                    timed_out = True
+                    break
                 if prover is not None and not prover_done and not prover.is_alive() and not prover_lost:
                     prover_lost = True  # it will never report: an idle BMC must not wait for it
                     if bmc is not None and bmc.is_alive():
@@ -329,6 +456,8 @@ def run_auto(
                 if b is None and "bmc" in failures:
                     b = PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, "bmc", None, 0.0,
                                        detail=f"internal error in BMC: {failures['bmc']}")
+                if head is not None and p.name in head.pending:
+                    b = _confirm(head.pending[p.name], b, proof)
                 r = _merge(p, b, proof)
                 if r is not None and r is proof and not keep_going and not bmc_reported and bmc_may_stop():
                     continue  # held back: BMC may still stop the run (see above)
@@ -338,10 +467,9 @@ def run_auto(
                         on_result(r)
             still = [n for n in names if n not in final and n not in got["bmc"] and not proved(n)]
             running = bmc is not None and bmc.is_alive()
-            # A fresh BMC on what is left, when that includes safety properties: measured faster
-            # than dropping the proved ones from the running BMC, whose solver keeps what it
-            # learned about them (broken/tcp_no_time_wait: 207 s against 253 s). When only
-            # targets are left, their own unrolling goes on.
+            # A fresh BMC on what is left, when that includes safety properties: faster than
+            # dropping the proved ones from the running BMC, whose solver keeps what it learned
+            # about them. When only targets are left, their own unrolling goes on.
             safety_left = any(n in stoppable for n in still)
             # Not once BMC is finishing the depth of a violation that ends the run: the report is
             # BMC's then, whatever the prover says, and a fresh BMC would first have to get back
@@ -349,13 +477,15 @@ def run_auto(
             restart = not bmc_stopping and (set(still) - set(bmc_names) or (safety_left and running and len(still) < len(bmc_names)))
             if who == "prover" and still and restart:
                 if bmc is not None:
-                    bmc.terminate()
+                    bmc.kill()  # SIGTERM is the parent's (_die_with_parent)
                     bmc.join(timeout=5)
                 if budget.expired:
                     # Nothing left of the timeout: a fresh BMC would only start up to say so.
                     for p in [q for q in props if q.name in still]:
                         final[p.name] = _undecided(p, round(time.perf_counter() - t0, 3),
                                                    f"timeout: no verdict within --timeout {timeout:g} s")
+                        if head is not None and p.name in head.pending:
+                            final[p.name] = _confirm(head.pending[p.name], final[p.name], None)  # type: ignore[assignment]
                         if on_result is not None:
                             on_result(final[p.name])
                     bmc = None
@@ -367,17 +497,38 @@ def run_auto(
                 bmc_names = still
             if who == "prover" and bmc is not None and bmc.is_alive():
                 control.put(("resume", None))  # type: ignore[union-attr]  # an idle BMC searches what is left
+    except KeyboardInterrupt:
+        interrupted = True
+        late = _drain(out, [w for w in (bmc, prover) if w is not None])
+        for who, results in late:
+            got[who].update({r.property: r for r in results})
     finally:
         for w in (bmc, prover):
             if w is not None and w.is_alive():
-                w.terminate()
+                w.kill()
         for w in (bmc, prover):
             if w is not None:
                 w.join(timeout=5)
+    if interrupted:
+        raise RunInterrupted(_finished(props, final, got))
     secs = round(time.perf_counter() - t0, 3)
     for p in props:
+        r = final.get(p.name)
+        if r is not None and r.engine == "explicit" and r.verdict is Verdict.VIOLATED and proved(p.name):
+            final[p.name] = replace(r, verdict=Verdict.UNKNOWN, trace=None, engine=ENGINE,
+                                    detail="internal error: the prover proved what the explicit search refuted; please report")
         if p.name not in final and proved(p.name):
             final[p.name] = got["prover"][p.name]  # BMC ended without a word, after the prover's proof
+        if p.name not in final and timed_out:
+            final[p.name] = _undecided(p, secs, f"timeout: no verdict within --timeout {timeout:g} s")
+    if len(final) < len(props) and not failures:
+        # A process died without a word (a crash, a kill from outside): the properties it had
+        # not answered must not come back as a quiet `unknown` (nor could a user tell why).
+        dead = [f"the {who} process ({exit_text(w.exitcode)})" for who, w, done in
+                (("BMC", bmc, bmc_reported), ("prover", prover, prover_done)) if w is not None and not done]
+        raise EngineError(f"{' and '.join(dead) or 'an engine process'} ended without a result",
+                          [final[n] for n in names if n in final])
+    for p in props:
         if p.name not in final:
             why = "; ".join(f"{k}: {v}" for k, v in failures.items()) or "an engine process ended without a result"
             final[p.name] = _undecided(p, secs, f"internal error: {why}")

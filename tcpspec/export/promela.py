@@ -5,11 +5,13 @@ The translation follows the interpreter's semantics (docs/language.md), not the 
 - every record is flattened into one variable per field; a channel of capacity C becomes C
   slots per field plus a length, with empty slots held at zero (one state, one vector);
 - one proctype per process instance (and one `network` proctype for the enabled faults); each
-  transition is one `atomic` branch of a `do` loop whose first statement is its guard (or, with
-  `choose` parameters, "the channel is non-empty"), so a step of SPIN is a step of the model;
+  transition is one `d_step` branch of a `do` loop whose first statement is its guard (with
+  `choose` parameters: an `atomic` branch that first picks them), so a step of SPIN is a step
+  of the model, and pan.c has one transition for it, without undo code per statement;
 - a send to a full channel, or a store outside a variable's range, makes the transition
-  disabled (`range_ok` reports the latter): the branch restores what it changed, a stutter
-  step that adds no state; so does a `select`ed parameter value for which the guard is false;
+  disabled (`range_ok` reports the latter): the branch restores what it changed (what it
+  copied first: only what a failure can spoil), a stutter step that adds no state; so does a
+  `select`ed parameter value for which the guard is false;
 - invariants and reachability targets are branches of a `monitor` process that fire when the
   invariant is false / the target is true; step properties are checked at the end of the
   transition. Each prints `VIOLATED name` / `REACHED name` and fails an assertion, so one
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
+from tcpspec.export import comment_text
 from tcpspec.results import steps
 from tcpspec.export.promela_expr import (
     SMALL,
@@ -36,10 +39,11 @@ from tcpspec.export.promela_expr import (
     ident,
     leaves,
     lit,
+    lit_leaves,
     ptype,
     values_of,
 )
-from tcpspec.types import IntType, RecordType, Type, default_value
+from tcpspec.types import IntType, MapType, RecordType, Type, default_value
 
 __all__ = ["ExportOptions", "export_promela", "PAN_CFLAGS", "PAN_RUNFLAGS"]
 
@@ -94,7 +98,7 @@ class _Gen:
         body: list[str] = []
         for inst in self.m.instances:
             ts = [t for t in self.m.transitions if isinstance(t, ir.Transition) and t.instance == inst.name]
-            body += self._proctype(f"P_{inst.name}", ts)
+            body += self._proctype(f"P_{ident(inst.name)[2:]}", ts)
         net = [t for t in self.m.transitions if isinstance(t, ir.NetworkTransition)]
         if net:
             body += self._proctype("network", net)
@@ -103,7 +107,7 @@ class _Gen:
 
     def _header(self) -> list[str]:
         return [
-            f"/* {self.m.path} as Promela, written by `tcpspec export --to promela`.",
+            f"/* {comment_text(self.m.path)} as Promela, written by `tcpspec export --to promela`.",
             f"   Free wide values range over {list(self.o.isn_values)}"
             + (f" (only {', '.join(self.o.isn_vars)}; others take the first)" if self.o.isn_vars else "")
             + ("; wide `choose` parameters over "
@@ -157,23 +161,65 @@ class _Gen:
         msgs = {recv[0]: [slot(recv[1], s, 0) for s, _ in leaves(recv[1].message, "")]} if recv else {}
         guard = self._guard(t, Scope(msgs=msgs, params=params))
         picks = [line for p, pt in t.params for line in self._pick(params[p], self._param_values(t, p, pt))]
-        touched_vars, touched_chans = self._touched(t)
-        pre = {v: f"s_{ident(v)}" for v in touched_vars} | {c: f"s_{ident(c)}" for c in touched_chans}
-        effect = self._snapshot(touched_vars, touched_chans, save=True)
+        # The received message leaves its channel at the end, when the body neither reads nor
+        # sends to that channel: nothing to restore for it then.
+        defer = isinstance(t, ir.Transition) and recv is not None and recv[1].name not in _channels_used(t.body)
+        saved_vars, saved_chans = self._saved(t, defer)
+        pre = {v: f"s_{ident(v)}" for v in saved_vars} | {c: f"s_{ident(c)}" for c in saved_chans}
+        effect = self._snapshot(saved_vars, saved_chans, save=True)
         effect += ["blk = 0;", "rng = 0;"] + (["steps = steps + 1;"] if self.o.max_steps is not None else [])
         if isinstance(t, ir.Transition):
-            effect += self._process_effect(t, params)
+            effect += self._process_effect(t, params, defer)
         else:
             effect += self._fault_effect(t, params)
-        effect += self._finish(t, params, pre)
+        effect += self._finish(t, params, pre, saved_vars, saved_chans, defer)
+        # The effect is deterministic, so a `d_step`: SPIN compiles it into one transition with
+        # no undo code per statement (pan.c of broken/tcp_passive_time_wait: gcc -O2 25 s -> 4 s).
+        # With parameters it stays `atomic`: a `select` inside a d_step would always take its
+        # first value (and a d_step nested in the atomic made pan search without end).
         if not picks:
-            out = [f":: atomic {{ ({first} && {guard}) ->"] + ["     " + x for x in effect]
-        else:
-            out = [f":: atomic {{ {first} ->"] + ["     " + x for x in picks]
-            out += ["     if", f"     :: ({guard}) ->"] + ["        " + x for x in effect]
-            out += ["     :: else -> skip", "     fi;"] + [f"     {p} = 0;" for p in params.values()]
+            out = [f":: d_step {{ ({first} && {guard}) ->"] + ["     " + x for x in effect]
+            out[-1] = out[-1].rstrip(";")
+            return out + ["   }"]
+        out = [f":: atomic {{ {first} ->"] + ["     " + x for x in picks]
+        out += ["     if", f"     :: ({guard}) ->"] + ["        " + x for x in effect]
+        out += ["     :: else -> skip", "     fi;"] + [f"     {p} = 0;" for p in params.values()]
         out[-1] = out[-1].rstrip(";")
         return out + ["   }"]
+
+    def _saved(self, t: ir.AnyTransition, defer: bool) -> tuple[list[str], list[str]]:
+        """What the transition must copy first: what a failure restores (`_restored`) and what
+        its step properties read in the state before the step."""
+        vs, cs = self._touched(t)
+        if isinstance(t, ir.NetworkTransition):
+            return vs, cs
+        early = _restored(t.body, self._range_checked)
+        if t.receive is not None and not defer and early is not None:
+            early.add(t.receive[1].name)
+        read = self._step_reads(t)
+        keep = (early or set()) | read
+        return [v for v in vs if v in keep], [c for c in cs if c in keep]
+
+    def _step_reads(self, t: ir.Transition) -> set[str]:
+        """State variables and channels the step properties checked after `t` read unprimed."""
+        out: set[str] = set()
+        for p in self.step_props:
+            if p.builtin or (p.instance is not None and t.instance != p.instance):
+                continue
+            for e in ([p.when] if p.when is not None else []) + [p.expr]:
+                out |= _unprimed_reads(e)
+        return out
+
+    def _range_checked(self, s: ir.Stmt) -> bool:
+        """Whether a statement stores a value that may lie outside its type (`rng`)."""
+        if isinstance(s, ir.Assign):
+            t = s.target.type
+            return isinstance(t, IntType) and t.bounded and s.value.type != t
+        if isinstance(s, ir.Send):
+            parts = _field_parts(s.message, s.channel.message)
+            return any(isinstance(lt, IntType) and lt.bounded and ft != lt
+                       for (_, lt), (ft, count) in zip(leaves(s.channel.message, ""), _expand(parts)) if count == 1)
+        return False
 
     def _guard(self, t: ir.AnyTransition, sc: Scope) -> str:
         if isinstance(t, ir.Transition):
@@ -228,7 +274,7 @@ class _Gen:
 
     # ------------------------------------------------------------ effects
 
-    def _process_effect(self, t: ir.Transition, params: dict[str, str]) -> list[str]:
+    def _process_effect(self, t: ir.Transition, params: dict[str, str], defer: bool = False) -> list[str]:
         out: list[str] = []
         msgs: dict[str, list[str]] = {}
         if t.receive:
@@ -238,7 +284,8 @@ class _Gen:
                 names.append(self._scratch(f"m_{ident(t.name)}_{binding}{s}", lt))
                 out.append(f"{names[-1]} = {slot(c, s, 0)};")
             msgs[binding] = names
-            out += self._shift(c, 0)
+            if not defer:
+                out += self._shift(c, 0)
         self._sent_flags(t)
         sc = Scope(msgs=msgs, params=params)
         return out + [f"f_{ident(c)}_sent = 0;" for c in self._sends(t)] + self._stmts(t.body, sc)
@@ -272,11 +319,22 @@ class _Gen:
         out: list[str] = []
         for s in body:
             if isinstance(s, ir.Assign):
-                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in leaves(s.target.type, "")]
+                parts = leaves(s.target.type, "")
+                targets = [f"{ident(s.target.name)}{suf}" for suf, _ in parts]
                 values = flat(s.value, sc)
-                out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
+                if isinstance(s.target.type, MapType) and not isinstance(s.value, ir.Var):
+                    # A map's element may be stored out of its range: check every bounded part.
+                    for (dst, src), (_, lt) in zip(zip(targets, values), parts):
+                        out += self._store([(dst, src)], lt, IntType())
+                else:
+                    out += self._store(list(zip(targets, values)), s.target.type, s.value.type)
             elif isinstance(s, ir.Send):
                 out += self._send(s, sc)
+            elif isinstance(s, ir.Let):
+                base = "l_" + "".join(ch if ch.isalnum() else "_" for ch in s.name)
+                names = [self._scratch(f"{base}{suf}", lt) for suf, lt in leaves(s.value.type, "")]
+                sc.locals[s.name] = names
+                out += [f"{n} = {v};" for n, v in zip(names, flat(s.value, sc))]
             else:
                 then = self._stmts(s.then, sc) or ["skip"]
                 other = self._stmts(s.else_, sc) or ["skip"]
@@ -330,16 +388,31 @@ class _Gen:
 
     # ------------------------------------------------------------ checks
 
-    def _finish(self, t: ir.AnyTransition, params: dict[str, str], pre: dict[str, str]) -> list[str]:
-        """Disabled (full channel) or out of range: restore; else check the step properties."""
-        vs, cs = self._touched(t)
-        restore = self._snapshot(vs, cs, save=False)
+    def _finish(self, t: ir.AnyTransition, params: dict[str, str], pre: dict[str, str],
+                saved_vars: list[str], saved_chans: list[str], defer: bool = False) -> list[str]:
+        """Disabled (full channel) or out of range: restore (once); else take the deferred
+        receive and check the step properties (one `if`, a branch per property)."""
+        restore = self._snapshot(saved_vars, saved_chans, save=False)
         range_prop = [p for p in self.step_props if p.builtin]
-        bad = [f'printf("VIOLATED {p.name}\\n"); assert(false);' for p in range_prop]
-        checks = [x for p in self.step_props if not p.builtin for x in self._step_check(p, t, params, pre)]
-        out = ["if", ":: blk -> " + " ".join(restore or ["skip;"])]
-        out += [":: else ->", "   if", "   :: rng -> " + " ".join(bad + restore or ["skip;"])]
-        out += ["   :: else -> skip"] + ["      " + x for x in checks] + ["   fi", "fi;"]
+        out = ["if", ":: (blk || rng) ->"]
+        if range_prop:
+            out += [f'   if :: (!blk && rng) -> printf("VIOLATED {range_prop[0].name}\\n"); assert(false)',
+                    "   :: else -> skip", "   fi;"]
+        out += ["   " + x for x in restore] or ["   skip"]
+        out.append(":: else ->")
+        if defer:
+            assert isinstance(t, ir.Transition) and t.receive is not None
+            out += ["   " + x for x in self._shift(t.receive[1], 0)]
+        # One `if` per property: in a d_step, an `if` takes its first true branch only, and
+        # every property a step breaks must be reported.
+        checks = [b for p in self.step_props if not p.builtin for b in self._step_check(p, t, params, pre)]
+        for b in checks:
+            out += ["   if", "   " + b, "   :: else -> skip", "   fi;"]
+        if not checks:
+            out.append("   skip")
+        else:
+            out[-1] = out[-1].rstrip(";")
+        out.append("fi;")
         return out
 
     def _step_check(self, p: ir.Property, t: ir.AnyTransition, params: dict[str, str],
@@ -364,8 +437,7 @@ class _Gen:
                 msgs[ev.binding] = [f"f_{ident(ev.channel.name)}{s}" for s, _ in leaves(ev.channel.message, "")]
         sc = Scope(msgs=msgs, params=params, pre=pre, step=True)
         cond = " && ".join(applies + ([expr(p.when, sc)] if p.when is not None else [])) or "true"
-        return [f";if :: ({cond}) && !{expr(p.expr, sc)} -> printf(\"VIOLATED {p.name}\\n\"); assert(false)",
-                "    :: else -> skip", "    fi"]
+        return [f":: ({cond}) && !{expr(p.expr, sc)} -> printf(\"VIOLATED {p.name}\\n\"); assert(false)"]
 
     def _monitor(self) -> list[str]:
         out = ["proctype monitor() {", "  do"]
@@ -396,15 +468,95 @@ class _Gen:
                     if isinstance(lt, IntType) and e.type != v.type:
                         out.append(f"    ({lt.lo} <= {val} && {val} <= {lt.hi});")
                     out.append(f"    {ident(v.name)}{suf} = {val};")
-        runs = [f"run P_{i.name}();" for i in self.m.instances]
+        for c in self.m.channels:  # messages in flight at the start
+            for i, msg in enumerate(c.init):
+                for (suf, lt), v in zip(leaves(c.message, ""), lit_leaves(msg, c.message)):
+                    out.append(f"    {slot(c, suf, i)} = {lit(v[0], lt)};")
+            if c.init:
+                out.append(f"    {chan_len(c)} = {len(c.init)};")
+        runs = [f"run P_{ident(i.name)[2:]}();" for i in self.m.instances]
         if any(isinstance(t, ir.NetworkTransition) for t in self.m.transitions):
             runs.append("run network();")
         out += ["    " + x for x in runs + ["run monitor()"]]
         return out + ["  }", "}"]
 
 
+def _channels_used(body: tuple[ir.Stmt, ...]) -> set[str]:
+    """Channels a body reads (`len`, `ch[i]`) or sends to."""
+    out: set[str] = set()
+
+    def walk_expr(e: object) -> None:
+        if isinstance(e, (ir.ChanLen, ir.ChanSlot)):
+            out.add(e.channel.name)
+        if hasattr(e, "__dataclass_fields__") and not isinstance(e, ir.Channel):
+            for f in e.__dataclass_fields__:  # type: ignore[union-attr]
+                if f not in ("type", "span", "var", "channel"):
+                    walk_expr(getattr(e, f))
+        elif isinstance(e, tuple):
+            for x in e:
+                walk_expr(x)
+
+    for s in body:
+        if isinstance(s, ir.Send):
+            out.add(s.channel.name)
+        walk_expr(s)
+    return out
+
+
+def _restored(body: tuple[ir.Stmt, ...], checked) -> set[str] | None:  # type: ignore[no-untyped-def]
+    """What a failure of the body (a send that finds its channel full, a store `checked` says may
+    leave its range) must restore, or None when the body cannot fail. The body runs on after a
+    failure, so every variable it writes; a channel it sends to, unless the only ways to fail are
+    sends to that same channel (a send that fails writes nothing, and when it succeeds nothing
+    else can fail)."""
+    written: set[str] = set()
+    sent: set[str] = set()
+    fails: list[tuple[str, str]] = []
+
+    def walk(stmts: tuple[ir.Stmt, ...]) -> None:
+        for s in stmts:
+            if isinstance(s, ir.Assign):
+                written.add(s.target.name)
+                if checked(s):
+                    fails.append(("store", s.target.name))
+            elif isinstance(s, ir.Send):
+                sent.add(s.channel.name)
+                fails.append(("send", s.channel.name))
+                if checked(s):
+                    fails.append(("store", s.channel.name))
+            elif isinstance(s, ir.If):
+                walk(s.then)
+                walk(s.else_)
+
+    walk(body)
+    if not fails:
+        return None
+    only = {name for kind, name in fails if kind == "send"} if all(k == "send" for k, _ in fails) else set()
+    return written | {c for c in sent if not (only == {c})}
+
+
+def _unprimed_reads(e: object) -> set[str]:
+    """State variables and channels an expression reads in the state before the step."""
+    out: set[str] = set()
+    todo = [e]
+    while todo:
+        x = todo.pop()
+        if isinstance(x, ir.Var):
+            if not x.primed:
+                out.add(x.var.name)
+        elif isinstance(x, (ir.ChanLen, ir.ChanSlot)):
+            out.add(x.channel.name)
+        elif hasattr(x, "__dataclass_fields__"):
+            todo += [getattr(x, f) for f in x.__dataclass_fields__ if f not in ("type", "span")]  # type: ignore[union-attr]
+        elif isinstance(x, tuple):
+            todo += list(x)
+    return out
+
+
 def _field_parts(message: ir.Expr, rt: RecordType) -> list[tuple[Type, int]]:
     """Per field of the sent record: the type of the value sent for it and its leaf count."""
+    if isinstance(message, ir.Local):  # the types of what the `let` computed
+        return _field_parts(message.bound, rt)
     if isinstance(message, ir.RecordLit):
         return [(fe.type, len(leaves(ft, ""))) for (_, fe), (_, ft) in zip(message.fields, rt.fields)]
     return [(ft, len(leaves(ft, ""))) for _, ft in rt.fields]

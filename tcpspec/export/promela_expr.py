@@ -7,7 +7,21 @@ from dataclasses import dataclass, field
 
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, RecordType, Type, Value, default_value, to_signed
+from tcpspec.types import (
+    BitVecType,
+    BoolType,
+    EnumType,
+    IntType,
+    MapType,
+    RecordType,
+    SetType,
+    Type,
+    Value,
+    composite_parts,
+    default_value,
+    part_values,
+    to_signed,
+)
 
 SMALL = 256  # types with at most this many values are enumerated in full
 
@@ -30,18 +44,25 @@ class ExportOptions:
 
 
 def ident(name: str) -> str:
-    """A Promela identifier for a qualified model name (prefixed: no clash with keywords)."""
-    return "v_" + name.replace(".", "_")
+    """A Promela identifier for a qualified model name (prefixed: no clash with keywords); a
+    family's member `rm[2].state` becomes `v_rm_2__state`."""
+    return "v_" + "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in name)
 
 
 def leaves(t: Type, prefix: str) -> list[tuple[str, Type]]:
-    """A value's scalar parts: (name suffix, type); a record gives one per (nested) field."""
-    if isinstance(t, RecordType):
+    """A value's scalar parts: (name suffix, type); a record gives one per (nested) field, a map
+    one per key (`_k2`), a set one bool per element (`_k2`: is 2 in it)."""
+    parts = composite_parts(t)
+    if parts is not None:
         out: list[tuple[str, Type]] = []
-        for fname, ft in t.fields:
-            out += leaves(ft, f"{prefix}_{fname}")
+        for name, pt in parts:
+            out += leaves(pt, f"{prefix}_{name}" if isinstance(t, RecordType) else f"{prefix}_k{_safe(name)}")
         return out
     return [(prefix, t)]
+
+
+def _safe(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in text)
 
 
 def ptype(t: Type) -> str:
@@ -104,6 +125,7 @@ class Scope:
     params: dict[str, str]  # param -> variable
     pre: dict[str, str] = field(default_factory=dict)  # state/channel name -> snapshot prefix
     step: bool = False  # unprimed reads go to the snapshot (the state before the step)
+    locals: dict[str, list[str]] = field(default_factory=dict)  # `let` name -> one variable per leaf
 
 
 def chan_len(c: ir.Channel) -> str:
@@ -115,6 +137,8 @@ def flat(e: ir.Expr, sc: Scope) -> list[str]:
     t = e.type
     if isinstance(e, ir.Msg):
         return list(sc.msgs[e.name])
+    if isinstance(e, ir.Local):
+        return list(sc.locals[e.name])
     if isinstance(e, ir.Var):
         base = ident(e.var.name)
         if sc.step and not e.primed and e.var.name in sc.pre:
@@ -136,17 +160,65 @@ def flat(e: ir.Expr, sc: Scope) -> list[str]:
         c = expr(e.cond, sc)
         return [f"({c} -> {a} : {b})" for a, b in zip(flat(e.then, sc), flat(e.else_, sc))]
     if isinstance(e, ir.Lit):
-        return [lit(v, lt) for v, lt in _lit_leaves(e.value, t)]
+        return [lit(v, lt) for v, lt in lit_leaves(e.value, t)]
+    if isinstance(e, (ir.MapRead, ir.MapStore, ir.MapLit, ir.SetLit, ir.SetOp)):
+        return _flat_collection(e, sc)
     if isinstance(t, RecordType):
         raise UsageError(f"cannot export a record expression of kind {type(e).__name__} to Promela")
     return [expr(e, sc)]
 
 
-def _lit_leaves(v: Value, t: Type) -> Iterator[tuple[Value, Type]]:
-    if isinstance(t, RecordType):
-        assert isinstance(v, dict)
-        for fname, ft in t.fields:
-            yield from _lit_leaves(v[fname], ft)
+def _key_is(key: ir.Expr, k: Value, t: Type, sc: Scope) -> str | None:
+    """Promela for `key == k` (None: a constant key, true exactly for its own value)."""
+    if isinstance(key, ir.Lit):
+        return None
+    return f"({expr(key, sc)} == {lit(k, t)})"
+
+
+def _flat_collection(e: ir.Expr, sc: Scope) -> list[str]:
+    """Maps and sets, one Promela expression per leaf, as `leaves` orders them."""
+    if isinstance(e, ir.MapLit):
+        return [x for v in e.values for x in flat(v, sc)]
+    if isinstance(e, ir.SetLit):
+        elems = [expr(x, sc) for x in e.elems]
+        return ["(" + (" || ".join(f"{x} == {lit(k, e.type.elem)}" for x in elems) or "false") + ")"
+                for k in e.type.elems()]
+    if isinstance(e, ir.SetOp):
+        op = {"union": "({a} || {b})", "minus": "({a} && !{b})", "inter": "({a} && {b})"}[e.op]
+        return [op.format(a=a, b=b) for a, b in zip(flat(e.left, sc), flat(e.right, sc))]
+    mt = e.map.type  # type: ignore[union-attr]
+    assert isinstance(mt, MapType) and isinstance(e, (ir.MapRead, ir.MapStore))
+    whole = flat(e.map, sc)
+    size = len(leaves(mt.value, ""))
+    per_key = [whole[i * size:(i + 1) * size] for i in range(len(mt.keys()))]
+    tests = [_key_is(e.key, k, mt.key, sc) for k in mt.keys()]
+    if isinstance(e, ir.MapRead):
+        if isinstance(e.key, ir.Lit):
+            return per_key[mt.keys().index(e.key.value)]
+        out = per_key[-1]
+        for test, part in reversed(list(zip(tests[:-1], per_key[:-1]))):
+            out = [f"({test} -> {a} : {b})" for a, b in zip(part, out)]
+        return out
+    value = flat(e.value, sc)
+    result: list[str] = []
+    for k, test, part in zip(mt.keys(), tests, per_key):
+        if test is None:
+            assert isinstance(e.key, ir.Lit)
+            result += value if _same_key(e.key.value, k) else part
+        else:
+            result += [f"({test} -> {v} : {old})" for v, old in zip(value, part)]
+    return result
+
+
+def _same_key(a: Value, b: Value) -> bool:
+    return type(a) is type(b) and a == b
+
+
+def lit_leaves(v: Value, t: Type) -> Iterator[tuple[Value, Type]]:
+    parts = composite_parts(t)
+    if parts is not None:
+        for (_, pt), x in zip(parts, part_values(t, v)):
+            yield from lit_leaves(x, pt)
     else:
         yield v, t
 
@@ -160,7 +232,7 @@ def wrap(text: str, t: Type) -> str:
 
 def expr(e: ir.Expr, sc: Scope) -> str:
     """A scalar expression (bool, number, enum index) as Promela."""
-    if isinstance(e, (ir.Lit, ir.Var, ir.Msg, ir.Field)) or isinstance(e.type, RecordType):
+    if isinstance(e, (ir.Lit, ir.Var, ir.Msg, ir.Field, ir.Local, ir.MapRead)) or isinstance(e.type, RecordType):
         parts = flat(e, sc)
         assert len(parts) == 1, f"scalar expected: {e}"
         return parts[0]
@@ -178,6 +250,16 @@ def expr(e: ir.Expr, sc: Scope) -> str:
         return f"({expr(e.cond, sc)} -> {expr(e.then, sc)} : {expr(e.else_, sc)})"
     if isinstance(e, ir.Binary):
         return _binary(e, sc)
+    if isinstance(e, ir.Member):
+        st = e.set.type
+        assert isinstance(st, SetType)
+        bits = flat(e.set, sc)
+        hits = [(_key_is(e.elem, k, st.elem, sc), b) for k, b in zip(st.elems(), bits)]
+        if isinstance(e.elem, ir.Lit):
+            return next((b for k, b in zip(st.elems(), bits) if _same_key(k, e.elem.value)), "false")
+        return "(" + " || ".join(f"({t} && {b})" for t, b in hits) + ")"
+    if isinstance(e, ir.Card):
+        return "(" + " + ".join(f"({b} -> 1 : 0)" for b in flat(e.set, sc)) + ")"
     raise UsageError(f"cannot export expression {type(e).__name__} to Promela")
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import z3
 
 from tcpspec import ir
+from tcpspec.export import comment_text
 from tcpspec.theories import choose_theory
 from tcpspec.transition_system import TransitionSystem
 
@@ -79,7 +80,7 @@ def export_smtlib(model: ir.Model, theory: str = "auto", properties: list[ir.Pro
     assert len(s0) == len(s1)  # both sorted by name: x@0 and x@1 at the same position
     step_args = _args(s0 + s1 + loc)
     lines = [
-        f"; {model.path}: transition system exported by `tcpspec export --to smtlib` (theory {ts.th.name}).",
+        f"; {comment_text(model.path)}: transition system exported by `tcpspec export --to smtlib` (theory {ts.th.name}).",
         f"; State: {len(s0)} constants (step 0 names end in @0, step 1 in @1); step locals: {len(loc)}.",
         "; init(S0), trans(S0 S1 L0), |inv NAME|(S0) for invariants and reachability targets,",
         "; |bad NAME|(S0 S1 L0) for step properties (true: the step breaks it).",

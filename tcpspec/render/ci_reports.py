@@ -20,6 +20,7 @@ from tcpspec import __version__
 from tcpspec.diagnostics import ModelError, render_diagnostic
 from tcpspec.gate import GateRun, ModelReport
 from tcpspec.render import text
+from tcpspec.render.escape import printable, printable_doc
 from tcpspec.results import PropertyResult, Verdict
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -77,7 +78,8 @@ def junit_xml(run: GateRun) -> str:
     for k, v in totals.items():
         suites.set(k, str(v))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    # Doc comments, file names and messages may hold control characters: XML 1.0 has none.
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + printable(ET.tostring(suites, encoding="unicode")) + "\n"
 
 
 # ---------------------------------------------------------------- SARIF
@@ -159,7 +161,7 @@ def sarif_doc(run: GateRun) -> dict[str, Any]:
             if flow is not None:
                 res["codeFlows"] = [flow]
             results.append(res)
-    return {
+    return printable_doc({
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -167,4 +169,4 @@ def sarif_doc(run: GateRun) -> dict[str, Any]:
                                 "rules": list(rules.values())}},
             "results": results,
         }],
-    }
+    })

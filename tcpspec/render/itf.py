@@ -5,18 +5,22 @@ counterexamples, and lets `replay` read them back. Spec:
 https://apalache-mc.org/docs/adr/015adr-trace.html
 
 Encoding: bool -> JSON bool; every integer (ranges, bvN, seqN) -> {"#bigint": "<decimal>"};
-enum member -> JSON string; record -> JSON object; channel contents -> JSON list, head first.
+enum member -> JSON string; record -> JSON object; channel contents -> JSON list, head first;
+map -> {"#map": [[key, value], ...]}; set -> {"#set": [element, ...]} (as Apalache and Quint
+write them).
 Each state also carries `mbt::actionTaken` (transition name, "init" for state 0) and
 `mbt::nondetPicks` ({param: {"tag": "Some", "value": v}}, the taken transition's params only).
 """
 
 from __future__ import annotations
 
+import re
+
 from typing import TYPE_CHECKING, Any
 
 from tcpspec.diagnostics import UsageError
 from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import Value, values_in_range
+from tcpspec.types import MapValue, Value, values_in_range
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -46,6 +50,10 @@ def encode_value(v: StateValue) -> Json:
         return [encode_value(x) for x in v]
     if isinstance(v, dict):
         return {k: encode_value(x) for k, x in v.items()}
+    if isinstance(v, MapValue):
+        return {"#map": [[encode_value(k), encode_value(x)] for k, x in v.items]}
+    if isinstance(v, frozenset):
+        return {"#set": [encode_value(x) for x in sorted(v, key=lambda x: (isinstance(x, str), x))]}
     raise TypeError(f"cannot encode {type(v).__name__} as ITF")
 
 
@@ -62,10 +70,15 @@ def decode_value(j: Json, where: str) -> StateValue:
         return items  # type: ignore[return-value]
     if isinstance(j, dict):
         if "#bigint" in j:
-            try:
-                return int(j["#bigint"])
-            except (TypeError, ValueError):
-                raise UsageError(f"ITF: {where}: bad #bigint {j['#bigint']!r}") from None
+            text = j["#bigint"]
+            if isinstance(text, str) and len(text) <= 100 and re.fullmatch(r"-?[0-9]+", text):  # ASCII digits
+                return int(text)
+            shown = repr(text) if len(repr(text)) <= 40 else repr(text)[:37] + "..."
+            raise UsageError(f"ITF: {where}: bad #bigint {shown} (a decimal number of at most 100 digits)")
+        if "#map" in j:
+            return _decode_map(j["#map"], where)
+        if "#set" in j:
+            return _decode_set(j["#set"], where)
         special = [k for k in j if k.startswith("#")]
         if special:
             raise UsageError(f"ITF: {where}: {special[0]} values are not supported")
@@ -77,6 +90,26 @@ def decode_value(j: Json, where: str) -> StateValue:
             rec[k] = fv
         return rec
     raise UsageError(f"ITF: {where}: unexpected JSON value {j!r}")
+
+
+def _decode_map(pairs: Json, where: str) -> MapValue:
+    if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        raise UsageError(f"ITF: {where}: #map must be a list of [key, value] pairs")
+    items = [(decode_value(k, f"{where}.#map[{i}][0]"), decode_value(v, f"{where}.#map[{i}][1]"))
+             for i, (k, v) in enumerate(pairs)]
+    for k, v in items:
+        if isinstance(k, (list, dict, MapValue, frozenset)) or isinstance(v, list):
+            raise UsageError(f"ITF: {where}: a map's keys are scalars and its values model values")
+    return MapValue(tuple(items))  # type: ignore[arg-type]
+
+
+def _decode_set(elems: Json, where: str) -> frozenset:  # type: ignore[type-arg]
+    if not isinstance(elems, list):
+        raise UsageError(f"ITF: {where}: #set must be a list")
+    out = [decode_value(x, f"{where}.#set[{i}]") for i, x in enumerate(elems)]
+    if any(isinstance(x, (list, dict, MapValue, frozenset)) for x in out):
+        raise UsageError(f"ITF: {where}: a set's elements are scalars")
+    return frozenset(out)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- trace -> ITF

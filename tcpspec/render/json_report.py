@@ -1,7 +1,8 @@
 """`--format json`: one document a CI script can read without parsing our text layout.
 
 Keys promised to users (never remove): model, results[].{property, kind, verdict, engine,
-depth, seconds, trace}. Everything else is extra.
+depth, seconds, trace}. Everything else is extra. docs/schemas/report.schema.json describes the
+whole document (a test validates real output against it).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ def result_to_json(
         "trace_file": trace_file,
         "cti": _cti_to_itf(r, source, model),
     }
+    if r.search is not None:  # engine explicit: states, diameter, exhaustive, the values sampled, ...
+        doc["search"] = r.search
+        doc["bounded"] = doc["bounded"] and not (r.search.get("complete") and r.search.get("exhaustive"))
     if r.traces:  # --max-cex: every trace, the first being "trace"
         doc["traces"] = [result_to_itf(replace(r, trace=t), source, model) for t in r.traces]
     return doc
@@ -51,6 +55,16 @@ def _cti_to_itf(r: PropertyResult, source: str, model: ir.Model | None) -> Any:
     return trace_to_itf(r.cti, source=source, prop=r.property, verdict="cti", model=model, description=desc)
 
 
+def summary_to_json(results: list[PropertyResult]) -> dict[str, Any]:
+    """The counts the text report's grouped lines and summary line show: per verdict, and per
+    verdict and kind (`{"proved": {"invariant": 13, "lemma": 80, ...}}`)."""
+    kinds: dict[str, dict[str, int]] = {}
+    for r in results:
+        per = kinds.setdefault(r.verdict.value, {})
+        per[r.kind] = per.get(r.kind, 0) + 1
+    return {"properties": len(results), "verdicts": {v: sum(k.values()) for v, k in kinds.items()}, "kinds": kinds}
+
+
 def report_to_json(
     source: str,
     results: list[PropertyResult],
@@ -64,6 +78,7 @@ def report_to_json(
         "model": source,
         "tool": {"name": "tcpspec", "version": __version__},
         "results": [result_to_json(r, source, model, files.get(r.property)) for r in results],
+        "summary": summary_to_json(results),
         "exit_code": 130 if interrupted else exit_code(results),
     }
     if interrupted:
@@ -95,6 +110,7 @@ def gate_to_json(run: Any, code: int) -> dict[str, Any]:
         "models": [r.spec.path for r in run.reports],
         "tool": {"name": "tcpspec", "version": __version__},
         "results": results,
+        "summary": summary_to_json([x for _, x in run.results]),
         "errors": errors,
         "exit_code": code,
     }

@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 from tcpspec import ir
+from tcpspec.render.escape import printable
 from tcpspec.results import PropertyResult, Verdict
 from tcpspec.trace import Trace, TraceStep
 from tcpspec.types import BoolType, EnumType
@@ -58,9 +59,15 @@ def message_label(msg: object) -> str:
             if msg.get("ack") is False:
                 continue
             k = "ack"
-        parts.append(f"{k}={v}")
+        parts.append(f"{k}={_value(v)}")
     head = ",".join(flags)
     return " ".join(([head] if head else []) + parts) or "{}"
+
+
+def _value(v: object) -> str:
+    from tcpspec.render.text import format_value
+
+    return format_value(v)  # type: ignore[arg-type]
 
 
 def _instance_of(step: TraceStep) -> str:
@@ -217,7 +224,7 @@ def to_mermaid(chart: Chart) -> str:
             lines.append(f"{ind}Note over {e.src}: {_mm(e.text)}")
     if open_rect:
         lines.append("    end")
-    return "\n".join(lines) + "\n"
+    return printable("\n".join(lines)) + "\n"
 
 
 def _merge_titles(events: list[Event]) -> list[Event]:
@@ -326,7 +333,7 @@ def to_svg(chart: Chart, title: str = "") -> str:
                 _text(svg, x[e.src], y + 16 * j, t, anchor="middle", cls="state")
         elif e.kind == "step":
             _text(svg, 10, y, e.text, color="#555", cls="step")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(svg, encoding="unicode") + "\n"
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + printable(ET.tostring(svg, encoding="unicode")) + "\n"
 
 
 def _text(parent: ET.Element, x: int, y: int, text: str, anchor: str = "start", color: str = "#111",

@@ -1,7 +1,11 @@
-"""The human report: one line per property, and a step table for every trace.
+"""The human report. By default it is calm: what needs attention first (each violated,
+unreached or undecided property on its own line, with its trace), then one line per verdict
+for everything that is fine ("110 proved in 14.2 s: 24 invariants, 15 step properties, 71
+lemmas"; the witnesses by depth). `verbose` is the full table: one line per property in the
+model's order, and every trace.
 
 The layout is stable (golden-tested) so that people can diff two runs. No colors; lines stay
-within `WIDTH` columns, long lists of changes continue on the next line.
+within `WIDTH` columns, long lists continue on the next line.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps
 from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import Value
+from tcpspec.types import MapValue, Value, value_text
 
 if TYPE_CHECKING:
     from tcpspec import ir
@@ -20,8 +24,8 @@ WIDTH = 120
 TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")
 TCP_NUMBERS = (("seq", "seq"), ("ackno", "ack"), ("len", "len"))  # (field, shown as)
 VERDICT_WIDTH = max(len(v.value) for v in Verdict)
-KIND_WIDTH = len("reachable")
-ENGINE_WIDTH = 4  # bmc, kind, pdr, auto
+KIND_WIDTH = len("eventually")
+ENGINE_WIDTH = 8  # bmc, kind, pdr, auto, explicit
 NAME_WIDTH_MAX = 40
 STEP_INDENT = "    "  # traces sit under their property line
 
@@ -39,6 +43,8 @@ def format_value(v: StateValue, type_name: str = "") -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(format_value(m, type_name) for m in v) + "]"
+    if isinstance(v, (MapValue, frozenset)):  # as the model writes them: [k -> v, ...], {a, b}
+        return value_text(v)
     return format_message(v, type_name)
 
 
@@ -166,6 +172,8 @@ def render_trace(trace: Trace, result: PropertyResult, model: ir.Model | None = 
 def verdict_note(r: PropertyResult) -> str:
     """What the verdict means, bounds included: a bounded `holds` is no proof."""
     v = r.verdict
+    if r.search is not None and r.detail and v in (Verdict.HOLDS, Verdict.UNREACHED):
+        return f"({r.detail})"  # engine explicit: bounded, sampled or exhaustive, it says which
     if v is Verdict.HOLDS:
         return f"(no violation in {steps(r.depth)}; bounded)"
     if v is Verdict.UNREACHED:
@@ -180,7 +188,7 @@ def verdict_note(r: PropertyResult) -> str:
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {steps(n)}, nothing can fire, goal missed)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
-    more = f"; {r.detail}" if r.detail and v is Verdict.REACHED else ""
+    more = f"; {r.detail}" if r.detail else ""
     return f"({what} of {steps(n)}{more})"
 
 
@@ -239,13 +247,106 @@ def render_summary(results: list[PropertyResult]) -> str:
     return f"{head}: {', '.join(parts)}{tail}" if parts else head
 
 
-def render_report(source: str, results: list[PropertyResult], model: ir.Model | None = None) -> str:
-    """The whole text report (the CLI streams the same pieces as results come in)."""
+# ---------------------------------------------------------------- the calm report
+
+# How a kind is counted in a grouped line: (one, many).
+KIND_NOUNS = {
+    "invariant": ("invariant", "invariants"), "step": ("step property", "step properties"),
+    "lemma": ("lemma", "lemmas"), "reachable": ("target", "targets"),
+    "eventually": ("eventually property", "eventually properties"),
+    "leads_to": ("leads_to property", "leads_to properties"), "deadlock": ("deadlock check", "deadlock checks"),
+}
+# What needs attention comes first, in this order; the rest is grouped.
+ATTENTION = (Verdict.VIOLATED, Verdict.UNREACHED, Verdict.UNKNOWN)
+
+
+def count_kinds(results: list[PropertyResult]) -> str:
+    """`24 invariants, 15 step properties, 71 lemmas`, kinds in a fixed order."""
+    counts = Counter(r.kind for r in results)
+    order = [k for k in KIND_NOUNS if counts[k]] + sorted(k for k in counts if k not in KIND_NOUNS)
+    return ", ".join(f"{counts[k]} {KIND_NOUNS.get(k, (k, k))[counts[k] != 1]}" for k in order)
+
+
+def _seconds(results: list[PropertyResult]) -> str:
+    return f"{max(r.seconds for r in results):.1f} s"
+
+
+def _grouped(results: list[PropertyResult]) -> list[str]:
+    """One line (or a few, wrapped) per verdict for the results that need no attention."""
+    lines: list[str] = []
+    proved = [r for r in results if r.verdict is Verdict.PROVED]
+    if proved:
+        lines.append(f"{len(proved)} proved in {_seconds(proved)}: {count_kinds(proved)}")
+        details = {r.detail for r in proved}
+        if len(details) == 1 and proved[0].detail:
+            lines += wrap_items([f"({proved[0].engine}: {proved[0].detail})"], STEP_INDENT)
+    holds = [r for r in results if r.verdict is Verdict.HOLDS]
+    for depth in sorted({r.depth or 0 for r in holds}):
+        group = [r for r in holds if (r.depth or 0) == depth]
+        verb = "holds" if len(group) == 1 else "hold"
+        lines.append(f"{len(group)} {verb}, no violation within {steps(depth)} (bounded, not proved): "
+                     f"{count_kinds(group)}")
+        ctis = sum(1 for r in group if r.cti is not None)
+        if ctis:
+            lines.append(f"{STEP_INDENT}({ctis} with a counterexample to induction: -v shows why the proof failed)")
+    reached = [r for r in results if r.verdict is Verdict.REACHED]
+    if reached:
+        by_depth: dict[int, list[str]] = {}
+        for r in sorted(reached, key=lambda r: r.depth or 0):
+            by_depth.setdefault(r.depth or 0, []).append(r.property)
+        items = [f"depth {d}: {' '.join(names)}" for d, names in by_depth.items()]
+        what = "the shortest witness" if len(reached) == 1 else "shortest witnesses"
+        lines += _continued(f"{len(reached)} reached in {_seconds(reached)}, {what} at ", items)
+    return lines  # the properties a stopped run did not get to: the summary line counts them
+
+
+def _continued(head: str, items: list[str]) -> list[str]:
+    """`head` then the items joined by '; ', continued on indented lines within WIDTH."""
+    lines, cur = [], head
+    for i, item in enumerate(items):
+        piece = item if i == 0 else f"; {item}"
+        if i and len(cur) + len(piece) > WIDTH:
+            lines.append(cur + ";")
+            cur = STEP_INDENT + item
+        else:
+            cur += piece
+    return lines + [cur]
+
+
+def needs_attention(r: PropertyResult) -> bool:
+    """Listed on its own line in the calm report: violated, unreached, or undecided (except the
+    properties a stopped run did not get to, which are counted in one line)."""
+    return r.verdict in ATTENTION and r.detail != STOPPED
+
+
+def render_body(results: list[PropertyResult], model: ir.Model | None = None, verbose: bool = False) -> list[str]:
+    """The report between its header and its summary line. `verbose`: every property in the
+    model's order, with every trace; else the calm report (see the module doc)."""
     width = name_width([r.property for r in results])
-    lines = [render_header(source), ""]
-    for r in results:
+    lines: list[str] = []
+    if verbose:
+        for r in results:
+            lines += render_result(r, width, model)
+        return lines
+    first = [r for v in ATTENTION for r in results if r.verdict is v and needs_attention(r)]
+    width = name_width([r.property for r in first])
+    for r in first:
         lines += render_result(r, width, model)
+    if lines and lines[-1]:
+        lines.append("")
+    return lines + _grouped([r for r in results if not needs_attention(r)])
+
+
+def render_report(source: str, results: list[PropertyResult], model: ir.Model | None = None,
+                  verbose: bool = False, interrupted: bool = False) -> str:
+    """The whole text report, as `tcpspec check` prints it."""
+    lines = [render_header(source), ""] + render_body(results, model, verbose)
     if lines[-1]:
         lines.append("")
+    if interrupted:
+        lines.append(INTERRUPTED)
     lines.append(render_summary(results))
     return "\n".join(lines) + "\n"
+
+
+INTERRUPTED = "interrupted: only the results above are complete"

@@ -52,6 +52,8 @@ def test_cti_in_text_and_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     path = tmp_path / "odd.tcpspec"
     path.write_text(ODD)
     assert main(["check", str(path), "--engine", "kind", "--depth", "6"]) == 0
+    assert "with a counterexample to induction: -v shows why the proof failed" in capsys.readouterr().out
+    assert main(["check", str(path), "--engine", "kind", "--depth", "6", "-v"]) == 0
     out = capsys.readouterr().out
     assert "counterexample to induction: not necessarily reachable" in out
     assert "p.x: 9 -> 11" in out and "<-- breaks never_seven" in out
@@ -70,8 +72,12 @@ def test_real_violation_has_a_trace_not_a_cti(tmp_path: Path) -> None:
     assert r.verdict is Verdict.VIOLATED and r.trace is not None and r.cti is None
 
 
-def test_default_engine_carries_the_cti_too(tmp_path: Path) -> None:
-    """`auto` (BMC and the prover in two processes) keeps the prover's CTI on BMC's `holds`."""
+def test_default_engine_carries_the_cti_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`auto` (BMC and the prover in two processes) keeps the prover's CTI on BMC's `holds`.
+    Without the explicit head start, which proves this small model exhaustively."""
+    from tcpspec.engines import portfolio
+
+    monkeypatch.setattr(portfolio, "EXPLICIT_FIRST", False)
     m = _model(tmp_path, ODD)
     res = {r.property: r for r in check_model(m, CheckOptions(engine="auto", depth=6))}
     r = res["never_seven"]

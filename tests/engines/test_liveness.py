@@ -156,6 +156,8 @@ def test_cli_json_has_itf_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert r["kind"] == "eventually" and r["verdict"] == "violated" and r["trace"]["loop"] == 0
     assert json.loads(out_file.read_text())["loop"] == 0
     assert main(["check", str(path), "--kind", "leads_to", "--depth", "4"]) == 0
+    assert "1 holds, no violation within 4 steps (bounded, not proved): 1 leads_to property" in capsys.readouterr().out
+    assert main(["check", str(path), "--kind", "leads_to", "--depth", "4", "-v"]) == 0
     assert "(no violation in 4 steps; bounded)" in capsys.readouterr().out
 
 

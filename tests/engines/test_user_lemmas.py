@@ -138,7 +138,7 @@ def test_slots_and_quantifiers_agree_with_the_interpreter(tmp_path: Path) -> Non
         ("invariant a: forall i in 0..p.x: true;", "must be a constant integer"),
         ("invariant a: forall CAP in 0..1: true;", "'CAP' already names something"),
         ("invariant a: ch[3].b;", "index 3 is outside channel 'ch'"),
-        ("invariant a: p.x[0] == 1;", "only a channel can be indexed"),
+        ("invariant a: p.x[0] == 1;", "cannot be indexed: only a map (m[k]) or a channel"),
         ("invariant a: forall i in 0..5000: true;", "at most 1024"),
         ("lemma a: p.x;", "lemma 'a' must be a bool"),
     ],

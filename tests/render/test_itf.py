@@ -151,7 +151,9 @@ def test_quint_none_picks_are_skipped() -> None:
     [
         (lambda d: d["states"][1].pop("client.state"), "no value for 'client.state'"),
         (lambda d: d["states"][1].update({"client.snd_nxt": {"#bigint": "x"}}), "bad #bigint"),
-        (lambda d: d["states"][1].update({"client.snd_nxt": {"#set": []}}), "#set values are not supported"),
+        (lambda d: d["states"][1].update({"client.snd_nxt": {"#tup": []}}), "#tup values are not supported"),
+        (lambda d: d["states"][1].update({"client.snd_nxt": {"#set": []}}), "not a value of seq32"),
+        (lambda d: d["states"][1].update({"client.snd_nxt": {"#map": [1]}}), "#map must be a list of"),
         (lambda d: d["states"][1].update({"client.state": "BOGUS"}), "not a value of State"),
         (lambda d: d["states"][1].update({"client.snd_nxt": {"#bigint": str(2**32)}}), "not a value of seq32"),
         (lambda d: d["states"][1].update({ACTION_TAKEN: "client.fly"}), "no transition 'client.fly'"),

@@ -50,7 +50,7 @@ def results() -> list[PropertyResult]:
 GOLDEN = """\
 model: models/handshake.tcpspec
 
-violated   server.syn_ack_rule  step       bmc   depth 2      0.50s  (counterexample of 2 steps)
+violated   server.syn_ack_rule  step        bmc       depth 2      0.50s  (counterexample of 2 steps)
     Seed rule: the ack is the peer's seq + 1.
     counterexample (2 steps):
       step 0  init
@@ -64,17 +64,63 @@ violated   server.syn_ack_rule  step       bmc   depth 2      0.50s  (counterexa
               send s2c <- SYN,ACK seq=4294967295 ack=102 len=0
               server.state: LISTEN -> SYN_RECEIVED, server.rcv_nxt: 0 -> 101
 
-holds      una_le_nxt           invariant  bmc   depth 20     1.25s  (no violation in 20 steps; bounded)
-unreached  both_established     reachable  bmc   depth 20     3.00s  (not reached in 20 steps; bounded)
+holds      una_le_nxt           invariant   bmc       depth 20     1.25s  (no violation in 20 steps; bounded)
+unreached  both_established     reachable   bmc       depth 20     3.00s  (not reached in 20 steps; bounded)
     Both sides can complete the handshake.
-unknown    deep                 invariant  bmc   depth 7     10.00s  (timeout after 10s)
+unknown    deep                 invariant   bmc       depth 7     10.00s  (timeout after 10s)
 
 4 properties: 1 holds, 1 violated, 1 unreached, 1 unknown
 """
 
 
 def test_golden_report() -> None:
-    assert render_report("models/handshake.tcpspec", results()) == GOLDEN
+    assert render_report("models/handshake.tcpspec", results(), verbose=True) == GOLDEN
+
+
+# The calm report of the same results: the violation and its trace as above, then the other
+# properties that need attention, then one line for the bounded `holds`.
+CALM = GOLDEN.split("holds      una_le_nxt")[0] + """\
+unreached  both_established     reachable   bmc       depth 20     3.00s  (not reached in 20 steps; bounded)
+    Both sides can complete the handshake.
+unknown    deep                 invariant   bmc       depth 7     10.00s  (timeout after 10s)
+
+1 holds, no violation within 20 steps (bounded, not proved): 1 invariant
+
+4 properties: 1 holds, 1 violated, 1 unreached, 1 unknown
+"""
+
+
+def test_calm_report_puts_what_needs_attention_first_and_groups_the_rest() -> None:
+    rs = results()
+    assert render_report("models/handshake.tcpspec", [rs[1], rs[3], rs[2], rs[0]]) == CALM  # violations first
+
+
+def _proved(name: str, kind: str, seconds: float) -> PropertyResult:
+    return PropertyResult(name, kind, Verdict.PROVED, "kind", None, seconds, detail="1-inductive; certificate re-checked")
+
+
+def test_calm_report_groups_proofs_by_kind_and_witnesses_by_depth() -> None:
+    rs = [_proved("a", "invariant", 1.0), _proved("b", "lemma", 14.2), _proved("c", "step", 3.0),
+          _proved("d", "lemma", 2.0),
+          PropertyResult("far", "reachable", Verdict.REACHED, "bmc", 12, 7.5, handshake_trace()),
+          PropertyResult("near", "reachable", Verdict.REACHED, "bmc", 4, 1.0, handshake_trace()),
+          PropertyResult("near2", "reachable", Verdict.REACHED, "bmc", 4, 1.1, handshake_trace())]
+    assert render_report("m", rs).splitlines() == [
+        "model: m", "",
+        "4 proved in 14.2 s: 1 invariant, 1 step property, 2 lemmas",
+        "    (kind: 1-inductive; certificate re-checked)",
+        "3 reached in 7.5 s, shortest witnesses at depth 4: near near2; depth 12: far",
+        "",
+        "7 properties: 4 proved, 3 reached",
+    ]
+
+
+def test_calm_report_wraps_a_long_list_of_witnesses() -> None:
+    rs = [PropertyResult(f"target_number_{i}", "reachable", Verdict.REACHED, "bmc", i, 1.0, handshake_trace())
+          for i in range(12)]
+    lines = render_report("m", rs).splitlines()
+    assert all(len(line) <= WIDTH for line in lines)
+    assert lines[3].startswith("    depth ") and "target_number_11" in lines[-3]
 
 
 def test_lines_fit_width() -> None:
@@ -84,7 +130,7 @@ def test_lines_fit_width() -> None:
 
 def test_witness_of_reachable() -> None:
     r = PropertyResult("both_established", "reachable", Verdict.REACHED, "bmc", 2, 0.0, handshake_trace())
-    out = render_report("m.tcpspec", [r])
+    out = render_report("m.tcpspec", [r], verbose=True)
     assert "    witness (2 steps):" in out
     assert "counterexample" not in out
     assert "<-- reaches both_established" in out
@@ -150,3 +196,11 @@ def test_one_step_is_said_in_the_singular() -> None:
     assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 1, 0.1)) == "(no violation in 1 step; bounded)"
     assert verdict_note(PropertyResult("p", "invariant", Verdict.VIOLATED, "bmc", 1, 0.1, one)) == "(counterexample of 1 step)"
     assert verdict_note(PropertyResult("p", "invariant", Verdict.HOLDS, "bmc", 2, 0.1)) == "(no violation in 2 steps; bounded)"
+
+
+def test_an_interrupted_report_shows_the_results_it_was_given() -> None:
+    """Ctrl-C: whatever had finished is reported as usual, and the report says it is partial."""
+    rs = results()
+    lines = render_report("m", [rs[0], rs[1]], interrupted=True).splitlines()
+    assert lines[2].startswith("violated   server.syn_ack_rule") and lines[-4].startswith("1 holds, no violation")
+    assert lines[-2:] == ["interrupted: only the results above are complete", "2 properties: 1 holds, 1 violated"]

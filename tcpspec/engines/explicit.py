@@ -1,0 +1,525 @@
+"""`--engine explicit`: search the interpreter's states, every free value from a finite domain.
+
+Free values -- initial values without an init, `choose` parameters, injected message fields --
+take every value of their type when it is small (bool, enums, bvN/seqN up to 4 bits, ranges
+up to 256 values), else a sample: the smallest value and the one next to the wrap-around
+(0 and 2^N-1 for bvN/seqN; both ends of an int range), unless `--values NAME=A..B` says which.
+Sequence numbers of an independent space (engines/seqspace.py) are not sampled: ISN 0 stands
+for every ISN. So a search is *exhaustive* when nothing had to be sampled; only then does its
+silence prove anything:
+
+- breadth-first, every counterexample and witness is a shortest one for the values searched
+  (over all values when exhaustive), replayed on the interpreter like every trace;
+- a search that visits every reachable state (TLC's "complete state graph") proves the
+  invariants and step properties when exhaustive: `proved`, "exhaustive: N states, diameter D";
+  when sampled it is `holds` for those values, never `proved`;
+- a search stopped by the bound is bounded (`holds`, `unreached`); one stopped by `--max-states`,
+  the memory bound or the timeout before the bound is `unknown`.
+
+Liveness stays with lasso BMC (pipeline). Deadlocks are found here (`--deadlock`).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from tcpspec import ir
+from tcpspec.diagnostics import UsageError
+from tcpspec.engines import seqspace
+from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, concrete
+from tcpspec.interp import (Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
+                            copy_state, eval_expr, fits_type, replay)
+from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.trace import Trace, TraceStep, changed_keys
+from tcpspec.types import BitVecType, IntType, RecordType, Type, Value
+
+if TYPE_CHECKING:
+    from tcpspec.engines.registry import EngineCall
+
+ENGINE = "explicit"
+SEARCHES = ("bfs", "dfs", "swarm")
+MAX_BITS, MAX_RANGE = 4, 256  # what counts as small: every value is searched (interp.Domain's limits)
+RESTARTS = 8  # searches started again after an opaque value was read (each drops one assumption)
+DEFAULT_MEMORY_MB = 2048  # the search stops (verdicts unknown) when the process grows past this
+
+
+@dataclass(frozen=True)
+class ExplicitOptions:
+    values: Mapping[str, Sequence[Value]] = field(default_factory=dict)  # --values NAME=A..B, by NAME as given
+    max_states: int | None = None
+    memory_mb: int | None = None
+    search: str = "bfs"
+    seed: int = 0  # swarm: the random seed of the first member
+    independence: bool = True  # off: no sequence space is searched from ISN 0 alone (tests compare)
+
+
+# ---------------------------------------------------------------- the plan: domains and independence
+
+
+@dataclass
+class Plan:
+    """What one search runs on: the searched model, its initial states and domain, what was
+    sampled (for the report) and which sequence spaces data independence covers."""
+
+    searched: ir.Model
+    initial: list[State]
+    domain: Domain
+    sampled: dict[str, list[Value]]  # free value -> the values searched, when not all of them
+    independence: seqspace.Independence
+    reads: list[str] = field(default_factory=list)  # opaque values earlier searches read (restarts)
+
+    @property
+    def exhaustive(self) -> bool:
+        return not self.sampled
+
+
+def free_inputs(model: ir.Model) -> dict[str, Type]:
+    """Every free value by the name `--values` knows it: variables without an initial value,
+    `choose` parameters (`client.send_data.n`), injected fields (`c2s.injection.seq`)."""
+    out: dict[str, Type] = {v.name: v.type for v in model.state_vars if v.name not in model.init}
+    for t in model.transitions:
+        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+            continue  # positions: enumerated from the channel
+        for name, pt in t.params:
+            out[f"{t.name}.{name}"] = pt
+    return out
+
+
+def resolve_values(model: ir.Model, given: Mapping[str, Sequence[Value]]) -> dict[str, list[Value]]:
+    """`--values NAME=...`: NAME is a free value's full name or its last parts (`iss` for
+    every instance's `iss`, `send_data.n`); each value must be of its type."""
+    free = free_inputs(model)
+    out: dict[str, list[Value]] = {}
+    for name, values in given.items():
+        hits = [k for k in free if k == name or k.endswith("." + name)]
+        if not hits:
+            known = ", ".join(free) or "none"
+            raise UsageError(f"--values {name}: no free value of that name (free values: {known})")
+        for k in hits:
+            for v in values:
+                if not fits_type(free[k], v) or isinstance(free[k], RecordType):
+                    raise UsageError(f"--values {name}: {v} is not a value of {k}'s type {free[k]}")
+            out[k] = list(values)
+    return out
+
+
+def _small(t: Type) -> bool:
+    if isinstance(t, BitVecType):
+        return t.width <= MAX_BITS
+    if isinstance(t, IntType):
+        return t.bounded and cardinality(t) <= MAX_RANGE
+    if isinstance(t, RecordType):
+        return all(_small(ft) for _, ft in t.fields)
+    return True
+
+
+def edge_sample(t: Type) -> list[Value]:
+    """The values searched for a large type: the smallest and the one next to the wrap-around."""
+    if isinstance(t, BitVecType):
+        return [0, t.modulus - 1]
+    if isinstance(t, IntType) and t.lo is not None and t.hi is not None:
+        return list[Value](sorted({t.lo, t.hi}))
+    raise UsageError(f"a value of type {t} cannot be searched: give its values with --values")
+
+
+def _choices(key: str, t: Type, given: dict[str, list[Value]], sampled: dict[str, list[Value]]) -> list[Value]:
+    if key in given:
+        vals = given[key]
+        if len({repr(v) for v in vals}) < cardinality(t):
+            sampled[key] = vals
+        return vals
+    if isinstance(t, RecordType):
+        per = {name: _choices(f"{key}.{name}", ft, given, sampled) for name, ft in t.fields}
+        import itertools
+
+        return [dict(zip(per, combo)) for combo in itertools.product(*per.values())]
+    if _small(t):
+        return all_values(t)
+    sampled[key] = edge_sample(t)
+    return sampled[key]
+
+
+def plan(model: ir.Model, given: dict[str, list[Value]], prefer: Sequence[str] = (), avoid: Sequence[str] = (),
+         opaque_constants: bool = True) -> Plan:
+    """The domain of every free value, with data independence where it applies."""
+    free = free_inputs(model)
+
+    def enumerated(key: seqspace.Key) -> bool:  # a free input the search enumerates in full
+        name = ".".join(key[1:])
+        t = free.get(name)
+        if t is None:  # an injected field: its parameter is named after the field
+            return False
+        if name in given:
+            return len({repr(v) for v in given[name]}) >= cardinality(t)
+        return _small(t)
+
+    ind = seqspace.analyse(model, enumerated, avoid=list(avoid) + list(given), prefer=prefer,
+                           opaque_constants=opaque_constants)
+    sampled: dict[str, list[Value]] = {}
+    values: dict[str, list[Value]] = {}
+    for key, t in free.items():
+        start = ind.start_value(key)
+        if key in model.init or ind.covers(key):
+            continue
+        if start is not None:  # a space searched from ISN 0 whose inputs are sampled: a sample too
+            sampled[key] = [start]  # type: ignore[list-item]
+            continue
+        values[key] = _choices(key, t, given, sampled)
+    domain = Domain(values=values, max_bits=MAX_BITS, max_range=MAX_RANGE)
+    return Plan(ind.model, _initial_states(ind.model, ind, values), domain, sampled, ind)
+
+
+def _initial_states(searched: ir.Model, ind: seqspace.Independence, values: dict[str, list[Value]]) -> list[State]:
+    """As `interp.initial_states`, with the covered sequence numbers at 0 (or opaque)."""
+    partial: list[State] = [{}]
+    channels: State = {ch.name: [] for ch in searched.channels}
+    for var in searched.state_vars:
+        init = searched.init.get(var.name)
+        grown: list[State] = []
+        for st in partial:
+            start = ind.start_value(var.name)
+            if init is not None:
+                options = [eval_expr(init, Env(pre={**st, **channels}))]
+            elif start is not None:
+                options = [start]  # type: ignore[list-item]
+            else:
+                options = values[var.name]
+            grown.extend({**st, var.name: v} for v in options if fits_type(var.type, v))
+        partial = grown
+    return [{**st, **copy_state(channels)} for st in partial]
+
+
+# ---------------------------------------------------------------- the engine
+
+
+def run(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
+    """The engine as the registry calls it (engines/registry.py)."""
+    o = call.options
+    opts = ExplicitOptions(values=dict(o.values), max_states=o.max_states, memory_mb=o.memory_mb, search=o.search)
+    return run_explicit(model, props, call.depth, call.budget.seconds_left(floor=0.0), opts,
+                        keep_going=o.keep_going, on_progress=call.on_progress)
+
+
+def run_explicit(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+    options: ExplicitOptions = ExplicitOptions(), keep_going: bool = True,
+    on_progress: Callable[[str], None] | None = None,
+) -> list[PropertyResult]:
+    """Search for every property's violation (witness); results in the order of `props`.
+
+    Without `keep_going` the search ends with the level of its first violation: every
+    property violated at that depth is reported, and the others are `unknown` (STOPPED), as
+    BMC does."""
+    t0 = time.perf_counter()
+    p, outcome, search = explore(model, props, depth, timeout, options, keep_going, on_progress)
+    cert = certify(model, props, p, outcome, search, timeout)
+    return _results(model, props, p, outcome, search, time.perf_counter() - t0, keep_going, options.search, cert)
+
+
+@dataclass
+class Certification:
+    """What became of a complete search's certificate (engines/explicit_cert.py)."""
+
+    text: str = ""  # the rendered certificate when it re-checked
+    note: str = ""  # for the verdict's detail
+    failed: bool = False  # Z3 refuted it: the search and the solver disagree (a bug)
+
+
+CERT_SECONDS = 120.0  # the re-check's time limit without --timeout
+
+
+def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
+            timeout: float | None) -> Certification | None:
+    """Re-check the visited states as an inductive invariant, when the search proved something."""
+    proved = [q for q in props if q.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.LEMMA, ir.PropertyKind.STEP,
+                                             ir.PropertyKind.DEADLOCK) and q.name not in outcome.found]
+    if not (outcome.complete and p.exhaustive and proved):
+        return None
+    if search.kept is None:
+        from tcpspec.engines.explicit_cert import MAX_STATES
+
+        return Certification(note=f"no certificate: more than {MAX_STATES} states "
+                                  f"(fingerprint collision chance {outcome.collision:.1e})")
+    from tcpspec.engines.certificate import render
+    from tcpspec.engines.explicit_cert import recheck_reachable
+
+    try:
+        cert, problem = recheck_reachable(model, p.independence, search.kept, proved, timeout=timeout or CERT_SECONDS)
+    except Exception as e:  # noqa: BLE001 - the solver failed (memory, ...): no certificate, not a crash
+        return Certification(note=f"certificate not re-checked ({type(e).__name__}: {' '.join(str(e).split()[:10])})")
+    if cert is None:
+        return Certification(note=f"no certificate ({problem})")
+    if problem is None:
+        return Certification(render(cert), "certificate re-checked")
+    if "counterexample" in problem:
+        return Certification(note=f"its reachable states are not inductive ({problem})", failed=True)
+    return Certification(note=f"certificate not re-checked ({problem})")
+
+
+def explore(
+    model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+    options: ExplicitOptions = ExplicitOptions(), keep_going: bool = True,
+    on_progress: Callable[[str], None] | None = None, cpu_seconds: float | None = None,
+) -> tuple[Plan, Outcome, Search]:
+    """The search itself: started again, without the assumption, each time an opaque value
+    turns out to be read (engines/seqspace.py)."""
+    if options.search not in SEARCHES:
+        raise UsageError(f"unknown search '{options.search}' (searches: {', '.join(SEARCHES)})")
+    given = resolve_values(model, options.values)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    prefer: list[str] = []
+    avoid: list[str] = [] if options.independence else [v for v, _, _ in seqspace.free_leaves(model)]
+    opaque_constants = options.independence
+    reads: list[str] = []  # opaque values a search read (each cost a restart)
+    for _ in range(RESTARTS + 1):
+        p = plan(model, given, prefer, avoid, opaque_constants)
+        try:
+            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
+            break
+        except OpaqueRead as read:
+            # An assumption of data independence was wrong for this model: drop it and start over.
+            reads.append(read.origin)
+            if read.origin.startswith("constant"):
+                opaque_constants = False
+            elif read.origin in prefer:
+                avoid.append(read.origin)
+            else:
+                prefer.append(read.origin)
+    else:
+        p = plan(model, given, avoid=[v for v, _, _ in seqspace.free_leaves(model)], opaque_constants=False)
+        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
+    p.reads = reads
+    return p, outcome, search
+
+
+def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | None, options: ExplicitOptions,
+            keep_going: bool, on_progress: Callable[[str], None] | None,
+            cpu_seconds: float | None = None) -> tuple[Outcome, Search]:
+    searched_props = [p.searched.property(q.name) if q.kind is not ir.PropertyKind.DEADLOCK else q for q in props]
+    deadlock = next((q for q in props if q.kind is ir.PropertyKind.DEADLOCK), None)
+    tell = None
+    if on_progress is not None:
+        def tell(pr: Progress) -> None:
+            rate = pr.states / pr.seconds if pr.seconds > 0 else 0.0
+            on_progress(f"explicit: {pr.states} states, {rate:.0f} states/s, depth {pr.depth}")
+    from tcpspec.engines.explicit_cert import MAX_STATES
+
+    keep = MAX_STATES if options.search == "bfs" and p.exhaustive else 0  # a certificate needs them all
+    search = Search(p.searched, p.initial, [q for q in searched_props if q.kind is not ir.PropertyKind.DEADLOCK],
+                    p.domain, deadlock, tell, keep)
+    stoppers = frozenset() if keep_going else frozenset(q.name for q in props if q.kind not in (
+        ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA))
+    limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline,
+                    cpu_seconds=cpu_seconds, stop_at_first=stoppers)
+    if options.search == "bfs":
+        return search.bfs(limits), search
+    if options.search == "dfs":
+        return search.dfs(limits), search
+    return _swarm(search, limits, options.seed), search
+
+
+def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
+    """Random depth-first searches, each with its own visited set, until the time or the state
+    budget is spent or every property is found: bug hunting, never a proof."""
+    rng = random.Random(seed)
+    total = Outcome()
+    member = 0
+    budget = limits.max_states
+    while search._open:
+        member += 1
+        search.out = Outcome()
+        out = search.dfs(limits, random.Random(rng.random()))
+        total.found.update({k: v for k, v in out.found.items() if k not in total.found})
+        total.states += out.states
+        total.diameter = max(total.diameter, out.diameter)
+        if out.cut in ("timeout", "memory") or limits.deadline is None or out.complete:
+            total.cut = out.cut
+            break
+        if budget is not None and total.states >= budget:
+            total.cut = "max-states"
+            break
+    total.levels = 0  # no level was searched in full by every member
+    return total
+
+
+# ---------------------------------------------------------------- results
+
+
+def trace_of(model: ir.Model, search: Search, path: tuple[int, tuple[int, ...]]) -> Trace:
+    """The run of `path`, in concrete values (an opaque value shows the value it stands for)."""
+    run = search.run_of(path)
+    steps_: list[TraceStep] = []
+    prev: dict[str, object] | None = None
+    for i, (st, t, params, outcome) in enumerate(run):
+        state = concrete(st)
+        assert isinstance(state, dict)
+        ts = TraceStep(index=i, state=state)
+        if t is not None and outcome is not None:
+            ts.transition = t.name
+            ts.params = dict(params)
+            ts.changed = changed_keys(prev, state)  # type: ignore[arg-type]
+            ts.received = [(c, concrete(m)) for c, m in outcome.received]  # type: ignore[misc]
+            ts.sent = [(c, concrete(m)) for c, m in outcome.sent]  # type: ignore[misc]
+        steps_.append(ts)
+        prev = state
+    return Trace(steps_)
+
+
+def _domain_note(p: Plan) -> str:
+    """Which values were searched, when not all of them (the report's caveat)."""
+    def show(vals: list[Value]) -> str:
+        return "{" + ", ".join(str(v) for v in vals[:4]) + (", ..." if len(vals) > 4 else "") + "}"
+
+    parts = [f"{k} in {show(v)}" for k, v in list(p.sampled.items())[:4]]
+    more = f" and {len(p.sampled) - 4} more" if len(p.sampled) > 4 else ""
+    return "sampled: " + ", ".join(parts) + more
+
+
+def _coverage_note(p: Plan) -> str:
+    spaces = [s for s in p.independence.spaces if not s.partial]
+    if not spaces:
+        return ""
+    return "ISN 0 stands for every ISN of " + ", ".join(s.seed for s in spaces) + " (data independence)"
+
+
+def search_summary(p: Plan, outcome: Outcome, search_kind: str = "bfs") -> dict[str, object]:
+    """The figures the JSON report carries (`search`)."""
+    return {
+        "states": outcome.states, "diameter": outcome.diameter if search_kind == "bfs" else None,
+        "levels": outcome.levels, "complete": outcome.complete, "exhaustive": p.exhaustive,
+        "cut": outcome.cut or None, "sampled": {k: list(v) for k, v in p.sampled.items()},
+        "independent": [s.seed for s in p.independence.spaces if not s.partial], "opaque_reads": list(p.reads),
+        "collision_probability": outcome.collision, "seconds": round(outcome.seconds, 3),
+    }
+
+
+def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
+             seconds: float, keep_going: bool, kind: str = "bfs", cert: Certification | None = None) -> list[PropertyResult]:
+    figures = f"{outcome.states} states" + (f", diameter {outcome.diameter}" if kind == "bfs" else "")
+    note = _domain_note(p) if p.sampled else _coverage_note(p)
+    summary = search_summary(p, outcome, kind)
+    stop_depth = min((len(outcome.found[q.name][1]) for q in props if q.name in outcome.found
+                      and q.kind not in (ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA)), default=None)
+    out: list[PropertyResult] = []
+    for q in props:
+        r = PropertyResult(q.name, q.kind.value, Verdict.UNKNOWN, ENGINE, None, round(seconds, 3), doc=q.doc)
+        r.search = summary
+        path = outcome.found.get(q.name)
+        if path is not None:
+            _found(model, q, p, search, path, r, kind)
+        elif not keep_going and stop_depth is not None:
+            r.depth, r.detail = stop_depth, STOPPED
+        elif outcome.complete:
+            reach = q.kind is ir.PropertyKind.REACHABLE
+            r.depth = outcome.diameter
+            if p.exhaustive:
+                r.verdict = Verdict.UNREACHED if reach else Verdict.PROVED
+                r.detail = f"exhaustive: {figures}" + (f"; {note}" if note else "")
+                if not reach and cert is not None:
+                    r.detail += f"; {cert.note}"
+                    r.certificate = cert.text
+                    if cert.failed:
+                        r.verdict = Verdict.UNKNOWN
+                        r.detail = f"internal error: {r.detail}; please report"
+            else:
+                r.verdict = Verdict.UNREACHED if reach else Verdict.HOLDS
+                r.detail = (f"{'not reached' if reach else 'no violation'} in any reachable state with the values "
+                            f"searched ({figures}); {note}")
+        elif not outcome.cut:
+            reach = q.kind is ir.PropertyKind.REACHABLE
+            r.verdict, r.depth = (Verdict.UNREACHED if reach else Verdict.HOLDS), outcome.levels
+            what = "not reached within" if reach else "no violation in runs of up to"
+            r.detail = f"{what} {steps(outcome.levels)} ({outcome.states} states" + (f"; {note})" if note else ")")
+        else:
+            why = {"max-states": "--max-states reached", "memory": "memory bound reached",
+                   "timeout": "timeout: no verdict within --timeout", "budget": "the search's budget spent"}[outcome.cut]
+            r.depth = outcome.levels
+            r.detail = f"{why} after {outcome.states} states; no violation in runs of up to {steps(outcome.levels)}"
+        out.append(r)
+    return out
+
+
+def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple[int, tuple[int, ...]],
+           r: PropertyResult, kind: str = "bfs") -> None:
+    trace = trace_of(model, search, path)
+    check = replay(model, trace, q, require_first=True)
+    r.depth = trace.length
+    if not check.ok:
+        r.detail = (f"internal error: the explicit search's trace did not replay on the concrete semantics "
+                    f"({check.message}); please report")
+        return
+    r.verdict = Verdict.REACHED if q.kind is ir.PropertyKind.REACHABLE else Verdict.VIOLATED
+    r.trace = trace
+    if kind != "bfs":
+        r.detail = f"found by {'random ' if kind == 'swarm' else ''}depth-first search: not necessarily the shortest"
+    elif p.exhaustive:
+        r.detail = "shortest over all values"
+    else:
+        r.detail = f"shortest for the values searched ({_domain_note(p)})"
+
+
+# ---------------------------------------------------------------- the portfolio's head start
+
+# `--engine auto` runs this search first, in BMC's process (engines/portfolio.py), for at most
+# this long and this many states: the broken TCP copies' violations (9-11 steps) take 2k-11k
+# states; tcp.tcpspec's six witnesses come within its first 25k.
+AUTO_CPU_SECONDS = 4.0
+AUTO_STATES = 60_000
+NOT_CONFIRMED = "shortest over all values: not confirmed within --timeout (found by the explicit search with sampled values)"
+
+
+@dataclass
+class HeadStart:
+    """What the explicit search tells the portfolio before BMC starts.
+
+    `final`: verdicts for every value (the search was exhaustive): shortest violations and
+    witnesses, and, when it saw every reachable state, proofs. `pending`: violations found with
+    sampled values, reported once BMC has asked every shallower depth (or the timeout came).
+    For BMC (engines/bmc.py): `cleared` -- per property, the depths searched for every value
+    with nothing found, which BMC need not ask; `known` -- the runs of `pending` and of the
+    targets reached with sampled values (real runs, replayed). `stop`: a final violation ends
+    the run (without --keep-going)."""
+
+    final: list[PropertyResult] = field(default_factory=list)
+    pending: dict[str, PropertyResult] = field(default_factory=dict)
+    cleared: dict[str, int] = field(default_factory=dict)
+    known: dict[str, Trace] = field(default_factory=dict)
+    stop: bool = False
+    summary: str = ""
+
+
+def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
+               keep_going: bool) -> HeadStart:
+    """A short breadth-first search on the invariants, step properties and targets (not the
+    lemmas, the prover's helpers: a run does not stop at theirs)."""
+    searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
+                                                ir.PropertyKind.REACHABLE)]
+    if not searched:
+        return HeadStart()
+    t0 = time.perf_counter()
+    try:
+        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES),
+                                     keep_going, cpu_seconds=AUTO_CPU_SECONDS)
+    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
+        return HeadStart()  # only a head start: BMC and the prover answer as before
+    cert = certify(model, searched, p, outcome, search, timeout)
+    results = _results(model, searched, p, outcome, search, time.perf_counter() - t0, keep_going, cert=cert)
+    head = HeadStart(summary=f"explicit search: {outcome.states} states, depth {outcome.levels}")
+    for r in results:
+        if r.verdict in (Verdict.VIOLATED, Verdict.REACHED) and r.trace is not None:
+            if p.exhaustive:
+                head.final.append(r)
+            else:
+                head.known[r.property] = r.trace
+                if r.verdict is Verdict.VIOLATED:
+                    head.pending[r.property] = r
+        elif p.exhaustive and outcome.complete and (r.verdict is Verdict.UNREACHED or r.certificate):
+            head.final.append(r)  # a proof only with its certificate re-checked, as the prover's
+        elif p.exhaustive and r.detail != STOPPED:
+            head.cleared[r.property] = outcome.levels
+    head.stop = not keep_going and any(stops_run(r) for r in head.final)
+    return head

@@ -1,0 +1,451 @@
+"""The state-space search of the explicit engine: breadth-first, depth-first or random (swarm).
+
+States are the interpreter's (`interp.take` computes every step); what is kept of a visited
+state is a 64-bit hash of its canonical tuple (hash compaction, as TLC's fingerprints), plus,
+per breadth-first level, the parent's index and the step taken, so that a trace is rebuilt by
+taking those steps again from its initial state. A hash collision would make the search skip
+a state it has not seen: `Outcome.collision` is the chance of that (the same estimate TLC
+prints: n^2 / 2^65 for n states).
+
+Guards and properties are decided by engines/explicit_eval.py (the interpreter's values, with
+opaque sequence numbers in three-valued logic). A step code names a transition and the index
+of its parameter values, so the same step can be taken again while rebuilding a trace.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import resource
+import time
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from tcpspec import ir
+from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
+from tcpspec.interp import Domain, Env, Opaque, State, StepOutcome, copy_state, state_keys, take
+from tcpspec.types import RecordType, Value
+
+Path = tuple[int, tuple[int, ...]]  # (index of the initial state, step codes)
+
+
+@dataclass
+class Progress:
+    states: int
+    depth: int
+    seconds: float
+
+
+@dataclass
+class Limits:
+    depth: int
+    max_states: int | None = None
+    memory_mb: int | None = None
+    deadline: float | None = None  # time.monotonic()
+    # CPU seconds of this process (a head start's budget, the same work on a busy machine); a
+    # breadth-first search also stops before a level it does not expect to finish within it
+    cpu_seconds: float | None = None
+    stop_at_first: frozenset[str] = frozenset()  # properties whose violation ends the search (after its level)
+
+
+@dataclass
+class Outcome:
+    """What a search found. `levels`: depths searched in full (every state of every run of up
+    to that many steps was visited); `complete`: every reachable state was visited."""
+
+    found: dict[str, Path] = field(default_factory=dict)
+    states: int = 0
+    levels: int = 0
+    diameter: int = 0
+    complete: bool = False
+    cut: str = ""  # why it stopped early: "max-states", "memory", "timeout", "budget", "" (depth or done)
+    seconds: float = 0.0
+
+    @property
+    def collision(self) -> float:
+        return min(1.0, self.states * self.states / 2.0**65)
+
+
+class _Moves:
+    """Each transition with the parameter values the search tries, and its compiled guard."""
+
+    def __init__(self, model: ir.Model, searched: ir.Model, domain: Domain) -> None:
+        self.model = model  # the searched model (opaque constants), guards as written
+        self.items: list[tuple[ir.AnyTransition, ir.AnyTransition, list[dict[str, Value]], Test | None]] = []
+        self.needs: list[list[tuple[str, str, frozenset[object]]]] = []  # per item: explicit_eval.necessary
+        for t in searched.transitions:
+            if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+                combos: list[dict[str, Value]] = []  # positions: per state
+                self.items.append((t, t, combos, None))
+                continue
+            names = [n for n, _ in t.params]
+            per = [domain.choices(f"{t.name}.{n}", pt)[0] for n, pt in t.params]
+            combos = [dict(zip(names, c)) for c in itertools.product(*per)]
+            if isinstance(t, ir.Transition):
+                # The guard is decided here (three-valued); `take` runs the receive and the body.
+                free = replace(t, guard=ir.Lit(True, t.guard.type, t.guard.span))
+                self.items.append((t, free, combos, decide(t.guard)))
+            else:
+                self.items.append((t, t, combos, None))
+        needs = [necessary(t.guard) if isinstance(t, ir.Transition) else [] for t, _, _, _ in self.items]
+        self.on_state = [[(name, ok) for where, name, ok in n if where == "var"] for n in needs]
+        self.on_msg = [[(name, ok) for where, name, ok in n if where == "msg"] for n in needs]
+        self.n = len(self.items)
+
+    def steps(self, state: State) -> list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]]:
+        """Every enabled step from `state`, with its code; range-violating ones included."""
+        out: list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]] = []
+        n = self.n
+        for ti, (t, free, combos, guard) in enumerate(self.items):
+            if any(state[v] not in ok for v, ok in self.on_state[ti]):
+                continue
+            if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+                (pname, _), = t.params
+                for i in range(len(state[t.channel.name])):  # type: ignore[arg-type]
+                    params: dict[str, Value] = {pname: i}
+                    outcome = take(t, state, params)
+                    if outcome.enabled:
+                        out.append((ti + n * i, t, params, outcome))
+                continue
+            msgs: dict[str, Value] = {}
+            if isinstance(t, ir.Transition) and t.receive is not None:
+                queue = state[t.receive[1].name]
+                if not queue:
+                    continue
+                head = queue[0]  # type: ignore[index]
+                if any(head[f] not in ok for f, ok in self.on_msg[ti]):  # type: ignore[index]
+                    continue
+                msgs = {t.receive[0]: head}
+            for ci, params in enumerate(combos):
+                if guard is not None and not guard(Env(pre=state, params=params, msgs=msgs)):
+                    continue
+                outcome = take(free, state, params)
+                if outcome.enabled:
+                    out.append((ti + n * ci, t, params, outcome))
+        return out
+
+    def again(self, state: State, code: int) -> tuple[ir.AnyTransition, dict[str, Value], StepOutcome]:
+        """The step with this code from `state` (rebuilding a trace)."""
+        ti, ci = code % self.n, code // self.n
+        t, free, combos, _ = self.items[ti]
+        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
+            position: dict[str, Value] = {t.params[0][0]: ci}
+            return t, position, take(t, state, position)
+        return t, combos[ci], take(free, state, combos[ci])
+
+
+def canonical(model: ir.Model) -> Callable[[State], int]:
+    """The 64-bit hash of a state's canonical tuple (records and channels as tuples). Records
+    list their fields in declaration order (the interpreter builds them so)."""
+    def flat(v: object) -> object:
+        if isinstance(v, dict):
+            return tuple(flat(x) for x in v.values())
+        if isinstance(v, list):
+            return tuple(flat(x) for x in v)
+        return v
+
+    def nested(t: object) -> bool:
+        return isinstance(t, RecordType) and any(isinstance(ft, RecordType) for _, ft in t.fields)
+
+    scalars = [v.name for v in model.state_vars if not isinstance(v.type, RecordType)]
+    others = [v.name for v in model.state_vars if isinstance(v.type, RecordType)]
+    plain_chans = [c.name for c in model.channels if not nested(c.message)]
+    others += [c.name for c in model.channels if nested(c.message)]
+
+    def key(state: State) -> int:
+        return hash((tuple([state[k] for k in scalars]),
+                     tuple([tuple([tuple(m.values()) for m in state[k]]) for k in plain_chans]),  # type: ignore[union-attr]
+                     tuple([flat(state[k]) for k in others])))
+    return key
+
+
+class Search:
+    """One search over `searched` (the model with opaque constants) from `initial`."""
+
+    def __init__(self, searched: ir.Model, initial: list[State], props: list[ir.Property], domain: Domain,
+                 deadlock: ir.Property | None = None, on_progress: Callable[[Progress], None] | None = None,
+                 keep: int = 0) -> None:
+        self.model = searched
+        self.initial = initial
+        self.moves = _Moves(searched, searched, domain)
+        self.state_props = [(p, decide(p.expr), _names(ir.state_reads(p.expr))) for p in props if p.kind is not ir.PropertyKind.STEP
+                            and p.kind is not ir.PropertyKind.DEADLOCK]
+        self.var_keys = [v.name for v in searched.state_vars]
+        self.chan_keys = [c.name for c in searched.channels]
+        checks = [StepCheck(p) for p in props if p.kind is ir.PropertyKind.STEP]
+        self.step_props = [[c for c in checks if c.may_apply(t)] for t, _, _, _ in self.moves.items]
+        self.deadlock = deadlock
+        self.on_progress = on_progress
+        self.key = canonical(searched)
+        self.out = Outcome()
+        self._open = {p.name for p in props} | ({deadlock.name} if deadlock is not None else set())
+        # Every state visited, while there are at most `keep` (for a certificate); None past it.
+        self.kept: list[State] | None = [] if keep > 0 else None
+        self._keep = keep
+
+    def _keep_state(self, state: State) -> None:
+        if self.kept is not None:
+            self.kept.append(state)
+            if len(self.kept) > self._keep:
+                self.kept = None
+
+    # -------------------------------------------------- properties
+
+    def _state_hits(self, state: State, parent: State | None = None) -> list[str]:
+        """The open state properties `state` violates (targets it reaches). Given the parent it
+        was reached from, only those that read something the step changed: the parent was
+        checked when it was found, and every property still open held there."""
+        changed = None if parent is None else self._changed(parent, state)
+        hits = []
+        env = Env(pre=state)
+        for p, test, read in self.state_props:
+            if p.name not in self._open or (changed is not None and read is not None and read.isdisjoint(changed)):
+                continue
+            if test(env) == (p.kind is ir.PropertyKind.REACHABLE):
+                hits.append(p.name)
+        return hits
+
+    def _changed(self, parent: State, state: State) -> set[str]:
+        """Keys whose value is not the parent's own object (values are never changed in place;
+        a step copies the channel lists but keeps the messages)."""
+        out = {k for k in self.var_keys if state[k] is not parent[k]}
+        for k in self.chan_keys:
+            a, b = parent[k], state[k]
+            if len(a) != len(b) or any(x is not y for x, y in zip(a, b)):  # type: ignore[arg-type]
+                out.add(k)
+        return out
+
+    def _step_hits(self, ti: int, pre: State, t: ir.AnyTransition, outcome: StepOutcome) -> list[str]:
+        return [c.prop.name for c in self.step_props[ti] if c.prop.name in self._open and not c.ok(pre, t, outcome)]
+
+    def _deadlocked(self, state: State) -> bool:
+        from tcpspec.interp_live import deadlock_problem
+
+        return deadlock_problem(self.model, state) is None
+
+    def _found(self, names: list[str], path: Path) -> None:
+        for name in names:
+            if name in self._open:
+                self._open.discard(name)
+                self.out.found[name] = path
+
+    # -------------------------------------------------- breadth-first
+
+    def bfs(self, limits: Limits) -> Outcome:
+        """Level by level: the first trace found for a property is a shortest one."""
+        t0 = time.monotonic()
+        seen: set[int] = set()
+        parents: list[array] = []  # per level: index of the parent in the level before
+        codes: list[array] = []  # per level: the step taken from it (level 0: initial index)
+        frontier: list[State] = []
+        par0, code0 = array("l"), array("q")
+
+        def visit(st: State, into: list[State], par: array, cod: array, parent: int, code: int) -> bool:
+            """Add `st` to the next level unless it was seen (True: it is new)."""
+            k = self.key(st)
+            if k in seen:
+                return False
+            seen.add(k)
+            self._keep_state(st)
+            into.append(st)
+            par.append(parent)
+            cod.append(code)
+            return True
+
+        for i, st in enumerate(self.initial):
+            if visit(st, frontier, par0, code0, -1, i):
+                self._found(self._state_hits(st), (i, ()))
+        parents.append(par0)
+        codes.append(code0)
+        out = self.out
+        out.states = len(seen)
+        level = 0
+        stop_after = False
+        last_tick = t0
+        self._cpu0 = time.process_time()
+        level_cpu: list[float] = [0.0]  # CPU seconds spent when each level was done
+        while frontier and self._open and level < limits.depth and not stop_after:
+            nxt: list[State] = []
+            npar, ncode = array("l"), array("q")
+            for j, st in enumerate(frontier):
+                if j % 8 == 0:
+                    now = time.monotonic()
+                    cut = self._cut(limits, len(seen), now) or self._hopeless(limits, level_cpu[-1], j, len(frontier))
+                    if cut:
+                        out.cut, out.levels, out.seconds = cut, level, now - t0
+                        return out
+                    if self.on_progress is not None and now - last_tick >= 0.5:
+                        last_tick = now
+                        self.on_progress(Progress(len(seen), level + 1, now - t0))
+                moves = self.moves.steps(st)
+                if not moves and self.deadlock is not None and self.deadlock.name in self._open and self._deadlocked(st):
+                    self._found([self.deadlock.name], self._path(parents, codes, level, j, None))
+                for code, t, _params, outcome in moves:
+                    ti = code % self.moves.n
+                    if self.step_props[ti]:
+                        bad = self._step_hits(ti, st, t, outcome)
+                        if bad:
+                            self._found(bad, self._path(parents, codes, level, j, code))
+                    if not outcome.range_ok:
+                        continue
+                    child = outcome.state
+                    assert child is not None
+                    if not visit(child, nxt, npar, ncode, j, code):
+                        continue
+                    hits = self._state_hits(child, st)
+                    if hits:
+                        self._found(hits, self._path(parents, codes, level, j, code))
+                if self.out.found and any(n in limits.stop_at_first for n in self.out.found):
+                    stop_after = True  # the rest of this level still counts (every violation at its depth)
+            level += 1
+            level_cpu.append(time.process_time() - self._cpu0)
+            out.states = len(seen)
+            if nxt:
+                out.diameter = level
+                parents.append(npar)
+                codes.append(ncode)
+            frontier = nxt
+        out.levels = level
+        out.complete = not frontier and not stop_after
+        out.seconds = time.monotonic() - t0
+        return out
+
+    def _hopeless(self, limits: Limits, started: float, done: int, total: int) -> str:
+        """"budget" when the level under way, `done` of its `total` states expanded since
+        `started` (CPU seconds into the search), would end past the CPU budget by half again:
+        a level cut short clears no depth, so a head start had better stop now."""
+        if limits.cpu_seconds is None or done < 16:
+            return ""
+        spent = time.process_time() - self._cpu0
+        expected = started + (spent - started) * total / done
+        return "budget" if expected > 1.5 * limits.cpu_seconds else ""
+
+    @staticmethod
+    def _path(parents: list[array], codes: list[array], level: int, j: int, code: int | None) -> Path:
+        """The initial state and steps leading to state j of `level` (then `code`, if given)."""
+        steps: list[int] = [] if code is None else [code]
+        while level > 0:
+            steps.append(codes[level][j])
+            j = parents[level][j]
+            level -= 1
+        return codes[0][j], tuple(reversed(steps))
+
+    def _cut(self, limits: Limits, states: int, now: float) -> str:
+        if limits.max_states is not None and states >= limits.max_states:
+            return "max-states"
+        if limits.cpu_seconds is not None and time.process_time() - self._cpu0 >= limits.cpu_seconds:
+            return "budget"
+        if limits.deadline is not None and now >= limits.deadline:
+            return "timeout"
+        if limits.memory_mb is not None and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > limits.memory_mb * 1024:
+            return "memory"
+        return ""
+
+    # -------------------------------------------------- depth-first and random
+
+    def dfs(self, limits: Limits, rng: random.Random | None = None) -> Outcome:
+        """Depth-first to `limits.depth` steps. A state is searched again when it is reached by a
+        shorter run than before (so that the bound cuts no run it should not). With `rng`, the
+        steps of each state are tried in a random order (one member of a swarm). Traces are
+        not the shortest."""
+        t0 = time.monotonic()
+        self._cpu0 = time.process_time()
+        out = self.out
+        best: dict[int, int] = {}
+        for i, st in enumerate(self.initial):
+            if not self._open:
+                break
+            stack: list[tuple[State, list, int]] = []  # state, its moves not yet taken, the code that led here
+            path: list[int] = []
+            k = self.key(st)
+            if best.get(k, limits.depth + 1) <= 0:
+                continue
+            best[k] = 0
+            self._found(self._state_hits(st), (i, ()))
+            stack.append((st, self._ordered(st, rng), -1))
+            count = 0
+            while stack and self._open:
+                count += 1
+                if count % 64 == 0:
+                    now = time.monotonic()
+                    cut = self._cut(limits, len(best), now)
+                    if cut:
+                        out.cut, out.states, out.seconds = cut, len(best), now - t0
+                        return out
+                    if self.on_progress is not None and count % 4096 == 0:
+                        self.on_progress(Progress(len(best), len(path), now - t0))
+                st, moves, _ = stack[-1]
+                if not moves:
+                    stack.pop()
+                    if path:
+                        path.pop()
+                    continue
+                code, t, _params, outcome = moves.pop()
+                ti = code % self.moves.n
+                if self.step_props[ti]:
+                    bad = self._step_hits(ti, st, t, outcome)
+                    if bad:
+                        self._found(bad, (i, tuple(path + [code])))
+                if not outcome.range_ok:
+                    continue
+                child = outcome.state
+                assert child is not None
+                d = len(path) + 1
+                k = self.key(child)
+                if best.get(k, limits.depth + 1) <= d:
+                    continue
+                best[k] = d
+                out.diameter = max(out.diameter, d)
+                self._found(self._state_hits(child, st), (i, tuple(path + [code])))
+                if d < limits.depth:
+                    path.append(code)
+                    nxt = self._ordered(child, rng)
+                    if not nxt and self.deadlock is not None and self.deadlock.name in self._open and self._deadlocked(child):
+                        self._found([self.deadlock.name], (i, tuple(path)))
+                    stack.append((child, nxt, code))
+        out.states = len(best)
+        out.seconds = time.monotonic() - t0
+        out.levels = limits.depth
+        out.complete = out.diameter < limits.depth and not out.cut
+        return out
+
+    def _ordered(self, st: State, rng: random.Random | None) -> list:
+        moves = self.moves.steps(st)
+        moves.reverse()  # popped from the end: model order
+        if rng is not None:
+            rng.shuffle(moves)
+        return moves
+
+    # -------------------------------------------------- traces
+
+    def run_of(self, path: Path) -> list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]]:
+        """The states and steps of `path`, taken again on the searched model."""
+        i, steps = path
+        st = copy_state(self.initial[i])
+        out: list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]] = [(st, None, {}, None)]
+        for code in steps:
+            t, params, outcome = self.moves.again(st, code)
+            nxt = outcome.state if outcome.state is not None else st
+            out.append((nxt, t, params, outcome))
+            st = nxt
+        return out
+
+
+def concrete(v: object) -> object:
+    """A value with every opaque value replaced by the value a trace shows for it."""
+    if isinstance(v, Opaque):
+        return v.value
+    if isinstance(v, dict):
+        return {k: concrete(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [concrete(x) for x in v]
+    return v
+
+
+def sequence_of(run: Sequence[tuple[State, object, dict[str, Value], StepOutcome | None]]) -> list[State]:
+    return [concrete(st) for st, _, _, _ in run]  # type: ignore[misc]
+
+
+def _names(reads: tuple[str, ...] | None) -> frozenset[str] | None:
+    return None if reads is None else frozenset(reads)
