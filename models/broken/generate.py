@@ -177,9 +177,12 @@ FAULTS = [
         "tcp_keepalive_acked_as_data.tcpspec",
         """// expect: violated client.dup_ack_rule
 // expect: violated server.dup_ack_rule
+// expect: violated client.syn_ack_rule
+// expect: violated server.syn_ack_rule
 // Fault: a segment that is not acceptable (a keep-alive probe <SEQ=RCV.NXT-1>, an old duplicate)
 // is answered with an ACK of its own end, SEG.SEQ + SEG.LEN, as if its octets were new, instead
-// of RCV.NXT (RFC 9293 §3.8.4, §3.10.7.4 first check). Keep-alive probes are on in this copy.""",
+// of RCV.NXT (RFC 9293 §3.8.4, §3.10.7.4 first check); a SYN in a synchronized state is
+// answered so too (syn_ack_rule). Keep-alive probes are on in this copy.""",
         "recv_unacceptable",
         "      send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, wnd: WND };\n",
         "      send outbox Segment { ack: true, seq: snd_nxt, ackno: seg.seq + seg.len, wnd: WND };   // FAULT: should be RCV.NXT\n",
@@ -193,8 +196,8 @@ FAULTS = [
 // new one that SND.NXT does not count (RFC 9293 §3.8.4, §3.3.1). Keep-alive probes are on in
 // this copy.""",
         "send_keepalive",
-        "seq: snd_nxt - 1,",
-        "seq: snd_nxt /* FAULT: should be SND.NXT - 1 */,",
+        "    send outbox Segment { ack: true, seq: snd_nxt - 1, ackno: rcv_nxt, len: if garbage then 1 else 0, wnd: WND };\n",
+        "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, len: if garbage then 1 else 0, wnd: WND };   // FAULT: should be SND.NXT - 1\n",
         constants=(("KEEPALIVE", "true"),),
     ),
     Fault(
