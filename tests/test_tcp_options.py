@@ -62,6 +62,26 @@ def test_without_delack_each_segment_is_acknowledged_at_once() -> None:
     assert out.enabled and [ch for ch, _ in out.sent] == ["s2c"]
 
 
+def test_keepalive_probe_is_acknowledged_with_rcv_nxt() -> None:
+    """-D KEEPALIVE=true: the client's probe <SEQ=SND.NXT-1> (empty, or one old octet) is not
+    acceptable to the server, which answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and takes nothing."""
+    tcp = load_model(str(TCP), {"KEEPALIVE": "true"})
+    for garbage in (False, True):
+        sent: list[tuple[str, dict[str, object]]] = []
+        state = _run(tcp, HANDSHAKE + [("client.send_keepalive", {"garbage": garbage}),
+                                       "server.recv_unacceptable"], sent)
+        probe, reply = sent[-2], sent[-1]
+        assert probe[0] == "c2s" and probe[1]["seq"] == 100 and probe[1]["len"] == (1 if garbage else 0)
+        assert reply[0] == "s2c" and reply[1]["ack"] and reply[1]["ackno"] == 101 and reply[1]["seq"] == 301
+        assert state["server.rcv_nxt"] == 101
+
+
+def test_without_keepalive_no_probe_is_sent() -> None:
+    tcp = load_model(str(TCP))
+    state = _run(tcp, HANDSHAKE)
+    assert not apply(tcp, state, "client.send_keepalive", {"garbage": False}).enabled
+
+
 @pytest.mark.parametrize("option", ["DELACK"])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
