@@ -276,7 +276,7 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
         elif name in defines:
             why = f"-D {name}={defines[name]} switches it off"
         elif name not in options:
-            why = f"{model.path} declares {name} but no transition tests it yet"
+            why = f"{model.path} declares {name} but has no rule of its own for it yet"
         elif not auto:
             why = f"--no-auto leaves it off (-D {name}=true switches it on)"
         else:
@@ -326,25 +326,39 @@ def literal_constants(program: "ast.Program") -> set[str]:
 
 
 def rule_constants(program: "ast.Program") -> set[str]:
-    """The constants the transitions refer to, directly or through other constants."""
+    """The constants the transitions refer to, directly or through other constants; except
+    that a behaviour option (a bool constant declared `false` or `true`) reached only through a
+    constant that other options feed too (`const REPEATS = KEEPALIVE || RTO;`) does not count:
+    that constant is shared machinery, not a rule of the option's own, and switching the option
+    on for it alone would let the model explain more without the behaviour."""
     from tcpspec import ast
 
     consts = {d.name: d for f in program.files for d in f.decls if isinstance(d, ast.ConstDecl)}
-    used: set[str] = set()
+    options = {n for n, d in consts.items() if isinstance(d.value, ast.BoolLit)}
+
+    def closure(name: str) -> set[str]:
+        seen, todo = {name}, [name]
+        while todo:
+            more: set[str] = set()
+            _names(consts[todo.pop()].value, more)
+            for n in more & set(consts) - seen:
+                seen.add(n)
+                todo.append(n)
+        return seen
+
+    direct: set[str] = set()
     for f in program.files:
         for d in f.decls:
             if isinstance(d, ast.ProcessDecl):
                 for t in d.transitions:
-                    _names(t, used)
-    todo = [n for n in used if n in consts]
-    while todo:
-        more: set[str] = set()
-        _names(consts[todo.pop()].value, more)
-        for n in more - used:
-            used.add(n)
-            if n in consts:
-                todo.append(n)
-    return used & set(consts)
+                    _names(t, direct)
+    used: set[str] = set()
+    for name in direct & set(consts):
+        reach = closure(name)
+        if name not in options and len(reach & options) > 1:
+            reach -= options
+        used |= reach
+    return used
 
 
 def _names(node: object, out: set[str]) -> None:

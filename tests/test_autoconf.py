@@ -124,8 +124,8 @@ def test_what_the_model_lacks_for_a_segment_is_said(tmp_path: Path) -> None:
     segs = _segs("client -> server ACK seq=100 ack=501\nclient -> server ACK seq=101 ack=501 len=1\n"
                  "client -> server ACK seq=101 ack=501 len=1\n")
     assert configure(str(path), segs, {}).lacking == [
-        (3, f"A keep-alive probe (t.txt:4) needs the model's KEEPALIVE option: {path} declares KEEPALIVE but no "
-            "transition tests it yet", True)]
+        (3, f"A keep-alive probe (t.txt:4) needs the model's KEEPALIVE option: {path} declares KEEPALIVE but has no "
+            "rule of its own for it yet", True)]
     off = configure(str(path), segs, {"RTO": "false"}).lacking
     assert off[1] == (5, "A retransmission (t.txt:6) needs the model's RTO option: -D RTO=false switches it off", True)
     assert configure(str(path), segs, {}, auto=False).lacking[1][1].endswith(
@@ -182,3 +182,14 @@ def test_a_probe_does_not_restart_the_peers_idle_time() -> None:
     idle = idle_times(segs)
     assert idle[-3] == pytest.approx(2.0) and idle[-1] == pytest.approx(1.0, abs=1e-3)  # since 3.0 and 4.0
     assert [o.option for o in occurrences(segs, window_shifts(segs))] == ["KEEPALIVE", "KEEPALIVE"]
+
+
+def test_an_option_reached_only_through_a_constant_other_options_feed_has_no_rules(tmp_path: Path) -> None:
+    """`const BOTH = RTO || KEEPALIVE;` in a guard is machinery both share: neither option has
+    a rule of its own by it (tcp.tcpspec's REPEATS while RTO has no retransmission yet)."""
+    path = tmp_path / "m.tcpspec"
+    path.write_text(MODEL.replace("const LIMIT = if RTO then MSS else 0;", "const LIMIT = MSS;\nconst BOTH = RTO || KEEPALIVE;")
+                    .replace("when n <= LIMIT", "when n <= LIMIT && BOTH"))
+    assert rule_constants(load_program(str(path))) == {"MSS", "LIMIT", "BOTH"}
+    tcp = rule_constants(load_program(str(ROOT / "models" / "tcp.tcpspec")))
+    assert "KEEPALIVE" in tcp and "RTO" not in tcp  # RTO: declared, no retransmission rule yet

@@ -83,7 +83,6 @@ def _capture(corpus: dict[str, dict[str, str]], name: str) -> tuple[str, str | N
 # and the rejection names the option the model lacks for the segment.
 MODEL_LACKS = {
     "retransmission": ("RTO",),
-    "keepalive": ("KEEPALIVE",),
     "zero_window": ("WINDOW",),
     "bulk_transfer": ("RTO", "WINDOW"),
 }
