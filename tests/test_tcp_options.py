@@ -82,7 +82,7 @@ def test_without_keepalive_no_probe_is_sent() -> None:
     assert not apply(tcp, state, "client.send_keepalive", {"garbage": False}).enabled
 
 
-@pytest.mark.parametrize("option", ["DELACK"])
+@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
     tcp = load_model(str(TCP), {option: "true"})
