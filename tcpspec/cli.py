@@ -248,20 +248,31 @@ def build_parser() -> argparse.ArgumentParser:
     replay = sub.add_parser(
         "replay",
         help="is a trace seen on the wire a behaviour of the model?",
-        description="Decide whether TRACE is a behaviour of MODEL. TRACE is a text trace (one segment "
-                    "a line: `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]`), a packet capture "
-                    "(.pcap/.pcapng) or an ITF JSON trace written by --trace-out.",
+        description="Decide whether TRACE is a behaviour of MODEL, segment by segment. TRACE is a packet "
+                    "capture (pcap or pcapng, any name; Ethernet, Linux cooked, loopback or raw IP), a text "
+                    "trace (one segment a line: `<from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>] "
+                    "[win=<n>]`) or an ITF JSON trace written by --trace-out. The model's constants and "
+                    "behaviour options are set from the trace (see docs/replay.md).",
         epilog="exit codes: 0 accepted, 1 rejected (the first segment no run explains, and why), "
                "2 bad input, 3 undecided (timeout)",
     )
     replay.add_argument("model", metavar="MODEL", help="the .tcpspec file")
-    replay.add_argument("trace", metavar="TRACE", help="the trace: .txt/.trace, .pcap/.pcapng, or .json (ITF)")
-    add_defines(replay, "override a constant (repeatable), e.g. -D MSS=1460 for real traffic")
+    replay.add_argument("trace", metavar="TRACE", help="the trace: text, a pcap/pcapng capture, or .json (ITF)")
+    add_defines(replay, "override a constant (repeatable); wins over what the capture sets (see --no-auto)")
     replay.add_argument("--conn", metavar="A:P-B:Q", default=None,
-                        help="captures: the TCP connection to replay (default: the first SYN's)")
-    replay.add_argument("--strict-acks", action="store_true",
-                        help="every ACK the model sends must be on the wire (default: a pure ACK may be "
-                             "delayed and folded into the next segment, as real stacks do)")
+                        help="captures: the TCP connection to replay (default: the first that opens with a SYN)")
+    replay.add_argument("--list-conns", action="store_true",
+                        help="captures: list the TCP connections in TRACE and exit")
+    replay.add_argument("--no-auto", action="store_true",
+                        help="set nothing from the trace (MSS, WND, CAP, behaviour options): only -D and the "
+                             "model's values")
+    acks = replay.add_mutually_exclusive_group()
+    acks.add_argument("--strict-acks", action="store_true",
+                      help="every ACK the model sends must be on the wire (the default when the model delays "
+                           "ACKs itself: DELACK on)")
+    acks.add_argument("--unseen-acks", action="store_true",
+                      help="a pure ACK the model sends in answer to a segment may be missing from the wire, "
+                           "folded into a later one (the default when the model has no DELACK on)")
     replay.add_argument("--timeout", metavar="SECONDS", type=_positive_float, default=300.0,
                         help="give up after this long (exit 3; default 300)")
     replay.add_argument("--format", choices=("text", "json"), default="text")
@@ -560,6 +571,10 @@ class _Progress:
     def advance(self) -> None:
         if self.bar is not None:
             self.bar.advance(self.task)
+
+    def at(self, completed: int, text: str | None = None) -> None:
+        if self.bar is not None:
+            self.bar.update(self.task, completed=completed, **({"description": f"{self.label}: {text}"} if text else {}))
 
 
 def _live(args: argparse.Namespace) -> bool:
@@ -909,41 +924,46 @@ def cmd_recheck(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from tcpspec import inputs
 
-    lower = args.trace.lower()
-    capture = lower.endswith((".pcap", ".pcapng", ".cap"))
     check_input_file(args.model)
-    check_input_file(args.trace, "a trace", inputs.MAX_CAPTURE_BYTES if capture else inputs.MAX_TRACE_BYTES)
-    model = load_model_warned(args.model, parse_defines(args.define))
-    if lower.endswith(".json"):
-        return _replay_itf(model, args)
-    from tcpspec.conformance import check_conformance
-    from tcpspec.wire import read_pcap, read_text_trace
+    check_input_file(args.trace, "a trace", inputs.MAX_CAPTURE_BYTES)  # a text trace: MAX_TRACE_BYTES when read
+    if args.list_conns:
+        return _list_conns(args)
+    if args.trace.lower().endswith(".json"):
+        return _replay_itf(load_model_warned(args.model, parse_defines(args.define)), args)
+    from tcpspec.conformance import fixed_window, prepare_replay
 
-    if capture:
-        segments = read_pcap(args.trace, args.conn)
-    else:
-        data = inputs.read_bytes(args.trace, inputs.MAX_TRACE_BYTES, "trace")
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise UsageError(f"{args.trace}: not UTF-8 text (captures must end in .pcap or .pcapng)") from None
-        segments = read_text_trace(args.trace, text)
-    result = check_conformance(model, segments, timeout=args.timeout, coalesce_acks=not args.strict_acks)
+    rep = prepare_replay(args.model, args.trace, parse_defines(args.define), args.conn, auto=not args.no_auto)
+    for w in rep.conf.model.warnings:
+        print(render_diagnostic(w, rep.conf.model.sources), file=sys.stderr)
+    loaded, segments, settings = rep.loaded, rep.segments, rep.conf.settings
+    with _Progress(_live(args), f"replaying {len(segments)} segments", total=len(segments)) as progress:
+        result = rep.run(False if args.strict_acks else True if args.unseen_acks else None, args.timeout,
+                         lambda done, note: progress.at(done, note))
     code = {"accepted": EXIT_OK, "rejected": EXIT_FAILED}.get(result.verdict, EXIT_UNKNOWN)
     if args.format == "json":
         doc = {
             "model": args.model, "trace": args.trace, "verdict": result.verdict, "segments": len(segments),
+            "connection": loaded.connection or None, "settings": {s.name: s.value for s in settings},
             "explained": [{"segment": m.segment.label, "where": m.segment.where, "transition": m.transition}
                           for m in result.explained],
             "first_unexplained": result.first_unexplained, "reason": result.reason,
+            "where": segments[len(result.explained)].where if result.verdict == "rejected" else None,
             "ignored_flags": result.ignored_flags, "seconds": result.seconds, "exit_code": code,
         }
         print(json.dumps(doc, indent=2))
         return code
     print(f"model: {args.model}")
     print(f"trace: {args.trace} ({len(segments)} segments)")
+    if loaded.connections > 1:
+        print(f"connection: {loaded.connection} (one of {loaded.connections}: see --list-conns)")
+    for s in settings:
+        print(f"set: {s.name}={str(s.value).lower() if isinstance(s.value, bool) else s.value} ({s.why})")
     if result.ignored_flags:
         print(f"note: the model has no {', '.join(result.ignored_flags)} flag; ignored")
+    fixed = fixed_window(rep.conf.model)
+    if fixed:
+        print(f"note: the model's window is fixed ({fixed}): windows are not compared, only checked not to shrink; "
+              "window updates are set aside")
     print()
     width = max(len(s.label) for s in segments)
     for i, seg in enumerate(segments, 1):
@@ -958,10 +978,28 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if result.verdict == "accepted":
         print(f"accepted: every segment is explained by a run of the model ({result.seconds:.1f}s)")
     elif result.verdict == "rejected":
-        print(f"rejected at step {result.first_unexplained}: {len(result.explained)} of {len(segments)} segments explained")
+        print(f"rejected at step {result.first_unexplained} ({segments[len(result.explained)].where}): "
+              f"{len(result.explained)} of {len(segments)} segments explained")
     else:
         print(f"unknown: {result.reason}")
     return code
+
+
+def _list_conns(args: argparse.Namespace) -> int:
+    from tcpspec.capture import connections, is_capture, read_packets
+
+    if not is_capture(args.trace):
+        raise UsageError(f"--list-conns: {args.trace} is not a pcap or pcapng capture")
+    conns = connections(read_packets(args.trace))
+    if args.format == "json":
+        print(json.dumps([{"conn": c.label, "segments": len(c.packets), "first_packet": c.packets[0].number,
+                           "summary": c.summary()} for c in conns], indent=2))
+        return EXIT_OK
+    if not conns:
+        print(f"{args.trace}: no TCP connection")
+    for c in conns:
+        print(f"{c.label:<47} from packet {c.packets[0].number}: {c.summary()}")
+    return EXIT_OK
 
 
 def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:

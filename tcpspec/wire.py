@@ -2,10 +2,12 @@
 
 Text, one segment a line (`#` starts a comment):
 
-    <from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>]
+    <from> -> <to> <FLAGS> seq=<n> [ack=<n>] [len=<n>] [win=<n>] [mss=<n>] [wscale=<n>]
 
-FLAGS is a comma-separated subset of SYN, ACK, FIN, RST, PSH; `len` defaults to 0. Numbers
-are absolute, as written (decimal or 0x hex). Errors are positioned like model errors.
+FLAGS is a comma-separated subset of SYN, ACK, FIN, RST, PSH; `len` defaults to 0; `win` is
+the window field as sent (scaled by the sender's `wscale`, given on its SYN, as on the wire);
+`mss` and `wscale` are a SYN's options. Numbers are absolute, as written (decimal or 0x hex).
+Errors are positioned like model errors.
 """
 
 from __future__ import annotations
@@ -13,10 +15,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING
+
 from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
+
+if TYPE_CHECKING:
+    from tcpspec.capture import Connection
 
 FLAGS = ("SYN", "ACK", "FIN", "RST", "PSH")
 _LINE = re.compile(r"^\s*(?P<src>[A-Za-z_][\w.]*)\s*->\s*(?P<dst>[A-Za-z_][\w.]*)\s+(?P<flags>[A-Za-z,]+)(?P<rest>.*)$")
+_KEYS = {"seq": (1 << 32) - 1, "ack": (1 << 32) - 1, "len": (1 << 32) - 1, "win": (1 << 16) - 1,
+         "mss": (1 << 16) - 1, "wscale": 14}  # field -> its largest value on the wire
 _FIELD = re.compile(r"\s*(?P<key>[A-Za-z_]+)\s*=\s*(?P<val>0[xX][0-9a-fA-F]+|\d+)\s*")
 
 
@@ -31,7 +40,11 @@ class Segment:
     ack: int | None = None
     length: int = 0
     where: str = ""  # `file:line` or `packet N`
-    fields: dict[str, int] = field(default_factory=dict, compare=False)
+    window: int | None = None  # the window field as sent (unscaled)
+    mss: int | None = None  # options: MSS, window scale (SYNs)
+    wscale: int | None = None
+    time: float | None = field(default=None, compare=False)
+    options_cut: bool = field(default=False, compare=False)  # a capture's snap length cut its options
 
     @property
     def label(self) -> str:
@@ -73,18 +86,21 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
                     ok = False
                 break
             key = fm.group("key").lower()
-            if key not in ("seq", "ack", "len") or key in values:
+            if key not in _KEYS or key in values:
                 what = "repeated" if key in values else "unknown"
                 errors.append(Diagnostic(Span(path, n, pos + fm.start("key") + 1, n, pos + fm.end("key") + 1),
-                                         f"{what} field '{fm.group('key')}' (fields: seq, ack, len)"))
+                                         f"{what} field '{fm.group('key')}' (fields: {', '.join(_KEYS)})"))
                 ok = False
                 break
             val = fm.group("val")
             # A number of 25 digits is past 32 bits already; past 4300, int() itself refuses.
             values[key] = 1 << 32 if len(val) > 24 else int(val, 16) if val[:2] in ("0x", "0X") else int(val)
-            if values[key] >= 1 << 32:  # a 32-bit field on the wire: wrapping it would hide a typo
+            if values[key] > _KEYS[key]:  # a field on the wire: wrapping it would hide a typo
+                bits = _KEYS[key].bit_length()
+                shown = val if len(val) <= 24 else val[:20] + "..."
                 errors.append(Diagnostic(Span(path, n, pos + fm.start("val") + 1, n, pos + fm.end("val") + 1),
-                                         f"{key}={val if len(val) <= 24 else val[:20] + '...'} does not fit in 32 bits (at most {(1 << 32) - 1})"))
+                                         f"{key}={shown} does not fit in {bits} bits (at most {_KEYS[key]})"
+                                         if bits in (16, 32) else f"{key}={shown} is more than {_KEYS[key]}"))
                 ok = False
                 break
             i = fm.end()
@@ -93,9 +109,9 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
         if "seq" not in values:
             errors.append(Diagnostic(Span(path, n, len(line) + 1), "missing `seq=<n>`"))
             continue
-        segments.append(Segment(m.group("src"), m.group("dst"), frozenset(flags), values["seq"] % (1 << 32),
-                                None if "ack" not in values else values["ack"] % (1 << 32), values.get("len", 0),
-                                f"{path}:{n}"))
+        segments.append(Segment(m.group("src"), m.group("dst"), frozenset(flags), values["seq"],
+                                values.get("ack"), values.get("len", 0), f"{path}:{n}", window=values.get("win"),
+                                mss=values.get("mss"), wscale=values.get("wscale")))
     if errors:
         err = ModelError(errors)
         err.sources = {path: text}  # type: ignore[attr-defined]
@@ -106,127 +122,83 @@ def read_text_trace(path: str, text: str) -> list[Segment]:
 
 
 def read_pcap(path: str, conn: str | None = None, names: tuple[str, str] = ("client", "server")) -> list[Segment]:
-    """One TCP connection of a capture (the first SYN's, or `conn` = `A:P-B:Q`); the side that
-    sends the first SYN is `names[0]`."""
-    try:
-        import dpkt
-    except ImportError:
-        raise UsageError("reading captures needs dpkt: pip install dpkt") from None
-    import socket
+    """One TCP connection of a capture (`conn` = `A:P-B:Q`, else the first that opens with a
+    SYN): its segments in order, the end that sent the first SYN named `names[0]`."""
+    from tcpspec.capture import connections, read_packets, select
 
-    def addr(ip: bytes) -> str:
-        return socket.inet_ntop(socket.AF_INET6 if len(ip) == 16 else socket.AF_INET, ip)
-
-    from tcpspec.inputs import MAX_CAPTURE_BYTES, open_binary
-
-    f = open_binary(path, MAX_CAPTURE_BYTES, "capture")  # a regular file within the limit (InputRefused)
-    with f:
-        cut = None if path.endswith(".pcapng") else _pcap_cut_short(f)
-        if cut is not None:  # dpkt yields the short record as it is, or stops without a word
-            raise UsageError(f"{path}: packet {cut} is cut short (a truncated capture?)")
-        try:
-            reader = dpkt.pcapng.Reader(f) if path.endswith(".pcapng") else dpkt.pcap.Reader(f)
-        except (ValueError, dpkt.dpkt.Error) as e:
-            raise UsageError(f"{path}: not a packet capture ({e})") from None
-        linktype = reader.datalink()
-        segments: list[Segment] = []
-        ends: tuple[tuple[str, int], tuple[str, int]] | None = None
-        if conn:
-            try:
-                a, b = conn.split("-")
-                ha, pa = a.rsplit(":", 1)
-                hb, pb = b.rsplit(":", 1)
-                ends = ((ha.strip("[]"), int(pa)), (hb.strip("[]"), int(pb)))
-            except ValueError:
-                raise UsageError(f"--conn {conn}: expected ADDR:PORT-ADDR:PORT") from None
-        for n, (_ts, buf) in _records(dpkt, reader, path):
-            try:
-                ip = _ip_of(dpkt, linktype, buf)
-            except dpkt.dpkt.NeedData:
-                raise UsageError(f"{path}: packet {n} is cut short (a truncated capture?)") from None
-            if ip is None or not isinstance(ip.data, dpkt.tcp.TCP):
-                continue
-            tcp = ip.data
-            src, dst = (addr(ip.src), tcp.sport), (addr(ip.dst), tcp.dport)
-            syn = bool(tcp.flags & dpkt.tcp.TH_SYN)
-            ack = bool(tcp.flags & dpkt.tcp.TH_ACK)
-            if ends is None:
-                if not (syn and not ack):
-                    continue
-                ends = (src, dst)
-            if {src, dst} != set(ends):
-                continue
-            flags = {name for bit, name in ((dpkt.tcp.TH_SYN, "SYN"), (dpkt.tcp.TH_ACK, "ACK"), (dpkt.tcp.TH_FIN, "FIN"),
-                                            (dpkt.tcp.TH_RST, "RST"), (dpkt.tcp.TH_PUSH, "PSH")) if tcp.flags & bit}
-            who = (names[0], names[1]) if src == ends[0] else (names[1], names[0])
-            segments.append(Segment(who[0], who[1], frozenset(flags), tcp.seq, tcp.ack if ack else None,
-                                    len(tcp.data), f"{path}: packet {n}"))
-    if not segments:
-        raise UsageError(f"{path}: no TCP connection found" + (f" for {conn}" if conn else ""))
-    return segments
+    chosen = select(connections(read_packets(path)), path, conn)
+    return segments_of(chosen, path, names)
 
 
-def _pcap_cut_short(f) -> int | None:  # type: ignore[no-untyped-def]
-    """The number of the first record of a classic pcap file (open, binary) that the file does
-    not hold whole, from the record headers alone (seeking past the data); the file is left
-    at its start, for the reader."""
-    import os
-    import struct
-
-    size = os.fstat(f.fileno()).st_size
-    order = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">", b"\x4d\x3c\xb2\xa1": "<",
-             b"\xa1\xb2\x3c\x4d": ">"}.get(f.read(4))
-    try:
-        if order is None:
-            return None
-        off, n = 24, 0
-        while off < size:
-            n += 1
-            f.seek(off)
-            header = f.read(16)
-            if len(header) < 16:
-                return n
-            off += 16 + struct.unpack(order + "I", header[8:12])[0]
-            if off > size:
-                return n
-        return None
-    finally:
-        f.seek(0)
+def segments_of(conn: "Connection", path: str, names: tuple[str, str] = ("client", "server")) -> list[Segment]:
+    """The connection's packets as observed segments (flags the wire has beyond FLAGS dropped)."""
+    out: list[Segment] = []
+    for p in conn.packets:
+        who = (names[0], names[1]) if p.src == conn.client else (names[1], names[0])
+        out.append(Segment(who[0], who[1], frozenset(p.flags & set(FLAGS)), p.seq, p.ack if "ACK" in p.flags else None,
+                           p.length, f"{path}: packet {p.number}", window=p.window, mss=p.options.get("mss"),
+                           wscale=p.options.get("wscale"), time=p.time, options_cut="cut" in p.options))
+    return out
 
 
-def _records(dpkt, reader, path: str):  # type: ignore[no-untyped-def]
-    """(packet number, (time, bytes)) of each record; a file cut inside a record is an error,
-    never a silently shorter capture."""
-    n = 0
-    it = iter(reader)
-    while True:
-        try:
-            record = next(it)
-        except StopIteration:
-            return
-        except (dpkt.dpkt.Error, ValueError) as e:
-            raise UsageError(f"{path}: the capture is cut short after packet {n} ({e})") from None
-        n += 1
-        yield n, record
+@dataclass
+class Loaded:
+    """A trace as read: its segments and, for a capture, which connection of how many."""
+
+    segments: list[Segment]
+    connection: str = ""  # `A:P-B:Q` (client first)
+    connections: int = 0  # in the capture
 
 
-def _ip_of(dpkt, linktype: int, buf: bytes):  # type: ignore[no-untyped-def]
-    """The IP packet in a link-layer frame; None when it is not IP. Raises dpkt's NeedData when
-    the frame is an IP packet cut short."""
-    try:
-        if linktype == 1:  # Ethernet
-            frame = dpkt.ethernet.Ethernet(buf)
-            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
-        if linktype == 113:  # Linux cooked capture (tcpdump -i any)
-            frame = dpkt.sll.SLL(buf)
-            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
-        if linktype == 0:  # BSD loopback
-            frame = dpkt.loopback.Loopback(buf)
-            return frame.data if isinstance(frame.data, (dpkt.ip.IP, dpkt.ip6.IP6)) else None
-        if linktype in (101, 12, 228):  # raw IP
-            return dpkt.ip.IP(buf) if buf and buf[0] >> 4 == 4 else dpkt.ip6.IP6(buf)
-    except dpkt.dpkt.NeedData:
-        raise
-    except (dpkt.dpkt.Error, IndexError, ValueError):
-        return None
-    return None
+def load_trace(path: str, conn: str | None = None) -> Loaded:
+    """A trace file: a capture (told by its magic number, whatever its name) or the text format."""
+    from tcpspec.capture import connections, is_capture, read_packets, select
+
+    if is_capture(path):
+        conns = connections(read_packets(path))
+        chosen = select(conns, path, conn)
+        return Loaded(segments_of(chosen, path), chosen.label, len(conns))
+    if path.lower().endswith((".pcap", ".pcapng", ".cap")):
+        raise UsageError(f"{path}: not a packet capture (neither pcap nor pcapng)")
+    if conn is not None:
+        raise UsageError("--conn picks a connection of a packet capture; a text trace has one")
+    from tcpspec.inputs import MAX_TRACE_BYTES, read_bytes
+
+    try:  # a regular file within the limit (InputRefused otherwise)
+        text = read_bytes(path, MAX_TRACE_BYTES, "trace").decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text, nor a pcap or pcapng capture") from None
+    return Loaded(read_text_trace(path, text))
+
+
+def load_segments(path: str, conn: str | None = None) -> list[Segment]:
+    return load_trace(path, conn).segments
+
+
+def idle_times(segments: list[Segment]) -> list[float | None]:
+    """For each segment, the seconds since its sender last received a segment other than a
+    probe (None without times, or before it received any). A stack's keep-alive and persist
+    timers measure this idle time (Linux: since the last data or ACK it accepted), so a probe
+    the peer sends meanwhile -- an ACK one below all the peer had sent, at most one octet,
+    which the receiver drops as unacceptable -- does not restart them: both ends' keep-alive
+    probes may cross."""
+    top: dict[str, int] = {}  # sender -> the end of all it had sent
+    heard: dict[str, float] = {}  # receiver -> when it last received a segment other than a probe
+    out: list[float | None] = []
+    for s in segments:
+        out.append(None if s.time is None or s.src not in heard else s.time - heard[s.src])
+        end = s.seq + s.length + ("SYN" in s.flags) + ("FIN" in s.flags)
+        t = top.get(s.src)
+        probe = (t is not None and "ACK" in s.flags and not {"SYN", "FIN", "RST"} & s.flags and s.length <= 1
+                 and signed(s.seq - t) == -1)
+        if not probe and s.time is not None:
+            heard[s.dst] = s.time
+        if t is None or signed(end - t) > 0:
+            top[s.src] = end
+    return out
+
+
+def signed(d: int) -> int:
+    """A difference of sequence numbers, in -2^31..2^31-1 (RFC 1982)."""
+    d %= 1 << 32
+    return d - (1 << 32) if d >= 1 << 31 else d

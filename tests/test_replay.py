@@ -160,3 +160,155 @@ def test_a_sequence_number_past_32_bits_is_a_positioned_error() -> None:
     (d,) = err.value.diagnostics
     assert (d.span.line, d.span.col) == (2, 32) and "32 bits" in d.message
     assert read_text_trace("t.txt", "client -> server SYN seq=4294967295\n")[0].seq == 4294967295
+
+
+def _json_replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
+    code = main(["replay", TCP, trace, *extra, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_real_capture_replays_with_no_defines(capsys: pytest.CaptureFixture[str]) -> None:
+    """MSS from the SYNs' option, WND from the largest window (64 << 10), CAP from the capture,
+    and the model's delayed ACKs on, as a real stack's."""
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"))
+    assert code == 0 and doc["verdict"] == "accepted"
+    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3, "DELACK": True}
+
+
+def test_a_define_wins_over_the_capture_and_no_auto_sets_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"), "-D", "MSS=5")
+    assert code == 0 and "MSS" not in doc["settings"] and doc["settings"]["WND"] == 65536
+    code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"), "--no-auto")
+    assert code == 1 and doc["settings"] == {} and doc["first_unexplained"] == 4  # 5 octets, MSS = 2
+    assert doc["reason"] == ("len=5 is outside the model's len field (0..2); MSS = 2 and WND = 4 are too small for this "
+                             "segment: -D MSS=5 -D WND=5 admits it")
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    p = tmp_path / "t.txt"
+    p.write_text(text)
+    return str(p)
+
+
+HANDSHAKE = "client -> server SYN seq=100\nserver -> client SYN,ACK seq=500 ack=101\nclient -> server ACK seq=101 ack=501\n"
+
+
+@pytest.mark.parametrize("define,trace,constant", [
+    ("MSS=100", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=150\n", "len=150 is outside the model's len field "
+     "(0..100); MSS = 100 is too small for this segment: -D MSS=150 admits it"),
+    ("WND=10", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=8\nclient -> server ACK seq=109 ack=501 len=8\n"
+     "server -> client ACK seq=501 ack=101 len=3\n", "WND = 10 is too small for this segment: -D WND=16 admits it"),
+    ("CAP=1", HANDSHAKE + "client -> server ACK seq=101 ack=501 len=2\nclient -> server ACK seq=103 ack=501 len=2\n"
+     "client -> server ACK seq=105 ack=501 len=2\nserver -> client ACK seq=501 ack=103\n",
+     "CAP = 1 is too small for this segment: -D CAP=3 admits it"),
+])
+def test_a_segment_beyond_a_constant_names_it_and_the_value_that_admits_it(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], define: str, trace: str, constant: str) -> None:
+    code, doc = _json_replay(capsys, _write(tmp_path, trace), "-D", define)
+    assert code == 1 and doc["reason"] == constant, doc["reason"]
+    code, doc = _json_replay(capsys, _write(tmp_path, trace))  # what the trace shows is set
+    assert code == 0, doc["reason"]
+
+
+def test_the_progress_line_is_drawn_on_a_terminal_only() -> None:
+    import pty
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "tcpspec", "replay", TCP, str(TRACES / "loopback_full.pcap")],
+                          stdout=subprocess.PIPE, stderr=secondary, timeout=120, env={**os.environ, "COLUMNS": "100"})
+    os.close(secondary)
+    drawn = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(primary)
+    assert proc.returncode == 0 and b"replaying 11 segments" in drawn
+    assert b"replaying" not in proc.stdout
+    piped = subprocess.run([sys.executable, "-m", "tcpspec", "replay", TCP, str(TRACES / "loopback_full.pcap")],
+                           capture_output=True, timeout=120)
+    assert piped.returncode == 0 and piped.stderr == b""
+
+
+def test_a_run_that_needs_the_peers_put_off_steps_is_found(tmp_path: Path) -> None:
+    """The client's second 8 octets fit a window of 10 only once the server's ACK of the first
+    (missing from the trace) has come back: the lazy gap, which leaves the server's silent
+    steps for later, finds no match there; the same gap followed eagerly does, and so does the
+    whole follow."""
+    from tcpspec.autoconf import configure
+    from tcpspec.conformance import check_conformance, expectations, pinned_initials, pure_ack_fields
+    from tcpspec.follow import Follower
+
+    trace = _write(tmp_path, HANDSHAKE + "client -> server ACK seq=101 ack=501 len=8\n"
+                   "client -> server ACK seq=109 ack=501 len=8\nserver -> client ACK seq=501 ack=117\n")
+    segs = read_text_trace(trace, Path(trace).read_text())
+    conf = configure(TCP, segs, {"WND": "10"})
+    follower = Follower(conf.model, pure_ack_fields(conf.model))
+    expects, _ = expectations(conf.model, segs)
+    before = follower.follow(pinned_initials(conf.model, segs), expects[:4], lazy=True)
+    assert before.explained == 4 and before.end is not None
+    assert not follower._gap([before.end], expects, 4, None, lazy=True)[1]
+    assert follower._gap([before.end], expects, 4, None, lazy=False)[1]
+    assert follower.follow(pinned_initials(conf.model, segs), expects, lazy=True).explained == 6
+    assert check_conformance(conf.model, segs).verdict == "accepted"
+
+
+SHRINK = ("client -> server SYN seq=100 win=512 wscale=7\n"
+          "server -> client SYN,ACK seq=500 ack=101 win=512 wscale=7\n"
+          "client -> server ACK seq=101 ack=501 win=4\n"
+          "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
+          "server -> client ACK seq=501 ack=106 win=4\n"
+          "server -> client ACK,PSH seq=501 ack=106 len=5 win={last}\n"
+          "client -> server ACK seq=106 ack=506 win=4\n")
+
+
+@pytest.mark.parametrize("last,verdict", [(4, "accepted"), (5, "accepted"), (3, "rejected"), (0, "rejected")])
+def test_a_window_that_shrinks_is_rejected_while_the_model_fixes_windows(tmp_path: Path, last: int, verdict: str) -> None:
+    """The server's window ends at 106 + 4 * 128; a window one unit (128) smaller ends left of
+    it (RFC 9293 §3.8.6.2.2), whatever the model (whose window is fixed) would allow."""
+    from tcpspec.conformance import prepare_replay, shrinking_window, window_shifts
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(SHRINK.format(last=last))
+    res = prepare_replay(TCP, str(trace), {"RTO": "false", "KEEPALIVE": "false", "WINDOW": "false"}).run(timeout=60)
+    assert res.verdict == verdict
+    if verdict == "rejected":
+        assert res.first_unexplained == 6 and res.reason.startswith(
+            f"server's window shrinks: ack=106 win={last} (<< 7) ends it at {106 + last * 128}, "
+            f"{(4 - last) * 128} octets left of where {trace}:5 ended it (ack=106 win=4)")
+    # 126 octets more acknowledged, the window a unit (128) less: 2 octets left, lost to rounding
+    segs = read_text_trace("t.txt", SHRINK.format(last=4).replace("ack=106 len=5 win=4", "ack=232 len=5 win=3"))
+    assert shrinking_window(segs, window_shifts(segs)) is None
+    segs = read_text_trace("t.txt", SHRINK.format(last=4).replace("ack=106 len=5 win=4", "ack=233 len=5 win=2"))
+    shrunk = shrinking_window(segs, window_shifts(segs))
+    assert shrunk is not None and shrunk[0] == 5 and "shrinks: ack=233 win=2 (<< 7) ends it at 489, 129 octets left" in shrunk[1]
+
+
+UPDATE = ("client -> server SYN seq=100 win=512 wscale=7\n"
+          "server -> client SYN,ACK seq=500 ack=101 win=512 wscale=7\n"
+          "client -> server ACK seq=101 ack=501 win=4\n"
+          "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
+          "server -> client ACK seq=501 ack=106 win=4\n"
+          "server -> client ACK seq=501 ack={ack} win=6\n"  # the window update
+          "server -> client ACK,PSH seq=501 ack=106 len=5 win=6\n"
+          "client -> server ACK seq=106 ack=506 win=4\n")
+
+
+@pytest.mark.parametrize("ack,verdict", [(106, "accepted"), (105, "rejected"), (107, "rejected")])
+def test_a_window_update_is_set_aside_while_the_model_fixes_windows(tmp_path: Path, ack: int, verdict: str) -> None:
+    """The same acknowledgment again with a larger window tells a fixed-window model nothing:
+    it passes as a window update; with another ack it is an ordinary segment, and wrong."""
+    from tcpspec.conformance import WINDOW_UPDATE, prepare_replay
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(UPDATE.format(ack=ack))
+    res = prepare_replay(TCP, str(trace), {"RTO": "false", "KEEPALIVE": "false", "WINDOW": "false"}).run(timeout=60)
+    assert res.verdict == verdict, res.reason
+    if verdict == "accepted":
+        assert [m.transition for m in res.explained][5] == WINDOW_UPDATE and len(res.explained) == 8
+    else:
+        assert res.first_unexplained == 6 and len(res.explained) == 5

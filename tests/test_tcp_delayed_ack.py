@@ -75,7 +75,7 @@ def test_delayed_ack_is_sent_when_there_is_room(tcp: ir.Model) -> None:
     assert out.enabled and out.state is not None
     (ch, seg), = out.sent
     assert ch == "c2s" and seg == {"syn": False, "ack": True, "fin": False, "rst": False,
-                                   "seq": 3, "ackno": 2, "len": 0}  # type: ignore[comparison-overlap]
+                                   "seq": 3, "ackno": 2, "len": 0, "wnd": 4}  # type: ignore[comparison-overlap]
     assert out.state["client.ack_pending"] is False
     prop = tcp.property("client.delayed_ack_cumulative")
     assert step_ok(tcp, prop, pre, out, tcp.transition("client.send_delayed_ack"))
@@ -85,10 +85,10 @@ def test_delayed_ack_property_catches_a_wrong_ack(tmp_path: Path) -> None:
     """The property fails when the delayed ACK acknowledges more than RCV.NXT."""
     text = TCP.read_text(encoding="utf-8")
     good = "  transition send_delayed_ack when ack_pending {\n" \
-           "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt };\n"
+           "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, wnd: WND };\n"
     assert text.count(good) == 1
     path = tmp_path / "tcp_delayed_ack_plus_one.tcpspec"
-    path.write_text(text.replace(good, good.replace("ackno: rcv_nxt }", "ackno: rcv_nxt + 1 }")))
+    path.write_text(text.replace(good, good.replace("ackno: rcv_nxt,", "ackno: rcv_nxt + 1,")))
     bad = load_model(str(path))
     state = _step(bad, _step(bad, _run(bad, FULL_RUN), "client.recv_segment"), "server.recv_segment")
     out = apply(bad, state, "client.send_delayed_ack", {})
@@ -113,7 +113,7 @@ def test_time_wait_waits_for_a_pending_ack_and_reset_drops_it(tcp: ir.Model) -> 
     sent = _step(tcp, state, "client.send_delayed_ack")
     assert _step(tcp, sent, "client.time_wait_2msl")["client.state"] == "CLOSED"
     state.update({"client.state": "ESTABLISHED"})
-    aborted = _step(tcp, state, "client.abort")
+    aborted = _step(tcp, state, "client.abort", {"ack": False})
     assert aborted["client.state"] == "CLOSED" and aborted["client.ack_pending"] is False
 
 

@@ -44,8 +44,8 @@ FAULTS = [
 // Fault: received text advances RCV.NXT by SEG.LEN + 1, so data is acknowledged with
 // seq + len + 1 instead of seq + len (RFC 9293 §3.4).""",
         "recv_segment",
-        "      rcv_nxt := rcv_nxt + seg.len;\n",
-        "      rcv_nxt := rcv_nxt + seg.len + 1;   // FAULT: should be RCV.NXT + SEG.LEN\n",
+        "      rcv_nxt := seg.seq + seg.len;\n",
+        "      rcv_nxt := seg.seq + seg.len + 1;   // FAULT: should be SEG.SEQ + SEG.LEN\n",
     ),
     Fault(
         "tcp_fin_no_consume.tcpspec",
@@ -56,6 +56,17 @@ FAULTS = [
         "close",
         "    snd_nxt := snd_nxt + 1;\n",
         "    // FAULT: missing snd_nxt := snd_nxt + 1;\n",
+    ),
+    Fault(
+        "tcp_fin_data_not_counted.tcpspec",
+        """// expect: violated client.fin_ack_rule
+// expect: violated server.fin_ack_rule
+// Fault: in ESTABLISHED a FIN advances RCV.NXT by one past SEG.SEQ, forgetting the data the
+// segment carries before its FIN, so data and FIN in one segment (FIN,ACK with SEG.LEN > 0) are
+// acknowledged with seq + 1 instead of seq + len + 1 (RFC 9293 §3.4, §3.10.7.4 eighth).""",
+        "established_recv_fin",
+        "    rcv_nxt := seg.seq + seg.len + 1;\n",
+        "    rcv_nxt := seg.seq + 1;   // FAULT: should be SEG.SEQ + SEG.LEN + 1\n",
     ),
     Fault(
         "tcp_handshake_ack_off_by_one.tcpspec",
@@ -77,7 +88,7 @@ FAULTS = [
         "last_ack_recv_ack_of_fin",
         """  transition last_ack_recv_ack_of_fin receive seg from inbox
     when state == LAST_ACK && seg.ack && !seg.syn && !seg.rst && !seg.fin
-         && seg.seq == rcv_nxt && seg.ackno == snd_nxt
+         && (seg.seq == rcv_nxt || (REPEATS && seg.seq < rcv_nxt && rcv_nxt < seg.seq + seg.len)) && seg.ackno == snd_nxt
   {
     snd_una := seg.ackno;
 """,
@@ -128,6 +139,66 @@ FAULTS = [
         "fin_wait_1_recv_fin",
         "    state := CLOSING;\n",
         "    state := TIME_WAIT;   // FAULT: should be CLOSING\n",
+    ),
+    Fault(
+        "tcp_reset_ack_forgets_syn.tcpspec",
+        """// expect: violated client.reset_reply_rule
+// expect: violated server.reset_reply_rule
+// Fault: a CLOSED endpoint answers a SYN with <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK> but
+// leaves the SYN out of SEG.LEN, so a refused connection's RST,ACK acknowledges the SYN's seq
+// instead of seq + 1 (RFC 9293 §3.10.7.1; SEG.LEN counts SYN and FIN, §3.1).""",
+        "closed_recv_reset",
+        "ackno: seg.seq + seg.len + (if seg.syn then 1 else 0) + (if seg.fin then 1 else 0) };\n",
+        "ackno: seg.seq + seg.len + (if seg.fin then 1 else 0) };   // FAULT: the SYN is not counted\n",
+    ),
+    Fault(
+        "tcp_reset_answers_reset.tcpspec",
+        """// expect: violated client.no_reset_for_reset
+// expect: violated server.no_reset_for_reset
+// Fault: a CLOSED endpoint answers an incoming RST with a reset of its own (RFC 9293 §3.10.7.1:
+// "An incoming segment containing a RST is discarded"), so two closed endpoints could trade
+// resets for ever.""",
+        "closed_recv_reset",
+        "    when state == CLOSED && !seg.rst\n",
+        "    when state == CLOSED   // FAULT: should be state == CLOSED && !seg.rst\n",
+    ),
+    Fault(
+        "tcp_abort_at_una.tcpspec",
+        """// expect: violated client.abort_reset_at_nxt
+// expect: violated server.abort_reset_at_nxt
+// Fault: ABORT sends its reset at SND.UNA instead of SND.NXT (RFC 9293 §3.10.5:
+// <SEQ=SND.NXT><CTL=RST>); with anything unacknowledged the peer, expecting RCV.NXT = SND.NXT,
+// would not accept it.""",
+        "abort",
+        "    send outbox Segment { rst: true, ack: ack, seq: snd_nxt, ackno: if ack then rcv_nxt else 0, wnd: WND };\n",
+        "    send outbox Segment { rst: true, ack: ack, seq: snd_una, ackno: if ack then rcv_nxt else 0, wnd: WND };   // FAULT: seq should be SND.NXT\n",
+    ),
+    Fault(
+        "tcp_keepalive_acked_as_data.tcpspec",
+        """// expect: violated client.dup_ack_rule
+// expect: violated server.dup_ack_rule
+// expect: violated client.syn_ack_rule
+// expect: violated server.syn_ack_rule
+// Fault: a segment that is not acceptable (a keep-alive probe <SEQ=RCV.NXT-1>, an old duplicate)
+// is answered with an ACK of its own end, SEG.SEQ + SEG.LEN, as if its octets were new, instead
+// of RCV.NXT (RFC 9293 §3.8.4, §3.10.7.4 first check); a SYN in a synchronized state is
+// answered so too (syn_ack_rule). Keep-alive probes are on in this copy.""",
+        "recv_unacceptable",
+        "      send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, wnd: WND };\n",
+        "      send outbox Segment { ack: true, seq: snd_nxt, ackno: seg.seq + seg.len, wnd: WND };   // FAULT: should be RCV.NXT\n",
+        constants=(("KEEPALIVE", "true"),),
+    ),
+    Fault(
+        "tcp_keepalive_at_nxt.tcpspec",
+        """// expect: violated client.sent_within_snd_nxt
+// expect: violated server.sent_within_snd_nxt
+// Fault: a keep-alive probe is sent at SND.NXT instead of SND.NXT-1, so its garbage octet is a
+// new one that SND.NXT does not count (RFC 9293 §3.8.4, §3.3.1). Keep-alive probes are on in
+// this copy.""",
+        "send_keepalive",
+        "    send outbox Segment { ack: true, seq: snd_nxt - 1, ackno: rcv_nxt, len: if garbage then 1 else 0, wnd: WND };\n",
+        "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, len: if garbage then 1 else 0, wnd: WND };   // FAULT: should be SND.NXT - 1\n",
+        constants=(("KEEPALIVE", "true"),),
     ),
     Fault(
         "tcp_syn_sent_any_ack.tcpspec",

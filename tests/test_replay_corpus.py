@@ -1,0 +1,165 @@
+"""Real connections, captured by the suite itself, replayed against models/tcp.tcpspec with no -D.
+
+Once per test session (and once for all xdist workers: the first takes a lock and the others
+wait for its files) `traces/capture_loopback.py --all --netns` captures every behaviour on a
+loopback, in a network namespace of its own when it can (root, `ip netns`), so that the packet
+it drops for `retransmission` touches no one else's traffic. Each capture must be accepted as it
+is, and each one-field mutant (traces/mutate_capture.py) rejected at the very packet that was
+changed. Skipped, with the reason, where tcpdump or the right to capture is missing.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TCP = str(ROOT / "models/tcp.tcpspec")
+sys.path.insert(0, str(ROOT / "traces"))
+from mutate_capture import mutate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> dict[str, dict[str, str]]:
+    if shutil.which("tcpdump") is None or os.geteuid() != 0:
+        pytest.skip("capturing on the loopback needs tcpdump and root")
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    out = shared / "replay_corpus"
+    with open(shared / "replay_corpus.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out / "index.json").exists():
+            proc = subprocess.run([sys.executable, str(ROOT / "traces/capture_loopback.py"), "--all", str(out), "--netns"],
+                                  capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0 or not (out / "index.json").exists():
+                pytest.fail(f"capture_loopback.py failed: {proc.stderr[-2000:]}")
+    return json.loads((out / "index.json").read_text())
+
+
+@dataclass
+class Verdict:
+    verdict: str
+    first_unexplained: int | None
+    where: str
+    reason: str
+    windows: bool  # the configured model compares windows (does not fix them)
+
+
+_PROGRAM: dict[str, object] = {}
+_UNALTERED: dict[str, Verdict] = {}
+
+
+def replay(path: str, conn: str | None = None) -> Verdict:
+    """`tcpspec replay models/tcp.tcpspec PATH [--conn CONN]` with no -D, in this process (the
+    model parsed once for the session)."""
+    from tcpspec.conformance import fixed_window, prepare_replay
+    from tcpspec.parser import load_program
+
+    if "tcp" not in _PROGRAM:
+        _PROGRAM["tcp"] = load_program(TCP)
+    rep = prepare_replay(TCP, path, {}, conn, program=_PROGRAM["tcp"])  # type: ignore[arg-type]
+    res = rep.run(timeout=120)
+    where = rep.segments[len(res.explained)].where if res.verdict == "rejected" else ""
+    return Verdict(res.verdict, res.first_unexplained, where, res.reason, fixed_window(rep.conf.model) is None)
+
+
+def _capture(corpus: dict[str, dict[str, str]], name: str) -> tuple[str, str | None]:
+    entry = corpus[name]
+    if "skipped" in entry:
+        pytest.skip(f"{name}: {entry['skipped']}")
+    return entry["file"], entry.get("conn")
+
+
+# What the model on this branch cannot express yet (models/tcp.tcpspec is extended on the
+# `tcpmodel` branch, issue 35 item 1): these captures are rejected, as they must be until then,
+# and the rejection names the option the model lacks for the segment.
+MODEL_LACKS = {
+    "retransmission": ("RTO",),
+    "zero_window": ("WINDOW",),
+    "bulk_transfer": ("RTO", "WINDOW"),
+}
+BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
+              "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window"]
+
+
+@pytest.mark.parametrize("name", BEHAVIOURS)
+def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str) -> None:
+    path, conn = _capture(corpus, name)
+    if name == "simultaneous_close":  # the capture shows what it is named for
+        from capture_loopback import _crossed_fins
+
+        from tcpspec.capture import connections, read_packets, select
+
+        server = select(connections(read_packets(path)), path, conn).server
+        assert _crossed_fins(path, server[1]) is not None
+    v = replay(path, conn)
+    if name in MODEL_LACKS:
+        assert v.verdict != "accepted", f"{name} is accepted now: take it out of MODEL_LACKS"
+        assert v.verdict == "rejected" and any(f"needs the model's {o} option" in v.reason for o in MODEL_LACKS[name]), \
+            f"{name}: {v.verdict} at {v.where} without naming {MODEL_LACKS[name]}: {v.reason}"
+        pytest.xfail(f"the model lacks {' or '.join(MODEL_LACKS[name])}: {v.where}: {v.reason}")
+    assert v.verdict == "accepted", f"{name}: {v.verdict} at {v.where}: {v.reason}"
+
+
+# One-field mutants: (field, which packet, change). Each is wrong for any TCP at that packet
+# whatever came before it: `last` is the final segment (an ACK from TIME-WAIT, or an RST),
+# which acknowledges all the peer sent and can carry nothing; `handshake` the third segment
+# (the client's ACK of the SYN,ACK) in connections that complete a handshake.
+MUTANTS = [
+    ("window", "last", "--to", "0"),  # closes the window it had opened: its right edge moves left (RFC 9293 §3.8.6.2.2)
+    ("seq", "last", "--by", "1"),
+    ("ack", "last", "--by", "1"),
+    ("flags", "last", "--to", "+SYN"),
+    ("len", "last", "--by", "1"),
+    ("ack", "handshake", "--by", "1"),
+    ("seq", "handshake", "--by", "-1"),
+]
+
+
+def _packet_number(path: str, conn: str | None, which: str) -> int | None:
+    from tcpspec.capture import connections, read_packets, select
+
+    c = select(connections(read_packets(path)), path, conn)
+    if which == "last":
+        return c.packets[-1].number
+    if which == "handshake":
+        if len(c.packets) < 3 or c.packets[1].flags != {"SYN", "ACK"}:
+            return None
+        return c.packets[2].number
+    raise AssertionError(which)
+
+
+def _packet_fields(path: str, conn: str | None, n: int) -> tuple[object, ...]:
+    from tcpspec.capture import connections, read_packets, select
+
+    p = next(p for p in select(connections(read_packets(path)), path, conn).packets if p.number == n)
+    return p.seq, p.ack, p.flags, p.length, p.window
+
+
+@pytest.mark.parametrize("name", BEHAVIOURS)
+@pytest.mark.parametrize("field,which,how,change", MUTANTS)
+def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str, str]], tmp_path: Path, name: str,
+                                                      field: str, which: str, how: str, change: str) -> None:
+    path, conn = _capture(corpus, name)
+    n = _packet_number(path, conn, which)
+    if n is None:
+        pytest.skip(f"{name} has no {which} segment")
+    if name in MODEL_LACKS:
+        base = _UNALTERED.get(path) or _UNALTERED.setdefault(path, replay(path, conn))
+        if base.verdict == "rejected" and int(base.where.rsplit(" ", 1)[1]) <= n:
+            pytest.xfail(f"the model lacks {' or '.join(MODEL_LACKS[name])}: the unaltered capture is rejected at {base.where}")
+    out = tmp_path / f"{name}_{field}.pcap"
+    mutate(path, str(out), n, field, change if how == "--to" else None, int(change) if how == "--by" else None)
+    if _packet_fields(str(out), conn, n) == _packet_fields(path, conn, n):
+        pytest.skip(f"{name}: packet {n}'s {field} is {change} already")
+    v = replay(str(out), conn)
+    assert v.verdict == "rejected", f"{name} with {field} {how} {change} at packet {n}: {v.verdict}"
+    assert v.where.endswith(f"packet {n}"), f"{name}: rejected at {v.where}, not at packet {n}: {v.reason}"

@@ -1,0 +1,92 @@
+"""models/tcp.tcpspec's options (-D NAME=true): each behaviour of real stacks the default check
+leaves out is proved here with the option on, and shown on the interpreter along a short run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tcpspec import ir
+from tcpspec.engines.kind import prove
+from tcpspec.interp import State, apply, initial_states
+from tcpspec.pipeline import load_model
+
+ROOT = Path(__file__).resolve().parents[1]
+TCP = ROOT / "models" / "tcp.tcpspec"
+
+HANDSHAKE = ["client.active_open", "server.passive_open_call", "server.listen_recv_syn",
+             "client.syn_sent_recv_syn_ack", "server.syn_received_recv_ack"]
+
+
+def _start(model: ir.Model) -> State:
+    """The initial state with the client's ISS 100, the server's 300 (IRS / RCV.NXT 0)."""
+    values = {"client.iss": [100], "server.iss": [300]}
+    values.update({f"{who}.{v}": [0] for who in ("client", "server") for v in ("irs", "rcv_nxt")})
+    (state,) = initial_states(model, values)
+    return state
+
+
+def _step(model: ir.Model, state: State, name: str, params: dict[str, object] | None = None,
+          sent: list[tuple[str, dict[str, object]]] | None = None) -> State:
+    out = apply(model, state, name, params or {})  # type: ignore[arg-type]
+    assert out.enabled and out.state is not None, f"{name}: {out.reason}"
+    if sent is not None:
+        sent += out.sent  # type: ignore[arg-type]
+    return out.state
+
+
+def _run(model: ir.Model, steps: list[str | tuple[str, dict[str, object]]],
+         sent: list[tuple[str, dict[str, object]]] | None = None) -> State:
+    state = _start(model)
+    for s in steps:
+        name, params = (s, {}) if isinstance(s, str) else s
+        state = _step(model, state, name, params, sent)
+    return state
+
+
+def test_delack_acknowledges_two_segments_with_one_ack() -> None:
+    """-D DELACK=true: the receiver delays its ACKs, so one ACK covers both segments received."""
+    tcp = load_model(str(TCP), {"DELACK": "true"})
+    sent: list[tuple[str, dict[str, object]]] = []
+    _run(tcp, HANDSHAKE + [("client.send_data", {"n": 1}), ("client.send_data", {"n": 2}),
+                           "server.recv_segment", "server.recv_segment", "server.send_delayed_ack"], sent)
+    acks = [seg for ch, seg in sent if ch == "s2c" and not seg["syn"]]
+    assert len(acks) == 1 and acks[0]["ack"] and acks[0]["ackno"] == 104 and acks[0]["len"] == 0
+
+
+def test_without_delack_each_segment_is_acknowledged_at_once() -> None:
+    tcp = load_model(str(TCP))
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 1})])
+    out = apply(tcp, state, "server.recv_segment", {})
+    assert out.enabled and [ch for ch, _ in out.sent] == ["s2c"]
+
+
+def test_keepalive_probe_is_acknowledged_with_rcv_nxt() -> None:
+    """-D KEEPALIVE=true: the client's probe <SEQ=SND.NXT-1> (empty, or one old octet) is not
+    acceptable to the server, which answers <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> and takes nothing."""
+    tcp = load_model(str(TCP), {"KEEPALIVE": "true"})
+    for garbage in (False, True):
+        sent: list[tuple[str, dict[str, object]]] = []
+        state = _run(tcp, HANDSHAKE + [("client.send_keepalive", {"garbage": garbage}),
+                                       "server.recv_unacceptable"], sent)
+        probe, reply = sent[-2], sent[-1]
+        assert probe[0] == "c2s" and probe[1]["seq"] == 100 and probe[1]["len"] == (1 if garbage else 0)
+        assert reply[0] == "s2c" and reply[1]["ack"] and reply[1]["ackno"] == 101 and reply[1]["seq"] == 301
+        assert state["server.rcv_nxt"] == 101
+
+
+def test_without_keepalive_no_probe_is_sent() -> None:
+    tcp = load_model(str(TCP))
+    state = _run(tcp, HANDSHAKE)
+    assert not apply(tcp, state, "client.send_keepalive", {"garbage": False}).enabled
+
+
+@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow)])
+def test_the_model_is_proved_with_the_option_on(option: str) -> None:
+    """Every invariant, lemma and step property is proved with the option on, as without it."""
+    tcp = load_model(str(TCP), {option: "true"})
+    props = [p for p in tcp.properties if p.kind.value in ("invariant", "step", "lemma")]
+    out = prove(tcp, props, 1800)
+    assert not sorted(name for name, o in out.items() if not o.proved)
+    assert all("certificate re-checked" in o.detail for o in out.values())
