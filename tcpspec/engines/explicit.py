@@ -415,7 +415,13 @@ def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
         member += 1
         search.out = Outcome()
         out = search.dfs(limits, random.Random(rng.random()))
-        total.found.update({k: v for k, v in out.found.items() if k not in total.found})
+        for k, v in out.found.items():
+            if k not in total.found:
+                total.found[k] = v
+                if k in out.moved:
+                    total.moved[k] = out.moved[k]
+                if k in out.step_end:
+                    total.step_end.add(k)
         total.states += out.states
         total.diameter = max(total.diameter, out.diameter)
         if out.cut in ("timeout", "memory") or limits.deadline is None or out.complete:
@@ -425,6 +431,7 @@ def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
             total.cut = "max-states"
             break
     total.levels = 0  # no level was searched in full by every member
+    search.out = total  # what the runs are rebuilt from (`Search.run_of`)
     return total
 
 
@@ -577,7 +584,7 @@ class HeadStart:
 
 
 def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
-               keep_going: bool) -> HeadStart:
+               keep_going: bool, symmetry: bool = True) -> HeadStart:
     """A short breadth-first search on the invariants, step properties and targets (not the
     lemmas, the prover's helpers: a run does not stop at theirs)."""
     searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
@@ -586,9 +593,10 @@ def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: f
         return HeadStart()
     t0 = time.perf_counter()
     try:
-        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES),
+        p, outcome, search = explore(model, searched, depth, timeout,
+                                     ExplicitOptions(max_states=AUTO_STATES, symmetry=symmetry),
                                      keep_going, cpu_seconds=AUTO_CPU_SECONDS)
-    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
+    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError, AssertionError):
         return HeadStart()  # only a head start: BMC and the prover answer as before
     cert = certify(model, searched, p, outcome, search, timeout)
     results = _results(model, searched, p, outcome, search, time.perf_counter() - t0, keep_going, cert=cert)
