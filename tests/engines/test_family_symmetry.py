@@ -238,3 +238,38 @@ def test_random_family_models_keep_their_verdicts(seed: int) -> None:
     assert a["states"] <= b["states"]
     if not str(a["symmetry"]).startswith("none"):
         assert a["states"] < b["states"]
+
+
+def test_the_searched_permutation_is_the_one_z3_verified() -> None:
+    """The search permutes the interpreter's states (`Permuter`), Z3 verified a substitution of
+    terms (`_pairs`): on reachable states of 2PC they must be the same map, for the generators
+    and for other permutations (a cube of the state, substituted, is the cube of its image)."""
+    import z3
+
+    from tcpspec.engines.explicit import explore
+    from tcpspec.engines.explicit_cert import _Anchors, _Cube
+    from tcpspec.engines.seqspace import Independence
+    from tcpspec.theories import choose_theory
+    from tcpspec.transition_system import TransitionSystem, _substituter
+
+    m = load_model(TPC, {"N": "3"})
+    _, _, search = explore(m, [m.property("all_committed")], 30, 120.0, ExplicitOptions(symmetry=False))
+    states = search.kept
+    assert states is not None and len(states) > 1000
+    prop = family_symmetry.verify(m, m.properties).proposal
+    assert prop is not None and prop.values
+    ts = TransitionSystem(m, choose_theory(m, "auto"))
+    names, perm = family_symmetry.Renaming(m, prop), family_symmetry.Permuter(m, prop)
+    anchors = _Anchors(m, Independence(m))
+    rng = random.Random(7)
+    for p in [(1, 0, 2), (1, 2, 0), (2, 0, 1), (0, 2, 1)]:
+        pairs = family_symmetry._pairs(ts, names, p)
+        apply = _substituter(pairs)
+        for st in rng.sample(states, 25) + states[-5:]:
+            image = perm.apply(st, p)
+            assert image != st or p == perm.identity or all(st[k] == image[k] for k in st)
+            here = _Cube(m, anchors, st).term(ts, 0, st)
+            there = apply(_Cube(m, anchors, image).term(ts, 0, image))
+            s = z3.Solver()
+            s.add(ts.well_formed(0), z3.Not(here == there))
+            assert s.check() == z3.unsat, (p, st)
