@@ -25,11 +25,11 @@ from collections.abc import Callable
 
 from tcpspec import ir
 from tcpspec.engines.family_symmetry import Perm, Permuter, Proposal, holds_index
+from tcpspec.interp import State
 from tcpspec.types import IntType, MapType, SetType
 
 MAX_CANDIDATES = 720
 
-State = dict[str, object]
 
 
 class Reducer:
@@ -90,7 +90,7 @@ class Reducer:
         for name, how in self.keyed:
             v = state[name]
             if how == "map":
-                parts.append(v.get(i))  # type: ignore[union-attr]
+                parts.append(v.get(i))  # type: ignore[union-attr,call-overload]
             elif how == "set":
                 parts.append(i in v)  # type: ignore[operator]
             else:

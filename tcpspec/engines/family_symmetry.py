@@ -24,12 +24,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import z3
 
 from tcpspec import ir
 from tcpspec.engines.common import Budget, check
 from tcpspec.engines.symmetry import fixed_act
+from tcpspec.interp import State
 from tcpspec.transition_system import ChanSym, TransitionSystem, _leaves, _substituter
 from tcpspec.types import IntType, MapType, MapValue, RecordType, SetType, Type, key_text
 
@@ -147,6 +149,7 @@ class Renaming:
     def transition(self, t: ir.AnyTransition, p: Perm) -> ir.AnyTransition | None:
         """The transition `t` is mapped onto: the renamed instance's (or channel's) transition of
         the same name, receiving from the renamed channel; None when there is none."""
+        hits: list[ir.AnyTransition]
         if isinstance(t, ir.NetworkTransition):
             ch = self.channel(t.channel.name, p)
             hits = [u for u in self.model.transitions
@@ -186,7 +189,7 @@ def holds_index(t: Type, prop: Proposal) -> bool:
     return False
 
 
-def value_map(t: Type, prop: Proposal, p: Perm) -> Callable[[object], object] | None:
+def value_map(t: Type, prop: Proposal, p: Perm) -> Callable[[Any], Any] | None:
     """The permutation's effect on a value of type `t` (None: the identity)."""
     if not holds_index(t, prop):
         return None
@@ -203,9 +206,9 @@ def value_map(t: Type, prop: Proposal, p: Perm) -> Callable[[object], object] | 
             pinv = inverse(p)
             src = [lo + pinv[k - lo] for k in keys]  # type: ignore[operator]
         else:
-            src = list(keys)
+            src = list(keys)  # type: ignore[arg-type]
 
-        def remap(v: object) -> object:
+        def remap(v: Any) -> Any:
             assert isinstance(v, MapValue)
             vals = [v.get(s) for s in src]
             return MapValue(tuple(zip(keys, vals if inner is None else [inner(x) for x in vals])))
@@ -389,10 +392,10 @@ class Permuter:
         self.model, self.prop = model, prop
         self.names = Renaming(model, prop)
         self.n = prop.n
-        self._plans: dict[Perm, list[tuple[str, str, Callable[[object], object] | None, bool]]] = {}
+        self._plans: dict[Perm, list[tuple[str, str, Callable[[Any], Any] | None, bool]]] = {}
         self.identity: Perm = tuple(range(prop.n))
 
-    def plan(self, p: Perm) -> list[tuple[str, str, Callable[[object], object] | None, bool]]:
+    def plan(self, p: Perm) -> list[tuple[str, str, Callable[[Any], Any] | None, bool]]:
         """(destination key, source key, value map, is a channel) for every key of a state."""
         if p not in self._plans:
             out = []
@@ -403,10 +406,10 @@ class Permuter:
             self._plans[p] = out
         return self._plans[p]
 
-    def apply(self, state: dict[str, object], p: Perm) -> dict[str, object]:
+    def apply(self, state: State, p: Perm) -> State:
         if p == self.identity:
             return state
-        out: dict[str, object] = {}
+        out: State = {}
         for dst, src, fn, chan in self.plan(p):
             v = state[src]
             if fn is not None:
