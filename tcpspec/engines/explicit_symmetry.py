@@ -6,7 +6,8 @@ one representative per orbit (the canonical state) and the search expands only t
 
 The canonical state of `s` is, among the images of `s` under the permutations that sort the
 members by a signature (what each member holds, with index values blanked; ties broken by
-every ordering of the tied members), the one with the smallest hash. The signature is
+every ordering of the tied members, or one when tied members are interchangeable), the one
+with the smallest hash. The signature is
 equivariant (the image of member i under p has the signature member i had), so every state of
 an orbit yields the same set of images and the same canonical state. When ties leave more
 than MAX_CANDIDATES orderings only the first ones are tried: the state kept is still in the
@@ -26,7 +27,7 @@ from collections.abc import Callable
 from tcpspec import ir
 from tcpspec.engines.family_symmetry import Perm, Permuter, Proposal, holds_index
 from tcpspec.interp import State
-from tcpspec.types import IntType, MapType, SetType
+from tcpspec.types import IntType, MapType, RecordType, SetType
 
 MAX_CANDIDATES = 720
 
@@ -53,7 +54,17 @@ class Reducer:
                 fam, k = names.chan_member[c.name]
                 own[k].append((f"c{fam}", c.name, holds_index(c.message, proposal)))
         self.own = [[(key, blank) for _, key, blank in sorted(o)] for o in own]
-        self.chan_keys = {c.name for c in model.channels}
+        chans = {c.name: c for c in model.channels}
+        types = {v.name: v.type for v in model.state_vars}
+
+        def how(key: str, blank: bool) -> int:
+            """How a member's key enters its signature: 0 as it is, 1 blanked, 2 a channel of
+            flat messages, 3 a channel's length, 4 flattened."""
+            if key in chans:
+                nested = any(isinstance(ft, RecordType) for _, ft in chans[key].message.fields)
+                return 3 if blank else 4 if nested else 2
+            return 1 if blank else 4 if isinstance(types[key], RecordType) else 0
+        self.own_how = [[(key, how(key, blank)) for key, blank in o] for o in self.own]
         # Outside the members: index-keyed maps, sets of indices, index-valued variables, and
         # channels whose messages carry an index field (by position): what ties members to
         # the rest of the state.
@@ -77,16 +88,32 @@ class Reducer:
                 if fs:
                     self.fields.append((c.name, fs))
         self.lo = lo
+        # When the signature sees every index the state holds (no member holds one in its own
+        # variables or channels; outside them, only in the places above), members with equal
+        # signatures are interchangeable: swapping them leaves the state as it is, so one
+        # ordering of the tied members gives every candidate's image.
+        covered = {name for name, _ in self.keyed}
+        self.ties_fixed = not any(blank for o in self.own for _, blank in o) and all(
+            v.name in covered for v in model.state_vars
+            if v.instance not in names.member and holds_index(v.type, proposal)) and all(
+            all(ft == dom or not holds_index(ft, proposal) for _, ft in c.message.fields)
+            for c in model.channels if c.name not in names.chan_member)
 
     def signature(self, state: State, k: int) -> int:
         i = self.lo + k
         parts: list[object] = []
-        for key, blank in self.own[k]:
+        for key, code in self.own_how[k]:
             v = state[key]
-            if key in self.chan_keys:
-                parts.append(len(v) if blank else _flat(v))  # type: ignore[arg-type]
+            if code == 0:
+                parts.append(v)
+            elif code == 2:
+                parts.append(tuple([tuple(m.values()) for m in v]))  # type: ignore[union-attr]
+            elif code == 3:
+                parts.append(len(v))  # type: ignore[arg-type]
+            elif code == 4:
+                parts.append(_flat(v))
             else:
-                parts.append(None if blank else _flat(v))
+                parts.append(None)
         for name, how in self.keyed:
             v = state[name]
             if how == "map":
@@ -109,7 +136,7 @@ class Reducer:
                 groups[-1].append(k)
             else:
                 groups.append([k])
-        if all(len(g) == 1 for g in groups):
+        if self.ties_fixed or all(len(g) == 1 for g in groups):
             return [_placing(order)]
         out = []
         for combo in itertools.product(*[itertools.permutations(g) for g in groups]):
