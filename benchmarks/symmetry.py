@@ -7,7 +7,10 @@ For each N, `tcpspec check models/two_phase_commit.tcpspec -D N=n --no-cache --f
 under `--engine explicit` and under the default `auto`, each with and without `--no-symmetry`,
 alternately, in fresh processes: wall-clock time, exit code, the verdicts, and the explicit
 search's figures (distinct states -- orbits with symmetry --, diameter, the symmetry line).
-A run past the cap is recorded as `> cap`. Figures go to docs/performance.md ("Symmetry across
+A run past the cap is recorded as `> cap`. Then the search alone, in this process
+(`engines.explicit.explore` on the invariant `agreement`: every reachable state, no certificate),
+with its CPU seconds (`time.process_time`), which a shared machine's load blurs less than wall
+time. Figures go to docs/performance.md ("Symmetry across
 a family"); the JSON file keeps the commit, the date and the load average.
 """
 
@@ -59,6 +62,19 @@ def run(n: int, engine: str, symmetry: bool, cap: float) -> dict[str, Any]:
     return row
 
 
+def search_alone(n: int, symmetry: bool, cap: float) -> dict[str, Any]:
+    sys.path.insert(0, str(ROOT))
+    from tcpspec.engines.explicit import ExplicitOptions, explore
+    from tcpspec.pipeline import load_model
+
+    model = load_model(str(ROOT / MODEL), {"N": str(n)})
+    t0, c0 = time.monotonic(), time.process_time()
+    _, outcome, _ = explore(model, [model.property("agreement")], 100, cap, ExplicitOptions(symmetry=symmetry))
+    return {"N": n, "engine": "explore", "symmetry": symmetry, "states": outcome.states, "complete": outcome.complete,
+            "diameter": outcome.diameter, "cut": outcome.cut or None,
+            "cpu_seconds": round(time.process_time() - c0, 2), "seconds": round(time.monotonic() - t0, 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cap", type=float, default=300.0)
@@ -75,6 +91,12 @@ def main() -> None:
                 print(f"N={n} {engine:8} {'sym' if symmetry else 'no-sym':6} {shown:>9}  states={row.get('states')}  "
                       f"search={row.get('search_seconds')} s  "
                       f"{row.get('verdicts')}  {row.get('symmetry_line')}", flush=True)
+    for n in [int(x) for x in args.only.split(",")]:
+        for symmetry in (True, False):
+            row = search_alone(n, symmetry, args.cap)
+            rows.append(row)
+            print(f"N={n} search   {'sym' if symmetry else 'no-sym':6} states={row['states']} complete={row['complete']} "
+                  f"cpu={row['cpu_seconds']} s wall={row['seconds']} s", flush=True)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     out = {"commit": commit, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "load_average": os.getloadavg(), "cap": args.cap, "rows": rows}

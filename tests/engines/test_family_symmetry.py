@@ -273,3 +273,22 @@ def test_the_searched_permutation_is_the_one_z3_verified() -> None:
             s = z3.Solver()
             s.add(ts.well_formed(0), z3.Not(here == there))
             assert s.check() == z3.unsat, (p, st)
+
+
+def test_the_command_line_reports_and_turns_off_the_symmetry() -> None:
+    import json
+    import subprocess
+    import sys
+
+    def run(*extra: str) -> dict[str, object]:
+        out = subprocess.run([sys.executable, "-m", "tcpspec", "check", TPC, "-D", "N=3", "--engine", "explicit",
+                              "--prop", "all_committed", "--no-cache", "--format", "json", *extra],
+                             capture_output=True, text=True, timeout=300)
+        assert out.returncode == 0, out.stderr
+        (r,) = json.loads(out.stdout)["results"]
+        assert r["verdict"] == "reached" and r["depth"] == 11
+        return r["search"]  # type: ignore[no-any-return]
+
+    on, off = run(), run("--no-symmetry")
+    assert (on["states"], on["symmetry"]) == (600, "rm, to_rm (3! = 6 permutations)")
+    assert (off["states"], off["symmetry"]) == (3159, "none (--no-symmetry)")
