@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from tcpspec import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
-from tcpspec.engines.explicit_symmetry import Reducer
+from tcpspec.engines.explicit_symmetry import Reducer, flat
 from tcpspec.interp import Domain, Env, Opaque, State, StepOutcome, copy_state, state_keys, take
 from tcpspec.types import RecordType, Value
 
@@ -145,13 +145,6 @@ class _Moves:
 def canonical(model: ir.Model) -> Callable[[State], int]:
     """The 64-bit hash of a state's canonical tuple (records and channels as tuples). Records
     list their fields in declaration order (the interpreter builds them so)."""
-    def flat(v: object) -> object:
-        if isinstance(v, dict):
-            return tuple(flat(x) for x in v.values())
-        if isinstance(v, list):
-            return tuple(flat(x) for x in v)
-        return v
-
     def nested(t: object) -> bool:
         return isinstance(t, RecordType) and any(isinstance(ft, RecordType) for _, ft in t.fields)
 

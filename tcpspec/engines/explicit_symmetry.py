@@ -111,7 +111,7 @@ class Reducer:
             elif code == 3:
                 parts.append(len(v))  # type: ignore[arg-type]
             elif code == 4:
-                parts.append(_flat(v))
+                parts.append(flat(v))
             else:
                 parts.append(None)
         for name, how in self.keyed:
@@ -165,12 +165,12 @@ class Reducer:
         return list(seen.values())
 
 
-def _flat(v: object) -> object:
+def flat(v: object) -> object:
     """A hashable form of a value (records and channels as tuples)."""
     if isinstance(v, dict):
-        return tuple(_flat(x) for x in v.values())
+        return tuple(flat(x) for x in v.values())
     if isinstance(v, list):
-        return tuple(_flat(x) for x in v)
+        return tuple(flat(x) for x in v)
     return v
 
 
