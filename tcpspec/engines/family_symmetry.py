@@ -332,10 +332,21 @@ def _check(ts: TransitionSystem, names: Renaming, props: Sequence[ir.Property], 
                 return f"{t.name} has no counterpart in the permuted family"
             image.append(index[u.name])
         by_name = {q.name: q for q in props}
+        finals: list[tuple[ir.Final, ir.Final]] = []
+        if any(q.kind is ir.PropertyKind.DEADLOCK for q in props):
+            # A stuck state is one without successors that no `final` accepts: the transitions
+            # are checked below; the finals must move with the members too (Z3 checks them).
+            for f in model.finals:
+                mapped = names.instance(f.instance, p)
+                hits = [g for g in model.finals
+                        if g.instance == mapped and g.name.rpartition(".")[2] == f.name.rpartition(".")[2]]
+                if len(hits) != 1:
+                    return f"final {f.name} is not declared for every member alike"
+                finals.append((f, hits[0]))
         for q in props:
             if q.kind is not ir.PropertyKind.DEADLOCK and names.property(q.name, p) not in by_name:
                 return f"property {q.name} is checked without {names.property(q.name, p)}"
-        obligations = _obligations(ts, names, p, image, props, by_name)
+        obligations = _obligations(ts, names, p, image, props, by_name, finals)
         combined = [z3.Or([z3.And(given, z3.Not(implied)) for _, given, implied in obligations])]
         if not _unsat(ts, combined, budget):
             for what, given, implied in obligations:
@@ -353,7 +364,8 @@ def _unsat(ts: TransitionSystem, terms: list[z3.BoolRef], budget: Budget | None)
 
 
 def _obligations(ts: TransitionSystem, names: Renaming, p: Perm, image: list[int], props: Sequence[ir.Property],
-                 by_name: dict[str, ir.Property]) -> list[tuple[str, z3.BoolRef, z3.BoolRef]]:
+                 by_name: dict[str, ir.Property], finals: Sequence[tuple[ir.Final, ir.Final]] = ()
+                 ) -> list[tuple[str, z3.BoolRef, z3.BoolRef]]:
     """(what, given, implied): each must hold for the permutation to be an automorphism."""
     pairs = _pairs(ts, names, p)
     sub = _substituter(pairs)
@@ -379,6 +391,10 @@ def _obligations(ts: TransitionSystem, names: Renaming, p: Perm, image: list[int
         if q.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.LEMMA, ir.PropertyKind.REACHABLE):
             other = by_name[names.property(q.name, p)]
             out.append((f"property {q.name}", ts.well_formed(0), ts.holds_at(q, 0) == apply(ts.holds_at(other, 0))))
+    for f, g in finals:
+        as_prop = [ir.Property(x.name, ir.PropertyKind.INVARIANT, x.expr, x.span) for x in (f, g)]
+        out.append((f"final {f.name}", ts.well_formed(0),
+                    ts.holds_at(as_prop[0], 0) == apply(ts.holds_at(as_prop[1], 0))))
     return out
 
 

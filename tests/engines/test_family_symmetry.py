@@ -292,3 +292,18 @@ def test_the_command_line_reports_and_turns_off_the_symmetry() -> None:
     on, off = run(), run("--no-symmetry")
     assert (on["states"], on["symmetry"]) == (600, "rm, to_rm (3! = 6 permutations)")
     assert (off["states"], off["symmetry"]) == (3159, "none (--no-symmetry)")
+
+
+def test_deadlocks_with_finals_keep_their_verdicts() -> None:
+    """`--deadlock`: a member's final state moves with it; a final reading one member's index
+    (`self == 0`) is not symmetric, and the search is then not reduced."""
+    from tcpspec.engines.deadlock import with_deadlock
+
+    for final, reduced in (("final rested: s == DONE;", True), ("final rested: s == DONE || self == 0;", False)):
+        m = check(MEMBER_PROPS.replace("  invariant never_done", f"  {final}\n  invariant never_done"))
+        props = [m.property("at_most_two_busy"), with_deadlock(m)]
+        on = {r.property: r for r in run_explicit(m, props, 12, 120.0, ExplicitOptions(), keep_going=True)}
+        off = {r.property: r for r in run_explicit(m, props, 12, 120.0, ExplicitOptions(symmetry=False), keep_going=True)}
+        assert {k: (r.verdict, r.depth) for k, r in on.items()} == {k: (r.verdict, r.depth) for k, r in off.items()}
+        sym = on["at_most_two_busy"].search["symmetry"]  # type: ignore[index]
+        assert str(sym).startswith("none") is not reduced, sym
