@@ -327,6 +327,9 @@ def _add_explicit_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--search", choices=("bfs", "dfs", "swarm"), default="bfs",
                    help="engine explicit: breadth-first (shortest traces; default), depth-first, or "
                         "random depth-first runs (swarm; never a proof)")
+    p.add_argument("--no-symmetry", dest="symmetry", action="store_false",
+                   help="engine explicit (and its head start in auto): do not keep one state per "
+                        "permutation of a family's members, even where Z3 verifies the permutations")
 
 
 def _add_liveness_options(p: argparse.ArgumentParser) -> None:
@@ -655,7 +658,7 @@ def check_options(args: argparse.Namespace) -> CheckOptions:
         deadlock=getattr(args, "deadlock", False), max_cex=getattr(args, "max_cex", 1),
         k_max=getattr(args, "k_max", 4), keep_going=getattr(args, "keep_going", False),
         values=tuple(getattr(args, "values", ())), max_states=getattr(args, "max_states", None),
-        search=getattr(args, "search", "bfs"),
+        search=getattr(args, "search", "bfs"), symmetry=getattr(args, "symmetry", True),
     )
 
 

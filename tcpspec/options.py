@@ -37,3 +37,4 @@ class CheckOptions:
     values: tuple[tuple[str, tuple[int, ...]], ...] = ()
     max_states: int | None = None
     search: str = "bfs"
+    symmetry: bool = True  # --no-symmetry: no reduction by a family's permutations (engines/family_symmetry.py)

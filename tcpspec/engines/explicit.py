@@ -29,10 +29,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import z3
+
 from tcpspec import ir
 from tcpspec.diagnostics import UsageError
-from tcpspec.engines import seqspace
-from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, concrete
+from tcpspec.engines import family_symmetry, seqspace
+from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, canonical, concrete
+from tcpspec.engines.explicit_symmetry import Reducer
 from tcpspec.interp import (Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
                             copy_state, eval_expr, fits_type, replay)
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
@@ -60,6 +63,7 @@ class ExplicitOptions:
     # Breadth-first with sampled values: ask Z3 for the injected messages that break a property
     # within two steps of each state expanded (engines/explicit_probe.py; off: tests compare).
     probe: bool = True
+    symmetry: bool = True  # off: no reduction by a family's permutations (--no-symmetry; tests compare)
 
 
 # ---------------------------------------------------------------- the plan: domains and independence
@@ -76,6 +80,7 @@ class Plan:
     sampled: dict[str, list[Value]]  # free value -> the values searched, when not all of them
     independence: seqspace.Independence
     reads: list[str] = field(default_factory=list)  # opaque values earlier searches read (restarts)
+    symmetry: str = ""  # the report's line: "rm, to_rm (3! = 6 permutations)" or "none (why)"
 
     @property
     def exhaustive(self) -> bool:
@@ -204,7 +209,8 @@ def _initial_states(searched: ir.Model, ind: seqspace.Independence, values: dict
 def run(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
     """The engine as the registry calls it (engines/registry.py)."""
     o = call.options
-    opts = ExplicitOptions(values=dict(o.values), max_states=o.max_states, memory_mb=o.memory_mb, search=o.search)
+    opts = ExplicitOptions(values=dict(o.values), max_states=o.max_states, memory_mb=o.memory_mb, search=o.search,
+                           symmetry=o.symmetry)
     return run_explicit(model, props, call.depth, call.budget.seconds_left(floor=0.0), opts,
                         keep_going=o.keep_going, on_progress=call.on_progress)
 
@@ -250,10 +256,17 @@ def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome
         return Certification(note=f"no certificate: more than {MAX_STATES} states "
                                   f"(fingerprint collision chance {outcome.collision:.1e})")
     from tcpspec.engines.certificate import render
-    from tcpspec.engines.explicit_cert import recheck_reachable
+    from tcpspec.engines.explicit_cert import MAX_STATES, recheck_reachable
 
+    kept = search.kept
+    if search.reducer is not None:
+        # One state per orbit was kept: the reachable states are their orbits.
+        kept = [x for st in search.kept for x in search.reducer.orbit(st)]
+        if len(kept) > MAX_STATES:
+            return Certification(note=f"no certificate: more than {MAX_STATES} states once the orbits are expanded "
+                                      f"(fingerprint collision chance {outcome.collision:.1e})")
     try:
-        cert, problem = recheck_reachable(model, p.independence, search.kept, proved, timeout=timeout or CERT_SECONDS)
+        cert, problem = recheck_reachable(model, p.independence, kept, proved, timeout=timeout or CERT_SECONDS)
     except Exception as e:  # noqa: BLE001 - the solver failed (memory, ...): no certificate, not a crash
         return Certification(note=f"certificate not re-checked ({type(e).__name__}: {' '.join(str(e).split()[:10])})")
     if cert is None:
@@ -280,11 +293,13 @@ def explore(
     avoid: list[str] = [] if options.independence else [v for v, _, _ in seqspace.free_leaves(model)]
     opaque_constants = options.independence
     reads: list[str] = []  # opaque values a search read (each cost a restart)
+    verified = _verified_symmetry(model, props, options, deadline)
     for _ in range(RESTARTS + 1):
         p = plan(model, given, prefer, avoid, opaque_constants)
+        reducer = _reducer(p, verified, given)
         try:
             outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds,
-                                      model)
+                                      model, reducer)
             break
         except OpaqueRead as read:
             # An assumption of data independence was wrong for this model: drop it and start over.
@@ -297,14 +312,83 @@ def explore(
                 prefer.append(read.origin)
     else:
         p = plan(model, given, avoid=[v for v, _, _ in seqspace.free_leaves(model)], opaque_constants=False)
-        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds, model)
+        reducer = _reducer(p, verified, given)
+        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds, model,
+                                  reducer)
     p.reads = reads
     return p, outcome, search
 
 
+def _verified_symmetry(model: ir.Model, props: list[ir.Property], options: ExplicitOptions,
+                       deadline: float | None) -> family_symmetry.Verified | None:
+    """The family permutations Z3 verifies for the model and the searched properties (None:
+    --no-symmetry)."""
+    if not options.symmetry:
+        return None
+    from tcpspec.engines.common import Budget
+
+    budget = Budget(None if deadline is None else max(0.0, deadline - time.monotonic()))
+    try:
+        return family_symmetry.verify(model, props, budget)
+    except (z3.Z3Exception, RecursionError, KeyError, TypeError, ValueError) as e:
+        return family_symmetry.Verified(None, f"not verified ({type(e).__name__})")
+
+
+def _reducer(p: Plan, verified: family_symmetry.Verified | None, given: dict[str, list[Value]]) -> Reducer | None:
+    """The search's symmetry reduction, when the permutations are verified and the search's own
+    choices (the values it draws) are symmetric too; `p.symmetry` says which, or why none."""
+    if verified is None:
+        p.symmetry = "none (--no-symmetry)"
+        return None
+    prop = verified.proposal
+    if prop is None:
+        p.symmetry = f"none ({verified.reason})" if verified.reason != "no family of two or more instances" else ""
+        return None
+    if p.independence.spaces:
+        p.symmetry = "none (not combined with data independence of sequence numbers)"
+        return None
+    why = _asymmetric_domain(p, prop, given)
+    if why:
+        p.symmetry = f"none ({why})"
+        return None
+    p.symmetry = prop.describe()
+    return Reducer(p.searched, prop, canonical(p.searched))
+
+
+def _asymmetric_domain(p: Plan, prop: family_symmetry.Proposal, given: dict[str, list[Value]]) -> str:
+    """Why the values the search draws are not the same for every member (a --values for one
+    member, an index sampled), or ""."""
+    names = family_symmetry.Renaming(p.searched, prop)
+    vals = p.domain.values
+    for key, choices in vals.items():
+        if key in p.sampled and family_symmetry.holds_index(_free_type(p.searched, key), prop):
+            return f"the index values of {key} are sampled"
+        for g in family_symmetry.generators(prop.n):
+            other = _renamed_input(names, key, g)
+            if other != key and repr(vals.get(other)) != repr(choices):
+                return f"--values differ between {key} and {other}"
+    return ""
+
+
+def _free_type(model: ir.Model, key: str) -> Type:
+    return free_inputs(model).get(key, IntType(0, 0))
+
+
+def _renamed_input(names: family_symmetry.Renaming, key: str, p: family_symmetry.Perm) -> str:
+    """A free input's name for the permuted member (`rm[0].vote.yes` -> `rm[1].vote.yes`)."""
+    for inst in names.member:
+        if key.startswith(inst + "."):
+            return f"{names.instance(inst, p)}{key[len(inst):]}"
+    for ch in names.chan_member:
+        if key.startswith(ch + "."):
+            return f"{names.channel(ch, p)}{key[len(ch):]}"
+    return key
+
+
 def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | None, options: ExplicitOptions,
             keep_going: bool, on_progress: Callable[[str], None] | None,
-            cpu_seconds: float | None = None, original: ir.Model | None = None) -> tuple[Outcome, Search]:
+            cpu_seconds: float | None = None, original: ir.Model | None = None,
+            reducer: Reducer | None = None) -> tuple[Outcome, Search]:
     searched_props = [p.searched.property(q.name) if q.kind is not ir.PropertyKind.DEADLOCK else q for q in props]
     deadlock = next((q for q in props if q.kind is ir.PropertyKind.DEADLOCK), None)
     tell = None
@@ -316,13 +400,15 @@ def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | Non
 
     keep = MAX_STATES if options.search == "bfs" and p.exhaustive else 0  # a certificate needs them all
     prober = None
-    if options.probe and options.search == "bfs" and not p.exhaustive and original is not None:
+    # Not with a symmetry reduction: a probe's run starts from a canonical state, which its trace
+    # rebuilding does not map back (the two have not met on a model yet).
+    if options.probe and options.search == "bfs" and not p.exhaustive and original is not None and reducer is None:
         from tcpspec.engines.explicit_probe import Prober, injections
 
         if injections(original):
             prober = Prober(original, props)
     search = Search(p.searched, p.initial, [q for q in searched_props if q.kind is not ir.PropertyKind.DEADLOCK],
-                    p.domain, deadlock, tell, keep, prober)
+                    p.domain, deadlock, tell, keep, prober, reducer)
     stoppers = frozenset() if keep_going else frozenset(q.name for q in props if q.kind not in (
         ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA))
     limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline,
@@ -345,7 +431,13 @@ def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
         member += 1
         search.out = Outcome()
         out = search.dfs(limits, random.Random(rng.random()))
-        total.found.update({k: v for k, v in out.found.items() if k not in total.found})
+        for k, v in out.found.items():
+            if k not in total.found:
+                total.found[k] = v
+                if k in out.moved:
+                    total.moved[k] = out.moved[k]
+                if k in out.step_end:
+                    total.step_end.add(k)
         total.states += out.states
         total.diameter = max(total.diameter, out.diameter)
         if out.cut in ("timeout", "memory") or limits.deadline is None or out.complete:
@@ -355,15 +447,16 @@ def _swarm(search: Search, limits: Limits, seed: int) -> Outcome:
             total.cut = "max-states"
             break
     total.levels = 0  # no level was searched in full by every member
+    search.out = total  # what the runs are rebuilt from (`Search.run_of`)
     return total
 
 
 # ---------------------------------------------------------------- results
 
 
-def trace_of(model: ir.Model, search: Search, path: tuple[int, tuple[int, ...]]) -> Trace:
+def trace_of(model: ir.Model, search: Search, path: tuple[int, tuple[int, ...]], prop: str | None = None) -> Trace:
     """The run of `path`, in concrete values (an opaque value shows the value it stands for)."""
-    run = search.run_of(path)
+    run = search.run_of(path, prop)
     steps_: list[TraceStep] = []
     prev: dict[str, object] | None = None
     for i, (st, t, params, outcome) in enumerate(run):
@@ -406,12 +499,14 @@ def search_summary(p: Plan, outcome: Outcome, search_kind: str = "bfs") -> dict[
         "cut": outcome.cut or None, "sampled": {k: list(v) for k, v in p.sampled.items()},
         "independent": [s.seed for s in p.independence.spaces if not s.partial], "opaque_reads": list(p.reads),
         "collision_probability": outcome.collision, "seconds": round(outcome.seconds, 3),
+        "symmetry": p.symmetry or None,
     }
 
 
 def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome, search: Search,
              seconds: float, keep_going: bool, kind: str = "bfs", cert: Certification | None = None) -> list[PropertyResult]:
-    figures = f"{outcome.states} states" + (f", diameter {outcome.diameter}" if kind == "bfs" else "")
+    figures = f"{outcome.states} states" + (f" up to symmetry of {p.symmetry}" if search.reducer is not None else "")
+    figures += f", diameter {outcome.diameter}" if kind == "bfs" else ""
     note = _domain_note(p) if p.sampled else _coverage_note(p)
     summary = search_summary(p, outcome, kind)
     stop_depth = min((len(outcome.found[q.name][1]) for q in props if q.name in outcome.found
@@ -461,7 +556,7 @@ PROBED = ("found by a solver-proposed injection from a visited state (values out
 
 def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple[int, tuple[int, ...]],
            r: PropertyResult, kind: str = "bfs", probed: bool = False) -> None:
-    trace = trace_of(model, search, path)
+    trace = trace_of(model, search, path, q.name)
     check = replay(model, trace, q, require_first=True)
     r.depth = trace.length
     if not check.ok:
@@ -511,7 +606,7 @@ class HeadStart:
 
 
 def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
-               keep_going: bool, probe: bool = True) -> HeadStart:
+               keep_going: bool, probe: bool = True, symmetry: bool = True) -> HeadStart:
     """A short breadth-first search on the invariants, step properties and targets (not the
     lemmas, the prover's helpers: a run does not stop at theirs)."""
     searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
@@ -520,9 +615,10 @@ def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: f
         return HeadStart()
     t0 = time.perf_counter()
     try:
-        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES, probe=probe),
+        p, outcome, search = explore(model, searched, depth, timeout,
+                                     ExplicitOptions(max_states=AUTO_STATES, probe=probe, symmetry=symmetry),
                                      keep_going, cpu_seconds=AUTO_CPU_SECONDS)
-    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
+    except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError, AssertionError):
         return HeadStart()  # only a head start: BMC and the prover answer as before
     cert = certify(model, searched, p, outcome, search, timeout)
     results = _results(model, searched, p, outcome, search, time.perf_counter() - t0, keep_going, cert=cert)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from tcpspec import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
+from tcpspec.engines.explicit_symmetry import Reducer, flat
 from tcpspec.interp import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
 from tcpspec.types import RecordType, Value
 
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 Path = tuple[int, tuple[int, ...]]  # (index of the initial state, step codes)
 PROBE_ROUNDS = 8  # solver proposals per state expanded, while each breaks a property not broken before
 PROBE_PATIENCE = 32  # after a probe's violation ends the search: states probed without a new one
+MEMORY_EVERY = 0.2  # seconds between two checks of the memory bound
 
 
 @dataclass
@@ -68,6 +70,11 @@ class Outcome:
     cut: str = ""  # why it stopped early: "max-states", "memory", "timeout", "budget", "" (depth or done)
     seconds: float = 0.0
     probed: set[str] = field(default_factory=set)  # found through a solver's proposal (explicit_probe.py)
+    # With symmetry: a property found as the image of another's violation, with the permutation
+    # that maps that run onto one violating it; and the properties whose run ends in a step
+    # (step properties: the last state is not made canonical).
+    moved: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    step_end: set[str] = field(default_factory=set)
 
     @property
     def collision(self) -> float:
@@ -155,13 +162,6 @@ class _Moves:
 def canonical(model: ir.Model) -> Callable[[State], int]:
     """The 64-bit hash of a state's canonical tuple (records and channels as tuples). Records
     list their fields in declaration order (the interpreter builds them so)."""
-    def flat(v: object) -> object:
-        if isinstance(v, dict):
-            return tuple(flat(x) for x in v.values())
-        if isinstance(v, list):
-            return tuple(flat(x) for x in v)
-        return v
-
     def nested(t: object) -> bool:
         return isinstance(t, RecordType) and any(isinstance(ft, RecordType) for _, ft in t.fields)
 
@@ -182,9 +182,11 @@ class Search:
 
     def __init__(self, searched: ir.Model, initial: list[State], props: list[ir.Property], domain: Domain,
                  deadlock: ir.Property | None = None, on_progress: Callable[[Progress], None] | None = None,
-                 keep: int = 0, prober: Prober | None = None) -> None:
+                 keep: int = 0, prober: Prober | None = None, reducer: Reducer | None = None) -> None:
         self.model = searched
         self.prober = prober
+        self.reducer = reducer  # symmetry: one state per orbit (engines/explicit_symmetry.py)
+        self.paths_canonical = False  # the search's paths start from canonical states (bfs with a reducer)
         self.initial = initial
         self.moves = _Moves(searched, searched, domain)
         self.state_props = [(p, decide(p.expr), _names(ir.state_reads(p.expr))) for p in props if p.kind is not ir.PropertyKind.STEP
@@ -196,6 +198,7 @@ class Search:
         self.deadlock = deadlock
         self.on_progress = on_progress
         self.key = canonical(searched)
+        self._memory_asked = float("-inf")  # time.monotonic() of the last memory check
         self.out = Outcome()
         self._open = {p.name for p in props} | ({deadlock.name} if deadlock is not None else set())
         # Every state visited, while there are at most `keep` (for a certificate); None past it.
@@ -242,11 +245,29 @@ class Search:
 
         return deadlock_problem(self.model, state) is None
 
-    def _found(self, names: list[str], path: Path) -> None:
+    def _found(self, names: list[str], path: Path, step: bool = False) -> None:
         for name in names:
             if name in self._open:
                 self._open.discard(name)
                 self.out.found[name] = path
+                if step:
+                    self.out.step_end.add(name)
+                if self.reducer is not None:
+                    # Every property of the orbit is violated too (the permuted run): the
+                    # search may never meet it in a canonical state.
+                    names_ = self.reducer.perm.names
+                    for p in self.reducer.perm.all():
+                        other = names_.property(name, p)
+                        if other in self._open:
+                            self._open.discard(other)
+                            self.out.found[other] = path
+                            self.out.moved[other] = p
+                            if step:
+                                self.out.step_end.add(other)
+
+    def orbit_key(self, state: State) -> int:
+        """The visited set's key: the canonical state's hash under symmetry."""
+        return self.key(state) if self.reducer is None else self.reducer.canon(state)[2]
 
     # -------------------------------------------------- breadth-first
 
@@ -259,21 +280,27 @@ class Search:
         frontier: list[State] = []
         par0, code0 = array("l"), array("q")
 
-        def visit(st: State, into: list[State], par: array, cod: array, parent: int, code: int) -> bool:
-            """Add `st` to the next level unless it was seen (True: it is new)."""
-            k = self.key(st)
+        def visit(st: State, into: list[State], par: array, cod: array, parent: int, code: int) -> State | None:
+            """Add `st` (its canonical state, under symmetry) to the next level unless it was
+            seen; the state added, or None."""
+            if self.reducer is not None:
+                st, _, k = self.reducer.canon(st)
+            else:
+                k = self.key(st)
             if k in seen:
-                return False
+                return None
             seen.add(k)
             self._keep_state(st)
             into.append(st)
             par.append(parent)
             cod.append(code)
-            return True
+            return st
 
+        self.paths_canonical = self.reducer is not None
         for i, st in enumerate(self.initial):
-            if visit(st, frontier, par0, code0, -1, i):
-                self._found(self._state_hits(st), (i, ()))
+            got = visit(st, frontier, par0, code0, -1, i)
+            if got is not None:
+                self._found(self._state_hits(got), (i, ()))
         parents.append(par0)
         codes.append(code0)
         out = self.out
@@ -319,12 +346,12 @@ class Search:
                     if self.step_props[ti]:
                         bad = self._step_hits(ti, st, t, outcome)
                         if bad:
-                            self._found(bad, self._path(parents, codes, level, j, code))
+                            self._found(bad, self._path(parents, codes, level, j, code), step=True)
                     if not outcome.range_ok:
                         continue
-                    child = outcome.state
-                    assert child is not None
-                    if not visit(child, nxt, npar, ncode, j, code):
+                    assert outcome.state is not None
+                    child = visit(outcome.state, nxt, npar, ncode, j, code)
+                    if child is None:
                         continue
                     hits = self._state_hits(child, st)
                     if hits:
@@ -415,8 +442,12 @@ class Search:
             return "budget"
         if limits.deadline is not None and now >= limits.deadline:
             return "timeout"
-        if limits.memory_mb is not None and resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > limits.memory_mb * 1024:
-            return "memory"
+        # getrusage costs up to ~10 ms here (measured: a third of a 10 s search when asked every
+        # 8 states): asked at most every MEMORY_EVERY seconds.
+        if limits.memory_mb is not None and now - self._memory_asked >= MEMORY_EVERY:
+            self._memory_asked = now
+            if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > limits.memory_mb * 1024:
+                return "memory"
         return ""
 
     # -------------------------------------------------- depth-first and random
@@ -428,6 +459,7 @@ class Search:
         not the shortest."""
         t0 = time.monotonic()
         self._cpu0 = time.process_time()
+        self.paths_canonical = False  # its paths are taken from the states themselves
         out = self.out
         best: dict[int, int] = {}
         for i, st in enumerate(self.initial):
@@ -435,7 +467,7 @@ class Search:
                 break
             stack: list[tuple[State, list, int]] = []  # state, its moves not yet taken, the code that led here
             path: list[int] = []
-            k = self.key(st)
+            k = self.orbit_key(st)
             if best.get(k, limits.depth + 1) <= 0:
                 continue
             best[k] = 0
@@ -463,13 +495,13 @@ class Search:
                 if self.step_props[ti]:
                     bad = self._step_hits(ti, st, t, outcome)
                     if bad:
-                        self._found(bad, (i, tuple(path + [code])))
+                        self._found(bad, (i, tuple(path + [code])), step=True)
                 if not outcome.range_ok:
                     continue
                 child = outcome.state
                 assert child is not None
                 d = len(path) + 1
-                k = self.key(child)
+                k = self.orbit_key(child)
                 if best.get(k, limits.depth + 1) <= d:
                     continue
                 best[k] = d
@@ -496,8 +528,11 @@ class Search:
 
     # -------------------------------------------------- traces
 
-    def run_of(self, path: Path) -> list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]]:
-        """The states and steps of `path`, taken again on the searched model."""
+    def run_of(self, path: Path, prop: str | None = None) -> list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]]:
+        """The states and steps of `path`, taken again on the searched model (under symmetry:
+        the concrete run that ends in the state or step found for `prop`)."""
+        if self.reducer is not None:
+            return self._run_under_symmetry(path, prop)
         i, steps = path
         st = copy_state(self.initial[i])
         out: list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]] = [(st, None, {}, None)]
@@ -507,6 +542,66 @@ class Search:
             out.append((nxt, t, params, outcome))
             st = nxt
         return out
+
+
+    def _run_under_symmetry(self, path: Path, prop: str | None) -> list[
+            tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]]:
+        """A path of canonical states c0 -s1-> c1 ... (c_m = p_m(s_m)) as a concrete run: the
+        run y_0 .. y_k with y_k the state found and y_m = (p_k o ... o p_m+1)(c_m), each step
+        found again among the steps of y_m (an automorphism maps steps onto steps); then,
+        for a property found as another's image, mapped by that permutation."""
+        red = self.reducer
+        assert red is not None
+        ident = red.perm.identity
+        i, steps = path
+        step_end = prop in self.out.step_end
+        cur = copy_state(self.initial[i])
+        if self.paths_canonical:
+            cur = red.canon(cur)[0]
+        states, perms = [cur], []
+        last_step: tuple[ir.AnyTransition, dict[str, Value], StepOutcome] | None = None
+        for n, code in enumerate(steps):
+            t, params, outcome = self.moves.again(cur, code)
+            nxt = outcome.state if outcome.state is not None else cur
+            if self.paths_canonical and not (step_end and n == len(steps) - 1):
+                nxt, p, _ = red.canon(nxt)
+            else:
+                p = ident
+            states.append(nxt)
+            perms.append(p)
+            last_step = (t, params, outcome)
+            cur = nxt
+        acc = red.perm.identity
+        ys = [states[-1]]
+        for m in range(len(steps) - 1, -1, -1):
+            acc = tuple(acc[perms[m][k]] for k in range(len(acc)))
+            ys.append(red.perm.apply(states[m], acc))
+        ys.reverse()
+        moved = self.out.moved.get(prop or "", ident)
+        ys = [red.perm.apply(y, moved) for y in ys]
+        out: list[tuple[State, ir.AnyTransition | None, dict[str, Value], StepOutcome | None]] = [(ys[0], None, {}, None)]
+        for m in range(len(steps)):
+            final = m == len(steps) - 1
+            if final and step_end and moved == ident and last_step is not None:
+                t, params, outcome = last_step  # from y_k-1 = c_k-1 itself: the very step found
+            else:
+                t, params, outcome = self._step_to(ys[m], ys[m + 1], prop if final and step_end else None)
+            out.append((outcome.state if outcome.state is not None else ys[m], t, params, outcome))
+        return out
+
+    def _step_to(self, pre: State, post: State, prop: str | None) -> tuple[ir.AnyTransition, dict[str, Value], StepOutcome]:
+        """A step from `pre` to `post` (one that breaks the step property `prop`, if given)."""
+        want = self.key(post)
+        for code, t, params, outcome in self.moves.steps(pre):
+            ti = code % self.moves.n
+            if prop is not None:
+                if any(c.prop.name == prop and not c.ok(pre, t, outcome) for c in self.step_props[ti]):
+                    if outcome.state is None or self.key(outcome.state) == want:
+                        return t, params, outcome
+                continue
+            if outcome.range_ok and outcome.state is not None and self.key(outcome.state) == want:
+                return t, params, outcome
+        raise AssertionError("symmetry: no step between two states of a permuted run")
 
 
 def concrete(v: object) -> object:

@@ -35,14 +35,14 @@ EXPLICIT_FIRST = True
 
 
 def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None, keep_going: bool,
-                on_progress: Callable[[str], None] | None) -> Any:
+                on_progress: Callable[[str], None] | None, symmetry: bool = True) -> Any:
     """The explicit search's head start. This process would only wait for the workers meanwhile,
     and a violation it finds needs no engine process at all (the broken TCP copies)."""
     from tcpspec.engines.explicit import head_start
 
     if on_progress is not None:
         on_progress("explicit search")
-    head = head_start(model, props, depth, timeout, keep_going)
+    head = head_start(model, props, depth, timeout, keep_going, symmetry=symmetry)
     if on_progress is not None and head.summary:
         on_progress(head.summary)
     return head
@@ -296,7 +296,7 @@ def run_auto(
     start_method: str | None = None,
     on_result: Callable[[PropertyResult], None] | None = None,
     on_progress: Callable[[str], None] | None = None,
-    memory_mb: int | None = None, keep_going: bool = True,
+    memory_mb: int | None = None, keep_going: bool = True, symmetry: bool = True,
 ) -> list[PropertyResult]:
     """Every property's first definitive verdict from BMC or the prover; in the order of `props`.
 
@@ -388,7 +388,7 @@ def run_auto(
     interrupted = False  # Ctrl-C or SIGTERM: what has finished is raised with RunInterrupted
     try:
         if EXPLICIT_FIRST:
-            head = _head_start(model, props, depth, timeout, keep_going, on_progress)
+            head = _head_start(model, props, depth, timeout, keep_going, on_progress, symmetry)
             for r in head.final:
                 final[r.property] = r
                 if on_result is not None:

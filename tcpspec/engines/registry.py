@@ -159,7 +159,7 @@ def _auto(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[P
 
     o = call.options
     return run_auto(model, props, call.depth, call.timeout, o.theory, on_progress=call.on_progress,
-                    memory_mb=o.memory_mb, keep_going=o.keep_going)
+                    memory_mb=o.memory_mb, keep_going=o.keep_going, symmetry=o.symmetry)
 
 
 register("bmc", _bmc, independent=True, deadlock=True, help="bounded model checking to --depth steps: the shortest counterexamples and witnesses")
