@@ -30,7 +30,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists count eventually leads_to final fair strong depth for def let any".split()
+    "forall exists count eventually leads_to final fair strong depth for def let any variant".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -295,12 +295,9 @@ class _ToAst(Transformer[Token, Any]):
         return c[0] if len(c) == 1 else Token.new_borrow_pos("NAME", f"{c[0]}.{c[1]}", c[0])
 
     def variant_decl(self, meta: Any, c: list[Any]) -> ast.Variant:
-        if str(c[0]) != "variant":
-            self._error(self._tok(c[0]), f"unexpected '{c[0]}': a declaration starts with a keyword (const, "
-                        "process, invariant, ...), or a variant's file with 'variant of \"BASE\" { ... }'")
-        elif str(c[1]) != "of":
-            self._error(self._tok(c[1]), f"unexpected '{c[1]}': expected 'of', as in 'variant of \"../tcp.tcpspec\" {{ ... }}'")
-        return ast.Variant(str(c[2])[1:-1], self._tok(c[2]), tuple(c[3:]), self._span(meta))
+        if str(c[0]) != "of":
+            self._error(self._tok(c[0]), f"unexpected '{c[0]}': expected 'of', as in 'variant of \"../tcp.tcpspec\" {{ ... }}'")
+        return ast.Variant(str(c[1])[1:-1], self._tok(c[1]), tuple(c[2:]), self._span(meta))
 
     def variant_item(self, meta: Any, c: list[Any]) -> Any:
         docs = "\n".join(str(t)[3:].strip() for t in c[:-1])

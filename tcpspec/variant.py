@@ -178,7 +178,7 @@ class Resolver:
                         self.changed[key] = where
                         return m, self._member_setter(fi, di, field, k)
             others = [m for f in _MEMBER_FIELDS for m in getattr(process, f)]
-            self._missing(where, kind, name, member, others, f"process '{proc}' of the base", verb)
+            self._missing(where, kind, name, member, others, f"process '{proc}' of the base {self.base_name}", verb)
             return None
         if kind in ("transition", "var"):
             self._error(where, f"a {kind} belongs to a process: name it 'Process.{name}'")
@@ -189,7 +189,7 @@ class Resolver:
                     self.changed[key] = where
                     return d, self._top_setter(fi, di)
         self._missing(where, kind, name, name, [d for d in self._top() if not isinstance(d, _UNNAMED)],
-                      "the base", verb)
+                      f"the base {self.base_name}", verb)
         return None
 
     def _member_setter(self, fi: int, di: int, field: str, k: int) -> Any:
@@ -252,6 +252,11 @@ class Resolver:
         close = difflib.get_close_matches(member, [d.name for d in items if kind_of(d) == kind], n=3)
         if close:
             notes.append("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
+        if "." not in name:  # a process's member named without its process
+            members = [f"'{d.name}.{m.name}'" for d in self._top() if isinstance(d, ast.ProcessDecl)
+                       for f in _MEMBER_FIELDS for m in getattr(d, f) if m.name == member and kind_of(m) == kind]
+            if members:
+                notes.append(f"a process's {kind} is named with its process: {' or '.join(members)}")
         self._error(span, f"cannot {verb} {kind} '{name}': there is no {kind} '{member}' in {where}", *notes)
 
     def _exists(self, decl: Any, name: str, same: Any) -> None:
