@@ -88,6 +88,45 @@ def test_replace_const_drop_and_add(base: Path, tmp_path: Path) -> None:
     assert load_model(str(v), {"MAX": "3"}).constants["MAX"] == 3  # -D still overrides
 
 
+def test_every_kind_of_item_can_be_replaced(tmp_path: Path) -> None:
+    base = tmp_path / "net.tcpspec"
+    base.write_text("""enum Color { RED, GREEN }
+message Msg { c: Color }
+channel wire: Msg[1];
+def first(): Color = RED;
+process Src(out: chan Msg) {
+  var sent: bool = false;
+  def pick(): Color = first();
+  transition emit when !sent { send out Msg { c: pick() }; sent := true; }
+}
+process Dst(inbox: chan Msg) {
+  var got: bool = false;
+  fair transition take receive m from inbox { got := true; }
+  final done: got;
+}
+instance src = Src(out: wire);
+instance dst = Dst(inbox: wire);
+invariant red_only: len(wire) == 0 || true;
+eventually delivered: dst.got;
+""", encoding="utf-8")
+    v = variant(tmp_path, """  replace enum Color { RED, GREEN, BLUE }
+  replace message Msg { c: Color, n: 0..3 = 0 }
+  replace channel wire: Msg[2] with loss;
+  replace def first(): Color = BLUE;
+  replace var Src.sent: bool = true;
+  replace def Src.pick(): Color = GREEN;
+  replace final Dst.done: true;
+  replace instance dst = Dst(inbox: wire);
+  replace invariant red_only: true;
+  replace eventually delivered: true;
+  replace fair transition Src.emit when sent { skip; }
+""", of="net.tcpspec")
+    model = load_model(str(v))
+    assert model.channel("wire").capacity == 2
+    assert [p.name for p in model.properties + model.liveness] == ["red_only", "delivered"]
+    assert model.fairness.get("src.emit") == "weak" and "dst.take" in model.fairness
+
+
 def test_a_variant_of_a_variant_composes(base: Path, tmp_path: Path) -> None:
     variant(tmp_path, "  replace const MAX = 2;\n", "v1.tcpspec")
     v2 = variant(tmp_path, "  replace transition Counter.reset when x == MAX { x := 1; }\n", "v2.tcpspec",
