@@ -62,6 +62,27 @@ def test_a_broken_model_is_its_base_but_for_the_items_it_names(path: Path) -> No
     assert not other, f"{path.name}: items changed that the variant does not name: {sorted(other)}"
 
 
+def test_a_full_copy_converts_to_a_variant_of_the_same_model(tmp_path: Path) -> None:
+    """models/broken/from_copy.py, for copies written the old way (a whole model, a line changed)."""
+    tcp = (ROOT / "models" / "tcp.tcpspec").read_text(encoding="utf-8")
+    copy_text = "// Broken copy of models/tcp.tcpspec (one fault).\n// expect: violated x\n\n" + tcp.replace(
+        "    snd_nxt := snd_nxt + 1;\n    ack_pending := false;", "    ack_pending := false;   // FAULT\n", 1).replace(
+        "const ATTACK = false;", "const ATTACK = true;").replace("  lemma ", "  lemma x_", 1)
+    (tmp_path / "tcp.tcpspec").write_text(tcp, encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    copy = tmp_path / "broken" / "copy.tcpspec"
+    copy.write_text(copy_text, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "models" / "broken" / "from_copy.py"), str(tmp_path / "tcp.tcpspec"),
+                           str(copy)], capture_output=True, text=True, timeout=300, check=True)
+    out = proc.stdout
+    assert out.startswith("// Broken variant of tcp.tcpspec") and 'variant of "../tcp.tcpspec" {' in out
+    assert "replace transition Endpoint.close" in out and "replace const ATTACK = true;" in out
+    assert len(out.splitlines()) < 40
+    variant = tmp_path / "broken" / "variant.tcpspec"
+    variant.write_text(out, encoding="utf-8")
+    assert _items(load_program(str(variant))) == _items(load_program(str(copy)))
+
+
 # The default check (engine auto, depth 20) on every broken model: exit 1, and the pinned
 # violations of the shortest length are reported at that length with their traces (the run stops
 # at its first violation, after finishing that depth). These three take 48-134 s each (BMC to
