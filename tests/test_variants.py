@@ -191,6 +191,15 @@ def test_the_base_and_imports_are_read_like_imports(base: Path, tmp_path: Path) 
     assert ".tcpspec file" in d.message
 
 
+def test_the_base_counts_toward_the_programs_limit(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tcpspec import parser
+
+    v = variant(tmp_path, "  replace const MAX = 4;\n")
+    monkeypatch.setattr(parser, "MAX_PROGRAM_BYTES", len(BASE) + 10)  # the base fits alone, not with the variant
+    (d,) = error(v).diagnostics
+    assert "too large" in d.message and d.span is not None and d.span.file == str(v)
+
+
 def test_a_variant_of_itself_is_an_error(tmp_path: Path) -> None:
     variant(tmp_path, "", "a.tcpspec", of="b.tcpspec")
     b = variant(tmp_path, "", "b.tcpspec", of="a.tcpspec")
