@@ -35,7 +35,7 @@ def kind_of(decl: Any) -> str:
     return {
         ast.Transition: "transition", ast.VarDecl: "var", ast.DefDecl: "def", ast.Final: "final",
         ast.Reachable: "reachable", ast.StepProperty: "step", ast.Eventually: "eventually",
-        ast.LeadsTo: "leads_to", ast.ConstDecl: "const", ast.EnumDecl: "enum", ast.MessageDecl: "message",
+        ast.LeadsTo: "leads_to", ast.Temporal: "temporal", ast.ConstDecl: "const", ast.EnumDecl: "enum", ast.MessageDecl: "message",
         ast.TypeAlias: "type", ast.ChannelDecl: "channel", ast.InstanceDecl: "instance",
         ast.ProcessDecl: "process", ast.FairDecl: "fair", ast.DepthDecl: "depth",
     }[type(decl)]
@@ -51,7 +51,7 @@ def _member_field(decl: Any) -> str | None:
         return "finals"
     if isinstance(decl, ast.DefDecl):
         return "defs"
-    if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo)):
+    if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo, ast.Temporal)):
         return "properties"
     return None
 
