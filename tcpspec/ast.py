@@ -584,12 +584,46 @@ Decl = (
 
 
 @dataclass(frozen=True)
+class Replace:
+    """`replace DECL` in a variant: DECL takes the place of the base's item of its kind and name
+    (a process's member is named `Process.member`; a `fair` declaration by its targets)."""
+
+    decl: Decl | VarDecl | Transition
+    span: Span
+
+
+@dataclass(frozen=True)
+class Drop:
+    """`drop transition Endpoint.close;` (or `drop fair a, b;`, with `fair` set) in a variant."""
+
+    kind: str  # "transition", "invariant", "lemma", ..., "def", or "fair"
+    name: str  # "Process.member" or a top-level name; for "fair", the targets as written
+    span: Span
+    fair: FairDecl | None = None
+
+
+VariantItem = Replace | Drop | Decl | VarDecl | Transition
+
+
+@dataclass(frozen=True)
+class Variant:
+    """`variant of "BASE" { ... }`: the base model with these items replaced, dropped or added."""
+
+    base: str  # as written: relative to the variant's own file
+    base_span: Span
+    items: tuple[VariantItem, ...]
+    span: Span
+
+
+@dataclass(frozen=True)
 class ModelFile:
-    """One parsed file: its imports (unresolved) and its declarations in source order."""
+    """One parsed file: its imports (unresolved) and its declarations in source order; a variant
+    file has its `variant` block instead of declarations (resolved by `load_program`)."""
 
     path: str
     imports: tuple[Import, ...]
     decls: tuple[Decl, ...]
+    variant: Variant | None = None
 
 
 @dataclass

@@ -30,7 +30,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists count eventually leads_to temporal always final fair strong depth for def let any".split()
+    "forall exists count eventually leads_to temporal always final fair strong depth for def let any variant".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -62,18 +62,27 @@ def parse_text(text: str, path: str) -> ast.ModelFile:
         ) from None
 
 
-def load_program(path: str, source: Source | None = None) -> ast.Program:
-    """Read the root file and, transitively, its imports: each file once, imports first.
+def load_program(path: str, source: Source | None = None, _via: tuple[str, ...] = (),
+                 _base_of: ast.Import | None = None) -> ast.Program:
+    """Read the root file and, transitively, its imports: each file once, imports first. A
+    variant's file (`variant of "BASE" { ... }`) is its base's program, read the same way, with
+    its edits applied (tcpspec/variant.py), then its own imports and additions.
 
     `source` lets an editor supply texts not saved yet and a faster parse (the language server);
-    by default files are read from disk and parsed with `parse_text`."""
+    by default files are read from disk and parsed with `parse_text`. `_via`: the variants whose
+    base this is (a cycle is an error); `_base_of`: their `variant of` clause, for the position
+    of an error reading this file."""
     source = source or Source()
     program = ast.Program(root=path)
     diags: list[Diagnostic] = []
     seen: set[str] = {os.path.realpath(path)}
-    root = _read_and_parse(path, None, program, diags, source)
+    root = _read_and_parse(path, _base_of, program, diags, source, "base model")
     if root is None:
         raise ModelError(diags)
+    base_files: list[ast.ModelFile] = []
+    if root.variant is not None:
+        base_files = _variant_base(path, root.variant, program, source, _via)
+        seen.update(os.path.realpath(f.path) for f in base_files)
     # Depth-first, iteratively: (file, index of its next import to visit).
     stack: list[tuple[ast.ModelFile, int]] = [(root, 0)]
     while stack:
@@ -91,9 +100,36 @@ def load_program(path: str, source: Source | None = None) -> ast.Program:
         child = _read_and_parse(shown, imp, program, diags, source)
         if child is not None:
             stack.append((child, 0))
+    if root.variant is not None:
+        from tcpspec.variant import resolve
+
+        files, added, problems = resolve(base_files, root.variant.base, root.variant, program.sources.get(path, ""))
+        diags.extend(problems)
+        program.files = files + program.files[:-1] + [dataclasses.replace(root, decls=tuple(added))]
     if diags:
         raise ModelError(diags)
     return program
+
+
+def _variant_base(path: str, variant: ast.Variant, program: ast.Program, source: Source,
+                  via: tuple[str, ...]) -> list[ast.ModelFile]:
+    """The base program's files (read within the same limits as imports); their texts go to
+    `program.sources`. ModelError when the base cannot be read or is not a valid model."""
+    shown = _import_path(path, variant.base)
+    clause = ast.Import(variant.base, variant.base_span)
+    chain = (*via, os.path.realpath(path))
+    if os.path.realpath(shown) in chain:
+        raise ModelError([Diagnostic(variant.base_span, f"'{shown}' is a variant of this file: a variant's base "
+                                     "cannot be the variant itself or a variant of it")])
+    if len(chain) >= MAX_IMPORTS:
+        raise ModelError([Diagnostic(variant.base_span, f"more than {MAX_IMPORTS} variants of variants")])
+    base = load_program(shown, source, chain, clause)
+    sources = {**base.sources, **program.sources}
+    if len(sources) > MAX_IMPORTS or sum(map(len, sources.values())) > MAX_PROGRAM_BYTES:
+        raise ModelError([Diagnostic(variant.base_span, f"the model and its base and imports are too large: more "
+                                     f"than {MAX_IMPORTS} files or {MAX_PROGRAM_BYTES} bytes")])
+    program.sources = sources
+    return base.files
 
 
 def _import_path(importer: str, target: str) -> str:
@@ -116,9 +152,11 @@ class Source:
 
 
 def _read_and_parse(
-    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic], source: Source
+    shown: str, imp: ast.Import | None, program: ast.Program, diags: list[Diagnostic], source: Source,
+    what: str = "imported file",
 ) -> ast.ModelFile | None:
-    """Read, decode and parse one file, adding any problem to `diags` instead of raising."""
+    """Read, decode and parse one file, adding any problem to `diags` instead of raising. `imp`:
+    the clause that names it (an import, or a variant's `of`), where a problem reading it shows."""
     try:
         if imp is not None:
             check_import(shown)
@@ -134,7 +172,7 @@ def _read_and_parse(
         if imp is None:
             diags.append(Diagnostic(None, f"cannot read model file '{shown}': {reason}"))
         else:
-            diags.append(Diagnostic(imp.span, f"cannot read imported file '{shown}': {reason}"))
+            diags.append(Diagnostic(imp.span, f"cannot read {what} '{shown}': {reason}"))
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -176,8 +214,28 @@ def _parse_text(text: str, path: str) -> ast.ModelFile:
     if builder.errors:
         raise ModelError(builder.errors)
     imports = tuple(i for i in items if isinstance(i, ast.Import))
-    decls = tuple(i for i in items if not isinstance(i, ast.Import))
-    return ast.ModelFile(path=path, imports=imports, decls=decls)
+    variants = [i for i in items if isinstance(i, ast.Variant)]
+    decls = tuple(i for i in items if not isinstance(i, (ast.Import, ast.Variant)))
+    errors = _qualified_names(decls)
+    if variants and decls:
+        errors.append(Diagnostic(decls[0].span, "a variant's file holds its imports and its 'variant of' block only: "
+                                 "put this declaration inside the block"))
+    errors.extend(Diagnostic(v.span, "a file holds one 'variant of' block", (f"the first is at {variants[0].span}",))
+                  for v in variants[1:])
+    if errors:
+        raise ModelError(errors)
+    return ast.ModelFile(path=path, imports=imports, decls=decls, variant=variants[0] if variants else None)
+
+
+def _qualified_names(decls: tuple[ast.Decl, ...]) -> list[Diagnostic]:
+    """`Process.member` names an item of a variant's base; anywhere else it is an error."""
+    named: list[Any] = list(decls)
+    for d in decls:
+        if isinstance(d, ast.ProcessDecl):
+            named += [*d.vars, *d.transitions, *d.properties, *d.finals, *d.defs]
+    return [Diagnostic(d.span, f"'{d.name}': a qualified name (Process.member) is for a 'variant of' block, "
+                       "where it names a member of a process of the base; here write the member's own name")
+            for d in named if "." in getattr(d, "name", "")]
 
 
 def _too_deep(tree: Tree[Token]) -> Any:
@@ -232,6 +290,40 @@ class _ToAst(Transformer[Token, Any]):
         self.errors.append(Diagnostic(span, message))
 
     # ---- files and declarations
+
+    def qname(self, meta: Any, c: list[Any]) -> Token:
+        return c[0] if len(c) == 1 else Token.new_borrow_pos("NAME", f"{c[0]}.{c[1]}", c[0])
+
+    def variant_decl(self, meta: Any, c: list[Any]) -> ast.Variant:
+        if str(c[0]) != "of":
+            self._error(self._tok(c[0]), f"unexpected '{c[0]}': expected 'of', as in 'variant of \"../tcp.tcpspec\" {{ ... }}'")
+        return ast.Variant(str(c[1])[1:-1], self._tok(c[1]), tuple(c[2:]), self._span(meta))
+
+    def variant_item(self, meta: Any, c: list[Any]) -> Any:
+        docs = "\n".join(str(t)[3:].strip() for t in c[:-1])
+        item = c[-1]
+        if not docs or isinstance(item, ast.Drop):
+            return item
+        if isinstance(item, ast.Replace):
+            return dataclasses.replace(item, decl=dataclasses.replace(item.decl, doc=docs))
+        return dataclasses.replace(item, doc=docs)
+
+    def variant_replace(self, meta: Any, c: list[Any]) -> Any:
+        word, decl, span = str(c[0]), c[1], self._span(meta)
+        if word == "drop" and isinstance(decl, ast.FairDecl):
+            return ast.Drop("fair", ", ".join(t.text for t in decl.targets), span, fair=decl)
+        if word == "drop":
+            self._error(self._tok(c[0]), "'drop' names the item it removes: 'drop transition Endpoint.close;'")
+        elif word != "replace":
+            self._error(self._tok(c[0]), f"unexpected '{word}': in a variant an item is a declaration (added to "
+                        "the base), 'replace DECLARATION' or 'drop KIND NAME;'")
+        return ast.Replace(decl, span)
+
+    def variant_drop(self, meta: Any, c: list[Any]) -> ast.Drop:
+        if str(c[0]) != "drop":
+            self._error(self._tok(c[0]), f"unexpected '{c[0]}': 'drop {c[1]} {c[2]};' removes an item; "
+                        "'replace' is followed by the whole new declaration")
+        return ast.Drop(str(c[1]), str(c[2]), self._span(meta))
 
     def start(self, meta: Any, children: list[Any]) -> list[Any]:
         return children

@@ -1,54 +1,86 @@
-"""models/broken/tcp_*.tcpspec are written by models/broken/generate.py from models/tcp.tcpspec:
-each is the current RFC model with one fault, so a change to the model reaches every copy."""
+"""models/broken/*.tcpspec are variants (`variant of "../MODEL.tcpspec" { ... }`): each is its base
+model with one fault, written as the items that differ, so a change to the model reaches every
+broken copy. Each one's verdicts are pinned in models/expected.json (tests/test_models_library.py);
+here: that each is a small variant whose resolved model is its base but for the items it names,
+and that the default check fails as pinned."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tcpspec import ast
+from tcpspec.parser import load_program, parse_text
+from tcpspec.variant import kind_of, shape
+
 ROOT = Path(__file__).resolve().parents[1]
-spec = importlib.util.spec_from_file_location("generate_broken", ROOT / "models" / "broken" / "generate.py")
-assert spec is not None and spec.loader is not None
-generate = importlib.util.module_from_spec(spec)
-sys.modules[spec.name] = generate  # dataclasses look their module up there
-spec.loader.exec_module(generate)
-TCP_TEXT = (ROOT / "models" / "tcp.tcpspec").read_text(encoding="utf-8")
+FILES = sorted((ROOT / "models" / "broken").glob("*.tcpspec"))
 
 
-def test_every_tcp_variant_is_generated() -> None:
-    on_disk = {p.name for p in (ROOT / "models" / "broken").glob("tcp_*.tcpspec")}
-    assert on_disk == {f.file for f in generate.FAULTS}
+def _items(program: ast.Program) -> dict[tuple[str, str, str], object]:
+    """Every named item of a program, by (process or "", kind, name), without positions; fairness
+    declarations by their targets."""
+    out: dict[tuple[str, str, str], object] = {}
+    for f in program.files:
+        for d in f.decls:
+            if isinstance(d, ast.ProcessDecl):
+                for field in ("vars", "transitions", "properties", "finals", "defs"):
+                    for m in getattr(d, field):
+                        out[(d.name, kind_of(m), m.name)] = shape(m)
+                out[("", "process", d.name)] = shape(d.params)
+            elif isinstance(d, ast.FairDecl):
+                out[("", "fair", repr(sorted(map(repr, shape(d.targets)))))] = shape(d)
+            else:
+                out[("", kind_of(d), getattr(d, "name", repr(shape(d))))] = shape(d)
+    return out
 
 
-@pytest.mark.parametrize("fault", generate.FAULTS, ids=lambda f: f.file)
-def test_variant_is_up_to_date(fault) -> None:  # type: ignore[no-untyped-def]
-    text = (ROOT / "models" / "broken" / fault.file).read_text(encoding="utf-8")
-    assert text == generate.apply(fault, TCP_TEXT), "run: python models/broken/generate.py"
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_a_broken_model_is_its_base_but_for_the_items_it_names(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    variant = parse_text(text, str(path)).variant
+    assert variant is not None, f"{path.name}: not a variant (write it as 'variant of \"../MODEL.tcpspec\" {{ ... }}')"
+    assert len(text.splitlines()) < 80, f"{path.name}: a variant holds the items that differ, not a copy"
+    assert "FAULT" in text
+    base = _items(load_program(str((path.parent / variant.base).resolve())))
+    broken = _items(load_program(str(path)))
+    named = {k for k, v in broken.items() if base.get(k) != v} | {k for k in base if k not in broken}
+    assert named, f"{path.name}: resolves to its base unchanged"
+    edits = set()
+    for item in variant.items:
+        decl = item.decl if isinstance(item, ast.Replace) else item
+        if isinstance(item, ast.Drop) or isinstance(decl, ast.FairDecl):
+            continue  # dropped items and fairness: compared below by count
+        proc, _, name = decl.name.rpartition(".")
+        edits.add((proc, kind_of(decl), name))
+    other = {k for k in named if k[1] != "fair"} - edits
+    assert not other, f"{path.name}: items changed that the variant does not name: {sorted(other)}"
 
 
-@pytest.mark.parametrize("fault", generate.FAULTS, ids=lambda f: f.file)
-def test_variant_differs_from_the_model_by_its_fault_only(fault) -> None:  # type: ignore[no-untyped-def]
-    broken = generate.apply(fault, TCP_TEXT)
-    assert broken.count("// FAULT") == 1
-    undone = broken.replace(fault.new, fault.old, 1).split("\n\n", 1)[1]
-    for name, _ in fault.constants:
-        original = re.search(rf"^const {name} = .*$", TCP_TEXT, re.MULTILINE)
-        assert original is not None
-        undone = re.sub(rf"^const {name} = .*$", original.group(0), undone, flags=re.MULTILINE)
-    assert undone == generate._body(TCP_TEXT)
-
-
-def test_a_fault_that_no_longer_fits_is_an_error() -> None:
-    stale = generate.Fault("x.tcpspec", "// expect: violated p", "close", "no such text\n", "x\n")
-    with pytest.raises(ValueError, match="exactly once"):
-        generate.apply(stale, TCP_TEXT)
+def test_a_full_copy_converts_to_a_variant_of_the_same_model(tmp_path: Path) -> None:
+    """models/broken/from_copy.py, for copies written the old way (a whole model, a line changed)."""
+    tcp = (ROOT / "models" / "tcp.tcpspec").read_text(encoding="utf-8")
+    copy_text = "// Broken copy of models/tcp.tcpspec (one fault).\n// expect: violated x\n\n" + tcp.replace(
+        "    snd_nxt := snd_nxt + 1;\n    ack_pending := false;", "    ack_pending := false;   // FAULT\n", 1).replace(
+        "const ATTACK = false;", "const ATTACK = true;").replace("  lemma ", "  lemma x_", 1)
+    (tmp_path / "tcp.tcpspec").write_text(tcp, encoding="utf-8")
+    (tmp_path / "broken").mkdir()
+    copy = tmp_path / "broken" / "copy.tcpspec"
+    copy.write_text(copy_text, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(ROOT / "models" / "broken" / "from_copy.py"), str(tmp_path / "tcp.tcpspec"),
+                           str(copy)], capture_output=True, text=True, timeout=300, check=True)
+    out = proc.stdout
+    assert out.startswith("// Broken variant of tcp.tcpspec") and 'variant of "../tcp.tcpspec" {' in out
+    assert "replace transition Endpoint.close" in out and "replace const ATTACK = true;" in out
+    assert len(out.splitlines()) < 40
+    variant = tmp_path / "broken" / "variant.tcpspec"
+    variant.write_text(out, encoding="utf-8")
+    assert _items(load_program(str(variant))) == _items(load_program(str(copy)))
 
 
 # The default check (engine auto, depth 20) on every broken model: exit 1, and the pinned
@@ -58,7 +90,7 @@ def test_a_fault_that_no_longer_fits_is_an_error() -> None:
 LONG = os.environ.get("TCPSPEC_LONG") == "1"
 SLOW = {"tcp_last_ack_no_wait", "tcp_no_time_wait", "tcp_passive_time_wait"}
 ROWS = json.loads((ROOT / "models" / "expected.json").read_text(encoding="utf-8"))
-BROKEN = sorted(p.stem for p in (ROOT / "models" / "broken").glob("*.tcpspec"))
+BROKEN = [p.stem for p in FILES]
 
 
 @pytest.mark.parametrize("variant", BROKEN)

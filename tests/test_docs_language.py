@@ -15,7 +15,8 @@ import pytest
 
 from tcpspec.pipeline import load_model
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
+ROOT = Path(__file__).resolve().parents[1]
+DOC = ROOT / "docs" / "language.md"
 BLOCK = re.compile(r"(?:<!-- checked in context: ([\w-]+) -->\n)?```tcpspec\n(.*?)```", re.S)
 BLOCKS = BLOCK.findall(DOC.read_text(encoding="utf-8"))
 
@@ -88,7 +89,18 @@ def test_the_reference_has_its_blocks() -> None:
 @pytest.mark.parametrize(("context", "block"), BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_every_block_parses_and_checks(context: str, block: str, tmp_path: Path) -> None:
     path = tmp_path / "doc.tcpspec"
+    if "variant of \"../tcp.tcpspec\"" in block:  # a variant, as it would sit in models/broken/
+        (tmp_path / "tcp.tcpspec").write_text((ROOT / "models" / "tcp.tcpspec").read_text(encoding="utf-8"))
+        path = tmp_path / "broken" / "doc.tcpspec"
+        path.parent.mkdir()
     path.write_text(_model(context, block), encoding="utf-8")
     (tmp_path / "tcp_common.tcpspec").write_text("const COMMON = 1;\n", encoding="utf-8")
     model = load_model(str(path))  # raises ModelError, with positions, if the block is wrong
     assert model.warnings == [], [w.message for w in model.warnings]
+
+
+def test_the_variant_example_is_the_librarys_file() -> None:
+    (block,) = [b for _, b in BLOCKS if "variant of" in b]
+    name, _, body = block.partition("\n")
+    path = ROOT / name.removeprefix("// ").split(":")[0]
+    assert body in path.read_text(encoding="utf-8"), f"docs/language.md's variant example is not {path}'s"

@@ -110,6 +110,12 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
                  "a set's elements: seq32 is not a finite scalar type"),
     "chan_init": ("message M { v: 0..3 }\nchannel c: M[1] = [M { v: 1 }, M { v: 2 }];\n" + GOOD, [], 2,
                   "channel 'c' holds 1 message, not 2"),
+    "variant_missing": (f'variant of "{TCP}" {{\n  drop transition Endpoint.closee;\n}}\n', [], 2,
+                        "cannot drop transition 'Endpoint.closee': there is no transition 'closee' in process 'Endpoint'"),
+    "variant_exists": (f'variant of "{TCP}" {{\n  const CAP = 3;\n}}\n', [], 2, "'CAP' is already in the base"),
+    "variant_cycle": ('variant of "m.tcpspec" { }\n', [], 2, "m.tcpspec' is a variant of this file"),
+    "qualified_name": (GOOD.replace("transition t", "transition P.t"), [], 2,
+                       "'P.t': a qualified name (Process.member) is for a 'variant of' block"),
     "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
                             "instantiated as a family"),
     "temporal_outside": (GOOD + "invariant i: always p.x < 3;\n", [], 2,

@@ -41,10 +41,11 @@ def test_check_good_and_broken_writes_junit_and_sarif(tmp_path: Path, capsys: py
     jsonschema.Draft4Validator(json.loads(SCHEMA.read_text())).validate(doc)
     res = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "step/server.syn_ack_rule"]
     assert len(res) == 1
-    line = load_model(BROKEN).property("server.syn_ack_rule").span.line  # the server process's rule
-    assert "step syn_ack_rule" in Path(BROKEN).read_text().splitlines()[line - 1]
+    span = load_model(BROKEN).property("server.syn_ack_rule").span  # the server process's rule, in the base
+    assert span.file == GOOD and "step syn_ack_rule" in Path(GOOD).read_text().splitlines()[span.line - 1]
     region = res[0]["locations"][0]["physicalLocation"]["region"]
-    assert region["startLine"] == line
+    assert region["startLine"] == span.line
+    assert res[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == Path(GOOD).as_uri()
     flow = res[0]["codeFlows"][0]["threadFlows"][0]["locations"]
     assert len(flow) == 3 and flow[-1]["location"]["message"]["text"].startswith("step 2:")  # init + 2 steps
 
@@ -92,11 +93,12 @@ def test_a_model_error_in_the_json_report_has_its_position(tmp_path: Path, capsy
 
 
 def _project(tmp_path: Path, models: list[str], extra: str = "") -> Path:
-    (tmp_path / "models").mkdir(exist_ok=True)
+    if not (tmp_path / "models").exists():  # the library's layout: a broken model names its base by a relative path
+        shutil.copytree(ROOT / "models", tmp_path / "models")
     lines = ['[tool.tcpspec]', 'engine = "bmc"', 'depth = 4', 'jobs = 1', extra]
     for m in models:
-        shutil.copy(m, tmp_path / "models" / Path(m).name)
-        lines += ["[[tool.tcpspec.models]]", f'path = "models/{Path(m).name}"', 'kinds = ["invariant", "step"]']
+        rel = Path(m).relative_to(ROOT).as_posix()
+        lines += ["[[tool.tcpspec.models]]", f'path = "{rel}"', 'kinds = ["invariant", "step"]']
     (tmp_path / "pyproject.toml").write_text("\n".join(lines) + "\n")
     return tmp_path
 

@@ -286,3 +286,40 @@ def test_an_edit_in_an_imported_file_updates_its_importer(tmp_path: Path) -> Non
     before, after = run_session(body)
     assert before == []
     assert [(d.range.start.line + 1, d.range.start.character + 1, d.message.split("\n")[0]) for d in after] == expected
+
+
+# ---------------------------------------------------------------- variants
+
+
+def test_a_variant_in_the_editor(tmp_path: Path) -> None:
+    """A broken model of the library: no diagnostic; its `of "..."` jumps to the base; a name
+    inside a replaced transition jumps to the base's declaration; an edit the base cannot take
+    is underlined where the CLI points."""
+    path = ROOT / "models/broken/tcp_fin_no_consume.tcpspec"
+    text = path.read_text("utf-8")
+    bad = text.replace("Endpoint.close", "Endpoint.closed")
+    copy = tmp_path / "broken" / "v.tcpspec"
+    copy.parent.mkdir()
+    (tmp_path / "tcp.tcpspec").write_text(TCP.read_text("utf-8"), "utf-8")
+    copy.write_text(bad, "utf-8")
+    expected = cli_errors(copy)
+
+    async def body(editor: Editor) -> dict[str, Any]:
+        uri = await editor.open(path)
+        doc = lsp.TextDocumentIdentifier(uri=uri)
+        out: dict[str, Any] = {"clean": list(editor.diagnostics[uri])}
+        out["base"] = await editor.client.text_document_definition_async(
+            lsp.DefinitionParams(text_document=doc, position=position_of(text, '"../tcp.tcpspec"', offset=3)))
+        out["var"] = await editor.client.text_document_definition_async(
+            lsp.DefinitionParams(text_document=doc, position=position_of(text, "state := if", offset=1)))
+        copy_uri = await editor.open(copy)
+        out["bad"] = editor.diagnostics[copy_uri]
+        return out
+
+    out = run_session(body)
+    assert out["clean"] == []
+    assert out["base"].uri == from_fs_path(str(TCP))
+    assert out["var"].uri == from_fs_path(str(TCP))
+    assert TCP.read_text("utf-8").split("\n")[out["var"].range.start.line].lstrip().startswith("var state")
+    got = [(d.range.start.line + 1, d.range.start.character + 1, d.message.split("\n")[0]) for d in out["bad"]]
+    assert got == expected and "no transition 'closed'" in got[0][2]

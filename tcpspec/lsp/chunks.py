@@ -107,6 +107,7 @@ class ChunkParser:
         self._new = {}
         imports: list[ast.Import] = []
         decls: list[ast.Decl] = []
+        variants: list[ast.Variant] = []
         for start, end, line, col in pieces:
             try:
                 part = self._piece(text, start, end, line, col, path)
@@ -119,12 +120,16 @@ class ChunkParser:
                 rest = parse_text(_blank(text[:start]) + text[start:], path)
                 imports.extend(rest.imports)
                 decls.extend(rest.decls)
+                variants.extend([rest.variant] if rest.variant else [])
                 break
             imports.extend(part.imports)
             decls.extend(part.decls)
+            variants.extend([part.variant] if part.variant else [])
         else:
             self._seen[path] = [self._new, *self._old[:1]]
-        return ast.ModelFile(path=path, imports=tuple(imports), decls=tuple(decls))
+        if len(variants) > 1 or (variants and decls):  # pieces parse alone: the whole file says what is wrong
+            return parse_text(text, path)
+        return ast.ModelFile(path=path, imports=tuple(imports), decls=tuple(decls), variant=(variants or [None])[0])
 
     def _cached(self, piece: str, line: int, col: int, path: str, text: str | None = None) -> ast.ModelFile:
         """The parse of `piece` standing at (line, col): from the cache (shifted if it moved),

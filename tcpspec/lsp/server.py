@@ -138,17 +138,20 @@ class TcpspecServer(LanguageServer):
         return (analysis, sym) if sym is not None else None
 
     def import_at(self, uri: str, pos: lsp.Position) -> str | None:
-        """The file an `import "..."` at this position names (resolved as the parser does)."""
+        """The file an `import "..."` (or a variant's `of "..."`) at this position names (resolved
+        as the parser does)."""
         analysis = self.analysis_for(uri)
         if analysis is None or analysis.program is None:
             return None
         path = _path(uri)
         line, col = self._server_position(uri, pos)
         for f in analysis.program.files:
-            for imp in f.imports if f.path == path else ():
-                span = imp.span
+            if f.path != path:
+                continue
+            named = [(i.span, i.path) for i in f.imports] + ([(f.variant.base_span, f.variant.base)] if f.variant else [])
+            for span, target in named:
                 if span.line <= line + 1 <= (span.end_line or span.line):
-                    return os.path.normpath(os.path.join(os.path.dirname(path), imp.path))
+                    return os.path.normpath(os.path.join(os.path.dirname(path), target))
         return None
 
     def _server_position(self, uri: str, pos: lsp.Position) -> tuple[int, int]:

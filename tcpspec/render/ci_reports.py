@@ -150,12 +150,13 @@ def sarif_doc(run: GateRun) -> dict[str, Any]:
                 "shortDescription": {"text": (r.doc.strip().splitlines() or [f"{r.kind} {r.property}"])[0]},
             })
             prop = next((p for p in getattr(model, "properties", []) if p.name == r.property), None)
-            line, col = (prop.span.line, prop.span.col) if prop is not None else (1, 1)
+            # The file that declares it: an import's, or a variant's base's, not always the model's.
+            where, line, col = (prop.span.file, prop.span.line, prop.span.col) if prop is not None else (report.spec.path, 1, 1)
             res = {
                 "ruleId": rule_id,
                 "level": "error" if r.failed else "warning",
                 "message": {"text": f"{r.property}: {r.verdict.value} {text.verdict_note(r)}"},
-                "locations": [_location(report.spec.path, line, col)],
+                "locations": [_location(where, line, col)],
             }
             flow = _code_flow(r, report)
             if flow is not None:
