@@ -464,7 +464,7 @@ def export(model: Model | Source, to: str = "promela", *, properties: Sequence[s
     from tcpspec.pipeline import select_properties
 
     m = _model(model)
-    props = [p for p in select_properties(m.ir, tuple(properties)) if p.kind.value not in ("eventually", "leads_to")]
+    props = [p for p in select_properties(m.ir, tuple(properties)) if p.kind.value not in ("eventually", "leads_to", "temporal")]
     if to == "smtlib":
         if promela:
             raise UsageError(f"{', '.join(sorted(promela))}: only for to='promela'")

@@ -105,7 +105,7 @@ class FieldAccess:
 
 @dataclass(frozen=True)
 class Unary:
-    op: str  # "!" or "-"
+    op: str  # "!", "-", or a temporal operator: "always", "eventually"
     arg: Expr
     span: Span
 
@@ -373,6 +373,18 @@ class LeadsTo:
 
 
 @dataclass(frozen=True)
+class Temporal:
+    """`temporal NAME: F;` every fair run satisfies the LTL formula F (`always`, `eventually`
+    over state predicates, combined with `!`, `&&`, `||`, `==>`; checker_temporal.py says which
+    nestings are accepted)."""
+
+    name: str
+    formula: Expr
+    span: Span
+    doc: str = ""
+
+
+@dataclass(frozen=True)
 class Final:
     """`final NAME: E;` a state where E holds may have no successor (not a deadlock)."""
 
@@ -417,7 +429,7 @@ class DepthDecl:
     doc: str = ""
 
 
-Property = Invariant | Reachable | StepProperty | Eventually | LeadsTo
+Property = Invariant | Reachable | StepProperty | Eventually | LeadsTo | Temporal
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ KIND_NAMES = {
     ast.StepProperty: "property",
     ast.Eventually: "property",
     ast.LeadsTo: "property",
+    ast.Temporal: "property",
     ast.Final: "final state predicate",
     ast.DefDecl: "definition",
 }
@@ -578,7 +579,7 @@ class _Checker:
         out: list[ir.Property] = []
         scope = Scope(self.env, top_level=True)
         for index, decl in enumerate(self.decls):
-            if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo)):
+            if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo, ast.Temporal)):
                 prop = ProcessChecker.property(self.rep, decl, scope, None)
                 if prop is not None:
                     out.append(prop)

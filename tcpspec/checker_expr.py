@@ -422,6 +422,10 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
     # ------------------------------------------------------------ operators
 
     def _unary(self, e: ast.Unary) -> ir.Expr | None:
+        if e.op in ("always", "eventually"):
+            self.rep.error(e.span, f"'{e.op}' is a temporal operator: it belongs in a `temporal` property "
+                           f"(`temporal NAME: {e.op} ...;`), not in an expression about one state or step")
+            return None
         arg = self.check(e.arg)
         if arg is None:
             return None

@@ -14,6 +14,7 @@ from tcpspec import ast, ir
 from tcpspec.checker_defs import DefSig
 from tcpspec.checker_expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
 from tcpspec.checker_stmt import StmtChecker, warn_reads_after_writes
+from tcpspec.checker_temporal import TemporalChecker
 from tcpspec.diagnostics import Span
 from tcpspec.types import BOOL, IntType, MapType, RecordType, SetType, Type, default_value, is_finite, value_text, values_in_range
 
@@ -494,6 +495,12 @@ class ProcessChecker:
             if pre is None or post is None:
                 return None
             return ir.Property(name, ir.PropertyKind.LEADS_TO, post, decl.span, decl.doc, instance=inst, when=pre)
+        elif isinstance(decl, ast.Temporal):
+            formula = TemporalChecker(ec, decl).check()
+            if formula is None:
+                return None
+            return ir.Property(name, ir.PropertyKind.TEMPORAL, ir.Lit(True, BOOL, decl.span), decl.span, decl.doc,
+                               instance=inst, formula=formula)
         else:
             rep.error(getattr(decl, "span", None), "not a property")
             return None

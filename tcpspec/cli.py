@@ -406,7 +406,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise UsageError(f"{', '.join(ignored)}: only for --to {other}, not --to {args.to}")
     model = load_model_warned(args.model, parse_defines(args.define))
     props = pipeline.select_properties(model, tuple(args.prop))
-    live = [p.name for p in props if p.kind.value in ("eventually", "leads_to")]
+    live = [p.name for p in props if p.kind.value in ("eventually", "leads_to", "temporal")]
     if live and args.prop:
         raise UsageError(f"export: liveness properties are not exported yet: {', '.join(live)}")
     props = [p for p in props if p.name not in live]

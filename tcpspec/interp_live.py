@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 
-from tcpspec import ir
+from tcpspec import ir, ltl
 from tcpspec.interp import Env, _bool, all_values, cardinality, default_sample, eval_expr, same, state_keys, take
 from tcpspec.results import steps
 from tcpspec.trace import Trace
@@ -98,7 +98,13 @@ def lasso_problem(model: ir.Model, trace: Trace, prop: ir.Property) -> str | Non
 
 
 def _goal_problem(prop: ir.Property, states: Sequence[State], count: int, loop: int) -> str | None:
-    """The goal is missed after a trigger, over states[:count] (a trigger in the loop, from `loop`)."""
+    """The goal is missed after a trigger, over states[:count] (a trigger in the loop, from `loop`);
+    a `temporal` formula is false on states[:count] with states[loop:count] repeating."""
+    if prop.kind is ir.PropertyKind.TEMPORAL:
+        assert prop.formula is not None
+        if ltl.value(prop.formula, lambda e, j: holds(e, states[j]), count - 1, loop, ltl.PYTHON):
+            return f"the run satisfies the formula of {prop.name}"
+        return None
     goal = [holds(prop.expr, s) for s in states[:count]]
     if prop.kind is ir.PropertyKind.EVENTUALLY:
         return None if not any(goal) else f"the goal of {prop.name} holds at step {goal.index(True)}"

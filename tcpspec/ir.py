@@ -343,11 +343,39 @@ class PropertyKind(str, Enum):
     STEP = "step"
     EVENTUALLY = "eventually"  # `expr` is the goal; every fair run reaches it
     LEADS_TO = "leads_to"  # `when` is P, `expr` is Q: every P-state is followed by a Q-state
+    TEMPORAL = "temporal"  # `formula` is an LTL formula of the fragment of `Temporal`
     DEADLOCK = "deadlock"  # built-in `deadlock_free` (--deadlock): no reachable stuck state
 
 
 # Properties about infinite runs, checked by lasso-shaped BMC (engines/liveness.py).
-LIVENESS_KINDS = (PropertyKind.EVENTUALLY, PropertyKind.LEADS_TO)
+LIVENESS_KINDS = (PropertyKind.EVENTUALLY, PropertyKind.LEADS_TO, PropertyKind.TEMPORAL)
+
+
+class TemporalOp(str, Enum):
+    """The atoms and connectives of `temporal` formulas. Every atom applies its operators to
+    state predicates only, which is what lets a formula be decided on a lasso by looking at the
+    prefix and the loop once (tcpspec.ltl)."""
+
+    ALWAYS = "always"  # `always P`: `expr` in every state
+    EVENTUALLY = "eventually"  # `eventually P`: `expr` in some state
+    INFINITELY_OFTEN = "always eventually"  # `always eventually P`: `expr` again and again
+    PERSISTENT = "eventually always"  # `eventually always P`: from some point on `expr` for ever
+    LEADS_TO = "leads to"  # `always (P ==> eventually Q)`: `when` is P, `expr` is Q
+    NOT = "!"
+    AND = "&&"
+    OR = "||"
+    IMPLIES = "==>"
+
+
+@dataclass(frozen=True)
+class Temporal:
+    """A `temporal` formula: an atom (`expr`, and `when` for LEADS_TO) or a connective over `args`."""
+
+    op: TemporalOp
+    args: tuple[Temporal, ...] = ()
+    expr: Expr | None = None
+    when: Expr | None = None
+    span: Span | None = None
 
 
 @dataclass(frozen=True)
@@ -378,6 +406,7 @@ class Property:
     events: tuple[StepEvent, ...] = ()
     when: Expr | None = None
     builtin: bool = False  # `range_ok`: added by the checker, not written by the user
+    formula: Temporal | None = None  # kind TEMPORAL (its `expr` is then the literal true)
 
     @property
     def over_states(self) -> bool:

@@ -12,7 +12,7 @@ DEFAULT_ENGINE = "auto"  # BMC and the prover side by side (engines/portfolio.py
 DEFAULT_DEPTH = 20  # the bound when neither --depth nor the model's `depth` declaration gives one
 THEORIES = ("auto", "int", "bv")  # how numbers become Z3 terms (theories.py)
 # The kinds a run may select (`--kind`, `kinds = [...]`); `deadlock` is asked for by --deadlock.
-KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to")
+KINDS = ("invariant", "lemma", "step", "reachable", "eventually", "leads_to", "temporal")
 
 
 @dataclass(frozen=True)

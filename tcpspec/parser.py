@@ -30,7 +30,7 @@ FAULT_KINDS = ("loss", "duplication", "reordering", "injection")
 KEYWORDS = frozenset(
     "import const type enum message channel with process var transition choose receive from when "
     "send to if then else skip instance invariant lemma reachable step on ensure chan true false "
-    "forall exists count eventually leads_to final fair strong depth for def let any".split()
+    "forall exists count eventually leads_to temporal always final fair strong depth for def let any".split()
 )
 RESERVED: frozenset[str] = frozenset()  # words kept from names for later use (none at the moment)
 _CMP_OPS = frozenset(("==", "!=", "<", "<=", ">", ">="))
@@ -322,7 +322,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def process_decl(self, meta: Any, c: list[Any]) -> ast.ProcessDecl:
         rest = c[1:]
-        props = (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo)
+        props = (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo, ast.Temporal)
         return ast.ProcessDecl(
             str(c[0]),
             tuple(x for x in rest if isinstance(x, ast.Param)),
@@ -386,6 +386,9 @@ class _ToAst(Transformer[Token, Any]):
 
     def leads_to(self, meta: Any, c: list[Any]) -> ast.LeadsTo:
         return ast.LeadsTo(str(c[0]), c[1], c[3], self._span(meta))
+
+    def temporal(self, meta: Any, c: list[Any]) -> ast.Temporal:
+        return ast.Temporal(str(c[0]), c[1], self._span(meta))
 
     def final_decl(self, meta: Any, c: list[Any]) -> ast.Final:
         return ast.Final(str(c[0]), c[1], self._span(meta))
@@ -760,6 +763,12 @@ HABITS: dict[str, tuple[str, list[str]]] = {
     "TLA+'s CONSTANTS are 'const N = 3;' here (the value is the default; -D N=5 changes it)": (
         r"^\s*CONSTANTS?\b", ["CONSTANT N", "CONSTANTS N, M"]),
     "TLA+'s EXTENDS is 'import \"file.tcpspec\";' here": (r"^\s*EXTENDS\b", ["EXTENDS Naturals"]),
+    "TLA+'s and SPIN's '[]' and '<>' are 'always' and 'eventually' here: 'temporal NAME: always eventually P;'": (
+        r"\[\]|<>", ["temporal t: []<>p;", "temporal t: <>[](p);"]),
+    "'P ~> Q' is a declaration of its own ('leads_to NAME: P ~> Q;'); inside a temporal formula write "
+    "'always (P ==> eventually Q)'": (r"~>", ["temporal t: p ~> q;", "temporal t: always eventually p ==> (p ~> q);"]),
+    "SPIN's 'ltl NAME { F }' is 'temporal NAME: F;' here (with 'always', 'eventually', '!', '&&', '||', '==>')": (
+        r"^\s*ltl\b", ["ltl p1 { [] (x > 0) }"]),
     "Promela's 'atomic { }' is not needed: a transition is one atomic step": (
         r"\batomic\s*\{", ["process P() { transition t { atomic { x := 1; } } }"]),
     "Promela's 'c ! m' is 'send c m;' here": (r"\b\w+\s*!(?!=)\s*\w", ["process P() { transition t { c ! m; } }"]),

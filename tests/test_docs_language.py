@@ -25,7 +25,8 @@ const CAP = 2;
 const LOSSY = false;
 const REORDER = false;
 const ATTACK = false;
-enum State { CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED }
+enum State { CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSING, TIME_WAIT,
+             CLOSE_WAIT, LAST_ACK }
 message Segment { syn: bool = false, ack: bool = false, seq: seq32, ackno: seq32 = 0, len: 0..MSS = 0 }
 """
 _CHANNELS = "channel c2s: Segment[CAP];\nchannel s2c: Segment[CAP];\n"

@@ -112,6 +112,21 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
                   "channel 'c' holds 1 message, not 2"),
     "self_outside_family": (GOOD.replace("x + 1", "self"), [], 2, "'self' is only defined inside a process "
                             "instantiated as a family"),
+    "temporal_outside": (GOOD + "invariant i: always p.x < 3;\n", [], 2,
+                         "'always' is a temporal operator: it belongs in a `temporal` property"),
+    "temporal_fragment": (GOOD + "temporal t: always (p.x == 1 ==> eventually always p.x == 3);\n", [], 2,
+                          "'always' nested here is outside the supported fragment: `always P`, `eventually P`, "
+                          "`always eventually P`, `eventually always P` and `always (P ==> eventually Q)`"),
+    "temporal_bare": (GOOD + "temporal t: eventually p.x == 3 && p.x > 0;\n", [], 2,
+                      "a state predicate outside `always` / `eventually` in temporal 't'"),
+    "temporal_safety": (GOOD + "temporal t: always p.x < 4;\n", [], 2,
+                        "temporal 't' is `always P`, a safety property: write `invariant t: P;`"),
+    "tla_box": ("temporal t: []<>p;\n", [], 2,
+                "TLA+'s and SPIN's '[]' and '<>' are 'always' and 'eventually' here: 'temporal NAME: always eventually P;'"),
+    "leadsto_in_formula": ("temporal t: p ~> q;\n", [], 2,
+                           "'P ~> Q' is a declaration of its own ('leads_to NAME: P ~> Q;'); inside a temporal "
+                           "formula write 'always (P ==> eventually Q)'"),
+    "spin_ltl": ("ltl p1 { [] (x > 0) }\n", [], 2, "SPIN's 'ltl NAME { F }' is 'temporal NAME: F;' here"),
 }
 
 

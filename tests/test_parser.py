@@ -65,7 +65,7 @@ def show(e: ast.Expr) -> str:
 
 
 def test_reference_has_the_expected_blocks() -> None:
-    assert len(BLOCKS) == 18
+    assert len(BLOCKS) == 20
     assert BLOCKS[0].startswith("// A whole model")
 
 

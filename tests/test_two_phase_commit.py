@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "two_phase_commit.tcpspec"
 BROKEN = ROOT / "models" / "broken" / "two_phase_commit_quorum.tcpspec"
 FAULT = (
-    "  transition decide_commit when state == C_WAITING && (forall j in 0..N-1: j in voted && yes[j]) {",
+    "  transition decide_commit when state == C_WAITING && (forall j in 0..N - 1: j in voted && yes[j]) {",
     "  transition decide_commit when state == C_WAITING && card(voted) >= N - 1 && (forall j in voted: yes[j]) "
     "{  // FAULT: one vote may be missing",
 )

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import z3
@@ -274,12 +274,14 @@ def _search(
 ) -> list[PropertyResult]:
     """run_bmc's loop over the tracks, filling `results` as it finds them."""
     stop_at: int | None = None  # depth of the first violation that stops the run
+    bound = _known_stop(tracks, keep_going)
     told = -1
     idle = False  # on_idle was told
     while True:
         steering = Steering() if steer is None else steer()
         _drop(tracks, steering.dropped, results)
-        live = [t for t in tracks if not t.done and (stop_at is None or t.k <= stop_at)]
+        live = [t for t in tracks if not t.done and (stop_at is None or t.k <= stop_at)
+                and not _past_known_stop(t, tracks, bound)]
         if not live:
             break
         if (on_idle is not None and isinstance(steer, LiveSteering) and steering.targets_first and steering.may_idle
@@ -444,6 +446,24 @@ def _take_seeds(track: _Track, ts: TransitionSystem, k: int, depth: int, results
 CONFIRMED = "shortest over all values: confirmed (BMC found no shorter violation)"
 
 
+def _known_stop(tracks: list[_Track], keep_going: bool) -> int | None:
+    """The length of the shortest run the explicit search found (replayed) that breaks a property
+    whose violation ends the run: the run ends at that depth or sooner."""
+    if keep_going:
+        return None
+    head = next((t.head for t in tracks if t.head is not None), None)
+    if head is None:
+        return None
+    return min((r.depth for r in head.pending.values() if r.depth is not None and stops_run(r)), default=None)
+
+
+def _past_known_stop(track: _Track, tracks: list[_Track], bound: int | None) -> bool:
+    """The targets' track waits past `bound` while the safety track has not got there: a depth
+    it would search there cannot be reported (the run stops at `bound` at the latest)."""
+    return (bound is not None and not track.safety and track.k > bound
+            and any(t.safety and not t.done and t.k <= bound for t in tracks))
+
+
 def _take_known(track: _Track, ts: TransitionSystem, k: int, keep_going: bool, results: dict[str, PropertyResult]) -> bool:
     """Report the explicit search's violations of exactly k steps: every shallower depth has been
     asked, so each is a shortest one for every value. True if one ends the run."""
@@ -455,7 +475,9 @@ def _take_known(track: _Track, ts: TransitionSystem, k: int, keep_going: bool, r
             continue
         if replay_or_explain(ts.model, trace, item.prop) is not None:
             continue  # the solver asks for it as usual
-        results[item.prop.name] = _result(item, Verdict.VIOLATED, k, trace=trace, detail=CONFIRMED)
+        # The run is the explicit search's; BMC has only shown that none is shorter.
+        results[item.prop.name] = replace(_result(item, Verdict.VIOLATED, k, trace=trace, detail=CONFIRMED),
+                                          engine="explicit")
         track.open_.remove(item)
         stop = stop or (not keep_going and stops_run(results[item.prop.name]))
     return stop

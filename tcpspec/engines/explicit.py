@@ -5,8 +5,10 @@ take every value of their type when it is small (bool, enums, bvN/seqN up to 4 b
 up to 256 values), else a sample: the smallest value and the one next to the wrap-around
 (0 and 2^N-1 for bvN/seqN; both ends of an int range), unless `--values NAME=A..B` says which.
 Sequence numbers of an independent space (engines/seqspace.py) are not sampled: ISN 0 stands
-for every ISN. So a search is *exhaustive* when nothing had to be sampled; only then does its
-silence prove anything:
+for every ISN. Where an injected field is sampled, a solver proposes, from each state expanded,
+the injected messages that break a property within two steps (engines/explicit_probe.py); the
+runs they give are real (taken on the interpreter, replayed) but not claimed shortest. So a
+search is *exhaustive* when nothing had to be sampled; only then does its silence prove anything:
 
 - breadth-first, every counterexample and witness is a shortest one for the values searched
   (over all values when exhaustive), replayed on the interpreter like every trace;
@@ -55,6 +57,9 @@ class ExplicitOptions:
     search: str = "bfs"
     seed: int = 0  # swarm: the random seed of the first member
     independence: bool = True  # off: no sequence space is searched from ISN 0 alone (tests compare)
+    # Breadth-first with sampled values: ask Z3 for the injected messages that break a property
+    # within two steps of each state expanded (engines/explicit_probe.py; off: tests compare).
+    probe: bool = True
 
 
 # ---------------------------------------------------------------- the plan: domains and independence
@@ -278,7 +283,8 @@ def explore(
     for _ in range(RESTARTS + 1):
         p = plan(model, given, prefer, avoid, opaque_constants)
         try:
-            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
+            outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds,
+                                      model)
             break
         except OpaqueRead as read:
             # An assumption of data independence was wrong for this model: drop it and start over.
@@ -291,14 +297,14 @@ def explore(
                 prefer.append(read.origin)
     else:
         p = plan(model, given, avoid=[v for v, _, _ in seqspace.free_leaves(model)], opaque_constants=False)
-        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds)
+        outcome, search = _search(p, props, depth, deadline, options, keep_going, on_progress, cpu_seconds, model)
     p.reads = reads
     return p, outcome, search
 
 
 def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | None, options: ExplicitOptions,
             keep_going: bool, on_progress: Callable[[str], None] | None,
-            cpu_seconds: float | None = None) -> tuple[Outcome, Search]:
+            cpu_seconds: float | None = None, original: ir.Model | None = None) -> tuple[Outcome, Search]:
     searched_props = [p.searched.property(q.name) if q.kind is not ir.PropertyKind.DEADLOCK else q for q in props]
     deadlock = next((q for q in props if q.kind is ir.PropertyKind.DEADLOCK), None)
     tell = None
@@ -309,8 +315,14 @@ def _search(p: Plan, props: list[ir.Property], depth: int, deadline: float | Non
     from tcpspec.engines.explicit_cert import MAX_STATES
 
     keep = MAX_STATES if options.search == "bfs" and p.exhaustive else 0  # a certificate needs them all
+    prober = None
+    if options.probe and options.search == "bfs" and not p.exhaustive and original is not None:
+        from tcpspec.engines.explicit_probe import Prober, injections
+
+        if injections(original):
+            prober = Prober(original, props)
     search = Search(p.searched, p.initial, [q for q in searched_props if q.kind is not ir.PropertyKind.DEADLOCK],
-                    p.domain, deadlock, tell, keep)
+                    p.domain, deadlock, tell, keep, prober)
     stoppers = frozenset() if keep_going else frozenset(q.name for q in props if q.kind not in (
         ir.PropertyKind.REACHABLE, ir.PropertyKind.LEMMA))
     limits = Limits(depth, options.max_states, options.memory_mb or DEFAULT_MEMORY_MB, deadline,
@@ -410,7 +422,7 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
         r.search = summary
         path = outcome.found.get(q.name)
         if path is not None:
-            _found(model, q, p, search, path, r, kind)
+            _found(model, q, p, search, path, r, kind, q.name in outcome.probed)
         elif not keep_going and stop_depth is not None:
             r.depth, r.detail = stop_depth, STOPPED
         elif outcome.complete:
@@ -443,8 +455,12 @@ def _results(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcom
     return out
 
 
+PROBED = ("found by a solver-proposed injection from a visited state (values outside the sample): "
+          "not necessarily the shortest")
+
+
 def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple[int, tuple[int, ...]],
-           r: PropertyResult, kind: str = "bfs") -> None:
+           r: PropertyResult, kind: str = "bfs", probed: bool = False) -> None:
     trace = trace_of(model, search, path)
     check = replay(model, trace, q, require_first=True)
     r.depth = trace.length
@@ -456,6 +472,8 @@ def _found(model: ir.Model, q: ir.Property, p: Plan, search: Search, path: tuple
     r.trace = trace
     if kind != "bfs":
         r.detail = f"found by {'random ' if kind == 'swarm' else ''}depth-first search: not necessarily the shortest"
+    elif probed:
+        r.detail = PROBED
     elif p.exhaustive:
         r.detail = "shortest over all values"
     else:
@@ -493,7 +511,7 @@ class HeadStart:
 
 
 def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: float | None,
-               keep_going: bool) -> HeadStart:
+               keep_going: bool, probe: bool = True) -> HeadStart:
     """A short breadth-first search on the invariants, step properties and targets (not the
     lemmas, the prover's helpers: a run does not stop at theirs)."""
     searched = [p for p in props if p.kind in (ir.PropertyKind.INVARIANT, ir.PropertyKind.STEP,
@@ -502,7 +520,7 @@ def head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: f
         return HeadStart()
     t0 = time.perf_counter()
     try:
-        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES),
+        p, outcome, search = explore(model, searched, depth, timeout, ExplicitOptions(max_states=AUTO_STATES, probe=probe),
                                      keep_going, cpu_seconds=AUTO_CPU_SECONDS)
     except (InterpError, UsageError, RecursionError, KeyError, TypeError, ValueError):
         return HeadStart()  # only a head start: BMC and the prover answer as before

@@ -135,6 +135,11 @@ class _Cube:
         return z3.And(out) if out else z3.BoolVal(True)
 
 
+def concrete_term(model: ir.Model, ts: TransitionSystem, k: int, state: State) -> z3.BoolRef:
+    """State k of `ts` is `state`, value for value (an opaque value: any value)."""
+    return _Cube(model, _Anchors(model, Independence(model)), state).term(ts, k, state)
+
+
 def _balanced(parts: list[str], op: str, empty: str) -> str:
     """`a op b op ...` as a balanced tree of parentheses: the parser refuses expressions nested
     more than 100 deep, and a chain of 1000 disjuncts nests 1000 deep."""

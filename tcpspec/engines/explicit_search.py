@@ -21,13 +21,19 @@ import time
 from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from tcpspec import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
-from tcpspec.interp import Domain, Env, Opaque, State, StepOutcome, copy_state, state_keys, take
+from tcpspec.interp import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
 from tcpspec.types import RecordType, Value
 
+if TYPE_CHECKING:
+    from tcpspec.engines.explicit_probe import Prober
+
 Path = tuple[int, tuple[int, ...]]  # (index of the initial state, step codes)
+PROBE_ROUNDS = 8  # solver proposals per state expanded, while each breaks a property not broken before
+PROBE_PATIENCE = 32  # after a probe's violation ends the search: states probed without a new one
 
 
 @dataclass
@@ -61,6 +67,7 @@ class Outcome:
     complete: bool = False
     cut: str = ""  # why it stopped early: "max-states", "memory", "timeout", "budget", "" (depth or done)
     seconds: float = 0.0
+    probed: set[str] = field(default_factory=set)  # found through a solver's proposal (explicit_probe.py)
 
     @property
     def collision(self) -> float:
@@ -92,6 +99,15 @@ class _Moves:
         self.on_state = [[(name, ok) for where, name, ok in n if where == "var"] for n in needs]
         self.on_msg = [[(name, ok) for where, name, ok in n if where == "msg"] for n in needs]
         self.n = len(self.items)
+        self.index = {t.name: i for i, (t, _, _, _) in enumerate(self.items)}
+        # Per item: parameter values proposed for one state (explicit_probe.py), never tried by
+        # `steps`; their codes follow the item's own combinations, so `again` takes them too.
+        self.extras: list[list[dict[str, Value]]] = [[] for _ in self.items]
+
+    def extra(self, ti: int, params: dict[str, Value]) -> int:
+        """The code of item ti's step with these (proposed) parameter values."""
+        self.extras[ti].append(params)
+        return ti + self.n * (len(self.items[ti][2]) + len(self.extras[ti]) - 1)
 
     def steps(self, state: State) -> list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]]:
         """Every enabled step from `state`, with its code; range-violating ones included."""
@@ -132,7 +148,8 @@ class _Moves:
         if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
             position: dict[str, Value] = {t.params[0][0]: ci}
             return t, position, take(t, state, position)
-        return t, combos[ci], take(free, state, combos[ci])
+        params = combos[ci] if ci < len(combos) else self.extras[ti][ci - len(combos)]
+        return t, params, take(free, state, params)
 
 
 def canonical(model: ir.Model) -> Callable[[State], int]:
@@ -165,8 +182,9 @@ class Search:
 
     def __init__(self, searched: ir.Model, initial: list[State], props: list[ir.Property], domain: Domain,
                  deadlock: ir.Property | None = None, on_progress: Callable[[Progress], None] | None = None,
-                 keep: int = 0) -> None:
+                 keep: int = 0, prober: Prober | None = None) -> None:
         self.model = searched
+        self.prober = prober
         self.initial = initial
         self.moves = _Moves(searched, searched, domain)
         self.state_props = [(p, decide(p.expr), _names(ir.state_reads(p.expr))) for p in props if p.kind is not ir.PropertyKind.STEP
@@ -262,6 +280,7 @@ class Search:
         out.states = len(seen)
         level = 0
         stop_after = False
+        quiet = 0  # states probed since a probe last broke a property
         last_tick = t0
         self._cpu0 = time.process_time()
         level_cpu: list[float] = [0.0]  # CPU seconds spent when each level was done
@@ -271,13 +290,27 @@ class Search:
             for j, st in enumerate(frontier):
                 if j % 8 == 0:
                     now = time.monotonic()
-                    cut = self._cut(limits, len(seen), now) or self._hopeless(limits, level_cpu[-1], j, len(frontier))
+                    cut = self._cut(limits, len(seen), now) or (
+                        "" if out.probed else self._hopeless(limits, level_cpu[-1], j, len(frontier)))
                     if cut:
                         out.cut, out.levels, out.seconds = cut, level, now - t0
                         return out
                     if self.on_progress is not None and now - last_tick >= 0.5:
                         last_tick = now
                         self.on_progress(Progress(len(seen), level + 1, now - t0))
+                if self.prober is not None and not self.prober.exhausted and level < limits.depth:
+                    before = len(out.probed)
+                    self._probe(st, self._path(parents, codes, level, j, None), limits.depth)
+                    quiet = 0 if len(out.probed) > before else quiet + 1
+                if out.probed and any(n in limits.stop_at_first for n in out.probed):
+                    # The run ends with a violation that is not a shortest one (the portfolio's
+                    # BMC confirms or shortens it): no more levels, only the probes of this one,
+                    # for the other properties broken as soon, until they find nothing new.
+                    assert self.prober is not None
+                    if self.prober.exhausted or quiet >= PROBE_PATIENCE or j == len(frontier) - 1:
+                        out.levels, out.states, out.seconds = level, len(seen), time.monotonic() - t0
+                        return out
+                    continue
                 moves = self.moves.steps(st)
                 if not moves and self.deadlock is not None and self.deadlock.name in self._open and self._deadlocked(st):
                     self._found([self.deadlock.name], self._path(parents, codes, level, j, None))
@@ -310,6 +343,50 @@ class Search:
         out.complete = not frontier and not stop_after
         out.seconds = time.monotonic() - t0
         return out
+
+    def _probe(self, st: State, path: Path, depth: int) -> None:
+        """Take the injections a solver proposes from `st` (explicit_probe.py), then every step
+        after each, deciding the properties on the interpreter as for any step."""
+        assert self.prober is not None
+        pre = concrete(st)
+        for _ in range(PROBE_ROUNDS):  # again while a proposal breaks something new
+            before = len(self.out.probed)
+            for name, params in self.prober.propose(pre, self._open):  # type: ignore[arg-type]
+                self._take_proposed(st, path, name, params, len(path[1]) + 2 <= depth)
+            if len(self.out.probed) == before:
+                return
+
+    def _take_proposed(self, st: State, path: Path, name: str, params: dict[str, Value], then: bool) -> None:
+        """The proposed injection from `st` (reached by `path`) and, if `then` (the bound
+        allows it), every step after it."""
+        n = self.moves.n
+        ti = self.moves.index[name]
+        t, free, _, _ = self.moves.items[ti]
+        code = self.moves.extra(ti, params)
+        first = (path[0], path[1] + (code,))
+        try:
+            outcome = take(free, st, params)
+            if not outcome.enabled:
+                return
+            self._found_probed(self._step_hits(ti, st, t, outcome) if self.step_props[ti] else [], first)
+            if not outcome.range_ok:
+                return
+            mid = outcome.state
+            assert mid is not None
+            self._found_probed(self._state_hits(mid, st), first)
+            for code2, t2, _params, out2 in self.moves.steps(mid) if then else []:
+                second = (path[0], first[1] + (code2,))
+                ti2 = code2 % n
+                self._found_probed(self._step_hits(ti2, mid, t2, out2) if self.step_props[ti2] else [], second)
+                if out2.range_ok and out2.state is not None:
+                    self._found_probed(self._state_hits(out2.state, mid), second)
+        except OpaqueRead:
+            pass  # the proposal reads what data independence hid: the search's own steps decide
+
+    def _found_probed(self, names: list[str], path: Path) -> None:
+        names = [x for x in names if x in self._open]
+        self._found(names, path)
+        self.out.probed.update(names)
 
     def _hopeless(self, limits: Limits, started: float, done: int, total: int) -> str:
         """"budget" when the level under way, `done` of its `total` states expanded since

@@ -1,4 +1,4 @@
-"""Liveness under fairness by lasso-shaped BMC: `eventually` and `leads_to` properties.
+"""Liveness under fairness by lasso-shaped BMC: `eventually`, `leads_to` and `temporal` properties.
 
 A counterexample is a fair run that misses the goal forever. Within a bound it has one of two
 shapes, both searched for from the shortest up, on one solver with one unrolling (as in
@@ -6,11 +6,12 @@ shapes, both searched for from the shortest up, on one solver with one unrolling
 
 - a *lasso*: states s0 .. sn (n steps) with sn == s_l for some l < n (every variable and every
   channel's contents equal), so the steps l+1 .. n repeat forever. The goal never holds on the
-  lasso after the trigger (`eventually`: from s0; `leads_to P ~> Q`: from a state where P holds),
-  and the loop is fair: every weakly fair transition is taken in the loop or disabled in some
+  lasso after the trigger (`eventually`: from s0; `leads_to P ~> Q`: from a state where P holds;
+  a `temporal` formula is false on the lasso, as `tcpspec.ltl` reads it), and the loop is fair: every weakly fair transition is taken in the loop or disabled in some
   loop state, every strongly fair one is taken in the loop or disabled in all of them;
 - a *stop*: a run that ends in a state where nothing can fire (the system does not stutter),
-  the goal missed to the end. Such a run is maximal, so fairness holds on it vacuously.
+  the goal missed to the end (a `temporal` formula: false with the last state repeated for ever).
+  Such a run is maximal, so fairness holds on it vacuously.
 
 The trace of a lasso has `loop = l` (its last state is state l again); every counterexample is
 replayed on the interpreter, loop closure and fairness included (`tcpspec.interp_live`), before it
@@ -26,7 +27,7 @@ from dataclasses import dataclass, field
 import z3
 
 from tcpspec import encoder as enc
-from tcpspec import ir
+from tcpspec import ir, ltl
 from tcpspec.encoder import ChanSym
 from tcpspec.engines.common import (
     Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
@@ -37,6 +38,7 @@ from tcpspec.trace import Trace
 from tcpspec.transition_system import TransitionSystem
 
 ENGINE = "bmc"
+Z3_LOGIC: ltl.Logic[z3.BoolRef] = ltl.Logic(all=lambda bs: z3.And(list(bs)), any=lambda bs: z3.Or(list(bs)), not_=z3.Not)
 
 
 @dataclass
@@ -83,9 +85,10 @@ def run_liveness(
         if item.traces:  # --max-cex: fewer runs than asked for within the bound
             results[item.prop.name] = _violated(item, max_cex)
             continue
+        missing = "violating the formula" if item.prop.kind is ir.PropertyKind.TEMPORAL else "missing the goal"
         results[item.prop.name] = _result(
             item, Verdict.HOLDS, depth,
-            detail=f"no fair lasso or stopped run missing the goal within {steps(depth)} (bounded; not a proof)",
+            detail=f"no fair lasso or stopped run {missing} within {steps(depth)} (bounded; not a proof)",
         )
     return [results[p.name] for p in props]
 
@@ -130,8 +133,12 @@ def _ask(solver: z3.Solver, ts: TransitionSystem, item: _Open, n: int, max_cex: 
 
 def _violated(item: _Open, max_cex: int) -> PropertyResult:
     first = item.traces[0]
-    detail = "a fair run that loops forever missing the goal" if first.loop is not None else \
-        "a run that stops (nothing can fire) before the goal"
+    if item.prop.kind is ir.PropertyKind.TEMPORAL:
+        detail = "a fair run that loops forever violating the formula" if first.loop is not None else \
+            "a run that stops (nothing can fire) violating the formula, its last state repeated forever"
+    else:
+        detail = "a fair run that loops forever missing the goal" if first.loop is not None else \
+            "a run that stops (nothing can fire) before the goal"
     return _result(item, Verdict.VIOLATED, first.length, trace=first, detail=detail,
                    traces=list(item.traces) if max_cex > 1 else [])
 
@@ -149,7 +156,12 @@ def _missed(ts: TransitionSystem, prop: ir.Property, first: int, last: int) -> z
 
 def _triggered_and_missed(ts: TransitionSystem, prop: ir.Property, last: int, loop: int | None) -> z3.BoolRef:
     """Some trigger state i (s0 for `eventually`, a P-state for `leads_to`) is followed by no goal
-    state through `last`; on a lasso, a trigger inside the loop needs the whole loop goal-free."""
+    state through `last`; on a lasso, a trigger inside the loop needs the whole loop goal-free.
+    A `temporal` formula is false on the run (`loop` None: a stopped run, its last state repeating)."""
+    if prop.kind is ir.PropertyKind.TEMPORAL:
+        assert prop.formula is not None
+        at = lambda e, j: _goal(ts, e, j)  # noqa: E731
+        return z3.Not(ltl.value(prop.formula, at, last, last if loop is None else loop, Z3_LOGIC))
     if prop.kind is ir.PropertyKind.EVENTUALLY:
         return _missed(ts, prop, 0, last)
     assert prop.when is not None

@@ -48,6 +48,31 @@ def _head_start(model: ir.Model, props: list[ir.Property], depth: int, timeout: 
     return head
 
 
+def _stops_for_sure(head: Any, keep_going: bool, timeout: float | None, memory_mb: int | None) -> bool:
+    """The explicit search found (and replayed) a run that breaks a property whose violation ends
+    the run, and nothing keeps BMC from getting to its depth (no --timeout, no memory ceiling):
+    BMC will report it or a shorter one, and the run stops there."""
+    return (not keep_going and timeout is None and memory_mb is None and not head.stop
+            and any(stops_run(r) for r in head.pending.values()))
+
+
+def _bmc_here(model: ir.Model, names: list[str], depth: int, theory: str, head: Any,
+              got: dict[str, dict[str, PropertyResult]], on_progress: Callable[[str], None] | None) -> list[PropertyResult]:
+    """BMC in this process, to the depth of the run's end (`_stops_for_sure`), from a fresh Z3
+    context as in a worker. On Ctrl-C what it found goes to `got` before the interrupt goes on."""
+    from tcpspec.engines.bmc import run_bmc
+    from tcpspec.engines.processes import fresh_z3_context
+
+    fresh_z3_context()
+    on_depth = None if on_progress is None else (lambda k, n: on_progress(f"BMC depth {k}, {n} open"))
+    try:
+        return run_bmc(model, [model.property(n) for n in names], depth, None, theory, on_depth=on_depth,
+                       keep_going=False, head=head)
+    except RunInterrupted as e:
+        got["bmc"].update({r.property: r for r in finished(e)})
+        raise
+
+
 def _die_with_parent(parent: int) -> None:
     """A worker whose parent was killed (SIGTERM, SIGKILL: no chance to stop us) must not search
     on alone for hours: it polls, and exits once it has been re-parented.
@@ -375,6 +400,16 @@ def run_auto(
                         if on_result is not None:
                             on_result(final[p.name])
             bmc_names = [n for n in bmc_names if n not in final]
+            if _stops_for_sure(head, keep_going, timeout, memory_mb) and bmc_names:
+                # The run will end at that violation's depth or sooner, and every proof would be
+                # reported STOPPED: no prover, and BMC confirms the depth in this process, which
+                # would only wait for it (a BMC process costs its start: spawn, imports).
+                if prover is not None:
+                    prover.kill()
+                    prover.join(timeout=5)
+                    prover, prover_done = None, True
+                out.put(("bmc", _bmc_here(model, bmc_names, depth, theory, head, got, on_progress), "", bmc_run))
+                bmc_names = []
         if bmc_names and len(final) < len(props):
             bmc = start_bmc(bmc_names)
         while len(final) < len(props):

@@ -45,7 +45,7 @@ PRECEDENCE = {
 RIGHT_ASSOC = frozenset(("==>",))
 BOOL_OPS = frozenset(("==>", "||", "&&"))
 # Keywords that are parts of expressions; every other keyword opens a clause (`when`, `ensure`).
-EXPR_KEYWORDS = frozenset(("if", "then", "else", "forall", "exists", "true", "false"))
+EXPR_KEYWORDS = frozenset(("if", "then", "else", "forall", "exists", "true", "false", "always", "eventually"))
 BINDERS = frozenset(("forall", "exists"))
 # Words lexed as names that still read as keywords between operands (`forall i in 0..N`).
 SOFT_KEYWORDS = frozenset(("in",))

@@ -11,7 +11,7 @@ from tcpspec.lsp.analysis import Analysis
 from tcpspec.lsp.symbols import Symbol, span_text
 from tcpspec.parser import KEYWORDS
 
-PROPERTY_KINDS = frozenset(("invariant", "lemma", "reachable", "step", "eventually", "leads_to", "final"))
+PROPERTY_KINDS = frozenset(("invariant", "lemma", "reachable", "step", "eventually", "leads_to", "temporal", "final"))
 BUILTIN_TYPES = ("bool", "int", "seq32", "bv8", "bv16", "bv32")
 BUILTIN_FUNCS = ("len",)
 

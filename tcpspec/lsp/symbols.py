@@ -22,7 +22,7 @@ from tcpspec.diagnostics import Span
 from tcpspec.fmt.tokens import Tok, lex_tolerant
 
 PROPERTY_KINDS = {
-    ast.Reachable: "reachable", ast.StepProperty: "step", ast.Eventually: "eventually",
+    ast.Reachable: "reachable", ast.StepProperty: "step", ast.Eventually: "eventually", ast.Temporal: "temporal",
     ast.LeadsTo: "leads_to", ast.Final: "final",
 }
 
@@ -239,7 +239,7 @@ class _Builder:
         if isinstance(d, ast.TypeAlias):
             self._type(d.type)
             return
-        if isinstance(d, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo,
+        if isinstance(d, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo, ast.Temporal,
                           ast.Final)):
             self._property(d, scope)
             return

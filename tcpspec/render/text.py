@@ -187,6 +187,8 @@ def verdict_note(r: PropertyResult) -> str:
         return f"(lasso of {steps(n)}, looping back to step {r.trace.loop})"
     if r.trace is not None and r.kind in ("eventually", "leads_to"):
         return f"(the run stops after {steps(n)}, nothing can fire, goal missed)"
+    if r.trace is not None and r.kind == "temporal":
+        return f"(the run stops after {steps(n)}, nothing can fire; its last state repeated forever violates the formula)"
     what = "witness" if v is Verdict.REACHED else "counterexample"
     more = f"; {r.detail}" if r.detail else ""
     return f"({what} of {steps(n)}{more})"
@@ -254,7 +256,8 @@ KIND_NOUNS = {
     "invariant": ("invariant", "invariants"), "step": ("step property", "step properties"),
     "lemma": ("lemma", "lemmas"), "reachable": ("target", "targets"),
     "eventually": ("eventually property", "eventually properties"),
-    "leads_to": ("leads_to property", "leads_to properties"), "deadlock": ("deadlock check", "deadlock checks"),
+    "leads_to": ("leads_to property", "leads_to properties"),
+    "temporal": ("temporal property", "temporal properties"), "deadlock": ("deadlock check", "deadlock checks"),
 }
 # What needs attention comes first, in this order; the rest is grouped.
 ATTENTION = (Verdict.VIOLATED, Verdict.UNREACHED, Verdict.UNKNOWN)
