@@ -18,7 +18,8 @@ so a wrong segment could pass as one): `DELACK` for a capture (a real stack dela
 text trace is replayed with unseen ACKs instead, see `conformance`), `RTO` when a segment carries sequence numbers its sender had sent already
 (a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
 sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
-differ (a zero window, a window update) or a probe is sent into a zero window.
+differ (a zero window, a window update) or a probe is sent into a zero window, `RESETS` when a
+segment is a reset.
 """
 
 from __future__ import annotations
@@ -119,10 +120,14 @@ KEEPALIVE_AFTER = 0.9  # s: a keep-alive probe follows that much silence at leas
 
 
 def behaviours(segments: list[Segment], shifts: dict[str, int]) -> dict[str, str]:
-    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace first shows it (see `occurrences`)."""
+    """`RTO`, `KEEPALIVE`, `WINDOW` -> where the trace first shows it (see `occurrences`), and
+    `RESETS` -> its first reset."""
     seen: dict[str, str] = {}
     for shown in occurrences(segments, shifts):
         seen.setdefault(shown.option, shown.why)
+    reset = next((s for s in segments if "RST" in s.flags), None)
+    if reset is not None:  # an endpoint's reset: a refused SYN, an ACK to LISTEN, or an abort
+        seen["RESETS"] = f"a reset ({reset.where})"
     return seen
 
 

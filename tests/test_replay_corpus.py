@@ -86,6 +86,9 @@ MODEL_LACKS = {
     "zero_window": ("WINDOW",),
     "bulk_transfer": ("RTO", "WINDOW"),
 }
+# A bulk transfer shows a retransmission (Linux's tail-loss probe) or a window change only when
+# the timing of the run makes one: a capture without them is accepted like any other.
+SOMETIMES = {"bulk_transfer"}
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
               "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window"]
 
@@ -101,6 +104,8 @@ def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str
         server = select(connections(read_packets(path)), path, conn).server
         assert _crossed_fins(path, server[1]) is not None
     v = replay(path, conn)
+    if name in SOMETIMES and v.verdict == "accepted":
+        return  # this capture happened to show none of what the model lacks
     if name in MODEL_LACKS:
         assert v.verdict != "accepted", f"{name} is accepted now: take it out of MODEL_LACKS"
         assert v.verdict == "rejected" and any(f"needs the model's {o} option" in v.reason for o in MODEL_LACKS[name]), \
