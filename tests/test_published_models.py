@@ -18,7 +18,7 @@ MODELS = ROOT / "models"
 COPIES = {
     "chang_roberts": ["chang_roberts_relay_all", "chang_roberts_ge"],
     "bakery": ["bakery_no_choosing_wait", "bakery_no_tiebreak"],
-    "tcp_server": ["tcp_server_syn_ack_seq", "tcp_server_backlog_off_by_one", "tcp_server_ack_any_entry"],
+    "tcp_server": ["server_syn_ack_seq", "server_backlog_off_by_one", "server_ack_any_entry"],
 }
 
 
