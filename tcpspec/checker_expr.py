@@ -9,7 +9,7 @@ one diagnostic.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tcpspec import ast, ir
 from tcpspec.checker_const import const_value
@@ -104,6 +104,8 @@ class Env:
     defaults: dict[str, dict[str, ir.Expr]] = field(default_factory=dict)
     channels: dict[str, ir.Channel] = field(default_factory=dict)
     instance_vars: dict[str, dict[str, ir.StateVar]] = field(default_factory=dict)
+    # An instance's constant arguments (`node[2].id`): fixed for the run, readable like variables.
+    instance_values: dict[str, dict[str, ir.Lit]] = field(default_factory=dict)
     broken: set[str] = field(default_factory=set)  # already reported: stay silent about uses
     chan_families: dict[str, ChanFamily] = field(default_factory=dict)
     families: dict[str, InstFamily] = field(default_factory=dict)
@@ -410,6 +412,13 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         var = variables.get(e.field)
         if var is None and f"{inst}.{e.field}" in self.scope.env.broken:
             return None
+        value = self.scope.env.instance_values.get(inst, {}).get(e.field)
+        if var is None and value is not None:
+            if e.primed:
+                self.rep.error(e.span, f"'{inst}.{e.field}' is a parameter of the instance, fixed for "
+                               "the run: it has no primed value")
+                return None
+            return replace(value, span=e.span)
         if var is None:
             self.rep.error(
                 e.span,

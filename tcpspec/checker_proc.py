@@ -293,6 +293,7 @@ class ProcessChecker:
         scope.vars = self._vars(inst, proc, sig, scope)
         if not self.placeholder:
             self.env.instance_vars[inst] = scope.vars
+            self.env.instance_values[inst] = dict(scope.values)
             self.env.broken |= {f"{inst}.{n}" for n in scope.broken}
             self.state_vars.extend(scope.vars.values())
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 from tcpspec import __version__, ir
 from tcpspec.inputs import InputRefused, load_json, read_text
 from tcpspec.trace import Trace, TraceStep
+from tcpspec.types import MapValue
 
 if TYPE_CHECKING:
     from tcpspec.certcheck import CertificateFile
@@ -208,18 +209,45 @@ def store_witnesses(model: ir.Model, theory: str, traces: dict[str, Trace]) -> N
     _write("witnesses", f"{key(model, theory)}.json", f"{_FOR_DIGEST}{digest(model, theory)}\n{json.dumps(doc)}")
 
 
+def _enc(v: Any) -> Any:
+    """A value as JSON: maps and sets tagged as in ITF (`#map`, `#set`), records as objects."""
+    if isinstance(v, MapValue):
+        return {"#map": [[_enc(k), _enc(x)] for k, x in v.items]}
+    if isinstance(v, frozenset):
+        return {"#set": [_enc(x) for x in v]}
+    if isinstance(v, dict):
+        return {k: _enc(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_enc(x) for x in v]
+    return v
+
+
+def _dec(v: Any) -> Any:
+    if isinstance(v, dict):
+        if set(v) == {"#map"}:
+            return MapValue(tuple((_dec(k), _dec(x)) for k, x in v["#map"]))
+        if set(v) == {"#set"}:
+            return frozenset(_dec(x) for x in v["#set"])
+        return {k: _dec(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_dec(x) for x in v]
+    return v
+
+
 def _trace_to_json(t: Trace) -> dict[str, Any]:
     return {"loop": t.loop, "steps": [
-        {"index": s.index, "state": s.state, "transition": s.transition, "params": s.params, "changed": s.changed,
-         "received": [list(x) for x in s.received], "sent": [list(x) for x in s.sent]}
+        {"index": s.index, "state": _enc(s.state), "transition": s.transition, "params": _enc(s.params),
+         "changed": s.changed, "received": [[c, _enc(m)] for c, m in s.received],
+         "sent": [[c, _enc(m)] for c, m in s.sent]}
         for s in t.steps]}
 
 
 def _trace_from_json(data: dict[str, Any]) -> Trace:
     steps = [
-        TraceStep(index=int(s["index"]), state=dict(s["state"]), transition=s["transition"], params=dict(s["params"]),
-                  changed=list(s["changed"]), received=[(str(c), m) for c, m in s["received"]],
-                  sent=[(str(c), m) for c, m in s["sent"]])
+        TraceStep(index=int(s["index"]), state=_dec(dict(s["state"])), transition=s["transition"],
+                  params=_dec(dict(s["params"])), changed=list(s["changed"]),
+                  received=[(str(c), _dec(m)) for c, m in s["received"]],
+                  sent=[(str(c), _dec(m)) for c, m in s["sent"]])
         for s in data["steps"]]
     if not steps:
         raise ValueError("a trace has an initial state")

@@ -194,3 +194,33 @@ def _with(body: str, tail: str = "") -> str:
 ])
 def test_family_mistakes_are_positioned(body: str, tail: str, message: str) -> None:
     assert_positioned(_with(body, tail), message)
+
+
+# ---------------------------------------------------------------- an instance's parameters
+
+RING = """\
+const N = 3;
+process Node(id: 0..N-1) {
+  var up: bool = false;
+  transition raise when !up { up := true; }
+}
+instance node[i in 0..N-1] = Node(id: N - 1 - i);
+def top(): 0..N-1 = if node[0].up then node[0].id else 0;
+invariant ids_distinct: forall a in 0..N-1: forall b in 0..N-1: a != b ==> node[a].id != node[b].id;
+reachable max_up: exists n in 0..N-1: node[n].up && node[n].id == N - 1 && top() == N - 1;
+"""
+
+
+def test_an_instances_parameter_is_read_like_a_variable() -> None:
+    """`node[n].id` reads the argument the member was given (TLA+'s Id[n]); N - 1 - i reverses."""
+    m = check(RING)
+    props = [m.property("ids_distinct"), m.property("max_up")]
+    bmc = bmc_agrees_with_search(m, props, 4, "bv")
+    assert bmc["ids_distinct"].verdict is Verdict.HOLDS
+    assert bmc["max_up"].verdict is Verdict.REACHED and bmc["max_up"].trace is not None
+    assert bmc["max_up"].trace.length == 1  # node[0] has id N-1
+
+
+def test_an_instances_parameter_has_no_primed_value() -> None:
+    assert_positioned(RING + "step s: ensure node[0].id' == node[0].id;\n",
+                      "'node[0].id' is a parameter of the instance, fixed for the run: it has no primed value")

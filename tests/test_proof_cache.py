@@ -220,3 +220,24 @@ def test_a_cached_witness_respects_the_bound_and_the_stop(cache: Path, ladder: s
     assert stopped["below_six"].verdict.value == "violated" and stopped["below_six"].depth == 6
     assert stopped["four"].verdict.value == "reached"
     assert (stopped["eight"].verdict.value, stopped["eight"].depth) == ("unknown", 6)
+
+
+def test_witnesses_with_maps_and_sets_are_cached_and_replayed(cache: Path, tmp_path: Path) -> None:
+    """A witness whose states hold a map and a set is stored (it used to stop the run with a
+    TypeError: a map is not JSON) and read back equal, then replayed."""
+    from tcpspec.pipeline import CACHED_WITNESS
+
+    path = tmp_path / "maps.tcpspec"
+    path.write_text("""\
+process P() {
+  var m: [0..2] -> bool = [k in 0..2 -> false];
+  var s: set of 0..2 = {};
+  transition put choose k: 0..2 when !m[k] { m[k] := true; s := s + {k}; }
+}
+instance p = P();
+reachable two: p.m[0] && p.m[2] && card(p.s) == 2;
+""")
+    first = _check(str(path))
+    second = _check(str(path))
+    assert first["two"].depth == 2 and second["two"].detail == CACHED_WITNESS
+    assert [s.state for s in second["two"].trace.steps] == [s.state for s in first["two"].trace.steps]

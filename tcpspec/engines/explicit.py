@@ -36,11 +36,11 @@ from tcpspec.diagnostics import UsageError
 from tcpspec.engines import family_symmetry, seqspace
 from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, canonical, concrete
 from tcpspec.engines.explicit_symmetry import Reducer
-from tcpspec.interp import (Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
+from tcpspec.interp import (MAX_SUBSETS, Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
                             copy_state, eval_expr, fits_type, replay)
 from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import BitVecType, IntType, RecordType, Type, Value
+from tcpspec.types import BitVecType, IntType, MapType, RecordType, SetType, Type, Value, composite_parts
 
 if TYPE_CHECKING:
     from tcpspec.engines.registry import EngineCall
@@ -124,6 +124,8 @@ def _small(t: Type) -> bool:
         return t.bounded and cardinality(t) <= MAX_RANGE
     if isinstance(t, RecordType):
         return all(_small(ft) for _, ft in t.fields)
+    if isinstance(t, (MapType, SetType)):  # every value of every key, if there are few in all
+        return all(_small(pt) for _, pt in composite_parts(t) or []) and cardinality(t) <= MAX_SUBSETS
     return True
 
 
@@ -149,6 +151,9 @@ def _choices(key: str, t: Type, given: dict[str, list[Value]], sampled: dict[str
         return [dict(zip(per, combo)) for combo in itertools.product(*per.values())]
     if _small(t):
         return all_values(t)
+    if isinstance(t, (MapType, SetType)):  # too many maps or sets to try: the interpreter's sample
+        sampled[key] = Domain(max_bits=MAX_BITS, max_range=MAX_RANGE).choices(key, t)[0]
+        return sampled[key]
     sampled[key] = edge_sample(t)
     return sampled[key]
 

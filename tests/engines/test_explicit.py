@@ -185,3 +185,23 @@ def test_the_cli_options(tmp_path: Path) -> None:
                        (["--values", "v=-1"], "not a value"), (["--max-states", "0"], "")):
         out = subprocess.run(run + bad, capture_output=True, text=True)
         assert out.returncode == 2 and words in out.stderr and "Traceback" not in out.stderr, out.stderr
+
+
+def test_a_free_map_of_sequence_numbers_is_sampled_not_enumerated(tmp_path: Path) -> None:
+    """`var iss: [0..1] -> seq32;` (no initial value) has 2^64 values: the search samples it
+    (and so never proves), where it used to build the list of all of them (a MemoryError)."""
+    m = _model(tmp_path, """\
+process P() {
+  var iss: [0..1] -> seq32;
+  var sent: bool = false;
+  transition go when !sent { sent := true; }
+}
+instance p = P();
+invariant wrap: p.iss[0] + 1 != 0;
+reachable gone: p.sent;
+""")
+    res = _run(m, depth=3)
+    assert res["gone"].verdict is Verdict.REACHED
+    wrap = res["wrap"]  # the sample holds 2^32 - 1, the value before the wrap-around
+    assert wrap.verdict is Verdict.VIOLATED and wrap.trace is not None
+    assert replay(m, wrap.trace, m.property("wrap"), require_first=True).ok
