@@ -58,9 +58,7 @@ BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 def check_program(program: ast.Program, defines: dict[str, str]) -> ir.Model:
     """Check and instantiate a parsed program. Raises ModelError (all problems) or UsageError."""
     try:
-        model = _Checker(program, defines).run()
-        _check_state_size(model)
-        return model
+        return _Checker(program, defines).run()
     except (ModelError, UsageError):
         raise
     except RecursionError:
@@ -82,13 +80,15 @@ def _values(t: Type) -> int:
     return sum(_values(ft) for _, ft in t.fields) if isinstance(t, RecordType) else 1
 
 
-def _check_state_size(model: ir.Model) -> None:
-    """A ModelError (exit 2) at the channel or variable that makes the state too large."""
+def _check_state_size(channels: list[ir.Channel], state_vars: list[ir.StateVar]) -> None:
+    """A ModelError (exit 2) at the channel or variable that makes the state too large. Checked
+    before the properties: their quantifiers over a channel's slots would otherwise be expanded
+    first (minutes at CAP=1000)."""
     errors = [Diagnostic(c.span, f"channel '{c.name}' holds {c.capacity} messages: at most {MAX_CAPACITY} "
                                  "(every slot is copied in every state of every step)")
-              for c in model.channels if c.capacity > MAX_CAPACITY]
+              for c in channels if c.capacity > MAX_CAPACITY]
     sizes = [(c.capacity * (_values(c.message) + 1), c.span, f"channel '{c.name}' ({c.capacity} slots)")
-             for c in model.channels] + [(_values(v.type), v.span, f"variable '{v.name}'") for v in model.state_vars]
+             for c in channels] + [(_values(v.type), v.span, f"variable '{v.name}'") for v in state_vars]
     total = sum(n for n, _, _ in sizes)
     if not errors and total > MAX_STATE_VALUES:
         n, span, what = max(sizes, key=lambda x: x[0])
@@ -123,6 +123,8 @@ class _Checker:
         self._defs()
         procs = ProcessChecker(self.rep, self.env, self.resolve_type)
         per_decl = procs.instantiate_all(self.decls)
+        if not self.rep.diagnostics:
+            _check_state_size(list(self.env.channels.values()), procs.state_vars)
         for sig in self.env.defs.values():
             ExprChecker(self.rep, Scope(self.env, top_level=True)).check_def_alone(sig)
         properties = self._properties(per_decl)

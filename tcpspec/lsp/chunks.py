@@ -78,7 +78,11 @@ def split_items(text: str, start: int = 0, end: int | None = None, level: int = 
 
 
 def _has_code(rest: str) -> bool:
-    return bool(_COMMENT.sub("", rest).strip())
+    """Code, or a doc comment: one that documents nothing is an error the parse must report."""
+    return bool(_COMMENT.sub("", rest).strip()) or _TRAILING_DOC.search(rest) is not None
+
+
+_TRAILING_DOC = re.compile(r"^[ \t]*///", re.MULTILINE)
 
 
 def _blank(text: str) -> str:

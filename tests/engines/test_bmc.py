@@ -261,7 +261,7 @@ process P() {{
   transition t {{ skip; }}
 }}
 instance p = P();
-invariant always: true;
+invariant trivially: true;
 """
     m = _model(tmp_path, text)
     with pytest.raises(ModelError, match="no initial state"):
