@@ -6,11 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, Span, UsageError
-from tcpspec.parser import parse_text
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType
+from tcpspec.frontend import ast
+
+from tcpspec.checker import ir
+from tcpspec.checker.check import check_program
+from tcpspec.core.diagnostics import ModelError, Span, UsageError
+from tcpspec.frontend.parser import parse_text
+from tcpspec.core.types import BOOL, INT, BitVecType, EnumType, IntType
 
 PATH = "m.tcpspec"
 

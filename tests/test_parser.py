@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast
-from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
+from tcpspec.frontend import ast
+from tcpspec.core.diagnostics import ModelError, render_diagnostic
+from tcpspec.frontend.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 BLOCKS = re.findall(r"```tcpspec\n(.*?)```", DOC.read_text(), re.S)

@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import interleaving
 from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
-from tcpspec.theories import choose_theory
-from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.core.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.core.trace import Trace
+from tcpspec.encoding.transition_system import TransitionSystem
 
 if TYPE_CHECKING:
     from tcpspec.engines.explicit import HeadStart
@@ -411,8 +411,8 @@ def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, sec
     solver's own query at its depth (the costly `sat` ones) is not
     needed; every shallower depth is still asked, so a shorter run with other values is found.
     Nothing is concluded from what the search misses."""
-    from tcpspec.interp import InterpError
-    from tcpspec.interp_search import explore, smallest_domain
+    from tcpspec.interp.semantics import InterpError
+    from tcpspec.interp.search import explore, smallest_domain
 
     try:
         found = explore(model, depth, smallest_domain(model), max_states=SEED_STATES, properties=targets,

@@ -8,13 +8,13 @@ from typing import Callable
 
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import Diagnostic, ModelError
-from tcpspec.encoder import ChanSym, Sym
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Diagnostic, ModelError
+from tcpspec.encoding.encoder import ChanSym, Sym
 from tcpspec.engines.budget import Budget  # the engines import it from here too
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import Type, Value, composite_parts, default_value
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import Type, Value, composite_parts, default_value
 
 
 class QueryCut(Exception):
@@ -235,7 +235,7 @@ def prefer_small_values(
 
 def replay_or_explain(model: ir.Model, trace: Trace, prop: ir.Property) -> str | None:
     """Replay a run on the explicit-state semantics; None when it replays, else why not."""
-    from tcpspec.interp import replay
+    from tcpspec.interp.semantics import replay
 
     outcome = replay(model, trace, prop)
     return None if outcome.ok else outcome.message

@@ -18,10 +18,12 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from tcpspec import interp, ir
+from tcpspec.interp import semantics as interp
+
+from tcpspec.checker import ir
 from tcpspec.engines.lemmas import CandidateEvaluator
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import Value
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.core.types import Value
 
 State = dict[str, Value | list[Value]]
 

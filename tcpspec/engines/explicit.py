@@ -31,16 +31,16 @@ from typing import TYPE_CHECKING
 
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import UsageError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines import family_symmetry, seqspace
 from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, canonical, concrete
 from tcpspec.engines.explicit_symmetry import Reducer
-from tcpspec.interp import (MAX_SUBSETS, Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
+from tcpspec.interp.semantics import (MAX_SUBSETS, Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
                             copy_state, eval_expr, fits_type, replay)
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import BitVecType, IntType, MapType, RecordType, SetType, Type, Value, composite_parts
+from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.core.types import BitVecType, IntType, MapType, RecordType, SetType, Type, Value, composite_parts
 
 if TYPE_CHECKING:
     from tcpspec.engines.registry import EngineCall
@@ -260,7 +260,7 @@ def certify(model: ir.Model, props: list[ir.Property], p: Plan, outcome: Outcome
 
         return Certification(note=f"no certificate: more than {MAX_STATES} states "
                                   f"(fingerprint collision chance {outcome.collision:.1e})")
-    from tcpspec.engines.certificate import render
+    from tcpspec.proof.certificate import render
     from tcpspec.engines.explicit_cert import MAX_STATES, recheck_reachable
 
     kept = search.kept

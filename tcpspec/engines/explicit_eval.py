@@ -15,9 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from tcpspec import ir
-from tcpspec.interp import Env, InterpError, OpaqueRead, StepOutcome, compile_expr, step_env
-from tcpspec.types import BoolType
+from tcpspec.checker import ir
+from tcpspec.interp.semantics import Env, InterpError, OpaqueRead, StepOutcome, compile_expr, step_env
+from tcpspec.core.types import BoolType
 
 Tri = Optional[bool]  # None: unknown (depends on an opaque value)
 Test = Callable[[Env], bool]

@@ -23,11 +23,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
 from tcpspec.engines.explicit_symmetry import Reducer, flat
-from tcpspec.interp import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
-from tcpspec.types import RecordType, Value
+from tcpspec.interp.semantics import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
+from tcpspec.core.types import RecordType, Value
 
 if TYPE_CHECKING:
     from tcpspec.engines.explicit_probe import Prober
@@ -241,7 +241,7 @@ class Search:
         return [c.prop.name for c in self.step_props[ti] if c.prop.name in self._open and not c.ok(pre, t, outcome)]
 
     def _deadlocked(self, state: State) -> bool:
-        from tcpspec.interp_live import deadlock_problem
+        from tcpspec.interp.live import deadlock_problem
 
         return deadlock_problem(self.model, state) is None
 

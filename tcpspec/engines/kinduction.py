@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 
 import z3
 
-from tcpspec import ir
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
+from tcpspec.checker import ir
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck
 from tcpspec.engines.common import Budget, check
-from tcpspec.results import steps
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.core.results import steps
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 DEFAULT_K_MAX = 4
 # One step-case query Z3 cannot settle in this long leaves that property open (not proved) rather

@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import Span
-from tcpspec.encoder import Env, eval_expr
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Span
+from tcpspec.encoding.encoder import Env, eval_expr
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
 
 DEFAULT_CAP = 8000
 _SPAN = Span("<lemma>", 0, 0)
@@ -348,7 +348,7 @@ def sample_states(model: ir.Model, seconds: float | None = None, seed: int = 0, 
     import random
     import time
 
-    from tcpspec import interp
+    from tcpspec.interp import semantics as interp
 
     rng = random.Random(seed)
     deadline = time.monotonic() + (SAMPLE_SECONDS if seconds is None else seconds)
@@ -378,7 +378,7 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
     the variables and channels it reads (`CandidateEvaluator`; random runs revisit those far
     more often than whole states). Any trouble evaluating: no filtering.
     """
-    from tcpspec import interp
+    from tcpspec.interp import semantics as interp
 
     try:
         evaluator = CandidateEvaluator({id(c): c.expr for c in cands})
@@ -399,7 +399,7 @@ class CandidateEvaluator:
     evaluator, `alive` may only shrink (as it does in every filter and Houdini search)."""
 
     def __init__(self, candidates: Mapping[Hashable, ir.Expr]):
-        from tcpspec import interp
+        from tcpspec.interp import semantics as interp
 
         groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], object]]]] = {}
         for key, expr in candidates.items():
@@ -410,7 +410,7 @@ class CandidateEvaluator:
 
     def broken(self, state: Mapping[str, object], alive: set[Hashable]) -> set[Hashable]:
         """The candidates of `alive` false in `state`. Raises interp.InterpError on trouble."""
-        from tcpspec import interp
+        from tcpspec.interp import semantics as interp
 
         frozen = {k: interp.freeze(v) for k, v in state.items()}
         env = interp.Env(pre=state)  # type: ignore[arg-type]
@@ -473,8 +473,8 @@ def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> 
     an instance's variables and for message fields in flight vs every variable, the bounds taken
     from the sampled states (and a looser variant). Serial `<=` alone is not transitive; a
     bounded distance is what wrap-around proofs need."""
-    from tcpspec import interp
-    from tcpspec.types import to_signed
+    from tcpspec.interp import semantics as interp
+    from tcpspec.core.types import to_signed
 
     if not states:
         return []

@@ -13,13 +13,13 @@ from dataclasses import replace
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import _bad, _range_assumption
 from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.theories import choose_theory
-from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.core.trace import Trace
+from tcpspec.encoding.transition_system import TransitionSystem
 
 
 def add_counterexamples(

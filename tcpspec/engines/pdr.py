@@ -30,15 +30,15 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec import ir
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, render
+from tcpspec.checker import ir
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck, render
 from tcpspec.engines.common import Budget, check
 from tcpspec.engines.formula_text import Leaf, show_formula
-from tcpspec.encoder import ChanSym
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import IntType, RecordType, SetType, Type, composite_parts
+from tcpspec.encoding.encoder import ChanSym
+from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import IntType, RecordType, SetType, Type, composite_parts
 
 ENGINE = "pdr"
 NO_LIMIT_MS = 4294967295

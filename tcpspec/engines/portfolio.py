@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tcpspec import ir
-from tcpspec.diagnostics import EngineError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import EngineError
 from tcpspec.engines.budget import Budget, grace
 from tcpspec.engines.processes import exit_text, worker_context
-from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
+from tcpspec.core.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
@@ -151,8 +151,8 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
     certificate's re-check then takes it too (engines/certificate.py: `spare`)."""
     import threading
 
-    from tcpspec.engines.certificate import render
-    from tcpspec.engines.kind import ENGINE as KIND
+    from tcpspec.proof.certificate import render
+    from tcpspec.engines.prover import ENGINE as KIND
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
@@ -166,7 +166,7 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
 
         threading.Thread(target=listen, daemon=True).start()
     try:
-        from tcpspec.engines.kind import prove
+        from tcpspec.engines.prover import prove
 
         props = [model.property(n) for n in names]
         outcomes = prove(model, props, timeout, theory, on_unproved=lambda names, trial: out.put(("hint", names, "trial" if trial else "", 0)),
@@ -367,7 +367,7 @@ def run_auto(
     lemmas = {p.name for p in props if p.kind is ir.PropertyKind.LEMMA}
     # What the proof cache's certificate claims (proof_cache.py) is likely to be proved by the
     # re-check alone: BMC leaves it to the prover (and takes it back if the re-check fails).
-    from tcpspec import proof_cache
+    from tcpspec.proof import cache as proof_cache
 
     cached = proof_cache.load_certificate(model, theory)
     claimed = set(cached.proved) if cached is not None else set()

@@ -25,13 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tcpspec.diagnostics import UsageError
+from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines.budget import Budget
-from tcpspec.options import DEFAULT_DEPTH, CheckOptions
+from tcpspec.core.options import DEFAULT_DEPTH, CheckOptions
 
 if TYPE_CHECKING:
-    from tcpspec import ir
-    from tcpspec.results import PropertyResult
+    from tcpspec.checker import ir
+    from tcpspec.core.results import PropertyResult
 
 
 @dataclass(frozen=True)
@@ -140,7 +140,7 @@ def _bmc(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[Pr
 
 
 def _kind(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
-    from tcpspec.engines.kind import run_kind
+    from tcpspec.engines.prover import run_kind
 
     o = call.options
     return run_kind(model, props, call.depth, call.timeout, o.theory, k_max=o.k_max, keep_going=o.keep_going)

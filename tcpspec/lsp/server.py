@@ -336,7 +336,7 @@ def _shutdown(ls: TcpspecServer, params: None) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def _format(ls: TcpspecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.core.diagnostics import ModelError
     from tcpspec.fmt import FormatterBug, format_text
 
     doc = ls.workspace.get_text_document(params.text_document.uri)

@@ -17,8 +17,8 @@ import dataclasses
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from tcpspec import ast
-from tcpspec.diagnostics import Span
+from tcpspec.frontend import ast
+from tcpspec.core.diagnostics import Span
 from tcpspec.fmt.tokens import Tok, lex_tolerant
 
 PROPERTY_KINDS = {

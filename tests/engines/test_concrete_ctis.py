@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp, ir
-from tcpspec.engines import kind
+from tcpspec.interp import semantics as interp
+
+from tcpspec.checker import ir
+from tcpspec.engines import prover as kind
 from tcpspec.engines.common import Budget
 from tcpspec.engines.concrete_ctis import explore
 from tcpspec.engines.lemmas import CandidateEvaluator
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp
+from tcpspec.interp import semantics as interp
 from tcpspec.engines import lemmas as lm
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ["seed_handshake", "abp", "two_phase_commit", "tls13_handshake", "tcp"]

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp
-from tcpspec.diagnostics import ModelError
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.interp import semantics as interp
+from tcpspec.core.diagnostics import ModelError
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 QUEUE = """
 const CAP = 3;
@@ -67,7 +67,7 @@ def test_lemmas_close_a_proof_that_fails_without_them(tmp_path: Path) -> None:
 def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path: Path) -> None:
     """`houdini(settle=...)`: a trial that passes ends the search with every phase 2 candidate
     kept; one that fails leaves phase 2 to the solver, with the answer it gives without."""
-    from tcpspec.engines import kind
+    from tcpspec.engines import prover as kind
     from tcpspec.engines.common import Budget
 
     model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
@@ -161,7 +161,7 @@ def test_seed_model_is_proved_with_its_lemmas_and_not_without() -> None:
     two are 2^31 apart."""
     import dataclasses
 
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
     root = Path(__file__).resolve().parents[2]
     model = load_model(str(root / "models" / "seed_handshake.tcpspec"))
@@ -179,7 +179,7 @@ def test_abp_is_proved_with_its_lemmas_and_not_without(defines: dict[str, str]) 
     of current ones), which the generated lemmas do not state; the model's lemmas do."""
     import dataclasses
 
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
     root = Path(__file__).resolve().parents[2]
     model = load_model(str(root / "models" / "abp.tcpspec"), defines)
