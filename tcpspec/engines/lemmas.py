@@ -1,4 +1,4 @@
-"""Candidate lemmas for the inductive prover (engines/kind.py): cheap, typed, bounded in number.
+"""Candidate lemmas for the prover's Houdini (engines/houdini.py): cheap, typed, bounded in number.
 
 Every candidate is an ir expression over the state of one step (no primes), so the encoder
 gives it the very semantics of the model, and `show` prints it in model syntax for the

@@ -1,11 +1,11 @@
 """A cache of proof certificates and witnesses, so that checking an unchanged model again is a
 re-check only.
 
-The prover writes the certificate of a proof (model text, `engines/certificate.render`) under a
+The prover writes the certificate of a proof (model text, `proof/certificate.render`) under a
 key made of the model's source files, its constants (after `-D`), the number theory and the
 tcpspec version. When the same key comes again, the certificate is read back against the
-model and every obligation is re-checked with fresh solvers (`certcheck.certificate_for`,
-`certcheck.recheck_read`), exactly as `tcpspec recheck` does: nothing in the cache is trusted,
+model and every obligation is re-checked with fresh solvers (`recheck.certificate_for`,
+`recheck.recheck_read`), exactly as `tcpspec recheck` does: nothing in the cache is trusted,
 so a stale, corrupt, planted or edited entry can cost time, never a wrong `proved`. Each entry
 starts with the SHA-256 of what its key is made of (`digest`), compared on reading, so an entry
 copied under another name is not read at all; entries are read as regular files of bounded
@@ -149,7 +149,7 @@ def store(model: ir.Model, theory: str, text: str) -> None:
 
 def load_earlier(model: ir.Model, theory: str) -> str | None:
     """The latest certificate stored for this model file, whatever its text was then: for an
-    edited model, a proof to try before searching (engines/kind.py `_earlier_proof`). None
+    edited model, a proof to try before searching (engines/prover.py `_earlier_proof`). None
     when it was stored for this very text: that is the `load` entry, tried already."""
     text = _read("latest", f"{lineage_key(model, theory)}.cert")
     if text is None:

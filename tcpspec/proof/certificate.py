@@ -1,4 +1,9 @@
-"""Proof certificates of the inductive prover, and their independent re-check.
+"""Proof certificates as the engines build them, and their independent re-check.
+
+Every engine that reports `proved` (the prover's Houdini and k-induction, PDR, the explicit
+search) hands over a `Certificate`: Z3 predicates over the state, built afresh for any
+TransitionSystem. This module checks one (`recheck`) and writes it as model text (`render`);
+reading such a text back (`tcpspec recheck`, the proof cache) is proof/recheck.py.
 
 A certificate is a list of state predicates whose conjunction Inv is 1-inductive. `recheck`
 builds a fresh TransitionSystem and fresh solvers (nothing shared with the prover) and checks

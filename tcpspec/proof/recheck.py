@@ -1,11 +1,13 @@
-"""Re-checking a written proof certificate (`tcpspec recheck MODEL CERTIFICATE`).
+"""Reading a written proof certificate back and re-checking it (`tcpspec recheck MODEL CERTIFICATE`,
+and the proof cache's entries).
 
-A certificate file (`--certificate FILE`, engines/certificate.py `render`) is model text: a
-header naming the proved properties, then `invariant NAME: EXPR;` lines. It is read back by the
-same parser and checker as the model (each line becomes a top-level lemma of a second file, so
-errors point into the certificate), and its obligations are checked with fresh solvers:
-init => Inv, Inv /\\ T => Inv', Inv => P. Nothing the prover computed is trusted: an edited
-certificate either fails to read or fails an obligation.
+proof/certificate.py holds a certificate as Z3 predicates and its obligations; this module turns
+the text it renders back into one. A certificate file (`--certificate FILE`, proof/certificate.py
+`render`) is model text: a header naming the proved properties, then `invariant NAME: EXPR;`
+lines. It is read back by the same parser and checker as the model (each line becomes a
+top-level lemma of a second file, so errors point into the certificate), and its obligations
+are checked with fresh solvers: init => Inv, Inv /\\ T => Inv', Inv => P. Nothing the prover
+computed is trusted: an edited certificate either fails to read or fails an obligation.
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def parse_certificate(text: str, path: str) -> CertificateFile:
 
 def certificate_for(model_path: str, cert: CertificateFile, defines: dict[str, str]):  # type: ignore[no-untyped-def]
     """The model read afresh with the certificate's invariants as extra lemmas (`__cert_i`), and
-    the certificate over them: (ir.Model, engines.certificate.Certificate). ModelError when the
+    the certificate over them: (ir.Model, proof.certificate.Certificate). ModelError when the
     text does not check against the model or names a property the model does not declare;
     UsageError when the file declares anything but its invariants (see `_only_invariants`)."""
     from tcpspec.checker.check import check_program
@@ -194,11 +196,11 @@ class RecheckOutcome:
 def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theory: str = "auto",
                  timeout: float | None = None) -> RecheckOutcome:
     """Read the model and the certificate, and check every obligation with fresh solvers."""
-    from tcpspec.run.pipeline import require_initial_state
+    from tcpspec.engines.common import require_model_initial_state
 
     cert = read_certificate(cert_path)
     model, certificate = certificate_for(model_path, cert, defines)
-    require_initial_state(model, theory)  # the model's own error (exit 2); recheck_read refuses it too
+    require_model_initial_state(model, theory)  # the model's own error (exit 2); recheck_read refuses it too
     problem = recheck_read(model, certificate, cert.proved, theory, timeout)
     if problem is None:
         return RecheckOutcome(True, False, "every obligation holds", len(cert.names), len(cert.proved))

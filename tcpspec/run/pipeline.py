@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import UsageError
@@ -66,37 +66,20 @@ def check_model(
         props += [dl] if dl not in props else []
     if not props:
         raise nothing_to_check([model.path], options.properties, options.kinds)
+    from tcpspec.engines.budget import solver_memory_limit
+    from tcpspec.engines.common import require_model_initial_state
     from tcpspec.engines.registry import engine
 
     engine(options.engine)  # an unknown name is the user's error, before any work
-    if options.memory_mb is not None:
-        import z3
-
-        z3.set_param("memory_max_size", options.memory_mb)  # process-wide: undone below
-    try:
-        require_initial_state(model, options.theory)
-        return _run_bounds(model, props, options, on_progress)
-    except Exception as err:
-        if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
-            raise
-        return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
-                               detail="memory limit reached (--memory-limit)") for p in props]
-    finally:
-        if options.memory_mb is not None:
-            import z3
-
-            z3.set_param("memory_max_size", 0)  # 0: no limit, Z3's default
-
-
-def require_initial_state(model: ir.Model, theory: str) -> None:
-    """A model without an initial state has no runs: every invariant would be "proved" and every
-    target unreached, vacuously. That is the user's error (ModelError), whichever the engine."""
-    from tcpspec.engines import common
-    from tcpspec.encoding.theories import choose_theory
-    from tcpspec.encoding.transition_system import TransitionSystem
-
-    ts = TransitionSystem(model, choose_theory(model, theory))
-    common.require_initial_state(ts.th.solver(), ts)
+    with solver_memory_limit(options.memory_mb):
+        try:
+            require_model_initial_state(model, options.theory)
+            return _run_bounds(model, props, options, on_progress)
+        except Exception as err:
+            if "memory" not in str(err) or type(err).__name__ != "Z3Exception":
+                raise
+            return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, 0.0, doc=p.doc,
+                                   detail="memory limit reached (--memory-limit)") for p in props]
 
 
 def bounds(model: ir.Model, props: list[ir.Property], depth: int | None) -> list[tuple[int, list[ir.Property]]]:
@@ -193,7 +176,7 @@ CACHED_WITNESS = "from the cache: an earlier run's shortest witness, replayed no
 
 
 def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckOptions) -> dict[str, PropertyResult]:
-    """Reachability targets answered by the cache's witnesses (proof_cache.py): each one replayed
+    """Reachability targets answered by the cache's witnesses (proof/cache.py): each one replayed
     on the interpreter, reaching its target at its last state only, within the bound."""
     from tcpspec.engines.registry import engine
 

@@ -1,4 +1,4 @@
-"""The inductive prover (engines/kind.py): proofs, lemmas, certificates, the BMC fallback."""
+"""The inductive prover (engines/prover.py, engines/houdini.py): proofs, lemmas, certificates, the BMC fallback."""
 
 from __future__ import annotations
 

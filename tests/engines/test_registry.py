@@ -12,7 +12,7 @@ import pytest
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines import registry
-from tcpspec.engines.registry import EngineCall
+from tcpspec.engines.contract import EngineCall
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import PropertyResult, Verdict
 

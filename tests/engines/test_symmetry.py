@@ -123,7 +123,7 @@ invariant b_le2: b.x <= 2;
 
 def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: Path) -> None:
     from tcpspec.engines.common import Budget
-    from tcpspec.engines.prover import houdini
+    from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
     path.write_text(TWINS)
@@ -141,7 +141,7 @@ def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: 
 
 def test_a_property_without_a_mirror_turns_the_swap_off(tmp_path: Path) -> None:
     from tcpspec.engines.common import Budget
-    from tcpspec.engines.prover import houdini
+    from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
     path.write_text(TWINS.replace("invariant b_le2: b.x <= 2;\n", ""))

@@ -67,11 +67,11 @@ def test_lemmas_close_a_proof_that_fails_without_them(tmp_path: Path) -> None:
 def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path: Path) -> None:
     """`houdini(settle=...)`: a trial that passes ends the search with every phase 2 candidate
     kept; one that fails leaves phase 2 to the solver, with the answer it gives without."""
-    from tcpspec.engines import prover as kind
+    from tcpspec.engines import houdini as hd
     from tcpspec.engines.common import Budget
 
     model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
-    plain = kind.houdini(model, Budget(60))
+    plain = hd.houdini(model, Budget(60))
     tried: list[set[str]] = []
     unsure: list[set[str]] = []
 
@@ -80,13 +80,13 @@ def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path:
         unsure.append(on_trust)
         return False
 
-    refused = kind.houdini(model, Budget(60), settle=refuse)
+    refused = hd.houdini(model, Budget(60), settle=refuse)
     assert {"in_order", "last_is_x", "short"} <= tried[0]  # all of phase 2's candidates were tried
     assert {"in_order", "last_is_x", "short", "head_age"} <= unsure[0]  # phase 1 dropped head_age
     assert not refused[2].settled_by_recheck
     assert sorted(c.name for c in refused[0]) == sorted(c.name for c in plain[0])
     assert "short" not in {c.name for c in plain[0]} and "in_order" in {c.name for c in plain[0]}
-    accepted = kind.houdini(model, Budget(60), settle=lambda invs, steps, on_trust: True)
+    accepted = hd.houdini(model, Budget(60), settle=lambda invs, steps, on_trust: True)
     assert accepted[2].settled_by_recheck and "short" in {c.name for c in accepted[0]}
 
 
