@@ -36,8 +36,11 @@ from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines import family_symmetry, seqspace
 from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search, canonical, concrete
 from tcpspec.engines.explicit_symmetry import Reducer
-from tcpspec.interp.semantics import (MAX_SUBSETS, Domain, Env, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
-                            copy_state, eval_expr, fits_type, replay)
+from tcpspec.interp.evaluate import Env, eval_expr
+from tcpspec.interp.search import replay
+from tcpspec.interp.semantics import fits_type
+from tcpspec.interp.values import (MAX_SUBSETS, Domain, InterpError, Opaque, OpaqueRead, State, all_values, cardinality,
+                                   copy_state)
 from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.core.trace import Trace, TraceStep, changed_keys
 from tcpspec.core.types import BitVecType, IntType, MapType, RecordType, SetType, Type, Value, composite_parts

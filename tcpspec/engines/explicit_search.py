@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING
 from tcpspec.checker import ir
 from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
 from tcpspec.engines.explicit_symmetry import Reducer, flat
-from tcpspec.interp.semantics import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
+from tcpspec.interp.values import Domain, Opaque, OpaqueRead, copy_state
+from tcpspec.interp.evaluate import Env
+from tcpspec.interp.semantics import State, StepOutcome, state_keys, take
 from tcpspec.core.types import RecordType, Value
 
 if TYPE_CHECKING:

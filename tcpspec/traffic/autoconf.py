@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tcpspec.traffic.windows import window_shifts
 from tcpspec.traffic.wire import Segment, idle_times
 
 if TYPE_CHECKING:
@@ -249,7 +250,6 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     program (parsed from `model_path` unless given) is checked first as the user gave it, to
     learn which constants it declares."""
     from tcpspec.checker.check import check_program
-    from tcpspec.traffic.conformance import window_shifts
     from tcpspec.frontend.parser import load_program
 
     prog = load_program(model_path) if program is None else program
@@ -270,7 +270,6 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
             auto: bool) -> list[tuple[int, str, bool]]:
     """The segments that show a behaviour the configured model is not switched to, each with
     why not: a rejection at (or after) one of them names the option it needs."""
-    from tcpspec.traffic.conformance import window_shifts
 
     out = []
     for shown in occurrences(segments, window_shifts(segments)):
