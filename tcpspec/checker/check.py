@@ -15,8 +15,10 @@ from tcpspec.frontend import ast
 
 from tcpspec.checker import ir
 from tcpspec.checker.coll import key_type
-from tcpspec.checker.expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
+from tcpspec.checker.const import const_value
+from tcpspec.checker.expr import INT_LIMIT, ExprChecker
 from tcpspec.checker.proc import ProcessChecker, def_signature, family_bounds
+from tcpspec.checker.scope import ChanFamily, Env, Reporter, Scope, suggest
 from tcpspec.core.diagnostics import Diagnostic, ModelError, Span, UsageError
 from tcpspec.core.types import (
     BOOL,

@@ -13,8 +13,9 @@ from typing import Callable
 from tcpspec.frontend import ast
 
 from tcpspec.checker import ir
-from tcpspec.checker.defs import DefSig
-from tcpspec.checker.expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
+from tcpspec.checker.const import const_value
+from tcpspec.checker.expr import ExprChecker
+from tcpspec.checker.scope import ChanFamily, DefSig, Env, InstFamily, Reporter, Scope, suggest
 from tcpspec.checker.stmt import StmtChecker, warn_reads_after_writes
 from tcpspec.checker.temporal import TemporalChecker
 from tcpspec.core.diagnostics import Span
