@@ -9,6 +9,7 @@ and a def cannot call itself (there would be no end to the expansion).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from tcpspec.frontend import ast
@@ -16,10 +17,12 @@ from tcpspec.frontend import ast
 from tcpspec.checker import ir
 from tcpspec.checker.domains import interval
 from tcpspec.checker.expr_protocol import ExprCheckerProtocol
-from tcpspec.checker.scope import DefSig, Scope
+from tcpspec.checker.scope import DefSig, Reporter, Scope
+from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import IntType, Type
 
 BUILTINS = ("len", "card")
+TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
 
 
 class DefMixin:
@@ -87,3 +90,32 @@ class DefMixin:
                                             for p, t in sig.params}
         body = type(self)(self.rep, self.def_scope(sig, placeholders, None))
         body.check_as(sig.decl.body, sig.type, f"the result of def '{sig.decl.name}'")
+
+
+def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_level: bool) -> DefSig | None:
+    """A def's parameter and result types; None (reported) if one is not a value type."""
+    params: list[tuple[str, Type]] = []
+    seen: dict[str, Span] = {}
+    ok = True
+    for p in decl.params:
+        if p.name in seen:
+            rep.error(p.span, f"parameter '{p.name}' is already defined", f"first defined at {seen[p.name]}")
+            ok = False
+            continue
+        seen[p.name] = p.span
+        if isinstance(p.type, ast.ChanType):
+            rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
+            ok = False
+            continue
+        t = resolve(p.type)
+        if t is None:
+            ok = False
+        else:
+            params.append((p.name, t))
+    if isinstance(decl.type, ast.ChanType):
+        rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
+        return None
+    ret = resolve(decl.type)
+    if ret is None or not ok:
+        return None
+    return DefSig(decl, tuple(params), ret, top_level)
