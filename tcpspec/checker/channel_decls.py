@@ -14,9 +14,8 @@ from tcpspec.frontend import ast
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
 from tcpspec.checker.expr import ExprChecker
-from tcpspec.checker.proc import family_bounds
 from tcpspec.checker.scope import ChanFamily, Scope
-from tcpspec.checker.type_decls import TypeDecls
+from tcpspec.checker.type_decls import TypeDecls, family_bounds
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, IntType, RecordType, Type, Value, value_text, values_in_range
 

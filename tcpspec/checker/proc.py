@@ -18,6 +18,7 @@ from tcpspec.checker.expr import ExprChecker
 from tcpspec.checker.properties import check_final, check_property
 from tcpspec.checker.scope import ChanFamily, Env, InstFamily, Reporter, Scope, suggest
 from tcpspec.checker.stmt import StmtChecker, warn_reads_after_writes
+from tcpspec.checker.type_decls import family_bounds
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, IntType, MapType, RecordType, SetType, Type, default_value, is_finite, value_text, values_in_range
 
@@ -471,31 +472,6 @@ class ProcessChecker:
         if self.range_span is None and not self.placeholder:
             self.range_span = span
 
-
-
-def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:
-    """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written; None (reported) if empty."""
-    ec = ExprChecker(rep, Scope(env))
-    if fam.lo is None:
-        size = ec.const_int(fam.hi, "a family's size")
-        if size is None:
-            return None
-        if size < 1:
-            rep.error(fam.hi.span, f"a family needs at least one member, not {size}")
-            return None
-        lo, hi = 0, size - 1
-    else:
-        a, b = ec.const_int(fam.lo, "a family's lower bound"), ec.const_int(fam.hi, "a family's upper bound")
-        if a is None or b is None:
-            return None
-        if a > b:
-            rep.error(fam.span, f"empty family {a}..{b}: the low bound exceeds the high bound")
-            return None
-        lo, hi = a, b
-    if hi - lo + 1 > 1024:
-        rep.error(fam.span, f"a family of {hi - lo + 1} members: at most 1024")
-        return None
-    return lo, hi
 
 
 def hidden_for(own: str, later: list[str]) -> dict[str, str]:

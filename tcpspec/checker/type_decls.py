@@ -1,5 +1,6 @@
 """Declared types resolved to `core.types` (aliases, messages with their defaults, ranges, bit
-widths, maps and sets), and the constant expressions they are built from.
+widths, maps and sets), and the constant expressions they are built from (a family's indices
+among them).
 
 Every later part of the model's check names types and folds constants (channel capacities,
 family bounds, depths), so this is the base the model checker (check.py) and its channel
@@ -217,3 +218,28 @@ def in_range(typ: Type, value: Value) -> bool:
         assert typ.lo is not None and typ.hi is not None
         return typ.lo <= value <= typ.hi
     return True
+
+
+def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:
+    """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written; None (reported) if empty."""
+    ec = ExprChecker(rep, Scope(env))
+    if fam.lo is None:
+        size = ec.const_int(fam.hi, "a family's size")
+        if size is None:
+            return None
+        if size < 1:
+            rep.error(fam.hi.span, f"a family needs at least one member, not {size}")
+            return None
+        lo, hi = 0, size - 1
+    else:
+        a, b = ec.const_int(fam.lo, "a family's lower bound"), ec.const_int(fam.hi, "a family's upper bound")
+        if a is None or b is None:
+            return None
+        if a > b:
+            rep.error(fam.span, f"empty family {a}..{b}: the low bound exceeds the high bound")
+            return None
+        lo, hi = a, b
+    if hi - lo + 1 > 1024:
+        rep.error(fam.span, f"a family of {hi - lo + 1} members: at most 1024")
+        return None
+    return lo, hi
