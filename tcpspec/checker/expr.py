@@ -1,7 +1,8 @@
 """Typing expressions: names resolved in a scope, operators mapped to typed `ir` nodes.
 
-The checker (`checker.py`) builds one `Scope` per context (constant, process instance, property)
-and asks an `ExprChecker` to turn surface expressions into `ir.Expr`. A sub-expression that has
+The checker (check.py) builds one `Scope` (scope.py) per context (constant, process instance,
+property) and asks an `ExprChecker` to turn surface expressions into `ir.Expr`. Its parts live in
+defs.py, coll.py and index.py, typed against expr_protocol.py, and are composed here. A sub-expression that has
 already been reported comes back as None, and callers stay silent about it, so one mistake gives
 one diagnostic.
 """
