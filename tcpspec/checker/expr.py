@@ -2,9 +2,9 @@
 
 The checker (check.py) builds one `Scope` (scope.py) per context (constant, process instance,
 property) and asks an `ExprChecker` to turn surface expressions into `ir.Expr`. Its parts live in
-defs.py, coll.py and index.py, typed against expr_protocol.py, and are composed here. A sub-expression that has
-already been reported comes back as None, and callers stay silent about it, so one mistake gives
-one diagnostic.
+defs.py, coll.py and index.py, typed against expr_protocol.py, and are composed here. A
+sub-expression that has already been reported comes back as None, and callers stay silent about
+it, so one mistake gives one diagnostic.
 """
 
 from __future__ import annotations
