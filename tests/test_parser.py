@@ -9,7 +9,8 @@ import pytest
 
 from tcpspec.frontend import ast
 from tcpspec.core.diagnostics import ModelError, render_diagnostic
-from tcpspec.frontend.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
+from tcpspec.frontend.parser import load_program, parse_text
+from tcpspec.frontend.syntax_messages import HABITS, SYNTAX_MESSAGES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 BLOCKS = re.findall(r"```tcpspec\n(.*?)```", DOC.read_text(), re.S)

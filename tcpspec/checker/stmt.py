@@ -14,8 +14,11 @@ from dataclasses import replace
 from tcpspec.frontend import ast
 
 from tcpspec.checker import ir
-from tcpspec.checker.expr import ExprChecker, Reporter, Scope, coerce, suggest
-from tcpspec.checker.index import MAX_EXPANDED, eq, value_lit
+from tcpspec.checker.conversions import coerce
+from tcpspec.checker.domains import eq, value_lit
+from tcpspec.checker.expr import ExprChecker
+from tcpspec.checker.index import MAX_EXPANDED
+from tcpspec.checker.scope import Reporter, Scope, suggest
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, IntType, MapType, RecordType, Type
 
