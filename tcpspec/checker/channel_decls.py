@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
@@ -60,7 +60,7 @@ class ChannelDecls(TypeDecls):
         if fam is None:
             return [(None, {})]
         if isinstance(fam, ast.Binder):
-            bounds = family_bounds(self.rep, self.env, ast.Family(fam.lo, fam.hi, fam.span))
+            bounds = family_bounds(self.rep, self.env, ast_expr.Family(fam.lo, fam.hi, fam.span))
             if bounds is None:
                 return None
             return [(i, {fam.var: ir.Lit(i, IntType(i, i), fam.span)}) for i in range(bounds[0], bounds[1] + 1)]

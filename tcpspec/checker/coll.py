@@ -9,7 +9,8 @@ such a place it is the smallest set type that holds its elements. `x in {A, B}` 
 
 from __future__ import annotations
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
@@ -41,7 +42,7 @@ def literal_set_type(elems: list[ir.Expr]) -> SetType | None:
 class CollMixin:
     """The part of ExprChecker that types maps and sets."""
 
-    def set_lit(self: ExprCheckerProtocol, e: ast.SetLit) -> ir.Expr | None:
+    def set_lit(self: ExprCheckerProtocol, e: ast_expr.SetLit) -> ir.Expr | None:
         elems = [self.check(x) for x in e.elems]
         if any(x is None for x in elems):
             return None
@@ -54,7 +55,7 @@ class CollMixin:
         # The empty literal gets its type where it is used (`retype`); until then, any set.
         return ir.SetLit(tuple(checked), typ or SetType(BOOL), e.span)
 
-    def map_lit(self: ExprCheckerProtocol, e: ast.MapLit) -> ir.Expr | None:
+    def map_lit(self: ExprCheckerProtocol, e: ast_expr.MapLit) -> ir.Expr | None:
         dom = self.domain(e.lo, e.hi, e.var, "map", e.span)
         if dom is None:
             return None
@@ -75,12 +76,12 @@ class CollMixin:
             return None
         return ir.MapLit(tuple(values), MapType(dom.key_type, vt), e.span)
 
-    def member(self: ExprCheckerProtocol, e: ast.Binary) -> ir.Expr | None:
+    def member(self: ExprCheckerProtocol, e: ast_expr.Binary) -> ir.Expr | None:
         """`x in s`; `x in {A, B}` is `x == A || x == B`."""
-        if isinstance(e.right, ast.SetLit):
+        if isinstance(e.right, ast_expr.SetLit):
             out: ir.Expr | None = None
             for x in e.right.elems:
-                test = self.check(ast.Binary("==", e.left, x, x.span))
+                test = self.check(ast_expr.Binary("==", e.left, x, x.span))
                 if test is None:
                     return None
                 out = test if out is None else ir.Binary("or", out, test, BOOL, e.span)
@@ -100,7 +101,7 @@ class CollMixin:
             elem = ir.Lit(v, elem.type if not isinstance(elem.type, IntType) else IntType(v, v), elem.span)  # type: ignore[arg-type]
         return ir.Member(elem, coll, BOOL, e.span)
 
-    def set_op(self: ExprCheckerProtocol, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def set_op(self: ExprCheckerProtocol, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         paired = self.same_collection(e.span, left, right, f"'{e.op}'")
         if paired is None:
             return None
@@ -119,7 +120,7 @@ class CollMixin:
             return None
         return left, right
 
-    def card(self: ExprCheckerProtocol, e: ast.Call) -> ir.Expr | None:
+    def card(self: ExprCheckerProtocol, e: ast_expr.Call) -> ir.Expr | None:
         if len(e.args) != 1:
             self.rep.error(e.span, "card takes one set: card(s)")
             return None
@@ -131,7 +132,7 @@ class CollMixin:
             return None
         return ir.Card(s, IntType(0, len(s.type.elems())), e.span)
 
-    def map_read(self: ExprCheckerProtocol, base: ir.Expr, index: ast.Expr, span: Span) -> ir.Expr | None:
+    def map_read(self: ExprCheckerProtocol, base: ir.Expr, index: ast_expr.Expr, span: Span) -> ir.Expr | None:
         """`m[k]`: the key proved to be a key of the map's type (a constant, or by its range)."""
         assert isinstance(base.type, MapType)
         key = self.check(index)

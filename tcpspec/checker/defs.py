@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.domains import interval
@@ -22,7 +22,7 @@ from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import IntType, Type
 
 BUILTINS = ("len", "card")
-TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
+TypeResolver = Callable[[ast_expr.TypeExpr], "Type | None"]
 
 
 class DefMixin:
@@ -34,7 +34,7 @@ class DefMixin:
             return s.defs[name]  # type: ignore[return-value]
         return s.env.defs.get(name)  # type: ignore[return-value]
 
-    def call_def(self: ExprCheckerProtocol, sig: DefSig, e: ast.Call) -> ir.Expr | None:
+    def call_def(self: ExprCheckerProtocol, sig: DefSig, e: ast_expr.Call) -> ir.Expr | None:
         s = self.scope
         name = sig.decl.name
         if name in s.expanding:
@@ -59,7 +59,7 @@ class DefMixin:
         body = type(self)(self.rep, self.def_scope(sig, bound, e))
         return body.check_as(sig.decl.body, sig.type, f"the result of def '{name}'")
 
-    def def_scope(self: ExprCheckerProtocol, sig: DefSig, bound: dict[str, ir.Expr], e: ast.Call | None) -> Scope:
+    def def_scope(self: ExprCheckerProtocol, sig: DefSig, bound: dict[str, ir.Expr], e: ast_expr.Call | None) -> Scope:
         """Where a def's body is read: its own scope (not the caller's), parameters bound."""
         s = self.scope
         expanding = (*s.expanding, sig.decl.name)
@@ -103,7 +103,7 @@ def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_l
             ok = False
             continue
         seen[p.name] = p.span
-        if isinstance(p.type, ast.ChanType):
+        if isinstance(p.type, ast_expr.ChanType):
             rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
             ok = False
             continue
@@ -112,7 +112,7 @@ def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_l
             ok = False
         else:
             params.append((p.name, t))
-    if isinstance(decl.type, ast.ChanType):
+    if isinstance(decl.type, ast_expr.ChanType):
         rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
         return None
     ret = resolve(decl.type)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
@@ -40,44 +41,44 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ entry points
 
-    def check(self, e: ast.Expr) -> ir.Expr | None:
-        if isinstance(e, ast.IntLit):
+    def check(self, e: ast_expr.Expr) -> ir.Expr | None:
+        if isinstance(e, ast_expr.IntLit):
             return self._int_lit(e)
-        if isinstance(e, ast.BoolLit):
+        if isinstance(e, ast_expr.BoolLit):
             return ir.Lit(e.value, BOOL, e.span)
-        if isinstance(e, ast.Name):
+        if isinstance(e, ast_expr.Name):
             return self._name(e)
-        if isinstance(e, ast.FieldAccess):
+        if isinstance(e, ast_expr.FieldAccess):
             return self._field(e)
-        if isinstance(e, ast.Unary):
+        if isinstance(e, ast_expr.Unary):
             return self._unary(e)
-        if isinstance(e, ast.Binary):
+        if isinstance(e, ast_expr.Binary):
             return self._binary(e)
-        if isinstance(e, ast.IfExpr):
+        if isinstance(e, ast_expr.IfExpr):
             return self._ite(e)
-        if isinstance(e, ast.RecordLit):
+        if isinstance(e, ast_expr.RecordLit):
             return self._record(e)
-        if isinstance(e, ast.Call):
+        if isinstance(e, ast_expr.Call):
             return self._call(e)
-        if isinstance(e, ast.Index):
+        if isinstance(e, ast_expr.Index):
             return self._index(e)
-        if isinstance(e, ast.Quantifier):
+        if isinstance(e, ast_expr.Quantifier):
             return self._quantifier(e)
-        if isinstance(e, ast.SetLit):
+        if isinstance(e, ast_expr.SetLit):
             return self.set_lit(e)
-        if isinstance(e, ast.MapLit):
+        if isinstance(e, ast_expr.MapLit):
             return self.map_lit(e)
         self.rep.error(getattr(e, "span", None), "not an expression")
         return None
 
-    def check_bool(self, e: ast.Expr, what: str) -> ir.Expr | None:
+    def check_bool(self, e: ast_expr.Expr, what: str) -> ir.Expr | None:
         out = self.check(e)
         if out is not None and out.type != BOOL:
             self.rep.error(e.span, f"{what} must be a bool, not {out.type}")
             return None
         return out
 
-    def check_as(self, e: ast.Expr, target: Type, what: str) -> ir.Expr | None:
+    def check_as(self, e: ast_expr.Expr, target: Type, what: str) -> ir.Expr | None:
         """Check `e` as a value stored into `what` of type `target`."""
         out = self.check(e)
         if out is None:
@@ -89,13 +90,13 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ leaves
 
-    def _int_lit(self, e: ast.IntLit) -> ir.Expr | None:
+    def _int_lit(self, e: ast_expr.IntLit) -> ir.Expr | None:
         if not -INT_LIMIT <= e.value <= INT_LIMIT:
             self.rep.error(e.span, f"integer {e.value} is out of range (literals must lie within ±2^62)")
             return None
         return ir.Lit(e.value, INT, e.span)
 
-    def _name(self, e: ast.Name) -> ir.Expr | None:
+    def _name(self, e: ast_expr.Name) -> ir.Expr | None:
         out = self._lookup(e.name, e.span)
         if out is None or not e.primed:
             return out
@@ -184,13 +185,13 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ fields
 
-    def _field(self, e: ast.FieldAccess) -> ir.Expr | None:
+    def _field(self, e: ast_expr.FieldAccess) -> ir.Expr | None:
         base = e.base
-        if isinstance(base, ast.Name) and self._names_instance(base.name):
+        if isinstance(base, ast_expr.Name) and self._names_instance(base.name):
             return self._instance_var(base, e)
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and self.names_family(base.base.name):
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name) and self.names_family(base.base.name):
             return self.member_var(base.base.name, base.index, e)
-        if isinstance(base, ast.Name) and self.names_family(base.name):
+        if isinstance(base, ast_expr.Name) and self.names_family(base.name):
             fam = self.scope.env.families[base.name]
             self.rep.error(e.span, f"'{base.name}' is a family of instances: name a member, e.g. "
                            f"'{base.name}[{fam.lo}].{e.field}'")
@@ -217,12 +218,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         env = self.scope.env
         return name not in self.scope.local_names() and env.kinds.get(name) == "instance"
 
-    def _instance_var(self, base: ast.Name, e: ast.FieldAccess) -> ir.Expr | None:
+    def _instance_var(self, base: ast_expr.Name, e: ast_expr.FieldAccess) -> ir.Expr | None:
         if not self._may_read_instances(e, f"{base.name}.{e.field}"):
             return None
         return self.instance_var_named(base.name, e)
 
-    def _may_read_instances(self, e: ast.Expr, text: str) -> bool:
+    def _may_read_instances(self, e: ast_expr.Expr, text: str) -> bool:
         if self.scope.reads_instances:
             return True
         if self.scope.instance is not None:
@@ -232,7 +233,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"'{text}': {where}")
         return False
 
-    def instance_var_named(self, inst: str, e: ast.FieldAccess) -> ir.Expr | None:
+    def instance_var_named(self, inst: str, e: ast_expr.FieldAccess) -> ir.Expr | None:
         """Variable `e.field` of instance `inst` (`client`, `rm[2]`), primed if `e` is."""
         if inst in self.scope.env.broken:
             return None
@@ -258,7 +259,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ operators
 
-    def _unary(self, e: ast.Unary) -> ir.Expr | None:
+    def _unary(self, e: ast_expr.Unary) -> ir.Expr | None:
         if e.op in ("always", "eventually"):
             self.rep.error(e.span, f"'{e.op}' is a temporal operator: it belongs in a `temporal` property "
                            f"(`temporal NAME: {e.op} ...;`), not in an expression about one state or step")
@@ -277,7 +278,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"operator '{e.op}' cannot be applied to {arg.type}")
         return None
 
-    def _binary(self, e: ast.Binary) -> ir.Expr | None:
+    def _binary(self, e: ast_expr.Binary) -> ir.Expr | None:
         if e.op == "in":
             return self.member(e)
         left = self.check(e.left)
@@ -297,7 +298,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"unknown operator '{e.op}'")
         return None
 
-    def _arith(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _arith(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if not is_num(side.type):
                 self.rep.error(side.span, f"operator '{e.op}' needs numbers, not {side.type}")
@@ -328,7 +329,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             return f"cannot subtract a sequence number ({rt}) from an int"
         return ""
 
-    def _order(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _order(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if not is_num(side.type):
                 self.rep.error(side.span, f"operator '{e.op}' is not defined on {side.type}")
@@ -343,7 +344,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             pl, pr = pr, pl
         return ir.Binary(op, pl, pr, BOOL, e.span)
 
-    def _equal(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _equal(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         if isinstance(left.type, (SetType, MapType)) or isinstance(right.type, (SetType, MapType)):
             both = self.same_collection(e.span, left, right, f"'{e.op}'")
             return None if both is None else ir.Binary(EQ_OPS[e.op], *both, BOOL, e.span)
@@ -356,14 +357,14 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         pl, pr, _ = paired
         return ir.Binary(EQ_OPS[e.op], pl, pr, BOOL, e.span)
 
-    def _logic(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _logic(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if side.type != BOOL:
                 self.rep.error(side.span, f"operator '{e.op}' needs bools, not {side.type}")
                 return None
         return ir.Binary(LOGIC_OPS[e.op], left, right, BOOL, e.span)
 
-    def _ite(self, e: ast.IfExpr) -> ir.Expr | None:
+    def _ite(self, e: ast_expr.IfExpr) -> ir.Expr | None:
         cond = self.check_bool(e.cond, "the condition of 'if'")
         then = self.check(e.then)
         other = self.check(e.else_)
@@ -383,7 +384,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ literals and calls
 
-    def _record(self, e: ast.RecordLit) -> ir.Expr | None:
+    def _record(self, e: ast_expr.RecordLit) -> ir.Expr | None:
         rtype = self._message_type(e.type_name, e.span)
         if rtype is None:
             return None
@@ -419,7 +420,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             self.rep.error(span, f"unknown message type '{name}'{suggest(name, messages)}")
         return None
 
-    def _record_fields(self, e: ast.RecordLit, rtype: RecordType) -> dict[str, ir.Expr] | None:
+    def _record_fields(self, e: ast_expr.RecordLit, rtype: RecordType) -> dict[str, ir.Expr] | None:
         """The given fields, checked against the message; None when any is wrong."""
         given: dict[str, ir.Expr] = {}
         seen: dict[str, Span] = {}
@@ -443,7 +444,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
                 given[init.name] = value
         return given if ok else None
 
-    def _call(self, e: ast.Call) -> ir.Expr | None:
+    def _call(self, e: ast_expr.Call) -> ir.Expr | None:
         sig = self.find_def(e.func)
         if sig is not None:
             return self.call_def(sig, e)
@@ -454,12 +455,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             hint = "; did you mean 'card'?" if e.func in ("size", "cardinality", "Cardinality") else suggest(e.func, names)
             self.rep.error(e.span, f"unknown function '{e.func}'{hint}")
             return None
-        if len(e.args) != 1 or not isinstance(e.args[0], (ast.Name, ast.Index)):
+        if len(e.args) != 1 or not isinstance(e.args[0], (ast_expr.Name, ast_expr.Index)):
             self.rep.error(e.span, "len takes one channel: len(ch)")
             return None
         return self.chan_value(e.args[0], e.span, lambda ch: ir.ChanLen(ch, IntType(0, ch.capacity), e.span))
 
-    def const_int(self, e: ast.Expr, what: str) -> int | None:
+    def const_int(self, e: ast_expr.Expr, what: str) -> int | None:
         out = self.check(e)
         if out is None:
             return None
@@ -470,12 +471,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             return None
         return value
 
-    def _index(self, e: ast.Index) -> ir.Expr | None:
+    def _index(self, e: ast_expr.Index) -> ir.Expr | None:
         base = e.base
-        if isinstance(base, ast.Name) and self.names_family(base.name):
+        if isinstance(base, ast_expr.Name) and self.names_family(base.name):
             self.rep.error(e.span, f"'{base.name}[...]' is an instance, not a value; write {base.name}[i].<variable>")
             return None
-        if isinstance(base, ast.Name) and self.scope.chan_family(base.name) is not None:
+        if isinstance(base, ast_expr.Name) and self.scope.chan_family(base.name) is not None:
             self.rep.error(e.span, f"'{base.name}[...]' is a channel, not a value")
             return None
         if not self.is_chan_expr(base):

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
@@ -90,7 +91,7 @@ class IndexMixin:
     def names_family(self: ExprCheckerProtocol, name: str) -> bool:
         return name not in self.scope.local_names() and name in self.scope.env.families
 
-    def member_var(self: ExprCheckerProtocol, fam_name: str, index: ast.Expr, e: ast.FieldAccess) -> ir.Expr | None:
+    def member_var(self: ExprCheckerProtocol, fam_name: str, index: ast_expr.Expr, e: ast_expr.FieldAccess) -> ir.Expr | None:
         """`rm[j].state`: a member's variable, or an if-chain over the members j may be."""
         if not self._may_read_instances(e, f"{fam_name}[...].{e.field}"):
             return None
@@ -104,7 +105,7 @@ class IndexMixin:
 
     # ------------------------------------------------------------ channels and channel families
 
-    def chan_ref(self: ExprCheckerProtocol, name: str, index: ast.Expr | None, span: Span,
+    def chan_ref(self: ExprCheckerProtocol, name: str, index: ast_expr.Expr | None, span: Span,
                  dynamic: bool = True) -> ChanRef | None:
         """A channel as written in `send`, `receive`, `len()` or `ch[i]`: a name, or a family's
         member `to_rm[j]` (with `dynamic` False, j must be constant)."""
@@ -139,7 +140,7 @@ class IndexMixin:
             return None
         return ChanRef(options, idx)
 
-    def chan_value(self: ExprCheckerProtocol, base: ast.Expr, span: Span,
+    def chan_value(self: ExprCheckerProtocol, base: ast_expr.Expr, span: Span,
                    build: Callable[[ir.Channel], ir.Expr | None]) -> ir.Expr | None:
         """`build(ch)` for the channel `base` names (`c2s`, `to_rm[j]`), an if-chain when the
         index is dynamic; None (reported) if `base` is not a channel."""
@@ -153,24 +154,24 @@ class IndexMixin:
         return self.over_values(ref.index, list(chans), ref.index.type, "a channel family",
                                 lambda v: build(chans[int(v)]), span)  # type: ignore[call-overload]
 
-    def _chan_of(self: ExprCheckerProtocol, base: ast.Expr, span: Span) -> ChanRef | None:
-        if isinstance(base, ast.Name) and not base.primed:
+    def _chan_of(self: ExprCheckerProtocol, base: ast_expr.Expr, span: Span) -> ChanRef | None:
+        if isinstance(base, ast_expr.Name) and not base.primed:
             return self.chan_ref(base.name, None, base.span)
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and not base.base.primed:
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name) and not base.base.primed:
             return self.chan_ref(base.base.name, base.index, base.span)
         self.rep.error(span, "expected a channel: a name, or a family's member such as to_rm[i]")
         return None
 
-    def is_chan_expr(self: ExprCheckerProtocol, base: ast.Expr) -> bool:
+    def is_chan_expr(self: ExprCheckerProtocol, base: ast_expr.Expr) -> bool:
         """Whether `base` names a channel or a channel family's member (not a map or a value)."""
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name):
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name):
             return self.scope.chan_family(base.base.name) is not None
-        return isinstance(base, ast.Name) and (
+        return isinstance(base, ast_expr.Name) and (
             self.scope.channel(base.name) is not None or self.scope.chan_family(base.name) is not None)
 
     # ------------------------------------------------------------ quantifiers
 
-    def domain(self: ExprCheckerProtocol, lo: ast.Expr, hi: ast.Expr | None, var: str, what: str,
+    def domain(self: ExprCheckerProtocol, lo: ast_expr.Expr, hi: ast_expr.Expr | None, var: str, what: str,
                span: Span) -> Domain | None:
         """The values a quantified name takes: `LO..HI` (constant), every value of a finite
         type named by `lo`, or the elements of a set `lo` (each value then guarded by `in`)."""
@@ -211,17 +212,17 @@ class IndexMixin:
             return None
         return Domain([value_lit(v, typ, span) for v in values], typ, guard)
 
-    def _domain_type(self: ExprCheckerProtocol, e: ast.Expr) -> Type | None:
+    def _domain_type(self: ExprCheckerProtocol, e: ast_expr.Expr) -> Type | None:
         """The finite type a domain names (`State`, `bool`, an alias), or None (not a type name)."""
         env = self.scope.env
-        if isinstance(e, ast.Name) and not e.primed and e.name not in self.scope.local_names():
+        if isinstance(e, ast_expr.Name) and not e.primed and e.name not in self.scope.local_names():
             if e.name == "bool":
                 return BOOL
             if e.name in env.types:
                 return env.types[e.name]
         return None
 
-    def _quantifier(self: ExprCheckerProtocol, e: ast.Quantifier) -> ir.Expr | None:
+    def _quantifier(self: ExprCheckerProtocol, e: ast_expr.Quantifier) -> ir.Expr | None:
         """Expanded here: one copy of the body per value, joined by && (forall) or || (exists),
         or summed as 0 / 1 (count); over a set, each copy is guarded by membership."""
         dom = self.domain(e.lo, e.hi, e.var, e.kind, e.span)

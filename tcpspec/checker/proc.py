@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
@@ -145,26 +145,26 @@ class ProcessChecker:
             typ = self._param_type(param)
             if typ is None:
                 sig.broken.add(param.name)
-            elif isinstance(param.type, ast.ChanType) and param.type.family is not None:
+            elif isinstance(param.type, ast_expr.ChanType) and param.type.family is not None:
                 assert isinstance(typ, RecordType)
                 bounds = self._family_bounds(param.type.family)
                 if bounds is None:
                     sig.broken.add(param.name)
                 else:
                     sig.chan_families[param.name] = (typ, *bounds)
-            elif isinstance(param.type, ast.ChanType):
+            elif isinstance(param.type, ast_expr.ChanType):
                 assert isinstance(typ, RecordType)
                 sig.chans[param.name] = typ
             else:
                 sig.values[param.name] = typ
         return sig
 
-    def _family_bounds(self, fam: ast.Family) -> tuple[int, int] | None:
+    def _family_bounds(self, fam: ast_expr.Family) -> tuple[int, int] | None:
         """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written."""
         return family_bounds(self.rep, self.env, fam)
 
     def _param_type(self, param: ast.Param) -> Type | None:
-        if isinstance(param.type, ast.ChanType):
+        if isinstance(param.type, ast_expr.ChanType):
             msg = self.resolve(param.type.message)
             if msg is not None and not isinstance(msg, RecordType):
                 self.rep.error(param.type.message.span, f"a channel carries messages, not {msg}")
@@ -228,9 +228,9 @@ class ProcessChecker:
     def _chan_arg(self, arg: ast.Arg, message: RecordType, args: Scope) -> ir.Channel | None:
         value = arg.value
         ec = ExprChecker(self.rep, args)
-        if isinstance(value, ast.Name) and not value.primed:
+        if isinstance(value, ast_expr.Name) and not value.primed:
             ref = ec.chan_ref(value.name, None, value.span)
-        elif isinstance(value, ast.Index) and isinstance(value.base, ast.Name) and not value.base.primed:
+        elif isinstance(value, ast_expr.Index) and isinstance(value.base, ast_expr.Name) and not value.base.primed:
             ref = ec.chan_ref(value.base.name, value.index, value.span, dynamic=False)
         else:
             self.rep.error(value.span, f"argument '{arg.name}' must be a channel")
@@ -244,9 +244,9 @@ class ProcessChecker:
 
     def _family_arg(self, arg: ast.Arg, message: RecordType, lo: int, hi: int) -> ChanFamily | None:
         value = arg.value
-        fam = self.env.chan_families.get(value.name) if isinstance(value, ast.Name) and not value.primed else None
+        fam = self.env.chan_families.get(value.name) if isinstance(value, ast_expr.Name) and not value.primed else None
         if fam is None:
-            if not (isinstance(value, ast.Name) and value.name in self.env.broken):
+            if not (isinstance(value, ast_expr.Name) and value.name in self.env.broken):
                 self.rep.error(value.span, f"argument '{arg.name}' must be a family of channels "
                                f"(declared 'channel NAME[{hi - lo + 1}]: ...')")
             return None
@@ -365,7 +365,7 @@ class ProcessChecker:
         return done
 
     def _var_type(self, vd: ast.VarDecl) -> Type | None:
-        if isinstance(vd.type, ast.ChanType):
+        if isinstance(vd.type, ast_expr.ChanType):
             self.rep.error(vd.type.span, f"variable '{vd.name}' cannot be a channel")
             return None
         return self.resolve(vd.type)
@@ -441,8 +441,8 @@ class ProcessChecker:
             return
         if self._shadows(p.name, p.span, scope, "choose parameter"):
             return
-        typ = None if isinstance(p.type, ast.ChanType) else self.resolve(p.type)
-        if isinstance(p.type, ast.ChanType):
+        typ = None if isinstance(p.type, ast_expr.ChanType) else self.resolve(p.type)
+        if isinstance(p.type, ast_expr.ChanType):
             self.rep.error(p.type.span, f"choose parameter '{p.name}' cannot be a channel")
         elif typ is not None and (isinstance(typ, (RecordType, MapType, SetType)) or not is_finite(typ)):
             self.rep.error(p.span, f"choose parameter '{p.name}' needs a finite type "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.coll import key_type
@@ -42,18 +42,18 @@ class TypeDecls:
         for name in list(self.pending):
             self._named_type(name, self.env.spans[name])
 
-    def resolve_type(self, texpr: ast.TypeExpr) -> Type | None:
+    def resolve_type(self, texpr: ast_expr.TypeExpr) -> Type | None:
         """A type expression's type, or None after reporting why not (channels: see callers)."""
-        if isinstance(texpr, ast.RangeType):
+        if isinstance(texpr, ast_expr.RangeType):
             return self._range(texpr)
-        if isinstance(texpr, ast.ChanType):
+        if isinstance(texpr, ast_expr.ChanType):
             self.rep.error(texpr.span, "a channel type is only allowed for process parameters")
             return None
-        if isinstance(texpr, ast.TypeName):
+        if isinstance(texpr, ast_expr.TypeName):
             return self._type_name(texpr.name, texpr.span)
-        if isinstance(texpr, ast.MapTypeExpr):
+        if isinstance(texpr, ast_expr.MapTypeExpr):
             return self._map_type(texpr)
-        if isinstance(texpr, ast.SetTypeExpr):
+        if isinstance(texpr, ast_expr.SetTypeExpr):
             elem = self.resolve_type(texpr.elem)
             problem = key_type(elem)
             if problem is not None:
@@ -63,10 +63,10 @@ class TypeDecls:
         self.rep.error(getattr(texpr, "span", None), "not a type")
         return None
 
-    def _map_type(self, texpr: ast.MapTypeExpr) -> Type | None:
+    def _map_type(self, texpr: ast_expr.MapTypeExpr) -> Type | None:
         key = self.resolve_type(texpr.key)
-        value = None if isinstance(texpr.value, ast.ChanType) else self.resolve_type(texpr.value)
-        if isinstance(texpr.value, ast.ChanType):
+        value = None if isinstance(texpr.value, ast_expr.ChanType) else self.resolve_type(texpr.value)
+        if isinstance(texpr.value, ast_expr.ChanType):
             self.rep.error(texpr.value.span, "a map's values cannot be channels (a family of channels is "
                            "'channel c[N]: M[CAP]')")
         problem = key_type(key)
@@ -126,7 +126,7 @@ class TypeDecls:
             self.env.types[name] = typ
         return self.env.types.get(name)
 
-    def _range(self, texpr: ast.RangeType) -> Type | None:
+    def _range(self, texpr: ast_expr.RangeType) -> Type | None:
         lo = self.const_int(texpr.lo, "a range bound")
         hi = self.const_int(texpr.hi, "a range bound")
         if lo is None or hi is None:
@@ -182,7 +182,7 @@ class TypeDecls:
 
     # ------------------------------------------------------------ constant expressions
 
-    def const_expr(self, e: ast.Expr, want: Type, what: str) -> Value | None:
+    def const_expr(self, e: ast_expr.Expr, want: Type, what: str) -> Value | None:
         """A closed expression of kind `want` (BOOL or INT) evaluated now, or None (reported)."""
         out = ExprChecker(self.rep, Scope(self.env)).check(e)
         if out is None:
@@ -195,7 +195,7 @@ class TypeDecls:
             self.rep.error(e.span, f"{what} must be a constant expression")
         return value
 
-    def const_int(self, e: ast.Expr, what: str) -> int | None:
+    def const_int(self, e: ast_expr.Expr, what: str) -> int | None:
         value = self.const_expr(e, INT, what)
         if value is None or isinstance(value, bool) or not isinstance(value, int):
             return None
@@ -220,7 +220,7 @@ def in_range(typ: Type, value: Value) -> bool:
     return True
 
 
-def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:
+def family_bounds(rep: Reporter, env: Env, fam: ast_expr.Family) -> tuple[int, int] | None:
     """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written; None (reported) if empty."""
     ec = ExprChecker(rep, Scope(env))
     if fam.lo is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from lark import Token, Transformer, v_args
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 from tcpspec.frontend.grammar import token_span
 from tcpspec.core.diagnostics import Diagnostic, Span
 
@@ -130,7 +130,7 @@ class ToAst(Transformer[Token, Any]):
         return ast.FieldDecl(str(c[0]), c[1], default, self._span(meta))
 
     def channel_decl(self, meta: Any, c: list[Any]) -> ast.ChannelDecl:
-        family = c.pop(1) if isinstance(c[1], (ast.Family, ast.Binder)) else None
+        family = c.pop(1) if isinstance(c[1], (ast_expr.Family, ast.Binder)) else None
         init = next((x.value for x in c if isinstance(x, _Tagged) and x.kind == "init"), None)
         faults = tuple(x for x in c[3:] if isinstance(x, ast.Fault))
         return ast.ChannelDecl(str(c[0]), c[1], c[2], faults, self._span(meta), family=family, init=init)
@@ -145,13 +145,13 @@ class ToAst(Transformer[Token, Any]):
         return tuple(c)
 
     def chan_any(self, meta: Any, c: list[Any]) -> _Tagged:
-        return _Tagged("chan", (str(c[0]), ast.Name(str(c[2]), self._tok(c[2])), self._span(meta), True))
+        return _Tagged("chan", (str(c[0]), ast_expr.Name(str(c[2]), self._tok(c[2])), self._span(meta), True))
 
-    def family(self, meta: Any, c: list[Any]) -> ast.Family:
-        return ast.Family(None, c[0], self._span(meta))
+    def family(self, meta: Any, c: list[Any]) -> ast_expr.Family:
+        return ast_expr.Family(None, c[0], self._span(meta))
 
-    def family_range(self, meta: Any, c: list[Any]) -> ast.Family:
-        return ast.Family(c[0], c[1], self._span(meta))
+    def family_range(self, meta: Any, c: list[Any]) -> ast_expr.Family:
+        return ast_expr.Family(c[0], c[1], self._span(meta))
 
     def binder(self, meta: Any, c: list[Any]) -> ast.Binder:
         self._expect_in(c[1], str(c[0]))
@@ -219,7 +219,7 @@ class ToAst(Transformer[Token, Any]):
     def receive(self, meta: Any, c: list[Any]) -> ast.Receive:
         name, index, _, *any_ = c[1].value
         if any_:
-            assert isinstance(index, ast.Name)
+            assert isinstance(index, ast_expr.Name)
             return ast.Receive(str(c[0]), name, self._span(meta), any_var=index.name)
         return ast.Receive(str(c[0]), name, self._span(meta), index=index)
 
@@ -292,17 +292,17 @@ class ToAst(Transformer[Token, Any]):
     def block(self, meta: Any, c: list[Any]) -> _Tagged:
         return _Tagged("block", tuple(c))
 
-    def assign(self, meta: Any, c: list[Any]) -> ast.Stmt:
+    def assign(self, meta: Any, c: list[Any]) -> ast_expr.Stmt:
         targets = [x for x in c if isinstance(x, _Target)]
         values = [x for x in c if not isinstance(x, _Target)]
         span = self._span(meta)
         if len(targets) != len(values):
             self._error(span, f"{len(targets)} target{'s' if len(targets) > 1 else ''} but {len(values)} "
                         f"value{'s' if len(values) > 1 else ''}: write one value per target, 'a, b := x, y;'")
-        assigns = tuple(ast.Assign(t.name, t.span, v, span, t.path) for t, v in zip(targets, values))
+        assigns = tuple(ast_expr.Assign(t.name, t.span, v, span, t.path) for t, v in zip(targets, values))
         if len(assigns) == 1:
             return assigns[0]
-        return ast.MultiAssign(assigns, span)
+        return ast_expr.MultiAssign(assigns, span)
 
     def lvalue_name(self, meta: Any, c: list[Any]) -> _Target:
         return _Target(str(c[0]), self._span(meta), ())
@@ -318,64 +318,64 @@ class ToAst(Transformer[Token, Any]):
                     "variables (and map elements, m[k] := e), never another instance's or a message's field")
         return base
 
-    def let_stmt(self, meta: Any, c: list[Any]) -> ast.Let:
-        return ast.Let(str(c[0]), c[1], self._span(meta))
+    def let_stmt(self, meta: Any, c: list[Any]) -> ast_expr.Let:
+        return ast_expr.Let(str(c[0]), c[1], self._span(meta))
 
     def def_decl(self, meta: Any, c: list[Any]) -> ast.DefDecl:
         params = tuple(x for x in c[1:-2] if isinstance(x, ast.Param))
         return ast.DefDecl(str(c[0]), params, c[-2], c[-1], self._span(meta))
 
-    def send(self, meta: Any, c: list[Any]) -> ast.Send:
+    def send(self, meta: Any, c: list[Any]) -> ast_expr.Send:
         name, index, span, *any_ = c[0].value
         if any_:
             self._error(span, "'any' is only for a transition's receive: a send names its channel")
-        return ast.Send(name, span, c[1], self._span(meta), index=index)
+        return ast_expr.Send(name, span, c[1], self._span(meta), index=index)
 
-    def for_stmt(self, meta: Any, c: list[Any]) -> ast.For:
+    def for_stmt(self, meta: Any, c: list[Any]) -> ast_expr.For:
         self._expect_in(c[1], str(c[0]), f"for {c[0]} in 0..N-1 {{ ... }}")
         hi = c[3] if len(c) > 4 else None
-        return ast.For(str(c[0]), c[2], hi, c[-1].value, self._span(meta))
+        return ast_expr.For(str(c[0]), c[2], hi, c[-1].value, self._span(meta))
 
-    def skip(self, meta: Any, c: list[Any]) -> ast.Skip:
-        return ast.Skip(self._span(meta))
+    def skip(self, meta: Any, c: list[Any]) -> ast_expr.Skip:
+        return ast_expr.Skip(self._span(meta))
 
-    def if_stmt(self, meta: Any, c: list[Any]) -> ast.If:
-        else_: tuple[ast.Stmt, ...] = ()
+    def if_stmt(self, meta: Any, c: list[Any]) -> ast_expr.If:
+        else_: tuple[ast_expr.Stmt, ...] = ()
         if len(c) > 2:
             else_ = c[2].value if isinstance(c[2], _Tagged) else (c[2],)
-        return ast.If(c[0], c[1].value, else_, self._span(meta))
+        return ast_expr.If(c[0], c[1].value, else_, self._span(meta))
 
     # ---- types
 
-    def type_name(self, meta: Any, c: list[Any]) -> ast.TypeName:
-        return ast.TypeName(str(c[0]), self._span(meta))
+    def type_name(self, meta: Any, c: list[Any]) -> ast_expr.TypeName:
+        return ast_expr.TypeName(str(c[0]), self._span(meta))
 
-    def chan_type(self, meta: Any, c: list[Any]) -> ast.ChanType:
-        return ast.ChanType(c[0], self._span(meta), c[1] if len(c) > 1 else None)
+    def chan_type(self, meta: Any, c: list[Any]) -> ast_expr.ChanType:
+        return ast_expr.ChanType(c[0], self._span(meta), c[1] if len(c) > 1 else None)
 
-    def range_type(self, meta: Any, c: list[Any]) -> ast.RangeType:
-        return ast.RangeType(c[0], c[1], self._span(meta))
+    def range_type(self, meta: Any, c: list[Any]) -> ast_expr.RangeType:
+        return ast_expr.RangeType(c[0], c[1], self._span(meta))
 
-    def map_type(self, meta: Any, c: list[Any]) -> ast.MapTypeExpr:
-        return ast.MapTypeExpr(c[0], c[2], self._span(meta))
+    def map_type(self, meta: Any, c: list[Any]) -> ast_expr.MapTypeExpr:
+        return ast_expr.MapTypeExpr(c[0], c[2], self._span(meta))
 
     def set_type(self, meta: Any, c: list[Any]) -> Any:
         if (str(c[0]), str(c[1])) != ("set", "of"):
             bad = c[0] if str(c[0]) != "set" else c[1]
             self._error(self._tok(bad), f"unexpected '{bad}': a type is a name, LO..HI, [K] -> V or 'set of T'")
-        return ast.SetTypeExpr(c[2], self._span(meta))
+        return ast_expr.SetTypeExpr(c[2], self._span(meta))
 
     # ---- expressions
 
-    def if_expr(self, meta: Any, c: list[Any]) -> ast.IfExpr:
-        return ast.IfExpr(c[0], c[1], c[2], self._span(meta))
+    def if_expr(self, meta: Any, c: list[Any]) -> ast_expr.IfExpr:
+        return ast_expr.IfExpr(c[0], c[1], c[2], self._span(meta))
 
-    def binary(self, meta: Any, c: list[Any]) -> ast.Binary:
+    def binary(self, meta: Any, c: list[Any]) -> ast_expr.Binary:
         left, op, right = c
         span = self._span(meta)
         if (
             op in _CMP_OPS
-            and isinstance(left, ast.Binary)
+            and isinstance(left, ast_expr.Binary)
             and left.op in _CMP_OPS
             and (left.span.line, left.span.col) == (span.line, span.col)
         ):
@@ -384,38 +384,38 @@ class ToAst(Transformer[Token, Any]):
                 f"comparisons cannot be chained: write 'a {left.op} b && b {op} c' "
                 "or add parentheses",
             )
-        return ast.Binary(str(op), left, right, span)
+        return ast_expr.Binary(str(op), left, right, span)
 
-    def member(self, meta: Any, c: list[Any]) -> ast.Binary:
+    def member(self, meta: Any, c: list[Any]) -> ast_expr.Binary:
         if str(c[1]) != "in":
             self._error(self._tok(c[1]), f"unexpected '{c[1]}': expected an operator (or 'in', as in 'x in s')")
-        return ast.Binary("in", c[0], c[2], self._span(meta))
+        return ast_expr.Binary("in", c[0], c[2], self._span(meta))
 
-    def set_lit(self, meta: Any, c: list[Any]) -> ast.SetLit:
-        return ast.SetLit(tuple(c), self._span(meta))
+    def set_lit(self, meta: Any, c: list[Any]) -> ast_expr.SetLit:
+        return ast_expr.SetLit(tuple(c), self._span(meta))
 
-    def map_lit(self, meta: Any, c: list[Any]) -> ast.MapLit:
+    def map_lit(self, meta: Any, c: list[Any]) -> ast_expr.MapLit:
         self._expect_in(c[1], str(c[0]), f"[{c[0]} in 0..N-1 -> e]")
         hi = c[3] if len(c) == 6 else None
-        return ast.MapLit(str(c[0]), c[2], hi, c[-1], self._span(meta))
+        return ast_expr.MapLit(str(c[0]), c[2], hi, c[-1], self._span(meta))
 
-    def unary(self, meta: Any, c: list[Any]) -> ast.Unary:
-        return ast.Unary(str(c[0]), c[1], self._span(meta))
+    def unary(self, meta: Any, c: list[Any]) -> ast_expr.Unary:
+        return ast_expr.Unary(str(c[0]), c[1], self._span(meta))
 
-    def field(self, meta: Any, c: list[Any]) -> ast.FieldAccess:
-        return ast.FieldAccess(c[0], str(c[1]), self._span(meta))
+    def field(self, meta: Any, c: list[Any]) -> ast_expr.FieldAccess:
+        return ast_expr.FieldAccess(c[0], str(c[1]), self._span(meta))
 
-    def index(self, meta: Any, c: list[Any]) -> ast.Index:
-        return ast.Index(c[0], c[1], self._span(meta))
+    def index(self, meta: Any, c: list[Any]) -> ast_expr.Index:
+        return ast_expr.Index(c[0], c[1], self._span(meta))
 
-    def quantifier(self, meta: Any, c: list[Any]) -> ast.Quantifier:
+    def quantifier(self, meta: Any, c: list[Any]) -> ast_expr.Quantifier:
         self._expect_in(c[2], str(c[1]), f"{c[0]} {c[1]} in 0..N: ...")
         hi = c[4] if len(c) > 5 else None
-        return ast.Quantifier(str(c[0]), str(c[1]), c[3], hi, c[-1], self._span(meta))
+        return ast_expr.Quantifier(str(c[0]), str(c[1]), c[3], hi, c[-1], self._span(meta))
 
     def prime(self, meta: Any, c: list[Any]) -> Any:
         base = c[0]
-        if isinstance(base, (ast.Name, ast.FieldAccess)) and not base.primed:
+        if isinstance(base, (ast_expr.Name, ast_expr.FieldAccess)) and not base.primed:
             return dataclasses.replace(base, primed=True, span=self._span(meta))
         what = "twice" if getattr(base, "primed", False) else "after this expression"
         self._error(
@@ -425,31 +425,31 @@ class ToAst(Transformer[Token, Any]):
         )
         return base
 
-    def record(self, meta: Any, c: list[Any]) -> ast.RecordLit:
-        return ast.RecordLit(str(c[0]), tuple(c[1:]), self._span(meta))
+    def record(self, meta: Any, c: list[Any]) -> ast_expr.RecordLit:
+        return ast_expr.RecordLit(str(c[0]), tuple(c[1:]), self._span(meta))
 
-    def field_init(self, meta: Any, c: list[Any]) -> ast.FieldInit:
-        return ast.FieldInit(str(c[0]), c[1], self._span(meta))
+    def field_init(self, meta: Any, c: list[Any]) -> ast_expr.FieldInit:
+        return ast_expr.FieldInit(str(c[0]), c[1], self._span(meta))
 
-    def call(self, meta: Any, c: list[Any]) -> ast.Call:
-        return ast.Call(str(c[0]), tuple(c[1:]), self._span(meta))
+    def call(self, meta: Any, c: list[Any]) -> ast_expr.Call:
+        return ast_expr.Call(str(c[0]), tuple(c[1:]), self._span(meta))
 
-    def name(self, meta: Any, c: list[Any]) -> ast.Name:
-        return ast.Name(str(c[0]), self._span(meta))
+    def name(self, meta: Any, c: list[Any]) -> ast_expr.Name:
+        return ast_expr.Name(str(c[0]), self._span(meta))
 
-    def true(self, meta: Any, c: list[Any]) -> ast.BoolLit:
-        return ast.BoolLit(True, self._span(meta))
+    def true(self, meta: Any, c: list[Any]) -> ast_expr.BoolLit:
+        return ast_expr.BoolLit(True, self._span(meta))
 
-    def false(self, meta: Any, c: list[Any]) -> ast.BoolLit:
-        return ast.BoolLit(False, self._span(meta))
+    def false(self, meta: Any, c: list[Any]) -> ast_expr.BoolLit:
+        return ast_expr.BoolLit(False, self._span(meta))
 
-    def int(self, meta: Any, c: list[Any]) -> ast.IntLit:
+    def int(self, meta: Any, c: list[Any]) -> ast_expr.IntLit:
         text = str(c[0])
         span = self._span(meta)
         if len(text) > 40:  # far past 2^62; also keeps int() off Python's 4300-digit limit
             self._error(span, "integer literal too large: literals must lie within ±2^62")
-            return ast.IntLit(0, span)
+            return ast_expr.IntLit(0, span)
         value = int(text[2:], 16) if text[:2] in ("0x", "0X") else int(text, 10)
         if value > INT_LIMIT:
             self._error(span, "integer literal too large: literals must lie within ±2^62")
-        return ast.IntLit(value, span)
+        return ast_expr.IntLit(value, span)

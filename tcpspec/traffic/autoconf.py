@@ -321,12 +321,12 @@ def literal_constants(program: "ast.Program") -> set[str]:
     """Constants whose declaration is a literal (`const MSS = 2;`), not an expression of other
     constants (`const WNDMIN = if WINDOW then 0 else WND;`): only those are set from a trace
     or probed, a computed one follows them."""
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast, ast_expr
 
     out: set[str] = set()
     for f in program.files:
         for d in f.decls:
-            if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast.IntLit, ast.BoolLit)):
+            if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast_expr.IntLit, ast_expr.BoolLit)):
                 out.add(d.name)
     return out
 
@@ -337,10 +337,10 @@ def rule_constants(program: "ast.Program") -> set[str]:
     constant that other options feed too (`const REPEATS = KEEPALIVE || RTO;`) does not count:
     that constant is shared machinery, not a rule of the option's own, and switching the option
     on for it alone would let the model explain more without the behaviour."""
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast, ast_expr
 
     consts = {d.name: d for f in program.files for d in f.decls if isinstance(d, ast.ConstDecl)}
-    options = {n for n, d in consts.items() if isinstance(d.value, ast.BoolLit)}
+    options = {n for n, d in consts.items() if isinstance(d.value, ast_expr.BoolLit)}
 
     def closure(name: str) -> set[str]:
         seen, todo = {name}, [name]
@@ -371,9 +371,9 @@ def _names(node: object, out: set[str]) -> None:
     """Every identifier in an AST node (dataclasses and tuples of them, walked)."""
     import dataclasses
 
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast_expr
 
-    if isinstance(node, ast.Name):
+    if isinstance(node, ast_expr.Name):
         out.add(node.name)
     elif isinstance(node, tuple):
         for x in node:
