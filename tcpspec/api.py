@@ -411,7 +411,7 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
 
 def _replay_run(m: Model, run: raw_trace.Trace) -> Replay:
     """A run of ours: every state and step as written, checked on the interpreter."""
-    from tcpspec.interp.semantics import run_is_behaviour
+    from tcpspec.interp.search import run_is_behaviour
 
     res = run_is_behaviour(m.ir, run)
     if res.ok:

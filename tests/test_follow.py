@@ -16,7 +16,7 @@ import pytest
 from tcpspec.run import pipeline
 from tcpspec.traffic.conformance import check_conformance, expectations, pinned_initials
 from tcpspec.traffic.follow import Follower, state_key
-from tcpspec.interp.semantics import freeze
+from tcpspec.interp.values import freeze
 from tcpspec.traffic.wire import read_text_trace
 
 MODEL = """

@@ -13,17 +13,9 @@ import pytest
 
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import Span
-from tcpspec.interp.semantics import (
-    Domain,
-    Env,
-    State,
-    apply,
-    eval_expr,
-    initial_states,
-    is_exhaustive,
-    step_ok,
-    successors,
-)
+from tcpspec.interp.values import Domain
+from tcpspec.interp.evaluate import Env, eval_expr
+from tcpspec.interp.semantics import State, apply, initial_states, is_exhaustive, step_ok, successors
 from tcpspec.interp.search import explore, replay, run_is_behaviour
 from tcpspec.core.trace import Trace, TraceStep
 from tcpspec.core.types import BOOL, INT, BitVecType, IntType, RecordType, Type, Value
@@ -580,10 +572,10 @@ def test_real_model_text(tmp_path: Path) -> None:
 
 def test_interp_reexports_search() -> None:
     """Engines import `replay` from `tcpspec.interp.semantics`."""
-    from tcpspec.interp import semantics as interp
+    from tcpspec.interp import search
 
     m, _ = counter_model()
-    res = interp.explore(m, 5)
+    res = search.explore(m, 5)
     trace = res.traces["x_lt_3"]
-    assert trace is not None and interp.replay(m, trace, m.property("x_lt_3")).ok
-    assert interp.run_is_behaviour(m, trace).ok
+    assert trace is not None and search.replay(m, trace, m.property("x_lt_3")).ok
+    assert search.run_is_behaviour(m, trace).ok

@@ -270,7 +270,8 @@ SHRINK = ("client -> server SYN seq=100 win=512 wscale=7\n"
 def test_a_window_that_shrinks_is_rejected_while_the_model_fixes_windows(tmp_path: Path, last: int, verdict: str) -> None:
     """The server's window ends at 106 + 4 * 128; a window one unit (128) smaller ends left of
     it (RFC 9293 §3.8.6.2.2), whatever the model (whose window is fixed) would allow."""
-    from tcpspec.traffic.conformance import prepare_replay, shrinking_window, window_shifts
+    from tcpspec.traffic.conformance import prepare_replay, shrinking_window
+    from tcpspec.traffic.windows import window_shifts
 
     trace = tmp_path / "t.txt"
     trace.write_text(SHRINK.format(last=last))

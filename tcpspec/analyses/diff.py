@@ -427,7 +427,7 @@ def diff_models(
 
 
 def _report(search: _Search, found: _Found, n: int, seconds: float) -> DiffResult:
-    from tcpspec.interp.semantics import run_is_behaviour
+    from tcpspec.interp.search import run_is_behaviour
 
     model = search.models[found.producer]
     replay = run_is_behaviour(model, found.witness)

@@ -1,39 +1,30 @@
 """The checker: surface AST in, checked and instantiated `ir.Model` out (no z3 here).
 
 Stages, in order, each filling the global `Env`: names (duplicates), enums, constants (with
-`-D` overrides applied where each is defined), types and messages, channels, instances
-(`checker_proc.py`), top-level properties, network faults, the built-in `range_ok`. Every
-problem is collected; `ModelError` carries them all at the end.
+`-D` overrides applied where each is defined), types and messages (`type_decls.py`), channels
+(`channel_decls.py`), instances (`proc.py`), top-level properties, network faults, the built-in
+`range_ok`, fairness (`fairness.py`). Every problem is collected; `ModelError` carries them all
+at the end.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 from tcpspec.frontend import ast
 
 from tcpspec.checker import ir
-from tcpspec.checker.coll import key_type
-from tcpspec.checker.expr import INT_LIMIT, ChanFamily, Env, ExprChecker, Reporter, Scope, const_value, suggest
-from tcpspec.checker.proc import ProcessChecker, def_signature, family_bounds
+from tcpspec.checker.channel_decls import ChannelDecls
+from tcpspec.checker.const import const_value
+from tcpspec.checker.expr import INT_LIMIT, ExprChecker
+from tcpspec.checker.fairness import resolve_fairness
+from tcpspec.checker.defs import def_signature
+from tcpspec.checker.proc import ProcessChecker
+from tcpspec.checker.properties import RANGE_OK, check_final, check_property
+from tcpspec.checker.scope import Env, Reporter, Scope
 from tcpspec.core.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.core.types import (
-    BOOL,
-    INT,
-    BitVecType,
-    EnumType,
-    IntType,
-    MapType,
-    RecordType,
-    SetType,
-    Type,
-    Value,
-    value_text,
-    values_in_range,
-)
+from tcpspec.core.types import BOOL, INT, EnumType, IntType, RecordType, Type, Value
 
-RANGE_OK = "range_ok"
 RANGE_OK_DOC = (
     "Every value stored into a bounded integer variable or message field lies within its range."
 )
@@ -54,7 +45,6 @@ KIND_NAMES = {
     ast.Final: "final state predicate",
     ast.DefDecl: "definition",
 }
-BITVEC_RE = re.compile(r"(bv|seq)([0-9]+)")
 
 
 def check_program(program: ast.Program, defines: dict[str, str]) -> ir.Model:
@@ -100,7 +90,7 @@ def _check_state_size(channels: list[ir.Channel], state_vars: list[ir.StateVar])
         raise ModelError(errors)
 
 
-class _Checker:
+class _Checker(ChannelDecls):
     """One run over one program; state lives here, not in globals."""
 
     def __init__(self, program: ast.Program, defines: dict[str, str]) -> None:
@@ -280,177 +270,6 @@ class _Checker:
         else:
             self.env.constants[decl.name] = (value, typ)
 
-    # ------------------------------------------------------------ types
-
-    def _types(self) -> None:
-        for decl in self.decls:
-            if isinstance(decl, (ast.TypeAlias, ast.MessageDecl)):
-                self.pending[decl.name] = decl
-        for name in list(self.pending):
-            self._named_type(name, self.env.spans[name])
-
-    def resolve_type(self, texpr: ast.TypeExpr) -> Type | None:
-        """A type expression's type, or None after reporting why not (channels: see callers)."""
-        if isinstance(texpr, ast.RangeType):
-            return self._range(texpr)
-        if isinstance(texpr, ast.ChanType):
-            self.rep.error(texpr.span, "a channel type is only allowed for process parameters")
-            return None
-        if isinstance(texpr, ast.TypeName):
-            return self._type_name(texpr.name, texpr.span)
-        if isinstance(texpr, ast.MapTypeExpr):
-            return self._map_type(texpr)
-        if isinstance(texpr, ast.SetTypeExpr):
-            elem = self.resolve_type(texpr.elem)
-            problem = key_type(elem)
-            if problem is not None:
-                self.rep.error(texpr.elem.span, f"a set's elements: {problem}")
-                return None
-            return None if elem is None else SetType(elem)
-        self.rep.error(getattr(texpr, "span", None), "not a type")
-        return None
-
-    def _map_type(self, texpr: ast.MapTypeExpr) -> Type | None:
-        key = self.resolve_type(texpr.key)
-        value = None if isinstance(texpr.value, ast.ChanType) else self.resolve_type(texpr.value)
-        if isinstance(texpr.value, ast.ChanType):
-            self.rep.error(texpr.value.span, "a map's values cannot be channels (a family of channels is "
-                           "'channel c[N]: M[CAP]')")
-        problem = key_type(key)
-        if problem is not None:
-            self.rep.error(texpr.key.span, f"a map's keys: {problem}")
-            return None
-        if key is None or value is None:
-            return None
-        return MapType(key, value)
-
-    def _type_name(self, name: str, span: Span) -> Type | None:
-        if name == "bool":
-            return BOOL
-        match = BITVEC_RE.fullmatch(name)
-        if match and name not in self.env.kinds:
-            return self._bitvec(match.group(1), int(match.group(2)), span)
-        return self._named_type(name, span)
-
-    def _bitvec(self, kind: str, width: int, span: Span) -> Type | None:
-        low = 2 if kind == "seq" else 1
-        if not low <= width <= 64:
-            self.rep.error(span, f"{kind}{width}: the width of {kind}N must lie within {low}..64")
-            return None
-        return BitVecType(width, serial=kind == "seq")
-
-    def _named_type(self, name: str, span: Span) -> Type | None:
-        env = self.env
-        if name in env.types:
-            return env.types[name]
-        if name in env.broken:
-            return None
-        if name in self.pending:
-            return self._resolve_pending(name, span)
-        if name in env.kinds:
-            self.rep.error(span, f"'{name}' is a {env.kinds[name]}, not a type")
-        else:
-            hint = " (integers are ranges: LO..HI)" if name == "int" else suggest(name, self._type_names())
-            self.rep.error(span, f"unknown type '{name}'{hint}")
-        return None
-
-    def _type_names(self) -> set[str]:
-        kinds = ("enum type", "message type", "type alias")
-        return {n for n, k in self.env.kinds.items() if k in kinds} | {"bool", "seq32", "bv8"}
-
-    def _resolve_pending(self, name: str, span: Span) -> Type | None:
-        if name in self.resolving:
-            self.rep.error(span, f"type '{name}' is defined in terms of itself")
-            self.env.broken.add(name)
-            return None
-        self.resolving.add(name)
-        decl = self.pending[name]
-        typ = self._message(decl) if isinstance(decl, ast.MessageDecl) else self.resolve_type(decl.type)
-        self.resolving.discard(name)
-        if typ is None:
-            self.env.broken.add(name)
-        elif name not in self.env.broken:
-            self.env.types[name] = typ
-        return self.env.types.get(name)
-
-    def _range(self, texpr: ast.RangeType) -> Type | None:
-        lo = self.const_int(texpr.lo, "a range bound")
-        hi = self.const_int(texpr.hi, "a range bound")
-        if lo is None or hi is None:
-            return None
-        if lo > hi:
-            self.rep.error(texpr.span, f"empty range {lo}..{hi}: the low bound exceeds the high bound")
-            return None
-        return IntType(lo, hi)
-
-    def _message(self, decl: ast.MessageDecl) -> RecordType | None:
-        fields: list[tuple[str, Type]] = []
-        defaults: dict[str, ir.Expr] = {}
-        seen: dict[str, Span] = {}
-        ok = True
-        for fd in decl.fields:
-            if fd.name in seen:
-                self.rep.error(fd.span, f"field '{fd.name}' is already defined", f"first defined at {seen[fd.name]}")
-                ok = False
-                continue
-            seen[fd.name] = fd.span
-            ftype = self.resolve_type(fd.type)
-            if ftype is not None and has_record(ftype):
-                self.rep.error(fd.span, f"message field '{fd.name}' cannot be or hold a message ({ftype})")
-                ftype = None
-            if ftype is None:
-                ok = False
-                continue
-            fields.append((fd.name, ftype))
-            if fd.default is not None:
-                default = self._default(fd, ftype)
-                ok = ok and default is not None
-                if default is not None:
-                    defaults[fd.name] = default
-        if not ok:
-            return None
-        self.env.defaults[decl.name] = defaults
-        return RecordType(decl.name, tuple(fields))
-
-    def _default(self, fd: ast.FieldDecl, ftype: Type) -> ir.Expr | None:
-        """A field default: a constant of the field's type, folded to a literal."""
-        assert fd.default is not None
-        out = ExprChecker(self.rep, Scope(self.env)).check_as(fd.default, ftype, f"field '{fd.name}'")
-        if out is None:
-            return None
-        value = const_value(out)
-        if value is None:
-            self.rep.error(fd.default.span, f"the default of field '{fd.name}' must be a constant expression")
-            return None
-        if not in_range(ftype, value):
-            self.rep.error(fd.default.span, f"default {value} is out of range {ftype} of field '{fd.name}'")
-            return None
-        return ir.Lit(value, ftype, fd.default.span)
-
-    # ------------------------------------------------------------ constant expressions
-
-    def const_expr(self, e: ast.Expr, want: Type, what: str) -> Value | None:
-        """A closed expression of kind `want` (BOOL or INT) evaluated now, or None (reported)."""
-        out = ExprChecker(self.rep, Scope(self.env)).check(e)
-        if out is None:
-            return None
-        if (want == BOOL) != (out.type == BOOL) or (want != BOOL and not isinstance(out.type, IntType)):
-            self.rep.error(e.span, f"{what} must be {'a bool' if want == BOOL else 'an int'}, not {out.type}")
-            return None
-        value = const_value(out)
-        if value is None:
-            self.rep.error(e.span, f"{what} must be a constant expression")
-        return value
-
-    def const_int(self, e: ast.Expr, what: str) -> int | None:
-        value = self.const_expr(e, INT, what)
-        if value is None or isinstance(value, bool) or not isinstance(value, int):
-            return None
-        if not -INT_LIMIT <= value <= INT_LIMIT:
-            self.rep.error(e.span, f"{what} = {value} is out of range (must lie within ±2^62)")
-            return None
-        return value
-
     # ------------------------------------------------------------ defs
 
     def _defs(self) -> None:
@@ -462,120 +281,6 @@ class _Checker:
                 else:
                     self.env.defs[decl.name] = sig
 
-    # ------------------------------------------------------------ channels
-
-    def _channels(self) -> None:
-        for decl in self.decls:
-            if not isinstance(decl, ast.ChannelDecl):
-                continue
-            chan = self._channel(decl)
-            members = self._channel_members(decl)
-            if chan is None or members is None:
-                self.env.broken.add(decl.name)
-                continue
-            made: list[ir.Channel] = []
-            for index, binder in members:
-                name = decl.name if index is None else f"{decl.name}[{index}]"
-                init = self._chan_init(decl, chan, binder)
-                if init is None:
-                    self.env.broken.add(decl.name)
-                    break
-                member = replace(chan, name=name, family=decl.name if index is not None else "",
-                                 index=index, init=init)
-                made.append(member)
-                self.env.channels[name] = member
-            else:
-                if decl.family is not None:
-                    lo = members[0][0]
-                    assert lo is not None
-                    self.env.chan_families[decl.name] = ChanFamily(decl.name, lo, lo + len(made) - 1,
-                                                                   tuple(made), chan.message)
-
-    def _channel_members(self, decl: ast.ChannelDecl) -> list[tuple[int | None, dict[str, ir.Lit]]] | None:
-        """(index, the binder's value) per member: one member (None) without a family."""
-        fam = decl.family
-        if fam is None:
-            return [(None, {})]
-        if isinstance(fam, ast.Binder):
-            bounds = family_bounds(self.rep, self.env, ast.Family(fam.lo, fam.hi, fam.span))
-            if bounds is None:
-                return None
-            return [(i, {fam.var: ir.Lit(i, IntType(i, i), fam.span)}) for i in range(bounds[0], bounds[1] + 1)]
-        bounds = family_bounds(self.rep, self.env, fam)
-        return None if bounds is None else [(i, {}) for i in range(bounds[0], bounds[1] + 1)]
-
-    def _chan_init(self, decl: ast.ChannelDecl, chan: ir.Channel, binder: dict[str, ir.Lit]) -> tuple[Value, ...] | None:
-        """The messages in flight at the start: constants of the channel's type, within capacity."""
-        msgs = decl.init
-        if isinstance(msgs, ast.InitChoice):
-            cond = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_bool(msgs.cond, "the condition")
-            which = None if cond is None else const_value(cond)
-            if cond is not None and not isinstance(which, bool):
-                self.rep.error(msgs.cond.span, "the condition must be a constant expression (of the family's index)")
-            if not isinstance(which, bool):
-                return None
-            msgs = msgs.then if which else msgs.else_
-        if msgs is None:
-            return ()
-        if len(msgs) > chan.capacity:
-            self.rep.error(msgs[chan.capacity].span, f"channel '{decl.name}' holds {chan.capacity} "
-                           f"message{'s' if chan.capacity > 1 else ''}, not {len(msgs)}")
-            return None
-        out: list[Value] = []
-        for e in msgs:
-            msg = ExprChecker(self.rep, Scope(self.env, values=dict(binder))).check_as(
-                e, chan.message, f"channel '{decl.name}'")
-            if msg is None:
-                return None
-            value = const_value(msg)
-            if value is None:
-                self.rep.error(e.span, "a message in flight at the start must be a constant expression")
-                return None
-            if not values_in_range(chan.message, value):
-                self.rep.error(e.span, f"message {value_text(value)} is out of range of {chan.message}")
-                return None
-            out.append(value)
-        return tuple(out)
-
-    def _channel(self, decl: ast.ChannelDecl) -> ir.Channel | None:
-        message = self._type_name(decl.message.name, decl.message.span)
-        if message is not None and not isinstance(message, RecordType):
-            self.rep.error(decl.message.span, f"a channel carries messages, not {message}")
-            message = None
-        capacity = self.const_int(decl.capacity, "a channel capacity")
-        if capacity is not None and capacity < 1:
-            self.rep.error(decl.capacity.span, f"a channel capacity must be at least 1, not {capacity}")
-            capacity = None
-        faults = self._faults(decl)
-        if message is None or capacity is None or faults is None:
-            return None
-        return ir.Channel(decl.name, message, capacity, faults, decl.span)
-
-    def _faults(self, decl: ast.ChannelDecl) -> frozenset[str] | None:
-        enabled: set[str] = set()
-        seen: dict[str, Span] = {}
-        ok = True
-        for fault in decl.faults:
-            if fault.kind not in ir.FAULT_KINDS:
-                kinds = ", ".join(ir.FAULT_KINDS)
-                self.rep.error(fault.span, f"unknown fault '{fault.kind}' (faults: {kinds})")
-                ok = False
-                continue
-            if fault.kind in seen:
-                self.rep.error(fault.span, f"fault '{fault.kind}' is given twice", f"first given at {seen[fault.kind]}")
-                ok = False
-                continue
-            seen[fault.kind] = fault.span
-            on: Value | None = True
-            if fault.enabled is not None:
-                on = self.const_expr(fault.enabled, BOOL, f"fault '{fault.kind}'")
-            if on is None:
-                ok = False
-            elif on is True:
-                enabled.add(fault.kind)
-                self.fault_spans[(decl.name, fault.kind)] = fault.span
-        return frozenset(enabled) if ok else None
-
     # ------------------------------------------------------------ properties and faults
 
     def _properties(self, per_decl: dict[int, list[ir.Property]]) -> list[ir.Property]:
@@ -584,7 +289,7 @@ class _Checker:
         scope = Scope(self.env, top_level=True)
         for index, decl in enumerate(self.decls):
             if isinstance(decl, (ast.Invariant, ast.Reachable, ast.StepProperty, ast.Eventually, ast.LeadsTo, ast.Temporal)):
-                prop = ProcessChecker.property(self.rep, decl, scope, None)
+                prop = check_property(self.rep, decl, scope, None)
                 if prop is not None:
                     out.append(prop)
             out.extend(per_decl.get(index, []))
@@ -592,20 +297,8 @@ class _Checker:
 
     def _finals(self) -> list[ir.Final]:
         scope = Scope(self.env, top_level=True)
-        out = [ProcessChecker.final(self.rep, d, scope, None) for d in self.decls if isinstance(d, ast.Final)]
+        out = [check_final(self.rep, d, scope, None) for d in self.decls if isinstance(d, ast.Final)]
         return [f for f in out if f is not None]
-
-    def _network(self) -> list[ir.NetworkTransition]:
-        out: list[ir.NetworkTransition] = []
-        for chan in self.env.channels.values():
-            for kind in ir.FAULT_KINDS:
-                if kind not in chan.faults:
-                    continue
-                params = fault_params(chan, kind)
-                if params is not None:
-                    span = self.fault_spans.get((chan.family or chan.name, kind), chan.span)
-                    out.append(ir.NetworkTransition(f"{chan.name}.{kind}", chan, kind, params, span))
-        return out
 
     def _range_ok(self, span: Span) -> ir.Property:
         return ir.Property(
@@ -616,91 +309,6 @@ class _Checker:
             doc=RANGE_OK_DOC,
             builtin=True,
         )
-
-
-def resolve_fairness(rep: Reporter, decls: list[ast.FairDecl], transitions: list[ir.AnyTransition],
-                     declared: dict[str, str], env: Env) -> dict[str, str]:
-    """`fair` declarations -> {transition name: weak | strong}; strong wins over weak.
-
-    A target is a transition (`client.timeout`, `c2s.loss`), a channel (every process
-    transition that receives from it: the channel delivers), or an instance (all its
-    transitions). A family stands for each of its members (`fair rm.vote;` is every member's
-    `vote`), `rm[0]` for one. A fault switched off by its constant (`-D LOSS=false`) is accepted
-    and ignored.
-    """
-    out = dict(declared)
-    for decl in decls:
-        for target in decl.targets:
-            names = _fair_names(rep, target, env)
-            if names is None:
-                continue
-            hits = [t for name in names for t in _fair_hits(name, transitions, env)]
-            if not hits and not all(_switched_off_fault(name, env) for name in names):
-                rep.error(target.span, f"'{target.text}' is not a transition, channel or instance",
-                          "fair takes transitions (client.timeout, c2s.loss), channels (their "
-                          "receiving transitions) or instances (all their transitions)")
-                continue
-            for t in hits:
-                if out.get(t.name) != "strong":
-                    out[t.name] = decl.strength
-    return out
-
-
-def _fair_names(rep: Reporter, target: ast.FairTarget, env: Env) -> list[str] | None:
-    """The qualified names a target stands for: a family's members, or one member."""
-    bases = [target.base]
-    fam = env.families.get(target.base) or env.chan_families.get(target.base)
-    if target.index is not None:
-        index = ExprChecker(rep, Scope(env)).const_int(target.index, "a family index")
-        if index is None:
-            return None
-        if fam is None or not fam.lo <= index <= fam.hi:
-            what = "not a family" if fam is None else f"members {fam.lo}..{fam.hi}"
-            rep.error(target.span, f"'{target.base}[{index}]': '{target.base}' has {what}")
-            return None
-        bases = [f"{target.base}[{index}]"]
-    elif fam is not None:
-        bases = [f"{target.base}[{i}]" for i in range(fam.lo, fam.hi + 1)]
-    return [b + (f".{target.member}" if target.member else "") for b in bases]
-
-
-def _fair_hits(target: str, transitions: list[ir.AnyTransition], env: Env) -> list[ir.AnyTransition]:
-    by_name = [t for t in transitions if t.name == target or t.name.startswith(target + "[")]
-    if by_name:
-        return by_name
-    if target in env.channels:
-        return [t for t in transitions if isinstance(t, ir.Transition) and t.receive is not None
-                and t.receive[1].name == target]
-    return [t for t in transitions if isinstance(t, ir.Transition) and t.instance == target]
-
-
-def _switched_off_fault(target: str, env: Env) -> bool:
-    chan, _, fault = target.rpartition(".")
-    return chan in env.channels and fault in ir.FAULT_KINDS
-
-
-def fault_params(chan: ir.Channel, kind: str) -> tuple[tuple[str, Type], ...] | None:
-    """A fault's parameters; None when it cannot happen (reordering needs two slots)."""
-    if kind in ("loss", "duplication"):
-        return (("i", IntType(0, chan.capacity - 1)),)
-    if kind == "reordering":
-        return (("i", IntType(0, chan.capacity - 2)),) if chan.capacity >= 2 else None
-    return chan.message.fields
-
-
-def has_record(t: Type) -> bool:
-    """Whether a type is or holds a message (a message may not: its fields are flat)."""
-    if isinstance(t, RecordType):
-        return True
-    return isinstance(t, MapType) and has_record(t.value)
-
-
-def in_range(typ: Type, value: Value) -> bool:
-    """Whether a folded value fits a bounded int type (other types always fit)."""
-    if isinstance(typ, IntType) and typ.bounded and isinstance(value, int):
-        assert typ.lo is not None and typ.hi is not None
-        return typ.lo <= value <= typ.hi
-    return True
 
 
 _DEFINE_INT = re.compile(r"-?(?:0[xX](?P<hex>[0-9a-fA-F]+)|(?P<dec>[0-9]+))")

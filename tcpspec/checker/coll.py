@@ -9,17 +9,16 @@ such a place it is the smallest set type that holds its elements. `x in {A, B}` 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
-from tcpspec.checker.index import interval, type_values, value_lit
+from tcpspec.checker.const import const_value
+from tcpspec.checker.conversions import join, retype
+from tcpspec.checker.domains import interval, type_values, value_lit
+from tcpspec.checker.expr_protocol import ExprCheckerProtocol
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, MAX_KEYS, BoolType, EnumType, IntType, MapType, SetType, Type
-
-if TYPE_CHECKING:
-    from tcpspec.checker.expr import ExprChecker
 
 SET_OPS = {"+": "union", "-": "minus", "*": "inter"}
 
@@ -40,36 +39,10 @@ def literal_set_type(elems: list[ir.Expr]) -> SetType | None:
     return None
 
 
-def fits(e: ir.Expr, t: Type) -> bool:
-    """Whether every value `e` may take is a value of scalar type `t` (a key or an element)."""
-    if isinstance(t, IntType):
-        r = interval(e) if isinstance(e.type, IntType) else None
-        return r is not None and t.lo is not None and t.hi is not None and t.lo <= r[0] and r[1] <= t.hi
-    return e.type == t
-
-
-def retype(e: ir.Expr, target: Type) -> ir.Expr | None:
-    """A set or map literal as a value of `target` (its elements proved to fit), else None."""
-    if isinstance(e, ir.SetLit) and isinstance(target, SetType):
-        if all(fits(x, target.elem) for x in e.elems):
-            return ir.SetLit(e.elems, target, e.span)
-        return None
-    if isinstance(e, ir.MapLit) and isinstance(target, MapType) and isinstance(e.type, MapType):
-        if e.type.key != target.key:
-            return None
-        from tcpspec.checker.expr import coerce
-
-        values = [coerce(v, target.value) for v in e.values]
-        if any(v is None for v in values):
-            return None
-        return ir.MapLit(tuple(v for v in values if v is not None), target, e.span)
-    return None
-
-
 class CollMixin:
     """The part of ExprChecker that types maps and sets."""
 
-    def set_lit(self: ExprChecker, e: ast.SetLit) -> ir.Expr | None:
+    def set_lit(self: ExprCheckerProtocol, e: ast_expr.SetLit) -> ir.Expr | None:
         elems = [self.check(x) for x in e.elems]
         if any(x is None for x in elems):
             return None
@@ -82,7 +55,7 @@ class CollMixin:
         # The empty literal gets its type where it is used (`retype`); until then, any set.
         return ir.SetLit(tuple(checked), typ or SetType(BOOL), e.span)
 
-    def map_lit(self: ExprChecker, e: ast.MapLit) -> ir.Expr | None:
+    def map_lit(self: ExprCheckerProtocol, e: ast_expr.MapLit) -> ir.Expr | None:
         dom = self.domain(e.lo, e.hi, e.var, "map", e.span)
         if dom is None:
             return None
@@ -95,8 +68,6 @@ class CollMixin:
             if v is None:
                 return None
             values.append(v)
-        from tcpspec.checker.expr import join
-
         vt: Type | None = values[0].type
         for v in values[1:]:
             vt = join(vt, v.type) if vt is not None else None
@@ -105,12 +76,12 @@ class CollMixin:
             return None
         return ir.MapLit(tuple(values), MapType(dom.key_type, vt), e.span)
 
-    def member(self: ExprChecker, e: ast.Binary) -> ir.Expr | None:
+    def member(self: ExprCheckerProtocol, e: ast_expr.Binary) -> ir.Expr | None:
         """`x in s`; `x in {A, B}` is `x == A || x == B`."""
-        if isinstance(e.right, ast.SetLit):
+        if isinstance(e.right, ast_expr.SetLit):
             out: ir.Expr | None = None
             for x in e.right.elems:
-                test = self.check(ast.Binary("==", e.left, x, x.span))
+                test = self.check(ast_expr.Binary("==", e.left, x, x.span))
                 if test is None:
                     return None
                 out = test if out is None else ir.Binary("or", out, test, BOOL, e.span)
@@ -125,14 +96,12 @@ class CollMixin:
         if not (elem.type == et or (isinstance(et, IntType) and isinstance(elem.type, IntType))):
             self.rep.error(e.span, f"type mismatch: a {elem.type} cannot be an element of {coll.type}")
             return None
-        from tcpspec.checker.const import const_value
-
         v = const_value(elem)
         if v is not None:
             elem = ir.Lit(v, elem.type if not isinstance(elem.type, IntType) else IntType(v, v), elem.span)  # type: ignore[arg-type]
         return ir.Member(elem, coll, BOOL, e.span)
 
-    def set_op(self: ExprChecker, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def set_op(self: ExprCheckerProtocol, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         paired = self.same_collection(e.span, left, right, f"'{e.op}'")
         if paired is None:
             return None
@@ -140,7 +109,7 @@ class CollMixin:
         assert isinstance(a.type, SetType)
         return ir.SetOp(SET_OPS[e.op], a, b, a.type, e.span)
 
-    def same_collection(self: ExprChecker, span: Span, left: ir.Expr, right: ir.Expr,
+    def same_collection(self: ExprCheckerProtocol, span: Span, left: ir.Expr, right: ir.Expr,
                         what: str) -> tuple[ir.Expr, ir.Expr] | None:
         """Two sets (or maps) of one type: a literal on one side takes the other side's type."""
         if left.type != right.type:
@@ -151,7 +120,7 @@ class CollMixin:
             return None
         return left, right
 
-    def card(self: ExprChecker, e: ast.Call) -> ir.Expr | None:
+    def card(self: ExprCheckerProtocol, e: ast_expr.Call) -> ir.Expr | None:
         if len(e.args) != 1:
             self.rep.error(e.span, "card takes one set: card(s)")
             return None
@@ -163,7 +132,7 @@ class CollMixin:
             return None
         return ir.Card(s, IntType(0, len(s.type.elems())), e.span)
 
-    def map_read(self: ExprChecker, base: ir.Expr, index: ast.Expr, span: Span) -> ir.Expr | None:
+    def map_read(self: ExprCheckerProtocol, base: ir.Expr, index: ast_expr.Expr, span: Span) -> ir.Expr | None:
         """`m[k]`: the key proved to be a key of the map's type (a constant, or by its range)."""
         assert isinstance(base.type, MapType)
         key = self.check(index)
@@ -172,11 +141,9 @@ class CollMixin:
         key = self.map_key(base.type, key)
         return None if key is None else ir.MapRead(base, key, base.type.value, span)
 
-    def map_key(self: ExprChecker, mt: MapType, key: ir.Expr) -> ir.Expr | None:
+    def map_key(self: ExprCheckerProtocol, mt: MapType, key: ir.Expr) -> ir.Expr | None:
         """The key, proved to be a key of `mt`; a constant one as a literal (so that back ends
         see which element it is)."""
-        from tcpspec.checker.const import const_value
-
         if self.index_values(key, mt.keys(), mt.key, f"a map with keys {mt.key}") is None:
             return None
         v = const_value(key)
@@ -195,4 +162,4 @@ def key_type(t: Type | None) -> str | None:
     return None
 
 
-__all__ = ["CollMixin", "SET_OPS", "key_type", "literal_set_type", "retype", "value_lit"]
+__all__ = ["CollMixin", "SET_OPS", "key_type", "literal_set_type"]

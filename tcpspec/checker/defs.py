@@ -9,41 +9,32 @@ and a def cannot call itself (there would be no end to the expansion).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import replace
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
-from tcpspec.checker.index import interval
+from tcpspec.checker.domains import interval
+from tcpspec.checker.expr_protocol import ExprCheckerProtocol
+from tcpspec.checker.scope import DefSig, Reporter, Scope
+from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import IntType, Type
 
-if TYPE_CHECKING:
-    from tcpspec.checker.expr import ExprChecker, Scope
-
 BUILTINS = ("len", "card")
-
-
-@dataclass(frozen=True)
-class DefSig:
-    """A def with its parameter and result types resolved (`top_level`: written outside processes)."""
-
-    decl: ast.DefDecl
-    params: tuple[tuple[str, Type], ...]
-    type: Type
-    top_level: bool
+TypeResolver = Callable[[ast_expr.TypeExpr], "Type | None"]
 
 
 class DefMixin:
     """The part of ExprChecker that expands calls of defs."""
 
-    def find_def(self: ExprChecker, name: str) -> DefSig | None:
+    def find_def(self: ExprCheckerProtocol, name: str) -> DefSig | None:
         s = self.scope
         if name in s.defs:
             return s.defs[name]  # type: ignore[return-value]
         return s.env.defs.get(name)  # type: ignore[return-value]
 
-    def call_def(self: ExprChecker, sig: DefSig, e: ast.Call) -> ir.Expr | None:
+    def call_def(self: ExprCheckerProtocol, sig: DefSig, e: ast_expr.Call) -> ir.Expr | None:
         s = self.scope
         name = sig.decl.name
         if name in s.expanding:
@@ -68,10 +59,8 @@ class DefMixin:
         body = type(self)(self.rep, self.def_scope(sig, bound, e))
         return body.check_as(sig.decl.body, sig.type, f"the result of def '{name}'")
 
-    def def_scope(self: ExprChecker, sig: DefSig, bound: dict[str, ir.Expr], e: ast.Call | None) -> Scope:
+    def def_scope(self: ExprCheckerProtocol, sig: DefSig, bound: dict[str, ir.Expr], e: ast_expr.Call | None) -> Scope:
         """Where a def's body is read: its own scope (not the caller's), parameters bound."""
-        from tcpspec.checker.expr import Scope
-
         s = self.scope
         expanding = (*s.expanding, sig.decl.name)
         if sig.top_level:
@@ -80,7 +69,7 @@ class DefMixin:
         return replace(home, exprs=bound, expanding=expanding, foreign=True, primes=False,
                        params={}, msgs={}, locals={}, hidden={})
 
-    def _fits(self: ExprChecker, value: ir.Expr, ptype: Type, pname: str, name: str) -> bool:
+    def _fits(self: ExprCheckerProtocol, value: ir.Expr, ptype: Type, pname: str, name: str) -> bool:
         """An argument for a bounded integer parameter must stay within it: the body may index a
         family or a map with it, and would be checked with the argument's values."""
         if not (isinstance(ptype, IntType) and ptype.bounded and isinstance(value.type, IntType)):
@@ -94,10 +83,39 @@ class DefMixin:
                        f"{ptype} (it may be {may})")
         return False
 
-    def check_def_alone(self: ExprChecker, sig: DefSig) -> None:
+    def check_def_alone(self: ExprCheckerProtocol, sig: DefSig) -> None:
         """Check a def's body once against its declared parameter types, so that a def nobody
         calls is still checked (its result is thrown away)."""
         placeholders: dict[str, ir.Expr] = {p: ir.Param(f"{sig.decl.name}.{p}", t, sig.decl.span)
                                             for p, t in sig.params}
         body = type(self)(self.rep, self.def_scope(sig, placeholders, None))
         body.check_as(sig.decl.body, sig.type, f"the result of def '{sig.decl.name}'")
+
+
+def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_level: bool) -> DefSig | None:
+    """A def's parameter and result types; None (reported) if one is not a value type."""
+    params: list[tuple[str, Type]] = []
+    seen: dict[str, Span] = {}
+    ok = True
+    for p in decl.params:
+        if p.name in seen:
+            rep.error(p.span, f"parameter '{p.name}' is already defined", f"first defined at {seen[p.name]}")
+            ok = False
+            continue
+        seen[p.name] = p.span
+        if isinstance(p.type, ast_expr.ChanType):
+            rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
+            ok = False
+            continue
+        t = resolve(p.type)
+        if t is None:
+            ok = False
+        else:
+            params.append((p.name, t))
+    if isinstance(decl.type, ast_expr.ChanType):
+        rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
+        return None
+    ret = resolve(decl.type)
+    if ret is None or not ok:
+        return None
+    return DefSig(decl, tuple(params), ret, top_level)

@@ -1,36 +1,28 @@
 """Typing expressions: names resolved in a scope, operators mapped to typed `ir` nodes.
 
-The checker (`checker.py`) builds one `Scope` per context (constant, process instance, property)
-and asks an `ExprChecker` to turn surface expressions into `ir.Expr`. A sub-expression that has
-already been reported comes back as None, and callers stay silent about it, so one mistake gives
-one diagnostic.
+The checker (check.py) builds one `Scope` (scope.py) per context (constant, process instance,
+property) and asks an `ExprChecker` to turn surface expressions into `ir.Expr`. Its parts live in
+defs.py, coll.py and index.py, typed against expr_protocol.py, and are composed here. A
+sub-expression that has already been reported comes back as None, and callers stay silent about
+it, so one mistake gives one diagnostic.
 """
 
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.const import const_value
-from tcpspec.checker.defs import BUILTINS, DefMixin, DefSig
-from tcpspec.checker.coll import CollMixin, retype
+from tcpspec.checker.conversions import coerce, is_num, is_seq, join, pair, retype
+from tcpspec.checker.defs import BUILTINS, DefMixin
+from tcpspec.checker.coll import CollMixin
 from tcpspec.checker.index import IndexMixin
-from tcpspec.core.diagnostics import Diagnostic, Span
-from tcpspec.core.types import (
-    BOOL,
-    INT,
-    BitVecType,
-    EnumType,
-    IntType,
-    MapType,
-    RecordType,
-    SetType,
-    Type,
-    Value,
-)
+from tcpspec.checker.scope import Reporter, Scope, suggest
+from tcpspec.core.diagnostics import Span
+from tcpspec.core.types import BOOL, INT, IntType, MapType, RecordType, SetType, Type
 
 INT_LIMIT = 1 << 62
 
@@ -38,171 +30,6 @@ ARITH_OPS = {"+": "add", "-": "sub", "*": "mul"}
 ORDER_OPS = {"<": ("lt", False), "<=": ("le", False), ">": ("lt", True), ">=": ("le", True)}
 EQ_OPS = {"==": "eq", "!=": "ne"}
 LOGIC_OPS = {"&&": "and", "||": "or", "==>": "implies"}
-
-
-class Reporter:
-    """Collects diagnostics in order, dropping exact repeats (a process checked per instance)."""
-
-    def __init__(self) -> None:
-        self.diagnostics: list[Diagnostic] = []
-        self.warnings: list[Diagnostic] = []
-        self._seen: set[tuple[Span | None, str, tuple[str, ...]]] = set()
-
-    def error(self, span: Span | None, message: str, *notes: str) -> None:
-        key = (span, message, notes)
-        if key not in self._seen:
-            self._seen.add(key)
-            self.diagnostics.append(Diagnostic(span, message, notes))
-
-    def warn(self, span: Span | None, message: str, *notes: str) -> None:
-        """Worth a look, not wrong: the model is checked all the same."""
-        key = (span, "warning: " + message, notes)
-        if key not in self._seen:
-            self._seen.add(key)
-            self.warnings.append(Diagnostic(span, message, notes, severity="warning"))
-
-
-def suggest(name: str, candidates: list[str] | set[str]) -> str:
-    """`; did you mean 'x'?` for a close match, else nothing."""
-    close = difflib.get_close_matches(name, sorted(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
-@dataclass(frozen=True)
-class ChanFamily:
-    """A family of channels (`channel to_rm[N]`, or a `chan M[N]` parameter bound to one)."""
-
-    name: str
-    lo: int
-    hi: int
-    members: tuple[ir.Channel, ...]  # index lo first
-    message: RecordType
-
-    def member(self, index: int) -> ir.Channel:
-        return self.members[index - self.lo]
-
-
-@dataclass(frozen=True)
-class InstFamily:
-    """A family of instances (`instance rm[i in 0..N-1] = ...`): members `rm[0]` .. `rm[N-1]`."""
-
-    name: str
-    lo: int
-    hi: int
-
-    def member(self, index: int) -> str:
-        return f"{self.name}[{index}]"
-
-
-@dataclass
-class Env:
-    """The global namespace, filled in by the checker stage by stage."""
-
-    kinds: dict[str, str] = field(default_factory=dict)  # name -> "constant", "channel", ...
-    spans: dict[str, Span] = field(default_factory=dict)
-    constants: dict[str, tuple[Value, Type]] = field(default_factory=dict)
-    members: dict[str, EnumType] = field(default_factory=dict)
-    types: dict[str, Type] = field(default_factory=dict)
-    defaults: dict[str, dict[str, ir.Expr]] = field(default_factory=dict)
-    channels: dict[str, ir.Channel] = field(default_factory=dict)
-    instance_vars: dict[str, dict[str, ir.StateVar]] = field(default_factory=dict)
-    # An instance's constant arguments (`node[2].id`): fixed for the run, readable like variables.
-    instance_values: dict[str, dict[str, ir.Lit]] = field(default_factory=dict)
-    broken: set[str] = field(default_factory=set)  # already reported: stay silent about uses
-    chan_families: dict[str, ChanFamily] = field(default_factory=dict)
-    families: dict[str, InstFamily] = field(default_factory=dict)
-    defs: dict[str, DefSig] = field(default_factory=dict)  # top-level `def`s
-
-
-@dataclass
-class Scope:
-    """What a name means here. Inner bindings first: params, messages, vars, values, channels."""
-
-    env: Env
-    instance: str | None = None
-    params: dict[str, Type] = field(default_factory=dict)
-    msgs: dict[str, RecordType] = field(default_factory=dict)
-    vars: dict[str, ir.StateVar] = field(default_factory=dict)
-    values: dict[str, ir.Lit] = field(default_factory=dict)
-    chans: dict[str, ir.Channel] = field(default_factory=dict)
-    hidden: dict[str, str] = field(default_factory=dict)  # name -> why it cannot be read here
-    broken: set[str] = field(default_factory=set)
-    primes: bool = False
-    top_level: bool = False  # a property or final outside any process
-    foreign: bool = False  # other instances' variables (`coord.state`, `rm[j].state`) readable
-    chan_families: dict[str, ChanFamily] = field(default_factory=dict)  # `chan M[N]` parameters
-    self_index: ir.Lit | None = None  # `self`: this family member's index
-    locals: dict[str, ir.Local] = field(default_factory=dict)  # `let` names in a transition body
-    exprs: dict[str, ir.Expr] = field(default_factory=dict)  # a `def`'s parameters, bound to arguments
-    defs: dict[str, DefSig] = field(default_factory=dict)  # the process's `def`s
-    home: "Scope | None" = None  # the instance's own scope, where the process's `def`s are read
-    expanding: tuple[str, ...] = ()  # the `def`s being expanded (a def may not call itself)
-
-    def local_names(self) -> set[str]:
-        return {*self.params, *self.msgs, *self.vars, *self.values, *self.chans, *self.chan_families,
-                *self.locals, *self.exprs}
-
-    @property
-    def reads_instances(self) -> bool:
-        return self.top_level or self.foreign
-
-    def chan_family(self, name: str) -> ChanFamily | None:
-        """A `chan M[N]` parameter, else a global channel family not hidden by a local name."""
-        if name in self.chan_families:
-            return self.chan_families[name]
-        if name in self.local_names():
-            return None
-        return self.env.chan_families.get(name)
-
-    def channel(self, name: str) -> ir.Channel | None:
-        """A channel parameter, else a global channel not hidden by a local name."""
-        if name in self.chans:
-            return self.chans[name]
-        if name in self.local_names():
-            return None
-        return self.env.channels.get(name)
-
-
-def is_num(t: Type) -> bool:
-    return isinstance(t, (IntType, BitVecType))
-
-
-def is_seq(t: Type) -> bool:
-    return isinstance(t, BitVecType) and t.serial
-
-
-def coerce(expr: ir.Expr, target: Type) -> ir.Expr | None:
-    """`expr` usable where `target` is expected (int ranges meet at run time), or None."""
-    if expr.type == target:
-        return expr
-    if isinstance(target, IntType) and isinstance(expr.type, IntType):
-        return expr
-    if isinstance(target, BitVecType) and isinstance(expr.type, IntType):
-        return ir.Convert(expr, target, expr.span)
-    return retype(expr, target)
-
-
-def pair(left: ir.Expr, right: ir.Expr) -> tuple[ir.Expr, ir.Expr, Type] | None:
-    """Bring two numeric operands to one type: ints stay ints, an int meeting a bvN converts."""
-    lt, rt = left.type, right.type
-    if isinstance(lt, IntType) and isinstance(rt, IntType):
-        return left, right, INT
-    if isinstance(lt, BitVecType) and isinstance(rt, IntType):
-        return left, ir.Convert(right, lt, right.span), lt
-    if isinstance(lt, IntType) and isinstance(rt, BitVecType):
-        return ir.Convert(left, rt, left.span), right, rt
-    if lt == rt:
-        return left, right, lt
-    return None
-
-
-def join(a: Type, b: Type) -> Type | None:
-    """The type of `if c then a else b`."""
-    if a == b:
-        return a
-    if isinstance(a, IntType) and isinstance(b, IntType):
-        return INT
-    return None
 
 
 class ExprChecker(IndexMixin, DefMixin, CollMixin):
@@ -214,44 +41,44 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ entry points
 
-    def check(self, e: ast.Expr) -> ir.Expr | None:
-        if isinstance(e, ast.IntLit):
+    def check(self, e: ast_expr.Expr) -> ir.Expr | None:
+        if isinstance(e, ast_expr.IntLit):
             return self._int_lit(e)
-        if isinstance(e, ast.BoolLit):
+        if isinstance(e, ast_expr.BoolLit):
             return ir.Lit(e.value, BOOL, e.span)
-        if isinstance(e, ast.Name):
+        if isinstance(e, ast_expr.Name):
             return self._name(e)
-        if isinstance(e, ast.FieldAccess):
+        if isinstance(e, ast_expr.FieldAccess):
             return self._field(e)
-        if isinstance(e, ast.Unary):
+        if isinstance(e, ast_expr.Unary):
             return self._unary(e)
-        if isinstance(e, ast.Binary):
+        if isinstance(e, ast_expr.Binary):
             return self._binary(e)
-        if isinstance(e, ast.IfExpr):
+        if isinstance(e, ast_expr.IfExpr):
             return self._ite(e)
-        if isinstance(e, ast.RecordLit):
+        if isinstance(e, ast_expr.RecordLit):
             return self._record(e)
-        if isinstance(e, ast.Call):
+        if isinstance(e, ast_expr.Call):
             return self._call(e)
-        if isinstance(e, ast.Index):
+        if isinstance(e, ast_expr.Index):
             return self._index(e)
-        if isinstance(e, ast.Quantifier):
+        if isinstance(e, ast_expr.Quantifier):
             return self._quantifier(e)
-        if isinstance(e, ast.SetLit):
+        if isinstance(e, ast_expr.SetLit):
             return self.set_lit(e)
-        if isinstance(e, ast.MapLit):
+        if isinstance(e, ast_expr.MapLit):
             return self.map_lit(e)
         self.rep.error(getattr(e, "span", None), "not an expression")
         return None
 
-    def check_bool(self, e: ast.Expr, what: str) -> ir.Expr | None:
+    def check_bool(self, e: ast_expr.Expr, what: str) -> ir.Expr | None:
         out = self.check(e)
         if out is not None and out.type != BOOL:
             self.rep.error(e.span, f"{what} must be a bool, not {out.type}")
             return None
         return out
 
-    def check_as(self, e: ast.Expr, target: Type, what: str) -> ir.Expr | None:
+    def check_as(self, e: ast_expr.Expr, target: Type, what: str) -> ir.Expr | None:
         """Check `e` as a value stored into `what` of type `target`."""
         out = self.check(e)
         if out is None:
@@ -263,13 +90,13 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ leaves
 
-    def _int_lit(self, e: ast.IntLit) -> ir.Expr | None:
+    def _int_lit(self, e: ast_expr.IntLit) -> ir.Expr | None:
         if not -INT_LIMIT <= e.value <= INT_LIMIT:
             self.rep.error(e.span, f"integer {e.value} is out of range (literals must lie within ±2^62)")
             return None
         return ir.Lit(e.value, INT, e.span)
 
-    def _name(self, e: ast.Name) -> ir.Expr | None:
+    def _name(self, e: ast_expr.Name) -> ir.Expr | None:
         out = self._lookup(e.name, e.span)
         if out is None or not e.primed:
             return out
@@ -358,13 +185,13 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ fields
 
-    def _field(self, e: ast.FieldAccess) -> ir.Expr | None:
+    def _field(self, e: ast_expr.FieldAccess) -> ir.Expr | None:
         base = e.base
-        if isinstance(base, ast.Name) and self._names_instance(base.name):
+        if isinstance(base, ast_expr.Name) and self._names_instance(base.name):
             return self._instance_var(base, e)
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and self.names_family(base.base.name):
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name) and self.names_family(base.base.name):
             return self.member_var(base.base.name, base.index, e)
-        if isinstance(base, ast.Name) and self.names_family(base.name):
+        if isinstance(base, ast_expr.Name) and self.names_family(base.name):
             fam = self.scope.env.families[base.name]
             self.rep.error(e.span, f"'{base.name}' is a family of instances: name a member, e.g. "
                            f"'{base.name}[{fam.lo}].{e.field}'")
@@ -391,12 +218,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         env = self.scope.env
         return name not in self.scope.local_names() and env.kinds.get(name) == "instance"
 
-    def _instance_var(self, base: ast.Name, e: ast.FieldAccess) -> ir.Expr | None:
+    def _instance_var(self, base: ast_expr.Name, e: ast_expr.FieldAccess) -> ir.Expr | None:
         if not self._may_read_instances(e, f"{base.name}.{e.field}"):
             return None
         return self.instance_var_named(base.name, e)
 
-    def _may_read_instances(self, e: ast.Expr, text: str) -> bool:
+    def _may_read_instances(self, e: ast_expr.Expr, text: str) -> bool:
         if self.scope.reads_instances:
             return True
         if self.scope.instance is not None:
@@ -406,7 +233,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"'{text}': {where}")
         return False
 
-    def instance_var_named(self, inst: str, e: ast.FieldAccess) -> ir.Expr | None:
+    def instance_var_named(self, inst: str, e: ast_expr.FieldAccess) -> ir.Expr | None:
         """Variable `e.field` of instance `inst` (`client`, `rm[2]`), primed if `e` is."""
         if inst in self.scope.env.broken:
             return None
@@ -432,7 +259,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ operators
 
-    def _unary(self, e: ast.Unary) -> ir.Expr | None:
+    def _unary(self, e: ast_expr.Unary) -> ir.Expr | None:
         if e.op in ("always", "eventually"):
             self.rep.error(e.span, f"'{e.op}' is a temporal operator: it belongs in a `temporal` property "
                            f"(`temporal NAME: {e.op} ...;`), not in an expression about one state or step")
@@ -451,7 +278,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"operator '{e.op}' cannot be applied to {arg.type}")
         return None
 
-    def _binary(self, e: ast.Binary) -> ir.Expr | None:
+    def _binary(self, e: ast_expr.Binary) -> ir.Expr | None:
         if e.op == "in":
             return self.member(e)
         left = self.check(e.left)
@@ -471,7 +298,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         self.rep.error(e.span, f"unknown operator '{e.op}'")
         return None
 
-    def _arith(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _arith(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if not is_num(side.type):
                 self.rep.error(side.span, f"operator '{e.op}' needs numbers, not {side.type}")
@@ -502,7 +329,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             return f"cannot subtract a sequence number ({rt}) from an int"
         return ""
 
-    def _order(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _order(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if not is_num(side.type):
                 self.rep.error(side.span, f"operator '{e.op}' is not defined on {side.type}")
@@ -517,7 +344,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             pl, pr = pr, pl
         return ir.Binary(op, pl, pr, BOOL, e.span)
 
-    def _equal(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _equal(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         if isinstance(left.type, (SetType, MapType)) or isinstance(right.type, (SetType, MapType)):
             both = self.same_collection(e.span, left, right, f"'{e.op}'")
             return None if both is None else ir.Binary(EQ_OPS[e.op], *both, BOOL, e.span)
@@ -530,14 +357,14 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
         pl, pr, _ = paired
         return ir.Binary(EQ_OPS[e.op], pl, pr, BOOL, e.span)
 
-    def _logic(self, e: ast.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
+    def _logic(self, e: ast_expr.Binary, left: ir.Expr, right: ir.Expr) -> ir.Expr | None:
         for side in (left, right):
             if side.type != BOOL:
                 self.rep.error(side.span, f"operator '{e.op}' needs bools, not {side.type}")
                 return None
         return ir.Binary(LOGIC_OPS[e.op], left, right, BOOL, e.span)
 
-    def _ite(self, e: ast.IfExpr) -> ir.Expr | None:
+    def _ite(self, e: ast_expr.IfExpr) -> ir.Expr | None:
         cond = self.check_bool(e.cond, "the condition of 'if'")
         then = self.check(e.then)
         other = self.check(e.else_)
@@ -557,7 +384,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
 
     # ------------------------------------------------------------ literals and calls
 
-    def _record(self, e: ast.RecordLit) -> ir.Expr | None:
+    def _record(self, e: ast_expr.RecordLit) -> ir.Expr | None:
         rtype = self._message_type(e.type_name, e.span)
         if rtype is None:
             return None
@@ -593,7 +420,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             self.rep.error(span, f"unknown message type '{name}'{suggest(name, messages)}")
         return None
 
-    def _record_fields(self, e: ast.RecordLit, rtype: RecordType) -> dict[str, ir.Expr] | None:
+    def _record_fields(self, e: ast_expr.RecordLit, rtype: RecordType) -> dict[str, ir.Expr] | None:
         """The given fields, checked against the message; None when any is wrong."""
         given: dict[str, ir.Expr] = {}
         seen: dict[str, Span] = {}
@@ -617,7 +444,7 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
                 given[init.name] = value
         return given if ok else None
 
-    def _call(self, e: ast.Call) -> ir.Expr | None:
+    def _call(self, e: ast_expr.Call) -> ir.Expr | None:
         sig = self.find_def(e.func)
         if sig is not None:
             return self.call_def(sig, e)
@@ -628,12 +455,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             hint = "; did you mean 'card'?" if e.func in ("size", "cardinality", "Cardinality") else suggest(e.func, names)
             self.rep.error(e.span, f"unknown function '{e.func}'{hint}")
             return None
-        if len(e.args) != 1 or not isinstance(e.args[0], (ast.Name, ast.Index)):
+        if len(e.args) != 1 or not isinstance(e.args[0], (ast_expr.Name, ast_expr.Index)):
             self.rep.error(e.span, "len takes one channel: len(ch)")
             return None
         return self.chan_value(e.args[0], e.span, lambda ch: ir.ChanLen(ch, IntType(0, ch.capacity), e.span))
 
-    def const_int(self, e: ast.Expr, what: str) -> int | None:
+    def const_int(self, e: ast_expr.Expr, what: str) -> int | None:
         out = self.check(e)
         if out is None:
             return None
@@ -644,12 +471,12 @@ class ExprChecker(IndexMixin, DefMixin, CollMixin):
             return None
         return value
 
-    def _index(self, e: ast.Index) -> ir.Expr | None:
+    def _index(self, e: ast_expr.Index) -> ir.Expr | None:
         base = e.base
-        if isinstance(base, ast.Name) and self.names_family(base.name):
+        if isinstance(base, ast_expr.Name) and self.names_family(base.name):
             self.rep.error(e.span, f"'{base.name}[...]' is an instance, not a value; write {base.name}[i].<variable>")
             return None
-        if isinstance(base, ast.Name) and self.scope.chan_family(base.name) is not None:
+        if isinstance(base, ast_expr.Name) and self.scope.chan_family(base.name) is not None:
             self.rep.error(e.span, f"'{base.name}[...]' is a channel, not a value")
             return None
         if not self.is_chan_expr(base):

@@ -11,105 +11,29 @@ the index cannot leave the family, since a read outside it would have no meaning
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from dataclasses import replace
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
+from tcpspec.checker.const import const_value
+from tcpspec.checker.conversions import is_num, join
+from tcpspec.checker.domains import ChanRef, Domain, eq, interval, type_values, value_lit
+from tcpspec.checker.expr_protocol import Checker, ExprCheckerProtocol
 from tcpspec.core.diagnostics import Span
-from tcpspec.core.types import BOOL, INT, BoolType, EnumType, IntType, SetType, Type, Value
-
-if TYPE_CHECKING:
-    from tcpspec.checker.expr import ExprChecker
+from tcpspec.core.types import BOOL, INT, IntType, SetType, Type, Value
 
 MAX_EXPANDED = 1024  # copies of a quantifier's body, a `for` block or an if-chain over an index
-
-
-def interval(e: ir.Expr) -> tuple[int, int] | None:
-    """The integers an expression may evaluate to, from declared ranges (None: unbounded or not
-    an integer). Interval arithmetic: sound, not always tight."""
-    t = e.type
-    if isinstance(e, ir.Lit):
-        v = e.value
-        return (v, v) if isinstance(v, int) and not isinstance(v, bool) else None
-    if isinstance(e, ir.Binary) and e.op in ("add", "sub", "mul") and isinstance(t, IntType):
-        a, b = interval(e.left), interval(e.right)
-        if a is not None and b is not None:
-            if e.op == "add":
-                return a[0] + b[0], a[1] + b[1]
-            if e.op == "sub":
-                return a[0] - b[1], a[1] - b[0]
-            ps = [x * y for x in a for y in b]
-            return min(ps), max(ps)
-    if isinstance(e, ir.Unary) and e.op == "neg" and isinstance(t, IntType):
-        a = interval(e.arg)
-        if a is not None:
-            return -a[1], -a[0]
-    if isinstance(e, ir.Ite) and isinstance(t, IntType):
-        a, b = interval(e.then), interval(e.else_)
-        if a is not None and b is not None:
-            return min(a[0], b[0]), max(a[1], b[1])
-    if isinstance(t, IntType) and t.bounded:
-        assert t.lo is not None and t.hi is not None
-        return t.lo, t.hi
-    return None
-
-
-def eq(a: ir.Expr, b: ir.Expr, span: Span) -> ir.Expr:
-    return ir.Binary("eq", a, b, BOOL, span)
-
-
-def value_lit(v: Value, t: Type, span: Span) -> ir.Lit:
-    """A domain value as a literal; an integer gets its singleton range (folds like a constant)."""
-    if isinstance(t, IntType) and isinstance(v, int) and not isinstance(v, bool):
-        return ir.Lit(v, IntType(v, v), span)
-    return ir.Lit(v, t, span)
-
-
-def type_values(t: Type) -> list[Value] | None:
-    """Every value of a finite scalar type (the domain of a quantifier or a map key)."""
-    if isinstance(t, BoolType):
-        return [False, True]
-    if isinstance(t, EnumType):
-        return list(t.members)
-    if isinstance(t, IntType) and t.bounded:
-        assert t.lo is not None and t.hi is not None
-        return list(range(t.lo, t.hi + 1))
-    return None
-
-
-@dataclass(frozen=True)
-class Domain:
-    """What a quantifier, a `for` or a map literal ranges over: the values as literals, their
-    type (a map literal's key type), and for a set the set itself (each value must be in it)."""
-
-    lits: list[ir.Lit]
-    key_type: Type
-    guard: ir.Expr | None = None
-
-
-@dataclass(frozen=True)
-class ChanRef:
-    """A channel as written: one channel, or (dynamic index) the members it may be, by index."""
-
-    options: tuple[tuple[int, ir.Channel], ...]
-    index: ir.Expr | None = None  # None: exactly one option
-
-    @property
-    def single(self) -> ir.Channel | None:
-        return self.options[0][1] if self.index is None else None
 
 
 class IndexMixin:
     """The part of ExprChecker that resolves indices, families and quantified names."""
 
-    def over_values(self: ExprChecker, idx: ir.Expr, values: list[Value], key: Type, what: str,
+    def over_values(self: ExprCheckerProtocol, idx: ir.Expr, values: list[Value], key: Type, what: str,
                     build: Callable[[Value], ir.Expr | None], span: Span) -> ir.Expr | None:
         """`build(v)` for the value of `idx`: directly when it is constant, else an if-chain over
         the values it may take (all of them in `values`, or an error)."""
-        from tcpspec.checker.expr import join
-
         options = self.index_values(idx, values, key, what)
         if options is None:
             return None
@@ -127,12 +51,10 @@ class IndexMixin:
             out = ir.Ite(eq(idx, value_lit(v, key, span), span), case, out, typ, span)
         return out
 
-    def index_values(self: ExprChecker, idx: ir.Expr, values: list[Value], key: Type,
+    def index_values(self: ExprCheckerProtocol, idx: ir.Expr, values: list[Value], key: Type,
                      what: str) -> list[Value] | None:
         """The values of `values` an index may select: one if it is constant, else every one it
         may take by its declared range, after checking that it cannot take any other value."""
-        from tcpspec.checker.expr import const_value, is_num
-
         shown = _domain_text(values)
         v = const_value(idx)
         if v is not None:
@@ -166,10 +88,10 @@ class IndexMixin:
 
     # ------------------------------------------------------------ instance families
 
-    def names_family(self: ExprChecker, name: str) -> bool:
+    def names_family(self: ExprCheckerProtocol, name: str) -> bool:
         return name not in self.scope.local_names() and name in self.scope.env.families
 
-    def member_var(self: ExprChecker, fam_name: str, index: ast.Expr, e: ast.FieldAccess) -> ir.Expr | None:
+    def member_var(self: ExprCheckerProtocol, fam_name: str, index: ast_expr.Expr, e: ast_expr.FieldAccess) -> ir.Expr | None:
         """`rm[j].state`: a member's variable, or an if-chain over the members j may be."""
         if not self._may_read_instances(e, f"{fam_name}[...].{e.field}"):
             return None
@@ -183,7 +105,7 @@ class IndexMixin:
 
     # ------------------------------------------------------------ channels and channel families
 
-    def chan_ref(self: ExprChecker, name: str, index: ast.Expr | None, span: Span,
+    def chan_ref(self: ExprCheckerProtocol, name: str, index: ast_expr.Expr | None, span: Span,
                  dynamic: bool = True) -> ChanRef | None:
         """A channel as written in `send`, `receive`, `len()` or `ch[i]`: a name, or a family's
         member `to_rm[j]` (with `dynamic` False, j must be constant)."""
@@ -218,7 +140,7 @@ class IndexMixin:
             return None
         return ChanRef(options, idx)
 
-    def chan_value(self: ExprChecker, base: ast.Expr, span: Span,
+    def chan_value(self: ExprCheckerProtocol, base: ast_expr.Expr, span: Span,
                    build: Callable[[ir.Channel], ir.Expr | None]) -> ir.Expr | None:
         """`build(ch)` for the channel `base` names (`c2s`, `to_rm[j]`), an if-chain when the
         index is dynamic; None (reported) if `base` is not a channel."""
@@ -232,24 +154,24 @@ class IndexMixin:
         return self.over_values(ref.index, list(chans), ref.index.type, "a channel family",
                                 lambda v: build(chans[int(v)]), span)  # type: ignore[call-overload]
 
-    def _chan_of(self: ExprChecker, base: ast.Expr, span: Span) -> ChanRef | None:
-        if isinstance(base, ast.Name) and not base.primed:
+    def _chan_of(self: ExprCheckerProtocol, base: ast_expr.Expr, span: Span) -> ChanRef | None:
+        if isinstance(base, ast_expr.Name) and not base.primed:
             return self.chan_ref(base.name, None, base.span)
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name) and not base.base.primed:
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name) and not base.base.primed:
             return self.chan_ref(base.base.name, base.index, base.span)
         self.rep.error(span, "expected a channel: a name, or a family's member such as to_rm[i]")
         return None
 
-    def is_chan_expr(self: ExprChecker, base: ast.Expr) -> bool:
+    def is_chan_expr(self: ExprCheckerProtocol, base: ast_expr.Expr) -> bool:
         """Whether `base` names a channel or a channel family's member (not a map or a value)."""
-        if isinstance(base, ast.Index) and isinstance(base.base, ast.Name):
+        if isinstance(base, ast_expr.Index) and isinstance(base.base, ast_expr.Name):
             return self.scope.chan_family(base.base.name) is not None
-        return isinstance(base, ast.Name) and (
+        return isinstance(base, ast_expr.Name) and (
             self.scope.channel(base.name) is not None or self.scope.chan_family(base.name) is not None)
 
     # ------------------------------------------------------------ quantifiers
 
-    def domain(self: ExprChecker, lo: ast.Expr, hi: ast.Expr | None, var: str, what: str,
+    def domain(self: ExprCheckerProtocol, lo: ast_expr.Expr, hi: ast_expr.Expr | None, var: str, what: str,
                span: Span) -> Domain | None:
         """The values a quantified name takes: `LO..HI` (constant), every value of a finite
         type named by `lo`, or the elements of a set `lo` (each value then guarded by `in`)."""
@@ -290,17 +212,17 @@ class IndexMixin:
             return None
         return Domain([value_lit(v, typ, span) for v in values], typ, guard)
 
-    def _domain_type(self: ExprChecker, e: ast.Expr) -> Type | None:
+    def _domain_type(self: ExprCheckerProtocol, e: ast_expr.Expr) -> Type | None:
         """The finite type a domain names (`State`, `bool`, an alias), or None (not a type name)."""
         env = self.scope.env
-        if isinstance(e, ast.Name) and not e.primed and e.name not in self.scope.local_names():
+        if isinstance(e, ast_expr.Name) and not e.primed and e.name not in self.scope.local_names():
             if e.name == "bool":
                 return BOOL
             if e.name in env.types:
                 return env.types[e.name]
         return None
 
-    def _quantifier(self: ExprChecker, e: ast.Quantifier) -> ir.Expr | None:
+    def _quantifier(self: ExprCheckerProtocol, e: ast_expr.Quantifier) -> ir.Expr | None:
         """Expanded here: one copy of the body per value, joined by && (forall) or || (exists),
         or summed as 0 / 1 (count); over a set, each copy is guarded by membership."""
         dom = self.domain(e.lo, e.hi, e.var, e.kind, e.span)
@@ -323,7 +245,7 @@ class IndexMixin:
             return ir.Lit(e.kind == "forall", BOOL, e.span)
         return balanced("and" if e.kind == "forall" else "or", bodies, BOOL, e.span)
 
-    def bound(self: ExprChecker, var: str, value: ir.Lit) -> ExprChecker:
+    def bound(self: Checker, var: str, value: ir.Lit) -> Checker:
         """A checker for the same scope with `var` bound to a constant (quantifiers, `for`)."""
         s = self.scope
         return type(self)(self.rep, replace(s, values={**s.values, var: value}))

@@ -8,20 +8,20 @@ without instances is still checked, against placeholder arguments, and the resul
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
-from tcpspec.checker.defs import DefSig
-from tcpspec.checker.expr import ChanFamily, Env, ExprChecker, InstFamily, Reporter, Scope, const_value, suggest
+from tcpspec.checker.const import const_value
+from tcpspec.checker.defs import TypeResolver, def_signature
+from tcpspec.checker.expr import ExprChecker
+from tcpspec.checker.properties import check_final, check_property
+from tcpspec.checker.scope import ChanFamily, Env, InstFamily, Reporter, Scope, suggest
 from tcpspec.checker.stmt import StmtChecker, warn_reads_after_writes
-from tcpspec.checker.temporal import TemporalChecker
+from tcpspec.checker.type_decls import family_bounds
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, IntType, MapType, RecordType, SetType, Type, default_value, is_finite, value_text, values_in_range
 
-RANGE_OK = "range_ok"
-TypeResolver = Callable[[ast.TypeExpr], "Type | None"]
 
 
 @dataclass
@@ -145,26 +145,26 @@ class ProcessChecker:
             typ = self._param_type(param)
             if typ is None:
                 sig.broken.add(param.name)
-            elif isinstance(param.type, ast.ChanType) and param.type.family is not None:
+            elif isinstance(param.type, ast_expr.ChanType) and param.type.family is not None:
                 assert isinstance(typ, RecordType)
                 bounds = self._family_bounds(param.type.family)
                 if bounds is None:
                     sig.broken.add(param.name)
                 else:
                     sig.chan_families[param.name] = (typ, *bounds)
-            elif isinstance(param.type, ast.ChanType):
+            elif isinstance(param.type, ast_expr.ChanType):
                 assert isinstance(typ, RecordType)
                 sig.chans[param.name] = typ
             else:
                 sig.values[param.name] = typ
         return sig
 
-    def _family_bounds(self, fam: ast.Family) -> tuple[int, int] | None:
+    def _family_bounds(self, fam: ast_expr.Family) -> tuple[int, int] | None:
         """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written."""
         return family_bounds(self.rep, self.env, fam)
 
     def _param_type(self, param: ast.Param) -> Type | None:
-        if isinstance(param.type, ast.ChanType):
+        if isinstance(param.type, ast_expr.ChanType):
             msg = self.resolve(param.type.message)
             if msg is not None and not isinstance(msg, RecordType):
                 self.rep.error(param.type.message.span, f"a channel carries messages, not {msg}")
@@ -228,9 +228,9 @@ class ProcessChecker:
     def _chan_arg(self, arg: ast.Arg, message: RecordType, args: Scope) -> ir.Channel | None:
         value = arg.value
         ec = ExprChecker(self.rep, args)
-        if isinstance(value, ast.Name) and not value.primed:
+        if isinstance(value, ast_expr.Name) and not value.primed:
             ref = ec.chan_ref(value.name, None, value.span)
-        elif isinstance(value, ast.Index) and isinstance(value.base, ast.Name) and not value.base.primed:
+        elif isinstance(value, ast_expr.Index) and isinstance(value.base, ast_expr.Name) and not value.base.primed:
             ref = ec.chan_ref(value.base.name, value.index, value.span, dynamic=False)
         else:
             self.rep.error(value.span, f"argument '{arg.name}' must be a channel")
@@ -244,9 +244,9 @@ class ProcessChecker:
 
     def _family_arg(self, arg: ast.Arg, message: RecordType, lo: int, hi: int) -> ChanFamily | None:
         value = arg.value
-        fam = self.env.chan_families.get(value.name) if isinstance(value, ast.Name) and not value.primed else None
+        fam = self.env.chan_families.get(value.name) if isinstance(value, ast_expr.Name) and not value.primed else None
         if fam is None:
-            if not (isinstance(value, ast.Name) and value.name in self.env.broken):
+            if not (isinstance(value, ast_expr.Name) and value.name in self.env.broken):
                 self.rep.error(value.span, f"argument '{arg.name}' must be a family of channels "
                                f"(declared 'channel NAME[{hi - lo + 1}]: ...')")
             return None
@@ -315,12 +315,12 @@ class ProcessChecker:
         seen = {}
         for p in proc.properties:
             if self._fresh(p.name, p.span, seen, "property"):
-                prop = self.property(self.rep, p, scope, inst)
+                prop = check_property(self.rep, p, scope, inst)
                 if prop is not None:
                     props.append(prop)
         for f in proc.finals:
             if self._fresh(f.name, f.span, seen, "final state predicate"):
-                final = self.final(self.rep, f, scope, inst)
+                final = check_final(self.rep, f, scope, inst)
                 if final is not None:
                     self.finals.append(final)
         return props
@@ -365,7 +365,7 @@ class ProcessChecker:
         return done
 
     def _var_type(self, vd: ast.VarDecl) -> Type | None:
-        if isinstance(vd.type, ast.ChanType):
+        if isinstance(vd.type, ast_expr.ChanType):
             self.rep.error(vd.type.span, f"variable '{vd.name}' cannot be a channel")
             return None
         return self.resolve(vd.type)
@@ -441,8 +441,8 @@ class ProcessChecker:
             return
         if self._shadows(p.name, p.span, scope, "choose parameter"):
             return
-        typ = None if isinstance(p.type, ast.ChanType) else self.resolve(p.type)
-        if isinstance(p.type, ast.ChanType):
+        typ = None if isinstance(p.type, ast_expr.ChanType) else self.resolve(p.type)
+        if isinstance(p.type, ast_expr.ChanType):
             self.rep.error(p.type.span, f"choose parameter '{p.name}' cannot be a channel")
         elif typ is not None and (isinstance(typ, (RecordType, MapType, SetType)) or not is_finite(typ)):
             self.rep.error(p.span, f"choose parameter '{p.name}' needs a finite type "
@@ -472,107 +472,6 @@ class ProcessChecker:
         if self.range_span is None and not self.placeholder:
             self.range_span = span
 
-    # ------------------------------------------------------------ properties
-
-    @staticmethod
-    def property(rep: Reporter, decl: ast.Property, scope: Scope, inst: str | None) -> ir.Property | None:
-        """A property over one instance (`inst`) or, at top level, over all of them."""
-        if decl.name == RANGE_OK:
-            rep.error(decl.span, f"'{RANGE_OK}' is reserved for the built-in range property")
-            return None
-        name = f"{inst}.{decl.name}" if inst else decl.name
-        if isinstance(decl, ast.StepProperty):
-            return _step_property(rep, decl, scope, name, inst)
-        ec = ExprChecker(rep, scope)
-        if isinstance(decl, ast.Invariant):
-            word = "lemma" if decl.lemma else "invariant"
-            kind = ir.PropertyKind.LEMMA if decl.lemma else ir.PropertyKind.INVARIANT
-            expr = ec.check_bool(decl.expr, f"{word} '{decl.name}'")
-        elif isinstance(decl, ast.Reachable):
-            kind, expr = ir.PropertyKind.REACHABLE, ec.check_bool(decl.expr, f"reachable '{decl.name}'")
-        elif isinstance(decl, ast.Eventually):
-            kind, expr = ir.PropertyKind.EVENTUALLY, ec.check_bool(decl.expr, f"eventually '{decl.name}'")
-        elif isinstance(decl, ast.LeadsTo):
-            pre = ec.check_bool(decl.pre, f"the left side of leads_to '{decl.name}'")
-            post = ec.check_bool(decl.post, f"the right side of leads_to '{decl.name}'")
-            if pre is None or post is None:
-                return None
-            return ir.Property(name, ir.PropertyKind.LEADS_TO, post, decl.span, decl.doc, instance=inst, when=pre)
-        elif isinstance(decl, ast.Temporal):
-            formula = TemporalChecker(ec, decl).check()
-            if formula is None:
-                return None
-            return ir.Property(name, ir.PropertyKind.TEMPORAL, ir.Lit(True, BOOL, decl.span), decl.span, decl.doc,
-                               instance=inst, formula=formula)
-        else:
-            rep.error(getattr(decl, "span", None), "not a property")
-            return None
-        if expr is None:
-            return None
-        return ir.Property(name, kind, expr, decl.span, decl.doc, instance=inst)
-
-
-    @staticmethod
-    def final(rep: Reporter, decl: ast.Final, scope: Scope, inst: str | None) -> ir.Final | None:
-        """A final-state predicate over one instance (`inst`) or, at top level, over all."""
-        expr = ExprChecker(rep, scope).check_bool(decl.expr, f"final '{decl.name}'")
-        if expr is None:
-            return None
-        return ir.Final(f"{inst}.{decl.name}" if inst else decl.name, expr, decl.span, inst)
-
-
-def def_signature(rep: Reporter, decl: ast.DefDecl, resolve: TypeResolver, top_level: bool) -> DefSig | None:
-    """A def's parameter and result types; None (reported) if one is not a value type."""
-    params: list[tuple[str, Type]] = []
-    seen: dict[str, Span] = {}
-    ok = True
-    for p in decl.params:
-        if p.name in seen:
-            rep.error(p.span, f"parameter '{p.name}' is already defined", f"first defined at {seen[p.name]}")
-            ok = False
-            continue
-        seen[p.name] = p.span
-        if isinstance(p.type, ast.ChanType):
-            rep.error(p.type.span, f"parameter '{p.name}' of def '{decl.name}' cannot be a channel")
-            ok = False
-            continue
-        t = resolve(p.type)
-        if t is None:
-            ok = False
-        else:
-            params.append((p.name, t))
-    if isinstance(decl.type, ast.ChanType):
-        rep.error(decl.type.span, f"def '{decl.name}' cannot return a channel")
-        return None
-    ret = resolve(decl.type)
-    if ret is None or not ok:
-        return None
-    return DefSig(decl, tuple(params), ret, top_level)
-
-
-def family_bounds(rep: Reporter, env: Env, fam: ast.Family) -> tuple[int, int] | None:
-    """A family's indices: `[N]` is 0..N-1, `[LO..HI]` as written; None (reported) if empty."""
-    ec = ExprChecker(rep, Scope(env))
-    if fam.lo is None:
-        size = ec.const_int(fam.hi, "a family's size")
-        if size is None:
-            return None
-        if size < 1:
-            rep.error(fam.hi.span, f"a family needs at least one member, not {size}")
-            return None
-        lo, hi = 0, size - 1
-    else:
-        a, b = ec.const_int(fam.lo, "a family's lower bound"), ec.const_int(fam.hi, "a family's upper bound")
-        if a is None or b is None:
-            return None
-        if a > b:
-            rep.error(fam.span, f"empty family {a}..{b}: the low bound exceeds the high bound")
-            return None
-        lo, hi = a, b
-    if hi - lo + 1 > 1024:
-        rep.error(fam.span, f"a family of {hi - lo + 1} members: at most 1024")
-        return None
-    return lo, hi
 
 
 def hidden_for(own: str, later: list[str]) -> dict[str, str]:
@@ -581,59 +480,3 @@ def hidden_for(own: str, later: list[str]) -> dict[str, str]:
                  "variables declared before it" for n in later}
     hidden[own] = f"variable '{own}' cannot be used in its own initial value"
     return hidden
-
-
-def _step_property(rep: Reporter, decl: ast.StepProperty, scope: Scope, name: str,
-                   inst: str | None) -> ir.Property | None:
-    sscope = replace(scope, params={}, msgs={}, broken=set(scope.broken), primes=True)
-    events = _step_events(rep, decl, scope, sscope)
-    ec = ExprChecker(rep, sscope)
-    when = ec.check_bool(decl.when, "the 'when' condition") if decl.when is not None else None
-    ensure = ec.check_bool(decl.ensure, "the 'ensure' condition")
-    if events is None or ensure is None or (decl.when is not None and when is None):
-        return None
-    return ir.Property(name, ir.PropertyKind.STEP, ensure, decl.span, decl.doc,
-                       instance=inst, events=events, when=when)
-
-
-def _step_events(rep: Reporter, decl: ast.StepProperty, scope: Scope,
-                 sscope: Scope) -> tuple[ir.StepEvent, ...] | None:
-    """The `on` list: channels resolved, messages bound; None when any event is wrong."""
-    events: list[ir.StepEvent] = []
-    bound: dict[str, Span] = {}
-    used: dict[tuple[str, str], Span] = {}
-    ok = True
-    for ev in decl.events:
-        kind = "receive" if isinstance(ev, ast.Receive) else "send"
-        problem = _event_problem(ev, kind, scope, bound, used)
-        ref = ExprChecker(rep, sscope).chan_ref(ev.channel, ev.index, ev.span, dynamic=False)
-        chan = None if ref is None else ref.single
-        if problem is not None:
-            rep.error(ev.span, *problem)
-        if chan is not None and (kind, chan.name) in used and problem is None:
-            rep.error(ev.span, f"two {kind} events on channel '{ev.channel}'", f"first at {used[(kind, chan.name)]}")
-            problem = ("",)
-        bound.setdefault(ev.binding, ev.span)
-        if chan is None or problem is not None:
-            sscope.broken.add(ev.binding)
-            ok = False
-            continue
-        used[(kind, chan.name)] = ev.span
-        sscope.msgs[ev.binding] = chan.message
-        events.append(ir.StepEvent(kind, ev.binding, chan))
-    return tuple(events) if ok else None
-
-
-def _event_problem(ev: ast.Receive | ast.SendEvent, kind: str, scope: Scope, bound: dict[str, Span],
-                   used: dict[tuple[str, str], Span]) -> tuple[str, ...] | None:
-    """Why an event's binding is unusable (message, notes), or None."""
-    if kind == "receive" and any(k == "receive" for k, _ in used):
-        first = next(s for (k, _), s in used.items() if k == "receive")
-        return ("a step property can name at most one receive event", f"first receive at {first}")
-    if ev.binding in bound:
-        return (f"message name '{ev.binding}' is bound twice", f"first bound at {bound[ev.binding]}")
-    if ev.binding in scope.local_names():
-        return (f"message name '{ev.binding}' shadows a name of the process",)
-    if scope.top_level and ev.binding in scope.env.instance_vars:
-        return (f"message name '{ev.binding}' shadows instance '{ev.binding}'",)
-    return None

@@ -11,11 +11,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from tcpspec.frontend import ast
+
+from tcpspec.frontend import ast_expr
 
 from tcpspec.checker import ir
-from tcpspec.checker.expr import ExprChecker, Reporter, Scope, coerce, suggest
-from tcpspec.checker.index import MAX_EXPANDED, eq, value_lit
+from tcpspec.checker.conversions import coerce
+from tcpspec.checker.domains import eq, value_lit
+from tcpspec.checker.expr import ExprChecker
+from tcpspec.checker.index import MAX_EXPANDED
+from tcpspec.checker.scope import Reporter, Scope, suggest
 from tcpspec.core.diagnostics import Span
 from tcpspec.core.types import BOOL, IntType, MapType, RecordType, Type
 
@@ -41,11 +45,11 @@ class StmtChecker:
         self.written: dict[int, str] = {}  # id(ir.Send) -> the channel as written (`inbox`, `out[j]`)
         self.lets = 0  # `let` names are made unique within the transition: `old#1`
 
-    def lower(self, stmts: tuple[ast.Stmt, ...], ec: ExprChecker) -> tuple[ir.Stmt, ...]:
+    def lower(self, stmts: tuple[ast_expr.Stmt, ...], ec: ExprChecker) -> tuple[ir.Stmt, ...]:
         """A block: each `let` is in scope for the statements after it, to the block's end."""
         out: list[ir.Stmt] = []
         for s in stmts:
-            if isinstance(s, ast.Let):
+            if isinstance(s, ast_expr.Let):
                 let = self._let(s.name, s.value, s.span, ec)
                 if let is not None:
                     out.append(let[0])
@@ -54,7 +58,7 @@ class StmtChecker:
             out.extend(self._stmt(s, ec))
         return tuple(out)
 
-    def _let(self, name: str, e: ast.Expr, span: Span, ec: ExprChecker) -> tuple[ir.Let, ExprChecker] | None:
+    def _let(self, name: str, e: ast_expr.Expr, span: Span, ec: ExprChecker) -> tuple[ir.Let, ExprChecker] | None:
         s = ec.scope
         if name in s.local_names() or name in s.env.kinds or name in s.env.members:
             self.rep.error(span, f"'{name}' already names something here; choose another name for the let")
@@ -68,7 +72,7 @@ class StmtChecker:
         local = ir.Local(irname, value.type, span, value)
         return ir.Let(irname, value, span), type(ec)(ec.rep, replace(s, locals={**s.locals, name: local}))
 
-    def _multi(self, s: ast.MultiAssign, ec: ExprChecker) -> list[ir.Stmt]:
+    def _multi(self, s: ast_expr.MultiAssign, ec: ExprChecker) -> list[ir.Stmt]:
         """`a, b := b, a;`: every value (and map key) is computed, into a hidden let, before
         anything is stored."""
         names = [a.target for a in s.assigns if not a.path]
@@ -77,7 +81,7 @@ class StmtChecker:
             self.rep.error(s.span, f"'{twice[0]}' is assigned twice in one simultaneous assignment")
             return []
         lets: list[ir.Stmt] = []
-        stores: list[tuple[ast.Assign, ir.StateVar, list[ir.Expr], ir.Expr]] = []
+        stores: list[tuple[ast_expr.Assign, ir.StateVar, list[ir.Expr], ir.Expr]] = []
         for a in s.assigns:
             target = self._target(a, ec.scope)
             parts = [ec.check(k) for k in a.path] + [ec.check(a.value)]
@@ -96,24 +100,24 @@ class StmtChecker:
             out.extend(_opt(self._store(a, target, keys, value, ec)))
         return out
 
-    def _stmt(self, s: ast.Stmt, ec: ExprChecker) -> list[ir.Stmt]:
-        if isinstance(s, ast.Assign):
+    def _stmt(self, s: ast_expr.Stmt, ec: ExprChecker) -> list[ir.Stmt]:
+        if isinstance(s, ast_expr.Assign):
             return _opt(self._assign(s, ec))
-        if isinstance(s, ast.MultiAssign):
+        if isinstance(s, ast_expr.MultiAssign):
             return self._multi(s, ec)
-        if isinstance(s, ast.Send):
+        if isinstance(s, ast_expr.Send):
             return _opt(self._send(s, ec))
-        if isinstance(s, ast.If):
+        if isinstance(s, ast_expr.If):
             cond = ec.check_bool(s.cond, "an 'if' condition")
             then, other = self.lower(s.then, ec), self.lower(s.else_, ec)
             return [ir.If(cond, then, other, s.span)] if cond is not None else []
-        if isinstance(s, ast.For):
+        if isinstance(s, ast_expr.For):
             return self._for(s, ec)
-        if not isinstance(s, ast.Skip):
+        if not isinstance(s, ast_expr.Skip):
             self.rep.error(getattr(s, "span", None), "not a statement")
         return []
 
-    def _for(self, s: ast.For, ec: ExprChecker) -> list[ir.Stmt]:
+    def _for(self, s: ast_expr.For, ec: ExprChecker) -> list[ir.Stmt]:
         dom = ec.domain(s.lo, s.hi, s.var, "for", s.span)
         if dom is None:
             return []
@@ -128,7 +132,7 @@ class StmtChecker:
 
     # ------------------------------------------------------------ assignments
 
-    def _assign(self, s: ast.Assign, ec: ExprChecker) -> ir.Stmt | None:
+    def _assign(self, s: ast_expr.Assign, ec: ExprChecker) -> ir.Stmt | None:
         target = self._target(s, ec.scope)
         keys = [ec.check(k) for k in s.path]
         value = ec.check(s.value)
@@ -136,7 +140,7 @@ class StmtChecker:
             return None
         return self._store(s, target, [k for k in keys if k is not None], value, ec)
 
-    def _store(self, s: ast.Assign, target: ir.StateVar, keys: list[ir.Expr], value: ir.Expr,
+    def _store(self, s: ast_expr.Assign, target: ir.StateVar, keys: list[ir.Expr], value: ir.Expr,
                ec: ExprChecker) -> ir.Stmt | None:
         if keys:
             element = self._element(ir.Var(target, False, target.type, s.target_span), keys, value, s, ec)
@@ -151,7 +155,7 @@ class StmtChecker:
             self.note_range(s.span)
         return ir.Assign(target, conv, s.span)
 
-    def _element(self, base: ir.Expr, keys: list[ir.Expr], value: ir.Expr, s: ast.Assign,
+    def _element(self, base: ir.Expr, keys: list[ir.Expr], value: ir.Expr, s: ast_expr.Assign,
                  ec: ExprChecker) -> ir.Expr | None:
         """`m[k1][k2] := v` as the map m with that element replaced (`ir.MapStore`, nested)."""
         mt = base.type
@@ -171,7 +175,7 @@ class StmtChecker:
                                f"{s.target} (of type {mt.value})")
         return None if inner is None else ir.MapStore(base, key, inner, mt, s.span)
 
-    def _target(self, s: ast.Assign, scope: Scope) -> ir.StateVar | None:
+    def _target(self, s: ast_expr.Assign, scope: Scope) -> ir.StateVar | None:
         name, span, env = s.target, s.target_span, scope.env
         if name in scope.vars:
             return scope.vars[name]
@@ -195,7 +199,7 @@ class StmtChecker:
 
     # ------------------------------------------------------------ sends
 
-    def _send(self, s: ast.Send, ec: ExprChecker) -> ir.Stmt | None:
+    def _send(self, s: ast_expr.Send, ec: ExprChecker) -> ir.Stmt | None:
         ref = ec.chan_ref(s.channel, s.index, s.channel_span)
         msg = ec.check(s.message)
         if ref is None or msg is None:
@@ -317,7 +321,7 @@ def _vars_read(e: object) -> list[ir.Var]:
     return out
 
 
-def _written(s: ast.Send) -> str:
+def _written(s: ast_expr.Send) -> str:
     return s.channel + ("[...]" if s.index is not None else "")
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tcpspec.frontend import ast
+from tcpspec.frontend import ast, ast_expr
 
 from tcpspec.checker import ir
 from tcpspec.checker.expr import ExprChecker
@@ -29,12 +29,12 @@ FRAGMENT = ("the supported fragment: `always P`, `eventually P`, `always eventua
 _CONNECTIVES = {"&&": ir.TemporalOp.AND, "||": ir.TemporalOp.OR, "==>": ir.TemporalOp.IMPLIES}
 
 
-def temporal_operator(e: object) -> ast.Unary | None:
+def temporal_operator(e: object) -> ast_expr.Unary | None:
     """The first `always` / `eventually` inside `e` (itself included), if any."""
     todo = [e]
     while todo:
         x = todo.pop()
-        if isinstance(x, ast.Unary) and x.op in TEMPORAL_OPS:
+        if isinstance(x, ast_expr.Unary) and x.op in TEMPORAL_OPS:
             return x
         if isinstance(x, (list, tuple)):
             todo.extend(reversed(x))
@@ -61,14 +61,14 @@ class TemporalChecker:
             return None
         return f
 
-    def formula(self, e: ast.Expr) -> ir.Temporal | None:
-        if isinstance(e, ast.Binary) and e.op in _CONNECTIVES and temporal_operator(e) is not None:
+    def formula(self, e: ast_expr.Expr) -> ir.Temporal | None:
+        if isinstance(e, ast_expr.Binary) and e.op in _CONNECTIVES and temporal_operator(e) is not None:
             left, right = self.formula(e.left), self.formula(e.right)
             return None if left is None or right is None else ir.Temporal(_CONNECTIVES[e.op], (left, right), span=e.span)
-        if isinstance(e, ast.Unary) and e.op == "!" and temporal_operator(e.arg) is not None:
+        if isinstance(e, ast_expr.Unary) and e.op == "!" and temporal_operator(e.arg) is not None:
             arg = self.formula(e.arg)
             return None if arg is None else ir.Temporal(ir.TemporalOp.NOT, (arg,), span=e.span)
-        if isinstance(e, ast.Unary) and e.op in TEMPORAL_OPS:
+        if isinstance(e, ast_expr.Unary) and e.op in TEMPORAL_OPS:
             return self._atom(e)
         inner = temporal_operator(e)
         if inner is not None:
@@ -81,12 +81,12 @@ class TemporalChecker:
                        "for \"whenever P, eventually Q\"")
         return None
 
-    def _atom(self, e: ast.Unary) -> ir.Temporal | None:
+    def _atom(self, e: ast_expr.Unary) -> ir.Temporal | None:
         arg = e.arg
-        if isinstance(arg, ast.Unary) and arg.op in TEMPORAL_OPS and arg.op != e.op:
+        if isinstance(arg, ast_expr.Unary) and arg.op in TEMPORAL_OPS and arg.op != e.op:
             op = ir.TemporalOp.INFINITELY_OFTEN if e.op == "always" else ir.TemporalOp.PERSISTENT
             return self._predicate_atom(op, arg.arg, e)
-        if (e.op == "always" and isinstance(arg, ast.Binary) and arg.op == "==>" and isinstance(arg.right, ast.Unary)
+        if (e.op == "always" and isinstance(arg, ast_expr.Binary) and arg.op == "==>" and isinstance(arg.right, ast_expr.Unary)
                 and arg.right.op == "eventually" and temporal_operator(arg.left) is None):
             pre = self._predicate(arg.left)
             post = self._predicate(arg.right.arg)
@@ -95,11 +95,11 @@ class TemporalChecker:
             return ir.Temporal(ir.TemporalOp.LEADS_TO, expr=post, when=pre, span=e.span)
         return self._predicate_atom(ir.TemporalOp.ALWAYS if e.op == "always" else ir.TemporalOp.EVENTUALLY, arg, e)
 
-    def _predicate_atom(self, op: ir.TemporalOp, pred: ast.Expr, atom: ast.Unary) -> ir.Temporal | None:
+    def _predicate_atom(self, op: ir.TemporalOp, pred: ast_expr.Expr, atom: ast_expr.Unary) -> ir.Temporal | None:
         expr = self._predicate(pred)
         return None if expr is None else ir.Temporal(op, expr=expr, span=atom.span)
 
-    def _predicate(self, e: ast.Expr) -> ir.Expr | None:
+    def _predicate(self, e: ast_expr.Expr) -> ir.Expr | None:
         inner = temporal_operator(e)
         if inner is not None:
             self.rep.error(inner.span, f"'{inner.op}' nested here is outside {FRAGMENT}")

@@ -1007,7 +1007,7 @@ def _list_conns(args: argparse.Namespace) -> int:
 
 def _replay_itf(model: ir.Model, args: argparse.Namespace) -> int:
     """Our own traces: every state and step as written, checked on the interpreter."""
-    from tcpspec.interp.semantics import run_is_behaviour
+    from tcpspec.interp.search import run_is_behaviour
     from tcpspec.render.itf import itf_to_trace
     from tcpspec.core.results import steps
 

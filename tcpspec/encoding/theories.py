@@ -18,11 +18,12 @@ Terms come in two forms. *Stored*: how a variable, parameter or message field ho
 
 from __future__ import annotations
 
-from typing import Union
 
 import z3
 
 from tcpspec.checker import ir
+from tcpspec.encoding import theory_arrays
+from tcpspec.encoding.theory_arrays import Sym
 from tcpspec.core.types import (
     BitVecType,
     BoolType,
@@ -39,7 +40,6 @@ from tcpspec.core.types import (
     part_values,
 )
 
-Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
 
 WIDE_BITS = 8  # bit-vectors wider than this make a model "arithmetic": integers win
 
@@ -58,8 +58,6 @@ class Theory:
     def _array(self, t: Type) -> bool:
         if not self.arrays or not isinstance(t, (MapType, SetType)):
             return False
-        from tcpspec.encoding import theory_arrays
-
         return theory_arrays.supports(t)
 
     # ---------------------------------------------------------- shared (bools, records)
@@ -68,8 +66,6 @@ class Theory:
         if isinstance(t, BoolType):
             return z3.Bool(name)
         if self._array(t):
-            from tcpspec.encoding import theory_arrays
-
             return theory_arrays.fresh(self, name, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
@@ -79,8 +75,6 @@ class Theory:
     def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]:
         """Constraints that a stored term holds a legal value of `t`."""
         if self._array(t):
-            from tcpspec.encoding import theory_arrays
-
             return theory_arrays.well_formed(self, sym, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
@@ -95,8 +89,6 @@ class Theory:
         if isinstance(t, BoolType):
             return z3.BoolVal(bool(v))
         if self._array(t):
-            from tcpspec.encoding import theory_arrays
-
             return theory_arrays.constant(self, v, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
@@ -112,8 +104,6 @@ class Theory:
         if isinstance(t, BoolType):
             return z3.BoolVal(False)
         if self._array(t):
-            from tcpspec.encoding import theory_arrays
-
             return theory_arrays.zero(self, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:
@@ -125,8 +115,6 @@ class Theory:
     def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value:
         """A stored term's value in a Z3 model, as a model value."""
         if self._array(t):
-            from tcpspec.encoding import theory_arrays
-
             return theory_arrays.decode(self, zm, sym, t)  # type: ignore[arg-type]
         parts = composite_parts(t)
         if parts is not None:

@@ -16,15 +16,29 @@ type only.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable, Protocol, Union
 
 import z3
 
 from tcpspec.checker import ir
 from tcpspec.core.types import BoolType, IntType, MapType, MapValue, SetType, Type, Value
 
-if TYPE_CHECKING:
-    from tcpspec.encoding.theories import Sym, Theory
+# A stored term: one Z3 term, or one per part of a record or tuple (`theories.Theory.fresh`).
+Sym = Union[z3.ExprRef, dict[str, z3.ExprRef]]
+
+
+class Theory(Protocol):
+    """What this module asks of the number theory (`theories.Theory`) it encodes keys and
+    values with; a protocol, so that `theories` can import this module and not the reverse."""
+
+    def fresh(self, name: str, t: Type) -> Sym: ...
+    def well_formed(self, sym: Sym, t: Type) -> list[z3.BoolRef]: ...
+    def constant(self, v: Value, t: Type) -> Sym: ...
+    def zero(self, t: Type) -> Sym: ...
+    def decode(self, zm: z3.ModelRef, sym: Sym, t: Type) -> Value: ...
+    def widen(self, stored: Sym, t: Type) -> Sym: ...
+    def narrow(self, value: Sym, t: Type) -> tuple[Sym, z3.BoolRef | None]: ...
+    def arith(self, op: str, a: z3.ExprRef, b: z3.ExprRef, t: Type) -> z3.ExprRef: ...
 
 
 def supports(t: Type) -> bool:

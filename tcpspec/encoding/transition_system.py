@@ -238,7 +238,7 @@ class TransitionSystem:
         return self._disabled[key]
 
     def _encode_disabled(self, t: ir.AnyTransition, k: int) -> z3.BoolRef:
-        from tcpspec.interp.semantics import all_values, cardinality
+        from tcpspec.interp.values import all_values, cardinality
 
         pre = self.state_at(k)
         combos = 1

@@ -390,7 +390,7 @@ def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, sec
     solver's own query at its depth (the costly `sat` ones) is not
     needed; every shallower depth is still asked, so a shorter run with other values is found.
     Nothing is concluded from what the search misses."""
-    from tcpspec.interp.semantics import InterpError
+    from tcpspec.interp.values import InterpError
     from tcpspec.interp.search import explore, smallest_domain
 
     try:

@@ -244,7 +244,7 @@ def prefer_small_values(
 
 def replay_or_explain(model: ir.Model, trace: Trace, prop: ir.Property) -> str | None:
     """Replay a run on the explicit-state semantics; None when it replays, else why not."""
-    from tcpspec.interp.semantics import replay
+    from tcpspec.interp.search import replay
 
     outcome = replay(model, trace, prop)
     return None if outcome.ok else outcome.message

@@ -38,7 +38,8 @@ from tcpspec.engines.explicit_plan import Plan, free_inputs, plan, resolve_value
 from tcpspec.engines.explicit_search import Limits, Outcome, Progress, Search
 from tcpspec.engines.explicit_steps import canonical, concrete
 from tcpspec.engines.explicit_symmetry import Reducer
-from tcpspec.interp.semantics import InterpError, OpaqueRead, replay
+from tcpspec.interp.search import replay
+from tcpspec.interp.values import InterpError, OpaqueRead
 from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.core.trace import Trace, TraceStep, changed_keys
 from tcpspec.core.types import IntType, Type, Value

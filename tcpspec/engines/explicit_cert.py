@@ -25,7 +25,8 @@ from tcpspec.encoding.encoder import ChanSym, sym_eq
 from tcpspec.proof.certificate import CertInvariant, Certificate, recheck
 from tcpspec.engines.common import fast_or
 from tcpspec.engines.seqspace import Independence, is_seq
-from tcpspec.interp.semantics import Opaque, State
+from tcpspec.interp.values import Opaque
+from tcpspec.interp.semantics import State
 from tcpspec.encoding.transition_system import TransitionSystem
 from tcpspec.core.types import BitVecType, BoolType, EnumType, RecordType, Type, to_signed
 

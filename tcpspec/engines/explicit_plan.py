@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines import seqspace
-from tcpspec.interp.semantics import MAX_SUBSETS, Domain, Env, State, all_values, cardinality, copy_state, eval_expr, fits_type
+from tcpspec.interp.evaluate import Env, eval_expr
+from tcpspec.interp.semantics import fits_type
+from tcpspec.interp.values import MAX_SUBSETS, Domain, State, all_values, cardinality, copy_state
 from tcpspec.core.types import BitVecType, IntType, MapType, RecordType, SetType, Type, Value, composite_parts
 
 MAX_BITS, MAX_RANGE = 4, 256  # what counts as small: every value is searched (interp.Domain's limits)

@@ -27,7 +27,9 @@ from tcpspec.checker import ir
 from tcpspec.engines.explicit_eval import StepCheck, decide
 from tcpspec.engines.explicit_steps import Moves, canonical, concrete
 from tcpspec.engines.explicit_symmetry import Reducer
-from tcpspec.interp.semantics import Domain, Env, OpaqueRead, State, StepOutcome, copy_state, take
+from tcpspec.interp.values import Domain, OpaqueRead, State, copy_state
+from tcpspec.interp.evaluate import Env
+from tcpspec.interp.semantics import StepOutcome, take
 from tcpspec.core.types import Value
 
 if TYPE_CHECKING:

@@ -17,7 +17,9 @@ from dataclasses import replace
 from tcpspec.checker import ir
 from tcpspec.engines.explicit_eval import Test, decide, necessary
 from tcpspec.engines.explicit_symmetry import flat
-from tcpspec.interp.semantics import Domain, Env, Opaque, State, StepOutcome, take
+from tcpspec.interp.evaluate import Env
+from tcpspec.interp.semantics import StepOutcome, take
+from tcpspec.interp.values import Domain, Opaque, State
 from tcpspec.core.types import RecordType, Value
 
 

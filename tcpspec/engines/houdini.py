@@ -31,7 +31,7 @@ from tcpspec.engines.common import (
     Budget, CheckOutcome, check, decode_state, extract_trace, fast_not, fast_or, true_in,
 )
 from tcpspec.engines.concrete_ctis import explore
-from tcpspec.interp.semantics import InterpError
+from tcpspec.interp.values import InterpError
 from tcpspec.encoding.theories import choose_theory
 from tcpspec.core.trace import Trace
 from tcpspec.encoding.transition_system import TransitionSystem

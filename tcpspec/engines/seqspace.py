@@ -41,7 +41,7 @@ from dataclasses import dataclass, field, replace
 from typing import Union
 
 from tcpspec.checker import ir
-from tcpspec.interp.semantics import Opaque
+from tcpspec.interp.values import Opaque
 from tcpspec.core.types import BOOL, BitVecType, IntType, RecordType, Type, default_value
 
 Key = tuple[str, ...]

@@ -13,7 +13,9 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from tcpspec.checker import ir, ltl
-from tcpspec.interp.semantics import Env, _bool, all_values, cardinality, default_sample, eval_expr, same, state_keys, take
+from tcpspec.interp.evaluate import Env, _bool, eval_expr
+from tcpspec.interp.values import all_values, cardinality, default_sample, same
+from tcpspec.interp.semantics import state_keys, take
 from tcpspec.core.results import steps
 from tcpspec.core.trace import Trace
 from tcpspec.core.types import Value

@@ -10,21 +10,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tcpspec.checker import ir
+from tcpspec.interp.values import Domain, InterpError, as_domain, freeze, same, show
+from tcpspec.interp.evaluate import Env, eval_expr
 from tcpspec.interp.semantics import (
-    Domain,
-    Env,
-    InterpError,
     State,
     Step,
     StepOutcome,
-    as_domain,
-    eval_expr,
-    freeze,
     holds_in,
     initial_states,
     is_exhaustive,
-    same,
-    show,
     state_keys,
     step_ok,
     successors,
@@ -362,7 +356,7 @@ def smallest_domain(model: ir.Model) -> Domain:
     """Each unconstrained number of a large type and each number parameter at its smallest
     value (the rest as `Domain` has them): a search small enough to find runs fast, whose runs
     are real ones, but whose misses prove nothing (engines/bmc.py seeds witnesses with it)."""
-    from tcpspec.interp.semantics import default_sample
+    from tcpspec.interp.values import default_sample
     from tcpspec.core.types import BitVecType, IntType
 
     dom = Domain()

@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 from tcpspec.lsp import features
 from tcpspec.lsp.analysis import Analysis, Analyzer, diagnostic_range
 from tcpspec.lsp.check_runner import check_property, stop_all

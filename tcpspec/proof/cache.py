@@ -36,7 +36,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 
 from tcpspec.checker import ir
 from tcpspec.core.inputs import InputRefused, load_json, read_text

@@ -16,7 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 from tcpspec.core.diagnostics import ModelError, render_diagnostic
 from tcpspec.run.gate import GateRun, ModelReport
 from tcpspec.render import text

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 from tcpspec.render.itf import result_to_itf
 from tcpspec.core.results import PropertyResult, Verdict, exit_code
 

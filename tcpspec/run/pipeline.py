@@ -185,7 +185,7 @@ def _cached_witnesses(model: ir.Model, props: list[ir.Property], options: CheckO
         return {}
 
     from tcpspec.proof import cache as proof_cache
-    from tcpspec.interp.semantics import replay
+    from tcpspec.interp.search import replay
 
     stored = proof_cache.load_witnesses(model, options.theory)
     out: dict[str, PropertyResult] = {}

@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from tcpspec.traffic.windows import window_shifts
 from tcpspec.traffic.wire import Segment, idle_times
 
 if TYPE_CHECKING:
@@ -249,7 +250,6 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
     program (parsed from `model_path` unless given) is checked first as the user gave it, to
     learn which constants it declares."""
     from tcpspec.checker.check import check_program
-    from tcpspec.traffic.conformance import window_shifts
     from tcpspec.frontend.parser import load_program
 
     prog = load_program(model_path) if program is None else program
@@ -270,7 +270,6 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
             auto: bool) -> list[tuple[int, str, bool]]:
     """The segments that show a behaviour the configured model is not switched to, each with
     why not: a rejection at (or after) one of them names the option it needs."""
-    from tcpspec.traffic.conformance import window_shifts
 
     out = []
     for shown in occurrences(segments, window_shifts(segments)):
@@ -322,12 +321,12 @@ def literal_constants(program: "ast.Program") -> set[str]:
     """Constants whose declaration is a literal (`const MSS = 2;`), not an expression of other
     constants (`const WNDMIN = if WINDOW then 0 else WND;`): only those are set from a trace
     or probed, a computed one follows them."""
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast, ast_expr
 
     out: set[str] = set()
     for f in program.files:
         for d in f.decls:
-            if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast.IntLit, ast.BoolLit)):
+            if isinstance(d, ast.ConstDecl) and isinstance(d.value, (ast_expr.IntLit, ast_expr.BoolLit)):
                 out.add(d.name)
     return out
 
@@ -338,10 +337,10 @@ def rule_constants(program: "ast.Program") -> set[str]:
     constant that other options feed too (`const REPEATS = KEEPALIVE || RTO;`) does not count:
     that constant is shared machinery, not a rule of the option's own, and switching the option
     on for it alone would let the model explain more without the behaviour."""
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast, ast_expr
 
     consts = {d.name: d for f in program.files for d in f.decls if isinstance(d, ast.ConstDecl)}
-    options = {n for n, d in consts.items() if isinstance(d.value, ast.BoolLit)}
+    options = {n for n, d in consts.items() if isinstance(d.value, ast_expr.BoolLit)}
 
     def closure(name: str) -> set[str]:
         seen, todo = {name}, [name]
@@ -372,9 +371,9 @@ def _names(node: object, out: set[str]) -> None:
     """Every identifier in an AST node (dataclasses and tuples of them, walked)."""
     import dataclasses
 
-    from tcpspec.frontend import ast
+    from tcpspec.frontend import ast_expr
 
-    if isinstance(node, ast.Name):
+    if isinstance(node, ast_expr.Name):
         out.add(node.name)
     elif isinstance(node, tuple):
         for x in node:

@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import UsageError
 from tcpspec.traffic.follow import Candidate, Expect, Follower, FollowResult
-from tcpspec.interp.semantics import Domain, cardinality, initial_states
+from tcpspec.interp.values import Domain, cardinality
+from tcpspec.interp.semantics import initial_states
 from tcpspec.core.trace import Trace
 from tcpspec.core.types import BitVecType, IntType, RecordType, Value
-from tcpspec.traffic.windows import shrinking_window, window_updates
+from tcpspec.traffic.windows import shrinking_window, window_shifts, window_updates
 from tcpspec.traffic.wire import Loaded, Segment, idle_times
 
 if TYPE_CHECKING:
@@ -139,18 +140,6 @@ def fixed_window(model: ir.Model) -> str | None:
             if f in WINDOW_FIELDS and fixed_field(t):
                 return f"{f}: {t}"
     return None
-
-
-def window_shifts(segments: list[Segment]) -> dict[str, int]:
-    """Each sender's window scale (RFC 7323 §2.2): its SYN's shift, when both SYNs carry the
-    option; otherwise no scaling."""
-    syn_scale: dict[str, int | None] = {}
-    for seg in segments:
-        if "SYN" in seg.flags and seg.src not in syn_scale:
-            syn_scale[seg.src] = seg.wscale
-    if len(syn_scale) < 2 or any(v is None for v in syn_scale.values()):
-        return {}
-    return {k: min(v or 0, 14) for k, v in syn_scale.items()}
 
 
 def delays_acks(model: ir.Model) -> bool:
@@ -268,7 +257,7 @@ def _check(model: ir.Model, segments: list[Segment], timeout: float | None, coal
         if not small:
             out.reason += _lacking_note(lacking, res.explained)
     elif trace is not None:
-        from tcpspec.interp.semantics import run_is_behaviour
+        from tcpspec.interp.search import run_is_behaviour
 
         check = run_is_behaviour(model, trace)
         if not check.ok:  # the follower's run must be a run: anything else is our bug

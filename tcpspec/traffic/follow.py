@@ -28,16 +28,9 @@ from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tcpspec.checker import ir
-from tcpspec.interp.semantics import (
-    Env,
-    State,
-    StepOutcome,
-    all_values,
-    cardinality,
-    compile_expr,
-    default_sample,
-    take,
-)
+from tcpspec.interp.evaluate import Env, compile_expr
+from tcpspec.interp.semantics import State, StepOutcome, take
+from tcpspec.interp.values import all_values, cardinality, default_sample
 from tcpspec.core.trace import Trace, TraceStep, changed_keys
 from tcpspec.core.types import EnumType, Value, values_in_range
 

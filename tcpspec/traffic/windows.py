@@ -64,3 +64,15 @@ def window_updates(segments: list[Segment], shifts: dict[str, int]) -> set[int]:
         if w is not None:
             last[s.src] = (s.ack, w)
     return out
+
+
+def window_shifts(segments: list[Segment]) -> dict[str, int]:
+    """Each sender's window scale (RFC 7323 §2.2): its SYN's shift, when both SYNs carry the
+    option; otherwise no scaling."""
+    syn_scale: dict[str, int | None] = {}
+    for seg in segments:
+        if "SYN" in seg.flags and seg.src not in syn_scale:
+            syn_scale[seg.src] = seg.wscale
+    if len(syn_scale) < 2 or any(v is None for v in syn_scale.values()):
+        return {}
+    return {k: min(v or 0, 14) for k, v in syn_scale.items()}

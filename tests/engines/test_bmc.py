@@ -13,7 +13,7 @@ from tcpspec.checker import ir
 from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.common import QueryCut
-from tcpspec.interp.semantics import explore, replay
+from tcpspec.interp.search import explore, replay
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import PropertyResult, Verdict
 

@@ -11,7 +11,8 @@ import pytest
 from tcpspec.checker import ir
 from tcpspec.cli import main
 from tcpspec.engines.deadlock import DEADLOCK_FREE, with_deadlock
-from tcpspec.interp.semantics import replay, successors
+from tcpspec.interp.search import replay
+from tcpspec.interp.semantics import successors
 from tcpspec.interp.live import deadlock_problem
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict

@@ -13,7 +13,7 @@ import pytest
 
 from tcpspec.checker import ir
 from tcpspec.engines.explicit import ExplicitOptions, run_explicit
-from tcpspec.interp.semantics import replay
+from tcpspec.interp.search import replay
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import PropertyResult, Verdict
 

@@ -16,7 +16,7 @@ from lang_support import check
 from tcpspec.checker import ir
 from tcpspec.engines import family_symmetry
 from tcpspec.engines.explicit import ExplicitOptions, run_explicit
-from tcpspec.interp.semantics import replay
+from tcpspec.interp.search import replay
 from tcpspec.run.pipeline import load_model
 from tcpspec.core.results import PropertyResult, Verdict
 

@@ -12,7 +12,7 @@ import pytest
 from tcpspec.checker import ir
 from tcpspec.cli import main
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp.semantics import replay
+from tcpspec.interp.search import replay
 from tcpspec.interp.live import fairness_problem, lasso_problem
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict

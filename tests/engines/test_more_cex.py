@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.interp.semantics import replay
+from tcpspec.interp.search import replay
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict
 

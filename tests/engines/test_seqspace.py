@@ -10,7 +10,7 @@ import pytest
 
 from tcpspec.checker import ir
 from tcpspec.engines.seqspace import analyse
-from tcpspec.interp.semantics import Opaque
+from tcpspec.interp.values import Opaque
 from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]

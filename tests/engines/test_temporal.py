@@ -16,7 +16,7 @@ from tcpspec.checker import ir
 from tcpspec.cli import main
 from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp.semantics import replay
+from tcpspec.interp.search import replay
 from tcpspec.interp.live import fairness_problem, lasso_problem, same_state
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict

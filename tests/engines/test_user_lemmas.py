@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.interp import semantics as interp
+
+from tcpspec.interp import evaluate
 from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.prover import prove
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
@@ -128,7 +129,7 @@ def test_slots_and_quantifiers_agree_with_the_interpreter(tmp_path: Path) -> Non
     assert all(r.verdict in (Verdict.HOLDS, Verdict.REACHED) for r in got)
     state = {"p.x": 2, "ch": [{"a": 0, "b": True}]}
     prop = next(p for p in model.properties if p.name == "past_end")
-    assert interp.eval_expr(prop.expr, interp.Env(pre=state)) is True
+    assert evaluate.eval_expr(prop.expr, evaluate.Env(pre=state)) is True
 
 
 @pytest.mark.parametrize(

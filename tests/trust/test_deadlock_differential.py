@@ -12,7 +12,8 @@ from hypothesis import assume, given, settings
 from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.deadlock import with_deadlock
-from tcpspec.interp.semantics import freeze, initial_states, is_exhaustive, successors
+from tcpspec.interp.values import freeze
+from tcpspec.interp.semantics import initial_states, is_exhaustive, successors
 from tcpspec.core.results import Verdict
 
 DEPTH = 4

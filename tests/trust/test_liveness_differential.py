@@ -16,7 +16,9 @@ from hypothesis import strategies as st
 
 from tcpspec.checker import ir
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp.semantics import Env, _bool, eval_expr, freeze, initial_states, is_exhaustive, successors
+from tcpspec.interp.evaluate import Env, _bool, eval_expr
+from tcpspec.interp.values import freeze
+from tcpspec.interp.semantics import initial_states, is_exhaustive, successors
 from tcpspec.core.results import Verdict
 
 DEPTH = 4
