@@ -6,6 +6,7 @@ engine is a function
 
     def run(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]
 
+(`EngineCall`: engines/contract.py, below every engine, so that no engine imports this table)
 that answers for exactly `props` (one result each, any order), within `call.options.depth`
 steps where it is bounded and within `call.budget` (the run's `--timeout`, per property). It
 raises `ModelError`/`UsageError` for what the user must fix and returns `unknown` results for
