@@ -28,7 +28,7 @@ class PropertyResult:
     trace: Trace | None = None
     doc: str = ""
     detail: str = ""  # why unknown, what was proved, ...
-    certificate: str = ""  # proved results: the rendered proof certificate (engines/certificate.py)
+    certificate: str = ""  # proved results: the rendered proof certificate (proof/certificate.py)
     cti: Trace | None = None  # not proved: a counterexample to induction (one step, not necessarily reachable)
     traces: list[Trace] = field(default_factory=list)  # --max-cex: every trace, `trace` first
     # engine explicit: the search's figures (states, diameter, exhaustive, sampled values, ...)

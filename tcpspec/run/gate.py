@@ -7,7 +7,7 @@ property. Results come back in plan order whatever order the workers finish in, 
 computes the same thing in a worker as in-process, so `-j 1` and `-j N` report the same
 verdicts, depths and traces.
 
-Nothing here prints; `cli.py` renders `GateRun`.
+Nothing here prints; `cli/commands_gate.py` renders `GateRun`.
 """
 
 from __future__ import annotations
