@@ -41,10 +41,9 @@ def imports(path: Path, names: set[str]) -> set[str]:
 def graph() -> dict[str, set[str]]:
     mods = modules()
     names = set(mods)
-    g = {m: imports(p, names) - {m} for m, p in mods.items()}
-    # A package's __init__ is not an arrow from each of its modules: importing `a.b` runs `a`
-    # first, but only an explicit import of `a` is a dependency on it.
-    return g
+    # Only explicit imports are arrows: importing `a.b` runs the package `a` first, but a module is
+    # tied to `a` (its __init__) only when it imports `a` itself.
+    return {m: imports(p, names) - {m} for m, p in mods.items()}
 
 
 def circles(g: dict[str, set[str]]) -> list[list[str]]:
