@@ -83,11 +83,10 @@ def _capture(corpus: dict[str, dict[str, str]], name: str) -> tuple[str, str | N
 # and the rejection names the option the model lacks for the segment.
 MODEL_LACKS = {
     "retransmission": ("RTO",),
-    "zero_window": ("WINDOW",),
-    "bulk_transfer": ("RTO", "WINDOW"),
+    "bulk_transfer": ("RTO",),
 }
-# A bulk transfer shows a retransmission (Linux's tail-loss probe) or a window change only when
-# the timing of the run makes one: a capture without them is accepted like any other.
+# A bulk transfer shows a retransmission (Linux's tail-loss probe) only when the timing of the
+# run makes one: a capture without one is accepted like any other (its changing windows too).
 SOMETIMES = {"bulk_transfer"}
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
               "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window"]
