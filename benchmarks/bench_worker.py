@@ -51,9 +51,13 @@ class Stages:
 def instrument() -> Stages:
     import z3
 
-    from tcpspec import checker, parser, pipeline
-    from tcpspec.engines import bmc, kind
-    from tcpspec.transition_system import TransitionSystem
+    from tcpspec.checker import check as checker
+
+    from tcpspec.frontend import parser
+
+    from tcpspec.run import pipeline
+    from tcpspec.engines import bmc, prover as kind
+    from tcpspec.encoding.transition_system import TransitionSystem
 
     st = Stages()
     st.wrap(parser, "load_program", "parse")
@@ -71,7 +75,7 @@ def instrument() -> Stages:
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     st = instrument()
-    from tcpspec import pipeline
+    from tcpspec.run import pipeline
 
     t0 = time.perf_counter()
     model = pipeline.load_model(spec["model"], spec.get("defines") or {})

@@ -1,6 +1,6 @@
 """z3 vs Bitwuzla on the same BMC queries, exported as SMT-LIB (bit-vector theory).
 
-The query is `tcpspec.export.smtlib.bmc_query(..., exact=True)`: "does an invariant or step
+The query is `tcpspec.exporters.smtlib.bmc_query(..., exact=True)`: "does an invariant or step
 property fail in exactly k steps", the question BMC asks at depth k. z3 flattens it to plain
 SMT-LIB (declare-fun + assert) and both solvers read that same text, each in a fresh process.
 
@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def write_query(model_path: str, depth: int, defines: dict[str, str], out: Path) -> None:
     import z3
 
-    from tcpspec.export.smtlib import bmc_query, export_smtlib
-    from tcpspec.pipeline import load_model
+    from tcpspec.exporters.smtlib import bmc_query, export_smtlib
+    from tcpspec.run.pipeline import load_model
 
     model = load_model(str(ROOT / model_path), defines)
     props = [p for p in model.properties if p.kind.value != "reachable"]

@@ -20,11 +20,11 @@ import time
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import interleaving
-from tcpspec.pipeline import load_model
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.run.pipeline import load_model
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 DEFAULT_MODELS = ["models/seed_handshake.tcpspec", "models/two_phase_commit.tcpspec", "models/tcp.tcpspec"]
 

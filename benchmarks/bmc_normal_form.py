@@ -11,9 +11,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import bmc
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 
 def run(path: str, track: str, depth: int, normal_form: bool) -> tuple[float, list[float], list[tuple[str, str, int]]]:

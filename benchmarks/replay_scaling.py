@@ -68,7 +68,7 @@ def bursts(total: int, burst: int) -> str:
 
 
 def run(trace: str, cap: float, conn: str | None = None) -> dict[str, Any]:
-    cmd = [sys.executable, "-c", "import resource, sys; from tcpspec.cli import main; code = main(sys.argv[1:]); "
+    cmd = [sys.executable, "-c", "import resource, sys; from tcpspec.cli.app import main; code = main(sys.argv[1:]); "
            "r = resource.getrusage(resource.RUSAGE_SELF); print(r.ru_maxrss, r.ru_utime + r.ru_stime, file=sys.stderr); "
            "sys.exit(code)",
            "replay", TCP, trace, "--format", "json", "--timeout", str(cap)] + (["--conn", conn] if conn else [])

@@ -65,7 +65,7 @@ def run(n: int, engine: str, symmetry: bool, cap: float) -> dict[str, Any]:
 def search_alone(n: int, symmetry: bool, cap: float) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT))
     from tcpspec.engines.explicit import ExplicitOptions, explore
-    from tcpspec.pipeline import load_model
+    from tcpspec.run.pipeline import load_model
 
     model = load_model(str(ROOT / MODEL), {"N": str(n)})
     t0, c0 = time.monotonic(), time.process_time()

@@ -49,7 +49,7 @@ def bmc(n: int, theory: str, depth: int, cap: float) -> dict[str, Any]:
     """BMC of every property of the model with N members, in a child process (a hard cap)."""
     code = (
         "import json, time\n"
-        "from tcpspec.pipeline import load_model\n"
+        "from tcpspec.run.pipeline import load_model\n"
         "from tcpspec.engines.bmc import run_bmc\n"
         f"m = load_model({MODEL!r}, {{'N': '{n}'}})\n"
         "props = [p for p in m.properties if not p.builtin]\n"

@@ -59,9 +59,9 @@ def ours(maxlen: int, cap: float) -> dict[str, Any]:
 
 
 def spin(maxlen: int, n_isn: int, cap: float) -> dict[str, Any]:
-    from tcpspec.export.promela import ExportOptions, export_promela
-    from tcpspec.export.spin import run_spin
-    from tcpspec.pipeline import load_model
+    from tcpspec.exporters.promela import ExportOptions, export_promela
+    from tcpspec.exporters.spin import run_spin
+    from tcpspec.run.pipeline import load_model
 
     model = load_model(str(ROOT / SEED), {"MAXLEN": str(maxlen)})
     props = tuple(p.name for p in model.properties if p.kind.value != "reachable")
@@ -97,9 +97,9 @@ def broken_ours(path: str, cap: float) -> dict[str, Any]:
 
 
 def broken_spin(path: str, cap: float, optimize: bool) -> dict[str, Any]:
-    from tcpspec.export.promela import ExportOptions, export_promela
-    from tcpspec.export.spin import run_spin
-    from tcpspec.pipeline import load_model
+    from tcpspec.exporters.promela import ExportOptions, export_promela
+    from tcpspec.exporters.spin import run_spin
+    from tcpspec.run.pipeline import load_model
 
     t0 = time.perf_counter()
     model = load_model(str(ROOT / path))

@@ -17,8 +17,8 @@ import tempfile
 import atheris
 
 with atheris.instrument_imports():
-    from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
-    from tcpspec.pipeline import load_model
+    from tcpspec.core.diagnostics import ModelError, UsageError, render_diagnostic
+    from tcpspec.run.pipeline import load_model
 
 _DIR = tempfile.mkdtemp(prefix="tcpspec-fuzz-")
 _PATH = os.path.join(_DIR, "input.tcpspec")

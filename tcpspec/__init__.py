@@ -14,11 +14,9 @@ the parser and Z3, load on first use.
 
 from __future__ import annotations
 
-import sys as _sys
-import types as _types  # not `types`: the submodule tcpspec.types takes that name here once imported
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from tcpspec.core.version import __version__
 
 if TYPE_CHECKING:
     from tcpspec.api import (
@@ -52,18 +50,6 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'tcpspec' has no attribute {name!r}")
-
-
-def _forward_calls(module: str, name: str) -> None:
-    """Make the submodule `module` (tcpspec.diff, tcpspec.simulate, tcpspec.export) callable as
-    the public function `name`. Importing a submodule binds `tcpspec.<name>` to it, which would
-    shadow the function of the same name; callable, it means the same either way."""
-
-    class _Forwarding(_types.ModuleType):
-        def __call__(self, *args: Any, **kwargs: Any) -> Any:
-            return __getattr__(name)(*args, **kwargs)
-
-    _sys.modules[module].__class__ = _Forwarding
 
 
 def __dir__() -> list[str]:

@@ -25,14 +25,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tcpspec.diagnostics import EngineError, ModelError, UsageError
-from tcpspec.options import DEFAULT_ENGINE, CheckOptions
-from tcpspec.results import PropertyResult, Verdict, exit_code
+from tcpspec.core.diagnostics import EngineError, ModelError, UsageError
+from tcpspec.core.options import DEFAULT_ENGINE, CheckOptions
+from tcpspec.core.results import PropertyResult, Verdict, exit_code
 
 if TYPE_CHECKING:
-    from tcpspec import ir
-    from tcpspec import trace as raw_trace
-    from tcpspec.diff import DiffResult
+    from tcpspec.checker import ir
+    from tcpspec.core import trace as raw_trace
+    from tcpspec.analyses.diff import DiffResult
 
 Source = str | os.PathLike[str]
 
@@ -76,9 +76,9 @@ def load(source: Source, defines: dict[str, Any] | None = None, *, name: str = "
     relative to the current directory; `name` is how messages call it). `defines` overrides
     constants as `-D NAME=VALUE` does (values as text or Python values). Raises ModelError with
     every diagnostic found, UsageError for a bad define."""
-    from tcpspec.checker import check_program
-    from tcpspec.parser import Source as Files
-    from tcpspec.parser import load_program
+    from tcpspec.checker.check import check_program
+    from tcpspec.frontend.parser import Source as Files
+    from tcpspec.frontend.parser import load_program
 
     class _Text(Files):  # the root file's text is `source`; its imports are read from disk
         def read(self, path: str) -> bytes:
@@ -297,7 +297,7 @@ class Report:
 def _cache(enabled: bool) -> Iterator[None]:
     """`cache=False` for one call: the proof cache reads its switch from the environment (the
     engines' worker processes inherit it), so it is set for the call and restored after."""
-    from tcpspec.proof_cache import ENV_OFF
+    from tcpspec.proof.cache import ENV_OFF
 
     if enabled:
         yield
@@ -342,7 +342,7 @@ def check(
     options = CheckOptions(properties=names, kinds=tuple(kinds), depth=depth, timeout=timeout, engine=engine,
                            theory=theory, memory_mb=memory_mb, deadlock=deadlock, k_max=k_max, max_cex=max_cex,
                            keep_going=keep_going)
-    from tcpspec.pipeline import check_model
+    from tcpspec.run.pipeline import check_model
 
     with _cache(cache):
         found = check_model(m.ir, options)
@@ -379,7 +379,7 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
     if isinstance(trace, Trace):
         return _replay_run(m, trace.raw)
     if _is_text(trace) or (isinstance(trace, str) and "->" in trace and not os.path.exists(trace)):
-        from tcpspec.wire import read_text_trace
+        from tcpspec.traffic.wire import read_text_trace
 
         return _replay_segments(m, read_text_trace("<string>", str(trace)), timeout, strict_acks)
     path = os.fspath(trace)
@@ -387,7 +387,7 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
         raise UsageError(f"no such file: {path}")
     lower = path.lower()
     if lower.endswith(".json"):
-        from tcpspec.inputs import MAX_TRACE_BYTES, InputRefused, load_json, read_text
+        from tcpspec.core.inputs import MAX_TRACE_BYTES, InputRefused, load_json, read_text
         from tcpspec.render.itf import itf_to_trace
 
         text = read_text(path, MAX_TRACE_BYTES, "trace")  # bounded, a regular file (InputRefused)
@@ -396,11 +396,11 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
         except InputRefused as e:
             raise UsageError(f"{path}: not an ITF JSON trace ({e})") from None
         return _replay_run(m, itf_to_trace(doc, m.ir))
-    from tcpspec.wire import read_pcap, read_text_trace
+    from tcpspec.traffic.wire import read_pcap, read_text_trace
 
     if lower.endswith((".pcap", ".pcapng", ".cap")):
         return _replay_segments(m, read_pcap(path, conn), timeout, strict_acks)
-    from tcpspec.inputs import MAX_TRACE_BYTES, read_bytes
+    from tcpspec.core.inputs import MAX_TRACE_BYTES, read_bytes
 
     try:
         text = read_bytes(path, MAX_TRACE_BYTES, "trace").decode("utf-8")
@@ -411,7 +411,7 @@ def replay(model: Model | Source, trace: Trace | Source, *, conn: str | None = N
 
 def _replay_run(m: Model, run: raw_trace.Trace) -> Replay:
     """A run of ours: every state and step as written, checked on the interpreter."""
-    from tcpspec.interp import run_is_behaviour
+    from tcpspec.interp.search import run_is_behaviour
 
     res = run_is_behaviour(m.ir, run)
     if res.ok:
@@ -421,7 +421,7 @@ def _replay_run(m: Model, run: raw_trace.Trace) -> Replay:
 
 
 def _replay_segments(m: Model, segments: list[Any], timeout: float | None, strict_acks: bool) -> Replay:
-    from tcpspec.conformance import check_conformance
+    from tcpspec.traffic.conformance import check_conformance
 
     res = check_conformance(m.ir, segments, timeout=timeout, coalesce_acks=not strict_acks)
     return Replay(res.verdict, len(segments), [x.transition for x in res.explained], res.first_unexplained,
@@ -434,7 +434,7 @@ def diff(a: Model | Source, b: Model | Source, *, depth: int = 6, other_depth: i
     """`tcpspec diff`: the shortest message sequence one model sends and the other cannot
     (`DiffResult.verdict` "different", with `messages`, `witness`...), or "same" within the
     bounds. Given two paths, `defines` applies to each model that declares the constant."""
-    from tcpspec.diff import diff_models, load_pair
+    from tcpspec.analyses.diff import diff_models, load_pair
 
     directions = {"both": ("a", "b"), "a-not-b": ("a",), "b-not-a": ("b",)}.get(direction)
     if directions is None:
@@ -449,7 +449,7 @@ def diff(a: Model | Source, b: Model | Source, *, depth: int = 6, other_depth: i
 def simulate(model: Model | Source, steps: int = 20, seed: int = 0) -> Trace:
     """`tcpspec simulate`: a random run of at most `steps` transitions on the interpreter (the
     same seed gives the same run); `Trace.note` says why it stopped early, if it did."""
-    from tcpspec.simulate import simulate as run
+    from tcpspec.interp.simulate import simulate as run
 
     m = _model(model)
     raw, stopped = run(m.ir, steps, seed)
@@ -461,19 +461,19 @@ def export(model: Model | Source, to: str = "promela", *, properties: Sequence[s
     """`tcpspec export`: the model as Promela for SPIN (`to="promela"`; keyword options
     `isn_values`, `isn_vars`, `payload_range`, `max_steps`, as export.promela.ExportOptions) or
     as an SMT-LIB 2 transition system (`to="smtlib"`, in `theory`)."""
-    from tcpspec.pipeline import select_properties
+    from tcpspec.run.pipeline import select_properties
 
     m = _model(model)
     props = [p for p in select_properties(m.ir, tuple(properties)) if p.kind.value not in ("eventually", "leads_to", "temporal")]
     if to == "smtlib":
         if promela:
             raise UsageError(f"{', '.join(sorted(promela))}: only for to='promela'")
-        from tcpspec.export.smtlib import export_smtlib
+        from tcpspec.exporters.smtlib import export_smtlib
 
         return export_smtlib(m.ir, theory, props).text
     if to != "promela":
         raise UsageError(f"to: expected promela or smtlib, got '{to}'")
-    from tcpspec.export.promela import ExportOptions, export_promela
+    from tcpspec.exporters.promela import ExportOptions, export_promela
 
     try:
         options = ExportOptions(properties=tuple(p.name for p in props), **promela)

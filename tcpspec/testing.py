@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tcpspec.api import Model, Report, Result, Source, check
-from tcpspec.results import Verdict
+from tcpspec.core.results import Verdict
 
 
 def _fail(message: str, report: Report) -> None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, render_diagnostic
+from tcpspec.frontend import ast
+
+from tcpspec.checker import ir
+from tcpspec.checker.check import check_program
+from tcpspec.core.diagnostics import ModelError, render_diagnostic
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.interp_search import explore, replay
-from tcpspec.parser import parse_text
-from tcpspec.results import PropertyResult
+from tcpspec.interp.search import explore, replay
+from tcpspec.frontend.parser import parse_text
+from tcpspec.core.results import PropertyResult
 
 PATH = "m.tcpspec"
 

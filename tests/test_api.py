@@ -34,7 +34,7 @@ reachable two: p.x == 2;
 def test_import_is_cheap_and_names_load_lazily() -> None:
     code = textwrap.dedent("""\
         import sys, tcpspec
-        heavy = lambda: [m for m in ("z3", "lark", "tcpspec.api", "tcpspec.pipeline") if m in sys.modules]
+        heavy = lambda: [m for m in ("z3", "lark", "tcpspec.api", "tcpspec.run.pipeline") if m in sys.modules]
         assert heavy() == [], heavy()
         assert tcpspec.check is tcpspec.api.check and tcpspec.Verdict.PROVED.value == "proved"
         assert [m for m in heavy() if m in ("z3", "lark")] == [], heavy()  # the API itself loads neither
@@ -95,8 +95,8 @@ def test_check_options_as_the_cli_takes_them() -> None:
 
 
 def test_replay_diff_simulate_export() -> None:
-    for module in ("tcpspec.diff", "tcpspec.simulate", "tcpspec.export.smtlib"):
-        importlib.import_module(module)  # binds tcpspec.diff etc. to the submodules: still the API's calls
+    for module in ("tcpspec.analyses.diff", "tcpspec.interp.simulate", "tcpspec.exporters.smtlib"):
+        importlib.import_module(module)  # binds tcpspec.analyses.diff etc. to the submodules: still the API's calls
     tcp = tcpspec.load(ROOT / "models" / "tcp.tcpspec")
     wrong = tcpspec.replay(tcp, ROOT / "traces" / "wrong_ack.txt", timeout=120)
     assert (wrong.verdict, wrong.first_unexplained, wrong.explained) == ("rejected", 2, ["client.active_open"])

@@ -1,4 +1,4 @@
-"""tcpspec/autoconf.py: the model's constants as a trace shows them."""
+"""tcpspec/traffic/autoconf.py: the model's constants as a trace shows them."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.autoconf import behaviours, configure, derive, occurrences, rule_constants, segments_in_flight
-from tcpspec.conformance import window_shifts
-from tcpspec.parser import load_program
-from tcpspec.wire import read_text_trace
+from tcpspec.traffic.autoconf import behaviours, configure, derive, occurrences, rule_constants, segments_in_flight
+from tcpspec.traffic.conformance import window_shifts
+from tcpspec.frontend.parser import load_program
+from tcpspec.traffic.wire import read_text_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 HANDSHAKE = ("client -> server SYN seq=100 win=512 mss=65495 wscale=7\n"
@@ -106,8 +106,8 @@ def test_in_a_capture_a_timer_segment_must_come_as_late_as_a_timer_fires(gap: fl
 
 
 def test_a_transition_guarded_by_a_timer_option_is_timed(tmp_path: Path) -> None:
-    from tcpspec.autoconf import timer_transitions
-    from tcpspec.pipeline import load_model
+    from tcpspec.traffic.autoconf import timer_transitions
+    from tcpspec.run.pipeline import load_model
 
     path = tmp_path / "k.tcpspec"
     path.write_text(MODEL.replace("const KEEPALIVE = false;", "const KEEPALIVE = true;").replace(
@@ -138,7 +138,7 @@ def test_what_the_model_lacks_for_a_segment_is_said(tmp_path: Path) -> None:
 def test_a_rejection_at_a_segment_the_model_lacks_an_option_for_names_it(tmp_path: Path) -> None:
     """tcp.tcpspec with RTO off: the retransmitted data is rejected at its segment, saying that
     it is a retransmission and that RTO is off."""
-    from tcpspec.conformance import prepare_replay
+    from tcpspec.traffic.conformance import prepare_replay
 
     trace = tmp_path / "t.txt"
     trace.write_text(HANDSHAKE + "client -> server ACK,PSH seq=101 ack=501 len=5 win=4\n"
@@ -172,7 +172,7 @@ def test_a_probe_does_not_restart_the_peers_idle_time() -> None:
     the client's own probe come within microseconds, at 5 s; neither end has heard a segment since."""
     from dataclasses import replace
 
-    from tcpspec.wire import idle_times
+    from tcpspec.traffic.wire import idle_times
 
     text = ("client -> server ACK seq=101 ack=501 len=10 win=4\nserver -> client ACK seq=501 ack=111 win=4\n"
             "server -> client ACK seq=500 ack=111 win=4\nclient -> server ACK seq=111 ack=501 win=4\n"

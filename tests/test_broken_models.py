@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast
-from tcpspec.parser import load_program, parse_text
-from tcpspec.variant import kind_of, shape
+from tcpspec.frontend import ast
+from tcpspec.frontend.parser import load_program, parse_text
+from tcpspec.frontend.variant import kind_of, shape
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = sorted((ROOT / "models" / "broken").glob("*.tcpspec"))

@@ -107,8 +107,8 @@ def test_interrupting_a_recheck_exits_130(tmp_path: Path, after: int) -> None:
     lemmas, not inductive without the generated lemmas, so the re-check goes on naming the
     failing one."""
     from tcpspec.engines import lemmas as lm
-    from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, render
-    from tcpspec.pipeline import load_model
+    from tcpspec.proof.certificate import CertInvariant, Certificate, property_builder, render
+    from tcpspec.run.pipeline import load_model
 
     tcp = str(Path(__file__).resolve().parents[1] / "models" / "tcp.tcpspec")
     m = load_model(tcp)

@@ -8,13 +8,13 @@ import pytest
 
 from lang_support import assert_positioned, bmc_agrees_with_search, check
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.export.promela import ExportOptions, export_promela
-from tcpspec.export.spin import run_spin, spin_available
-from tcpspec.interp import initial_states
-from tcpspec.interp_search import replay
-from tcpspec.results import Verdict
+from tcpspec.exporters.promela import ExportOptions, export_promela
+from tcpspec.exporters.spin import run_spin, spin_available
+from tcpspec.interp.semantics import initial_states
+from tcpspec.interp.search import replay
+from tcpspec.core.results import Verdict
 
 RING = """\
 const N = 3;

@@ -6,11 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tcpspec import ast, ir
-from tcpspec.checker import check_program
-from tcpspec.diagnostics import ModelError, Span, UsageError
-from tcpspec.parser import parse_text
-from tcpspec.types import BOOL, INT, BitVecType, EnumType, IntType
+from tcpspec.frontend import ast, ast_expr
+
+from tcpspec.checker import ir
+from tcpspec.checker.check import check_program
+from tcpspec.core.diagnostics import ModelError, Span, UsageError
+from tcpspec.frontend.parser import parse_text
+from tcpspec.core.types import BOOL, INT, BitVecType, EnumType, IntType
 
 PATH = "m.tcpspec"
 
@@ -501,23 +503,23 @@ NAMES = ["x", "MSS", "OPEN", "inbox", "m", "p", "nope", "c2s", "Segment"]
 S = Span(PATH, 1, 1)
 
 
-def exprs() -> st.SearchStrategy[ast.Expr]:
+def exprs() -> st.SearchStrategy[ast_expr.Expr]:
     leaves = st.one_of(
-        st.integers(-(1 << 64), 1 << 64).map(lambda v: ast.IntLit(v, S)),
-        st.booleans().map(lambda b: ast.BoolLit(b, S)),
-        st.tuples(st.sampled_from(NAMES), st.booleans()).map(lambda t: ast.Name(t[0], S, t[1])),
+        st.integers(-(1 << 64), 1 << 64).map(lambda v: ast_expr.IntLit(v, S)),
+        st.booleans().map(lambda b: ast_expr.BoolLit(b, S)),
+        st.tuples(st.sampled_from(NAMES), st.booleans()).map(lambda t: ast_expr.Name(t[0], S, t[1])),
     )
 
-    def extend(inner: st.SearchStrategy[ast.Expr]) -> st.SearchStrategy[ast.Expr]:
+    def extend(inner: st.SearchStrategy[ast_expr.Expr]) -> st.SearchStrategy[ast_expr.Expr]:
         ops = st.sampled_from(["+", "-", "*", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "==>", "%"])
         return st.one_of(
-            st.builds(lambda o, a, b: ast.Binary(o, a, b, S), ops, inner, inner),
-            st.builds(lambda o, a: ast.Unary(o, a, S), st.sampled_from(["!", "-", "~"]), inner),
-            st.builds(lambda c, a, b: ast.IfExpr(c, a, b, S), inner, inner, inner),
-            st.builds(lambda a, f, p: ast.FieldAccess(a, f, S, p), inner, st.sampled_from(["seq", "len", "x"]),
+            st.builds(lambda o, a, b: ast_expr.Binary(o, a, b, S), ops, inner, inner),
+            st.builds(lambda o, a: ast_expr.Unary(o, a, S), st.sampled_from(["!", "-", "~"]), inner),
+            st.builds(lambda c, a, b: ast_expr.IfExpr(c, a, b, S), inner, inner, inner),
+            st.builds(lambda a, f, p: ast_expr.FieldAccess(a, f, S, p), inner, st.sampled_from(["seq", "len", "x"]),
                       st.booleans()),
-            st.builds(lambda f, a: ast.Call(f, (a,), S), st.sampled_from(["len", "max"]), inner),
-            st.builds(lambda f, a: ast.RecordLit("Segment", (ast.FieldInit(f, a, S),), S),
+            st.builds(lambda f, a: ast_expr.Call(f, (a,), S), st.sampled_from(["len", "max"]), inner),
+            st.builds(lambda f, a: ast_expr.RecordLit("Segment", (ast_expr.FieldInit(f, a, S),), S),
                       st.sampled_from(["seq", "len", "zz"]), inner),
         )
 
@@ -526,11 +528,11 @@ def exprs() -> st.SearchStrategy[ast.Expr]:
 
 @settings(max_examples=200, deadline=None)
 @given(exprs(), exprs())
-def test_any_expression_gives_a_model_or_model_error(guard: ast.Expr, value: ast.Expr) -> None:
+def test_any_expression_gives_a_model_or_model_error(guard: ast_expr.Expr, value: ast_expr.Expr) -> None:
     base = parse_text(proc("  transition t receive m from inbox { skip; }"), PATH)
     procs = [d for d in base.decls if isinstance(d, ast.ProcessDecl)]
     p = procs[0]
-    t = ast.Transition("t", (), ast.Receive("m", "inbox", S), guard, (ast.Assign("x", S, value, S),), S)
+    t = ast.Transition("t", (), ast.Receive("m", "inbox", S), guard, (ast_expr.Assign("x", S, value, S),), S)
     inv = ast.Invariant("i", guard, S)
     new_p = ast.ProcessDecl(p.name, p.params, p.vars, (t,), (inv,), p.span)
     decls = tuple(new_p if d is p else d for d in base.decls) + (ast.StepProperty("s", (), value, guard, S),)

@@ -11,12 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import cli, ir, pipeline
+from tcpspec.cli import args as cli_args
+from tcpspec.cli import commands_check, files
+
+from tcpspec.checker import ir
+
+from tcpspec.run import pipeline
 from tcpspec.cli import main
-from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import BOOL
+from tcpspec.core.diagnostics import Diagnostic, ModelError, Span, UsageError
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.core.trace import Trace, TraceStep
+from tcpspec.core.types import BOOL
 
 PYTHON = sys.executable
 SP = Span("m.tcpspec", 1, 1)
@@ -128,12 +133,12 @@ def test_options_pass_through(monkeypatch: pytest.MonkeyPatch, model_file: str,
 
 
 def test_the_cli_and_the_library_share_one_definition_of_the_options() -> None:
-    from tcpspec import options
+    from tcpspec.core import options
 
-    assert cli.DEFAULT_DEPTH is pipeline.DEFAULT_DEPTH is options.DEFAULT_DEPTH
-    assert cli.CheckOptions is pipeline.CheckOptions is options.CheckOptions
+    assert commands_check.DEFAULT_DEPTH is pipeline.DEFAULT_DEPTH is options.DEFAULT_DEPTH
+    assert cli_args.CheckOptions is pipeline.CheckOptions is options.CheckOptions
     assert pipeline.CheckOptions().depth is None  # the model's `depth` declarations, else DEFAULT_DEPTH
-    assert cli.DEFAULT_ENGINE == pipeline.CheckOptions().engine
+    assert commands_check.DEFAULT_ENGINE == pipeline.CheckOptions().engine
 
 
 def one_error_line(err: str) -> str:
@@ -239,8 +244,8 @@ def test_trace_out_bad_directory(monkeypatch: pytest.MonkeyPatch, model_file: st
 
 
 def test_trace_file_names() -> None:
-    assert cli.trace_file_names("out/cex.json", ["a", "s.b"]) == {"a": "out/cex.json", "s.b": "out/cex.s.b.json"}
-    assert cli.trace_file_names("t", ["a", "b"]) == {"a": "t", "b": "t.b"}
+    assert files.trace_file_names("out/cex.json", ["a", "s.b"]) == {"a": "out/cex.json", "s.b": "out/cex.s.b.json"}
+    assert files.trace_file_names("t", ["a", "b"]) == {"a": "t", "b": "t.b"}
 
 
 def test_model_error_rendered(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
@@ -315,11 +320,11 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_help_imports_nothing_heavy() -> None:
     code = (
-        "import sys, tcpspec.cli\n"
-        "heavy = [m for m in ('z3', 'lark', 'tcpspec.pipeline', 'tcpspec.engines') if m in sys.modules]\n"
+        "import sys, tcpspec.cli.app\n"
+        "heavy = [m for m in ('z3', 'lark', 'tcpspec.run.pipeline', 'tcpspec.engines') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
-        "try:\n    tcpspec.cli.main(['check', '--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('z3', 'lark', 'tcpspec.pipeline') if m in sys.modules]\n"
+        "try:\n    tcpspec.cli.app.main(['check', '--help'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('z3', 'lark', 'tcpspec.run.pipeline') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
     )
     proc = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True)
@@ -337,9 +342,9 @@ def test_console_script_missing_file(tmp_path: Path) -> None:
 
 def test_theory_choices_are_the_library_s() -> None:
     """--help must not import z3: the list lives in options.py, which theories.py reads."""
-    from tcpspec import cli, theories
+    from tcpspec.encoding import theories
 
-    assert cli.THEORIES is theories.THEORIES
+    assert commands_check.THEORIES is theories.THEORIES
 
 
 def test_kind_filter_selects_only_that_kind(tmp_path: Path) -> None:

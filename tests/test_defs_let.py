@@ -8,13 +8,13 @@ import pytest
 
 from lang_support import PATH, assert_positioned, bmc_agrees_with_search, check
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.cli import main
-from tcpspec.diagnostics import render_diagnostic
-from tcpspec.export.promela import ExportOptions, export_promela
-from tcpspec.export.spin import run_spin, spin_available
-from tcpspec.interp_search import explore
-from tcpspec.results import Verdict
+from tcpspec.core.diagnostics import render_diagnostic
+from tcpspec.exporters.promela import ExportOptions, export_promela
+from tcpspec.exporters.spin import run_spin, spin_available
+from tcpspec.interp.search import explore
+from tcpspec.core.results import Verdict
 
 MODEL = """\
 const N = 2;

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.diagnostics import UsageError
-from tcpspec.diff import comparable, diff_models, load_pair
-from tcpspec.interp_search import run_is_behaviour
-from tcpspec.pipeline import load_model
+from tcpspec.core.diagnostics import UsageError
+from tcpspec.analyses.diff import comparable, diff_models, load_pair
+from tcpspec.interp.search import run_is_behaviour
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = str(ROOT / "models/seed_handshake.tcpspec")

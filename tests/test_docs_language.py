@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "language.md"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.parser import KEYWORDS
+from tcpspec.frontend.grammar import KEYWORDS
 
 ROOT = Path(__file__).resolve().parent.parent
 VSCODE = ROOT / "editors/vscode"

@@ -2,7 +2,7 @@
 
 Unit tests with `assert_sat` / `assert_unsat`: expressions are evaluated on a state whose
 values are pinned, transitions are taken from a pinned state and compared with the
-interpreter (`tcpspec.interp.apply`), which was written from the language reference.
+interpreter (`tcpspec.interp.semantics.apply`), which was written from the language reference.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 import z3
 
-from tcpspec import encoder as enc
-from tcpspec import interp, ir
-from tcpspec.encoder import ChanSym
+from tcpspec.encoding import encoder as enc
+from tcpspec.interp import semantics as interp
+from tcpspec.checker import ir
+from tcpspec.encoding.encoder import ChanSym
 from tcpspec.engines.common import decode_state
-from tcpspec.pipeline import load_model
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.run.pipeline import load_model
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 THEORIES = ("int", "bv")
 

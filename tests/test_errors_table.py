@@ -284,7 +284,7 @@ def test_engine_died(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
 
 def test_internal_error_is_one_line_and_exit_4(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
                                                tmp_path: Path) -> None:
-    from tcpspec import pipeline
+    from tcpspec.run import pipeline
 
     def boom(*a: object, **k: object) -> None:
         raise RuntimeError("simulated bug")

@@ -11,10 +11,10 @@ import pytest
 
 from lang_support import assert_positioned, bmc_agrees_with_search, check
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.interp_search import explore, replay
-from tcpspec.results import Verdict
+from tcpspec.interp.search import explore, replay
+from tcpspec.core.results import Verdict
 
 TPC = """\
 const N = 3;

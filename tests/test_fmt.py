@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError, Span
+from tcpspec.core.diagnostics import ModelError, Span
 from tcpspec.fmt import format_text
 from tcpspec.fmt.layout import Layout, Row
 from tcpspec.fmt.tokens import Tok, lex
-from tcpspec.parser import parse_text
+from tcpspec.frontend.parser import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted(

@@ -1,4 +1,4 @@
-"""tcpspec/follow.py on a small model: large parameters from the observations, bounds, verdicts.
+"""tcpspec/traffic/follow.py on a small model: large parameters from the observations, bounds, verdicts.
 
 The model's client sends a SYN, then data of any length up to 100 000 octets; the server takes
 segments in order and, at any time, chooses a window (any of 60 001 values) that it
@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import pipeline
-from tcpspec.conformance import check_conformance, expectations, pinned_initials
-from tcpspec.follow import Follower, state_key
-from tcpspec.interp import freeze
-from tcpspec.wire import read_text_trace
+from tcpspec.run import pipeline
+from tcpspec.traffic.conformance import check_conformance, expectations, pinned_initials
+from tcpspec.traffic.follow import Follower, state_key
+from tcpspec.interp.values import freeze
+from tcpspec.traffic.wire import read_text_trace
 
 MODEL = """
 const MSS = 100000;

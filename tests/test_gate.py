@@ -11,9 +11,9 @@ import pytest
 from junitparser import Error, Failure, JUnitXml
 
 from tcpspec.cli import main
-from tcpspec.gate import ModelSpec, run
-from tcpspec.options import CheckOptions
-from tcpspec.pipeline import load_model
+from tcpspec.run.gate import ModelSpec, run
+from tcpspec.core.options import CheckOptions
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = str(ROOT / "models/seed_handshake.tcpspec")
@@ -176,7 +176,7 @@ def test_cluster_gives_the_same_results_as_a_local_run() -> None:
 
 
 def test_the_ci_example_config_loads_and_names_real_models() -> None:
-    from tcpspec.config import load_config
+    from tcpspec.run.config import load_config
 
     config = load_config(str(ROOT / "examples/ci/pyproject.toml"))
     assert [Path(m.path).name for m in config.models] == ["seed_handshake.tcpspec", "tcp.tcpspec", "abp.tcpspec"]
@@ -184,7 +184,7 @@ def test_the_ci_example_config_loads_and_names_real_models() -> None:
 
 
 def test_progress_reports_depths_and_stays_off_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
-    from tcpspec.pipeline import CheckOptions, check_model
+    from tcpspec.run.pipeline import CheckOptions, check_model
 
     seen: list[str] = []
     check_model(load_model(GOOD), CheckOptions(engine="bmc", depth=3, properties=("client.syn_ack_rule",)),
@@ -195,7 +195,7 @@ def test_progress_reports_depths_and_stays_off_when_not_a_terminal(capsys: pytes
 
 
 def test_a_config_without_depth_leaves_the_bound_to_the_model(tmp_path: Path) -> None:
-    from tcpspec.config import load_config
+    from tcpspec.run.config import load_config
 
     (tmp_path / "tcpspec.toml").write_text('[[models]]\npath = "a.tcpspec"\n[[models]]\npath = "b.tcpspec"\ndepth = 6\n')
     specs = load_config(str(tmp_path / "tcpspec.toml")).models
@@ -206,7 +206,7 @@ def test_each_job_gets_a_fresh_z3_context(monkeypatch: pytest.MonkeyPatch) -> No
     """Serial jobs must not share Z3's context (its search depends on what the context has seen)."""
     import z3
 
-    from tcpspec import gate, pipeline
+    from tcpspec.run import gate, pipeline
 
     seen: list[object] = []
 

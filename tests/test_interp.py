@@ -11,22 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
-from tcpspec.diagnostics import Span
-from tcpspec.interp import (
-    Domain,
-    Env,
-    State,
-    apply,
-    eval_expr,
-    initial_states,
-    is_exhaustive,
-    step_ok,
-    successors,
-)
-from tcpspec.interp_search import explore, replay, run_is_behaviour
-from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import BOOL, INT, BitVecType, IntType, RecordType, Type, Value
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Span
+from tcpspec.interp.values import Domain
+from tcpspec.interp.evaluate import Env, eval_expr
+from tcpspec.interp.semantics import State, apply, initial_states, is_exhaustive, step_ok, successors
+from tcpspec.interp.search import explore, replay, run_is_behaviour
+from tcpspec.core.trace import Trace, TraceStep
+from tcpspec.core.types import BOOL, INT, BitVecType, IntType, RecordType, Type, Value
 
 SP = Span("test.tcpspec", 1, 1)
 SEQ32 = BitVecType(32, serial=True)
@@ -470,13 +462,13 @@ def test_replay_require_first() -> None:
 
 
 def test_no_z3_import() -> None:
-    import tcpspec.interp
-    import tcpspec.interp_search
+    import tcpspec.interp.semantics
+    import tcpspec.interp.search
 
-    for mod in (tcpspec.interp, tcpspec.interp_search):
+    for mod in (tcpspec.interp.semantics, tcpspec.interp.search):
         src = open(mod.__file__ or "").read()
         assert "z3" not in src.replace("never import z3", "").replace("No z3", "")
-    assert "tcpspec.interp" in sys.modules
+    assert "tcpspec.interp.semantics" in sys.modules
 
 
 def up_down() -> ir.Model:
@@ -562,7 +554,7 @@ reachable delivered: r.got == MAX;
 def test_real_model_text(tmp_path: Path) -> None:
     """The doc's example through parser + checker: n overflows after a duplicated delivery."""
     try:
-        from tcpspec.pipeline import load_model
+        from tcpspec.run.pipeline import load_model
         path = tmp_path / "ex.tcpspec"
         path.write_text(DOC_EXAMPLE)
         m = load_model(str(path))
@@ -579,11 +571,11 @@ def test_real_model_text(tmp_path: Path) -> None:
 
 
 def test_interp_reexports_search() -> None:
-    """Engines import `replay` from `tcpspec.interp`."""
-    from tcpspec import interp
+    """Engines import `replay` from `tcpspec.interp.semantics`."""
+    from tcpspec.interp import search
 
     m, _ = counter_model()
-    res = interp.explore(m, 5)
+    res = search.explore(m, 5)
     trace = res.traces["x_lt_3"]
-    assert trace is not None and interp.replay(m, trace, m.property("x_lt_3")).ok
-    assert interp.run_is_behaviour(m, trace).ok
+    assert trace is not None and search.replay(m, trace, m.property("x_lt_3")).ok
+    assert search.run_is_behaviour(m, trace).ok

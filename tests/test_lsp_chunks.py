@@ -10,9 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tcpspec.diagnostics import ModelError
+from tcpspec.core.diagnostics import ModelError
 from tcpspec.lsp.chunks import ChunkParser, split_items
-from tcpspec.parser import parse_text
+from tcpspec.frontend.parser import parse_text
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = sorted((ROOT / "models").glob("*.tcpspec")) + sorted((ROOT / "tests/golden").glob("*.tcpspec"))

@@ -9,16 +9,16 @@ import pytest
 
 from lang_support import PATH, assert_positioned, bmc_agrees_with_search, check
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.engines.kind import prove
-from tcpspec.export.promela import ExportOptions, export_promela
-from tcpspec.export.spin import run_spin, spin_available
-from tcpspec.interp_search import explore, replay
+from tcpspec.engines.prover import prove
+from tcpspec.exporters.promela import ExportOptions, export_promela
+from tcpspec.exporters.spin import run_spin, spin_available
+from tcpspec.interp.search import explore, replay
 from tcpspec.render.itf import itf_to_trace, trace_to_itf
 from tcpspec.render.text import format_value
-from tcpspec.results import Verdict
-from tcpspec.types import BOOL, EnumType, IntType, MapType, MapValue, SetType
+from tcpspec.core.results import Verdict
+from tcpspec.core.types import BOOL, EnumType, IntType, MapType, MapValue, SetType
 
 MODEL = """\
 const N = 3;

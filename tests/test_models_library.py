@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ast
-from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.parser import HABITS, SYNTAX_MESSAGES, load_program, parse_text
+from tcpspec.frontend import ast, ast_expr
+from tcpspec.core.diagnostics import ModelError, render_diagnostic
+from tcpspec.frontend.parser import load_program, parse_text
+from tcpspec.frontend.syntax_messages import HABITS, SYNTAX_MESSAGES
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "language.md"
 BLOCKS = re.findall(r"```tcpspec\n(.*?)```", DOC.read_text(), re.S)
@@ -33,31 +34,31 @@ def errors(text: str) -> list[str]:
     return [render_diagnostic(d, {"m.tcpspec": text}).splitlines()[0] for d in info.value.diagnostics]
 
 
-def expr(text: str) -> ast.Expr:
+def expr(text: str) -> ast_expr.Expr:
     decl = parse(f"invariant e: {text};").decls[0]
     assert isinstance(decl, ast.Invariant)
     return decl.expr
 
 
-def show(e: ast.Expr) -> str:
+def show(e: ast_expr.Expr) -> str:
     """Fully parenthesized rendering, to pin precedence and associativity."""
-    if isinstance(e, ast.Binary):
+    if isinstance(e, ast_expr.Binary):
         return f"({show(e.left)} {e.op} {show(e.right)})"
-    if isinstance(e, ast.Unary):
+    if isinstance(e, ast_expr.Unary):
         return f"({e.op}{show(e.arg)})"
-    if isinstance(e, ast.IfExpr):
+    if isinstance(e, ast_expr.IfExpr):
         return f"(if {show(e.cond)} then {show(e.then)} else {show(e.else_)})"
-    if isinstance(e, ast.FieldAccess):
+    if isinstance(e, ast_expr.FieldAccess):
         return f"{show(e.base)}.{e.field}" + ("'" if e.primed else "")
-    if isinstance(e, ast.Name):
+    if isinstance(e, ast_expr.Name):
         return e.name + ("'" if e.primed else "")
-    if isinstance(e, ast.IntLit):
+    if isinstance(e, ast_expr.IntLit):
         return str(e.value)
-    if isinstance(e, ast.BoolLit):
+    if isinstance(e, ast_expr.BoolLit):
         return str(e.value).lower()
-    if isinstance(e, ast.Call):
+    if isinstance(e, ast_expr.Call):
         return f"{e.func}({', '.join(show(a) for a in e.args)})"
-    assert isinstance(e, ast.RecordLit)
+    assert isinstance(e, ast_expr.RecordLit)
     return e.type_name + "{" + ", ".join(f"{f.name}: {show(f.value)}" for f in e.fields) + "}"
 
 
@@ -81,8 +82,8 @@ def test_first_reference_block_is_a_complete_model() -> None:
     (t,) = sender.transitions
     assert t.name == "send_one" and [p.name for p in t.choose] == ["v"]
     assert show(t.guard) == "(!sent)" if t.guard else False
-    assert isinstance(t.body[0], ast.Send) and t.body[0].channel == "out"
-    assert isinstance(t.body[0].message, ast.RecordLit)
+    assert isinstance(t.body[0], ast_expr.Send) and t.body[0].channel == "out"
+    assert isinstance(t.body[0].message, ast_expr.RecordLit)
 
 
 def _as_model(block: str) -> str:
@@ -105,7 +106,7 @@ def test_reference_statements_block() -> None:
     assert recv.receive == ast.Receive("seg", "inbox", recv.receive.span) if recv.receive else False
     assert show(recv.guard) == "(((state == LISTEN) && seg.syn) && (!seg.ack))" if recv.guard else False
     assert [type(s).__name__ for s in recv.body] == ["Assign", "Assign", "Send", "Assign", "Assign"]
-    assert isinstance(data.choose[0].type, ast.RangeType)
+    assert isinstance(data.choose[0].type, ast_expr.RangeType)
 
 
 def test_reference_properties_block() -> None:
@@ -129,7 +130,7 @@ def test_reference_channels_and_types() -> None:
         ("injection", "ATTACK"),
     ]  # fmt: skip
     alias, enum, msg = parse(block("type Len = 0..MSS;")).decls
-    assert isinstance(alias, ast.TypeAlias) and isinstance(alias.type, ast.RangeType)
+    assert isinstance(alias, ast.TypeAlias) and isinstance(alias.type, ast_expr.RangeType)
     assert isinstance(enum, ast.EnumDecl) and enum.members == ("IDLE", "BUSY", "DONE")
     assert enum.member_spans[1].col == 20
     assert isinstance(msg, ast.MessageDecl)
@@ -147,9 +148,9 @@ def test_types() -> None:
     ).decls
     assert isinstance(proc, ast.ProcessDecl)
     types = [p.type for p in proc.params]
-    assert isinstance(types[0], ast.ChanType) and types[0].message.name == "M"
-    assert [t.name for t in types[1:5] if isinstance(t, ast.TypeName)] == ["bool", "seq32", "bv8", "T"]
-    assert isinstance(types[5], ast.RangeType)
+    assert isinstance(types[0], ast_expr.ChanType) and types[0].message.name == "M"
+    assert [t.name for t in types[1:5] if isinstance(t, ast_expr.TypeName)] == ["bool", "seq32", "bv8", "T"]
+    assert isinstance(types[5], ast_expr.RangeType)
     assert (show(types[5].lo), show(types[5].hi)) == ("(-1)", "(N + 1)")
 
 
@@ -167,11 +168,11 @@ def test_statements_and_else_if() -> None:
     t = proc.transitions[0]
     assert [p.name for p in t.choose] == ["a", "b"] and t.receive and t.receive.channel == "c"
     first, second = t.body
-    assert isinstance(first, ast.If) and isinstance(first.then[0], ast.Assign)
+    assert isinstance(first, ast_expr.If) and isinstance(first.then[0], ast_expr.Assign)
     (nested,) = first.else_
-    assert isinstance(nested, ast.If) and isinstance(nested.then[0], ast.Send)
-    assert isinstance(nested.else_[0], ast.Skip)
-    assert isinstance(second, ast.If) and second.then == () and second.else_ == ()
+    assert isinstance(nested, ast_expr.If) and isinstance(nested.then[0], ast_expr.Send)
+    assert isinstance(nested.else_[0], ast_expr.Skip)
+    assert isinstance(second, ast_expr.If) and second.then == () and second.else_ == ()
 
 
 def test_guard_ending_in_a_name_before_the_body() -> None:
@@ -214,7 +215,7 @@ def test_spans() -> None:
     receiver = model.decls[4]
     assert isinstance(receiver, ast.ProcessDecl)
     assign = receiver.transitions[0].body[0]
-    assert isinstance(assign, ast.Assign)
+    assert isinstance(assign, ast_expr.Assign)
     assert (assign.target_span.line, assign.target_span.col) == (19, 5)
     assert (assign.value.span.col, assign.value.span.end_col) == (12, 19)
 
@@ -279,11 +280,11 @@ def test_precedence(text: str, expected: str) -> None:
 
 def test_primes_set_the_flag_and_cover_the_quote() -> None:
     e = expr("x' == client.state'")
-    assert isinstance(e, ast.Binary)
-    assert isinstance(e.left, ast.Name) and e.left.primed
+    assert isinstance(e, ast_expr.Binary)
+    assert isinstance(e.left, ast_expr.Name) and e.left.primed
     assert (e.left.span.col, e.left.span.end_col) == (14, 16)
-    assert isinstance(e.right, ast.FieldAccess) and e.right.primed and e.right.field == "state"
-    assert isinstance(e.right.base, ast.Name) and not e.right.base.primed
+    assert isinstance(e.right, ast_expr.FieldAccess) and e.right.primed and e.right.field == "state"
+    assert isinstance(e.right.base, ast_expr.Name) and not e.right.base.primed
 
 
 def test_integer_limits() -> None:
@@ -528,9 +529,9 @@ def test_depth_declaration() -> None:
 def test_a_quantifier_may_end_an_implication_or_a_disjunction() -> None:
     """`len(c) == CAP ==> exists i in ...` said "'exists' is a keyword and cannot be used as a name"."""
     e = expr("n == 2 ==> exists i in 0..1: i == n")
-    assert isinstance(e, ast.Binary) and e.op == "==>" and isinstance(e.right, ast.Quantifier)
+    assert isinstance(e, ast_expr.Binary) and e.op == "==>" and isinstance(e.right, ast_expr.Quantifier)
     e = expr("n == 0 || forall i in 0..1: i < n ==> i == 0")
-    assert isinstance(e, ast.Binary) and e.op == "||" and isinstance(e.right, ast.Quantifier)
-    assert isinstance(e.right.body, ast.Binary) and e.right.body.op == "==>"  # the body extends right
+    assert isinstance(e, ast_expr.Binary) and e.op == "||" and isinstance(e.right, ast_expr.Quantifier)
+    assert isinstance(e.right.body, ast_expr.Binary) and e.right.body.op == "==>"  # the body extends right
     e = expr("n > 0 && forall i in 0..1: i < 2")
-    assert isinstance(e, ast.Binary) and e.op == "&&" and isinstance(e.right, ast.Quantifier)
+    assert isinstance(e, ast_expr.Binary) and e.op == "&&" and isinstance(e.right, ast_expr.Quantifier)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import pipeline
-from tcpspec.pipeline import CheckOptions, bounds, check_model, load_model
-from tcpspec.results import STOPPED, Verdict
+from tcpspec.run import pipeline
+from tcpspec.run.pipeline import CheckOptions, bounds, check_model, load_model
+from tcpspec.core.results import STOPPED, Verdict
 
 COUNTER = """\
 depth 3;
@@ -79,7 +79,7 @@ invariant never: false;
 def test_no_initial_state_is_a_model_error_for_every_engine(tmp_path: Path, engine: str) -> None:
     """y's initial value 4 is out of 0..3, so there is no initial state: `never: false` must not
     come back proved (kind, pdr and auto did, vacuously), whichever the engine."""
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.core.diagnostics import ModelError
 
     m = _model(tmp_path, NO_INITIAL_STATE)
     with pytest.raises(ModelError, match="no initial state"):
@@ -87,8 +87,8 @@ def test_no_initial_state_is_a_model_error_for_every_engine(tmp_path: Path, engi
 
 
 def test_recheck_refuses_a_model_without_initial_state(tmp_path: Path) -> None:
-    from tcpspec.certcheck import recheck_file
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.proof.recheck import recheck_file
+    from tcpspec.core.diagnostics import ModelError
 
     model = tmp_path / "m.tcpspec"
     model.write_text(NO_INITIAL_STATE)

@@ -1,4 +1,4 @@
-"""The proof cache (tcpspec/proof_cache.py): a second check of an unchanged model re-checks the
+"""The proof cache (tcpspec/proof/cache.py): a second check of an unchanged model re-checks the
 earlier certificate instead of searching again; nothing in the cache is trusted."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import proof_cache
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import load_model
+from tcpspec.proof import cache as proof_cache
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()
@@ -117,7 +117,7 @@ def test_an_earlier_certificate_that_no_longer_holds_is_not_trusted(cache: Path,
 
 
 def test_an_earlier_certificate_loses_the_lines_that_no_longer_check(counters: str) -> None:
-    from tcpspec.certcheck import earlier_certificate_for
+    from tcpspec.proof.recheck import earlier_certificate_for
 
     text = ("// tcpspec proof certificate for the model\n"
             "// transition (1-inductive); it implies the proved properties:\n"
@@ -164,7 +164,7 @@ reachable eight: p.x == 8;
 
 
 def _check(path: str, **options):  # type: ignore[no-untyped-def]
-    from tcpspec.pipeline import CheckOptions, check_model
+    from tcpspec.run.pipeline import CheckOptions, check_model
 
     m = load_model(path)
     return {r.property: r for r in check_model(m, CheckOptions(engine="bmc", **options))}
@@ -178,7 +178,7 @@ def ladder(tmp_path: Path) -> str:
 
 
 def test_a_second_run_replays_the_cached_witnesses(cache: Path, ladder: str) -> None:
-    from tcpspec.pipeline import CACHED_WITNESS
+    from tcpspec.run.pipeline import CACHED_WITNESS
 
     first = _check(ladder, keep_going=True)
     assert (first["four"].depth, first["eight"].depth) == (6, 8) and first["four"].detail != CACHED_WITNESS
@@ -198,7 +198,7 @@ def test_a_second_run_replays_the_cached_witnesses(cache: Path, ladder: str) -> 
     lambda t: t[: len(t) // 2],  # not JSON
 ])
 def test_a_tampered_witness_is_searched_again(cache: Path, ladder: str, tamper) -> None:  # type: ignore[no-untyped-def]
-    from tcpspec.pipeline import CACHED_WITNESS
+    from tcpspec.run.pipeline import CACHED_WITNESS
 
     first = _check(ladder, keep_going=True)
     (entry,) = (cache.parent / "witnesses").glob("*.json")
@@ -225,7 +225,7 @@ def test_a_cached_witness_respects_the_bound_and_the_stop(cache: Path, ladder: s
 def test_witnesses_with_maps_and_sets_are_cached_and_replayed(cache: Path, tmp_path: Path) -> None:
     """A witness whose states hold a map and a set is stored (it used to stop the run with a
     TypeError: a map is not JSON) and read back equal, then replayed."""
-    from tcpspec.pipeline import CACHED_WITNESS
+    from tcpspec.run.pipeline import CACHED_WITNESS
 
     path = tmp_path / "maps.tcpspec"
     path.write_text("""\

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tcpspec.engines.explicit import run_explicit
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import load_model
-from tcpspec.results import Verdict
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "models"
@@ -26,7 +26,7 @@ COPIES = {
 def test_a_broken_copy_is_a_variant_of_its_model(base: str, copy: str) -> None:
     """A variant of its model with one fault (tests/test_broken_models.py checks that it changes
     only the items it names)."""
-    from tcpspec.parser import parse_text
+    from tcpspec.frontend.parser import parse_text
 
     path = MODELS / "broken" / f"{copy}.tcpspec"
     text = path.read_text(encoding="utf-8")

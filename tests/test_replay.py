@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.wire import read_pcap, read_text_trace
+from tcpspec.traffic.wire import read_pcap, read_text_trace
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = str(ROOT / "models/tcp.tcpspec")
@@ -153,7 +153,7 @@ def test_an_itf_trace_replays_with_a_json_report(tmp_path: Path, capsys: pytest.
 
 def test_a_sequence_number_past_32_bits_is_a_positioned_error() -> None:
     """It was taken modulo 2^32 (seq=99999999999999999999 replayed as seq=1661992959)."""
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.core.diagnostics import ModelError
 
     with pytest.raises(ModelError) as err:
         read_text_trace("t.txt", "client -> server SYN seq=0\nclient -> server ACK seq=1 ack=0x100000000\n")
@@ -240,9 +240,9 @@ def test_a_run_that_needs_the_peers_put_off_steps_is_found(tmp_path: Path) -> No
     (missing from the trace) has come back: the lazy gap, which leaves the server's silent
     steps for later, finds no match there; the same gap followed eagerly does, and so does the
     whole follow."""
-    from tcpspec.autoconf import configure
-    from tcpspec.conformance import check_conformance, expectations, pinned_initials, pure_ack_fields
-    from tcpspec.follow import Follower
+    from tcpspec.traffic.autoconf import configure
+    from tcpspec.traffic.conformance import check_conformance, expectations, pinned_initials, pure_ack_fields
+    from tcpspec.traffic.follow import Follower
 
     trace = _write(tmp_path, HANDSHAKE + "client -> server ACK seq=101 ack=501 len=8\n"
                    "client -> server ACK seq=109 ack=501 len=8\nserver -> client ACK seq=501 ack=117\n")
@@ -271,7 +271,8 @@ SHRINK = ("client -> server SYN seq=100 win=512 wscale=7\n"
 def test_a_window_that_shrinks_is_rejected_while_the_model_fixes_windows(tmp_path: Path, last: int, verdict: str) -> None:
     """The server's window ends at 106 + 4 * 128; a window one unit (128) smaller ends left of
     it (RFC 9293 §3.8.6.2.2), whatever the model (whose window is fixed) would allow."""
-    from tcpspec.conformance import prepare_replay, shrinking_window, window_shifts
+    from tcpspec.traffic.conformance import prepare_replay, shrinking_window
+    from tcpspec.traffic.windows import window_shifts
 
     trace = tmp_path / "t.txt"
     trace.write_text(SHRINK.format(last=last))
@@ -303,7 +304,7 @@ UPDATE = ("client -> server SYN seq=100 win=512 wscale=7\n"
 def test_a_window_update_is_set_aside_while_the_model_fixes_windows(tmp_path: Path, ack: int, verdict: str) -> None:
     """The same acknowledgment again with a larger window tells a fixed-window model nothing:
     it passes as a window update; with another ack it is an ordinary segment, and wrong."""
-    from tcpspec.conformance import WINDOW_UPDATE, prepare_replay
+    from tcpspec.traffic.conformance import WINDOW_UPDATE, prepare_replay
 
     trace = tmp_path / "t.txt"
     trace.write_text(UPDATE.format(ack=ack))

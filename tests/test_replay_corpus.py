@@ -60,8 +60,8 @@ _UNALTERED: dict[str, Verdict] = {}
 def replay(path: str, conn: str | None = None) -> Verdict:
     """`tcpspec replay models/tcp.tcpspec PATH [--conn CONN]` with no -D, in this process (the
     model parsed once for the session)."""
-    from tcpspec.conformance import fixed_window, prepare_replay
-    from tcpspec.parser import load_program
+    from tcpspec.traffic.conformance import fixed_window, prepare_replay
+    from tcpspec.frontend.parser import load_program
 
     if "tcp" not in _PROGRAM:
         _PROGRAM["tcp"] = load_program(TCP)
@@ -97,7 +97,7 @@ def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str
     if name == "simultaneous_close":  # the capture shows what it is named for
         from capture_loopback import _crossed_fins
 
-        from tcpspec.capture import connections, read_packets, select
+        from tcpspec.traffic.capture import connections, read_packets, select
 
         server = select(connections(read_packets(path)), path, conn).server
         assert _crossed_fins(path, server[1]) is not None
@@ -128,7 +128,7 @@ MUTANTS = [
 
 
 def _packet_number(path: str, conn: str | None, which: str) -> int | None:
-    from tcpspec.capture import connections, read_packets, select
+    from tcpspec.traffic.capture import connections, read_packets, select
 
     c = select(connections(read_packets(path)), path, conn)
     if which == "last":
@@ -141,7 +141,7 @@ def _packet_number(path: str, conn: str | None, which: str) -> int | None:
 
 
 def _packet_fields(path: str, conn: str | None, n: int) -> tuple[object, ...]:
-    from tcpspec.capture import connections, read_packets, select
+    from tcpspec.traffic.capture import connections, read_packets, select
 
     p = next(p for p in select(connections(read_packets(path)), path, conn).packets if p.number == n)
     return p.seq, p.ack, p.flags, p.length, p.window

@@ -16,10 +16,10 @@ from pathlib import Path
 import dpkt
 import pytest
 
-from tcpspec.capture import connections, parse_conn, read_packets
+from tcpspec.traffic.capture import connections, parse_conn, read_packets
 from tcpspec.cli import main
-from tcpspec.diagnostics import UsageError
-from tcpspec.wire import read_pcap
+from tcpspec.core.diagnostics import UsageError
+from tcpspec.traffic.wire import read_pcap
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = str(ROOT / "models/tcp.tcpspec")

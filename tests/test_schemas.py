@@ -12,7 +12,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tcpspec.diagnostics import UsageError
+from tcpspec.core.diagnostics import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -28,16 +28,16 @@ def _valid(schema: dict, doc: object) -> bool:
 
 
 def test_the_schemas_name_what_the_code_accepts() -> None:
-    from tcpspec.config import _MODEL, _TOP
+    from tcpspec.run.config import _MODEL, _TOP
     from tcpspec.engines import registry
-    from tcpspec.options import KINDS, THEORIES
+    from tcpspec.core.options import KINDS, THEORIES
 
     defs = CONFIG["$defs"]
     assert tuple(defs["engine"]["enum"]) == registry.names()  # a new engine: add it to the schema
     assert tuple(defs["theory"]["enum"]) == THEORIES
     assert tuple(defs["model"]["properties"]["kinds"]["items"]["enum"]) == KINDS
     assert set(CONFIG["properties"]) == _TOP and set(defs["model"]["properties"]) == _MODEL
-    from tcpspec.results import Verdict
+    from tcpspec.core.results import Verdict
 
     assert REPORT["$defs"]["verdict"]["enum"] == [v.value for v in Verdict]
 
@@ -61,7 +61,7 @@ def _tool_table(path: Path) -> dict:
     '[[models]]\npath = "m.tcpspec"\nkinds = ["deadlock"]\n',
 ])
 def test_the_configuration_schema_agrees_with_the_loader(tmp_path: Path, toml: str) -> None:
-    from tcpspec.config import load_config
+    from tcpspec.run.config import load_config
 
     file = tmp_path / "tcpspec.toml"
     file.write_text(toml)

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.interp_search import run_is_behaviour
-from tcpspec.pipeline import load_model
+from tcpspec.interp.search import run_is_behaviour
+from tcpspec.run.pipeline import load_model
 from tcpspec.render.itf import itf_to_trace
-from tcpspec.simulate import simulate
+from tcpspec.interp.simulate import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = str(ROOT / "models/seed_handshake.tcpspec")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.pipeline import load_model
-from tcpspec.statemachine import extract, to_dot
+from tcpspec.run.pipeline import load_model
+from tcpspec.analyses.statemachine import extract, to_dot
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = str(ROOT / "models/tcp.tcpspec")

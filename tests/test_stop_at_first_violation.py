@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import STOPPED, Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import STOPPED, Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED_FIN = str(ROOT / "models" / "broken" / "seed_fin_no_consume.tcpspec")
@@ -73,7 +73,7 @@ def test_every_violation_of_the_shortest_length_is_found() -> None:
 
 
 def test_keep_going_in_the_project_configuration(tmp_path: Path, two_faults: str) -> None:
-    from tcpspec.config import load_config
+    from tcpspec.run.config import load_config
 
     (tmp_path / "tcpspec.toml").write_text(
         f'keep_going = true\n[[models]]\npath = "{two_faults}"\n[[models]]\npath = "{two_faults}"\nkeep_going = false\n')

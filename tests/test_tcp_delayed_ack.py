@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.deadlock import DEADLOCK_FREE, with_deadlock
-from tcpspec.interp import State, apply, initial_states, step_ok
-from tcpspec.interp_live import deadlock_problem
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.interp.semantics import State, apply, initial_states, step_ok
+from tcpspec.interp.live import deadlock_problem
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = ROOT / "models" / "tcp.tcpspec"

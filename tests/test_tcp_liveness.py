@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
-from tcpspec.interp import State, apply, initial_states
-from tcpspec.interp_live import enabled
-from tcpspec.pipeline import load_model
+from tcpspec.checker import ir
+from tcpspec.interp.semantics import State, apply, initial_states
+from tcpspec.interp.live import enabled
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 LIVE = ROOT / "models" / "tcp_liveness.tcpspec"

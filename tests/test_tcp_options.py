@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
-from tcpspec.engines.kind import prove
-from tcpspec.interp import State, apply, initial_states
-from tcpspec.pipeline import load_model
+from tcpspec.checker import ir
+from tcpspec.engines.prover import prove
+from tcpspec.interp.semantics import State, apply, initial_states
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = ROOT / "models" / "tcp.tcpspec"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.diagnostics import ModelError
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
-from tcpspec.theories import choose_theory, wider_than_64_bits
+from tcpspec.core.diagnostics import ModelError
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
+from tcpspec.encoding.theories import choose_theory, wider_than_64_bits
 
 ROOT = Path(__file__).resolve().parents[1]
 

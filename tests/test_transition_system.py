@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import z3
 
-from tcpspec import ir
-from tcpspec import encoder as enc
-from tcpspec.pipeline import load_model
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.checker import ir
+from tcpspec.encoding import encoder as enc
+from tcpspec.run.pipeline import load_model
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 MODELS = ["models/tcp.tcpspec", "models/seed_handshake.tcpspec", "models/two_phase_commit.tcpspec", "models/abp.tcpspec"]
 
@@ -54,7 +54,7 @@ def test_renamed_properties_are_the_encoded_properties(path: str) -> None:
 def test_renaming_a_temporary_term_is_never_a_stale_answer() -> None:
     """The renamer memoises by AST id; Z3 gives a freed term's id to the next new term, so the
     memo must keep its keys alive (it once answered the rename of a dead term for a new one)."""
-    from tcpspec.transition_system import _substituter
+    from tcpspec.encoding.transition_system import _substituter
 
     x, y = z3.Ints("x y")
     sub = _substituter([(x, y)])

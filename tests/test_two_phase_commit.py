@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tcpspec import ast
+from tcpspec.frontend import ast
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.engines.kind import prove
-from tcpspec.interp_search import replay
-from tcpspec.parser import parse_text
-from tcpspec.pipeline import load_model
-from tcpspec.results import Verdict
+from tcpspec.engines.prover import prove
+from tcpspec.interp.search import replay
+from tcpspec.frontend.parser import parse_text
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[1]
 MODEL = ROOT / "models" / "two_phase_commit.tcpspec"

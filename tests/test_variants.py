@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError
+from tcpspec.core.diagnostics import ModelError
 from tcpspec.fmt import format_text
 from tcpspec.lsp.analysis import Analyzer
-from tcpspec.parser import parse_text
-from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.frontend.parser import parse_text
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 BASE = """const MAX = 3;
@@ -192,7 +192,7 @@ def test_the_base_and_imports_are_read_like_imports(base: Path, tmp_path: Path) 
 
 
 def test_the_base_counts_toward_the_programs_limit(base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tcpspec import parser
+    from tcpspec.frontend import parser
 
     v = variant(tmp_path, "  replace const MAX = 4;\n")
     monkeypatch.setattr(parser, "MAX_PROGRAM_BYTES", len(BASE) + 10)  # the base fits alone, not with the variant

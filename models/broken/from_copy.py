@@ -21,11 +21,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from tcpspec import ast  # noqa: E402
-from tcpspec.diagnostics import ModelError  # noqa: E402
+from tcpspec.frontend import ast  # noqa: E402
+from tcpspec.core.diagnostics import ModelError  # noqa: E402
 from tcpspec.fmt import format_text  # noqa: E402
-from tcpspec.parser import parse_text  # noqa: E402
-from tcpspec.variant import kind_of, shape  # noqa: E402
+from tcpspec.frontend.parser import parse_text  # noqa: E402
+from tcpspec.frontend.variant import kind_of, shape  # noqa: E402
 
 _FIELDS = ("vars", "transitions", "properties", "finals", "defs")
 

@@ -19,23 +19,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import interleaving
 from tcpspec.engines.common import (
     Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
 )
+from tcpspec.engines.bad_states import bad_at, range_assumption
+from tcpspec.engines.contract import HeadStart
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
-from tcpspec.theories import choose_theory
-from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
-
-if TYPE_CHECKING:
-    from tcpspec.engines.explicit import HeadStart
+from tcpspec.core.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, steps, stops_run, within_stop
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.core.trace import Trace
+from tcpspec.encoding.transition_system import TransitionSystem
 
 ENGINE = "bmc"
 
@@ -48,25 +46,6 @@ class _Open:
     budget: Budget
     started: float = field(default_factory=time.perf_counter)
     spent: float = 0.0
-
-
-def _bad(ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
-    """What a counterexample/witness of exactly k steps must end with (None: not at k=0)."""
-    if prop.kind is ir.PropertyKind.DEADLOCK:  # --deadlock (engines/deadlock.py)
-        from tcpspec.engines.deadlock import deadlocked_at
-
-        return deadlocked_at(ts, k)
-    if prop.kind is ir.PropertyKind.STEP:
-        return None if k == 0 else ts.step_violated(prop, k - 1)
-    holds = ts.holds_at(prop, k)
-    return holds if prop.kind is ir.PropertyKind.REACHABLE else z3.Not(holds)
-
-
-def _range_assumption(ts: TransitionSystem, prop: ir.Property, k: int) -> list[z3.BoolRef]:
-    if k == 0:
-        return []
-    ok = ts.step_at(k - 1).range_ok
-    return [] if prop.builtin else [ok]
 
 
 @dataclass
@@ -179,9 +158,9 @@ class _Track:
     normal: Interleaving | None = None  # the normal form of its runs (engines/interleaving.py)
 
     def bad(self, ts: TransitionSystem, prop: ir.Property, k: int) -> z3.BoolRef | None:
-        """`_bad`, for a run of k steps in normal form. A step property is about the last step,
+        """`bad_at`, for a run of k steps in normal form. A step property is about the last step,
         which the normal form may move: only the steps before it are in normal form then."""
-        bad = _bad(ts, prop, k)
+        bad = bad_at(ts, prop, k)
         if bad is None or self.normal is None or k < 2 or prop.kind is ir.PropertyKind.STEP:
             return bad
         return z3.And(bad, self.normal.between(ts, k - 2))
@@ -411,8 +390,8 @@ def _seed_witnesses(model: ir.Model, targets: list[ir.Property], depth: int, sec
     solver's own query at its depth (the costly `sat` ones) is not
     needed; every shallower depth is still asked, so a shorter run with other values is found.
     Nothing is concluded from what the search misses."""
-    from tcpspec.interp import InterpError
-    from tcpspec.interp_search import explore, smallest_domain
+    from tcpspec.interp.values import InterpError
+    from tcpspec.interp.search import explore, smallest_domain
 
     try:
         found = explore(model, depth, smallest_domain(model), max_states=SEED_STATES, properties=targets,
@@ -501,7 +480,7 @@ def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open
     """
     cleared = track.head.cleared if track.head is not None else {}
     open_ = [it for it in track.open_ if cleared.get(it.prop.name, -1) < k]  # else searched for every value
-    group = [it for it in open_ if not it.prop.builtin and _bad(ts, it.prop, k) is not None]
+    group = [it for it in open_ if not it.prop.builtin and bad_at(ts, it.prop, k) is not None]
     if len(group) < 2:
         return [(it, None) for it in open_]
     shared = Budget(None)
@@ -513,7 +492,7 @@ def _candidates(track: _Track, ts: TransitionSystem, k: int) -> list[tuple[_Open
     pending = list(group)
     while pending:
         t0 = time.perf_counter()
-        solver, assumptions = track.query(ts, _range_assumption(ts, group[0].prop, k) + [z3.Or([bad[id(it)] for it in pending])])  # type: ignore[arg-type]
+        solver, assumptions = track.query(ts, range_assumption(ts, group[0].prop, k) + [z3.Or([bad[id(it)] for it in pending])])  # type: ignore[arg-type]
         out = check(solver, assumptions, shared)
         spent = time.perf_counter() - t0
         for it in pending:
@@ -547,7 +526,7 @@ def _ask(track: _Track, ts: TransitionSystem, item: _Open, k: int, hit: _Hit | N
         return None
     t0 = time.perf_counter()
     try:
-        ask = _range_assumption(ts, item.prop, k) + [bad]
+        ask = range_assumption(ts, item.prop, k) + [bad]
         if hit is not None:
             solver, assumptions, start = hit.solver, ask, hit.model
         else:

@@ -1,6 +1,8 @@
-"""A property's wall-clock budget (`--timeout`). Its own module, without z3, so that the
-portfolio's parent process (engines/portfolio.py), which imports no solver, keeps the same clock
-as the engines it starts."""
+"""A run's budgets: a property's wall-clock time (`--timeout`) and the solver's memory
+(`--memory-limit`). Its own module, without z3 at import, so that the portfolio's parent process
+(engines/portfolio.py), which imports no solver, keeps the same clock as the engines it starts;
+and so that the run layer (run/pipeline.py) can bound the solver's memory without importing
+the solver itself."""
 
 from __future__ import annotations
 
@@ -72,3 +74,20 @@ class Budget:
         """This budget, but at most `seconds` from now (one query of a longer search)."""
         left = self.remaining_ms()
         return Budget(seconds if left is None else min(seconds, left / 1000))
+
+
+@contextmanager
+def solver_memory_limit(memory_mb: int | None) -> Iterator[None]:
+    """Z3's memory limit (`--memory-limit`) while the block runs, then none again: the limit is
+    process-wide, and the next check in this process (the gate's, a test's) must not inherit it.
+    Without a limit it does nothing, and z3 is not imported."""
+    if memory_mb is None:
+        yield
+        return
+    import z3
+
+    z3.set_param("memory_max_size", memory_mb)
+    try:
+        yield
+    finally:
+        z3.set_param("memory_max_size", 0)  # 0: no limit, Z3's default

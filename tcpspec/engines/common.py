@@ -8,13 +8,14 @@ from typing import Callable
 
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import Diagnostic, ModelError
-from tcpspec.encoder import ChanSym, Sym
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Diagnostic, ModelError
+from tcpspec.encoding.encoder import ChanSym, Sym
+from tcpspec.encoding.theories import choose_theory
 from tcpspec.engines.budget import Budget  # the engines import it from here too
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import Type, Value, composite_parts, default_value
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import Type, Value, composite_parts, default_value
 
 
 class QueryCut(Exception):
@@ -67,6 +68,14 @@ def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
     if solver.check() == z3.unsat:
         raise ModelError([Diagnostic(None, f"{ts.model.path}: the model has no initial state (the initial "
                                      "values contradict the variables' types)")])
+
+
+def require_model_initial_state(model: ir.Model, theory: str) -> None:
+    """A model without an initial state has no runs: every invariant would be "proved" and every
+    target unreached, vacuously. That is the user's error (ModelError), whichever the engine:
+    the pipeline asks before any engine runs, and `tcpspec recheck` before any obligation."""
+    ts = TransitionSystem(model, choose_theory(model, theory))
+    require_initial_state(ts.th.solver(), ts)
 
 
 def is_ctrl_c(reason: str) -> bool:
@@ -235,7 +244,7 @@ def prefer_small_values(
 
 def replay_or_explain(model: ir.Model, trace: Trace, prop: ir.Property) -> str | None:
     """Replay a run on the explicit-state semantics; None when it replays, else why not."""
-    from tcpspec.interp import replay
+    from tcpspec.interp.search import replay
 
     outcome = replay(model, trace, prop)
     return None if outcome.ok else outcome.message

@@ -18,10 +18,14 @@ import time
 from collections.abc import Hashable
 from dataclasses import dataclass
 
-from tcpspec import interp, ir
+from tcpspec.interp import semantics as interp
+
+from tcpspec.interp import values
+
+from tcpspec.checker import ir
 from tcpspec.engines.lemmas import CandidateEvaluator
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import Value
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.core.types import Value
 
 State = dict[str, Value | list[Value]]
 
@@ -55,7 +59,7 @@ def explore(
     deadline = time.monotonic() + seconds
     found: list[ConcreteCti] = []
     frontier = [start]
-    seen = {interp.freeze(start)}
+    seen = {values.freeze(start)}
     expanded = 0
     try:
         while frontier and expanded < max_states and time.monotonic() < deadline and alive:
@@ -69,11 +73,11 @@ def explore(
                 if broken:
                     alive -= broken
                     found.append(ConcreteCti(broken, state, step))
-                image = interp.freeze(post)
+                image = values.freeze(post)
                 if image not in seen:
                     seen.add(image)
                     frontier.append(post)
-    except (interp.InterpError, KeyError, TypeError, ValueError):
+    except (values.InterpError, KeyError, TypeError, ValueError):
         pass  # what was found before the trouble stands: each drop had its own witness step
     return found
 

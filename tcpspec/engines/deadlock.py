@@ -2,19 +2,19 @@
 
 A deadlock is a reachable state in which no transition (process or network) can fire and no
 `final` predicate accepts the state. BMC looks for the shortest run to one (`bad` below is
-what the run must end in); the interpreter confirms it (`tcpspec.interp_live`).
+what the run must end in); the interpreter confirms it (`tcpspec.interp.live`).
 """
 
 from __future__ import annotations
 
 import z3
 
-from tcpspec import encoder as enc
-from tcpspec import ir
-from tcpspec.diagnostics import Span
-from tcpspec.encoder import Env
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BOOL
+from tcpspec.encoding import encoder as enc
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Span
+from tcpspec.encoding.encoder import Env
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import BOOL
 
 DEADLOCK_FREE = "deadlock_free"
 DEADLOCK_DOC = (

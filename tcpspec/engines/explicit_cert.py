@@ -20,14 +20,15 @@ from collections.abc import Sequence
 
 import z3
 
-from tcpspec import ir
-from tcpspec.encoder import ChanSym, sym_eq
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
+from tcpspec.checker import ir
+from tcpspec.encoding.encoder import ChanSym, sym_eq
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck
 from tcpspec.engines.common import fast_or
 from tcpspec.engines.seqspace import Independence, is_seq
-from tcpspec.interp import Opaque, State
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, RecordType, Type, to_signed
+from tcpspec.interp.values import Opaque
+from tcpspec.interp.semantics import State
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import BitVecType, BoolType, EnumType, RecordType, Type, to_signed
 
 # Past this many states the formula is not written (its re-check would take longer than the search).
 MAX_STATES = 5000
@@ -185,7 +186,7 @@ def _no_deadlock(model: ir.Model, cert: Certificate, theory: str, timeout: float
     """The obligation `recheck` does not know: no state of the invariant is deadlocked."""
     from tcpspec.engines.common import Budget, check
     from tcpspec.engines.deadlock import deadlocked_at
-    from tcpspec.theories import choose_theory
+    from tcpspec.encoding.theories import choose_theory
 
     ts = TransitionSystem(model, choose_theory(model, theory))
     s = ts.th.solver()

@@ -15,9 +15,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Optional
 
-from tcpspec import ir
-from tcpspec.interp import Env, InterpError, OpaqueRead, StepOutcome, compile_expr, step_env
-from tcpspec.types import BoolType
+from tcpspec.checker import ir
+from tcpspec.interp.evaluate import Env, compile_expr
+from tcpspec.interp.values import InterpError, OpaqueRead
+from tcpspec.interp.semantics import StepOutcome, step_env
+from tcpspec.core.types import BoolType
 
 Tri = Optional[bool]  # None: unknown (depends on an opaque value)
 Test = Callable[[Env], bool]

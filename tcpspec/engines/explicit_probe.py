@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.explicit_cert import concrete_term
-from tcpspec.interp import State
-from tcpspec.types import Value
+from tcpspec.interp.semantics import State
+from tcpspec.core.types import Value
 
 if TYPE_CHECKING:
-    from tcpspec.transition_system import TransitionSystem
+    from tcpspec.encoding.transition_system import TransitionSystem
 
 # A probe is one query; past this many CPU seconds (of the search's process) no more are asked.
 PROBE_CPU_SECONDS = 1.5
@@ -63,8 +63,8 @@ class Prober:
         return self.spent >= self.cpu_seconds or not self.props
 
     def _build(self) -> None:
-        from tcpspec.theories import choose_theory
-        from tcpspec.transition_system import TransitionSystem
+        from tcpspec.encoding.theories import choose_theory
+        from tcpspec.encoding.transition_system import TransitionSystem
 
         ts = TransitionSystem(self.model, choose_theory(self.model))
         s = ts.th.solver()

@@ -9,25 +9,28 @@ prints: n^2 / 2^65 for n states).
 
 Guards and properties are decided by engines/explicit_eval.py (the interpreter's values, with
 opaque sequence numbers in three-valued logic). A step code names a transition and the index
-of its parameter values, so the same step can be taken again while rebuilding a trace.
+of its parameter values, so the same step can be taken again while rebuilding a trace (the
+steps, the fingerprint and the codes: engines/explicit_steps.py).
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import resource
 import time
 from array import array
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from tcpspec import ir
-from tcpspec.engines.explicit_eval import StepCheck, Test, decide, necessary
-from tcpspec.engines.explicit_symmetry import Reducer, flat
-from tcpspec.interp import Domain, Env, Opaque, OpaqueRead, State, StepOutcome, copy_state, state_keys, take
-from tcpspec.types import RecordType, Value
+from tcpspec.checker import ir
+from tcpspec.engines.explicit_eval import StepCheck, decide
+from tcpspec.engines.explicit_steps import Moves, canonical, concrete
+from tcpspec.engines.explicit_symmetry import Reducer
+from tcpspec.interp.values import Domain, OpaqueRead, State, copy_state
+from tcpspec.interp.evaluate import Env
+from tcpspec.interp.semantics import StepOutcome, take
+from tcpspec.core.types import Value
 
 if TYPE_CHECKING:
     from tcpspec.engines.explicit_probe import Prober
@@ -81,102 +84,6 @@ class Outcome:
         return min(1.0, self.states * self.states / 2.0**65)
 
 
-class _Moves:
-    """Each transition with the parameter values the search tries, and its compiled guard."""
-
-    def __init__(self, model: ir.Model, searched: ir.Model, domain: Domain) -> None:
-        self.model = model  # the searched model (opaque constants), guards as written
-        self.items: list[tuple[ir.AnyTransition, ir.AnyTransition, list[dict[str, Value]], Test | None]] = []
-        self.needs: list[list[tuple[str, str, frozenset[object]]]] = []  # per item: explicit_eval.necessary
-        for t in searched.transitions:
-            if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
-                combos: list[dict[str, Value]] = []  # positions: per state
-                self.items.append((t, t, combos, None))
-                continue
-            names = [n for n, _ in t.params]
-            per = [domain.choices(f"{t.name}.{n}", pt)[0] for n, pt in t.params]
-            combos = [dict(zip(names, c)) for c in itertools.product(*per)]
-            if isinstance(t, ir.Transition):
-                # The guard is decided here (three-valued); `take` runs the receive and the body.
-                free = replace(t, guard=ir.Lit(True, t.guard.type, t.guard.span))
-                self.items.append((t, free, combos, decide(t.guard)))
-            else:
-                self.items.append((t, t, combos, None))
-        needs = [necessary(t.guard) if isinstance(t, ir.Transition) else [] for t, _, _, _ in self.items]
-        self.on_state = [[(name, ok) for where, name, ok in n if where == "var"] for n in needs]
-        self.on_msg = [[(name, ok) for where, name, ok in n if where == "msg"] for n in needs]
-        self.n = len(self.items)
-        self.index = {t.name: i for i, (t, _, _, _) in enumerate(self.items)}
-        # Per item: parameter values proposed for one state (explicit_probe.py), never tried by
-        # `steps`; their codes follow the item's own combinations, so `again` takes them too.
-        self.extras: list[list[dict[str, Value]]] = [[] for _ in self.items]
-
-    def extra(self, ti: int, params: dict[str, Value]) -> int:
-        """The code of item ti's step with these (proposed) parameter values."""
-        self.extras[ti].append(params)
-        return ti + self.n * (len(self.items[ti][2]) + len(self.extras[ti]) - 1)
-
-    def steps(self, state: State) -> list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]]:
-        """Every enabled step from `state`, with its code; range-violating ones included."""
-        out: list[tuple[int, ir.AnyTransition, dict[str, Value], StepOutcome]] = []
-        n = self.n
-        for ti, (t, free, combos, guard) in enumerate(self.items):
-            if any(state[v] not in ok for v, ok in self.on_state[ti]):
-                continue
-            if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
-                (pname, _), = t.params
-                for i in range(len(state[t.channel.name])):  # type: ignore[arg-type]
-                    params: dict[str, Value] = {pname: i}
-                    outcome = take(t, state, params)
-                    if outcome.enabled:
-                        out.append((ti + n * i, t, params, outcome))
-                continue
-            msgs: dict[str, Value] = {}
-            if isinstance(t, ir.Transition) and t.receive is not None:
-                queue = state[t.receive[1].name]
-                if not queue:
-                    continue
-                head = queue[0]  # type: ignore[index]
-                if any(head[f] not in ok for f, ok in self.on_msg[ti]):  # type: ignore[index]
-                    continue
-                msgs = {t.receive[0]: head}
-            for ci, params in enumerate(combos):
-                if guard is not None and not guard(Env(pre=state, params=params, msgs=msgs)):
-                    continue
-                outcome = take(free, state, params)
-                if outcome.enabled:
-                    out.append((ti + n * ci, t, params, outcome))
-        return out
-
-    def again(self, state: State, code: int) -> tuple[ir.AnyTransition, dict[str, Value], StepOutcome]:
-        """The step with this code from `state` (rebuilding a trace)."""
-        ti, ci = code % self.n, code // self.n
-        t, free, combos, _ = self.items[ti]
-        if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
-            position: dict[str, Value] = {t.params[0][0]: ci}
-            return t, position, take(t, state, position)
-        params = combos[ci] if ci < len(combos) else self.extras[ti][ci - len(combos)]
-        return t, params, take(free, state, params)
-
-
-def canonical(model: ir.Model) -> Callable[[State], int]:
-    """The 64-bit hash of a state's canonical tuple (records and channels as tuples). Records
-    list their fields in declaration order (the interpreter builds them so)."""
-    def nested(t: object) -> bool:
-        return isinstance(t, RecordType) and any(isinstance(ft, RecordType) for _, ft in t.fields)
-
-    scalars = [v.name for v in model.state_vars if not isinstance(v.type, RecordType)]
-    others = [v.name for v in model.state_vars if isinstance(v.type, RecordType)]
-    plain_chans = [c.name for c in model.channels if not nested(c.message)]
-    others += [c.name for c in model.channels if nested(c.message)]
-
-    def key(state: State) -> int:
-        return hash((tuple([state[k] for k in scalars]),
-                     tuple([tuple([tuple(m.values()) for m in state[k]]) for k in plain_chans]),  # type: ignore[union-attr]
-                     tuple([flat(state[k]) for k in others])))
-    return key
-
-
 class Search:
     """One search over `searched` (the model with opaque constants) from `initial`."""
 
@@ -188,7 +95,7 @@ class Search:
         self.reducer = reducer  # symmetry: one state per orbit (engines/explicit_symmetry.py)
         self.paths_canonical = False  # the search's paths start from canonical states (bfs with a reducer)
         self.initial = initial
-        self.moves = _Moves(searched, searched, domain)
+        self.moves = Moves(searched, searched, domain)
         self.state_props = [(p, decide(p.expr), _names(ir.state_reads(p.expr))) for p in props if p.kind is not ir.PropertyKind.STEP
                             and p.kind is not ir.PropertyKind.DEADLOCK]
         self.var_keys = [v.name for v in searched.state_vars]
@@ -241,7 +148,7 @@ class Search:
         return [c.prop.name for c in self.step_props[ti] if c.prop.name in self._open and not c.ok(pre, t, outcome)]
 
     def _deadlocked(self, state: State) -> bool:
-        from tcpspec.interp_live import deadlock_problem
+        from tcpspec.interp.live import deadlock_problem
 
         return deadlock_problem(self.model, state) is None
 
@@ -602,21 +509,6 @@ class Search:
             if outcome.range_ok and outcome.state is not None and self.key(outcome.state) == want:
                 return t, params, outcome
         raise AssertionError("symmetry: no step between two states of a permuted run")
-
-
-def concrete(v: object) -> object:
-    """A value with every opaque value replaced by the value a trace shows for it."""
-    if isinstance(v, Opaque):
-        return v.value
-    if isinstance(v, dict):
-        return {k: concrete(x) for k, x in v.items()}
-    if isinstance(v, list):
-        return [concrete(x) for x in v]
-    return v
-
-
-def sequence_of(run: Sequence[tuple[State, object, dict[str, Value], StepOutcome | None]]) -> list[State]:
-    return [concrete(st) for st, _, _, _ in run]  # type: ignore[misc]
 
 
 def _names(reads: tuple[str, ...] | None) -> frozenset[str] | None:

@@ -24,10 +24,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.family_symmetry import Perm, Permuter, Proposal, holds_index
-from tcpspec.interp import State
-from tcpspec.types import IntType, MapType, RecordType, SetType
+from tcpspec.interp.semantics import State
+from tcpspec.core.types import IntType, MapType, RecordType, SetType
 
 MAX_CANDIDATES = 720
 

@@ -28,12 +28,12 @@ from typing import Any
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.common import Budget, check
 from tcpspec.engines.symmetry import fixed_act
-from tcpspec.interp import State
-from tcpspec.transition_system import ChanSym, TransitionSystem, _leaves, _substituter
-from tcpspec.types import IntType, MapType, MapValue, RecordType, SetType, Type, key_text
+from tcpspec.interp.semantics import State
+from tcpspec.encoding.transition_system import ChanSym, TransitionSystem, _leaves, _substituter
+from tcpspec.core.types import IntType, MapType, MapValue, RecordType, SetType, Type, key_text
 
 Perm = tuple[int, ...]  # p[k]: the new offset of the member at offset k (offsets from `lo`)
 CHECK_SECONDS = 20.0  # per generator: one query for every obligation at once
@@ -306,7 +306,7 @@ def verify(model: ir.Model, props: Sequence[ir.Property], budget: Budget | None 
     if not candidates:
         return Verified(None, "no family of two or more instances")
     if ts is None:
-        from tcpspec.theories import choose_theory
+        from tcpspec.encoding.theories import choose_theory
 
         ts = TransitionSystem(model, choose_theory(model, "auto"))
     if ts.th.arrays:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec.types import EnumType
+from tcpspec.core.types import EnumType
 
 
 @dataclass(frozen=True)

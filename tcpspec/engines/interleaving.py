@@ -30,9 +30,9 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec.encoder import ChanSym, Effect
+from tcpspec.encoding.encoder import ChanSym, Effect
 from tcpspec.engines.common import Budget, check
-from tcpspec.transition_system import TransitionSystem, _leaves, _map_effect, _substituter
+from tcpspec.encoding.transition_system import TransitionSystem, _leaves, _map_effect, _substituter
 
 CHECK_SECONDS = 10.0  # the commutation query; a model where it is slower gets no reduction
 
@@ -130,7 +130,7 @@ def verified(ts: TransitionSystem, il: Interleaving, budget: Budget | None, rlim
 
 def _result(ts: TransitionSystem, eff: Effect, k: int) -> list[z3.BoolRef]:
     """State k is what `eff` makes of its pre-state."""
-    from tcpspec import encoder as enc
+    from tcpspec.encoding import encoder as enc
 
     post = ts.state_at(k)
     cs: list[z3.BoolRef] = []

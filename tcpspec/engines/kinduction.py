@@ -1,4 +1,6 @@
-"""k-induction with simple-path constraints, strengthened by proved lemmas.
+"""k-induction with simple-path constraints, strengthened by proved lemmas: one of the searches
+of the induction prover (engines/prover.py, `--engine kind`), which asks it for what Houdini's
+1-inductive certificate leaves open. Not an engine of its own.
 
 For k = 1, 2, ... up to `k_max`, a property P is proved when
 - base: no run from an initial state breaks P within its first k-1 steps (BMC to k-1), and
@@ -23,12 +25,13 @@ from dataclasses import dataclass, field
 
 import z3
 
-from tcpspec import ir
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck
+from tcpspec.checker import ir
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck
 from tcpspec.engines.common import Budget, check
-from tcpspec.results import steps
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.engines.state_leaves import state_leaves
+from tcpspec.core.results import steps
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 DEFAULT_K_MAX = 4
 # One step-case query Z3 cannot settle in this long leaves that property open (not proved) rather
@@ -72,8 +75,6 @@ class _Unrolling:
         self._add_state(self.n)
 
     def _add_state(self, k: int) -> None:
-        from tcpspec.engines.pdr import state_leaves
-
         self.solver.add([c.build(self.ts, k) for c in self.lemmas])
         mine = [leaf.term for leaf in state_leaves(self.ts, k)]
         if self.simple:

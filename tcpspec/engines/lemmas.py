@@ -1,4 +1,4 @@
-"""Candidate lemmas for the inductive prover (engines/kind.py): cheap, typed, bounded in number.
+"""Candidate lemmas for the prover's Houdini (engines/houdini.py): cheap, typed, bounded in number.
 
 Every candidate is an ir expression over the state of one step (no primes), so the encoder
 gives it the very semantics of the model, and `show` prints it in model syntax for the
@@ -31,11 +31,12 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import Span
-from tcpspec.encoder import Env, eval_expr
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Span
+from tcpspec.encoding.encoder import Env, eval_expr
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
+from tcpspec.interp import evaluate, values
 
 DEFAULT_CAP = 8000
 _SPAN = Span("<lemma>", 0, 0)
@@ -348,7 +349,8 @@ def sample_states(model: ir.Model, seconds: float | None = None, seed: int = 0, 
     import random
     import time
 
-    from tcpspec import interp
+    from tcpspec.interp import semantics as interp
+
 
     rng = random.Random(seed)
     deadline = time.monotonic() + (SAMPLE_SECONDS if seconds is None else seconds)
@@ -366,7 +368,7 @@ def sample_states(model: ir.Model, seconds: float | None = None, seed: int = 0, 
                     break
                 state = rng.choice(steps).outcome.state  # type: ignore[assignment]
                 out.append(state)
-    except (interp.InterpError, KeyError, TypeError, ValueError):
+    except (values.InterpError, KeyError, TypeError, ValueError):
         return []
     return out
 
@@ -378,14 +380,13 @@ def sample_filter(model: ir.Model, cands: list[Candidate], states: list[dict]) -
     the variables and channels it reads (`CandidateEvaluator`; random runs revisit those far
     more often than whole states). Any trouble evaluating: no filtering.
     """
-    from tcpspec import interp
 
     try:
         evaluator = CandidateEvaluator({id(c): c.expr for c in cands})
         alive: set[Hashable] = {id(c) for c in cands}
         for state in states:
             alive -= evaluator.broken(state, alive)
-    except (interp.InterpError, KeyError, TypeError, ValueError):
+    except (values.InterpError, KeyError, TypeError, ValueError):
         return cands
     return [c for c in cands if id(c) in alive]
 
@@ -399,21 +400,20 @@ class CandidateEvaluator:
     evaluator, `alive` may only shrink (as it does in every filter and Houdini search)."""
 
     def __init__(self, candidates: Mapping[Hashable, ir.Expr]):
-        from tcpspec import interp
+        pass
 
-        groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[interp.Env], object]]]] = {}
+        groups: dict[tuple[str, ...] | None, list[tuple[Hashable, Callable[[evaluate.Env], object]]]] = {}
         for key, expr in candidates.items():
-            groups.setdefault(ir.state_reads(expr), []).append((key, interp.compile_expr(expr)))
+            groups.setdefault(ir.state_reads(expr), []).append((key, evaluate.compile_expr(expr)))
         # What a group's memo is keyed by: the frozen values it reads (the whole state if None).
         self._groups = [(_image_of(names), group) for names, group in groups.items()]
         self._memo: list[dict[object, frozenset[Hashable]]] = [{} for _ in self._groups]
 
     def broken(self, state: Mapping[str, object], alive: set[Hashable]) -> set[Hashable]:
-        """The candidates of `alive` false in `state`. Raises interp.InterpError on trouble."""
-        from tcpspec import interp
+        """The candidates of `alive` false in `state`. Raises values.InterpError on trouble."""
 
-        frozen = {k: interp.freeze(v) for k, v in state.items()}
-        env = interp.Env(pre=state)  # type: ignore[arg-type]
+        frozen = {k: values.freeze(v) for k, v in state.items()}
+        env = evaluate.Env(pre=state)  # type: ignore[arg-type]
         out: set[Hashable] = set()
         for (image_of, group), memo in zip(self._groups, self._memo):
             image = image_of(frozen)
@@ -473,8 +473,7 @@ def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> 
     an instance's variables and for message fields in flight vs every variable, the bounds taken
     from the sampled states (and a looser variant). Serial `<=` alone is not transitive; a
     bounded distance is what wrap-around proofs need."""
-    from tcpspec import interp
-    from tcpspec.types import to_signed
+    from tcpspec.core.types import to_signed
 
     if not states:
         return []
@@ -496,10 +495,10 @@ def interval_candidates(model: ir.Model, states: list[dict], first: int = 0) -> 
         assert isinstance(t, BitVecType)
         lo = hi = None
         for state in states:
-            env = interp.Env(pre=state)
-            if guard is not None and interp.eval_expr(guard, env) is not True:
+            env = evaluate.Env(pre=state)
+            if guard is not None and evaluate.eval_expr(guard, env) is not True:
                 continue
-            d = to_signed((interp.eval_expr(y, env) - interp.eval_expr(x, env)) % t.modulus, t.width)  # type: ignore[operator]
+            d = to_signed((evaluate.eval_expr(y, env) - evaluate.eval_expr(x, env)) % t.modulus, t.width)  # type: ignore[operator]
             lo = d if lo is None else min(lo, d)
             hi = d if hi is None else max(hi, d)
         if lo is None or hi is None or max(abs(lo), abs(hi)) > (1 << (t.width - 4)):

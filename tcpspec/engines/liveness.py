@@ -7,14 +7,14 @@ shapes, both searched for from the shortest up, on one solver with one unrolling
 - a *lasso*: states s0 .. sn (n steps) with sn == s_l for some l < n (every variable and every
   channel's contents equal), so the steps l+1 .. n repeat forever. The goal never holds on the
   lasso after the trigger (`eventually`: from s0; `leads_to P ~> Q`: from a state where P holds;
-  a `temporal` formula is false on the lasso, as `tcpspec.ltl` reads it), and the loop is fair: every weakly fair transition is taken in the loop or disabled in some
+  a `temporal` formula is false on the lasso, as `tcpspec.checker.ltl` reads it), and the loop is fair: every weakly fair transition is taken in the loop or disabled in some
   loop state, every strongly fair one is taken in the loop or disabled in all of them;
 - a *stop*: a run that ends in a state where nothing can fire (the system does not stutter),
   the goal missed to the end (a `temporal` formula: false with the last state repeated for ever).
   Such a run is maximal, so fairness holds on it vacuously.
 
 The trace of a lasso has `loop = l` (its last state is state l again); every counterexample is
-replayed on the interpreter, loop closure and fairness included (`tcpspec.interp_live`), before it
+replayed on the interpreter, loop closure and fairness included (`tcpspec.interp.live`), before it
 is reported. `holds` is bounded: no such run of up to `depth` steps. Nothing here proves
 liveness: a lasso longer than the bound may exist.
 """
@@ -26,16 +26,16 @@ from dataclasses import dataclass, field
 
 import z3
 
-from tcpspec import encoder as enc
-from tcpspec import ir, ltl
-from tcpspec.encoder import ChanSym
+from tcpspec.encoding import encoder as enc
+from tcpspec.checker import ir, ltl
+from tcpspec.encoding.encoder import ChanSym
 from tcpspec.engines.common import (
     Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
 )
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
-from tcpspec.theories import choose_theory
-from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.core.trace import Trace
+from tcpspec.encoding.transition_system import TransitionSystem
 
 ENGINE = "bmc"
 Z3_LOGIC: ltl.Logic[z3.BoolRef] = ltl.Logic(all=lambda bs: z3.And(list(bs)), any=lambda bs: z3.Or(list(bs)), not_=z3.Not)

@@ -13,13 +13,13 @@ from dataclasses import replace
 
 import z3
 
-from tcpspec import ir
-from tcpspec.engines.bmc import _bad, _range_assumption
+from tcpspec.checker import ir
+from tcpspec.engines.bad_states import bad_at, range_assumption
 from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.theories import choose_theory
-from tcpspec.trace import Trace
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.core.trace import Trace
+from tcpspec.encoding.transition_system import TransitionSystem
 
 
 def add_counterexamples(
@@ -61,11 +61,11 @@ def more_traces(
 def _collect(solver: z3.Solver, ts: TransitionSystem, prop: ir.Property, k: int, want: int,
              found: list[Trace], budget: Budget) -> None:
     """Runs of exactly k steps that violate `prop` first at their end, new action sequences."""
-    bad = _bad(ts, prop, k)
+    bad = bad_at(ts, prop, k)
     if bad is None:
         return
-    fine_before = [z3.Not(b) for j in range(k) if (b := _bad(ts, prop, j)) is not None]
-    base = _range_assumption(ts, prop, k) + fine_before + [bad]
+    fine_before = [z3.Not(b) for j in range(k) if (b := bad_at(ts, prop, j)) is not None]
+    base = range_assumption(ts, prop, k) + fine_before + [bad]
     while len(found) < want and not budget.expired:
         assumptions = base + [_differs(ts, t, k) for t in found if t.length == k]
         if check(solver, assumptions, budget).result != z3.sat:

@@ -30,75 +30,21 @@ from dataclasses import dataclass
 
 import z3
 
-from tcpspec import ir
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, render
+from tcpspec.checker import ir
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck, render
 from tcpspec.engines.common import Budget, check
 from tcpspec.engines.formula_text import Leaf, show_formula
-from tcpspec.encoder import ChanSym
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps, stops_run
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
-from tcpspec.types import IntType, RecordType, SetType, Type, composite_parts
+from tcpspec.engines.state_leaves import consts, part_label, state_leaves
+from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.core.types import Type, composite_parts
 
 ENGINE = "pdr"
 NO_LIMIT_MS = 4294967295
 
 
 # ---------------------------------------------------------------- the state as a tuple
-
-
-def _consts(term: z3.ExprRef) -> list[z3.ExprRef]:
-    """The uninterpreted constants in `term` (a stored state term is one, or an extension of one)."""
-    out: list[z3.ExprRef] = []
-    seen: set[int] = set()
-    todo = [term]
-    while todo:
-        e = todo.pop()
-        if e.get_id() in seen:
-            continue
-        seen.add(e.get_id())
-        if z3.is_const(e) and e.decl().kind() == z3.Z3_OP_UNINTERPRETED:
-            out.append(e)
-        elif z3.is_app(e):
-            todo.extend(e.children())
-    return out
-
-
-def _sym_leaves(sym: object, t: Type, label: str, out: list[Leaf]) -> None:
-    parts = composite_parts(t)
-    if parts is not None:
-        assert isinstance(sym, dict)
-        for f, pt in parts:
-            _sym_leaves(sym[f], pt, part_label(label, t, f), out)
-        return
-    assert isinstance(sym, z3.ExprRef)
-    for c in _consts(sym):
-        out.append(Leaf(c, label))
-
-
-def part_label(label: str, t: Type, part: str) -> str:
-    """A part's name in model syntax: `seg.seq`, `coord.votes[2]`, and a set's membership bit
-    `(2 in coord.seen)` (a bool, so the formula printer can use it as one)."""
-    if isinstance(t, RecordType):
-        return f"{label}.{part}"
-    if isinstance(t, SetType):
-        return f"({part} in {label})"
-    return f"{label}[{part}]"
-
-
-def state_leaves(ts: TransitionSystem, k: int) -> list[Leaf]:
-    """State k as a flat list of constants, each with its model-syntax name."""
-    state = ts.state_at(k)
-    out: list[Leaf] = []
-    for v in ts.model.state_vars:
-        _sym_leaves(state[v.name], v.type, v.name, out)
-    for c in ts.model.channels:
-        ch = state[c.name]
-        assert isinstance(ch, ChanSym)
-        for i, slot in enumerate(ch.slots):
-            _sym_leaves(slot, c.message, f"{c.name}[{i}]", out)
-        _sym_leaves(ch.length, IntType(0, c.capacity), f"len({c.name})", out)
-    return out
 
 
 def _leaf_types(model: ir.Model) -> dict[str, object]:
@@ -169,7 +115,7 @@ class _Horn:
         fp.set("timeout", ms if ms is not None else NO_LIMIT_MS)
         err = z3.Function("Err", z3.BoolSort())
         fp.register_relation(self.inv, err)
-        fp.declare_var(*_consts(z3.And(self.init, self.step, bad)))
+        fp.declare_var(*consts(z3.And(self.init, self.step, bad)))
         fp.rule(inv0, self.init)
         fp.rule(inv1, [inv0, self.step])
         fp.rule(err(), [inv0, bad])

@@ -21,11 +21,11 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from tcpspec import ir
-from tcpspec.diagnostics import EngineError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import EngineError
 from tcpspec.engines.budget import Budget, grace
 from tcpspec.engines.processes import exit_text, worker_context
-from tcpspec.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
+from tcpspec.core.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
 
 ENGINE = "auto"
 _FINAL_FROM_BMC = (Verdict.VIOLATED, Verdict.REACHED)
@@ -112,7 +112,7 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
     when phase 2's candidates were taken on trust: no idling then), and
     ("resume", None) when the prover has reported. ("idle", ...) says BMC has left its core to
     the prover's re-check (bmc.run_bmc); ("stopping", k, ...) that a violation ends the run at depth k.
-    `head`: what the explicit search found first (explicit.HeadStart): depths BMC need not
+    `head`: what the explicit search found first (contract.HeadStart): depths BMC need not
     ask again, runs it takes as found."""
     from tcpspec.engines.bmc import LiveSteering, run_bmc
 
@@ -148,11 +148,11 @@ def _bmc_worker(out: Any, model: ir.Model, names: list[str], depth: int, timeout
 def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float | None, theory: str,
                    memory_mb: int | None = None, parent: int = 0, control: Any = None) -> None:
     """`control` brings ("spare_core", None) once BMC has left its core (`_bmc_worker`): the
-    certificate's re-check then takes it too (engines/certificate.py: `spare`)."""
+    certificate's re-check then takes it too (proof/certificate.py: `spare`)."""
     import threading
 
-    from tcpspec.engines.certificate import render
-    from tcpspec.engines.kind import ENGINE as KIND
+    from tcpspec.proof.certificate import render
+    from tcpspec.engines.prover import ENGINE as KIND
 
     _die_with_parent(parent)
     _limit_memory(memory_mb)
@@ -166,7 +166,7 @@ def _prover_worker(out: Any, model: ir.Model, names: list[str], timeout: float |
 
         threading.Thread(target=listen, daemon=True).start()
     try:
-        from tcpspec.engines.kind import prove
+        from tcpspec.engines.prover import prove
 
         props = [model.property(n) for n in names]
         outcomes = prove(model, props, timeout, theory, on_unproved=lambda names, trial: out.put(("hint", names, "trial" if trial else "", 0)),
@@ -253,7 +253,7 @@ def _undecided(p: ir.Property, seconds: float, detail: str) -> PropertyResult:
 
 
 def _confirm(found: PropertyResult, bmc: PropertyResult | None, proof: PropertyResult | None) -> PropertyResult | None:
-    """A violation the explicit search found with sampled values (explicit.HeadStart.pending):
+    """A violation the explicit search found with sampled values (contract.HeadStart.pending):
     BMC's verdict once it has asked every shallower depth -- the same run, confirmed shortest
     (bmc.CONFIRMED), or a shorter one -- else, on a timeout, the search's own run, said to be
     unconfirmed. Before BMC reports: None (wait), unless the prover proved it (then `found`,
@@ -322,7 +322,7 @@ def run_auto(
     names = [p.name for p in props]
     provable = [p.name for p in props if p.kind is not ir.PropertyKind.REACHABLE]
 
-    head = None  # what the explicit search found first (engines/explicit.py: HeadStart)
+    head = None  # what the explicit search found first (engines/contract.py: HeadStart)
     bmc_run = 0  # which BMC process is the current one (it is restarted when the prover reports)
     bmc_reported = True  # has the current one answered?
     bmc_stopping = False  # the current one found a violation that ends the run at its depth
@@ -365,9 +365,9 @@ def run_auto(
 
     t0 = time.perf_counter()
     lemmas = {p.name for p in props if p.kind is ir.PropertyKind.LEMMA}
-    # What the proof cache's certificate claims (proof_cache.py) is likely to be proved by the
+    # What the proof cache's certificate claims (proof/cache.py) is likely to be proved by the
     # re-check alone: BMC leaves it to the prover (and takes it back if the re-check fails).
-    from tcpspec import proof_cache
+    from tcpspec.proof import cache as proof_cache
 
     cached = proof_cache.load_certificate(model, theory)
     claimed = set(cached.proved) if cached is not None else set()

@@ -6,6 +6,7 @@ engine is a function
 
     def run(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]
 
+(`EngineCall`: engines/contract.py, below every engine, so that no engine imports this table)
 that answers for exactly `props` (one result each, any order), within `call.options.depth`
 steps where it is bounded and within `call.budget` (the run's `--timeout`, per property). It
 raises `ModelError`/`UsageError` for what the user must fix and returns `unknown` results for
@@ -21,49 +22,15 @@ Only this module names the engines; nothing else has an if/elif over them.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tcpspec.diagnostics import UsageError
-from tcpspec.engines.budget import Budget
-from tcpspec.options import DEFAULT_DEPTH, CheckOptions
+from tcpspec.core.diagnostics import UsageError
+from tcpspec.engines.contract import EngineCall, EngineRun
 
 if TYPE_CHECKING:
-    from tcpspec import ir
-    from tcpspec.results import PropertyResult
-
-
-@dataclass(frozen=True)
-class EngineCall:
-    """What every engine is given: the run's options (`depth` already resolved to this group's
-    bound), the budget its `timeout` started, and where to send one-line progress texts."""
-
-    options: CheckOptions
-    budget: Budget
-    on_progress: Callable[[str], None] | None = None
-
-    @classmethod
-    def start(cls, options: CheckOptions, on_progress: Callable[[str], None] | None = None) -> EngineCall:
-        """The call for a run starting now: the budget's clock starts here."""
-        return cls(options, Budget(options.timeout), on_progress)
-
-    @property
-    def depth(self) -> int:
-        return DEFAULT_DEPTH if self.options.depth is None else self.options.depth
-
-    @property
-    def timeout(self) -> float | None:
-        """The run's --timeout per property, as the user gave it (messages quote it); `budget`
-        is its clock, started when the call was made (None: no limit)."""
-        return self.options.timeout
-
-    def progress(self, text: str) -> None:
-        if self.on_progress is not None:
-            self.on_progress(text)
-
-
-EngineRun = Callable[["ir.Model", "list[ir.Property]", EngineCall], "list[PropertyResult]"]
+    from tcpspec.checker import ir
+    from tcpspec.core.results import PropertyResult
 
 
 @dataclass(frozen=True)
@@ -140,7 +107,7 @@ def _bmc(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[Pr
 
 
 def _kind(model: ir.Model, props: list[ir.Property], call: EngineCall) -> list[PropertyResult]:
-    from tcpspec.engines.kind import run_kind
+    from tcpspec.engines.prover import run_kind
 
     o = call.options
     return run_kind(model, props, call.depth, call.timeout, o.theory, k_max=o.k_max, keep_going=o.keep_going)

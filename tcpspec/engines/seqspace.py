@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Union
 
-from tcpspec import ir
-from tcpspec.interp import Opaque
-from tcpspec.types import BOOL, BitVecType, IntType, RecordType, Type, default_value
+from tcpspec.checker import ir
+from tcpspec.interp.values import Opaque
+from tcpspec.core.types import BOOL, BitVecType, IntType, RecordType, Type, default_value
 
 Key = tuple[str, ...]
 

@@ -20,9 +20,9 @@ from typing import Callable
 
 import z3
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.common import Budget, check
-from tcpspec.transition_system import TransitionSystem, _leaves, _substituter
+from tcpspec.encoding.transition_system import TransitionSystem, _leaves, _substituter
 
 # The checks are small (act fixed, so every other transition's part folds away); a model where
 # they are slow is not worth the saving.

@@ -18,7 +18,7 @@ class FormatterBug(Exception):
 def format_text(text: str, path: str = "<text>") -> str:
     """The formatted text of a model. Raises ModelError (with the parser's diagnostics) if the
     text does not parse, FormatterBug if the result would not have the same tokens."""
-    from tcpspec.parser import parse_text
+    from tcpspec.frontend.parser import parse_text
 
     parse_text(text, path)  # a syntax error is the parser's to report, with its positions
     tokens = lex(text)

@@ -11,8 +11,8 @@ import sys
 import tempfile
 from dataclasses import dataclass
 
-from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.inputs import MAX_MODEL_BYTES, InputRefused, read_bytes
+from tcpspec.core.diagnostics import ModelError, render_diagnostic
+from tcpspec.core.inputs import MAX_MODEL_BYTES, InputRefused, read_bytes
 
 EXIT_OK, EXIT_CHANGED, EXIT_BAD, EXIT_INTERNAL = 0, 1, 2, 4
 BOM = "\ufeff"
@@ -94,7 +94,7 @@ def _problem(exc: Exception, path: str, shown: str, data: bytes) -> tuple[str, i
 
 
 def _read(path: str) -> bytes:
-    os.stat(path)  # a missing file: its OSError; a special or oversized one: InputRefused (tcpspec/inputs.py)
+    os.stat(path)  # a missing file: its OSError; a special or oversized one: InputRefused (tcpspec/core/inputs.py)
     return read_bytes(path, MAX_MODEL_BYTES, "model file")
 
 

@@ -2,7 +2,7 @@
 
 The formatter and the language server both work on tokens rather than on the AST: the AST has no
 comments and no positions for every name, and tokens keep working on syntax the formatter has
-never seen (anything grammar.lark can lex). The lexer is lark's, built from tcpspec/grammar.lark,
+never seen (anything grammar.lark can lex). The lexer is lark's, built from tcpspec/frontend/grammar.lark,
 asked to keep what the grammar ignores (`dont_ignore`); only whitespace is dropped here.
 """
 
@@ -49,11 +49,11 @@ class Tok:
 def lex(text: str) -> list[Tok]:
     """Every token but whitespace, comments included. Raises lark's UnexpectedCharacters at a
     character no terminal matches (the parser reports those as syntax errors first)."""
-    from tcpspec.parser import _lark
+    from tcpspec.frontend.grammar import lark_parser
 
     return [
         Tok(t.type, str(t), t.line or 1, t.column or 1, t.start_pos or 0)
-        for t in _lark().lex(text, dont_ignore=True)
+        for t in lark_parser().lex(text, dont_ignore=True)
         if t.type != "WS"
     ]
 

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from tcpspec import ast, ir
-from tcpspec.diagnostics import Diagnostic, ModelError, Span, UsageError
+from tcpspec.frontend import ast
+
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Diagnostic, ModelError, Span, UsageError
 from tcpspec.lsp.chunks import ChunkParser
 from tcpspec.lsp.symbols import Index, build_index
-from tcpspec.parser import Source, load_program
+from tcpspec.frontend.parser import Source, load_program
 
 
 class EditorSource(Source):
@@ -66,7 +68,7 @@ class Analyzer:
             self.overlay[key] = text
 
     def analyze(self, path: str) -> Analysis:
-        from tcpspec.checker import check_program
+        from tcpspec.checker.check import check_program
 
         root = os.path.abspath(path)
         found: dict[str, list[Diagnostic]] = {root: []}

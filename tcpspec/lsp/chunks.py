@@ -19,9 +19,9 @@ import dataclasses
 import re
 from typing import Any
 
-from tcpspec import ast
-from tcpspec.diagnostics import ModelError, Span
-from tcpspec.parser import parse_text
+from tcpspec.frontend import ast
+from tcpspec.core.diagnostics import ModelError, Span
+from tcpspec.frontend.parser import parse_text
 
 _SCAN = re.compile(r'//[^\n]*|"[^"\n]*"?|[{}()\[\];]|\n')
 _OPEN, _CLOSE = "{([", "})]"

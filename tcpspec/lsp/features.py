@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from tcpspec import ast, ir
+from tcpspec.frontend import ast
+
+from tcpspec.checker import ir
 from tcpspec.lsp.analysis import Analysis
 from tcpspec.lsp.symbols import Symbol, span_text
-from tcpspec.parser import KEYWORDS
+from tcpspec.frontend.grammar import KEYWORDS
 
 PROPERTY_KINDS = frozenset(("invariant", "lemma", "reachable", "step", "eventually", "leads_to", "temporal", "final"))
 BUILTIN_TYPES = ("bool", "int", "seq32", "bv8", "bv16", "bv32")

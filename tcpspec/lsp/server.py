@@ -18,7 +18,7 @@ from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 from tcpspec.lsp import features
 from tcpspec.lsp.analysis import Analysis, Analyzer, diagnostic_range
 from tcpspec.lsp.check_runner import check_property, stop_all
@@ -336,7 +336,7 @@ def _shutdown(ls: TcpspecServer, params: None) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def _format(ls: TcpspecServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.core.diagnostics import ModelError
     from tcpspec.fmt import FormatterBug, format_text
 
     doc = ls.workspace.get_text_document(params.text_document.uri)

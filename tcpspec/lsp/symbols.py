@@ -17,8 +17,8 @@ import dataclasses
 from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from tcpspec import ast
-from tcpspec.diagnostics import Span
+from tcpspec.frontend import ast, ast_expr
+from tcpspec.core.diagnostics import Span
 from tcpspec.fmt.tokens import Tok, lex_tolerant
 
 PROPERTY_KINDS = {
@@ -293,16 +293,16 @@ class _Builder:
                 scope.update(self._binding(ev, outer))
         self._generic(prop, scope, skip=("name", "events"))
 
-    def _stmts(self, stmts: tuple[ast.Stmt, ...], scope: dict[str, Symbol]) -> None:
+    def _stmts(self, stmts: tuple[ast_expr.Stmt, ...], scope: dict[str, Symbol]) -> None:
         for s in stmts:
-            if isinstance(s, ast.Assign):
+            if isinstance(s, ast_expr.Assign):
                 self.use(s.target_span, self._lookup(s.target, scope))
                 self._expr(s.value, scope)
-            elif isinstance(s, ast.Send):
+            elif isinstance(s, ast_expr.Send):
                 self.use(s.channel_span, self._lookup(s.channel, scope))
                 self._expr(s.message, scope)
                 self._expr(getattr(s, "index", None), scope)  # a member of a channel family
-            elif isinstance(s, ast.If):
+            elif isinstance(s, ast_expr.If):
                 self._expr(s.cond, scope)
                 self._stmts(s.then, scope)
                 self._stmts(s.else_, scope)
@@ -310,11 +310,11 @@ class _Builder:
                 self._generic(s, scope)
 
     def _type(self, t: object) -> None:
-        if isinstance(t, ast.TypeName):
+        if isinstance(t, ast_expr.TypeName):
             self.use(t.span, self.ix.globals.get(t.name))
-        elif isinstance(t, ast.ChanType):
+        elif isinstance(t, ast_expr.ChanType):
             self._type(t.message)
-        elif isinstance(t, ast.RangeType):
+        elif isinstance(t, ast_expr.RangeType):
             self._expr(t.lo, {})
             self._expr(t.hi, {})
         elif t is not None:
@@ -327,27 +327,27 @@ class _Builder:
         """Record the names used in `e`; return what `e` denotes when it is a name (for `.f`)."""
         if e is None:
             return None
-        if isinstance(e, ast.Name):
+        if isinstance(e, ast_expr.Name):
             sym = self._lookup(e.name, scope)
             self.use(self._name_span(e.span, e.name), sym)
             return sym
-        if isinstance(e, ast.FieldAccess):
+        if isinstance(e, ast_expr.FieldAccess):
             base = self._expr(e.base, scope)
             member = self._member(base, e.field)
             self.use(self._last_name_span(e.span, e.field), member)
             return member
-        if isinstance(e, ast.Index):
+        if isinstance(e, ast_expr.Index):
             base = self._expr(e.base, scope)
             self._expr(e.index, scope)
             return self._message_of(base)
-        if isinstance(e, ast.RecordLit):
+        if isinstance(e, ast_expr.RecordLit):
             msg = self.ix.globals.get(e.type_name)
             self.use(self._name_span(e.span, e.type_name), msg)
             for fi in e.fields:
                 self.use(self._name_span(fi.span, fi.name), msg.members.get(fi.name) if msg else None)
                 self._expr(fi.value, scope)
             return None
-        if isinstance(e, ast.Quantifier):
+        if isinstance(e, ast_expr.Quantifier):
             self._expr(e.lo, scope)
             self._expr(e.hi, scope)
             inner = dict(scope)
@@ -384,10 +384,10 @@ class _Builder:
                 for x in node:
                     self._generic(x, scope)
             return
-        if isinstance(node, (ast.Name, ast.FieldAccess, ast.Index, ast.RecordLit, ast.Quantifier)):
+        if isinstance(node, (ast_expr.Name, ast_expr.FieldAccess, ast_expr.Index, ast_expr.RecordLit, ast_expr.Quantifier)):
             self._expr(node, scope)
             return
-        if isinstance(node, (ast.TypeName, ast.ChanType, ast.RangeType)):
+        if isinstance(node, (ast_expr.TypeName, ast_expr.ChanType, ast_expr.RangeType)):
             self._type(node)
             return
         for f in dataclasses.fields(node):

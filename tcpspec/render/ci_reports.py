@@ -16,12 +16,12 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-from tcpspec import __version__
-from tcpspec.diagnostics import ModelError, render_diagnostic
-from tcpspec.gate import GateRun, ModelReport
+from tcpspec.core.version import __version__
+from tcpspec.core.diagnostics import ModelError, render_diagnostic
+from tcpspec.run.gate import GateRun, ModelReport
 from tcpspec.render import text
 from tcpspec.render.escape import printable, printable_doc
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.core.results import PropertyResult, Verdict
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFO_URI = "https://github.com/tcpspec/tcpspec"

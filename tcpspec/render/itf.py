@@ -18,13 +18,13 @@ import re
 
 from typing import TYPE_CHECKING, Any
 
-from tcpspec.diagnostics import UsageError
-from tcpspec.trace import Trace, TraceStep, changed_keys
-from tcpspec.types import MapValue, Value, values_in_range
+from tcpspec.core.diagnostics import UsageError
+from tcpspec.core.trace import Trace, TraceStep, changed_keys
+from tcpspec.core.types import MapValue, Value, values_in_range
 
 if TYPE_CHECKING:
-    from tcpspec import ir
-    from tcpspec.results import PropertyResult
+    from tcpspec.checker import ir
+    from tcpspec.core.results import PropertyResult
 
 Json = Any
 StateValue = Value | list[Value]
@@ -267,7 +267,7 @@ def _check_step(step: TraceStep, model: ir.Model) -> None:
 def _recover_messages(prev: TraceStep, step: TraceStep, model: ir.Model) -> None:
     """FIFO semantics make messages recoverable: the received one was the head, a sent one
     is the new tail (at most one send per channel per step)."""
-    from tcpspec import ir as _ir
+    from tcpspec.checker import ir as _ir
 
     if step.transition is None:
         return
@@ -288,7 +288,7 @@ def _recover_messages(prev: TraceStep, step: TraceStep, model: ir.Model) -> None
 
 
 def _sent_channels(body: tuple[Any, ...]) -> list[str]:
-    from tcpspec import ir as _ir
+    from tcpspec.checker import ir as _ir
 
     out: list[str] = []
     for st in body:

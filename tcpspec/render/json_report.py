@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from tcpspec import __version__
+from tcpspec.core.version import __version__
 from tcpspec.render.itf import result_to_itf
-from tcpspec.results import PropertyResult, Verdict, exit_code
+from tcpspec.core.results import PropertyResult, Verdict, exit_code
 
 if TYPE_CHECKING:
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
 BOUNDED_VERDICTS = (Verdict.HOLDS, Verdict.UNREACHED)
 

@@ -18,11 +18,11 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.render.escape import printable
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import BoolType, EnumType
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.core.trace import Trace, TraceStep
+from tcpspec.core.types import BoolType, EnumType
 
 NETWORK = "network"
 

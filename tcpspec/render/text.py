@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from tcpspec.results import STOPPED, PropertyResult, Verdict, steps
-from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import MapValue, Value, value_text
+from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps
+from tcpspec.core.trace import Trace, TraceStep
+from tcpspec.core.types import MapValue, Value, value_text
 
 if TYPE_CHECKING:
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
 WIDTH = 120
 TCP_FLAGS = ("syn", "ack", "fin", "rst", "psh", "urg")

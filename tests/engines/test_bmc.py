@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 import z3
 
-from tcpspec import ir
-from tcpspec.diagnostics import ModelError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.common import QueryCut
-from tcpspec.interp import explore, replay
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.interp.search import explore, replay
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 THEORIES = ("int", "bv")

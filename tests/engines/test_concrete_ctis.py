@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp, ir
-from tcpspec.engines import kind
+from tcpspec.interp import semantics as interp
+
+from tcpspec.checker import ir
+from tcpspec.engines import houdini as hd
 from tcpspec.engines.common import Budget
 from tcpspec.engines.concrete_ctis import explore
 from tcpspec.engines.lemmas import CandidateEvaluator
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()
@@ -61,9 +63,9 @@ def test_houdini_keeps_the_same_survivors_with_and_without_them(name: str, monke
     """Houdini's answer is the largest inductive subset of the candidates, whatever the order
     of the drops: the interpreter's counterexamples may only save rounds."""
     m = load_model(str(ROOT / "models" / f"{name}.tcpspec"))
-    with_ctis = kind.houdini(m, Budget(300))
-    monkeypatch.setattr(kind, "CTI_STATES", 0)
-    without = kind.houdini(m, Budget(300))
+    with_ctis = hd.houdini(m, Budget(300))
+    monkeypatch.setattr(hd, "CTI_STATES", 0)
+    without = hd.houdini(m, Budget(300))
     assert with_ctis[3] == without[3] == ""
     assert sorted(c.name for c in with_ctis[0]) == sorted(c.name for c in without[0])
     assert sorted(p.name for p in with_ctis[1]) == sorted(p.name for p in without[1])

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 # x only takes even values, so it is never 11; but x = 9 (odd, unreachable) steps to 11, and no
 # generated lemma speaks of parity: induction fails with exactly that CTI (and k-induction

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.explicit import ExplicitOptions, run_explicit
-from tcpspec.interp import replay
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.interp.search import replay
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text() + "invariant x_tiny: p.x <= 1;\n"

@@ -15,11 +15,11 @@ from pathlib import Path
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.explicit import PROBED, ExplicitOptions, head_start, run_explicit
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "trust"))
 from gen_models import COMMON, LONG, load_text  # noqa: E402

@@ -13,12 +13,12 @@ import pytest
 
 from lang_support import check
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import family_symmetry
 from tcpspec.engines.explicit import ExplicitOptions, run_explicit
-from tcpspec.interp import replay
-from tcpspec.pipeline import load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.interp.search import replay
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 TPC = str(ROOT / "models" / "two_phase_commit.tcpspec")
@@ -249,8 +249,8 @@ def test_the_searched_permutation_is_the_one_z3_verified() -> None:
     from tcpspec.engines.explicit import explore
     from tcpspec.engines.explicit_cert import _Anchors, _Cube
     from tcpspec.engines.seqspace import Independence
-    from tcpspec.theories import choose_theory
-    from tcpspec.transition_system import TransitionSystem, _substituter
+    from tcpspec.encoding.theories import choose_theory
+    from tcpspec.encoding.transition_system import TransitionSystem, _substituter
 
     m = load_model(TPC, {"N": "3"})
     _, _, search = explore(m, [m.property("all_committed")], 30, 120.0, ExplicitOptions(symmetry=False))

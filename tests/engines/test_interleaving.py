@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import bmc, interleaving
 from tcpspec.engines.interleaving import Interleaving
-from tcpspec.pipeline import load_model
-from tcpspec.results import Verdict
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import Verdict
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 RLIMIT = 500_000_000  # Z3's work for a commutation query: ten times the most one below takes (47.5 M)

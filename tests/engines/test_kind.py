@@ -1,4 +1,4 @@
-"""The inductive prover (engines/kind.py): proofs, lemmas, certificates, the BMC fallback."""
+"""The inductive prover (engines/prover.py, engines/houdini.py): proofs, lemmas, certificates, the BMC fallback."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.engines.certificate import CertInvariant, Certificate, recheck, render
-from tcpspec.engines.kind import prove, run_kind
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.proof.certificate import CertInvariant, Certificate, recheck, render
+from tcpspec.engines.prover import prove, run_kind
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -119,7 +119,7 @@ def test_recheck_with_a_spare_core_joining_late_agrees(tmp_path: Path, monkeypat
     during (after its first case) or never, the cases still cover every transition."""
     import threading
 
-    from tcpspec.engines import certificate as certmod
+    from tcpspec.proof import certificate as certmod
 
     m = _model(tmp_path, IDLING)
     x_small, step = m.property("x_small"), m.property("p.tick_moves_both")
@@ -150,7 +150,7 @@ def test_recheck_with_a_spare_core_joining_late_agrees(tmp_path: Path, monkeypat
 
 
 def test_unknown_engine_is_a_usage_error(tmp_path: Path) -> None:
-    from tcpspec.diagnostics import UsageError
+    from tcpspec.core.diagnostics import UsageError
 
     m = _model(tmp_path, COUNTERS)
     with pytest.raises(UsageError):

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.engines.kind import prove
+from tcpspec.engines.prover import prove
 from tcpspec.engines.kinduction import k_induction, recheck_k
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 # Textbook: x only takes 0 and 2, so never 3. Not 1-inductive (x = 1 steps to 3); 2-inductive
 # (the state before x = 1 would be x = -1).

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp
+
+from tcpspec.interp import evaluate, values
 from tcpspec.engines import lemmas as lm
-from tcpspec.pipeline import load_model
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = ["seed_handshake", "abp", "two_phase_commit", "tls13_handshake", "tcp"]
@@ -24,10 +25,10 @@ def test_compiled_expressions_evaluate_as_the_interpreter_does(name: str) -> Non
     assert states and exprs
     outcomes = set()
     for state in states[::3]:
-        env = interp.Env(pre=state)
+        env = evaluate.Env(pre=state)
         for e in exprs:
-            value = interp.eval_expr(e, env)
-            assert interp.same(interp.compile_expr(e)(env), value), lm.show(e)
+            value = evaluate.eval_expr(e, env)
+            assert values.same(evaluate.compile_expr(e)(env), value), lm.show(e)
             outcomes.add(value)
     assert {True, False} <= outcomes
 
@@ -39,7 +40,7 @@ def test_the_filter_keeps_exactly_what_every_sampled_state_satisfies(name: str) 
     model = load_model(str(ROOT / "models" / f"{name}.tcpspec"))
     states = lm.sample_states(model, seconds=5.0, limit=400)
     cands = lm.generate(model)
-    naive = [c for c in cands if all(interp.eval_expr(c.expr, interp.Env(pre=s)) is True for s in states)]
+    naive = [c for c in cands if all(evaluate.eval_expr(c.expr, evaluate.Env(pre=s)) is True for s in states)]
     kept = lm.sample_filter(model, cands, states)
     assert [c.name for c in kept] == [c.name for c in naive]
     assert len(kept) < len(cands)  # the filter is doing something on every model

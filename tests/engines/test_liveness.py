@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.cli import main
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp import replay
-from tcpspec.interp_live import fairness_problem, lasso_problem
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
-from tcpspec.trace import Trace
+from tcpspec.interp.search import replay
+from tcpspec.interp.live import fairness_problem, lasso_problem
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
+from tcpspec.core.trace import Trace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -168,7 +168,7 @@ def test_cli_json_has_itf_loop(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ("final f: l.c;", "final 'f' must be a bool"),
 ])
 def test_checker_errors(tmp_path: Path, text: str, message: str) -> None:
-    from tcpspec.diagnostics import ModelError
+    from tcpspec.core.diagnostics import ModelError
 
     with pytest.raises(ModelError) as e:
         _model(tmp_path, LIGHTS.replace("FAIRNESS", text))

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.interp import replay
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.interp.search import replay
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 COUNTER = """
 process P() {

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 import z3
 
-from tcpspec.engines.certificate import Certificate, recheck
+from tcpspec.proof.certificate import Certificate, recheck
 from tcpspec.engines.pdr import _Horn, certificate_of, run_pdr
 from tcpspec.engines.common import Budget
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 

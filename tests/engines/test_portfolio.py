@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import portfolio
 from tcpspec.engines.portfolio import _merge, run_auto
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -170,7 +170,7 @@ def test_an_engine_process_that_dies_is_an_error_not_an_unknown(tmp_path: Path, 
     ended, instead of answering `unknown` for every property (which reads as "gave up")."""
     import pytest
 
-    from tcpspec.diagnostics import EngineError
+    from tcpspec.core.diagnostics import EngineError
     from tcpspec.engines import portfolio
 
     m = _model(tmp_path, COUNTERS)
@@ -186,7 +186,7 @@ def test_an_engine_process_that_dies_is_an_error_not_an_unknown(tmp_path: Path, 
 def test_a_dead_prover_keeps_what_bmc_decided(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pytest
 
-    from tcpspec.diagnostics import EngineError
+    from tcpspec.core.diagnostics import EngineError
     from tcpspec.engines import portfolio
 
     m = _model(tmp_path, COUNTERS)

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
-from tcpspec.diagnostics import UsageError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import UsageError
 from tcpspec.engines import registry
-from tcpspec.engines.registry import EngineCall
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.engines.contract import EngineCall
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTERS = str(ROOT / "tests" / "data" / "counters.tcpspec")
@@ -71,8 +71,8 @@ def test_unknown_and_duplicate_names() -> None:
 
 
 def test_the_cli_and_the_configuration_read_the_registry(scratch: list[str], tmp_path: Path) -> None:
-    from tcpspec import cli
-    from tcpspec.config import load_config
+    from tcpspec.cli import app as cli
+    from tcpspec.run.config import load_config
 
     registry.register("toy2", "tcpspec.engines.registry:_bmc", help="registered late")
     scratch.append("toy2")

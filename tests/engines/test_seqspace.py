@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.seqspace import analyse
-from tcpspec.interp import Opaque
-from tcpspec.pipeline import load_model
+from tcpspec.interp.values import Opaque
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines import symmetry
-from tcpspec.engines.certificate import CertInvariant, Certificate, property_builder, recheck
-from tcpspec.pipeline import load_model
-from tcpspec.theories import choose_theory
-from tcpspec.transition_system import TransitionSystem
+from tcpspec.proof.certificate import CertInvariant, Certificate, property_builder, recheck
+from tcpspec.run.pipeline import load_model
+from tcpspec.encoding.theories import choose_theory
+from tcpspec.encoding.transition_system import TransitionSystem
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,7 +123,7 @@ invariant b_le2: b.x <= 2;
 
 def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: Path) -> None:
     from tcpspec.engines.common import Budget
-    from tcpspec.engines.kind import houdini
+    from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
     path.write_text(TWINS)
@@ -141,7 +141,7 @@ def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: 
 
 def test_a_property_without_a_mirror_turns_the_swap_off(tmp_path: Path) -> None:
     from tcpspec.engines.common import Budget
-    from tcpspec.engines.kind import houdini
+    from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
     path.write_text(TWINS.replace("invariant b_le2: b.x <= 2;\n", ""))
@@ -155,7 +155,7 @@ def test_bmc_starts_the_targets_runs_with_one_side_only_for_targets_that_are_the
     from tcpspec.engines import bmc
     from tcpspec.engines.bmc import _mirrored_first_step, run_bmc
     from tcpspec.engines.common import Budget
-    from tcpspec.results import Verdict
+    from tcpspec.core.results import Verdict
 
     text = PEERS + "reachable one_sent: a.sent + b.sent == 1;\nreachable b_first: b.sent == 1 && a.sent == 0;\n"
     ts = _ts(tmp_path, text)

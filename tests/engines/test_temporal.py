@@ -1,7 +1,7 @@
 """`temporal` properties (always eventually, eventually always, leads-to and their Boolean
 combinations): real verdicts, lassos replayed on the interpreter, stopped runs, every engine,
 reports (text, JSON, ITF), properties per instance, positioned errors; and a differential test
-against a brute-force search of every run with an evaluator written independently of tcpspec.ltl."""
+against a brute-force search of every run with an evaluator written independently of tcpspec.checker.ltl."""
 
 from __future__ import annotations
 
@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp, ir
+from tcpspec.interp import semantics as interp
+
+from tcpspec.checker import ir
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError
+from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp import replay
-from tcpspec.interp_live import fairness_problem, lasso_problem, same_state
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
-from tcpspec.trace import Trace, TraceStep
+from tcpspec.interp.search import replay
+from tcpspec.interp.live import fairness_problem, lasso_problem, same_state
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
+from tcpspec.core.trace import Trace, TraceStep
 from test_liveness import HALTING as HALTING_MODEL
 from test_liveness import LIGHTS as LIGHTS_MODEL
 
@@ -241,7 +243,7 @@ def _reach(i: int, last: int, loop: int) -> set[int]:
 
 
 def _sat(f: ir.Temporal, val, last: int, loop: int) -> bool:  # type: ignore[no-untyped-def]
-    """LTL on the lasso graph by reachability: independent of tcpspec.ltl's index arithmetic."""
+    """LTL on the lasso graph by reachability: independent of tcpspec.checker.ltl's index arithmetic."""
     r0 = _reach(0, last, loop)
     op = f.op
     if op is ir.TemporalOp.ALWAYS:

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import interp
-from tcpspec.diagnostics import ModelError
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+
+from tcpspec.interp import evaluate
+from tcpspec.core.diagnostics import ModelError
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 QUEUE = """
 const CAP = 3;
@@ -67,11 +68,11 @@ def test_lemmas_close_a_proof_that_fails_without_them(tmp_path: Path) -> None:
 def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path: Path) -> None:
     """`houdini(settle=...)`: a trial that passes ends the search with every phase 2 candidate
     kept; one that fails leaves phase 2 to the solver, with the answer it gives without."""
-    from tcpspec.engines import kind
+    from tcpspec.engines import houdini as hd
     from tcpspec.engines.common import Budget
 
     model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
-    plain = kind.houdini(model, Budget(60))
+    plain = hd.houdini(model, Budget(60))
     tried: list[set[str]] = []
     unsure: list[set[str]] = []
 
@@ -80,13 +81,13 @@ def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path:
         unsure.append(on_trust)
         return False
 
-    refused = kind.houdini(model, Budget(60), settle=refuse)
+    refused = hd.houdini(model, Budget(60), settle=refuse)
     assert {"in_order", "last_is_x", "short"} <= tried[0]  # all of phase 2's candidates were tried
     assert {"in_order", "last_is_x", "short", "head_age"} <= unsure[0]  # phase 1 dropped head_age
     assert not refused[2].settled_by_recheck
     assert sorted(c.name for c in refused[0]) == sorted(c.name for c in plain[0])
     assert "short" not in {c.name for c in plain[0]} and "in_order" in {c.name for c in plain[0]}
-    accepted = kind.houdini(model, Budget(60), settle=lambda invs, steps, on_trust: True)
+    accepted = hd.houdini(model, Budget(60), settle=lambda invs, steps, on_trust: True)
     assert accepted[2].settled_by_recheck and "short" in {c.name for c in accepted[0]}
 
 
@@ -128,7 +129,7 @@ def test_slots_and_quantifiers_agree_with_the_interpreter(tmp_path: Path) -> Non
     assert all(r.verdict in (Verdict.HOLDS, Verdict.REACHED) for r in got)
     state = {"p.x": 2, "ch": [{"a": 0, "b": True}]}
     prop = next(p for p in model.properties if p.name == "past_end")
-    assert interp.eval_expr(prop.expr, interp.Env(pre=state)) is True
+    assert evaluate.eval_expr(prop.expr, evaluate.Env(pre=state)) is True
 
 
 @pytest.mark.parametrize(
@@ -161,7 +162,7 @@ def test_seed_model_is_proved_with_its_lemmas_and_not_without() -> None:
     two are 2^31 apart."""
     import dataclasses
 
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
     root = Path(__file__).resolve().parents[2]
     model = load_model(str(root / "models" / "seed_handshake.tcpspec"))
@@ -179,7 +180,7 @@ def test_abp_is_proved_with_its_lemmas_and_not_without(defines: dict[str, str]) 
     of current ones), which the generated lemmas do not state; the model's lemmas do."""
     import dataclasses
 
-    from tcpspec import ir
+    from tcpspec.checker import ir
 
     root = Path(__file__).resolve().parents[2]
     model = load_model(str(root / "models" / "abp.tcpspec"), defines)

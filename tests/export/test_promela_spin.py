@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.export.promela import ExportOptions, export_promela
-from tcpspec.export.spin import run_spin, spin_available
-from tcpspec.pipeline import load_model
-from tcpspec.results import Verdict
+from tcpspec.exporters.promela import ExportOptions, export_promela
+from tcpspec.exporters.spin import run_spin, spin_available
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDE = (0, 2**32 - 1)

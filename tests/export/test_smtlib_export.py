@@ -8,9 +8,9 @@ import pytest
 import z3
 
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.export.smtlib import bmc_query, export_smtlib
-from tcpspec.pipeline import load_model
-from tcpspec.results import Verdict
+from tcpspec.exporters.smtlib import bmc_query, export_smtlib
+from tcpspec.run.pipeline import load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,4 +1,4 @@
-"""The SPIN runner's subprocesses (tcpspec/export/spin.py) do not outlive their timeout."""
+"""The SPIN runner's subprocesses (tcpspec/exporters/spin.py) do not outlive their timeout."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.export.spin import _run
+from tcpspec.exporters.spin import _run
 
 
 def test_a_timeout_kills_the_commands_children_too(tmp_path: Path) -> None:

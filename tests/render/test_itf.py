@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from tcpspec import ir
-from tcpspec.diagnostics import Span, UsageError
+from tcpspec.checker import ir
+from tcpspec.core.diagnostics import Span, UsageError
 from tcpspec.render.itf import (
     ACTION_TAKEN,
     FORMAT_DESCRIPTION,
@@ -19,9 +19,9 @@ from tcpspec.render.itf import (
     trace_to_itf,
 )
 from tcpspec.render.json_report import report_to_json
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.trace import Trace, TraceStep
-from tcpspec.types import BOOL, BitVecType, EnumType, IntType, RecordType
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.core.trace import Trace, TraceStep
+from tcpspec.core.types import BOOL, BitVecType, EnumType, IntType, RecordType
 
 SP = Span("m.tcpspec", 1, 1)
 STATE = EnumType("State", ("CLOSED", "LISTEN", "SYN_SENT", "SYN_RECEIVED"))

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.render.msc import build_chart, html_page, message_label, to_mermaid, to_svg
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.core.results import PropertyResult, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 SVG_NS = "{http://www.w3.org/2000/svg}"

@@ -13,8 +13,8 @@ from tcpspec.render.text import (
     step_title,
     wrap_items,
 )
-from tcpspec.results import PropertyResult, Verdict
-from tcpspec.trace import Trace, TraceStep
+from tcpspec.core.results import PropertyResult, Verdict
+from tcpspec.core.trace import Trace, TraceStep
 
 
 def seg(**kw: object) -> dict:

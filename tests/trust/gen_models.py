@@ -16,8 +16,8 @@ import tempfile
 from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
-from tcpspec import ir
-from tcpspec.pipeline import load_model
+from tcpspec.checker import ir
+from tcpspec.run.pipeline import load_model
 
 # The settings every differential test shares: a fixed sample in CI, thousands with TCPSPEC_LONG=1.
 LONG = os.environ.get("TCPSPEC_LONG") == "1"

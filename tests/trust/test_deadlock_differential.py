@@ -9,11 +9,12 @@ import gen_models
 from gen_models import COMMON, LONG, load_text
 from hypothesis import assume, given, settings
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.deadlock import with_deadlock
-from tcpspec.interp import freeze, initial_states, is_exhaustive, successors
-from tcpspec.results import Verdict
+from tcpspec.interp.values import freeze
+from tcpspec.interp.semantics import initial_states, is_exhaustive, successors
+from tcpspec.core.results import Verdict
 
 DEPTH = 4
 

@@ -11,11 +11,11 @@ import gen_models
 from gen_models import COMMON, LONG, load_text
 from hypothesis import assume, given, settings
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.engines.kind import prove
-from tcpspec.interp_search import explore
-from tcpspec.results import Verdict
+from tcpspec.engines.prover import prove
+from tcpspec.interp.search import explore
+from tcpspec.core.results import Verdict
 
 DEPTH = 5
 

@@ -13,10 +13,10 @@ import gen_models
 from gen_models import COMMON, LONG, load_text
 from hypothesis import assume, event, given, settings
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.bmc import run_bmc
 from tcpspec.engines.explicit import ExplicitOptions, run_explicit
-from tcpspec.results import PropertyResult, Verdict
+from tcpspec.core.results import PropertyResult, Verdict
 
 DEPTH = 5
 

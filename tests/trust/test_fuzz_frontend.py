@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError, UsageError, render_diagnostic
-from tcpspec.pipeline import load_model
+from tcpspec.core.diagnostics import ModelError, UsageError, render_diagnostic
+from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 MODELS = sorted(p for p in (ROOT / "models").rglob("*.tcpspec"))

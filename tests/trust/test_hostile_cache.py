@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec import proof_cache
-from tcpspec.engines.kind import prove
-from tcpspec.pipeline import CheckOptions, check_model, load_model
+from tcpspec.proof import cache as proof_cache
+from tcpspec.engines.prover import prove
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 
 ROOT = Path(__file__).resolve().parents[2]
 COUNTERS = (ROOT / "tests" / "data" / "counters.tcpspec").read_text()

@@ -1,5 +1,5 @@
 """Hostile inputs beyond docs/errors.md's rows: each gets exit 2 and one line, never a
-traceback, a hang or the content of a file that is not a model (tcpspec/inputs.py)."""
+traceback, a hang or the content of a file that is not a model (tcpspec/core/inputs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.inputs import MAX_MODEL_BYTES
+from tcpspec.core.inputs import MAX_MODEL_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 TCP = str(ROOT / "models/tcp.tcpspec")
@@ -65,7 +65,7 @@ def test_fmt_refuses_special_files(special: str, tmp_path: Path, capsys: pytest.
 
 def test_the_api_replay_reads_traces_bounded(tmp_path: Path) -> None:
     import tcpspec
-    from tcpspec.diagnostics import UsageError
+    from tcpspec.core.diagnostics import UsageError
 
     model = tcpspec.load(TCP)
     deep = tmp_path / "t.json"

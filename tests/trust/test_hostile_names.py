@@ -12,7 +12,7 @@ import pytest
 import z3
 
 from tcpspec.cli import main
-from tcpspec.export import comment_text
+from tcpspec.exporters import comment_text
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = """process P() {

@@ -14,10 +14,12 @@ from gen_models import COMMON, LONG, load_text
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from tcpspec import ir
+from tcpspec.checker import ir
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp import Env, _bool, eval_expr, freeze, initial_states, is_exhaustive, successors
-from tcpspec.results import Verdict
+from tcpspec.interp.evaluate import Env, _bool, eval_expr
+from tcpspec.interp.values import freeze
+from tcpspec.interp.semantics import initial_states, is_exhaustive, successors
+from tcpspec.core.results import Verdict
 
 DEPTH = 4
 MAX_STATES = 3000
@@ -93,7 +95,7 @@ class _Off(dict):  # type: ignore[type-arg]
         self.states, self.t = states, t
 
     def __missing__(self, k: object) -> bool:
-        from tcpspec.interp_live import enabled
+        from tcpspec.interp.live import enabled
 
         self[k] = self.t is not None and enabled(self.t, self.states[k]) is False
         return self[k]

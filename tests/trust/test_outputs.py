@@ -1,5 +1,5 @@
 """Every output option writes into a FIFO, /dev/stdout or a device in place, and through a
-symlink to its target, instead of replacing them with a regular file (tcpspec/outputs.py)."""
+symlink to its target, instead of replacing them with a regular file (tcpspec/core/outputs.py)."""
 
 from __future__ import annotations
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from tcpspec.cli import main
-from tcpspec.diagnostics import ModelError
+from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines import budget
-from tcpspec.pipeline import CheckOptions, check_model, load_model
-from tcpspec.results import Verdict
+from tcpspec.run.pipeline import CheckOptions, check_model, load_model
+from tcpspec.core.results import Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 TCP = str(ROOT / "models/tcp.tcpspec")
@@ -59,7 +59,7 @@ def _sleep(*args: object, **kwargs: object) -> None:
     time.sleep(600)  # Python code that never asks the budget: what building a huge encoding looks like
 
 
-@pytest.mark.parametrize("engine,where", [("bmc", "tcpspec.engines.bmc.run_bmc"), ("kind", "tcpspec.engines.kind.run_kind"),
+@pytest.mark.parametrize("engine,where", [("bmc", "tcpspec.engines.bmc.run_bmc"), ("kind", "tcpspec.engines.prover.run_kind"),
                                           ("pdr", "tcpspec.engines.pdr.run_pdr")])
 def test_an_engine_past_its_timeout_is_stopped(engine: str, where: str, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:

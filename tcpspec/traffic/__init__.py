@@ -1,0 +1,1 @@
+"""Real traffic against the model: captures read, segments observed, the model configured and followed (`tcpspec replay`)."""
