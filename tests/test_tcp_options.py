@@ -82,6 +82,40 @@ def test_without_keepalive_no_probe_is_sent() -> None:
     assert not apply(tcp, state, "client.send_keepalive", {"garbage": False}).enabled
 
 
+def test_window_closes_is_probed_and_reopens() -> None:
+    """-D WINDOW=true: the server's buffer holds 2 octets; the client fills it, the server's ACK
+    closes the window (its right edge stays), the client may then send nothing but the probe
+    <SEQ=SND.UNA-1>, which the server answers with its zero window or, rate-limited, not at all;
+    the application's read reopens it with a window update, and the client sends again."""
+    tcp = load_model(str(TCP), {"WINDOW": "true"})
+    sent: list[tuple[str, dict[str, object]]] = []
+    state = _run(tcp, [("server.set_receive_buffer", {"w": 2})] + HANDSHAKE
+                 + [("client.send_data", {"n": 2}), "server.recv_segment", "client.recv_segment"], sent)
+    assert sent[1][1]["syn"] and sent[1][1]["wnd"] == 2  # the SYN,ACK advertises the buffer
+    assert sent[-1][1]["ackno"] == 103 and sent[-1][1]["wnd"] == 0  # the same right edge, 103 + 0
+    assert state["client.snd_wnd"] == 0 and (state["client.snd_wl1"], state["client.snd_wl2"]) == (301, 103)
+    assert not apply(tcp, state, "client.send_data", {"n": 1}).enabled
+    probed = _step(tcp, state, "client.send_window_probe", {}, sent)
+    assert sent[-1][1]["seq"] == 102 and sent[-1][1]["len"] == 0
+    answered = apply(tcp, probed, "server.recv_unacceptable", {})
+    assert answered.enabled and answered.sent[0][1]["ackno"] == 103 and answered.sent[0][1]["wnd"] == 0
+    assert apply(tcp, probed, "server.discard", {}).enabled  # or not answered
+    state = _step(tcp, _step(tcp, probed, "server.discard"), "server.send_window_update", {"w": 2}, sent)
+    assert sent[-1][1]["ackno"] == 103 and sent[-1][1]["wnd"] == 2 and sent[-1][1]["len"] == 0
+    assert not apply(tcp, state, "server.send_window_update", {"w": 1}).enabled  # the edge never moves left
+    state = _step(tcp, state, "client.recv_segment")
+    assert state["client.snd_wnd"] == 2 and apply(tcp, state, "client.send_data", {"n": 2}).enabled
+
+
+def test_without_window_every_segment_advertises_wnd() -> None:
+    tcp = load_model(str(TCP))
+    sent: list[tuple[str, dict[str, object]]] = []
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 2}), "server.recv_segment"], sent)
+    assert {seg["wnd"] for _, seg in sent} == {tcp.constants["WND"]}
+    assert not apply(tcp, state, "client.send_window_probe", {}).enabled
+    assert not apply(tcp, state, "server.send_window_update", {"w": tcp.constants["WND"]}).enabled
+
+
 def test_rto_resends_from_snd_una_and_the_duplicate_is_acknowledged_with_rcv_nxt() -> None:
     """-D RTO=true: the client's timer resends its data from SND.UNA (SND.NXT stays); the server
     takes the first copy and answers the second, all old, with <SEQ=SND.NXT><ACK=RCV.NXT>."""
