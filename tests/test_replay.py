@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TCP = str(ROOT / "models/tcp.tcpspec")
 TRACES = ROOT / "traces"
 SEED = ["-D", "MSS=536", "-D", "WND=65535"]
-REAL = ["-D", "MSS=1460", "-D", "WND=65535"]
+REAL = ["-D", "MSS=1460", "-D", "WND=65536"]  # the loopback capture advertises 64 << 10 (WINDOW compares windows)
 
 
 def _replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) -> tuple[int, dict]:  # type: ignore[type-arg]
@@ -169,10 +169,11 @@ def _json_replay(capsys: pytest.CaptureFixture[str], trace: str, *extra: str) ->
 
 def test_a_real_capture_replays_with_no_defines(capsys: pytest.CaptureFixture[str]) -> None:
     """MSS from the SYNs' option, WND from the largest window (64 << 10), CAP from the capture,
-    and the model's delayed ACKs on, as a real stack's."""
+    the model's delayed ACKs on, as a real stack's, and its changing windows (the SYNs' windows,
+    unscaled, differ from the later ones): every window is compared."""
     code, doc = _json_replay(capsys, str(TRACES / "loopback_full.pcap"))
     assert code == 0 and doc["verdict"] == "accepted"
-    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3, "DELACK": True}
+    assert doc["settings"] == {"MSS": 65495, "WND": 65536, "CAP": 3, "DELACK": True, "WINDOW": True}
 
 
 def test_a_define_wins_over_the_capture_and_no_auto_sets_nothing(capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,6 +82,89 @@ def test_without_keepalive_no_probe_is_sent() -> None:
     assert not apply(tcp, state, "client.send_keepalive", {"garbage": False}).enabled
 
 
+def test_window_closes_is_probed_and_reopens() -> None:
+    """-D WINDOW=true: the server's buffer holds 2 octets; the client fills it, the server's ACK
+    closes the window (its right edge stays), the client may then send nothing but the probe
+    <SEQ=SND.UNA-1>, which the server answers with its zero window or, rate-limited, not at all;
+    the application's read reopens it with a window update, and the client sends again."""
+    tcp = load_model(str(TCP), {"WINDOW": "true"})
+    sent: list[tuple[str, dict[str, object]]] = []
+    state = _run(tcp, [("server.set_receive_buffer", {"w": 2})] + HANDSHAKE
+                 + [("client.send_data", {"n": 2}), "server.recv_segment", "client.recv_segment"], sent)
+    assert sent[1][1]["syn"] and sent[1][1]["wnd"] == 2  # the SYN,ACK advertises the buffer
+    assert sent[-1][1]["ackno"] == 103 and sent[-1][1]["wnd"] == 0  # the same right edge, 103 + 0
+    assert state["client.snd_wnd"] == 0 and (state["client.snd_wl1"], state["client.snd_wl2"]) == (301, 103)
+    assert not apply(tcp, state, "client.send_data", {"n": 1}).enabled
+    probed = _step(tcp, state, "client.send_window_probe", {}, sent)
+    assert sent[-1][1]["seq"] == 102 and sent[-1][1]["len"] == 0
+    answered = apply(tcp, probed, "server.recv_unacceptable", {})
+    assert answered.enabled and answered.sent[0][1]["ackno"] == 103 and answered.sent[0][1]["wnd"] == 0
+    assert apply(tcp, probed, "server.discard", {}).enabled  # or not answered
+    state = _step(tcp, _step(tcp, probed, "server.discard"), "server.send_window_update", {"w": 2}, sent)
+    assert sent[-1][1]["ackno"] == 103 and sent[-1][1]["wnd"] == 2 and sent[-1][1]["len"] == 0
+    assert not apply(tcp, state, "server.send_window_update", {"w": 1}).enabled  # the edge never moves left
+    state = _step(tcp, state, "client.recv_segment")
+    assert state["client.snd_wnd"] == 2 and apply(tcp, state, "client.send_data", {"n": 2}).enabled
+
+
+def test_without_window_every_segment_advertises_wnd() -> None:
+    tcp = load_model(str(TCP))
+    sent: list[tuple[str, dict[str, object]]] = []
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 2}), "server.recv_segment"], sent)
+    assert {seg["wnd"] for _, seg in sent} == {tcp.constants["WND"]}
+    assert not apply(tcp, state, "client.send_window_probe", {}).enabled
+    assert not apply(tcp, state, "server.send_window_update", {"w": tcp.constants["WND"]}).enabled
+
+
+def test_rto_resends_from_snd_una_and_the_duplicate_is_acknowledged_with_rcv_nxt() -> None:
+    """-D RTO=true: the client's timer resends its data from SND.UNA (SND.NXT stays); the server
+    takes the first copy and answers the second, all old, with <SEQ=SND.NXT><ACK=RCV.NXT>."""
+    tcp = load_model(str(TCP), {"RTO": "true"})
+    sent: list[tuple[str, dict[str, object]]] = []
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 2}), ("client.retransmit", {"n": 2, "fin": False}),
+                                   "server.recv_segment", "server.recv_unacceptable"], sent)
+    first, again = (seg for ch, seg in sent if ch == "c2s" and seg["len"])
+    assert first == again and first["seq"] == 101 and state["client.snd_nxt"] == 103
+    acks = [seg for ch, seg in sent if ch == "s2c"][-2:]
+    assert [a["ackno"] for a in acks] == [103, 103] and state["server.rcv_nxt"] == 103
+
+
+def test_rto_resends_the_fin_alone_or_on_its_data_and_a_loss_probe_ends_at_snd_nxt() -> None:
+    tcp = load_model(str(TCP), {"RTO": "true", "CAP": "3"})
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 1}), ("client.close_with_data", {"n": 1})])
+    # SND.UNA 101, SND.NXT 104 (2 octets, then the FIN): from SND.UNA, the FIN rides only on
+    # all the data; the tail-loss probe is the last segment, the FIN with the data before it.
+    for params, ok in (({"n": 2, "fin": True}, True), ({"n": 1, "fin": True}, False), ({"n": 1, "fin": False}, True),
+                       ({"n": 2, "fin": False}, True), ({"n": 0, "fin": True}, False)):
+        assert apply(tcp, state, "client.retransmit", params).enabled is ok, params
+    out = apply(tcp, state, "client.loss_probe", {"n": 1, "fin": True})
+    assert out.enabled and out.sent[-1][1]["seq"] == 102 and out.sent[-1][1]["fin"]
+    assert not apply(tcp, state, "client.loss_probe", {"n": 1, "fin": False}).enabled
+    state = _run(tcp, HANDSHAKE + ["client.close"])
+    out = apply(tcp, state, "client.retransmit", {"n": 0, "fin": True})
+    assert out.enabled and out.sent[-1][1]["seq"] == 101 and out.sent[-1][1]["len"] == 0
+
+
+def test_rto_in_syn_received_the_peers_syn_again_is_answered() -> None:
+    """The client's SYN again reaches the server in SYN-RECEIVED: RFC 9293's ACK of RCV.NXT, or
+    Linux's SYN,ACK again; the server stays in SYN-RECEIVED."""
+    tcp = load_model(str(TCP), {"RTO": "true"})
+    start = HANDSHAKE[:3] + ["client.retransmit_syn"]
+    for synack, reply in ((False, {"syn": False, "seq": 301}), (True, {"syn": True, "seq": 300})):
+        sent: list[tuple[str, dict[str, object]]] = []
+        state = _run(tcp, start + [("server.syn_received_recv_syn", {"synack": synack})], sent)
+        ch, seg = sent[-1]
+        assert ch == "s2c" and seg["ack"] and seg["ackno"] == 101 and {k: seg[k] for k in reply} == reply
+        assert state["server.state"] == "SYN_RECEIVED"
+
+
+def test_without_rto_nothing_is_retransmitted() -> None:
+    tcp = load_model(str(TCP))
+    state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 1})])
+    assert not apply(tcp, state, "client.retransmit", {"n": 1, "fin": False}).enabled
+    assert not apply(tcp, state, "client.loss_probe", {"n": 1, "fin": False}).enabled
+
+
 @pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""

@@ -16,9 +16,10 @@ it is reported. Values are concrete from the start: the caller pins free initial
 ISNs) from the observations that show them, and a `choose` parameter copied verbatim into a
 sent field (a payload length) takes the observed field's value instead of every value of its
 type. Other large parameters take the type's sample (`interp.default_sample`) and the numbers
-the instance's next two segments show in the fields the parameter reaches (a window stored in
-a variable that sends copy into `wnd` takes the windows those segments advertise): that can
-miss a run but never invents one.
+the instance's next two segments show in the fields the parameter reaches; a parameter stored
+in a variable that sends copy into a field (a window stored in `rcv_wnd`, sent as `wnd`) takes
+only the values those segments show, when they show one (a window a stack opens shows on
+the next segment it sends). Either can miss a run but never invents one.
 """
 
 from __future__ import annotations
@@ -176,8 +177,11 @@ class _Rule:
                 per.append(self.small[name])
             else:
                 fields = self.shows.get(name) or set((hints or {}).keys())
-                seen = [h for f in sorted(fields) for h in (hints or {}).get(f, ())]
-                per.append(list(dict.fromkeys([*default_sample(ptype), *(h for h in seen if values_in_range(ptype, h))])))
+                seen = [h for f in sorted(fields) for h in (hints or {}).get(f, ()) if values_in_range(ptype, h)]
+                if self.shows.get(name) and seen:  # its own next segments show the value it stored
+                    per.append(list(dict.fromkeys(seen)))
+                else:
+                    per.append(list(dict.fromkeys([*default_sample(ptype), *seen])))
         return list(_product([n for n, _ in self.t.params], per))
 
 
