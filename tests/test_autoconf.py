@@ -186,10 +186,11 @@ def test_a_probe_does_not_restart_the_peers_idle_time() -> None:
 
 def test_an_option_reached_only_through_a_constant_other_options_feed_has_no_rules(tmp_path: Path) -> None:
     """`const BOTH = RTO || KEEPALIVE;` in a guard is machinery both share: neither option has
-    a rule of its own by it (tcp.tcpspec's REPEATS while RTO has no retransmission yet)."""
+    a rule of its own by it. In tcp.tcpspec, REPEATS = KEEPALIVE || RTO || WINDOW is such a
+    constant, and each option also has rules of its own (probes, retransmissions, windows)."""
     path = tmp_path / "m.tcpspec"
     path.write_text(MODEL.replace("const LIMIT = if RTO then MSS else 0;", "const LIMIT = MSS;\nconst BOTH = RTO || KEEPALIVE;")
                     .replace("when n <= LIMIT", "when n <= LIMIT && BOTH"))
     assert rule_constants(load_program(str(path))) == {"MSS", "LIMIT", "BOTH"}
     tcp = rule_constants(load_program(str(ROOT / "models" / "tcp.tcpspec")))
-    assert "KEEPALIVE" in tcp and "RTO" not in tcp  # RTO: declared, no retransmission rule yet
+    assert {"KEEPALIVE", "RTO", "WINDOW"} <= tcp and "REPEATS" in tcp

@@ -85,7 +85,7 @@ def test_delayed_ack_property_catches_a_wrong_ack(tmp_path: Path) -> None:
     """The property fails when the delayed ACK acknowledges more than RCV.NXT."""
     text = TCP.read_text(encoding="utf-8")
     good = "  transition send_delayed_ack when ack_pending {\n" \
-           "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, wnd: WND };\n"
+           "    send outbox Segment { ack: true, seq: snd_nxt, ackno: rcv_nxt, wnd: rcv_wnd };\n"
     assert text.count(good) == 1
     path = tmp_path / "tcp_delayed_ack_plus_one.tcpspec"
     path.write_text(text.replace(good, good.replace("ackno: rcv_nxt,", "ackno: rcv_nxt + 1,")))

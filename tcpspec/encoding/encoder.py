@@ -330,6 +330,10 @@ class _Executor:
         elif isinstance(s, ir.If):
             c = eval_expr(s.cond, self.env)
             assert isinstance(c, z3.BoolRef)
+            decided = z3.simplify(c) if not z3.is_const(c) else c
+            if z3.is_true(decided) or z3.is_false(decided):  # an option's branch: only the one taken
+                self.run(s.then if z3.is_true(decided) else s.else_, pc)
+                return
             sends_before = dict(self.effect.sends)
             self.run(s.then, z3.And(pc, c))
             then_state, then_sends = self.env.pre, self.effect.sends
@@ -385,6 +389,8 @@ def execute(th: Theory, model: ir.Model, t: ir.AnyTransition, pre: State, params
     guard = eval_expr(t.guard, env)
     assert isinstance(guard, z3.BoolRef)
     effect.enabled.append(guard)
+    if z3.is_false(z3.simplify(guard)):  # an option that is off: the body is never run
+        return effect
     if t.receive is not None:
         binding, chan = t.receive
         ch = env.pre[chan.name]

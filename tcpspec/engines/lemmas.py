@@ -35,6 +35,7 @@ from tcpspec.checker import ir
 from tcpspec.core.diagnostics import Span
 from tcpspec.encoding.encoder import Env, eval_expr
 from tcpspec.encoding.transition_system import TransitionSystem
+from tcpspec.engines.frozen import frozen
 from tcpspec.core.types import BitVecType, BoolType, EnumType, IntType, MapType, MapValue, SetType
 from tcpspec.interp import evaluate, values
 
@@ -207,9 +208,13 @@ def _relations(a: ir.Expr, b: ir.Expr) -> list[ir.Expr]:
 
 
 def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
-    """The candidates for `model`, most general first, at most `cap` of them."""
+    """The candidates for `model`, most general first, at most `cap` of them.
+
+    A variable that keeps its initial value (engines/frozen.py: an option that is off) gets
+    the one candidate `v == initial value` and takes part in no relation."""
     out: list[Candidate] = []
     seen: set[str] = set()
+    fixed = frozen(model)
 
     def add(e: ir.Expr, family: str) -> None:
         text = show(e)
@@ -217,9 +222,12 @@ def generate(model: ir.Model, cap: int = DEFAULT_CAP) -> list[Candidate]:
             seen.add(text)
             out.append(Candidate(f"lemma_{len(out)}", e, family))
 
-    bools = _views(model, BoolType)
-    enums = _views(model, EnumType)
-    numbers = [v for v in model.state_vars if isinstance(v.type, BitVecType)]
+    for v in model.state_vars:
+        if v.name in fixed:
+            add(binary("eq", var(v), fixed[v.name]), "frozen")
+    bools = [(e, i) for e, i in _views(model, BoolType) if _root(e) not in fixed]
+    enums = [(e, i) for e, i in _views(model, EnumType) if _root(e) not in fixed]
+    numbers = [v for v in model.state_vars if isinstance(v.type, BitVecType) and v.name not in fixed]
 
     plain: list[ir.Expr] = []  # unconditional atoms
     local: dict[str, list[ir.Expr]] = {}  # per instance: the atoms used under its enum conditions
@@ -332,6 +340,13 @@ def _views(model: ir.Model, kind: type) -> list[tuple[ir.Expr, str]]:
         elif isinstance(t, SetType) and kind is BoolType:
             out += [(ir.Member(lit(k, t.elem), var(v), _BOOL, _SPAN), v.instance) for k in t.elems()]
     return out
+
+
+def _root(e: ir.Expr) -> str:
+    """The state variable a view reads."""
+    while not isinstance(e, ir.Var):
+        e = e.map if isinstance(e, ir.MapRead) else e.set  # type: ignore[attr-defined]
+    return e.var.name
 
 
 def _is_view(e: ir.Expr) -> bool:

@@ -199,6 +199,8 @@ class _Walker:
         if isinstance(e, ir.Param):
             t = self.transition
             return self.position(("param", t.name if t is not None else "?", e.name), e.type), e
+        if isinstance(e, ir.Local):
+            return self.position(self._local(e.name), e.type), e
         if isinstance(e, ir.Msg):
             ch = self.msgs.get(e.name)
             if ch is None:
@@ -288,6 +290,11 @@ class _Walker:
             self.spoil(c, f"a sequence number used as {e.type} (its unsigned value)")
         return None, new
 
+    def _local(self, name: str) -> Key:
+        """A `let` name's position: names are unique within a transition, not across them."""
+        t = self.transition
+        return ("local", t.name if t is not None else "?", name)
+
     # -------------------------------------------------- statements
 
     def stmts(self, body: Iterable[ir.Stmt]) -> tuple[ir.Stmt, ...]:
@@ -301,6 +308,10 @@ class _Walker:
                 c, msg = self.expr(s.message)
                 self.flow(self.position(("chan", s.channel.name), s.channel.message), c, f"a send to {s.channel.name}")
                 out.append(replace(s, message=msg))
+            elif isinstance(s, ir.Let):
+                c, value = self.expr(s.value)
+                self.flow(self.position(self._local(s.name), s.value.type), c, f"let {s.name} =")
+                out.append(replace(s, value=value))
             elif isinstance(s, ir.If):
                 _, cond = self.expr(s.cond)
                 out.append(replace(s, cond=cond, then=self.stmts(s.then), else_=self.stmts(s.else_)))

@@ -34,7 +34,7 @@ from tcpspec.interp.values import Domain, cardinality
 from tcpspec.interp.semantics import initial_states
 from tcpspec.core.trace import Trace
 from tcpspec.core.types import BitVecType, IntType, RecordType, Value
-from tcpspec.traffic.windows import shrinking_window, window_shifts, window_updates
+from tcpspec.traffic.windows import shrinking_window, unscalable_windows_dropped, window_shifts, window_updates
 from tcpspec.traffic.wire import Loaded, Segment, idle_times
 
 if TYPE_CHECKING:
@@ -308,6 +308,7 @@ def prepare_replay(model_path: str, trace_path: str, defines: dict[str, str] | N
     from tcpspec.traffic.wire import load_trace
 
     loaded = load_trace(trace_path, conn)
+    loaded.segments = unscalable_windows_dropped(loaded.segments)
     return Replay(loaded, configure(model_path, loaded.segments, defines or {}, auto=auto, program=program))
 
 

@@ -9,11 +9,23 @@ compares windows (its window field has a range) judges both itself.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tcpspec.traffic.wire import Segment, signed
 
 
 def _scale_known(segments: list[Segment]) -> bool:
     return not any(s.options_cut for s in segments if "SYN" in s.flags)
+
+
+def unscalable_windows_dropped(segments: list[Segment]) -> list[Segment]:
+    """The segments, without the windows of those after the SYNs when the capture's snap length
+    cut a SYN's options: the window scale is then unknown, and so is every later window in
+    octets (a raw `win=64` may be 64 or 64 << 7). A window that is not known is not judged; a
+    SYN's window is never scaled and stays."""
+    if _scale_known(segments):
+        return segments
+    return [s if "SYN" in s.flags or s.window is None else replace(s, window=None) for s in segments]
 
 
 def shrinking_window(segments: list[Segment], shifts: dict[str, int]) -> tuple[int, str] | None:

@@ -72,3 +72,13 @@ def test_a_choose_parameter_counts_only_when_every_value_is_tried(tmp_path: Path
     m = _model(tmp_path, "var s: seq8;\n transition f choose d: seq8 when true { s := d; }")
     assert analyse(m, lambda key: False).spaces[0].partial  # d is sampled
     assert not analyse(m, lambda key: key == ("param", "p.f", "d")).spaces[0].partial
+
+
+def test_a_let_carries_its_value_into_its_space(tmp_path: Path) -> None:
+    """`let` names a value of the space it was computed from: a flow like an assignment's (the
+    TCP model's window arithmetic is written with lets)."""
+    m = _model(tmp_path, "var s: seq8; var t: seq8;\n transition f when true { let n = s + 1; t := n; }")
+    (space,) = analyse(m, lambda key: False).spaces
+    assert space.seed == "p.s" and space.hidden == ("p.t",)
+    bad = _model(tmp_path, "var s: seq8; var t: seq8 = 0;\n transition f when true { let d = s - t; t := d; }")
+    assert not analyse(bad, lambda key: False).covers("p.s")
