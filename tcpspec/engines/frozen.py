@@ -22,26 +22,28 @@ from tcpspec.checker.const import const_value
 from tcpspec.core.types import IntType
 
 
-def never(e: ir.Expr) -> bool:
-    """`e` is false whatever the state: a constant false, or a conjunction with such a part."""
-    if isinstance(e, ir.Binary) and e.op == "and":
-        return never(e.left) or never(e.right)
-    if isinstance(e, ir.Binary) and e.op == "or":
-        return never(e.left) and never(e.right)
+def decided(e: ir.Expr) -> bool | None:
+    """The truth value of `e` whatever the state, when the constants alone fix it (`WINDOW && x`
+    with WINDOW false); None when it depends on the state."""
+    if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+        a, b = decided(e.left), decided(e.right)
+        short = e.op == "or"  # the value that decides the connective alone
+        if a is short or b is short:
+            return short
+        return (not short) if a is not None and b is not None else None
     if isinstance(e, ir.Unary) and e.op == "not":
-        return always(e.arg)
-    return const_value(e) is False
+        v = decided(e.arg)
+        return None if v is None else not v
+    v = const_value(e)
+    return v if isinstance(v, bool) else None
+
+
+def never(e: ir.Expr) -> bool:
+    return decided(e) is False
 
 
 def always(e: ir.Expr) -> bool:
-    """`e` is true whatever the state."""
-    if isinstance(e, ir.Binary) and e.op == "or":
-        return always(e.left) or always(e.right)
-    if isinstance(e, ir.Binary) and e.op == "and":
-        return always(e.left) and always(e.right)
-    if isinstance(e, ir.Unary) and e.op == "not":
-        return never(e.arg)
-    return const_value(e) is True
+    return decided(e) is True
 
 
 def settle(e: ir.Expr) -> ir.Expr:
