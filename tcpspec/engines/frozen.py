@@ -18,24 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tcpspec.checker import ir
-from tcpspec.checker.const import const_value
+from tcpspec.checker.const import const_value, decided
 from tcpspec.core.types import IntType
-
-
-def decided(e: ir.Expr) -> bool | None:
-    """The truth value of `e` whatever the state, when the constants alone fix it (`WINDOW && x`
-    with WINDOW false); None when it depends on the state."""
-    if isinstance(e, ir.Binary) and e.op in ("and", "or"):
-        a, b = decided(e.left), decided(e.right)
-        short = e.op == "or"  # the value that decides the connective alone
-        if a is short or b is short:
-            return short
-        return (not short) if a is not None and b is not None else None
-    if isinstance(e, ir.Unary) and e.op == "not":
-        v = decided(e.arg)
-        return None if v is None else not v
-    v = const_value(e)
-    return v if isinstance(v, bool) else None
 
 
 def never(e: ir.Expr) -> bool:
