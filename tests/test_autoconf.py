@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tcpspec.traffic.autoconf import behaviours, configure, derive, occurrences, rule_constants, segments_in_flight
+from tcpspec.traffic.autoconf import behaviours, configure, derive, losses, occurrences, rule_constants, segments_in_flight
 from tcpspec.traffic.conformance import window_shifts
 from tcpspec.frontend.parser import load_program
 from tcpspec.traffic.wire import read_text_trace
@@ -194,3 +194,30 @@ def test_an_option_reached_only_through_a_constant_other_options_feed_has_no_rul
     assert rule_constants(load_program(str(path))) == {"MSS", "LIMIT", "BOTH"}
     tcp = rule_constants(load_program(str(ROOT / "models" / "tcp.tcpspec")))
     assert {"KEEPALIVE", "RTO", "WINDOW"} <= tcp and "REPEATS" in tcp
+
+
+LOST = ("client -> server ACK seq=101 ack=501 len=10 win=4\n"  # t.txt:4, lost
+        "client -> server ACK seq=111 ack=501 len=10 win=4\n"
+        "server -> client ACK seq=501 ack=101 win=4\n"  # t.txt:6: a duplicate ACK at the hole
+        "client -> server ACK seq=101 ack=501 len=10 win=4\n"  # t.txt:7: sent again
+        "server -> client ACK seq=501 ack=121 win=4\n")  # t.txt:8: it had kept 111..121 out of order
+
+
+def test_a_loss_is_read_off_the_trace_and_named_when_replay_rejects_after_it(tmp_path: Path) -> None:
+    """A segment the receiver acknowledges again at its first octet after later data, then sent
+    again, was lost. Replay does not switch a lossy network on by itself, and tcp.tcpspec's
+    receiver keeps nothing out of order: the rejection says both."""
+    from tcpspec.traffic.conformance import prepare_replay
+
+    assert losses(_segs(LOST)) == [(3, "t.txt:4 did not reach its receiver: it acknowledges 101 again at t.txt:6 "
+                                       "after later data, and the octets are sent again at t.txt:7")]
+    # A retransmission with no duplicate ACK before it (the ACK may have been lost instead), and
+    # data acknowledged in order: no loss is claimed.
+    assert losses(_segs("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=101 ack=501 len=10 win=4\n")) == []
+    assert losses(_segs("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=111 ack=501 len=10 win=4\n"
+                        "server -> client ACK seq=501 ack=121 win=4\n")) == []
+    trace = tmp_path / "t.txt"
+    trace.write_text(HANDSHAKE + LOST)
+    res = prepare_replay(str(ROOT / "models" / "tcp.tcpspec"), str(trace)).run(timeout=60)
+    assert res.verdict == "rejected" and res.first_unexplained is not None and res.first_unexplained >= 5
+    assert f"{trace}:4 did not reach its receiver" in res.reason and "-D LOSS=true" in res.reason

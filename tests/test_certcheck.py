@@ -118,6 +118,10 @@ def test_interrupting_a_recheck_exits_130(tmp_path: Path, after: int) -> None:
                                        model_path=tcp, proved=[p.name for p in own])))
     proc = subprocess.Popen([sys.executable, "-m", "tcpspec", "recheck", tcp, str(cert)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env=dict(os.environ, PYTHONUNBUFFERED="1"))
+    maps = Path(f"/proc/{proc.pid}/maps")
+    deadline = time.monotonic() + 120  # a busy machine: wait for Z3 to be loaded, not a fixed time
+    while maps.exists() and "libz3" not in maps.read_text(errors="replace") and time.monotonic() < deadline:
+        time.sleep(0.1)
     time.sleep(after)  # past loading, into the queries
     proc.send_signal(signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=60)

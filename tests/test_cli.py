@@ -406,3 +406,32 @@ def test_a_certificate_from_bmc_is_a_usage_error(tmp_path: Path, capsys: pytest.
     out = tmp_path / "c.cert"
     assert main(["check", _SEED, "--engine", "bmc", "--depth", "2", "--certificate", str(out)]) == 2
     assert "engine bmc proves nothing" in capsys.readouterr().err and not out.exists()
+
+
+@pytest.mark.parametrize("raised", [
+    "ctypes",  # Ctrl-C while ctypes converted an argument for z3: ArgumentError naming KeyboardInterrupt
+    "chained",  # an error raised while a KeyboardInterrupt was being handled
+    "other",  # a real bug stays an internal error
+])
+def test_an_interrupt_in_disguise_exits_130_a_bug_exits_4(monkeypatch: pytest.MonkeyPatch, raised: str,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    import ctypes
+
+    def check_model(*a: object, **k: object) -> None:
+        if raised == "ctypes":
+            raise ctypes.ArgumentError("argument 2: <class 'KeyboardInterrupt'>: ")
+        if raised == "chained":
+            try:
+                raise KeyboardInterrupt
+            except KeyboardInterrupt:
+                raise RuntimeError("cleanup failed")  # its __context__ is the interrupt
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(pipeline, "check_model", check_model)
+    seed = str(Path(__file__).resolve().parents[1] / "models" / "seed_handshake.tcpspec")
+    code = main(["check", seed, "--no-cache"])
+    err = capsys.readouterr().err
+    if raised == "other":
+        assert code == 4 and "internal error: RuntimeError: a bug" in err
+    else:
+        assert code == 130 and "interrupted" in err and "internal error" not in err

@@ -158,6 +158,40 @@ def test_rto_in_syn_received_the_peers_syn_again_is_answered() -> None:
         assert state["server.state"] == "SYN_RECEIVED"
 
 
+# The server opens actively and sends its SYN three times; the passive client's SYN,ACK meets a
+# full outbox, so the server's ACK of it is delayed (and rides on what it sends next).
+DELAYED_HANDSHAKE = ["server.active_open", "server.retransmit_syn", "client.passive_open_call", "client.listen_recv_syn",
+                     "server.retransmit_syn", "server.syn_sent_recv_syn_ack",
+                     ("client.syn_received_recv_syn", {"synack": False})]
+
+
+def test_rto_the_ack_of_the_syn_on_data_completes_the_handshake_and_the_text_is_taken() -> None:
+    """In SYN-RECEIVED the ACK of our SYN may come on the peer's first data: the text is taken
+    (RCV.NXT = the peer's SND.NXT), so the peer's RST after an ABORT is still at RCV.NXT and
+    resets the connection (no half-open connection)."""
+    tcp = load_model(str(TCP), {"RTO": "true"})
+    state = _run(tcp, DELAYED_HANDSHAKE + [("server.send_data", {"n": 1}),
+                                           ("client.syn_received_recv_syn", {"synack": False}),
+                                           "client.syn_received_recv_ack"])
+    assert state["client.state"] == "ESTABLISHED" and state["client.rcv_nxt"] == state["server.snd_nxt"] == 302
+    state = _run(tcp, DELAYED_HANDSHAKE + [("server.send_data", {"n": 1}),
+                                           ("client.syn_received_recv_syn", {"synack": False}),
+                                           "client.syn_received_recv_ack", ("server.abort", {"ack": False}),
+                                           "client.recv_rst"])
+    assert (state["client.state"], state["server.state"]) == ("CLOSED", "CLOSED")
+
+
+def test_rto_in_last_ack_the_fin_again_with_a_full_outbox_leaves_no_ack_pending() -> None:
+    """The server's FIN again reaches the client in LAST-ACK with its outbox full of segments that
+    acknowledge it already: nothing is owed (ack_pending_synchronized)."""
+    tcp = load_model(str(TCP), {"RTO": "true"})
+    state = _run(tcp, HANDSHAKE + ["server.close", "client.established_recv_fin",
+                                   ("server.loss_probe", {"n": 0, "fin": True}), "client.close",
+                                   "client.recv_unacceptable"])
+    assert state["client.state"] == "LAST_ACK" and not state["client.ack_pending"]
+    assert all(seg["ackno"] == state["client.rcv_nxt"] for seg in state["c2s"])
+
+
 def test_without_rto_nothing_is_retransmitted() -> None:
     tcp = load_model(str(TCP))
     state = _run(tcp, HANDSHAKE + [("client.send_data", {"n": 1})])

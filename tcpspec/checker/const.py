@@ -28,6 +28,22 @@ def const_value(e: ir.Expr) -> Value | None:
     return _const_collection(e)
 
 
+def decided(e: ir.Expr) -> bool | None:
+    """The truth value of `e` whatever the state, when the constants alone fix it (`WINDOW && x`
+    with WINDOW false); None when it depends on the state."""
+    if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+        a, b = decided(e.left), decided(e.right)
+        short = e.op == "or"  # the value that decides the connective alone
+        if a is short or b is short:
+            return short
+        return (not short) if a is not None and b is not None else None
+    if isinstance(e, ir.Unary) and e.op == "not":
+        v = decided(e.arg)
+        return None if v is None else not v
+    v = const_value(e)
+    return v if isinstance(v, bool) else None
+
+
 def _const_collection(e: ir.Expr) -> Value | None:
     """Records, maps and sets whose parts are all constant (`{1, 2}`, `[j in 0..2 -> false]`)."""
     if isinstance(e, ir.RecordLit):

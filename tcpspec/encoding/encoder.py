@@ -14,6 +14,7 @@ from typing import Union
 import z3
 
 from tcpspec.checker import ir
+from tcpspec.checker.const import decided
 from tcpspec.encoding.theories import Sym, Theory
 from tcpspec.core.types import INT, BitVecType, MapType, SetType, Type, key_text
 
@@ -328,12 +329,12 @@ class _Executor:
             self.env.locals[s.name] = eval_expr(s.value, self.env)
             self.env.local_ranges[s.name] = range_conditions(s.value, self.env)
         elif isinstance(s, ir.If):
+            fixed = decided(s.cond)
+            if fixed is not None:  # an option's branch: only the one the constants take
+                self.run(s.then if fixed else s.else_, pc)
+                return
             c = eval_expr(s.cond, self.env)
             assert isinstance(c, z3.BoolRef)
-            decided = z3.simplify(c) if not z3.is_const(c) else c
-            if z3.is_true(decided) or z3.is_false(decided):  # an option's branch: only the one taken
-                self.run(s.then if z3.is_true(decided) else s.else_, pc)
-                return
             sends_before = dict(self.effect.sends)
             self.run(s.then, z3.And(pc, c))
             then_state, then_sends = self.env.pre, self.effect.sends
@@ -386,11 +387,12 @@ def execute(th: Theory, model: ir.Model, t: ir.AnyTransition, pre: State, params
         msg = ch.slots[0]
         env.msgs[binding] = msg
         effect.received = (chan.name, msg)
+    if decided(t.guard) is False:  # an option that is off: never enabled, the body never run
+        effect.enabled.append(z3.BoolVal(False))
+        return effect
     guard = eval_expr(t.guard, env)
     assert isinstance(guard, z3.BoolRef)
     effect.enabled.append(guard)
-    if z3.is_false(z3.simplify(guard)):  # an option that is off: the body is never run
-        return effect
     if t.receive is not None:
         binding, chan = t.receive
         ch = env.pre[chan.name]

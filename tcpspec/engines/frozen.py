@@ -18,30 +18,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from tcpspec.checker import ir
-from tcpspec.checker.const import const_value
+from tcpspec.checker.const import const_value, decided
 from tcpspec.core.types import IntType
 
 
 def never(e: ir.Expr) -> bool:
-    """`e` is false whatever the state: a constant false, or a conjunction with such a part."""
-    if isinstance(e, ir.Binary) and e.op == "and":
-        return never(e.left) or never(e.right)
-    if isinstance(e, ir.Binary) and e.op == "or":
-        return never(e.left) and never(e.right)
-    if isinstance(e, ir.Unary) and e.op == "not":
-        return always(e.arg)
-    return const_value(e) is False
+    return decided(e) is False
 
 
 def always(e: ir.Expr) -> bool:
-    """`e` is true whatever the state."""
-    if isinstance(e, ir.Binary) and e.op == "or":
-        return always(e.left) or always(e.right)
-    if isinstance(e, ir.Binary) and e.op == "and":
-        return always(e.left) and always(e.right)
-    if isinstance(e, ir.Unary) and e.op == "not":
-        return never(e.arg)
-    return const_value(e) is True
+    return decided(e) is True
 
 
 def settle(e: ir.Expr) -> ir.Expr:

@@ -40,9 +40,9 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
     if isinstance(expr, ir.Var):
         return _read_var(expr, env)
     if isinstance(expr, ir.Param):
-        return _lookup(env.params, expr.name, "parameter")
+        return lookup(env.params, expr.name, "parameter")
     if isinstance(expr, ir.Msg):
-        return _lookup(env.msgs, expr.name, "message")
+        return lookup(env.msgs, expr.name, "message")
     if isinstance(expr, ir.Field):
         return _field(eval_expr(expr.base, env), expr.field)
     if isinstance(expr, ir.Unary):
@@ -52,17 +52,17 @@ def eval_expr(expr: ir.Expr, env: Env) -> Value:
     if isinstance(expr, ir.Convert):
         return _convert(eval_expr(expr.arg, env), expr.type)
     if isinstance(expr, ir.Ite):
-        branch = expr.then if _bool(eval_expr(expr.cond, env)) else expr.else_
+        branch = expr.then if as_bool(eval_expr(expr.cond, env)) else expr.else_
         return eval_expr(branch, env)
     if isinstance(expr, ir.RecordLit):
         return {name: eval_expr(e, env) for name, e in expr.fields}
     if isinstance(expr, ir.ChanLen):
-        return len(_channel(env.pre, expr.channel.name))
+        return len(as_channel(env.pre, expr.channel.name))
     if isinstance(expr, ir.ChanSlot):
-        queue = _channel(env.pre, expr.channel.name)
+        queue = as_channel(env.pre, expr.channel.name)
         return queue[expr.index] if expr.index < len(queue) else default_value(expr.type)
     if isinstance(expr, ir.Local):
-        return _lookup(env.locals, expr.name, "let name")
+        return lookup(env.locals, expr.name, "let name")
     return _collection(expr, env)
 
 
@@ -124,7 +124,7 @@ def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
     if isinstance(expr, ir.Unary):
         arg = compile_expr(expr.arg)
         if expr.op == "not":
-            return lambda env: not _bool(arg(env))
+            return lambda env: not as_bool(arg(env))
         return lambda env: _unary(expr, arg(env))
     if isinstance(expr, ir.Binary):
         return _compile_binary(expr)
@@ -133,23 +133,23 @@ def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
         return lambda env: _convert(arg(env), t)
     if isinstance(expr, ir.Ite):
         cond, then, else_ = compile_expr(expr.cond), compile_expr(expr.then), compile_expr(expr.else_)
-        return lambda env: then(env) if _bool(cond(env)) else else_(env)
+        return lambda env: then(env) if as_bool(cond(env)) else else_(env)
     if isinstance(expr, ir.ChanLen):
         name = expr.channel.name
-        return lambda env: len(_channel(env.pre, name))
+        return lambda env: len(as_channel(env.pre, name))
     if isinstance(expr, ir.ChanSlot):
         name, index, t = expr.channel.name, expr.index, expr.type
 
         def slot(env: Env) -> Value:
-            queue = _channel(env.pre, name)
+            queue = as_channel(env.pre, name)
             return queue[index] if index < len(queue) else default_value(t)
         return slot
     if isinstance(expr, ir.Param):
         pname = expr.name
-        return lambda env: _lookup(env.params, pname, "parameter")
+        return lambda env: lookup(env.params, pname, "parameter")
     if isinstance(expr, ir.Msg):
         mname = expr.name
-        return lambda env: _lookup(env.msgs, mname, "message")
+        return lambda env: lookup(env.msgs, mname, "message")
     if isinstance(expr, ir.RecordLit):
         parts = [(fname, compile_expr(e)) for fname, e in expr.fields]
         return lambda env: {fname: f(env) for fname, f in parts}
@@ -159,28 +159,28 @@ def compile_expr(expr: ir.Expr) -> Callable[[Env], Value]:
 def _compile_binary(expr: ir.Binary) -> Callable[[Env], Value]:
     left, right, op = compile_expr(expr.left), compile_expr(expr.right), expr.op
     if op == "and":
-        return lambda env: _bool(left(env)) and _bool(right(env))
+        return lambda env: as_bool(left(env)) and as_bool(right(env))
     if op == "or":
-        return lambda env: _bool(left(env)) or _bool(right(env))
+        return lambda env: as_bool(left(env)) or as_bool(right(env))
     if op == "implies":
-        return lambda env: not _bool(left(env)) or _bool(right(env))
+        return lambda env: not as_bool(left(env)) or as_bool(right(env))
     if op == "eq":
         return lambda env: _same_quick(left(env), right(env))
     if op == "ne":
         return lambda env: not _same_quick(left(env), right(env))
     if op in ("lt", "le"):
         t = expr.left.type
-        return lambda env: _compare(op, _int(left(env)), _int(right(env)), t)
+        return lambda env: _compare(op, as_int(left(env)), as_int(right(env)), t)
     if op in _ARITH:
         t = expr.type
         if op == "add":
-            return lambda env: _wrap(_int(left(env)) + _int(right(env)), t)
+            return lambda env: _wrap(as_int(left(env)) + as_int(right(env)), t)
         if op == "sub":
-            return lambda env: _wrap(_int(left(env)) - _int(right(env)), t)
-        return lambda env: _wrap(_int(left(env)) * _int(right(env)), t)
+            return lambda env: _wrap(as_int(left(env)) - as_int(right(env)), t)
+        return lambda env: _wrap(as_int(left(env)) * as_int(right(env)), t)
     if op == "seqdiff":
         width = _width(expr.left.type)
-        return lambda env: to_signed(_int(left(env)) - _int(right(env)), width)
+        return lambda env: to_signed(as_int(left(env)) - as_int(right(env)), width)
     return lambda env: _binary(expr, env)
 
 
@@ -195,7 +195,8 @@ def _same_quick(a: Value, b: Value) -> bool:
     return False
 
 
-def _lookup(table: Mapping[str, Value], name: str, what: str) -> Value:
+def lookup(table: Mapping[str, Value], name: str, what: str) -> Value:
+    """A bound name (parameter, message, let): unbound is a bug of the caller, said as such."""
     if name not in table:
         raise InterpError(f"{what} '{name}' is not bound")
     return table[name]
@@ -212,7 +213,9 @@ def _read_var(expr: ir.Var, env: Env) -> Value:
     return v
 
 
-def _channel(state: Mapping[str, Value | list[Value]], name: str) -> list[Value]:
+def as_channel(state: Mapping[str, Value | list[Value]], name: str) -> list[Value]:
+    """A channel's messages, head first. The as_* helpers check what the type checker already
+    promised, so a model that slips past it fails with InterpError, never with a wrong value."""
     v = state.get(name)
     if not isinstance(v, list):
         raise InterpError(f"state has no channel '{name}'")
@@ -225,13 +228,13 @@ def _field(base: Value, name: str) -> Value:
     return base[name]
 
 
-def _bool(v: Value) -> bool:
+def as_bool(v: Value) -> bool:
     if not isinstance(v, bool):
         raise InterpError(f"expected a bool, got {show(v)}")
     return v
 
 
-def _int(v: Value) -> int:
+def as_int(v: Value) -> int:
     if not isinstance(v, int) or isinstance(v, bool):
         if isinstance(v, Opaque):
             raise OpaqueRead(v)
@@ -241,9 +244,9 @@ def _int(v: Value) -> int:
 
 def _unary(expr: ir.Unary, v: Value) -> Value:
     if expr.op == "not":
-        return not _bool(v)
+        return not as_bool(v)
     if expr.op == "neg":
-        return _wrap(-_int(v), expr.type)
+        return _wrap(-as_int(v), expr.type)
     raise InterpError(f"unknown unary operator '{expr.op}'")
 
 
@@ -259,28 +262,28 @@ _ARITH = ("add", "sub", "mul")
 def _binary(expr: ir.Binary, env: Env) -> Value:
     """Logic short-circuits (harmless: expressions have no effects); the rest is strict."""
     if expr.op in _LOGIC:
-        left = _bool(eval_expr(expr.left, env))
+        left = as_bool(eval_expr(expr.left, env))
         if expr.op == "and" and not left:
             return False
         if expr.op == "or" and left:
             return True
         if expr.op == "implies" and not left:
             return True
-        return _bool(eval_expr(expr.right, env))
+        return as_bool(eval_expr(expr.right, env))
     a, b = eval_expr(expr.left, env), eval_expr(expr.right, env)
     if expr.op == "eq":
         return same(a, b)
     if expr.op == "ne":
         return not same(a, b)
     if expr.op in _ARITH:
-        x, y = _int(a), _int(b)
+        x, y = as_int(a), as_int(b)
         n = x + y if expr.op == "add" else x - y if expr.op == "sub" else x * y
         return _wrap(n, expr.type)
     if expr.op == "seqdiff":
         width = _width(expr.left.type)
-        return to_signed(_int(a) - _int(b), width)
+        return to_signed(as_int(a) - as_int(b), width)
     if expr.op in ("lt", "le"):
-        return _compare(expr.op, _int(a), _int(b), expr.left.type)
+        return _compare(expr.op, as_int(a), as_int(b), expr.left.type)
     raise InterpError(f"unknown binary operator '{expr.op}'")
 
 
@@ -302,5 +305,5 @@ def _compare(op: str, a: int, b: int, t: Type) -> bool:
 def _convert(v: Value, t: Type) -> Value:
     """int -> bvN/seqN modulo 2^N; bvN/seqN -> int is the unsigned value (already the int)."""
     if isinstance(t, BitVecType):
-        return _int(v) % t.modulus
+        return as_int(v) % t.modulus
     return v

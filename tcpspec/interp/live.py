@@ -13,7 +13,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 
 from tcpspec.checker import ir, ltl
-from tcpspec.interp.evaluate import Env, _bool, eval_expr
+from tcpspec.interp.evaluate import Env, as_bool, eval_expr
 from tcpspec.interp.values import all_values, cardinality, default_sample, same
 from tcpspec.interp.semantics import state_keys, take
 from tcpspec.core.results import steps
@@ -46,7 +46,7 @@ def enabled(t: ir.AnyTransition, state: State) -> bool | None:
 def is_final(model: ir.Model, state: State) -> bool:
     """The concrete twin of `engines.deadlock.final_at`."""
     def holds(f: ir.Final) -> bool:
-        return _bool(eval_expr(f.expr, Env(pre=state)))
+        return as_bool(eval_expr(f.expr, Env(pre=state)))
 
     if any(holds(f) for f in model.finals if f.instance is None):
         return True
@@ -71,7 +71,7 @@ def deadlock_problem(model: ir.Model, state: State) -> str | None:
 
 
 def holds(expr: ir.Expr, state: State) -> bool:
-    return _bool(eval_expr(expr, Env(pre=state)))
+    return as_bool(eval_expr(expr, Env(pre=state)))
 
 
 def same_state(model: ir.Model, a: State, b: State) -> bool:

@@ -32,7 +32,7 @@ from tcpspec.core.types import (
     values_in_range,
 )
 from tcpspec.interp.values import Domain, InterpError, Opaque, State, as_domain, copy_state, show
-from tcpspec.interp.evaluate import Env, _bool, _channel, _int, _lookup, eval_expr
+from tcpspec.interp.evaluate import Env, as_bool, as_channel, as_int, eval_expr, lookup
 
 
 # ---------------------------------------------------------------- initial states
@@ -140,7 +140,7 @@ def _param_sets(t: ir.AnyTransition, state: Mapping[str, Value | list[Value]],
                 dom: Domain) -> Iterator[dict[str, Value]]:
     if isinstance(t, ir.NetworkTransition) and t.kind != "injection":
         (pname, ptype), = t.params
-        for i in range(len(_channel(state, t.channel.name))):
+        for i in range(len(as_channel(state, t.channel.name))):
             if values_in_range(ptype, i):
                 yield {pname: i}
         return
@@ -171,16 +171,16 @@ def _take_process(t: ir.Transition, state: Mapping[str, Value | list[Value]],
     received: list[tuple[str, Value]] = []
     if t.receive is not None:
         binding, ch = t.receive
-        queue = _channel(state, ch.name)
+        queue = as_channel(state, ch.name)
         if not queue:
             return StepOutcome(False, None, reason=f"channel {ch.name} is empty")
         msgs[binding] = queue[0]
         received.append((ch.name, queue[0]))
-    if not _bool(eval_expr(t.guard, Env(pre=state, params=params, msgs=msgs))):
+    if not as_bool(eval_expr(t.guard, Env(pre=state, params=params, msgs=msgs))):
         return StepOutcome(False, None, reason="guard is false")
     run = _Run(copy_state(state))
     if t.receive is not None:
-        _channel(run.state, t.receive[1].name).pop(0)
+        as_channel(run.state, t.receive[1].name).pop(0)
     _exec(t.body, Env(pre=run.state, params=params, msgs=msgs), run)
     if run.blocked:
         return StepOutcome(False, None, reason=run.blocked)
@@ -199,7 +199,7 @@ def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
         elif isinstance(stmt, ir.Send):
             _send(stmt, env, run)
         elif isinstance(stmt, ir.If):
-            branch = stmt.then if _bool(eval_expr(stmt.cond, env)) else stmt.else_
+            branch = stmt.then if as_bool(eval_expr(stmt.cond, env)) else stmt.else_
             _exec(branch, env, run)
         elif isinstance(stmt, ir.Let):
             env.locals[stmt.name] = eval_expr(stmt.value, env)
@@ -209,7 +209,7 @@ def _exec(body: Sequence[ir.Stmt], env: Env, run: _Run) -> None:
 
 def _send(stmt: ir.Send, env: Env, run: _Run) -> None:
     """Append to the channel if it has room now; otherwise the transition is not enabled."""
-    queue = _channel(run.state, stmt.channel.name)
+    queue = as_channel(run.state, stmt.channel.name)
     if len(queue) >= stmt.channel.capacity:
         run.blocked = f"channel {stmt.channel.name} is full (capacity {stmt.channel.capacity})"
         return
@@ -244,13 +244,13 @@ def _take_fault(t: ir.NetworkTransition, state: Mapping[str, Value | list[Value]
                 params: Mapping[str, Value]) -> StepOutcome:
     """loss / duplication / reordering at position `i`, or injection of a built message."""
     name, cap = t.channel.name, t.channel.capacity
-    queue = list(_channel(state, name))
+    queue = list(as_channel(state, name))
     if t.kind == "injection":
         if len(queue) >= cap:
             return StepOutcome(False, None, reason=f"channel {name} is full (capacity {cap})")
-        queue.append({fname: _lookup(params, fname, "parameter") for fname, _ in t.channel.message.fields})
+        queue.append({fname: lookup(params, fname, "parameter") for fname, _ in t.channel.message.fields})
     else:
-        i = _int(_lookup(params, "i", "parameter"))
+        i = as_int(lookup(params, "i", "parameter"))
         need = i + 1 if t.kind == "reordering" else i
         if not 0 <= i or need >= len(queue):
             return StepOutcome(False, None, reason=f"position {'i+1' if t.kind == 'reordering' else 'i'}"
@@ -277,7 +277,7 @@ def holds_in(model: ir.Model, prop: ir.Property, state: Mapping[str, Value | lis
     """An invariant holds in `state`; a reachability target is satisfied by `state`."""
     if prop.kind is ir.PropertyKind.STEP:
         raise InterpError(f"{prop.name} is a step property: use step_ok")
-    return _bool(eval_expr(prop.expr, Env(pre=state)))
+    return as_bool(eval_expr(prop.expr, Env(pre=state)))
 
 
 def step_applies(prop: ir.Property, transition: ir.AnyTransition, outcome: StepOutcome) -> dict[str, Value] | None:
@@ -306,9 +306,9 @@ def step_ok(model: ir.Model, prop: ir.Property, pre: Mapping[str, Value | list[V
     if prop.builtin:
         return outcome.range_ok
     env = step_env(prop, pre, outcome, transition)
-    if env is None or (prop.when is not None and not _bool(eval_expr(prop.when, env))):
+    if env is None or (prop.when is not None and not as_bool(eval_expr(prop.when, env))):
         return True
-    return _bool(eval_expr(prop.expr, env))
+    return as_bool(eval_expr(prop.expr, env))
 
 
 def step_env(prop: ir.Property, pre: Mapping[str, Value | list[Value]], outcome: StepOutcome,

@@ -266,12 +266,49 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
                       lacking(segments, model, rule_constants(prog), defines, auto))
 
 
+def losses(segments: list[Segment]) -> list[tuple[int, str]]:
+    """Segments that did not reach their receiver, as the trace itself shows: the receiver
+    acknowledges the segment's first octet again after its sender had sent beyond it (a
+    duplicate ACK pointing at a hole), and the sender sends those octets again. Each as (the
+    lost segment's index, what says so)."""
+    out: list[tuple[int, str]] = []
+    for j, s in enumerate(segments):
+        if s.length == 0:
+            continue
+        end = _seq_end(s)
+        hole_ack: Segment | None = None
+        beyond = False
+        for t in segments[j + 1:]:
+            if t.src == s.src and _ahead(t.seq, end) >= 0 and t.length:
+                beyond = True
+            elif t.src == s.dst and t.ack is not None and "ACK" in t.flags and beyond:
+                if t.ack == s.seq:
+                    hole_ack = hole_ack or t
+                elif _ahead(t.ack, s.seq) > 0:
+                    break  # acknowledged after all
+            if (hole_ack is not None and t.src == s.src and _ahead(t.seq, s.seq) <= 0 < _ahead(_seq_end(t), s.seq)):
+                out.append((j, f"{s.where} did not reach its receiver: it acknowledges {s.seq} again at "
+                               f"{hole_ack.where.rsplit(': ', 1)[-1]} after later data, and the octets are sent again at "
+                               f"{t.where.rsplit(': ', 1)[-1]}"))
+                break
+    return out
+
+
 def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defines: Mapping[str, str],
             auto: bool) -> list[tuple[int, str, bool]]:
     """The segments that show a behaviour the configured model is not switched to, each with
-    why not: a rejection at (or after) one of them names the option it needs."""
+    why not: a rejection at (or after) one of them names the option it needs. A loss is named
+    too: replay never switches a lossy network on by itself (every trace would then be explained
+    by dropping what does not fit), and a receiver that kept later segments out of order while
+    one was missing needs a queue the TCP model does not have."""
 
     out = []
+    for index, why in losses(segments):
+        lossy = model.constants.get("LOSS") is True
+        out.append((index, f"{why[:1].upper()}{why[1:]}: a loss, which the model explains only "
+                           + ("if the receiver kept no later segment out of order (it holds none)" if lossy
+                              else "with its network lossy (-D LOSS=true) and the receiver keeping no later segment "
+                                   "out of order (it holds none)"), True))
     for shown in occurrences(segments, window_shifts(segments)):
         name = shown.option
         if model.constants.get(name) is True:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tcpspec.checker import ir
 from tcpspec.engines.liveness import run_liveness
-from tcpspec.interp.evaluate import Env, _bool, eval_expr
+from tcpspec.interp.evaluate import Env, as_bool, eval_expr
 from tcpspec.interp.values import freeze
 from tcpspec.interp.semantics import initial_states, is_exhaustive, successors
 from tcpspec.core.results import Verdict
@@ -58,7 +58,7 @@ def _shortest_counterexample(model: ir.Model, goal: ir.Expr, fair: str | None, b
     steps; with `fair` (a weakly fair transition), a lasso's loop must take it or pass a state
     where it is disabled."""
     states, succ, init = _graph(model)
-    good = {k for k, s in states.items() if not _bool(eval_expr(goal, Env(pre=s)))}
+    good = {k for k, s in states.items() if not as_bool(eval_expr(goal, Env(pre=s)))}
     fair_t = model.transition(fair) if fair is not None else None
     off = _Off(model, states, fair_t)
     dist: dict = {}
