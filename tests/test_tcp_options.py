@@ -199,7 +199,8 @@ def test_without_rto_nothing_is_retransmitted() -> None:
     assert not apply(tcp, state, "client.loss_probe", {"n": 1, "fin": False}).enabled
 
 
-@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow),
+                                    pytest.param("WINDOW", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
     tcp = load_model(str(TCP), {option: "true"})
