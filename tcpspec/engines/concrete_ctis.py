@@ -55,14 +55,16 @@ def explore(
 ) -> list[ConcreteCti]:
     """Breadth first from `start` (a state satisfying every candidate in `alive`), the steps that
     break candidates; `alive` loses them as they are found. Stops after `max_states` expanded
-    states or `seconds`; [] (and `alive` untouched by the failing step) on interpreter trouble."""
-    deadline = time.monotonic() + seconds
+    states or `seconds` of this process's CPU time (not the clock's: the same drops, and so the
+    same rounds, on a busy machine as on an idle one); [] (and `alive` untouched by the failing
+    step) on interpreter trouble."""
+    deadline = time.process_time() + seconds
     found: list[ConcreteCti] = []
     frontier = [start]
     seen = {values.freeze(start)}
     expanded = 0
     try:
-        while frontier and expanded < max_states and time.monotonic() < deadline and alive:
+        while frontier and expanded < max_states and time.process_time() < deadline and alive:
             state = frontier.pop(0)
             expanded += 1
             for step in interp.successors(model, state):

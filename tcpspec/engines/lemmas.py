@@ -360,26 +360,31 @@ SAMPLE_SECONDS = 3.0
 
 
 def sample_states(model: ir.Model, seconds: float | None = None, seed: int = 0, limit: int | None = None) -> list[dict]:  # type: ignore[type-arg]
-    """Reachable states met by random runs of the interpreter (in-range steps only); [] on trouble."""
+    """Reachable states met by random runs of the interpreter (in-range steps only); [] on trouble.
+
+    `seconds` is this process's CPU time, not the clock's: a busy machine samples the same states
+    as an idle one (the seed is fixed), so the prover gets the same candidates and the same
+    proof. By the clock, a loaded machine cut the sample short, more weak candidates survived,
+    and Houdini took more rounds exactly when CPU was scarce."""
     import random
     import time
 
     from tcpspec.interp import semantics as interp
 
-
     rng = random.Random(seed)
-    deadline = time.monotonic() + (SAMPLE_SECONDS if seconds is None else seconds)
+    clock = time.process_time
+    deadline = clock() + (SAMPLE_SECONDS if seconds is None else seconds)
     out: list[dict] = []  # type: ignore[type-arg]
     try:
         inits = interp.initial_states(model)
         if not inits:
             return []
         out += inits[:50]
-        while time.monotonic() < deadline and len(out) < (SAMPLE_STATES if limit is None else limit):
+        while clock() < deadline and len(out) < (SAMPLE_STATES if limit is None else limit):
             state = rng.choice(inits)
             for _ in range(rng.randint(5, 40)):
                 steps = [s for s in interp.successors(model, state) if s.outcome.range_ok and s.outcome.state is not None]
-                if not steps or time.monotonic() >= deadline:
+                if not steps or clock() >= deadline:
                     break
                 state = rng.choice(steps).outcome.state  # type: ignore[assignment]
                 out.append(state)
