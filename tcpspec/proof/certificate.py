@@ -74,8 +74,21 @@ def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) 
 JOINT_SECONDS = 30.0  # for the all-invariants-at-once query; unsettled by then: one by one
 
 
+def _joint_seconds() -> float:
+    """JOINT_SECONDS of an idle machine's time: Z3's timeout is the clock's, and on a machine
+    loaded beyond its cores a joint query that takes 10 s idle ran past 30 s, fell back to one
+    query per invariant (hundreds, each slower than the joint one) and a 30 s check took 10
+    minutes. So the cap grows with the load per core."""
+    try:
+        load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    except OSError:
+        load = 1.0
+    return JOINT_SECONDS * max(1.0, load)
+
+
 def _cap_ms(ms: int | None) -> int:
-    return int(JOINT_SECONDS * 1000) if ms is None else min(ms, int(JOINT_SECONDS * 1000))
+    cap = int(_joint_seconds() * 1000)
+    return cap if ms is None else min(ms, cap)
 
 
 def _unsat_step(s: z3.Solver, assumptions: list[z3.BoolRef], ts: TransitionSystem, timeout: float | None) -> tuple[bool, str]:
