@@ -284,18 +284,17 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
 
 def losses(segments: list[Segment]) -> list[tuple[int, str]]:
     """Segments that did not reach their receiver, as the trace itself shows: the receiver
-    acknowledges the segment's first octet again after its sender had sent beyond it (a
+    acknowledges the segment's first octet again after its sender had sent octets after it (a
     duplicate ACK pointing at a hole), and the sender sends those octets again. Each as (the
     lost segment's index, what says so)."""
     out: list[tuple[int, str]] = []
     for j, s in enumerate(segments):
         if s.length == 0:
             continue
-        end = _seq_end(s)
         hole_ack: Segment | None = None
         beyond = False
         for t in segments[j + 1:]:
-            if t.src == s.src and _ahead(t.seq, end) >= 0 and t.length:
+            if t.src == s.src and _ahead(t.seq, s.seq) > 0 and t.length:  # later octets (a loss probe may overlap its end)
                 beyond = True
             elif t.src == s.dst and t.ack is not None and "ACK" in t.flags and beyond:
                 if t.ack == s.seq:
