@@ -2,11 +2,18 @@
 so that no test reads what an earlier run left in the user's cache."""
 
 import os
+import signal
 
 os.environ["TCPSPEC_NO_CACHE"] = "1"
 
 
 import pytest
+
+# A suite started in the background by a non-interactive shell (`.ci/run &`, some CI runners) has
+# SIGINT ignored, and every process it starts inherits that: a tcpspec run then rightly ignores
+# Ctrl-C too. The interrupt tests play a terminal's Ctrl-C, so the suite takes SIGINT back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(autouse=True)

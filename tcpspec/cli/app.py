@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import os
 import signal
 import sys
@@ -100,6 +99,10 @@ def _main(argv: list[str] | None) -> int:
         parser.print_usage(sys.stderr)
         print("tcpspec: error: a command is required (try 'tcpspec check --help')", file=sys.stderr)
         return EXIT_USAGE
+    if args.command != "lsp":  # the language server's event loop keeps the wakeup fd
+        from tcpspec.engines import interrupts
+
+        interrupts.install()  # before any Z3 object exists: see engines/interrupts.py
     if getattr(args, "no_cache", False):
         from tcpspec.proof.cache import ENV_OFF
 
@@ -130,24 +133,12 @@ def _main(argv: list[str] | None) -> int:
             pass
         return EXIT_BROKEN_PIPE
     except Exception as e:
-        if _an_interrupt(e):
+        from tcpspec.engines.interrupts import is_interrupt
+
+        if is_interrupt(e):
             print("tcpspec: interrupted", file=sys.stderr)
             return EXIT_INTERRUPTED
         if os.environ.get("TCPSPEC_DEBUG") == "1":
             raise
         print(f"tcpspec: internal error: {type(e).__name__}: {one_line(str(e))} (please report)", file=sys.stderr)
         return EXIT_INTERNAL
-
-
-def _an_interrupt(e: BaseException) -> bool:
-    """A Ctrl-C that arrived while Python was converting arguments for a C library (z3's) comes
-    back as ctypes.ArgumentError naming KeyboardInterrupt, or as an error raised while handling
-    one: it is still the user's interrupt (exit 130), not a bug to report."""
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, KeyboardInterrupt) or (isinstance(cur, ctypes.ArgumentError) and "KeyboardInterrupt" in str(cur)):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False

@@ -12,6 +12,7 @@ from tcpspec.checker import ir
 from tcpspec.core.diagnostics import Diagnostic, ModelError
 from tcpspec.encoding.encoder import ChanSym, Sym
 from tcpspec.encoding.theories import choose_theory
+from tcpspec.engines import interrupts
 from tcpspec.engines.budget import Budget  # the engines import it from here too
 from tcpspec.core.trace import Trace, TraceStep, changed_keys
 from tcpspec.encoding.transition_system import TransitionSystem
@@ -65,7 +66,7 @@ def check_fresh(
 def require_initial_state(solver: z3.Solver, ts: TransitionSystem) -> None:
     """Assert state 0 initial in `solver`; a model with no initial state is the user's error."""
     solver.add(ts.init())
-    if solver.check() == z3.unsat:
+    if check(solver, [], Budget(None)).result == z3.unsat:
         raise ModelError([Diagnostic(None, f"{ts.model.path}: the model has no initial state (the initial "
                                      "values contradict the variables' types)")])
 
@@ -89,9 +90,13 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
     """One solver call within the budget. `unknown` comes back with the solver's reason."""
     ms = budget.remaining_ms()
     solver.set("timeout", ms if ms is not None else 4294967295)
+    interrupts.quiet(solver)
+    interrupts.raise_if_pending()
     if budget.expired:
         return CheckOutcome(z3.unknown, "timeout")
-    r = solver.check(*assumptions)
+    with interrupts.asking(solver.ctx):
+        r = solver.check(*assumptions)
+    interrupts.raise_if_pending()
     reason = " ".join(solver.reason_unknown().split()[:12]) if r == z3.unknown else ""
     if reason == "interrupted":
         raise QueryCut

@@ -18,6 +18,7 @@ serial jobs and its pool workers): each check starts from a new default Z3 conte
 
 from __future__ import annotations
 
+import signal
 import sys
 import threading
 import types
@@ -46,11 +47,37 @@ def _main_hidden() -> Iterator[None]:
 
 
 class _WorkerProcess(SpawnProcess):
-    """A spawned process that does not import the caller's main module."""
+    """A spawned process that does not import the caller's main module.
+
+    It starts with SIGINT blocked (the mask is inherited through fork and exec) and unblocks it
+    in `run`, once Python, its site hooks and the worker's modules are loaded: a Ctrl-C to the
+    whole process group that comes while the child is still starting waits until the worker can
+    take it, instead of printing a traceback from the middle of an import. Blocked, not ignored:
+    the signal stays pending, so the worker still stops and reports."""
 
     def start(self) -> None:
-        with _main_hidden():
-            super().start()
+        if not hasattr(signal, "pthread_sigmask"):
+            with _main_hidden():
+                super().start()
+            return
+        before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        self._unblock_sigint = signal.SIGINT not in before  # read by the child, in `run`
+        try:
+            with _main_hidden():
+                super().start()
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+    def run(self) -> None:
+        from tcpspec.engines import interrupts
+
+        interrupts.install()
+        if getattr(self, "_unblock_sigint", False):
+            try:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            except KeyboardInterrupt:
+                return  # Ctrl-C came while it started: nothing to report, and no traceback
+        super().run()
 
 
 class WorkerContext(SpawnContext):

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tcpspec.core.diagnostics import UsageError
+from tcpspec.engines import interrupts
 from tcpspec.engines.contract import EngineCall, EngineRun
 
 if TYPE_CHECKING:
@@ -55,7 +56,16 @@ class Engine:
         if isinstance(fn, str):
             module, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(module), attr)
-        return fn(model, props, call)
+        results = fn(model, props, call)
+        # A Ctrl-C that Python dropped in a finalizer, and that no query came to raise, still
+        # ends the run, with what the engine found (engines/interrupts.py).
+        try:
+            interrupts.raise_if_pending()
+        except KeyboardInterrupt:
+            from tcpspec.core.results import RunInterrupted
+
+            raise RunInterrupted(results) from None
+        return results
 
 
 _ENGINES: dict[str, Engine] = {}

@@ -63,3 +63,52 @@ def test_the_option_off_is_proved_and_on_is_caught(tmp_path: Path, capsys) -> No
     assert main(["check", path, "--engine", "kind", "--no-cache", "-D", "OPT=true"]) == 1
     assert main(["check", path, "--engine", "bmc", "--no-cache", "-D", "OPT=true"]) == 1
     assert "violated" in capsys.readouterr().out
+
+
+OPTION_LEMMAS = """
+const OPT = false;
+process P() {
+  var x: 0..7 = 0;
+  var y: 0..7 = 0;
+  transition tick when x < 7 { x := x + 1; y := if OPT then 0 else x; }
+  lemma only_with_opt: OPT ==> y == 0;
+  lemma split: (!OPT ==> y == x) && (OPT ==> y <= x);
+  step opt_step: when OPT ensure y' == 0;
+  invariant plain: y == x;
+}
+instance p = P();
+"""
+
+
+def test_fold_takes_out_what_the_constants_decide(tmp_path: Path) -> None:
+    from tcpspec.checker.const import decided, fold
+    from tcpspec.engines.lemmas import show
+
+    path = tmp_path / "o.tcpspec"
+    path.write_text(OPTION_LEMMAS)
+    props = {p.name: p for p in load_model(str(path)).properties}
+    assert decided(props["p.only_with_opt"].expr) is True
+    assert decided(props["p.split"].expr) is None
+    assert show(fold(props["p.split"].expr)) == show(props["p.plain"].expr)
+    on = {p.name: p for p in load_model(str(path), {"OPT": "true"}).properties}
+    assert decided(on["p.only_with_opt"].expr) is None
+
+
+def test_a_property_the_constants_make_true_is_proved_outright_and_caught_when_on(tmp_path: Path) -> None:
+    from tcpspec.engines.budget import Budget
+    from tcpspec.engines.houdini import houdini
+    from tcpspec.engines.prover import prove
+
+    path = tmp_path / "o.tcpspec"
+    path.write_text(OPTION_LEMMAS)
+    model = load_model(str(path))
+    _, _, stats, _ = houdini(model, Budget(60))
+    everything = len(lm.generate(model)) + len(model.properties)
+    assert stats.candidates < everything  # the two OPT-only properties are no candidates
+    wanted = [p for p in model.properties if p.kind.value in ("invariant", "lemma", "step")]
+    out = prove(model, wanted, 60)
+    assert all(o.proved and "certificate re-checked" in o.detail for o in out.values()), out
+    on = load_model(str(path), {"OPT": "true"})
+    out = prove(on, [p for p in on.properties if p.kind.value in ("invariant", "lemma", "step")], 60)
+    assert not out["p.plain"].proved  # y is 0 while x grows
+    assert out["p.only_with_opt"].proved and out["p.split"].proved and out["p.opt_step"].proved
