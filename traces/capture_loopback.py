@@ -273,9 +273,9 @@ def keepalive(cap: Capture) -> None:
     _join(t)
 
 
-def retransmission(cap: Capture) -> None:
-    """The server's loopback input drops the client's request (iptables, for 0.1 s): the capture
-    shows the request, then its retransmission after the RTO, then the answer."""
+def _drop_marked(cap: Capture) -> tuple[str, list[str]]:
+    """An iptables rule, added, that drops every segment to the listener carrying the string
+    DROPME: (the iptables command, the rule, to delete it with `-D`)."""
     iptables = shutil.which("iptables")
     if iptables is None or os.geteuid() != 0:
         raise Skip("dropping a packet needs iptables and root")
@@ -284,6 +284,13 @@ def retransmission(cap: Capture) -> None:
     added = subprocess.run([iptables, "-I", *rule], capture_output=True, text=True)
     if added.returncode != 0:
         raise Skip(f"iptables cannot add a rule: {added.stderr.strip()}")
+    return iptables, rule
+
+
+def retransmission(cap: Capture) -> None:
+    """The server's loopback input drops the client's request (iptables, for 0.1 s): the capture
+    shows the request, then its retransmission after the RTO, then the answer."""
+    iptables, rule = _drop_marked(cap)
 
     def server(c: socket.socket) -> None:
         c.sendall(c.recv(100).lower())
@@ -306,14 +313,7 @@ def mid_stream_loss(cap: Capture) -> None:
     (iptables, by a string only that segment carries, for 0.05 s after two more were sent): the
     server holds the later segments out of order and acknowledges the hole again (with SACK), the
     client sends the lost octets again, and the server's next ACK jumps past what it held."""
-    iptables = shutil.which("iptables")
-    if iptables is None or os.geteuid() != 0:
-        raise Skip("dropping a packet needs iptables and root")
-    rule = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", str(cap.port), "-m", "string", "--string", "DROPME",
-            "--algo", "bm", "-j", "DROP"]
-    added = subprocess.run([iptables, "-I", *rule], capture_output=True, text=True)
-    if added.returncode != 0:
-        raise Skip(f"iptables cannot add a rule: {added.stderr.strip()}")
+    iptables, rule = _drop_marked(cap)
 
     def server(c: socket.socket) -> None:
         c.sendall(str(len(_read_all(c))).encode())
