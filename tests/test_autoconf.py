@@ -203,21 +203,36 @@ LOST = ("client -> server ACK seq=101 ack=501 len=10 win=4\n"  # t.txt:4, lost
         "server -> client ACK seq=501 ack=121 win=4\n")  # t.txt:8: it had kept 111..121 out of order
 
 
-def test_a_loss_is_read_off_the_trace_and_named_when_replay_rejects_after_it(tmp_path: Path) -> None:
+def test_a_loss_read_off_the_trace_switches_a_lossy_network_and_an_out_of_order_queue_on(tmp_path: Path) -> None:
     """A segment the receiver acknowledges again at its first octet after later data, then sent
-    again, was lost. Replay does not switch a lossy network on by itself, and tcp.tcpspec's
-    receiver keeps nothing out of order: the rejection says both."""
+    again, was lost: replay makes the network lossy (for that segment only) and lets the
+    receiver hold what came after it, so the cumulative ACK over both is explained; with either
+    switched off by -D the rejection says what is missing."""
     from tcpspec.traffic.conformance import prepare_replay
 
     assert losses(_segs(LOST)) == [(3, "t.txt:4 did not reach its receiver: it acknowledges 101 again at t.txt:6 "
                                        "after later data, and the octets are sent again at t.txt:7")]
     # A retransmission with no duplicate ACK before it (the ACK may have been lost instead), and
-    # data acknowledged in order: no loss is claimed.
+    # data acknowledged in order: no loss is claimed, and the network stays reliable.
     assert losses(_segs("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=101 ack=501 len=10 win=4\n")) == []
     assert losses(_segs("client -> server ACK seq=101 ack=501 len=10 win=4\nclient -> server ACK seq=111 ack=501 len=10 win=4\n"
                         "server -> client ACK seq=501 ack=121 win=4\n")) == []
+    tcp = str(ROOT / "models" / "tcp.tcpspec")
     trace = tmp_path / "t.txt"
     trace.write_text(HANDSHAKE + LOST)
-    res = prepare_replay(str(ROOT / "models" / "tcp.tcpspec"), str(trace)).run(timeout=60)
-    assert res.verdict == "rejected" and res.first_unexplained is not None and res.first_unexplained >= 5
-    assert f"{trace}:4 did not reach its receiver" in res.reason and "-D LOSS=true" in res.reason
+    rep = prepare_replay(tcp, str(trace))
+    assert {s.name: s.value for s in rep.conf.settings if s.name in ("LOSS", "OOO", "RTO")} == {"LOSS": True, "OOO": True, "RTO": True}
+    assert rep.conf.lost == frozenset({("client", "server", 101)})
+    res = rep.run(timeout=60)
+    assert res.verdict == "accepted", res.reason
+    assert [m.transition for m in res.explained[4:]] == ["client.send_data", "server.recv_out_of_order", "client.retransmit",
+                                                         "server.recv_segment"]
+    # The cumulative ACK must be the end of what the receiver held: one short is rejected there.
+    wrong = tmp_path / "wrong.txt"
+    wrong.write_text(HANDSHAKE + LOST.replace("ack=121", "ack=111"))
+    res = prepare_replay(tcp, str(wrong)).run(timeout=60)
+    assert res.verdict == "rejected" and res.first_unexplained == 8 and "ack=121" in res.reason, res.reason
+    for off, needs in (("OOO", "holds later segments out of order (-D OOO=true)"), ("LOSS", "lossy (-D LOSS=true)")):
+        res = prepare_replay(tcp, str(trace), {off: "false"}).run(timeout=60)
+        assert res.verdict == "rejected" and res.first_unexplained is not None and res.first_unexplained >= 5
+        assert f"{trace}:4 did not reach its receiver" in res.reason and needs in res.reason, res.reason

@@ -2,8 +2,8 @@
 
 Once per test session (and once for all xdist workers: the first takes a lock and the others
 wait for its files) `traces/capture_loopback.py --all --netns` captures every behaviour on a
-loopback, in a network namespace of its own when it can (root, `ip netns`), so that the packet
-it drops for `retransmission` touches no one else's traffic. Each capture must be accepted as it
+loopback, in a network namespace of its own when it can (root, `ip netns`), so that the packets
+it drops for `retransmission` and `mid_stream_loss` touch no one else's traffic. Each capture must be accepted as it
 is, and each one-field mutant (traces/mutate_capture.py) rejected at the very packet that was
 changed. Skipped, with the reason, where tcpdump or the right to capture is missing.
 """
@@ -88,7 +88,8 @@ MODEL_LACKS: dict[str, tuple[str, ...]] = {}
 # without it is accepted like any other.
 SOMETIMES: set[str] = set()
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
-              "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window"]
+              "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window",
+              "mid_stream_loss"]
 
 
 @pytest.mark.parametrize("name", BEHAVIOURS)
@@ -166,3 +167,25 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
     v = replay(str(out), conn)
     assert v.verdict == "rejected", f"{name} with {field} {how} {change} at packet {n}: {v.verdict}"
     assert v.where.endswith(f"packet {n}"), f"{name}: rejected at {v.where}, not at packet {n}: {v.reason}"
+
+
+def test_every_segment_after_a_loss_is_checked(corpus: dict[str, dict[str, str]], tmp_path: Path) -> None:
+    """In `mid_stream_loss` the network is lossy (for the segment the trace shows lost) and the
+    receiver holds what came after the hole: each segment from the lost one on, changed by one
+    (a pure ACK's acknowledgment number, another segment's sequence number), is rejected at that
+    very packet, so the loss explains the lost segment and nothing else."""
+    from tcpspec.traffic.autoconf import losses
+    from tcpspec.traffic.capture import connections, read_packets, select
+    from tcpspec.traffic.wire import load_trace
+
+    path, conn = _capture(corpus, "mid_stream_loss")
+    lost = losses(load_trace(path, conn).segments)
+    assert lost, "mid_stream_loss: the capture shows no loss"
+    packets = select(connections(read_packets(path)), path, conn).packets
+    for p in packets[lost[0][0]:]:
+        field = "ack" if p.flags <= {"ACK"} and p.length == 0 else "seq"
+        out = tmp_path / f"m{p.number}_{field}.pcap"
+        mutate(path, str(out), p.number, field, None, 1)
+        v = replay(str(out), conn)
+        assert v.verdict == "rejected" and v.where.endswith(f"packet {p.number}"), \
+            f"{field} + 1 at packet {p.number}: {v.verdict} at {v.where}: {v.reason}"

@@ -10,7 +10,7 @@ also writes DIR/index.json: for each behaviour its file, the connection that sho
 (`--conn A:P-B:Q`; a file may hold failed attempts too, as `simultaneous_close` does) or why
 it was skipped. `--netns` runs everything in a fresh network namespace (`ip netns`), so that the
 iptables rule that drops a packet touches no one else's loopback. Needs tcpdump and the right
-to capture on `lo` (root, or CAP_NET_RAW); `retransmission` needs iptables (root). Used by
+to capture on `lo` (root, or CAP_NET_RAW); `retransmission` and `mid_stream_loss` need iptables (root). Used by
 tests/test_replay_corpus.py.
 """
 
@@ -273,9 +273,9 @@ def keepalive(cap: Capture) -> None:
     _join(t)
 
 
-def retransmission(cap: Capture) -> None:
-    """The server's loopback input drops the client's request (iptables, for 0.1 s): the capture
-    shows the request, then its retransmission after the RTO, then the answer."""
+def _drop_marked(cap: Capture) -> tuple[str, list[str]]:
+    """An iptables rule, added, that drops every segment to the listener carrying the string
+    DROPME: (the iptables command, the rule, to delete it with `-D`)."""
     iptables = shutil.which("iptables")
     if iptables is None or os.geteuid() != 0:
         raise Skip("dropping a packet needs iptables and root")
@@ -284,6 +284,13 @@ def retransmission(cap: Capture) -> None:
     added = subprocess.run([iptables, "-I", *rule], capture_output=True, text=True)
     if added.returncode != 0:
         raise Skip(f"iptables cannot add a rule: {added.stderr.strip()}")
+    return iptables, rule
+
+
+def retransmission(cap: Capture) -> None:
+    """The server's loopback input drops the client's request (iptables, for 0.1 s): the capture
+    shows the request, then its retransmission after the RTO, then the answer."""
+    iptables, rule = _drop_marked(cap)
 
     def server(c: socket.socket) -> None:
         c.sendall(c.recv(100).lower())
@@ -298,6 +305,35 @@ def retransmission(cap: Capture) -> None:
         subprocess.run([iptables, "-D", *rule], capture_output=True)
     cli.recv(100)
     cli.close()
+    _join(t)
+
+
+def mid_stream_loss(cap: Capture) -> None:
+    """The server's loopback input drops one 1000-octet segment of 30 in the middle of a transfer
+    (iptables, by a string only that segment carries, for 0.05 s after two more were sent): the
+    server holds the later segments out of order and acknowledges the hole again (with SACK), the
+    client sends the lost octets again, and the server's next ACK jumps past what it held."""
+    iptables, rule = _drop_marked(cap)
+
+    def server(c: socket.socket) -> None:
+        c.sendall(str(len(_read_all(c))).encode())
+
+    undo = threading.Timer(0.05, lambda: subprocess.run([iptables, "-D", *rule], capture_output=True))
+    try:
+        t = _serve(cap, server)
+        cli = cap.connect(TCP_MAXSEG=1000)
+        for i in range(30):
+            cli.sendall((b"DROPME" if i == 10 else b"x" * 6) + b"y" * 994)
+            if i == 12:
+                undo.start()
+        cli.shutdown(socket.SHUT_WR)
+        _read_all(cli)
+        cli.close()
+    finally:
+        undo.cancel()
+        if undo.is_alive():
+            undo.join()
+        subprocess.run([iptables, "-D", *rule], capture_output=True)
     _join(t)
 
 
@@ -437,6 +473,7 @@ SCENARIOS: dict[str, Scenario] = {
     "keepalive": keepalive,
     "retransmission": retransmission,
     "zero_window": zero_window,
+    "mid_stream_loss": mid_stream_loss,
 }
 
 

@@ -19,7 +19,11 @@ text trace is replayed with unseen ACKs instead, see `conformance`), `RTO` when 
 (a retransmission), `KEEPALIVE` when a segment is a probe (an ACK one below all its sender had
 sent, at most one octet) while the peer's window is open, `WINDOW` when the advertised windows
 differ (a zero window, a window update) or a probe is sent into a zero window, `RESETS` when a
-segment is a reset.
+segment is a reset, and `OOO` (a receiver that holds segments out of order) with the network
+constant `LOSS` when a segment was lost in the middle of a transfer (`losses`: the trace shows it
+by a duplicate ACK at the hole and the octets sent again). Only then is the network lossy: a
+model that may drop any segment explains more, so a wrong segment could pass as one followed by
+its loss.
 """
 
 from __future__ import annotations
@@ -213,6 +217,13 @@ def derive(segments: list[Segment], declared: Mapping[str, object], shifts: dict
     probe = window_probe_as_keepalive(segments, shifts, opts)
     if probe and "KEEPALIVE" not in shown:
         shown["KEEPALIVE"] = probe
+    lost = losses(segments)
+    if lost:
+        why = f"a segment lost in the middle of a transfer ({segments[lost[0][0]].where})"
+        shown.setdefault("RTO", why)
+        shown["OOO"] = f"{why}, its receiver holding later ones out of order"
+        if declared.get("LOSS") is False:  # the network's constant: channels, not rules, read it
+            out.append(Setting("LOSS", True, why))
     for name, why in shown.items():
         if name in opts and declared.get(name) is False:
             out.append(Setting(name, True, why))
@@ -242,6 +253,9 @@ class Configured:
     tunable: set[str]  # the constants declared by a literal (not computed from others)
     timers: dict[str, float]  # transition -> the least silence before its segment (see `timer_transitions`)
     lacking: list[tuple[int, str, bool]] = field(default_factory=list)  # (segment, what the model needs, `Shown.sent`)
+    # With LOSS set from the trace: the segments the network may lose, as (sender, receiver,
+    # SEG.SEQ): those the trace shows lost (`losses`), and their copies sent again. None: any.
+    lost: frozenset[tuple[str, str, int]] | None = None
 
 
 def configure(model_path: str, segments: list[Segment], defines: dict[str, str], auto: bool = True,
@@ -261,25 +275,26 @@ def configure(model_path: str, segments: list[Segment], defines: dict[str, str],
         model = check_program(prog, merged)
     probes = auto and "KEEPALIVE" not in defines and bool(window_probe_as_keepalive(segments, window_shifts(segments),
                                                                                  rule_constants(prog)))
+    lost = (frozenset((segments[j].src, segments[j].dst, segments[j].seq) for j, _ in losses(segments))
+            if any(s.name == "LOSS" for s in settings) else None)
     return Configured(model, settings, lambda changes: check_program(prog, {**merged, **changes}),
                       literal_constants(prog), timer_transitions(prog, model, {"KEEPALIVE": PROBE_AFTER} if probes else {}),
-                      lacking(segments, model, rule_constants(prog), defines, auto))
+                      lacking(segments, model, rule_constants(prog), defines, auto), lost)
 
 
 def losses(segments: list[Segment]) -> list[tuple[int, str]]:
     """Segments that did not reach their receiver, as the trace itself shows: the receiver
-    acknowledges the segment's first octet again after its sender had sent beyond it (a
+    acknowledges the segment's first octet again after its sender had sent octets after it (a
     duplicate ACK pointing at a hole), and the sender sends those octets again. Each as (the
     lost segment's index, what says so)."""
     out: list[tuple[int, str]] = []
     for j, s in enumerate(segments):
         if s.length == 0:
             continue
-        end = _seq_end(s)
         hole_ack: Segment | None = None
         beyond = False
         for t in segments[j + 1:]:
-            if t.src == s.src and _ahead(t.seq, end) >= 0 and t.length:
+            if t.src == s.src and _ahead(t.seq, s.seq) > 0 and t.length:  # later octets (a loss probe may overlap its end)
                 beyond = True
             elif t.src == s.dst and t.ack is not None and "ACK" in t.flags and beyond:
                 if t.ack == s.seq:
@@ -298,17 +313,22 @@ def lacking(segments: list[Segment], model: "ir.Model", options: set[str], defin
             auto: bool) -> list[tuple[int, str, bool]]:
     """The segments that show a behaviour the configured model is not switched to, each with
     why not: a rejection at (or after) one of them names the option it needs. A loss is named
-    too: replay never switches a lossy network on by itself (every trace would then be explained
-    by dropping what does not fit), and a receiver that kept later segments out of order while
-    one was missing needs a queue the TCP model does not have."""
+    too while the model's network is not lossy or its receiver holds nothing out of order: replay
+    switches a lossy network on only for a loss the trace shows (`derive`; every trace would
+    otherwise be explained by dropping what does not fit), and a receiver that kept later segments out of order while
+    one was missing needs a queue (`OOO` in the TCP model)."""
 
     out = []
     for index, why in losses(segments):
         lossy = model.constants.get("LOSS") is True
-        out.append((index, f"{why[:1].upper()}{why[1:]}: a loss, which the model explains only "
-                           + ("if the receiver kept no later segment out of order (it holds none)" if lossy
-                              else "with its network lossy (-D LOSS=true) and the receiver keeping no later segment "
-                                   "out of order (it holds none)"), True))
+        holds = model.constants.get("OOO") is True
+        if lossy and holds:
+            continue
+        need = [] if lossy else ["its network lossy (-D LOSS=true)"]
+        if not holds:
+            need.append("a receiver that holds later segments out of order (-D OOO=true)" if "OOO" in model.constants
+                        else f"a receiver that holds later segments out of order ({model.path} keeps none)")
+        out.append((index, f"{why[:1].upper()}{why[1:]}: a loss, which the model explains only with " + " and ".join(need), True))
     for shown in occurrences(segments, window_shifts(segments)):
         name = shown.option
         if model.constants.get(name) is True:

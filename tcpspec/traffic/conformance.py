@@ -189,6 +189,7 @@ def check_conformance(
     on_progress: Callable[[int, str | None], None] | None = None, max_states: int = 200_000,
     rebuild: Callable[[dict[str, str]], ir.Model] | None = None, tunable: set[str] | None = None,
     timers: Mapping[str, float] | None = None, lacking: Sequence[tuple[int, str, bool]] = (),
+    lost: frozenset[tuple[str, str, int]] | None = None,
 ) -> Conformance:
     """With `coalesce_acks`, a pure ACK the model sends may be missing from the trace (None:
     unless the model delays ACKs itself, `delays_acks`). With
@@ -196,9 +197,11 @@ def check_conformance(
     constant is too small for the segment and which value admits it, when one does (of the
     `tunable` ones; None: every int constant). `timers`: see `Follower`. `lacking`: segments
     that show a behaviour the model is not switched to (`autoconf.Configured.lacking`); a
-    rejection at one, or after one, says so."""
+    rejection at one, or after one, says so. `lost`: the segments a lossy network may lose, as
+    (sender, receiver, SEG.SEQ) (`autoconf.Configured.lost`; None: any)."""
     if fixed_window(model) is None:
-        return _check(model, segments, timeout, coalesce_acks, on_progress, max_states, rebuild, tunable, timers, lacking)
+        return _check(model, segments, timeout, coalesce_acks, on_progress, max_states, rebuild, tunable, timers, lacking,
+                      lost)
     t0 = time.perf_counter()
     shifts = window_shifts(segments)
     shrink = shrinking_window(segments, shifts)
@@ -207,7 +210,7 @@ def check_conformance(
     kept = [i for i in range(len(judged)) if i not in updates]
     at = {i: k for k, i in enumerate(kept)}
     out = _check(model, [judged[i] for i in kept], timeout, coalesce_acks, on_progress, max_states, rebuild, tunable,
-                 timers, [(at[i], text, sent) for i, text, sent in lacking if i in at])
+                 timers, [(at[i], text, sent) for i, text, sent in lacking if i in at], lost)
     matches, out.explained = out.explained, []
     for i, seg in enumerate(judged):  # a window update passes when every segment before it does
         if i in updates:
@@ -229,12 +232,13 @@ WINDOW_UPDATE = "(a window update: the model fixes the window)"
 def _check(model: ir.Model, segments: list[Segment], timeout: float | None, coalesce_acks: bool | None,
            on_progress: Callable[[int, str | None], None] | None, max_states: int,
            rebuild: Callable[[dict[str, str]], ir.Model] | None, tunable: set[str] | None,
-           timers: Mapping[str, float] | None, lacking: Sequence[tuple[int, str, bool]]) -> Conformance:
+           timers: Mapping[str, float] | None, lacking: Sequence[tuple[int, str, bool]],
+           lost: frozenset[tuple[str, str, int]] | None = None) -> Conformance:
     t0, cpu0 = time.perf_counter(), time.process_time()
     deadline = None if timeout is None else time.monotonic() + timeout
     if coalesce_acks is None:
         coalesce_acks = not delays_acks(model)
-    res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress, timers)
+    res = _follow(model, segments, coalesce_acks, max_states, deadline, on_progress, timers, lost)
     expects, ignored = expectations(model, segments)
 
     def secs() -> float:
@@ -252,7 +256,8 @@ def _check(model: ir.Model, segments: list[Segment], timeout: float | None, coal
         small = ""
         if rebuild is not None:  # probing costs a few re-runs of the prefix: at most twice the run's CPU time so far
             budget = min(PROBE_SECONDS, max(5.0, 2 * (time.process_time() - cpu0)))
-            small = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget, tunable, timers)
+            small = _too_small(model, rebuild, segments, res.explained, coalesce_acks, deadline, budget, tunable, timers,
+                               lost)
             out.reason = small or out.reason
         if not small:
             out.reason += _lacking_note(lacking, res.explained)
@@ -296,7 +301,7 @@ class Replay:
         every send must be on it; None, as `check_conformance` decides."""
         c = self.conf
         return check_conformance(c.model, self.loaded.segments, timeout, acks, on_progress, rebuild=c.rebuild,
-                                 tunable=c.tunable, timers=c.timers, lacking=c.lacking)
+                                 tunable=c.tunable, timers=c.timers, lacking=c.lacking, lost=c.lost)
 
 
 def prepare_replay(model_path: str, trace_path: str, defines: dict[str, str] | None = None, conn: str | None = None,
@@ -312,13 +317,24 @@ def prepare_replay(model_path: str, trace_path: str, defines: dict[str, str] | N
     return Replay(loaded, configure(model_path, loaded.segments, defines or {}, auto=auto, program=program))
 
 
+def _losable(model: ir.Model, lost: frozenset[tuple[str, str, int]] | None) -> Callable[[str, Value], bool] | None:
+    """The messages a lossy channel may lose, from the (sender, receiver, SEG.SEQ) of the segments
+    the trace shows lost (None: any): a message on their channel with that sequence number, the
+    lost segment or a copy of it sent again."""
+    if lost is None:
+        return None
+    chans = channels_by_ends(model)
+    keys = {(chans[(a, b)].name, seq) for a, b, seq in lost if (a, b) in chans}
+    return lambda channel, m: isinstance(m, dict) and (channel, m.get("seq")) in keys
+
+
 def _follow(model: ir.Model, segments: list[Segment], coalesce_acks: bool, max_states: int, deadline: float | None,
             on_progress: Callable[[int, str | None], None] | None = None,
-            timers: Mapping[str, float] | None = None) -> FollowResult:
+            timers: Mapping[str, float] | None = None, lost: frozenset[tuple[str, str, int]] | None = None) -> FollowResult:
     """Lazily first (`Follower.follow`); if that does not explain every segment, eagerly:
     the eager result is the verdict. `on_progress(segments followed, what changed or None)`."""
     expects, _ = expectations(model, segments)
-    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states, timers)
+    follower = Follower(model, pure_ack_fields(model) if coalesce_acks else None, max_states, timers, _losable(model, lost))
     initial = pinned_initials(model, segments)
     lazy = follower.follow(initial, expects, deadline, None if on_progress is None else lambda i, n: on_progress(i, None),
                            lazy=True)
@@ -395,7 +411,8 @@ PROBE_SECONDS = 20.0  # at most this long spent asking which constant would admi
 
 def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], segments: list[Segment], i: int,
                coalesce_acks: bool, deadline: float | None, budget: float = PROBE_SECONDS,
-               tunable: set[str] | None = None, timers: Mapping[str, float] | None = None) -> str:
+               tunable: set[str] | None = None, timers: Mapping[str, float] | None = None,
+               lost: frozenset[tuple[str, str, int]] | None = None) -> str:
     """`MSS = 100 is too small for this segment: -D MSS=150 admits it` when raising int
     constants lets the model explain segments 1..i+1. Each constant has a few larger values
     to try (the segment's lengths and windows that exceed it, if the constant bounds such a
@@ -426,7 +443,7 @@ def _too_small(model: ir.Model, rebuild: Callable[[dict[str, str]], ir.Model], s
             bigger = rebuild({k: str(v) for k, v in changes.items()})
         except Exception:  # noqa: BLE001 - values the model refuses (a range they bound) are no answer
             return False
-        return _follow(bigger, prefix, coalesce_acks, 50_000, deadline, None, timers).explained > i
+        return _follow(bigger, prefix, coalesce_acks, 50_000, deadline, None, timers, lost).explained > i
 
     raised = {k: t[-1] for k, t in tries.items() if t}
     if not raised or not admits(raised):

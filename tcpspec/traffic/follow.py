@@ -273,7 +273,7 @@ class Follower:
     """The model prepared for following observations (see the module doc)."""
 
     def __init__(self, model: ir.Model, unseen: Mapping[str, Value] | None, max_states: int = 200_000,
-                 timers: Mapping[str, float] | None = None) -> None:
+                 timers: Mapping[str, float] | None = None, losable: Callable[[str, Value], bool] | None = None) -> None:
         """`unseen`: the fields a message sent in answer to a received one (a step with a
         `receive`) must have to be missing from the observations: a delayed pure ACK folded
         into a later segment. A spontaneous send (a timer's, a user call's) is always
@@ -281,7 +281,10 @@ class Follower:
         `max_states` bounds the silent states explored between two observations. `timers`:
         transition -> the least silence (seconds) before the segment it sends, for transitions
         a timer fires (a keep-alive probe); with observations that have times, a segment sent
-        sooner is not one of theirs."""
+        sooner is not one of theirs. `losable(channel, message)`: the messages a lossy channel may
+        lose (None: any); the others are delivered, so that a network the trace shows losing one
+        segment does not multiply the frontier by every other segment's loss."""
+        self.losable = losable
         self.model = model
         self.unseen = unseen
         self.max_states = max_states
@@ -345,6 +348,8 @@ class Follower:
             queue = state[t.channel.name]
             assert isinstance(queue, list)
             for i in range(len(queue)):
+                if t.kind == "loss" and self.losable is not None and not self.losable(t.channel.name, queue[i]):
+                    continue
                 outcome = take(t, state, {"i": i})
                 if outcome.enabled:
                     yield t.name, {"i": i}, outcome, False
