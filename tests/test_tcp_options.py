@@ -9,7 +9,7 @@ import pytest
 
 from tcpspec.checker import ir
 from tcpspec.engines.prover import prove
-from tcpspec.interp.semantics import State, apply, initial_states
+from tcpspec.interp.semantics import State, apply, initial_states, successors
 from tcpspec.run.pipeline import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -181,6 +181,30 @@ def test_rto_the_ack_of_the_syn_on_data_completes_the_handshake_and_the_text_is_
     assert (state["client.state"], state["server.state"]) == ("CLOSED", "CLOSED")
 
 
+def test_in_syn_received_a_fin_that_acknowledges_the_syn_is_taken_and_acknowledged() -> None:
+    """RFC 9293 §3.10.7.4: the server's ACK of the client's SYN,ACK was delayed, and its FIN (on one
+    octet) is the first segment to acknowledge the SYN. SYN-RECEIVED enters ESTABLISHED and goes
+    on with the FIN: CLOSE-WAIT, RCV.NXT past the text and the FIN, the ACK of SEG.SEQ + SEG.LEN + 1.
+    Every rule that receives the FIN must do that (a model that dropped it later acknowledged the
+    FIN, sent again after a gap, with RCV.NXT: fin_ack_rule was violated in 15 steps)."""
+    tcp = load_model(str(TCP), {"RTO": "true"})
+    state = _run(tcp, DELAYED_HANDSHAKE + [("server.close_with_data", {"n": 1}),
+                                           ("client.syn_received_recv_syn", {"synack": False}),
+                                           "server.recv_segment", "server.recv_segment"])
+    fin = state["s2c"][0]
+    assert state["client.state"] == "SYN_RECEIVED" and len(state["s2c"]) == 1
+    assert fin["fin"] and fin["ack"] and fin["ackno"] == 101 and (fin["seq"], fin["len"]) == (301, 1)
+    takes = [s for s in successors(tcp, state) if s.outcome.received == [("s2c", fin)]]
+    assert takes
+    for s in takes:
+        after = s.outcome.state
+        assert after is not None and after["client.state"] == "CLOSE_WAIT", s.transition.name
+        assert after["client.rcv_nxt"] == after["server.snd_nxt"] == 303
+        assert [(ch, seg["ack"], seg["ackno"]) for ch, seg in s.outcome.sent] == [("c2s", True, 303)]
+    state = _step(tcp, takes[0].outcome.state, "server.fin_wait_1_recv_ack_of_fin")
+    assert state["server.state"] == "FIN_WAIT_2"
+
+
 def test_rto_in_last_ack_the_fin_again_with_a_full_outbox_leaves_no_ack_pending() -> None:
     """The server's FIN again reaches the client in LAST-ACK with its outbox full of segments that
     acknowledge it already: nothing is owed (ack_pending_synchronized)."""
@@ -206,7 +230,7 @@ _NO_PROOF_YET = pytest.mark.xfail(strict=True, reason="KEEPALIVE: the lemmas ass
 
 
 @pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=[pytest.mark.slow, _NO_PROOF_YET]),
-                                    pytest.param("WINDOW", marks=pytest.mark.slow)])
+                                    pytest.param("RTO", marks=pytest.mark.slow), pytest.param("WINDOW", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
     tcp = load_model(str(TCP), {option: "true"})
