@@ -53,36 +53,6 @@ def decided(e: ir.Expr) -> bool | None:
     return v if isinstance(v, bool) else None
 
 
-def fold(e: ir.Expr) -> ir.Expr:
-    """`e` with what the constants decide taken out of its boolean skeleton: with RTO false,
-    `(!RTO ==> a) && (RTO ==> b)` is `a`. The prover asks Z3 about the folded formula, so a
-    lemma written for an option that is off costs nothing; the meaning is the same."""
-    v = decided(e)
-    if v is not None:
-        return e if isinstance(e, ir.Lit) else ir.Lit(v, e.type, e.span)
-    if isinstance(e, ir.Binary) and e.op in ("and", "or", "implies"):
-        left, right = fold(e.left), fold(e.right)
-        a, b = decided(left), decided(right)
-        if e.op == "implies" and a is True:
-            return right
-        if e.op == "implies" and b is False:
-            return ir.Unary("not", left, e.type, e.span)
-        unit = e.op == "and"  # the operand value that leaves the other alone (True for and)
-        if a is unit:
-            return right
-        if b is unit:
-            return left
-        return e if left is e.left and right is e.right else ir.Binary(e.op, left, right, e.type, e.span)
-    if isinstance(e, ir.Unary) and e.op == "not":
-        arg = fold(e.arg)
-        return e if arg is e.arg else ir.Unary("not", arg, e.type, e.span)
-    if isinstance(e, ir.Ite):
-        c = decided(e.cond)
-        if c is not None:
-            return fold(e.then if c else e.else_)
-    return e
-
-
 def _const_collection(e: ir.Expr) -> Value | None:
     """Records, maps and sets whose parts are all constant (`{1, 2}`, `[j in 0..2 -> false]`)."""
     if isinstance(e, ir.RecordLit):

@@ -90,7 +90,6 @@ def check(solver: z3.Solver, assumptions: list[z3.BoolRef], budget: Budget) -> C
     """One solver call within the budget. `unknown` comes back with the solver's reason."""
     ms = budget.remaining_ms()
     solver.set("timeout", ms if ms is not None else 4294967295)
-    interrupts.quiet(solver)
     interrupts.raise_if_pending()
     if budget.expired:
         return CheckOutcome(z3.unknown, "timeout")

@@ -19,12 +19,11 @@ certificate, has it re-checked, and reports.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import z3
 
 from tcpspec.checker import ir
-from tcpspec.checker.const import decided, fold
 from tcpspec.engines import lemmas as lm
 from tcpspec.engines import symmetry
 from tcpspec.proof.certificate import Builder, property_builder
@@ -91,54 +90,6 @@ def houdini(
 ) -> tuple[list[InvCandidate], list[ir.Property], HoudiniStats, str]:
     """The surviving invariants and step properties; reason is non-empty if the search gave up.
 
-    A property the constants make true (`RTO ==> x` with RTO off, a step property `when WINDOW`
-    with WINDOW off) is no candidate: it survives outright (the certificate's re-check still
-    asks Z3 that Inv implies it), so the lemmas of an option that is off cost no query. The
-    others are candidates with what the constants decide folded away (`const.fold`).
-    """
-    trivial = [p for p in model.properties if _constantly_true(p)]
-    names = {p.name for p in trivial}
-    props = [_folded(p) for p in model.properties if p.name not in names]
-    settle_all = None if settle is None else (
-        lambda invs, steps, unsure: settle(invs + _outright(trivial), steps + _outright_steps(trivial), unsure))
-    invs, steps, stats, reason = _houdini(model, props, budget, theory, use_lemmas, cap, intervals, settle_all,
-                                          use_symmetry)
-    if reason:
-        return invs, steps, stats, reason
-    return invs + _outright(trivial), steps + _outright_steps(trivial), stats, reason
-
-
-def _constantly_true(p: ir.Property) -> bool:
-    if p.over_states:
-        return decided(p.expr) is True
-    if p.kind is ir.PropertyKind.STEP and not p.builtin:
-        return (p.when is not None and decided(p.when) is False) or decided(p.expr) is True
-    return False
-
-
-def _folded(p: ir.Property) -> ir.Property:
-    if not p.over_states and p.kind is not ir.PropertyKind.STEP:
-        return p
-    expr, when = fold(p.expr), None if p.when is None else fold(p.when)
-    return p if expr is p.expr and when is p.when else replace(p, expr=expr, when=when)
-
-
-def _outright(trivial: list[ir.Property]) -> list[InvCandidate]:
-    return [InvCandidate(p.name, lm.show(p.expr), property_builder(p), "property", expr=p.expr)
-            for p in trivial if p.over_states]
-
-
-def _outright_steps(trivial: list[ir.Property]) -> list[ir.Property]:
-    return [p for p in trivial if p.kind is ir.PropertyKind.STEP]
-
-
-def _houdini(
-    model: ir.Model, props: list[ir.Property], budget: Budget, theory: str, use_lemmas: bool, cap: int,
-    intervals: bool, settle: Callable[[list[InvCandidate], list[ir.Property], set[str]], bool] | None,
-    use_symmetry: bool,
-) -> tuple[list[InvCandidate], list[ir.Property], HoudiniStats, str]:
-    """`houdini` over `props` (the model's properties that are not constantly true, folded).
-
     `settle(invs, steps, unsure)`, if given, is asked before phase 2 whether phase 1's survivors
     with every phase 2 candidate (that holds initially) are already an inductive whole -- by the
     certificate's re-check, which asks the same joint query in fresh solvers. If so, phase 2's
@@ -154,8 +105,8 @@ def _houdini(
     """
     ts = TransitionSystem(model, choose_theory(model, theory))
     stats = HoudiniStats()
-    users = [p for p in props if p.kind is ir.PropertyKind.LEMMA]
-    first = [p for p in props if p.over_states and p.kind is not ir.PropertyKind.LEMMA]
+    users = [p for p in model.properties if p.kind is ir.PropertyKind.LEMMA]
+    first = [p for p in model.properties if p.over_states and p.kind is not ir.PropertyKind.LEMMA]
     invs = [InvCandidate(p.name, lm.show(p.expr), property_builder(p), "property", expr=p.expr) for p in first]
     sym = symmetry.find(ts, budget) if use_symmetry else None
     if use_lemmas:
@@ -171,13 +122,13 @@ def _houdini(
             invs.append(InvCandidate(c.name, c.text, _lemma_builder(c), "lemma", expr=c.expr))
     if budget.expired:  # sampling and filtering do not ask the solver, which would say so
         return [], [], stats, "timeout"
-    steps = [p for p in props if p.kind is ir.PropertyKind.STEP]
+    steps = [p for p in model.properties if p.kind is ir.PropertyKind.STEP]
     stats.candidates = len(invs) + len(steps) + len(users)
     kept, proved, reason = _fixpoint(ts, invs, steps, budget, stats, sym)
     if reason or not users:
         return kept, proved, stats, reason
     names = {c.name for c in kept}
-    again = [p for p in props if p.over_states and p.name not in names]
+    again = [p for p in model.properties if p.over_states and p.name not in names]
     for p in again:
         stats.ctis.pop(p.name, None)  # phase 2's counterexample is the one to show
     later = [p for p in steps if p not in proved]
