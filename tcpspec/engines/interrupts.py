@@ -4,7 +4,7 @@ Z3's own handler (its `ctrl_c` parameter, on by default) replaces Python's SIGIN
 the length of each query and cancels the query; Python never hears of the signal. When the query
 ends on its own just as the signal comes (a sat or unsat found, a cancel Z3 then resets), the
 answer comes back as if nothing had happened: the interrupt is lost, and a BMC run deepens on
-for as long as it likes. So every solver here is made with `ctrl_c` off (`quiet`), SIGINT
+for as long as it likes. So Z3's `ctrl_c` is off for the whole process (`install`), SIGINT
 stays Python's, and its C-level handler, which runs at once even while Z3 holds the main thread,
 writes the signal's number to a wakeup socket (`signal.set_wakeup_fd`). A daemon thread reads
 it and interrupts every Z3 context with a query running (`asking`). The query returns, and the
@@ -99,12 +99,6 @@ def _unraisable(previous: Callable[[UnraisableHookArgs], object]) -> Callable[[U
     return hook
 
 
-def quiet(solver: z3.Solver) -> z3.Solver:
-    """`solver` without Z3's own Ctrl-C handler (see the module's docstring)."""
-    solver.set("ctrl_c", False)
-    return solver
-
-
 @contextmanager
 def asking(ctx: z3.Context) -> Iterator[None]:
     """A query runs in `ctx` meanwhile: a Ctrl-C interrupts it."""
@@ -126,7 +120,7 @@ def asking(ctx: z3.Context) -> Iterator[None]:
 
 def install() -> None:
     """Start the watcher, once per process, from the main thread (elsewhere: not yet), and turn
-    Z3's handler off for every call (simplify, tactics, Spacer: not only `quiet` solvers)."""
+    Z3's handler off for every call (checks, simplify, tactics, Spacer)."""
     global _installed
     if _installed or threading.current_thread() is not threading.main_thread():
         return
