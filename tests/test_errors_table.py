@@ -75,7 +75,7 @@ ROWS: dict[str, tuple[str | bytes | None, list[str], int, str]] = {
     "bad_cluster_address": (GOOD, ["--cluster", "garbage"], 2, "expected a scheduler address such as tcp://host:8786, got 'garbage'"),
     "define_number": (None, ["check", TCP, "-D", "CAP=0x1_0"], 2, "constant 'CAP' is an int; give a decimal or 0x hex integer"),
     "channel_too_large": (PRODUCER, ["-D", "CAP=100000"], 2, "channel 'c' holds 100000 messages: at most 2048"),
-    "state_too_large": (None, ["check", TCP, "-D", "CAP=300"], 2, "the state has 5434 values, at most 4096 can be encoded"),
+    "state_too_large": (None, ["check", TCP, "-D", "CAP=300"], 2, "the state has 5440 values, at most 4096 can be encoded"),
     "memory_floor": (GOOD, ["--memory-limit", "16"], 2, "16 MB is below what Z3 needs to start (64 MB at least)"),
     'tla_eq': ('invariant i: p.x = 1;' + "\n", [], 2, "'=' is not a comparison: write '==' (TLA+'s '=' is '==' here; ':=' assigns)"),
     'tla_and': ('invariant i: a /\\ b;' + "\n", [], 2, "TLA+'s '/\\' is '&&' here (and)"),

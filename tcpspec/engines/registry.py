@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tcpspec.core.diagnostics import UsageError
-from tcpspec.engines import interrupts
 from tcpspec.engines.contract import EngineCall, EngineRun
 
 if TYPE_CHECKING:
@@ -59,6 +58,8 @@ class Engine:
         results = fn(model, props, call)
         # A Ctrl-C that Python dropped in a finalizer, and that no query came to raise, still
         # ends the run, with what the engine found (engines/interrupts.py).
+        from tcpspec.engines import interrupts  # here: importing the table loads no solver
+
         try:
             interrupts.raise_if_pending()
         except KeyboardInterrupt:

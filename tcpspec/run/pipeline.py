@@ -162,11 +162,17 @@ def _within_timeout(props: list[ir.Property], options: CheckOptions,
         return run()
     from tcpspec.engines.budget import DeadlinePassed, hard_deadline
 
+    import ctypes
+
     t0 = time.perf_counter()
     try:
         with hard_deadline(options.timeout):
             return run()
-    except DeadlinePassed:
+    except (DeadlinePassed, ctypes.ArgumentError) as e:
+        # The deadline's signal handler ran while ctypes converted an argument for Z3: it comes
+        # back as ArgumentError naming DeadlinePassed, and is the deadline all the same.
+        if isinstance(e, ctypes.ArgumentError) and "DeadlinePassed" not in str(e):
+            raise
         secs = round(time.perf_counter() - t0, 3)
         return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, secs, doc=p.doc,
                                detail=f"timeout: no verdict within --timeout {options.timeout:g} s") for p in props]
