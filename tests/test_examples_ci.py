@@ -12,6 +12,7 @@ import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +33,7 @@ def test_the_workflow_installs_tcpspec_from_the_repository() -> None:
     assert (ROOT / WORKDIR).resolve() == CI
 
 
+@pytest.mark.slow  # the whole example gate, about a minute on a busy CI machine
 def test_the_configuration_passes_as_the_workflow_runs_it(tmp_path: Path) -> None:
     """The workflow's own commands after the install, in a copy of the tree (models/ and
     examples/ci/ at the same relative places), with an empty proof cache."""

@@ -52,7 +52,7 @@ EDITS = st.lists(
 )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(model=st.sampled_from([ROOT / "models/tcp.tcpspec", ROOT / "models/seed_handshake.tcpspec",
                               ROOT / "models/abp.tcpspec"]), edits=EDITS)
 def test_a_run_of_edits_parses_as_a_whole_parse(model: Path, edits: list[tuple[str, float, str]]) -> None:

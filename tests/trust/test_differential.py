@@ -26,7 +26,7 @@ def _reference(model: ir.Model, depth: int) -> dict[str, int | None]:
     return {name: (None if t is None else t.length) for name, t in res.traces.items()}
 
 
-@settings(max_examples=3000 if LONG else 300, **COMMON)  # type: ignore[arg-type]
+@settings(max_examples=3000 if LONG else 150, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text())
 def test_bmc_agrees_with_explicit_search(text: str) -> None:
     model = load_text(text)
@@ -41,7 +41,7 @@ def test_bmc_agrees_with_explicit_search(text: str) -> None:
         assert got == want, f"theory {theory}: engines {got} vs explicit search {want}\n{text}"
 
 
-@settings(max_examples=400 if LONG else 40, **COMMON)  # type: ignore[arg-type]
+@settings(max_examples=400 if LONG else 20, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text())
 def test_a_proof_is_never_contradicted_by_the_search(text: str) -> None:
     model = load_text(text)
@@ -53,7 +53,7 @@ def test_a_proof_is_never_contradicted_by_the_search(text: str) -> None:
             assert res.traces[name] is None, f"{name} proved, but the search violates it:\n{text}"
 
 
-@settings(max_examples=1000 if LONG else 60, **COMMON)  # type: ignore[arg-type]
+@settings(max_examples=1000 if LONG else 30, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.family_model_text())
 def test_bmc_agrees_with_explicit_search_on_families(text: str) -> None:
     """Families expand into instances and dynamic indices into if-chains in the checker: the

@@ -37,7 +37,7 @@ def _explicit(model: ir.Model, independence: bool = True) -> tuple[dict[str, int
     return _lengths(results), results
 
 
-@settings(max_examples=1500 if LONG else 120, **COMMON)  # type: ignore[arg-type]
+@settings(max_examples=1500 if LONG else 60, **COMMON)  # type: ignore[arg-type]
 @given(gen_models.model_text(free_seq=True))
 def test_isn_zero_stands_for_every_isn(text: str) -> None:
     """Data independence against the same search over all 16 values of seq4, and against BMC."""
