@@ -124,28 +124,27 @@ def install() -> None:
     global _installed
     if _installed or threading.current_thread() is not threading.main_thread():
         return
-    z3.set_param("ctrl_c", False)
-    sys.unraisablehook = _unraisable(sys.unraisablehook)
     with _lock:
         if _installed:
             return
+        _installed = True  # once, whatever happens below: never a hook wrapped per query
         reader, writer = socket.socketpair()
         writer.setblocking(False)
         try:
             old = signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
         except ValueError:  # not the main interpreter
+            old = None
+        if old != -1:  # not ours (an event loop owns it): give it back, and leave Z3's handler on
+            if old is not None:
+                signal.set_wakeup_fd(old)
             reader.close()
             writer.close()
-            return
-        if old != -1:  # an event loop owns it: give it back
-            signal.set_wakeup_fd(old)
-            reader.close()
-            writer.close()
-            _installed = True
             return
         global _wakeup
         _wakeup = (reader, writer)
-        _installed = True
+    # Only with the watcher running may Z3's own handler go: else nothing would stop a query.
+    z3.set_param("ctrl_c", False)
+    sys.unraisablehook = _unraisable(sys.unraisablehook)
     threading.Thread(target=_watch, args=(reader,), name="tcpspec-interrupts", daemon=True).start()
 
 
