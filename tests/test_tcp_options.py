@@ -223,13 +223,7 @@ def test_without_rto_nothing_is_retransmitted() -> None:
     assert not apply(tcp, state, "client.loss_probe", {"n": 1, "fin": False}).enabled
 
 
-# With KEEPALIVE the lemmas that assume each segment is sent once fall as with RTO (Houdini keeps
-# all but 57 properties and lemmas; the first to fall are c2s/s2c_frontier_at_nxt and
-# *_starts_by_frontier): no proof yet. Strict: the day it proves, this says so.
-_NO_PROOF_YET = pytest.mark.xfail(strict=True, reason="KEEPALIVE: the lemmas assume each segment is sent once")
-
-
-@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=[pytest.mark.slow, _NO_PROOF_YET]),
+@pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow),
                                     pytest.param("RTO", marks=pytest.mark.slow), pytest.param("WINDOW", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
