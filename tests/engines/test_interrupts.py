@@ -67,3 +67,26 @@ def test_ctrl_c_stops_a_long_query() -> None:
 
 def test_ctrl_c_dropped_in_a_finalizer_still_stops_the_next_query() -> None:
     assert _run("finalizer") == "interrupted"
+
+
+def test_a_signal_raised_inside_a_ctypes_conversion_is_still_that_signal() -> None:
+    import ctypes
+
+    from tcpspec.engines.budget import DeadlinePassed, raised_by_handler
+    from tcpspec.engines.interrupts import is_interrupt
+
+    # What ctypes raises when a handler ran while it converted an argument (Z3's C API).
+    wrapped = ctypes.ArgumentError("argument 2: DeadlinePassed: ")
+    assert raised_by_handler(wrapped, DeadlinePassed)
+    assert not is_interrupt(wrapped)
+    assert is_interrupt(ctypes.ArgumentError("argument 1: KeyboardInterrupt: "))
+    # An error raised while handling the signal is the signal too; an unrelated one is not.
+    try:
+        try:
+            raise DeadlinePassed()
+        except DeadlinePassed:
+            raise RuntimeError("z3 gave up")
+    except RuntimeError as chained:
+        assert raised_by_handler(chained, DeadlinePassed)
+    assert not raised_by_handler(ctypes.ArgumentError("argument 1: TypeError: wrong type"), DeadlinePassed)
+    assert not raised_by_handler(ValueError("no"), KeyboardInterrupt)
