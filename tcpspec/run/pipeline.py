@@ -66,8 +66,8 @@ def check_model(
         props += [dl] if dl not in props else []
     if not props:
         raise nothing_to_check([model.path], options.properties, options.kinds)
-    from tcpspec.engines.budget import solver_memory_limit
-    from tcpspec.engines.common import require_model_initial_state
+    from tcpspec.solving.budget import solver_memory_limit
+    from tcpspec.solving.query import require_model_initial_state
     from tcpspec.engines.registry import engine
 
     engine(options.engine)  # an unknown name is the user's error, before any work
@@ -160,7 +160,7 @@ def _within_timeout(props: list[ir.Property], options: CheckOptions,
     are then `unknown` (timeout)."""
     if options.timeout is None:
         return run()
-    from tcpspec.engines.budget import DeadlinePassed, hard_deadline, raised_by_handler
+    from tcpspec.solving.budget import DeadlinePassed, hard_deadline, raised_by_handler
 
     t0 = time.perf_counter()
     try:

@@ -15,7 +15,7 @@ same way.
 Python can lose the KeyboardInterrupt itself: its handler runs at the next bytecode, and when
 that is inside a finalizer (z3's `AstRef.__del__`, run by the garbage collector) the exception is
 printed as "Exception ignored" and dropped. So the watcher also remembers the signal, and
-`common.check` raises it before and after every query (`raise_if_pending`), as long as SIGINT
+`query.check` raises it before and after every query (`raise_if_pending`), as long as SIGINT
 is still Python's plain KeyboardInterrupt (a gate worker's own handler decides for itself).
 
 The wakeup fd is one per process and belongs to the main thread; an event loop (the language
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 
 import z3
 
-from tcpspec.engines.budget import raised_by_handler
+from tcpspec.solving.budget import raised_by_handler
 
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
