@@ -342,7 +342,7 @@ def check(
     options = CheckOptions(properties=names, kinds=tuple(kinds), depth=depth, timeout=timeout, engine=engine,
                            theory=theory, memory_mb=memory_mb, deadlock=deadlock, k_max=k_max, max_cex=max_cex,
                            keep_going=keep_going)
-    from tcpspec.engines import interrupts
+    from tcpspec.solving import interrupts
     from tcpspec.run.pipeline import check_model
 
     interrupts.install()  # Ctrl-C stops a query at once (in the main thread: a notebook's too)

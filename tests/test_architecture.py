@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PKG = ROOT / "tcpspec"
 MAX_LINES = 600
 # The layers that build or solve Z3 formulas; everything else stays importable without a solver.
-Z3_LAYERS = ("encoding", "engines", "proof", "analyses", "exporters/smtlib.py")
+Z3_LAYERS = ("encoding", "solving", "engines", "proof", "analyses", "exporters/smtlib.py")
 
 
 def modules() -> dict[str, Path]:

@@ -314,3 +314,30 @@ def test_a_window_update_is_set_aside_while_the_model_fixes_windows(tmp_path: Pa
         assert [m.transition for m in res.explained][5] == WINDOW_UPDATE and len(res.explained) == 8
     else:
         assert res.first_unexplained == 6 and len(res.explained) == 5
+
+
+FIN_INTO_CLOSING_WINDOW = (
+    "client -> server SYN seq=100 win=65495 mss=65495 wscale=10\n"
+    "server -> client SYN,ACK seq=500 ack=101 win=2048 mss=65495 wscale=0\n"  # a small buffer: no scaling
+    "client -> server ACK seq=101 ack=501 win=64\n"
+    "client -> server ACK,PSH seq=101 ack=501 len=1000 win=64\n"
+    "server -> client ACK seq=501 ack=1101 win=1048\n"  # the right edge at 2149
+    "client -> server ACK,FIN,PSH seq=1101 ack=501 len=1000 win=64\n"
+    "server -> client ACK seq=501 ack=2102 win={win}\n"
+    "server -> client ACK,FIN seq=501 ack=2102 win={win}\n"
+    "client -> server ACK seq=2102 ack=502 win=64\n")
+
+
+@pytest.mark.parametrize("win,verdict", [(47, "accepted"), (48, "accepted"), (46, "rejected")])
+def test_the_ack_of_a_fin_may_keep_the_right_edge_with_the_fin_inside(tmp_path: Path, win: int, verdict: str) -> None:
+    """Linux, its window closing, acknowledges data and a FIN with the right edge where it was
+    (2102 + 47 = 2149: the FIN's number inside the window, as RFC 9293 counts SEG.LEN); an edge
+    one further right (the FIN taking no room) is as good, one further left shrinks the window.
+    A real capture (a 2048-octet receive buffer read slowly) showed the first."""
+    from tcpspec.traffic.conformance import prepare_replay
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(FIN_INTO_CLOSING_WINDOW.format(win=win))
+    res = prepare_replay(TCP, str(trace), {}).run(timeout=60)
+    assert res.verdict == verdict, res.reason
+    assert res.first_unexplained == (7 if verdict == "rejected" else None)

@@ -89,7 +89,7 @@ MODEL_LACKS: dict[str, tuple[str, ...]] = {}
 SOMETIMES: set[str] = set()
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
               "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window",
-              "mid_stream_loss"]
+              "mid_stream_loss", "syn_ack_lost", "last_ack_lost", "simultaneous_open", "slow_reader"]
 
 
 @pytest.mark.parametrize("name", BEHAVIOURS)

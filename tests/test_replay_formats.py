@@ -176,3 +176,33 @@ def test_a_connection_opened_before_the_capture_is_rejected_saying_so(tmp_path: 
     assert doc["first_unexplained"] == 1 and doc["connection"] == "127.0.0.1:41682-127.0.0.1:41649"
     assert doc["reason"].endswith("the trace has no SYN: the connection was opened before it starts, and the model "
                                   "starts CLOSED")
+
+
+@pytest.mark.parametrize("kind", ["snap length 60", "ipv6 short"])
+@pytest.mark.parametrize("field,by", [("window", -1), ("seq", 1), ("len", 1)])
+def test_a_mutant_of_a_cut_segment_keeps_its_lengths(tmp_path: Path, kind: str, field: str, by: int) -> None:
+    """traces/mutate_capture.py on a frame the snap length cut short: the IP length stays the
+    segment's own (dpkt, serializing, would set it to the octets captured), so the mutant
+    differs from the capture in its one field."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "traces"))
+    from mutate_capture import mutate
+
+    src, dst = tmp_path / "in.pcap", tmp_path / "out.pcap"
+    pk = _ip_packets()
+    if kind == "snap length 60":
+        WRITERS[kind](src, pk)
+    else:
+        _write_pcap(src, 1, [(ts, _ethernet(_to_ipv6(ip))[:80]) for ts, ip in pk], snaplen=80)
+    before = read_packets(str(src))
+    n = next(p.number for p in before if p.length > 0)
+    mutate(str(src), str(dst), n, field, None, by)
+    after = read_packets(str(dst))
+    changed = {"window": "window", "seq": "seq", "len": "length"}[field]
+    for a, b in zip(before, after):
+        for attr in ("seq", "ack", "length", "window", "flags"):
+            want = getattr(a, attr)
+            if a.number == n and attr == changed:
+                want += by
+            assert getattr(b, attr) == want, (a.number, attr)

@@ -24,7 +24,7 @@ LIVE = ROOT / "models" / "tcp_liveness.tcpspec"
 
 TO_HALF_CLOSE = [
     "client.active_open", "server.passive_open_call", "server.listen_recv_syn", "client.syn_sent_recv_syn_ack",
-    "server.syn_received_recv_ack", "client.close", "server.established_recv_fin",
+    "server.syn_received_recv_ack", "client.close", ("server.established_recv_fin", {"fin_room": False}),
     "client.fin_wait_1_recv_ack_of_fin",
 ]
 CYCLE = [("server.send_data", {"n": 1}), ("client.recv_segment", {}), ("server.recv_segment", {})]
@@ -53,8 +53,9 @@ def test_liveness_lives_beside_the_model_and_imports_it(live: ir.Model) -> None:
 def test_a_half_closed_connection_can_stay_open_for_ever(live: ir.Model) -> None:
     zeros = {f"{who}.{v}": [0] for who in ("client", "server") for v in ("iss", "irs", "rcv_nxt")}
     (state,) = initial_states(live, zeros)
-    for name in TO_HALF_CLOSE:
-        state = _step(live, state, name)
+    for step in TO_HALF_CLOSE:
+        name, params = (step, {}) if isinstance(step, str) else step
+        state = _step(live, state, name, params)
     assert state["client.state"] == "FIN_WAIT_2" and state["server.state"] == "CLOSE_WAIT"
     assert state["c2s"] == [] and state["s2c"] == []
     fair = [t for t in live.transitions if t.name in live.fairness]

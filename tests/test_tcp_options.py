@@ -209,7 +209,7 @@ def test_rto_in_last_ack_the_fin_again_with_a_full_outbox_leaves_no_ack_pending(
     """The server's FIN again reaches the client in LAST-ACK with its outbox full of segments that
     acknowledge it already: nothing is owed (ack_pending_synchronized)."""
     tcp = load_model(str(TCP), {"RTO": "true"})
-    state = _run(tcp, HANDSHAKE + ["server.close", "client.established_recv_fin",
+    state = _run(tcp, HANDSHAKE + ["server.close", ("client.established_recv_fin", {"fin_room": False}),
                                    ("server.loss_probe", {"n": 0, "fin": True}), "client.close",
                                    "client.recv_unacceptable"])
     assert state["client.state"] == "LAST_ACK" and not state["client.ack_pending"]

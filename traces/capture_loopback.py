@@ -10,8 +10,8 @@ also writes DIR/index.json: for each behaviour its file, the connection that sho
 (`--conn A:P-B:Q`; a file may hold failed attempts too, as `simultaneous_close` does) or why
 it was skipped. `--netns` runs everything in a fresh network namespace (`ip netns`), so that the
 iptables rule that drops a packet touches no one else's loopback. Needs tcpdump and the right
-to capture on `lo` (root, or CAP_NET_RAW); `retransmission` and `mid_stream_loss` need iptables (root). Used by
-tests/test_replay_corpus.py.
+to capture on `lo` (root, or CAP_NET_RAW); `retransmission`, `mid_stream_loss`, `syn_ack_lost`,
+`last_ack_lost` and `simultaneous_open` need iptables (root). Used by tests/test_replay_corpus.py.
 """
 
 from __future__ import annotations
@@ -26,100 +26,9 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
-HOST = "127.0.0.1"
-Scenario = Callable[["Capture"], str | None]  # returns the connection it shows, or None for "the only one"
-
-
-class Skip(Exception):
-    """The behaviour cannot be provoked here (the reason is the message)."""
-
-
-class Capture:
-    """tcpdump on `lo` for one listening port, from start() to stop()."""
-
-    def __init__(self, out: str, interface: str = "lo", snaplen: int = 256) -> None:
-        self.out, self.interface, self.snaplen = out, interface, snaplen
-        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.listener.bind((HOST, 0))
-        self.port = self.listener.getsockname()[1]
-        self.dump: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        tcpdump = shutil.which("tcpdump")
-        if tcpdump is None:
-            raise Skip("tcpdump not found")
-        self.dump = subprocess.Popen([tcpdump, "-i", self.interface, "--immediate-mode", "-U", "-n", "-w", self.out, "-s", str(self.snaplen),
-                                      f"tcp port {self.port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        assert self.dump.stderr is not None
-        said = ""
-        while "listening on" not in said:  # "listening on lo, ..." once it captures
-            line = self.dump.stderr.readline().decode(errors="replace")
-            if not line:
-                self.dump.wait(timeout=10)
-                raise Skip(f"tcpdump cannot capture on {self.interface}: {said.strip()}")
-            said += line
-        threading.Thread(target=self.dump.stderr.read, daemon=True).start()
-
-    def stop(self) -> None:
-        time.sleep(0.3)  # the last segments reach the file
-        self.listener.close()
-        if self.dump is not None:
-            self.dump.terminate()
-            self.dump.wait(timeout=10)
-
-    def connect(self, **opts: int) -> socket.socket:
-        """A client socket connected to the listener; `opts` are (level, name) socket options
-        set before connecting, written as TCP_MAXSEG=536 or SO_RCVBUF=4096."""
-        cli = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        for name, value in opts.items():
-            level = socket.IPPROTO_TCP if name.startswith("TCP_") else socket.SOL_SOCKET
-            cli.setsockopt(level, getattr(socket, name), value)
-        cli.connect((HOST, self.port))
-        return cli
-
-
-def _serve(cap: Capture, handler: Callable[[socket.socket], None], **opts: int) -> threading.Thread:
-    """Accept one connection in a thread and run `handler` on it (options set on the listener
-    are inherited by the accepted socket)."""
-    for name, value in opts.items():
-        level = socket.IPPROTO_TCP if name.startswith("TCP_") else socket.SOL_SOCKET
-        cap.listener.setsockopt(level, getattr(socket, name), value)
-    cap.listener.listen(1)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            conn, _ = cap.listener.accept()
-            with conn:
-                handler(conn)
-        except BaseException as e:  # noqa: BLE001 - reported by join()
-            errors.append(e)
-
-    t = threading.Thread(target=run, daemon=True)
-    t.errors = errors  # type: ignore[attr-defined]
-    t.start()
-    return t
-
-
-def _join(t: threading.Thread) -> None:
-    t.join(timeout=30)
-    if t.is_alive():
-        raise RuntimeError("the server side did not finish")
-    errors = t.errors  # type: ignore[attr-defined]
-    if errors:
-        raise errors[0]
-
-
-def _read_all(s: socket.socket) -> bytes:
-    out = b""
-    while chunk := s.recv(65536):
-        out += chunk
-    return out
-
+from capture_base import HOST, Capture, Scenario, Skip, drop, drop_marked, join, read_all, serve, undrop
 
 # ---------------------------------------------------------------- behaviours
 
@@ -130,45 +39,45 @@ def request_response(cap: Capture) -> None:
         c.sendall(c.recv(100).upper())
         time.sleep(0.2)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"hello")
     cli.recv(100)
     time.sleep(0.3)  # the server's FIN arrives
     cli.close()
-    _join(t)
+    join(t)
 
 
 def client_closes_first(cap: Capture) -> None:
     """Request and reply, then the client closes first (TIME-WAIT on the client)."""
     def server(c: socket.socket) -> None:
         c.sendall(c.recv(100)[::-1])
-        _read_all(c)  # until the client's FIN
+        read_all(c)  # until the client's FIN
         time.sleep(0.1)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"GET /index")
     cli.recv(100)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def half_close(cap: Capture) -> None:
     """The client sends its request and shuts down its side (FIN); the server reads to the end,
     answers on the half-open connection, and closes."""
     def server(c: socket.socket) -> None:
-        data = _read_all(c)
+        data = read_all(c)
         time.sleep(0.05)
         c.sendall(b"got " + str(len(data)).encode())
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"a request of some length")
     cli.shutdown(socket.SHUT_WR)
-    _read_all(cli)
+    read_all(cli)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def abortive_close(cap: Capture) -> None:
@@ -178,13 +87,13 @@ def abortive_close(cap: Capture) -> None:
         c.sendall(b"bye")
         time.sleep(0.3)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"hi")
     cli.recv(100)
     cli.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     cli.close()
-    _join(t)
+    join(t)
 
 
 def refused(cap: Capture) -> str:
@@ -211,14 +120,14 @@ def data_fin(cap: Capture) -> None:
         c.sendall(b"x" * 111)
         c.shutdown(socket.SHUT_WR)
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
-        _read_all(c)
+        read_all(c)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"request")
-    _read_all(cli)
+    read_all(cli)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def bulk_transfer(cap: Capture) -> None:
@@ -229,14 +138,14 @@ def bulk_transfer(cap: Capture) -> None:
         for _ in range(8):
             c.sendall(block)
         c.shutdown(socket.SHUT_WR)
-        _read_all(c)
+        read_all(c)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect()
     cli.sendall(b"send me a lot")
-    got = len(_read_all(cli))
+    got = len(read_all(cli))
     cli.close()
-    _join(t)
+    join(t)
     if got != 8 << 20:
         raise RuntimeError(f"bulk transfer: got {got} octets")
 
@@ -246,15 +155,15 @@ def small_writes(cap: Capture) -> None:
     def server(c: socket.socket) -> None:
         for _ in range(30):
             c.sendall(c.recv(100))
-        _read_all(c)
+        read_all(c)
 
-    t = _serve(cap, server, TCP_NODELAY=1)
+    t = serve(cap, server, TCP_NODELAY=1)
     cli = cap.connect(TCP_NODELAY=1)
     for i in range(30):
         cli.sendall(f"msg{i:02d}".encode())
         cli.recv(100)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def keepalive(cap: Capture) -> None:
@@ -262,50 +171,36 @@ def keepalive(cap: Capture) -> None:
     client sends keep-alive probes (seq = SND.NXT - 1, no data) and the server acknowledges them."""
     def server(c: socket.socket) -> None:
         c.sendall(c.recv(100))
-        _read_all(c)
+        read_all(c)
 
-    t = _serve(cap, server)
+    t = serve(cap, server)
     cli = cap.connect(SO_KEEPALIVE=1, TCP_KEEPIDLE=1, TCP_KEEPINTVL=1)
     cli.sendall(b"ping")
     cli.recv(100)
     time.sleep(2.6)
     cli.close()
-    _join(t)
-
-
-def _drop_marked(cap: Capture) -> tuple[str, list[str]]:
-    """An iptables rule, added, that drops every segment to the listener carrying the string
-    DROPME: (the iptables command, the rule, to delete it with `-D`)."""
-    iptables = shutil.which("iptables")
-    if iptables is None or os.geteuid() != 0:
-        raise Skip("dropping a packet needs iptables and root")
-    rule = ["INPUT", "-i", "lo", "-p", "tcp", "--dport", str(cap.port), "-m", "string", "--string", "DROPME",
-            "--algo", "bm", "-j", "DROP"]
-    added = subprocess.run([iptables, "-I", *rule], capture_output=True, text=True)
-    if added.returncode != 0:
-        raise Skip(f"iptables cannot add a rule: {added.stderr.strip()}")
-    return iptables, rule
+    join(t)
 
 
 def retransmission(cap: Capture) -> None:
     """The server's loopback input drops the client's request (iptables, for 0.1 s): the capture
     shows the request, then its retransmission after the RTO, then the answer."""
-    iptables, rule = _drop_marked(cap)
+    iptables, rule = drop_marked(cap)
 
     def server(c: socket.socket) -> None:
         c.sendall(c.recv(100).lower())
-        _read_all(c)
+        read_all(c)
 
     try:
-        t = _serve(cap, server)
+        t = serve(cap, server)
         cli = cap.connect()
         cli.sendall(b"DROPME please")
         time.sleep(0.1)
     finally:
-        subprocess.run([iptables, "-D", *rule], capture_output=True)
+        undrop(iptables, rule)
     cli.recv(100)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def mid_stream_loss(cap: Capture) -> None:
@@ -313,28 +208,142 @@ def mid_stream_loss(cap: Capture) -> None:
     (iptables, by a string only that segment carries, for 0.05 s after two more were sent): the
     server holds the later segments out of order and acknowledges the hole again (with SACK), the
     client sends the lost octets again, and the server's next ACK jumps past what it held."""
-    iptables, rule = _drop_marked(cap)
+    iptables, rule = drop_marked(cap)
 
     def server(c: socket.socket) -> None:
-        c.sendall(str(len(_read_all(c))).encode())
+        c.sendall(str(len(read_all(c))).encode())
 
-    undo = threading.Timer(0.05, lambda: subprocess.run([iptables, "-D", *rule], capture_output=True))
+    undo = threading.Timer(0.05, lambda: undrop(iptables, rule))
     try:
-        t = _serve(cap, server)
+        t = serve(cap, server)
         cli = cap.connect(TCP_MAXSEG=1000)
         for i in range(30):
             cli.sendall((b"DROPME" if i == 10 else b"x" * 6) + b"y" * 994)
             if i == 12:
                 undo.start()
         cli.shutdown(socket.SHUT_WR)
-        _read_all(cli)
+        read_all(cli)
         cli.close()
     finally:
         undo.cancel()
         if undo.is_alive():
             undo.join()
-        subprocess.run([iptables, "-D", *rule], capture_output=True)
-    _join(t)
+        undrop(iptables, rule)
+    join(t)
+
+
+def syn_ack_lost(cap: Capture) -> None:
+    """The server's SYN,ACK is dropped for 0.5 s (iptables): the server sends it again, and the
+    client its SYN, before the handshake completes."""
+    iptables, rule = drop(["--sport", str(cap.port), "--tcp-flags", "SYN,ACK", "SYN,ACK"])
+    undo = threading.Timer(0.5, undrop, (iptables, rule))
+    undo.start()
+
+    def server(c: socket.socket) -> None:
+        c.sendall(c.recv(100).upper())
+        read_all(c)
+
+    try:
+        t = serve(cap, server)
+        cli = cap.connect()
+        cli.sendall(b"hello")
+        cli.recv(100)
+        cli.close()
+        join(t)
+    finally:
+        undo.cancel()
+        undrop(iptables, rule)
+
+
+def last_ack_lost(cap: Capture) -> None:
+    """The client closes first; the server's input drops everything for 0.15 s once it closes
+    too, so the client's last ACK is lost: the server, in LAST-ACK, sends its FIN again and the
+    client acknowledges it again from TIME-WAIT."""
+    rules: list[tuple[str, list[str]]] = []
+
+    def server(c: socket.socket) -> None:
+        c.sendall(c.recv(100).upper())
+        read_all(c)
+        rules.append(drop(["--dport", str(cap.port)]))
+        threading.Timer(0.15, undrop, rules[0]).start()
+        c.close()
+
+    try:
+        t = serve(cap, server)
+        cli = cap.connect()
+        cli.sendall(b"hello")
+        cli.recv(100)
+        cli.shutdown(socket.SHUT_WR)
+        read_all(cli)
+        cli.close()
+        join(t)
+        time.sleep(1.0)  # the FIN sent again after the RTO, and its ACK
+    finally:
+        for r in rules:
+            undrop(*r)
+
+
+def simultaneous_open(cap: Capture) -> None:
+    """Both ends connect() to each other at once (RFC 9293 §3.5): the first SYNs are dropped for
+    0.5 s (iptables), so the SYNs sent again cross, and each end, in SYN-SENT, answers the
+    other's SYN with a SYN,ACK. No listener: the capture's port is one of the two ends."""
+    cap.listener.close()
+    a, b = socket.socket(), socket.socket()
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    a.bind((HOST, cap.port))
+    b.bind((HOST, 0))
+    rules = [drop([way, str(cap.port), "--tcp-flags", "SYN,ACK", "SYN"]) for way in ("--sport", "--dport")]
+    timer = threading.Timer(0.5, lambda: [undrop(*r) for r in rules])
+    timer.start()
+    errors: list[OSError] = []
+
+    def connect(s: socket.socket, to: socket.socket) -> None:
+        try:
+            s.connect(to.getsockname())
+        except OSError as e:
+            errors.append(e)
+
+    try:
+        ts = [threading.Thread(target=connect, args=(a, b)), threading.Thread(target=connect, args=(b, a))]
+        for th in ts:
+            th.start()
+        for th in ts:
+            th.join(timeout=10)
+        if errors:
+            raise RuntimeError(f"simultaneous open failed: {errors[0]}")
+        a.sendall(b"from a")
+        b.recv(100)
+        b.sendall(b"from b")
+        a.recv(100)
+        a.shutdown(socket.SHUT_WR)
+        read_all(b)
+        b.close()
+        read_all(a)
+        a.close()
+    finally:
+        timer.cancel()
+        for r in rules:
+            undrop(*r)
+
+
+def slow_reader(cap: Capture) -> None:
+    """The server has a 2048-octet receive buffer and reads 700 octets every 3 ms while the client
+    sends 60000 and shuts down: the window closes and opens again and again, and the ACK of the
+    FIN may keep the right edge where it was."""
+    def server(c: socket.socket) -> None:
+        got = 0
+        while chunk := c.recv(700):
+            got += len(chunk)
+            time.sleep(0.003)
+        c.sendall(str(got).encode())
+
+    t = serve(cap, server, SO_RCVBUF=2048)
+    cli = cap.connect()
+    cli.sendall(b"q" * 60000)
+    cli.shutdown(socket.SHUT_WR)
+    read_all(cli)
+    cli.close()
+    join(t)
 
 
 def zero_window(cap: Capture) -> None:
@@ -342,16 +351,16 @@ def zero_window(cap: Capture) -> None:
     256 KiB: the window closes, the client probes it, then the server reads and it reopens."""
     def server(c: socket.socket) -> None:
         time.sleep(1.5)
-        got = len(_read_all(c))
+        got = len(read_all(c))
         c.sendall(str(got).encode())
 
-    t = _serve(cap, server, SO_RCVBUF=4096)
+    t = serve(cap, server, SO_RCVBUF=4096)
     cli = cap.connect()
     cli.sendall(b"w" * (256 << 10))
     cli.shutdown(socket.SHUT_WR)
-    _read_all(cli)
+    read_all(cli)
     cli.close()
-    _join(t)
+    join(t)
 
 
 def simultaneous_close(cap: Capture) -> str | None:
@@ -379,7 +388,7 @@ def simultaneous_close(cap: Capture) -> str | None:
         while time.monotonic() < deadline:
             pass
         c.shutdown(socket.SHUT_WR)
-        _read_all(c)
+        read_all(c)
         c.close()
         peer.wait(timeout=10)
         time.sleep(0.05)
@@ -399,14 +408,14 @@ def _crossing_by_queue(cap: Capture) -> str | None:
     def server() -> None:
         go.wait()
         srv.shutdown(socket.SHUT_WR)
-        _read_all(srv)
+        read_all(srv)
 
     t = threading.Thread(target=server)
     t.start()
     cli.sendall(b"d" * 1900)
     go.wait()
     cli.shutdown(socket.SHUT_WR)
-    _read_all(cli)
+    read_all(cli)
     t.join()
     time.sleep(0.5)
     crossed = _crossed_fins(cap.out, cap.port)
@@ -456,7 +465,7 @@ def _sim_close_client(port: int) -> None:
     while time.monotonic() < deadline:
         pass
     s.shutdown(socket.SHUT_WR)
-    _read_all(s)
+    read_all(s)
     s.close()
 
 
@@ -474,6 +483,10 @@ SCENARIOS: dict[str, Scenario] = {
     "retransmission": retransmission,
     "zero_window": zero_window,
     "mid_stream_loss": mid_stream_loss,
+    "syn_ack_lost": syn_ack_lost,
+    "last_ack_lost": last_ack_lost,
+    "simultaneous_open": simultaneous_open,
+    "slow_reader": slow_reader,
 }
 
 

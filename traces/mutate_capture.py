@@ -6,8 +6,9 @@
 `--to` sets the field, `--by` adds to it (modulo the field's width); for `flags`, VALUE is a
 comma-separated set such as `SYN,ACK` (`--to`), or `+FIN` / `-ACK` to set or clear one flag.
 `len` changes the payload length: octets are added (`X`) or removed at its end, and the IP length
-follows. Checksums are recomputed, so the mutant is a well-formed packet. Classic pcap with
-Ethernet, Linux cooked (v1, v2), loopback or raw IP frames. Used by tests/test_replay_corpus.py
+follows. Checksums are recomputed, so the mutant is a well-formed packet; a segment the snap
+length cut short keeps its lengths (its TCP checksum cannot be right: octets are missing).
+Classic pcap with Ethernet, Linux cooked (v1, v2), loopback or raw IP frames. Used by tests/test_replay_corpus.py
 to check that `tcpspec replay` rejects each mutant at the packet that was changed.
 """
 
@@ -67,11 +68,20 @@ def mutate_frame(linktype: int, frame: bytes, field: str, to: str | None = None,
             ip.plen = header + new
     else:
         raise ValueError(f"unknown field {field}")
+    # The lengths the headers must keep: dpkt recomputes them from the octets it has, which for a
+    # frame the snap length cut short are fewer than the segment carried.
+    total = ip.len if isinstance(ip, dpkt.ip.IP) else ip.plen
     tcp.sum = 0
     if isinstance(ip, dpkt.ip.IP):
         ip.sum = 0
     ip.data = tcp
-    return frame[:off] + bytes(ip)
+    out = bytearray(bytes(ip))
+    if isinstance(ip, dpkt.ip.IP) and struct.unpack(">H", out[2:4])[0] != total:
+        out[2:4], out[10:12] = struct.pack(">H", total), b"\0\0"
+        out[10:12] = struct.pack(">H", dpkt.in_cksum(bytes(out[:ip.hl * 4])))
+    elif isinstance(ip, dpkt.ip6.IP6):
+        out[4:6] = struct.pack(">H", total)
+    return frame[:off] + bytes(out)
 
 
 def mutate(src: str, dst: str, packet: int, field: str, to: str | None = None, by: int | None = None) -> None:

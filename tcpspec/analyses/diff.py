@@ -24,7 +24,9 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import UsageError
-from tcpspec.engines.common import Budget, check, extract_trace, fired, prefer_small_values
+from tcpspec.solving.budget import Budget
+from tcpspec.engines.common import extract_trace, fired, prefer_small_values
+from tcpspec.solving.query import check
 from tcpspec.core.results import steps as plural_steps
 from tcpspec.encoding.theories import Sym, Theory, choose_theory
 from tcpspec.core.trace import Trace

@@ -100,9 +100,9 @@ def _main(argv: list[str] | None) -> int:
         print("tcpspec: error: a command is required (try 'tcpspec check --help')", file=sys.stderr)
         return EXIT_USAGE
     if args.command != "lsp":  # the language server's event loop keeps the wakeup fd
-        from tcpspec.engines import interrupts
+        from tcpspec.solving import interrupts
 
-        interrupts.install()  # before any Z3 object exists: see engines/interrupts.py
+        interrupts.install()  # before any Z3 object exists: see solving/interrupts.py
     if getattr(args, "no_cache", False):
         from tcpspec.proof.cache import ENV_OFF
 
@@ -133,7 +133,7 @@ def _main(argv: list[str] | None) -> int:
             pass
         return EXIT_BROKEN_PIPE
     except Exception as e:
-        from tcpspec.engines.interrupts import is_interrupt
+        from tcpspec.solving.interrupts import is_interrupt
 
         if is_interrupt(e):
             print("tcpspec: interrupted", file=sys.stderr)

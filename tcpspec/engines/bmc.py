@@ -24,9 +24,9 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.engines import interleaving
-from tcpspec.engines.common import (
-    Budget, QueryCut, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state, true_in,
-)
+from tcpspec.solving.budget import Budget
+from tcpspec.engines.common import extract_trace, prefer_small_values, replay_or_explain, true_in
+from tcpspec.solving.query import QueryCut, check, require_initial_state
 from tcpspec.engines.bad_states import bad_at, range_assumption
 from tcpspec.engines.contract import HeadStart
 from tcpspec.engines.interleaving import Interleaving
@@ -117,7 +117,7 @@ class LiveSteering:
 
     def was_cut(self) -> bool:
         """Did we interrupt the last query? Z3 then says "interrupted" or "canceled", and
-        common.check raises QueryCut or (as for Ctrl-C) KeyboardInterrupt."""
+        query.check raises QueryCut or (as for Ctrl-C) KeyboardInterrupt."""
         with self._lock:
             return self._cut
 
@@ -331,12 +331,12 @@ NORMAL_FORM = True
 
 def _mirrored_first_step(ts: TransitionSystem, targets: list[ir.Property], budget: Budget) -> z3.BoolRef | None:
     """"Step 0 is a representative transition of the swap", when two instances are verified
-    mirrors (engines/symmetry.py) and every target is its own mirror (Z3 says so on the
+    mirrors (solving/symmetry.py) and every target is its own mirror (Z3 says so on the
     well-formed states): the mirror of a run reaching such a target at depth k reaches it at
     depth k, and one of the two starts with a representative, so the shortest depth of each
     target is unchanged. On tcp.tcpspec (every target names both sides alike) the targets'
     unsat queries then only cover runs the client starts. None when it does not apply."""
-    from tcpspec.engines import symmetry
+    from tcpspec.solving import symmetry
 
     sym = symmetry.find(ts, budget)
     if sym is None or not symmetry.own_mirrors(ts, sym, [ts.holds_at(p, 0) for p in targets], budget):

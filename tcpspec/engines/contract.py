@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tcpspec.core.options import DEFAULT_DEPTH, CheckOptions
-from tcpspec.engines.budget import Budget
+from tcpspec.solving.budget import Budget
 
 if TYPE_CHECKING:
     from tcpspec.checker import ir

@@ -186,7 +186,7 @@ def _verified_symmetry(model: ir.Model, props: list[ir.Property], options: Expli
     --no-symmetry)."""
     if not options.symmetry:
         return None
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
 
     budget = Budget(None if deadline is None else max(0.0, deadline - time.monotonic()))
     try:

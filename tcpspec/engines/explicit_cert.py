@@ -184,7 +184,8 @@ def recheck_reachable(model: ir.Model, ind: Independence, states: Sequence[State
 
 def _no_deadlock(model: ir.Model, cert: Certificate, theory: str, timeout: float | None) -> str | None:
     """The obligation `recheck` does not know: no state of the invariant is deadlocked."""
-    from tcpspec.engines.common import Budget, check
+    from tcpspec.solving.budget import Budget
+    from tcpspec.solving.query import check
     from tcpspec.engines.deadlock import deadlocked_at
     from tcpspec.encoding.theories import choose_theory
 

@@ -29,8 +29,9 @@ from typing import Any
 import z3
 
 from tcpspec.checker import ir
-from tcpspec.engines.common import Budget, check
-from tcpspec.engines.symmetry import fixed_act
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import check
+from tcpspec.solving.symmetry import fixed_act
 from tcpspec.interp.semantics import State
 from tcpspec.encoding.transition_system import ChanSym, TransitionSystem, _leaves, _substituter
 from tcpspec.core.types import IntType, MapType, MapValue, RecordType, SetType, Type, key_text

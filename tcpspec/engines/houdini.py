@@ -9,7 +9,7 @@ all that one counterexample falsifies at once, and all that the interpreter's st
 state 0 falsify (engines/concrete_ctis.py), until nothing fails. The survivors hold in
 every reachable state: the surviving invariants' conjunction is a 1-inductive invariant. A
 model with `lemma`s gets a second phase over them (see `houdini`). Where two instances are
-verified mirrors (engines/symmetry.py), phase 1's rounds take one transition of each mirror
+verified mirrors (solving/symmetry.py), phase 1's rounds take one transition of each mirror
 pair and drop each candidate with its mirror: about half the rounds, each with half the queries.
 
 This module only finds the survivors; the prover (engines/prover.py) turns them into a
@@ -25,11 +25,11 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.engines import lemmas as lm
-from tcpspec.engines import symmetry
+from tcpspec.solving import symmetry
 from tcpspec.proof.certificate import Builder, property_builder
-from tcpspec.engines.common import (
-    Budget, CheckOutcome, check, decode_state, extract_trace, fast_not, fast_or, true_in,
-)
+from tcpspec.solving.budget import Budget
+from tcpspec.engines.common import decode_state, extract_trace, fast_not, fast_or, true_in
+from tcpspec.solving.query import CheckOutcome, check
 from tcpspec.engines.concrete_ctis import explore
 from tcpspec.interp.values import InterpError
 from tcpspec.encoding.theories import choose_theory
@@ -204,7 +204,7 @@ def _fixpoint(
     ranged = [p for p in steps if p.builtin]
     viol = {p.name: ts.step_violated(p, 0) for p in steps}
     fails1 = {id(c): fast_not(c.t1) for c in invs}  # type: ignore[arg-type]
-    # With a verified swap of two instances (engines/symmetry.py) and a candidate set closed
+    # With a verified swap of two instances (solving/symmetry.py) and a candidate set closed
     # under it (`partner`), the rounds take only one transition of each mirror pair (`half`):
     # a counterexample through the other one is the mirror of one through this one, which
     # breaks the partners of what it breaks, and is dropped with them. A step property's goal

@@ -31,7 +31,8 @@ from dataclasses import dataclass
 import z3
 
 from tcpspec.encoding.encoder import ChanSym, Effect
-from tcpspec.engines.common import Budget, check
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import check
 from tcpspec.encoding.transition_system import TransitionSystem, _leaves, _map_effect, _substituter
 
 CHECK_SECONDS = 10.0  # the commutation query; a model where it is slower gets no reduction
@@ -96,7 +97,7 @@ def verified(ts: TransitionSystem, il: Interleaving, budget: Budget | None, rlim
 
     `rlimit` bounds Z3's own count of its work instead of the clock (CHECK_SECONDS): the same
     answer on a busy machine as on an idle one (the tests ask it that way)."""
-    from tcpspec.engines.symmetry import fixed_act
+    from tcpspec.solving.symmetry import fixed_act
 
     st0, st1 = ts.step_at(0), ts.step_at(1)
     mid, end = 3, 4  # scratch states of the swapped run

@@ -27,7 +27,8 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.proof.certificate import CertInvariant, Certificate, recheck
-from tcpspec.engines.common import Budget, check
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import check
 from tcpspec.engines.state_leaves import state_leaves
 from tcpspec.core.results import steps
 from tcpspec.encoding.theories import choose_theory

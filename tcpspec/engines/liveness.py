@@ -29,9 +29,9 @@ import z3
 from tcpspec.encoding import encoder as enc
 from tcpspec.checker import ir, ltl
 from tcpspec.encoding.encoder import ChanSym
-from tcpspec.engines.common import (
-    Budget, check, extract_trace, prefer_small_values, replay_or_explain, require_initial_state,
-)
+from tcpspec.solving.budget import Budget
+from tcpspec.engines.common import extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.solving.query import check, require_initial_state
 from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run
 from tcpspec.encoding.theories import choose_theory
 from tcpspec.core.trace import Trace

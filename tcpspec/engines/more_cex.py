@@ -15,7 +15,9 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.engines.bad_states import bad_at, range_assumption
-from tcpspec.engines.common import Budget, check, extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.solving.budget import Budget
+from tcpspec.engines.common import extract_trace, prefer_small_values, replay_or_explain
+from tcpspec.solving.query import check
 from tcpspec.core.results import PropertyResult, Verdict
 from tcpspec.encoding.theories import choose_theory
 from tcpspec.core.trace import Trace

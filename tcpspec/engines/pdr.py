@@ -32,7 +32,8 @@ import z3
 
 from tcpspec.checker import ir
 from tcpspec.proof.certificate import CertInvariant, Certificate, recheck, render
-from tcpspec.engines.common import Budget, check
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import check
 from tcpspec.engines.formula_text import Leaf, show_formula
 from tcpspec.engines.state_leaves import consts, part_label, state_leaves
 from tcpspec.core.results import STOPPED, PropertyResult, Verdict, steps, stops_run

@@ -23,7 +23,7 @@ from typing import Any
 
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import EngineError
-from tcpspec.engines.budget import Budget, grace
+from tcpspec.solving.budget import Budget, grace
 from tcpspec.engines.processes import exit_text, worker_context
 from tcpspec.core.results import STOPPED, PropertyResult, RunInterrupted, Verdict, finished, stops_run
 

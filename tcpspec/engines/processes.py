@@ -69,7 +69,7 @@ class _WorkerProcess(SpawnProcess):
             signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
     def run(self) -> None:
-        from tcpspec.engines import interrupts
+        from tcpspec.solving import interrupts
 
         interrupts.install()
         if getattr(self, "_unblock_sigint", False):

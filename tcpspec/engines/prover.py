@@ -22,7 +22,7 @@ from tcpspec.checker import ir
 from tcpspec.proof.certificate import CertInvariant, Certificate, recheck, render
 from tcpspec.engines.houdini import InvCandidate, houdini, vacuous
 from tcpspec.engines.kinduction import DEFAULT_K_MAX, KOutcome, k_induction
-from tcpspec.engines.common import Budget
+from tcpspec.solving.budget import Budget
 from tcpspec.core.results import PropertyResult, Verdict
 from tcpspec.core.trace import Trace
 

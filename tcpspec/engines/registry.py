@@ -57,8 +57,8 @@ class Engine:
             fn = getattr(importlib.import_module(module), attr)
         results = fn(model, props, call)
         # A Ctrl-C that Python dropped in a finalizer, and that no query came to raise, still
-        # ends the run, with what the engine found (engines/interrupts.py).
-        from tcpspec.engines import interrupts  # here: importing the table loads no solver
+        # ends the run, with what the engine found (solving/interrupts.py).
+        from tcpspec.solving import interrupts  # here: importing the table loads no solver
 
         try:
             interrupts.raise_if_pending()

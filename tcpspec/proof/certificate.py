@@ -11,7 +11,7 @@ every obligation: init => Inv; Inv /\\ T => Inv'; Inv => P for each proved invar
 Inv /\\ T => the step property for each proved step property (range_ok included).
 The steps taken are in range (the semantics every engine uses: an out-of-range store is the
 `range_ok` violation itself), except in the obligation for `range_ok`. Where two instances
-are mirrors (engines/symmetry.py, verified by Z3 in the same fresh context), consecution is
+are mirrors (solving/symmetry.py, verified by Z3 in the same fresh context), consecution is
 asked for one transition of each mirror pair with the goal and its mirror.
 """
 
@@ -25,8 +25,9 @@ from typing import Callable
 import z3
 
 from tcpspec.checker import ir
-from tcpspec.engines import symmetry
-from tcpspec.engines.common import Budget, CheckOutcome, QueryCut, check, check_fresh, check_or_fresh
+from tcpspec.solving import symmetry
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import CheckOutcome, QueryCut, check, check_fresh, check_or_fresh
 from tcpspec.encoding.theories import choose_theory
 from tcpspec.encoding.transition_system import TransitionSystem
 
@@ -67,7 +68,7 @@ def _said(out: CheckOutcome) -> tuple[bool, str]:
 
 
 def _unsat(s: z3.Solver, assumptions: list[z3.BoolRef], timeout_ms: int | None) -> tuple[bool, str]:
-    # common.check: Ctrl-C within the time limit is an interrupt, never a failed obligation.
+    # query.check: Ctrl-C within the time limit is an interrupt, never a failed obligation.
     return _said(check(s, assumptions, Budget(None if timeout_ms is None else timeout_ms / 1000)))
 
 
@@ -130,7 +131,7 @@ def _each_transition(ts: TransitionSystem, formula: z3.BoolRef, seconds: float |
             if not outcome:
                 outcome.append((result, ctrl_c))
             for other in running:
-                other.interrupt()  # common.check raises QueryCut there
+                other.interrupt()  # query.check raises QueryCut there
 
     def worker(k: int) -> None:
         f, mine = work[k]
@@ -202,7 +203,7 @@ def recheck(
     it even in 1 thread, and add a thread once the event is set (the portfolio's BMC has left
     its core): the cases in one thread take little longer than the whole query.
     `use_symmetry`: when Z3 verifies that swapping two instances maps the model and Inv onto
-    themselves (engines/symmetry.py), the consecution query is asked for one transition of
+    themselves (solving/symmetry.py), the consecution query is asked for one transition of
     each mirror pair, with the goal and its mirror: half the cases."""
     if certificate.k != 1:
         return f"only 1-inductive certificates can be re-checked (k = {certificate.k})"

@@ -196,7 +196,7 @@ class RecheckOutcome:
 def recheck_file(model_path: str, cert_path: str, defines: dict[str, str], theory: str = "auto",
                  timeout: float | None = None) -> RecheckOutcome:
     """Read the model and the certificate, and check every obligation with fresh solvers."""
-    from tcpspec.engines.common import require_model_initial_state
+    from tcpspec.solving.query import require_model_initial_state
 
     cert = read_certificate(cert_path)
     model, certificate = certificate_for(model_path, cert, defines)

@@ -66,8 +66,8 @@ def check_model(
         props += [dl] if dl not in props else []
     if not props:
         raise nothing_to_check([model.path], options.properties, options.kinds)
-    from tcpspec.engines.budget import solver_memory_limit
-    from tcpspec.engines.common import require_model_initial_state
+    from tcpspec.solving.budget import solver_memory_limit
+    from tcpspec.solving.query import require_model_initial_state
     from tcpspec.engines.registry import engine
 
     engine(options.engine)  # an unknown name is the user's error, before any work
@@ -160,18 +160,14 @@ def _within_timeout(props: list[ir.Property], options: CheckOptions,
     are then `unknown` (timeout)."""
     if options.timeout is None:
         return run()
-    from tcpspec.engines.budget import DeadlinePassed, hard_deadline
-
-    import ctypes
+    from tcpspec.solving.budget import DeadlinePassed, hard_deadline, raised_by_handler
 
     t0 = time.perf_counter()
     try:
         with hard_deadline(options.timeout):
             return run()
-    except (DeadlinePassed, ctypes.ArgumentError) as e:
-        # The deadline's signal handler ran while ctypes converted an argument for Z3: it comes
-        # back as ArgumentError naming DeadlinePassed, and is the deadline all the same.
-        if isinstance(e, ctypes.ArgumentError) and "DeadlinePassed" not in str(e):
+    except BaseException as e:
+        if not raised_by_handler(e, DeadlinePassed):
             raise
         secs = round(time.perf_counter() - t0, 3)
         return [PropertyResult(p.name, p.kind.value, Verdict.UNKNOWN, options.engine, None, secs, doc=p.doc,

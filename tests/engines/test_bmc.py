@@ -12,7 +12,7 @@ import z3
 from tcpspec.checker import ir
 from tcpspec.core.diagnostics import ModelError
 from tcpspec.engines.bmc import run_bmc
-from tcpspec.engines.common import QueryCut
+from tcpspec.solving.query import QueryCut
 from tcpspec.interp.search import explore, replay
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import PropertyResult, Verdict
@@ -511,7 +511,7 @@ def _pigeons(n: int) -> z3.Solver:
 
 def _track(solver: z3.Solver, safety: bool, name: str = "inv"):  # type: ignore[no-untyped-def]
     from tcpspec.engines.bmc import _Open, _Track
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
 
     prop = ir.Property(name, ir.PropertyKind.INVARIANT if safety else ir.PropertyKind.REACHABLE, None, None)  # type: ignore[arg-type]
     return _Track(solver, [_Open(prop, Budget(None))], safety)
@@ -521,7 +521,8 @@ def _ask_while(steer, track, update, budget_s: float | None = None):  # type: ig
     """Run a hard query on `track` and call `update(steer)` from another thread 0.3 s into it."""
     import threading
 
-    from tcpspec.engines.common import Budget, check
+    from tcpspec.solving.budget import Budget
+    from tcpspec.solving.query import check
 
     timer = threading.Timer(0.3, update, (steer,))
     timer.start()

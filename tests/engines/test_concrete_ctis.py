@@ -11,7 +11,7 @@ from tcpspec.interp import semantics as interp
 
 from tcpspec.checker import ir
 from tcpspec.engines import houdini as hd
-from tcpspec.engines.common import Budget
+from tcpspec.solving.budget import Budget
 from tcpspec.engines.concrete_ctis import explore
 from tcpspec.engines.lemmas import CandidateEvaluator
 from tcpspec.run.pipeline import load_model

@@ -1,4 +1,4 @@
-"""Ctrl-C is never lost (engines/interrupts.py): not when Python drops the KeyboardInterrupt in
+"""Ctrl-C is never lost (solving/interrupts.py): not when Python drops the KeyboardInterrupt in
 a finalizer, not when it comes while Z3 holds the main thread in a long query."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ import pytest
 pytestmark = pytest.mark.skipif(not hasattr(signal, "pthread_sigmask"), reason="POSIX signals")
 
 # A query Z3 takes minutes over (factoring a 90-bit number by bit-blasting), asked through
-# common.check as every engine asks; the child reports how its run ended.
+# query.check as every engine asks; the child reports how its run ended.
 CHILD = textwrap.dedent('''
     import os, sys, time, z3
-    from tcpspec.engines import interrupts
-    from tcpspec.engines.budget import Budget
-    from tcpspec.engines.common import check
+    from tcpspec.solving import interrupts
+    from tcpspec.solving.budget import Budget
+    from tcpspec.solving.query import check
 
     interrupts.install()
     x, y = z3.BitVec("x", 64), z3.BitVec("y", 64)
@@ -67,3 +67,26 @@ def test_ctrl_c_stops_a_long_query() -> None:
 
 def test_ctrl_c_dropped_in_a_finalizer_still_stops_the_next_query() -> None:
     assert _run("finalizer") == "interrupted"
+
+
+def test_a_signal_raised_inside_a_ctypes_conversion_is_still_that_signal() -> None:
+    import ctypes
+
+    from tcpspec.solving.budget import DeadlinePassed, raised_by_handler
+    from tcpspec.solving.interrupts import is_interrupt
+
+    # What ctypes raises when a handler ran while it converted an argument (Z3's C API).
+    wrapped = ctypes.ArgumentError("argument 2: DeadlinePassed: ")
+    assert raised_by_handler(wrapped, DeadlinePassed)
+    assert not is_interrupt(wrapped)
+    assert is_interrupt(ctypes.ArgumentError("argument 1: KeyboardInterrupt: "))
+    # An error raised while handling the signal is the signal too; an unrelated one is not.
+    try:
+        try:
+            raise DeadlinePassed()
+        except DeadlinePassed:
+            raise RuntimeError("z3 gave up")
+    except RuntimeError as chained:
+        assert raised_by_handler(chained, DeadlinePassed)
+    assert not raised_by_handler(ctypes.ArgumentError("argument 1: TypeError: wrong type"), DeadlinePassed)
+    assert not raised_by_handler(ValueError("no"), KeyboardInterrupt)

@@ -10,7 +10,7 @@ import z3
 
 from tcpspec.proof.certificate import Certificate, recheck
 from tcpspec.engines.pdr import _Horn, certificate_of, run_pdr
-from tcpspec.engines.common import Budget
+from tcpspec.solving.budget import Budget
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict
 

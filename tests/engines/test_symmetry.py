@@ -1,4 +1,4 @@
-"""Instance symmetry (engines/symmetry.py): found only where Z3 verifies it, and a re-check that
+"""Instance symmetry (solving/symmetry.py): found only where Z3 verifies it, and a re-check that
 asks half the consecution cases still refutes what the other half would."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tcpspec.checker import ir
-from tcpspec.engines import symmetry
+from tcpspec.solving import symmetry
 from tcpspec.proof.certificate import CertInvariant, Certificate, property_builder, recheck
 from tcpspec.run.pipeline import load_model
 from tcpspec.encoding.theories import choose_theory
@@ -122,7 +122,7 @@ invariant b_le2: b.x <= 2;
 
 
 def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: Path) -> None:
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
     from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
@@ -140,7 +140,7 @@ def test_houdini_over_half_the_transitions_keeps_what_the_whole_keeps(tmp_path: 
 
 
 def test_a_property_without_a_mirror_turns_the_swap_off(tmp_path: Path) -> None:
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
     from tcpspec.engines.houdini import houdini
 
     path = tmp_path / "twins.tcpspec"
@@ -154,7 +154,7 @@ def test_bmc_starts_the_targets_runs_with_one_side_only_for_targets_that_are_the
 ) -> None:
     from tcpspec.engines import bmc
     from tcpspec.engines.bmc import _mirrored_first_step, run_bmc
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
     from tcpspec.core.results import Verdict
 
     text = PEERS + "reachable one_sent: a.sent + b.sent == 1;\nreachable b_first: b.sent == 1 && a.sent == 0;\n"

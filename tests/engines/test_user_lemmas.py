@@ -69,7 +69,7 @@ def test_phase_2_is_settled_by_the_recheck_or_searched_when_that_fails(tmp_path:
     """`houdini(settle=...)`: a trial that passes ends the search with every phase 2 candidate
     kept; one that fails leaves phase 2 to the solver, with the answer it gives without."""
     from tcpspec.engines import houdini as hd
-    from tcpspec.engines.common import Budget
+    from tcpspec.solving.budget import Budget
 
     model = _load(tmp_path, QUEUE + LEMMAS + "lemma short: len(ch) < 2;\n")
     plain = hd.houdini(model, Budget(60))

@@ -11,7 +11,7 @@ import pytest
 
 from tcpspec.cli import main
 from tcpspec.core.diagnostics import ModelError
-from tcpspec.engines import budget
+from tcpspec.solving import budget
 from tcpspec.run.pipeline import CheckOptions, check_model, load_model
 from tcpspec.core.results import Verdict
 

@@ -21,7 +21,8 @@ from typing import Callable
 import z3
 
 from tcpspec.checker import ir
-from tcpspec.engines.common import Budget, check
+from tcpspec.solving.budget import Budget
+from tcpspec.solving.query import check
 from tcpspec.encoding.transition_system import TransitionSystem, _leaves, _substituter
 
 # The checks are small (act fixed, so every other transition's part folds away); a model where

@@ -15,7 +15,7 @@ same way.
 Python can lose the KeyboardInterrupt itself: its handler runs at the next bytecode, and when
 that is inside a finalizer (z3's `AstRef.__del__`, run by the garbage collector) the exception is
 printed as "Exception ignored" and dropped. So the watcher also remembers the signal, and
-`common.check` raises it before and after every query (`raise_if_pending`), as long as SIGINT
+`query.check` raises it before and after every query (`raise_if_pending`), as long as SIGINT
 is still Python's plain KeyboardInterrupt (a gate worker's own handler decides for itself).
 
 The wakeup fd is one per process and belongs to the main thread; an event loop (the language
@@ -24,7 +24,6 @@ server's) may own it, and then nothing is installed: its queries are short.
 
 from __future__ import annotations
 
-import ctypes
 import signal
 import socket
 import sys
@@ -35,6 +34,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import z3
+
+from tcpspec.solving.budget import raised_by_handler
 
 if TYPE_CHECKING:
     from sys import UnraisableHookArgs
@@ -69,17 +70,8 @@ def raise_if_pending() -> None:
 
 
 def is_interrupt(e: BaseException) -> bool:
-    """A Ctrl-C that arrived while Python was converting arguments for a C library (z3's) comes
-    back as ctypes.ArgumentError naming KeyboardInterrupt, or as an error raised while handling
-    one: it is still the user's interrupt, not a bug to report."""
-    seen: set[int] = set()
-    cur: BaseException | None = e
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if isinstance(cur, KeyboardInterrupt) or (isinstance(cur, ctypes.ArgumentError) and "KeyboardInterrupt" in str(cur)):
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
+    """The user's Ctrl-C, however it came back (see budget.raised_by_handler)."""
+    return raised_by_handler(e, KeyboardInterrupt)
 
 
 def _unraisable(previous: Callable[[UnraisableHookArgs], object]) -> Callable[[UnraisableHookArgs], object]:

@@ -6,6 +6,7 @@ the solver itself."""
 
 from __future__ import annotations
 
+import ctypes
 import signal
 import threading
 import time
@@ -26,6 +27,21 @@ def grace(seconds: float) -> float:
 class DeadlinePassed(BaseException):
     """An engine ran past its timeout and the grace after it (`hard_deadline`). Not an Exception:
     an engine's `except Exception` (a failed lemma, a prover error) must not take it for its own."""
+
+
+def raised_by_handler(e: BaseException, kind: type[BaseException]) -> bool:
+    """Whether `e` is, or was raised while handling, a `kind` that a signal handler raised (the
+    deadline's, or Ctrl-C's KeyboardInterrupt). A handler that runs while ctypes converts an
+    argument for Z3 comes back as ctypes.ArgumentError naming the exception: it is the signal
+    all the same, not a bug to report."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, kind) or (isinstance(cur, ctypes.ArgumentError) and kind.__name__ in str(cur)):
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 @contextmanager
