@@ -224,7 +224,8 @@ def test_without_rto_nothing_is_retransmitted() -> None:
 
 
 @pytest.mark.parametrize("option", ["DELACK", pytest.param("KEEPALIVE", marks=pytest.mark.slow),
-                                    pytest.param("RTO", marks=pytest.mark.slow), pytest.param("WINDOW", marks=pytest.mark.slow)])
+                                    pytest.param("RTO", marks=pytest.mark.slow), pytest.param("WINDOW", marks=pytest.mark.slow),
+                                    pytest.param("OOO", marks=pytest.mark.slow)])
 def test_the_model_is_proved_with_the_option_on(option: str) -> None:
     """Every invariant, lemma and step property is proved with the option on, as without it."""
     tcp = load_model(str(TCP), {option: "true"})
