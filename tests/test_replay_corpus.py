@@ -87,6 +87,11 @@ MODEL_LACKS: dict[str, tuple[str, ...]] = {}
 # Captures that show what the model lacks only when the timing of the run makes it: a capture
 # without it is accepted like any other.
 SOMETIMES: set[str] = set()
+# Gaps the model has, shown only when the run's timing makes them: the capture is accepted
+# otherwise, and a rejection must be this one (the text its reason contains). In a simultaneous
+# open, Linux's SYN timer can fire just after the end has answered the peer's SYN with a SYN,ACK,
+# and send the bare SYN again from SYN-RECEIVED; the model's RTO sends the SYN,ACK there.
+TIMING_GAPS: dict[str, str] = {"simultaneous_open": "retransmit_syn sends SYN,ACK"}
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
               "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window",
               "mid_stream_loss", "syn_ack_lost", "last_ack_lost", "simultaneous_open", "slow_reader"]
@@ -103,6 +108,8 @@ def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str
         server = select(connections(read_packets(path)), path, conn).server
         assert _crossed_fins(path, server[1]) is not None
     v = replay(path, conn)
+    if name in TIMING_GAPS and v.verdict == "rejected" and TIMING_GAPS[name] in v.reason:
+        pytest.xfail(f"{name}: a gap of the model this run's timing showed: {v.where}: {v.reason}")
     if name in SOMETIMES and v.verdict == "accepted":
         return  # this capture happened to show none of what the model lacks
     if name in MODEL_LACKS:
@@ -156,6 +163,10 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
     n = _packet_number(path, conn, which)
     if n is None:
         pytest.skip(f"{name} has no {which} segment")
+    if name in TIMING_GAPS:
+        base = _UNALTERED.get(path) or _UNALTERED.setdefault(path, replay(path, conn))
+        if base.verdict == "rejected" and TIMING_GAPS[name] in base.reason and int(base.where.rsplit(" ", 1)[1]) <= n:
+            pytest.xfail(f"{name}: the unaltered capture shows a gap of the model at {base.where}")
     if name in MODEL_LACKS:
         base = _UNALTERED.get(path) or _UNALTERED.setdefault(path, replay(path, conn))
         if base.verdict == "rejected" and int(base.where.rsplit(" ", 1)[1]) <= n:
