@@ -86,9 +86,8 @@ class Prober:
             return []
         try:
             if self._solver is None:
-                # Encoding the two steps once is not a probe: on tcp.tcpspec with its options it
-                # takes about 1 s, which counted against the budget left the probes none on a
-                # busy machine (the attacker copy's forged ACK was no longer found in CI).
+                # Encoding the two steps, once, is not a probe and does not count against the
+                # probes' budget: on a large model it would leave them none on a busy machine.
                 self._build()
         except Exception:  # noqa: BLE001 - a model the encoding cannot say
             self.spent = self.cpu_seconds
@@ -103,8 +102,6 @@ class Prober:
             self.spent += time.process_time() - c0
 
     def _propose(self, state: State, open_: set[str]) -> list[tuple[str, dict[str, Value]]]:
-        if self._solver is None:
-            self._build()
         bad = [b for name, b in self._bad.items() if name in open_]
         if not bad:
             return []
