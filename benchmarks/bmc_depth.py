@@ -8,8 +8,8 @@ exactly k steps?" (the grouped query BMC asks first), plus the parse/check/encod
 `--normal-form` searches one order of commuting steps, as the engine's safety track does
 (engines/interleaving.py). `--assume-cleared` asserts, once depth k is unsat, that no property
 fails at state k (sound: every state k steps deep was just shown to satisfy them), so deeper
-queries may use the properties as lemmas; on tcp.tcpspec it did not pay (docs/performance.md,
-"Levers measured and not adopted").
+queries may use the properties as lemmas; on tcp.tcpspec it did not pay (as hypotheses that
+are not inductive on their own, they widen the search).
 """
 
 from __future__ import annotations
