@@ -54,7 +54,6 @@ class Verdict:
 
 
 _PROGRAM: dict[str, object] = {}
-_UNALTERED: dict[str, Verdict] = {}
 
 
 def replay(path: str, conn: str | None = None) -> Verdict:
@@ -78,20 +77,6 @@ def _capture(corpus: dict[str, dict[str, str]], name: str) -> tuple[str, str | N
     return entry["file"], entry.get("conn")
 
 
-# What the model on this branch cannot express yet (models/tcp.tcpspec is extended on the
-# `tcpmodel` branch, issue 35 item 1): these captures are rejected, as they must be until then,
-# and the rejection names the option the model lacks for the segment. (A retransmission, and a
-# bulk transfer's tail-loss probes, are the model's RTO option; a zero window and a bulk
-# transfer's changing windows its WINDOW option: accepted.)
-MODEL_LACKS: dict[str, tuple[str, ...]] = {}
-# Captures that show what the model lacks only when the timing of the run makes it: a capture
-# without it is accepted like any other.
-SOMETIMES: set[str] = set()
-# Gaps the model has, shown only when the run's timing makes them: the capture is accepted
-# otherwise, and a rejection must be this one (the text its reason contains). In a simultaneous
-# open, Linux's SYN timer can fire just after the end has answered the peer's SYN with a SYN,ACK,
-# and send the bare SYN again from SYN-RECEIVED; the model's RTO sends the SYN,ACK there.
-TIMING_GAPS: dict[str, str] = {"simultaneous_open": "retransmit_syn sends SYN,ACK"}
 BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultaneous_close", "abortive_close",
               "refused", "data_fin", "bulk_transfer", "small_writes", "keepalive", "retransmission", "zero_window",
               "mid_stream_loss", "syn_ack_lost", "last_ack_lost", "simultaneous_open", "slow_reader"]
@@ -107,16 +92,14 @@ def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str
 
         server = select(connections(read_packets(path)), path, conn).server
         assert _crossed_fins(path, server[1]) is not None
+    if name == "simultaneous_open":  # both SYNs were sent before either end answered one
+        from tcpspec.traffic.capture import connections, read_packets, select
+
+        packets = select(connections(read_packets(path)), path, conn).packets
+        first_answer = next(i for i, p in enumerate(packets) if {"SYN", "ACK"} <= p.flags)
+        assert len({p.src for p in packets[:first_answer] if p.flags & {"SYN"}}) == 2
+        assert len({p.src for p in packets if {"SYN", "ACK"} <= p.flags}) == 2
     v = replay(path, conn)
-    if name in TIMING_GAPS and v.verdict == "rejected" and TIMING_GAPS[name] in v.reason:
-        pytest.xfail(f"{name}: a gap of the model this run's timing showed: {v.where}: {v.reason}")
-    if name in SOMETIMES and v.verdict == "accepted":
-        return  # this capture happened to show none of what the model lacks
-    if name in MODEL_LACKS:
-        assert v.verdict != "accepted", f"{name} is accepted now: take it out of MODEL_LACKS"
-        assert v.verdict == "rejected" and any(f"needs the model's {o} option" in v.reason for o in MODEL_LACKS[name]), \
-            f"{name}: {v.verdict} at {v.where} without naming {MODEL_LACKS[name]}: {v.reason}"
-        pytest.xfail(f"the model lacks {' or '.join(MODEL_LACKS[name])}: {v.where}: {v.reason}")
     assert v.verdict == "accepted", f"{name}: {v.verdict} at {v.where}: {v.reason}"
 
 
@@ -155,14 +138,6 @@ def _packet_fields(path: str, conn: str | None, n: int) -> tuple[object, ...]:
     return p.seq, p.ack, p.flags, p.length, p.window
 
 
-def _unaltered_rejected_by(path: str, conn: str | None, n: int, reason: str) -> Verdict | None:
-    """The unaltered capture's verdict (replayed once a session) when it is rejected at or before
-    packet `n` for a reason containing `reason`: a mutant from there on shows nothing new."""
-    base = _UNALTERED.get(path) or _UNALTERED.setdefault(path, replay(path, conn))
-    rejected = base.verdict == "rejected" and reason in base.reason and int(base.where.rsplit(" ", 1)[1]) <= n
-    return base if rejected else None
-
-
 @pytest.mark.parametrize("name", BEHAVIOURS)
 @pytest.mark.parametrize("field,which,how,change", MUTANTS)
 def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str, str]], tmp_path: Path, name: str,
@@ -171,10 +146,6 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
     n = _packet_number(path, conn, which)
     if n is None:
         pytest.skip(f"{name} has no {which} segment")
-    if name in TIMING_GAPS and (base := _unaltered_rejected_by(path, conn, n, TIMING_GAPS[name])):
-        pytest.xfail(f"{name}: the unaltered capture shows a gap of the model at {base.where}")
-    if name in MODEL_LACKS and (base := _unaltered_rejected_by(path, conn, n, "")):
-        pytest.xfail(f"the model lacks {' or '.join(MODEL_LACKS[name])}: the unaltered capture is rejected at {base.where}")
     out = tmp_path / f"{name}_{field}.pcap"
     mutate(path, str(out), n, field, change if how == "--to" else None, int(change) if how == "--by" else None)
     if _packet_fields(str(out), conn, n) == _packet_fields(path, conn, n):

@@ -10,13 +10,15 @@ also writes DIR/index.json: for each behaviour its file, the connection that sho
 (`--conn A:P-B:Q`; a file may hold failed attempts too, as `simultaneous_close` does) or why
 it was skipped. `--netns` runs everything in a fresh network namespace (`ip netns`), so that the
 iptables rule that drops a packet touches no one else's loopback. Needs tcpdump and the right
-to capture on `lo` (root, or CAP_NET_RAW); `retransmission`, `mid_stream_loss`, `syn_ack_lost`,
-`last_ack_lost` and `simultaneous_open` need iptables (root). Used by tests/test_replay_corpus.py.
+to capture on `lo` (root, or CAP_NET_RAW); `retransmission`, `mid_stream_loss`, `syn_ack_lost` and
+`last_ack_lost` need iptables (root), `simultaneous_open` a namespace (--netns) and `tc`.
+Used by tests/test_replay_corpus.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +28,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from capture_base import HOST, Capture, Scenario, Skip, drop, drop_marked, join, read_all, serve, undrop
@@ -284,26 +287,31 @@ def last_ack_lost(cap: Capture) -> None:
 
 
 def simultaneous_open(cap: Capture) -> None:
-    """Both ends connect() to each other at once (RFC 9293 §3.5): the first SYNs are dropped for
-    0.5 s (iptables), so the SYNs sent again cross, and each end, in SYN-SENT, answers the
-    other's SYN with a SYN,ACK. No listener: the capture's port is one of the two ends."""
-    cap.listener.close()
-    a, b = socket.socket(), socket.socket()
-    a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    a.bind((HOST, cap.port))
-    b.bind((HOST, 0))
-    rules = [drop([way, str(cap.port), "--tcp-flags", "SYN,ACK", "SYN"]) for way in ("--sport", "--dport")]
-    timer = threading.Timer(0.5, lambda: [undrop(*r) for r in rules])
-    timer.start()
-    errors: list[OSError] = []
+    """Both ends connect() to each other at once and each SYN is sent before the other arrives
+    (RFC 9293 §3.5): each end, in SYN-SENT, answers the other's SYN with a SYN,ACK. The loopback
+    delivers a segment at once, so the SYNs cross only behind the token bucket of a namespace of
+    our own (see `simultaneous_close`): it holds each ~45 ms, far from any timer. (Crossing them by
+    dropping the first SYNs until both were sent again raced: the two SYN timers fire together,
+    on two CPUs, and the loopback then delivers one end's two segments in the other order.)"""
+    with _slow_loopback() as slow:
+        if not slow:
+            raise Skip("the SYNs cross only behind a token bucket in a network namespace of our own (--netns, tc)")
+        cap.listener.close()
+        a, b = socket.socket(), socket.socket()
+        a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        a.bind((HOST, cap.port))
+        b.bind((HOST, 0))
+        _empty_bucket()
+        go = threading.Barrier(2)
+        errors: list[OSError] = []
 
-    def connect(s: socket.socket, to: socket.socket) -> None:
-        try:
-            s.connect(to.getsockname())
-        except OSError as e:
-            errors.append(e)
+        def connect(s: socket.socket, to: socket.socket) -> None:
+            go.wait()
+            try:
+                s.connect(to.getsockname())
+            except OSError as e:
+                errors.append(e)
 
-    try:
         ts = [threading.Thread(target=connect, args=(a, b)), threading.Thread(target=connect, args=(b, a))]
         for th in ts:
             th.start()
@@ -320,10 +328,7 @@ def simultaneous_open(cap: Capture) -> None:
         b.close()
         read_all(a)
         a.close()
-    finally:
-        timer.cancel()
-        for r in rules:
-            undrop(*r)
+        time.sleep(0.3)
 
 
 def slow_reader(cap: Capture) -> None:
@@ -370,14 +375,9 @@ def simultaneous_close(cap: Capture) -> str | None:
     (threads released by one barrier, after 1900 octets have emptied the bucket) cross.
     Elsewhere, two processes spin to one deadline, up to 40 times (all in the file); the first
     connection whose FINs crossed is the one returned."""
-    tc = shutil.which("tc")
-    if os.environ.get("TCPSPEC_CAPTURE_NETNS") and tc is not None:
-        if subprocess.run([tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "16kbit", "burst", "2000",
-                           "latency", "5s"], capture_output=True).returncode == 0:
-            try:
-                return _crossing_by_queue(cap)
-            finally:
-                subprocess.run([tc, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+    with _slow_loopback() as slow:
+        if slow:
+            return _crossing_by_queue(cap)
     cap.listener.listen(1)
     for _ in range(40):
         peer = subprocess.Popen([sys.executable, __file__, "--sim-close-client", str(cap.port)])
@@ -396,6 +396,33 @@ def simultaneous_close(cap: Capture) -> str | None:
         if crossed:
             return crossed
     raise Skip("the two FINs never crossed in 40 tries (the loopback delivers each at once)")
+
+
+@contextlib.contextmanager
+def _slow_loopback() -> Iterator[bool]:
+    """In a namespace of our own (--netns): a token bucket on the loopback (tc tbf, 16 kbit/s,
+    a 2000-octet burst) for the time of the block, which is told whether there is one."""
+    tc = shutil.which("tc")
+    if not os.environ.get("TCPSPEC_CAPTURE_NETNS") or tc is None or subprocess.run(
+            [tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "16kbit", "burst", "2000", "latency", "5s"],
+            capture_output=True).returncode != 0:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        subprocess.run([tc, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+
+
+def _empty_bucket() -> None:
+    """Use up the token bucket's burst with UDP datagrams on the loopback, so that what is sent
+    next waits its turn (~45 ms for a SYN)."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((HOST, 0))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as src:
+        src.sendto(b"x" * 1900, sink.getsockname())
+        src.sendto(b"x" * 150, sink.getsockname())
+    threading.Timer(2.0, sink.close).start()
 
 
 def _crossing_by_queue(cap: Capture) -> str | None:
@@ -490,7 +517,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-EXCLUSIVE = {"simultaneous_close"}
+EXCLUSIVE = {"simultaneous_close", "simultaneous_open"}
 
 
 def capture(out: str, scenario: str = "request_response", interface: str = "lo") -> str | None:
