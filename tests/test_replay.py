@@ -341,3 +341,31 @@ def test_the_ack_of_a_fin_may_keep_the_right_edge_with_the_fin_inside(tmp_path: 
     res = prepare_replay(TCP, str(trace), {}).run(timeout=60)
     assert res.verdict == verdict, res.reason
     assert res.first_unexplained == (7 if verdict == "rejected" else None)
+
+
+# The server reads the request and closes; text from the client then meets a closed end (a
+# loopback capture of Linux, numbers made small): RST seq=SEG.ACK, no ACK flag, window 0.
+TEXT_AFTER_CLOSE = (
+    "client -> server SYN seq=100 win=65495 mss=65495 wscale=10\n"
+    "server -> client SYN,ACK seq=500 ack=101 win=65483 mss=65495 wscale=10\n"
+    "client -> server ACK seq=101 ack=501 win=64\n"
+    "client -> server ACK,PSH seq=101 ack=501 len=5 win=64\n"
+    "server -> client ACK seq=501 ack=106 win=64\n"
+    "server -> client ACK,FIN seq=501 ack=106 win=64\n"
+    "client -> server ACK seq=106 ack=502 win=64\n"
+    "client -> server ACK,PSH seq=106 ack=502 len=4 win=64\n"
+    "server -> client {reset} win=0\n")
+
+
+@pytest.mark.parametrize("reset,verdict", [("RST seq=502", "accepted"), ("RST seq=501", "rejected"),
+                                           ("RST,ACK seq=502 ack=110", "rejected")])
+def test_text_after_close_is_answered_as_a_closed_end_answers(tmp_path: Path, reset: str, verdict: str) -> None:
+    """RFC 1122 §4.2.2.13: an end that has closed answers new text with a reset, and Linux sends
+    the one a CLOSED end sends, <SEQ=SEG.ACK><CTL=RST>; SND.UNA or an RST,ACK is not that."""
+    from tcpspec.traffic.conformance import prepare_replay
+
+    trace = tmp_path / "t.txt"
+    trace.write_text(TEXT_AFTER_CLOSE.format(reset=reset))
+    res = prepare_replay(TCP, str(trace), {}).run(timeout=60)
+    assert res.verdict == verdict, res.reason
+    assert res.first_unexplained == (9 if verdict == "rejected" else None)

@@ -99,6 +99,26 @@ def abortive_close(cap: Capture) -> None:
     join(t)
 
 
+def data_after_close(cap: Capture) -> None:
+    """The server reads the request and close()s while the client still sends: the text that
+    reaches the closed end is answered with a reset, RST seq=SEG.ACK (RFC 1122 §4.2.2.13)."""
+    def server(c: socket.socket) -> None:
+        c.recv(5)
+
+    t = serve(cap, server)
+    cli = cap.connect()
+    cli.sendall(b"hello")
+    join(t)
+    time.sleep(0.05)  # the server's FIN has arrived
+    try:
+        cli.sendall(b"more")
+        time.sleep(0.05)
+        cli.sendall(b"again")  # the reset has arrived: EPIPE or ECONNRESET
+    except OSError:
+        pass
+    cli.close()
+
+
 def refused(cap: Capture) -> str:
     """A SYN to a port where nothing listens: answered RST,ACK seq=0 (RFC 9293 §3.10.7.1). The
     capture's port is bound but not listening, so no one else can take it meanwhile."""
@@ -502,6 +522,7 @@ SCENARIOS: dict[str, Scenario] = {
     "half_close": half_close,
     "simultaneous_close": simultaneous_close,
     "abortive_close": abortive_close,
+    "data_after_close": data_after_close,
     "refused": refused,
     "data_fin": data_fin,
     "bulk_transfer": bulk_transfer,
