@@ -369,3 +369,18 @@ def test_text_after_close_is_answered_as_a_closed_end_answers(tmp_path: Path, re
     res = prepare_replay(TCP, str(trace), {}).run(timeout=60)
     assert res.verdict == verdict, res.reason
     assert res.first_unexplained == (9 if verdict == "rejected" else None)
+
+
+def test_an_ends_isn_is_its_syns_number_not_a_reset_it_sent_before() -> None:
+    """A capture where the server's first segment is a reset from CLOSED (RST,ACK seq=0, the
+    client's SYN refused) and its SYN,ACK comes later: the server's ISS is pinned to the
+    SYN,ACK's number, not to the reset's 0."""
+    from tcpspec.run.pipeline import load_model
+    from tcpspec.traffic.conformance import pinned_initials
+
+    segments = read_text_trace("t.txt", "client -> server SYN seq=100\n"
+                                        "server -> client RST,ACK seq=0 ack=101\n"
+                                        "client -> server SYN seq=100\n"
+                                        "server -> client SYN,ACK seq=500 ack=101\n")
+    (init,) = pinned_initials(load_model(TCP, {"RESETS": "true"}), segments)
+    assert (init["client.iss"], init["server.iss"]) == (100, 500)

@@ -145,14 +145,16 @@ def test_list_conns_names_each_connection_and_conn_picks_one(tmp_path: Path, cap
     assert "no TCP connection 127.0.0.1:1-127.0.0.1:2 (it has: 127.0.0.1:41682-127.0.0.1:41649, " in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad", ["x", "127.0.0.1-127.0.0.1:2", "1.2.3.4:99999-1.2.3.4:1", "[::1:5-[::1]:6"])
+@pytest.mark.parametrize("bad", ["x", "127.0.0.1-127.0.0.1:2", "1.2.3.4:99999-1.2.3.4:1", "[::1:5-[::1]:6",
+                                 "1.2.3.4:1-1.2.3.4:2#0", "1.2.3.4:1-1.2.3.4:2#x"])
 def test_a_malformed_conn_is_a_usage_error(bad: str) -> None:
     with pytest.raises(UsageError, match="expected ADDR:PORT-ADDR:PORT"):
         parse_conn(bad)
 
 
-def test_a_reused_port_starts_a_new_connection(tmp_path: Path) -> None:
-    """The same address pair, a new SYN (another ISN) after the first connection closed."""
+def test_a_reused_port_starts_a_new_connection(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same address pair, a new SYN (another ISN) after the first connection closed: a
+    second connection, listed and picked as PAIR#2."""
     pk = _ip_packets()
     again = []
     for ts, ip in pk:
@@ -164,7 +166,12 @@ def test_a_reused_port_starts_a_new_connection(tmp_path: Path) -> None:
     cap = tmp_path / "reuse.pcap"
     _write_pcap(cap, 101, pk + again)
     conns = connections(read_packets(str(cap)))
-    assert [len(c.packets) for c in conns] == [11, 11] and conns[0].label == conns[1].label
+    assert [len(c.packets) for c in conns] == [11, 11] and conns[1].label == conns[0].label + "#2"
+    assert main(["replay", TCP, str(cap), "--conn", conns[1].label, "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["verdict"] == "accepted" and doc["explained"][0]["where"].endswith("packet 12")
+    assert main(["replay", TCP, str(cap), "--conn", conns[0].label + "#3"]) == 2
+    assert f"(it has: {conns[0].label}, {conns[1].label};" in capsys.readouterr().err
 
 
 def test_a_connection_opened_before_the_capture_is_rejected_saying_so(tmp_path: Path,

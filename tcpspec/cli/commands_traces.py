@@ -35,8 +35,9 @@ def add_replay_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     replay.add_argument("model", metavar="MODEL", help="the .tcpspec file")
     replay.add_argument("trace", metavar="TRACE", help="the trace: text, a pcap/pcapng capture, or .json (ITF)")
     add_defines(replay, "override a constant (repeatable); wins over what the capture sets (see --no-auto)")
-    replay.add_argument("--conn", metavar="A:P-B:Q", default=None,
-                        help="captures: the TCP connection to replay (default: the first that opens with a SYN)")
+    replay.add_argument("--conn", metavar="A:P-B:Q[#N]", default=None,
+                        help="captures: the TCP connection to replay (default: the first that opens with a SYN); "
+                             "#N the N-th on that address pair, as --list-conns names it (a port reused)")
     replay.add_argument("--list-conns", action="store_true",
                         help="captures: list the TCP connections in TRACE and exit")
     replay.add_argument("--no-auto", action="store_true",

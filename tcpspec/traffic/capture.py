@@ -58,10 +58,11 @@ class Connection:
     client: tuple[str, int]
     server: tuple[str, int]
     packets: list[Packet]
+    nth: int = 1  # the how-manieth connection on this address pair (a port reused)
 
     @property
     def label(self) -> str:
-        return f"{_end(self.client)}-{_end(self.server)}"
+        return f"{_end(self.client)}-{_end(self.server)}" + (f"#{self.nth}" if self.nth > 1 else "")
 
     def summary(self) -> str:
         flags = {f for p in self.packets for f in p.flags}
@@ -104,6 +105,7 @@ def connections(packets: list[Packet]) -> list[Connection]:
     closed or reset (a port reused)."""
     out: list[Connection] = []
     live: dict[frozenset[tuple[str, int]], Connection] = {}
+    count: dict[frozenset[tuple[str, int]], int] = {}
     for p in packets:
         key = frozenset((p.src, p.dst))
         conn = live.get(key)
@@ -113,7 +115,8 @@ def connections(packets: list[Packet]) -> list[Connection]:
             conn = None
         if conn is None:
             client, server = (p.dst, p.src) if {"SYN", "ACK"} <= p.flags else (p.src, p.dst)
-            conn = Connection(client, server, [])
+            count[key] = count.get(key, 0) + 1
+            conn = Connection(client, server, [], count[key])
             live[key] = conn
             out.append(conn)
         conn.packets.append(p)
@@ -125,14 +128,19 @@ def _ended(conn: Connection) -> bool:
         conn.client, conn.server}
 
 
-def parse_conn(text: str) -> tuple[tuple[str, int], tuple[str, int]]:
-    """`A:P-B:Q` (IPv6 addresses in brackets: `[::1]:P-[::1]:Q`) as two (address, port) ends."""
+def parse_conn(text: str) -> tuple[tuple[str, int], tuple[str, int], int]:
+    """`A:P-B:Q` (IPv6 addresses in brackets: `[::1]:P-[::1]:Q`) as two (address, port) ends,
+    and which connection on that pair: `#N` after it names the N-th (a port reused), else 1."""
     try:
-        a, b = _split_pair(text)
-        return _parse_end(a), _parse_end(b)
+        pair, _, nth = text.partition("#")
+        a, b = _split_pair(pair)
+        n = int(nth) if nth else 1
+        if n < 1:
+            raise ValueError(nth)
+        return _parse_end(a), _parse_end(b), n
     except ValueError:
-        raise UsageError(f"--conn {text}: expected ADDR:PORT-ADDR:PORT, e.g. 127.0.0.1:40000-127.0.0.1:8080 "
-                         "or [::1]:40000-[::1]:8080") from None
+        raise UsageError(f"--conn {text}: expected ADDR:PORT-ADDR:PORT[#N], e.g. 127.0.0.1:40000-127.0.0.1:8080 "
+                         "or [::1]:40000-[::1]:8080#2 (the second connection on that pair)") from None
 
 
 def _split_pair(text: str) -> tuple[str, str]:
@@ -162,8 +170,8 @@ def select(conns: list[Connection], path: str, conn: str | None) -> Connection:
     if not conns:
         raise UsageError(f"{path}: no TCP connection found")
     if conn is not None:
-        ends = parse_conn(conn)
-        hits = [c for c in conns if {c.client, c.server} == set(ends)]
+        a, b, nth = parse_conn(conn)
+        hits = [c for c in conns if {c.client, c.server} == {a, b} and c.nth == nth]
         if not hits:
             listed = ", ".join(c.label for c in conns[:5]) + (" ..." if len(conns) > 5 else "")
             raise UsageError(f"{path}: no TCP connection {conn} (it has: {listed}; see --list-conns)")

@@ -14,10 +14,11 @@ constant the segment exceeds and which value would admit it.
 Free initial values (a `var iss: seq32;` has none) are fixed from the observations, not
 searched: sequence numbers are only copied, offset and compared in a TCP model, so a value
 that no segment has shown yet can be taken to be the one the first segment shows. Each
-endpoint's free variables take the first sequence number it sent (an ISN; an IRS is
-overwritten before it is read, so any value does). When the handshake itself is rejected,
-the trace is followed again with every combination of each end's and its peer's first
-sequence number, in case a model reads such a variable before it writes it.
+endpoint's free variables take the sequence number of its first SYN, else of the first segment
+it sent that is not a reset (an ISN; an IRS is overwritten before it is read, so any value
+does). When the handshake itself is rejected, the trace is followed again with every
+combination of each end's and its peer's first sequence number, in case a model reads such a
+variable before it writes it.
 """
 
 from __future__ import annotations
@@ -167,8 +168,12 @@ def pinned_initials(model: ir.Model, segments: list[Segment], peers: bool = Fals
     """The initial states, free initial values fixed as the module doc says (`peers`: each
     also takes the peer's first sequence number, every combination)."""
     first: dict[str, int] = {}
-    for seg in segments:
-        first.setdefault(seg.src, seg.seq)
+    # A SYN's number is its sender's ISN; a reset sent before any SYN (a refused connection,
+    # a reply from CLOSED) is at SEG.ACK or 0, no ISN: taken last.
+    for pick in (lambda s: "SYN" in s.flags, lambda s: "RST" not in s.flags, lambda s: True):
+        for seg in segments:
+            if pick(seg):
+                first.setdefault(seg.src, seg.seq)
     values: dict[str, list[Value]] = {}
     for var in model.state_vars:
         if var.name in model.init or cardinality(var.type) <= 256:
