@@ -1,16 +1,17 @@
 """The loopback capture's machinery, shared by the behaviours of capture_loopback.py: tcpdump on
-`lo` for one listening port, a server thread per connection, and an iptables rule that drops
-chosen segments."""
+`lo` for one listening port, a server thread per connection, an iptables rule that drops
+chosen segments, and a token bucket that slows the loopback down."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 HOST = "127.0.0.1"
 Scenario = Callable[["Capture"], str | None]  # returns the connection it shows, or None for "the only one"
@@ -124,3 +125,30 @@ def undrop(iptables: str, rule: list[str]) -> None:
 def drop_marked(cap: Capture) -> tuple[str, list[str]]:
     """Drop every segment to the listener carrying the string DROPME."""
     return drop(["--dport", str(cap.port), "-m", "string", "--string", "DROPME", "--algo", "bm"])
+
+
+@contextlib.contextmanager
+def slow_loopback() -> Iterator[bool]:
+    """In a namespace of our own (--netns): a token bucket on the loopback (tc tbf, 16 kbit/s,
+    a 2000-octet burst) for the time of the block, which is told whether there is one."""
+    tc = shutil.which("tc")
+    if not os.environ.get("TCPSPEC_CAPTURE_NETNS") or tc is None or subprocess.run(
+            [tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "16kbit", "burst", "2000", "latency", "5s"],
+            capture_output=True).returncode != 0:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        subprocess.run([tc, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
+
+
+def empty_bucket() -> None:
+    """Use up the token bucket's burst with UDP datagrams on the loopback, so that what is sent
+    next waits its turn (~45 ms for a SYN)."""
+    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sink.bind((HOST, 0))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as src:
+        src.sendto(b"x" * 1900, sink.getsockname())
+        src.sendto(b"x" * 150, sink.getsockname())
+    threading.Timer(2.0, sink.close).start()

@@ -18,7 +18,6 @@ Used by tests/test_replay_corpus.py.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -28,10 +27,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-from capture_base import HOST, Capture, Scenario, Skip, drop, drop_marked, join, read_all, serve, undrop
+from capture_base import (HOST, Capture, Scenario, Skip, drop, drop_marked, empty_bucket, join, read_all, serve,
+                          slow_loopback, undrop)
 
 # ---------------------------------------------------------------- behaviours
 
@@ -313,7 +312,7 @@ def simultaneous_open(cap: Capture) -> None:
     our own (see `simultaneous_close`): it holds each ~45 ms, far from any timer. (Crossing them by
     dropping the first SYNs until both were sent again raced: the two SYN timers fire together,
     on two CPUs, and the loopback then delivers one end's two segments in the other order.)"""
-    with _slow_loopback() as slow:
+    with slow_loopback() as slow:
         if not slow:
             raise Skip("the SYNs cross only behind a token bucket in a network namespace of our own (--netns, tc)")
         cap.listener.close()
@@ -321,7 +320,7 @@ def simultaneous_open(cap: Capture) -> None:
         a.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         a.bind((HOST, cap.port))
         b.bind((HOST, 0))
-        _empty_bucket()
+        empty_bucket()
         go = threading.Barrier(2)
         errors: list[OSError] = []
 
@@ -395,7 +394,7 @@ def simultaneous_close(cap: Capture) -> str | None:
     (threads released by one barrier, after 1900 octets have emptied the bucket) cross.
     Elsewhere, two processes spin to one deadline, up to 40 times (all in the file); the first
     connection whose FINs crossed is the one returned."""
-    with _slow_loopback() as slow:
+    with slow_loopback() as slow:
         if slow:
             return _crossing_by_queue(cap)
     cap.listener.listen(1)
@@ -416,33 +415,6 @@ def simultaneous_close(cap: Capture) -> str | None:
         if crossed:
             return crossed
     raise Skip("the two FINs never crossed in 40 tries (the loopback delivers each at once)")
-
-
-@contextlib.contextmanager
-def _slow_loopback() -> Iterator[bool]:
-    """In a namespace of our own (--netns): a token bucket on the loopback (tc tbf, 16 kbit/s,
-    a 2000-octet burst) for the time of the block, which is told whether there is one."""
-    tc = shutil.which("tc")
-    if not os.environ.get("TCPSPEC_CAPTURE_NETNS") or tc is None or subprocess.run(
-            [tc, "qdisc", "add", "dev", "lo", "root", "tbf", "rate", "16kbit", "burst", "2000", "latency", "5s"],
-            capture_output=True).returncode != 0:
-        yield False
-        return
-    try:
-        yield True
-    finally:
-        subprocess.run([tc, "qdisc", "del", "dev", "lo", "root"], capture_output=True)
-
-
-def _empty_bucket() -> None:
-    """Use up the token bucket's burst with UDP datagrams on the loopback, so that what is sent
-    next waits its turn (~45 ms for a SYN)."""
-    sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sink.bind((HOST, 0))
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as src:
-        src.sendto(b"x" * 1900, sink.getsockname())
-        src.sendto(b"x" * 150, sink.getsockname())
-    threading.Timer(2.0, sink.close).start()
 
 
 def _crossing_by_queue(cap: Capture) -> str | None:
