@@ -18,8 +18,12 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tcpspec.traffic.capture import Connection, Packet
 
 ROOT = Path(__file__).resolve().parents[1]
 TCP = str(ROOT / "models/tcp.tcpspec")
@@ -82,20 +86,26 @@ BEHAVIOURS = ["request_response", "client_closes_first", "half_close", "simultan
               "mid_stream_loss", "syn_ack_lost", "last_ack_lost", "simultaneous_open", "slow_reader"]
 
 
+def _connection(path: str, conn: str | None) -> Connection:
+    """The connection `conn` of the capture at `path` (replay's default one when None)."""
+    from tcpspec.traffic.capture import connections, read_packets, select
+
+    return select(connections(read_packets(path)), path, conn)
+
+
+def _packet(path: str, conn: str | None, n: int) -> Packet:
+    return next(p for p in _connection(path, conn).packets if p.number == n)
+
+
 @pytest.mark.parametrize("name", BEHAVIOURS)
 def test_a_real_capture_is_accepted(corpus: dict[str, dict[str, str]], name: str) -> None:
     path, conn = _capture(corpus, name)
     if name == "simultaneous_close":  # the capture shows what it is named for
         from capture_loopback import _crossed_fins
 
-        from tcpspec.traffic.capture import connections, read_packets, select
-
-        server = select(connections(read_packets(path)), path, conn).server
-        assert _crossed_fins(path, server[1]) is not None
+        assert _crossed_fins(path, _connection(path, conn).server[1]) is not None
     if name == "simultaneous_open":  # both SYNs were sent before either end answered one
-        from tcpspec.traffic.capture import connections, read_packets, select
-
-        packets = select(connections(read_packets(path)), path, conn).packets
+        packets = _connection(path, conn).packets
         first_answer = next(i for i, p in enumerate(packets) if {"SYN", "ACK"} <= p.flags)
         assert len({p.src for p in packets[:first_answer] if p.flags & {"SYN"}}) == 2
         assert len({p.src for p in packets if {"SYN", "ACK"} <= p.flags}) == 2
@@ -119,9 +129,7 @@ MUTANTS = [
 
 
 def _packet_number(path: str, conn: str | None, which: str) -> int | None:
-    from tcpspec.traffic.capture import connections, read_packets, select
-
-    c = select(connections(read_packets(path)), path, conn)
+    c = _connection(path, conn)
     if which == "last":
         return c.packets[-1].number
     if which == "handshake":
@@ -132,9 +140,7 @@ def _packet_number(path: str, conn: str | None, which: str) -> int | None:
 
 
 def _packet_fields(path: str, conn: str | None, n: int) -> tuple[object, ...]:
-    from tcpspec.traffic.capture import connections, read_packets, select
-
-    p = next(p for p in select(connections(read_packets(path)), path, conn).packets if p.number == n)
+    p = _packet(path, conn, n)
     return p.seq, p.ack, p.flags, p.length, p.window
 
 
@@ -146,7 +152,7 @@ def test_a_one_field_mutant_is_rejected_at_its_packet(corpus: dict[str, dict[str
     n = _packet_number(path, conn, which)
     if n is None:
         pytest.skip(f"{name} has no {which} segment")
-    if field == "ack" and "ACK" not in _packet_fields(path, conn, n)[2]:  # type: ignore[operator]
+    if field == "ack" and "ACK" not in _packet(path, conn, n).flags:
         pytest.skip(f"{name}: packet {n} has no ACK flag, so its acknowledgment field means nothing (RFC 9293 §3.1)")
     out = tmp_path / f"{name}_{field}.pcap"
     mutate(path, str(out), n, field, change if how == "--to" else None, int(change) if how == "--by" else None)
@@ -163,13 +169,12 @@ def test_every_segment_after_a_loss_is_checked(corpus: dict[str, dict[str, str]]
     (a pure ACK's acknowledgment number, another segment's sequence number), is rejected at that
     very packet, so the loss explains the lost segment and nothing else."""
     from tcpspec.traffic.autoconf import losses
-    from tcpspec.traffic.capture import connections, read_packets, select
     from tcpspec.traffic.wire import load_trace
 
     path, conn = _capture(corpus, "mid_stream_loss")
     lost = losses(load_trace(path, conn).segments)
     assert lost, "mid_stream_loss: the capture shows no loss"
-    packets = select(connections(read_packets(path)), path, conn).packets
+    packets = _connection(path, conn).packets
     for p in packets[lost[0][0]:]:
         field = "ack" if p.flags <= {"ACK"} and p.length == 0 else "seq"
         out = tmp_path / f"m{p.number}_{field}.pcap"
